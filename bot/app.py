@@ -1,0 +1,50 @@
+"""The composition root: builds every service with an explicit async lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.config import Settings
+from bot.delivery import DeliveryService
+from bot.search.index import SearchIndex, index_path_for
+from bot.search.service import SearchService
+from bot.storage import Store
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    index: SearchIndex
+    search: SearchService
+    delivery: DeliveryService
+    clock: Callable[[], datetime]
+
+    async def refresh_index(self) -> int:
+        """Bring the search index up to date with the store."""
+        return await self.index.sync(self.store)
+
+
+@asynccontextmanager
+async def build_services(
+    settings: Settings, clock: Callable[[], datetime] = utc_now
+) -> AsyncIterator[Services]:
+    async with Store.open(settings.db_path) as store:
+        index = SearchIndex.open(index_path_for(settings.db_path))
+        services = Services(
+            settings=settings,
+            store=store,
+            index=index,
+            search=SearchService(store, index),
+            delivery=DeliveryService(store, clock),
+            clock=clock,
+        )
+        await services.refresh_index()
+        yield services

@@ -1,0 +1,1 @@
+async def run(args): return 0

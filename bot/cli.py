@@ -1,0 +1,141 @@
+"""The `paperwire` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bot import __version__
+from bot.errors import PaperwireError, UserError
+
+_log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+paperwire brings the day's trending research papers to Slack and Discord.
+With no tokens set it runs on the console: try `paperwire demo`, then `paperwire shell`."""
+
+EPILOG = """\
+environment:
+  PAPERWIRE_DB                 database file (default: $XDG_DATA_HOME/paperwire/paperwire.db,
+                               i.e. ~/.local/share/paperwire/paperwire.db); the search
+                               index lives beside it in paperwire.db.index/
+  PAPERWIRE_DIGEST_SIZE        papers per digest (default 10)
+  PAPERWIRE_SEARCH_PAGE_SIZE   results per search reply (default 5)
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="paperwire",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"paperwire {__version__}")
+    parser.add_argument("--db", metavar="PATH", help="database file (also PAPERWIRE_DB)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    commands.add_parser(
+        "demo",
+        help="ingest the bundled papers and show a digest and a search (no tokens, no network)",
+    )
+
+    ingest = commands.add_parser("ingest", help="add papers to the corpus")
+    sources = ingest.add_subparsers(dest="source", metavar="SOURCE", required=True)
+    seeds = sources.add_parser("seeds", help="the bundled trending pages, or pages you give")
+    seeds.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                       help="seed pages (default: the bundled ones)")
+    seeds.add_argument("--year", type=int,
+                       help="the pages' year (default: the latest year not in the future)")
+
+    search = commands.add_parser("search", help="search the corpus")
+    search.add_argument("query", nargs="+", help='words, "phrases", prefix*, -not, author:X')
+    search.add_argument("--limit", type=_positive, default=10, help="results (default 10)")
+    search.add_argument("--json", action="store_true", help="print a JSON array")
+
+    digest = commands.add_parser("digest", help="show a day's digest as a platform would get it")
+    digest.add_argument("--date", type=_iso_date, help="YYYY-MM-DD (default: latest list)")
+    digest.add_argument("--limit", type=_positive, help="papers (default 10)")
+    digest.add_argument("--topic", help="only papers matching this query")
+    digest.add_argument("--format", choices=("text", "slack", "discord"), default="text")
+    digest.add_argument("--json", action="store_true",
+                        help="print the request bodies that would be sent (channel as"
+                             " {channel})")
+
+    commands.add_parser("shell", help="type /papers commands; reads stdin when piped")
+
+    bench = commands.add_parser("bench", help="benchmarks that print their figures")
+    kinds = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
+    bench_search = kinds.add_parser("search", help="search latency and ingest rate")
+    bench_search.add_argument("--papers", type=_positive, default=100_000)
+    bench_search.add_argument("--json", action="store_true")
+    bench_search.add_argument("--queries", type=_positive, default=300,
+                              help="timed queries (default 300)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return asyncio.run(_run(args))
+    except UserError as exc:
+        print(f"paperwire: {exc}", file=sys.stderr)
+        return 2
+    except PaperwireError as exc:
+        print(f"paperwire: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from bot import commands
+    from bot.config import Settings
+
+    settings = Settings.from_env(db=args.db)
+    if args.command == "bench":
+        from bot import bench
+
+        return await bench.run(args)
+    handler: Any = getattr(commands, args.command)
+    result: int = await handler(settings, args)
+    return result
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-07-01") from None
+
+
+def print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")

@@ -1,0 +1,144 @@
+"""What each `paperwire` CLI command does (parsing lives in `bot.cli`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from bot.app import Services, build_services
+from bot.config import Settings
+from bot.digests import build_digest
+from bot.render.neutral import Digest, SearchPage
+from bot.render.text import render_text
+from bot.sources import seeds
+from bot.storage import IngestCounts
+
+CHANNEL_PLACEHOLDER = "{channel}"
+DEMO_QUERY = '"language model" reasoning'
+
+
+async def ingest_seed_pages(services: Services, paths: list[Any], year: int | None) -> (
+    IngestCounts
+):
+    now = services.clock()
+    pages = seeds.read_pages(paths or seeds.bundled_pages(), reference=now.date(), year=year)
+    counts = await services.store.ingest(seeds.observations(pages, now))
+    await services.refresh_index()
+    return counts
+
+
+async def demo(settings: Settings, args: argparse.Namespace) -> int:
+    out = sys.stdout
+    out.write(f"paperwire demo: loading the bundled trending pages into {settings.db_path}\n")
+    out.flush()
+    async with build_services(settings) as services:
+        counts = await ingest_seed_pages(services, [], None)
+        total = await services.store.count_papers()
+        out.write(f"{_counts_line(counts)}; {total} papers in the corpus.\n\n")
+        digest = await build_digest(
+            services.store, now=services.clock(), limit=settings.digest_size
+        )
+        out.write(render_text(digest).rstrip() + "\n\n")
+        out.write(f"Sample search: /papers search {DEMO_QUERY}\n\n")
+        page = await services.search.search(DEMO_QUERY, limit=3)
+        out.write(render_text(page).rstrip() + "\n\n")
+    out.write(NEXT_STEPS)
+    return 0
+
+
+NEXT_STEPS = """\
+Next steps
+  • Try commands yourself:   paperwire shell        (then /papers help)
+  • Search from the CLI:     paperwire search diffusion --limit 5
+  • See what Slack would get: paperwire digest --format slack --json
+  • Connect Slack:   create the app from slack-app-manifest.yml, then set SLACK_BOT_TOKEN and
+                     SLACK_SIGNING_SECRET (README: "Run on Slack").
+  • Connect Discord: create a bot, invite it, then set DISCORD_BOT_TOKEN
+                     (README: "Run on Discord").
+"""
+
+
+async def ingest(settings: Settings, args: argparse.Namespace) -> int:
+    async with build_services(settings) as services:
+        counts = await ingest_seed_pages(services, args.paths, args.year)
+    print(_counts_line(counts))
+    return 0
+
+
+async def search(settings: Settings, args: argparse.Namespace) -> int:
+    text = " ".join(args.query)
+    async with build_services(settings) as services:
+        page = await services.search.search(text, limit=args.limit)
+    if args.json:
+        from bot.cli import print_json
+
+        print_json([_hit_json(page, i) for i in range(len(page.hits))])
+    else:
+        print(render_text(page).rstrip())
+    return 0
+
+
+async def digest(settings: Settings, args: argparse.Namespace) -> int:
+    async with build_services(settings) as services:
+        result = await build_digest(
+            services.store,
+            now=services.clock(),
+            day=args.date,
+            limit=args.limit or settings.digest_size,
+            topic=args.topic,
+        )
+    if args.json or args.format != "text":
+        from bot.cli import print_json
+
+        print_json(request_bodies(result, args.format))
+    else:
+        print(render_text(result).rstrip())
+    return 0
+
+
+def request_bodies(result: Digest, platform: str) -> list[dict[str, Any]]:
+    """The bodies a digest would be sent as: Slack `chat.postMessage` (with the channel as a
+    placeholder) or Discord create-message (the channel is in the URL path)."""
+    if platform == "discord":
+        from bot.render.discord import render_discord
+
+        return render_discord(result)
+    if platform == "slack":
+        from bot.render.slack import render_slack
+
+        return [
+            {"channel": CHANNEL_PLACEHOLDER, **body, "unfurl_links": False, "unfurl_media": False}
+            for body in render_slack(result)
+        ]
+    return [{"channel": CHANNEL_PLACEHOLDER, "text": render_text(result)}]
+
+
+async def shell(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.platforms.console import run_shell
+
+    async with build_services(settings) as services:
+        await run_shell(services, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
+    return 0
+
+
+def _hit_json(page: SearchPage, i: int) -> dict[str, Any]:
+    hit = page.hits[i]
+    paper = hit.paper
+    return {
+        "rank": page.offset + i + 1,
+        "id": paper.id,
+        "title": paper.title,
+        "url": paper.url,
+        "score": round(hit.score, 4),
+        "snippet": hit.snippet.text,
+        "highlights": [list(span) for span in hit.snippet.spans],
+        "authors": list(paper.authors),
+        "days": sorted({e.day.isoformat() for e in paper.trending}, reverse=True),
+        "upvotes": paper.signals.upvotes,
+        "code": paper.code_url,
+    }
+
+
+def _counts_line(counts: IngestCounts) -> str:
+    return f"{counts.new} new, {counts.updated} updated, {counts.unchanged} unchanged"

@@ -1,0 +1,53 @@
+"""Versioned schema migrations, applied in order; `PRAGMA user_version` holds the version.
+
+Never edit a migration that has shipped: add a new one at the end.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: papers and the days they trended.
+    """
+    CREATE TABLE papers (
+        pk          INTEGER PRIMARY KEY,
+        id          TEXT NOT NULL UNIQUE,
+        arxiv_id    TEXT UNIQUE,
+        title_key   TEXT NOT NULL,
+        title       TEXT NOT NULL,
+        abstract    TEXT NOT NULL DEFAULT '',
+        authors     TEXT NOT NULL DEFAULT '[]',
+        published   TEXT,
+        links       TEXT NOT NULL DEFAULT '[]',
+        code_links  TEXT NOT NULL DEFAULT '[]',
+        categories  TEXT NOT NULL DEFAULT '[]',
+        signals     TEXT NOT NULL DEFAULT '{}',
+        signals_at  TEXT,
+        sources     TEXT NOT NULL DEFAULT '[]',
+        first_seen  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        seq         INTEGER NOT NULL
+    );
+    CREATE INDEX papers_title_key ON papers(title_key);
+    CREATE INDEX papers_seq ON papers(seq);
+    CREATE TABLE trending (
+        day       TEXT NOT NULL,
+        source    TEXT NOT NULL,
+        paper_pk  INTEGER NOT NULL REFERENCES papers(pk),
+        rank      INTEGER NOT NULL,
+        upvotes   INTEGER,
+        PRIMARY KEY (day, source, paper_pk)
+    ) WITHOUT ROWID;
+    """,
+    # 2: what was already sent where, so no destination sees a paper twice.
+    """
+    CREATE TABLE sent_papers (
+        destination TEXT NOT NULL,
+        paper_pk    INTEGER NOT NULL REFERENCES papers(pk),
+        sent_at     TEXT NOT NULL,
+        PRIMARY KEY (destination, paper_pk)
+    ) WITHOUT ROWID;
+    CREATE INDEX trending_paper ON trending(paper_pk);
+    """,
+)
+
+LATEST_VERSION = len(MIGRATIONS)

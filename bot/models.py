@@ -1,0 +1,199 @@
+"""Domain model: papers, the signals sources give about them, and trending lists.
+
+Everything here is a frozen value object; nothing reads a platform or source payload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+# New-style ids (2509.04664, optionally v2) and old-style ids (astro-ph/0601001v1).
+_ARXIV_NEW = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
+_ARXIV_OLD = re.compile(r"^([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
+_ARXIV_URL_PREFIX = re.compile(r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/", re.I)
+_CODE_URL = re.compile(
+    r"https?://(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co|bitbucket\.org)"
+    r"/[\w.\-]+/[\w.\-]+",
+    re.I,
+)
+
+
+def normalize_arxiv_id(raw: str | None) -> str | None:
+    """The arXiv id without its version, or None when `raw` is not an arXiv id."""
+    if not raw:
+        return None
+    text = _ARXIV_URL_PREFIX.sub("", raw.strip())
+    text = text.removeprefix("arXiv:").removeprefix("arxiv:")
+    text = text.removesuffix(".pdf")
+    for pattern in (_ARXIV_NEW, _ARXIV_OLD):
+        match = pattern.match(text)
+        if match:
+            return match.group(1)
+    return None
+
+
+def normalize_title(title: str) -> str:
+    """A title reduced to lowercase ASCII words, so that wrapping, accents and
+    punctuation do not make the same paper look like two."""
+    folded = unicodedata.normalize("NFKD", title)
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    words = re.findall(r"[^\W_]+", folded.lower())
+    return " ".join(words)
+
+
+def title_key(title: str) -> str:
+    """The stable id of a paper whose arXiv id is unknown."""
+    digest = hashlib.sha1(normalize_title(title).encode("utf-8")).hexdigest()
+    return f"t-{digest[:16]}"
+
+
+def clean_text(text: str | None) -> str:
+    """Collapse the hard wrapping and runs of whitespace sources put in titles and abstracts."""
+    if not text:
+        return ""
+    return " ".join(text.split())
+
+
+def find_code_links(text: str) -> tuple[str, ...]:
+    """Repository links mentioned in an abstract, in order, without duplicates."""
+    seen: dict[str, None] = {}
+    for url in _CODE_URL.findall(text):
+        seen.setdefault(url.rstrip(".,;:)"), None)
+    return tuple(seen)
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What a source says about a paper's popularity and extras; None means unknown."""
+
+    upvotes: int | None = None
+    comments: int | None = None
+    github_repo: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    ai_summary: str | None = None
+    ai_keywords: tuple[str, ...] = ()
+    thumbnail: str | None = None
+    organization: str | None = None
+
+    def merged_with(self, newer: Signals) -> Signals:
+        """These signals refreshed by `newer`: a known newer value wins, unknown keeps ours."""
+        values = {}
+        for name in self.__dataclass_fields__:
+            new_value = getattr(newer, name)
+            values[name] = new_value if new_value not in (None, ()) else getattr(self, name)
+        return Signals(**values)
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One paper, however many sources and days it was seen on."""
+
+    id: str
+    title: str
+    abstract: str = ""
+    authors: tuple[str, ...] = ()
+    arxiv_id: str | None = None
+    published: date | None = None
+    links: tuple[str, ...] = ()
+    code_links: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    signals: Signals = field(default_factory=Signals)
+    sources: tuple[str, ...] = ()
+    # Filled when read from the store: the days it trended, newest first, with its rank.
+    trending: tuple[TrendingEntry, ...] = ()
+
+    @property
+    def url(self) -> str | None:
+        """The best page to link for this paper."""
+        if self.arxiv_id:
+            return f"https://arxiv.org/abs/{self.arxiv_id}"
+        return self.links[0] if self.links else None
+
+    @property
+    def code_url(self) -> str | None:
+        return self.signals.github_repo or (self.code_links[0] if self.code_links else None)
+
+
+@dataclass(frozen=True)
+class TrendingEntry:
+    """A paper's place in one day's trending list of one source."""
+
+    day: date
+    source: str
+    rank: int
+    upvotes: int | None = None
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A paper as one source saw it at one moment, possibly on a day's trending list."""
+
+    title: str
+    source: str
+    observed_at: datetime
+    abstract: str = ""
+    authors: tuple[str, ...] = ()
+    arxiv_id: str | None = None
+    published: date | None = None
+    links: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    signals: Signals = field(default_factory=Signals)
+    day: date | None = None
+    rank: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "title", clean_text(self.title))
+        object.__setattr__(self, "abstract", clean_text(self.abstract))
+        object.__setattr__(self, "arxiv_id", normalize_arxiv_id(self.arxiv_id))
+
+    @property
+    def paper_id(self) -> str:
+        return self.arxiv_id or title_key(self.title)
+
+    def to_paper(self) -> Paper:
+        return Paper(
+            id=self.paper_id,
+            title=self.title,
+            abstract=self.abstract,
+            authors=self.authors,
+            arxiv_id=self.arxiv_id,
+            published=self.published,
+            links=self.links,
+            code_links=find_code_links(self.abstract),
+            categories=self.categories,
+            signals=self.signals,
+            sources=(self.source,),
+        )
+
+
+def merge_paper(old: Paper, obs: Observation, newer: bool) -> Paper:
+    """`old` updated with what `obs` adds. Signals and text refresh only when `obs` is newer;
+    ids, links, sources and categories only ever grow."""
+    arxiv_id = old.arxiv_id or obs.arxiv_id
+    new = obs.to_paper()
+    take = newer or not old.abstract
+    return replace(
+        old,
+        id=arxiv_id or old.id,
+        arxiv_id=arxiv_id,
+        title=new.title if newer and new.title else old.title,
+        abstract=new.abstract if take and new.abstract else old.abstract,
+        authors=new.authors if (newer or not old.authors) and new.authors else old.authors,
+        published=old.published or new.published,
+        links=_union(old.links, new.links),
+        code_links=_union(old.code_links, new.code_links),
+        categories=_union(old.categories, new.categories),
+        signals=old.signals.merged_with(new.signals) if newer else new.signals.merged_with(
+            old.signals
+        ),
+        sources=_union(old.sources, new.sources),
+    )
+
+
+def _union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(a + b))

@@ -1,0 +1,1 @@
+"""Platform adapters: console here; Slack and Discord each in their own module."""

@@ -1,0 +1,81 @@
+"""The console platform: used when no Slack or Discord token is set. It reads `/papers ...`
+lines from a terminal or a pipe and prints replies as text."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+from typing import TextIO
+
+from bot.app import Services
+from bot.delivery import Destination, OutgoingMessage, Receipt
+from bot.render.text import render_text
+from handlers.context import Context, Invocation
+from handlers.router import dispatch
+
+PROMPT = "paperwire> "
+_EXIT = {"exit", "quit", ":q", "/exit", "/quit"}
+
+
+class ConsoleTransport:
+    """Prints messages; what a channel would receive, as a person would read it."""
+
+    platform = "console"
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+
+    async def send(self, message: OutgoingMessage) -> Receipt:
+        header = ""
+        if message.destination.kind != "reply":
+            header = f"── #{message.destination.channel} ──\n"
+        self._out.write(header + render_text(message.reply.content).rstrip() + "\n\n")
+        self._out.flush()
+        return Receipt(ok=True)
+
+
+def invocation_from_line(line: str, user: str) -> Invocation | None:
+    """`/papers search x`, `papers search x` or just `search x`; None for a blank line."""
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return None
+    for prefix in ("/papers", "papers"):
+        if text == prefix or text.startswith(prefix + " "):
+            text = text[len(prefix) :].strip()
+            break
+    return Invocation(
+        platform="console", workspace="local", channel="shell", user=user, text=text,
+        is_manager=True,
+    )
+
+
+async def run_shell(services: Services, stdin: TextIO, out: TextIO, interactive: bool) -> int:
+    """Answer each line until end of input or `exit`; returns the number of commands run."""
+    transport = ConsoleTransport(out)
+    services.delivery.register(transport)
+    user = _local_user()
+    destination = Destination("console", "local", "shell", kind="reply")
+    handled = 0
+    if interactive:
+        out.write("Type /papers help for commands, exit to leave.\n")
+    while True:
+        if interactive:
+            out.write(PROMPT)
+            out.flush()
+        line = await asyncio.to_thread(stdin.readline)
+        if not line or line.strip().lower() in _EXIT:
+            break
+        invocation = invocation_from_line(line, user)
+        if invocation is None:
+            continue
+        reply = await dispatch(Context(invocation, services, services.clock()))
+        await services.delivery.deliver(OutgoingMessage(destination, reply))
+        handled += 1
+    return handled
+
+
+def _local_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "local"

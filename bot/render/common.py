@@ -1,0 +1,335 @@
+"""Wording and helpers shared by the terminal, Slack and Discord renderers.
+
+Everything here works on raw text; each renderer escapes the result for its platform.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from bot.models import Paper
+from bot.render.escape import one_line
+from bot.render.limits import ELLIPSIS, shorten
+from bot.render.neutral import Digest, Highlighted, SearchPage
+
+T = TypeVar("T")
+
+COMMAND = "/papers"
+SEARCH_HINT = f"{COMMAND} search <words>"
+HELP_HINT = f"{COMMAND} help"
+FOOTER = f"Search: {SEARCH_HINT} · Help: {HELP_HINT}"
+EMPTY_DIGEST = "No trending papers for this day yet. Try again later, or search older ones."
+UPVOTE = "▲"
+
+SUMMARY_LIMIT = 300
+LEAD_LIMIT = 600
+AUTHORS_LIMIT = 200
+MAX_AUTHORS = 3
+
+# A sentence ends at . ! or ? followed by space and something that starts a sentence.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“\u2018'(\[])")
+_PARTICLES = frozenset({"van", "von", "der", "den", "de", "del", "della", "da", "di", "le", "la"})
+
+
+# --- papers -----------------------------------------------------------------------------
+
+
+def format_day(day: date) -> str:
+    """e.g. "Saturday, 9 May 2026"."""
+    return f"{day:%A}, {day.day} {day:%B %Y}"
+
+
+def short_author(name: str) -> str:
+    """ "Alice B. Smith" -> "A. B. Smith"; one-word and non-Latin names stay as they are."""
+    parts = one_line(name).split(" ")
+    if len(parts) < 2:
+        return " ".join(parts)
+    given = [_initial(p) for p in parts[:-1]]
+    return " ".join([*given, parts[-1]])
+
+
+def _initial(part: str) -> str:
+    if part.lower() in _PARTICLES or not part[:1].isalpha() or part.endswith("."):
+        return part
+    if "-" in part:  # Jean-Pierre -> J.-P.
+        return "-".join(_initial(p) for p in part.split("-") if p)
+    return f"{part[0].upper()}."
+
+
+def short_authors(authors: Sequence[str], limit: int = AUTHORS_LIMIT) -> str:
+    """ "A. Smith, B. Jones, C. Li et al." (at most three names); "" when unknown."""
+    names = [short_author(a) for a in authors if a.strip()]
+    if not names:
+        return ""
+    text = ", ".join(names[:MAX_AUTHORS])
+    if len(names) > MAX_AUTHORS:
+        text += " et al."
+    return shorten(text, limit)
+
+
+def upvotes(paper: Paper) -> int | None:
+    """The upvote count when known: the source's signal, else the latest trending entry's."""
+    if paper.signals.upvotes is not None:
+        return paper.signals.upvotes
+    for entry in sorted(paper.trending, key=lambda e: e.day, reverse=True):
+        if entry.upvotes is not None:
+            return entry.upvotes
+    return None
+
+
+def upvote_text(paper: Paper) -> str:
+    """e.g. "▲ 42", or "" when unknown."""
+    count = upvotes(paper)
+    return "" if count is None else f"{UPVOTE} {count}"
+
+
+def trend_day(paper: Paper) -> date | None:
+    """The latest day the paper trended, else its publication date."""
+    if paper.trending:
+        return max(entry.day for entry in paper.trending)
+    return paper.published
+
+
+def safe_url(url: str | None) -> str | None:
+    """`url` when it is a plain http(s) URL we are willing to link, else None."""
+    if not url:
+        return None
+    url = url.strip()
+    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def paper_url(paper: Paper) -> str | None:
+    return safe_url(paper.url)
+
+
+def code_url(paper: Paper) -> str | None:
+    return safe_url(paper.code_url)
+
+
+def code_label(url: str) -> str:
+    """ "github.com/org/repo" for a repository URL."""
+    parts = urlsplit(url)
+    return shorten((parts.netloc.removeprefix("www.") + parts.path).rstrip("/"), 80)
+
+
+def sentences(text: str) -> list[str]:
+    text = one_line(text)
+    return [s for s in _SENTENCE_END.split(text) if s] if text else []
+
+
+def lead(text: str, count: int, limit: int) -> str:
+    """The first `count` sentences of `text`, shortened to `limit`."""
+    return shorten(" ".join(sentences(text)[:count]), limit)
+
+
+def summary(paper: Paper, limit: int = SUMMARY_LIMIT) -> str:
+    """One line about the paper: the source's AI summary, else the abstract's first sentence."""
+    if paper.signals.ai_summary and paper.signals.ai_summary.strip():
+        return shorten(one_line(paper.signals.ai_summary), limit)
+    return lead(paper.abstract, 1, limit)
+
+
+def detail_lines(paper: Paper, style: str) -> list[str]:
+    """The summary; "full" style adds the abstract's first two sentences without repeating
+    the first one."""
+    line = summary(paper)
+    if style != "full":
+        return [line] if line else []
+    more = lead(paper.abstract, 2, LEAD_LIMIT)
+    if paper.signals.ai_summary and paper.signals.ai_summary.strip():
+        return [text for text in (line, more) if text]
+    return [more] if more else []
+
+
+# --- headings and hints -----------------------------------------------------------------
+
+
+def digest_heading(digest: Digest) -> str:
+    """e.g. "Trending papers · Saturday, 9 May 2026" (the topic is added by the caller)."""
+    return f"Trending papers · {format_day(digest.day)}"
+
+
+def results_heading(page: SearchPage, query: str) -> str:
+    """e.g. "42 results for “q” (showing 11-20)"; `query` comes quoted and escaped."""
+    noun = "result" if page.total == 1 else "results"
+    text = f"{page.total} {noun} for {query}"
+    if page.hits and (page.offset or page.has_more):
+        text += f" (showing {page.offset + 1}\u2013{page.offset + len(page.hits)})"
+    return text
+
+
+def quoted(text: str) -> str:
+    return f"“{text}”"
+
+
+NO_RESULTS_HINT = "Try fewer or different words, or check the spelling."
+
+
+def more_hint(page: SearchPage) -> str:
+    left = page.total - page.offset - len(page.hits)
+    noun = "result" if left == 1 else "results"
+    return f"More: {left} more {noun}. Add words to narrow the search."
+
+
+# --- highlighted text -------------------------------------------------------------------
+
+
+def merged_segments(text: Highlighted) -> list[tuple[str, bool]]:
+    """`text.segments()` with touching highlighted pieces joined (overlapping spans give
+    neighbours, and markup such as `****` between them would break)."""
+    merged: list[tuple[str, bool]] = []
+    for piece, marked in text.segments():
+        if merged and merged[-1][1] == marked:
+            merged[-1] = (merged[-1][0] + piece, marked)
+        else:
+            merged.append((piece, marked))
+    return merged
+
+
+def collapse_highlighted(text: Highlighted) -> Highlighted:
+    """The same text on one line, spans moved to match."""
+    out: list[str] = []
+    index_map: list[int] = []  # old index -> new index
+    last_space = True
+    for ch in text.text:
+        index_map.append(len(out))
+        if ch.isspace():
+            if not last_space:
+                out.append(" ")
+            last_space = True
+        else:
+            out.append(ch)
+            last_space = False
+    index_map.append(len(out))
+    collapsed = "".join(out)
+    stripped = collapsed.rstrip()
+    size = len(text.text)
+    spans = tuple(
+        (index_map[max(0, min(s, size))], min(index_map[max(0, min(e, size))], len(stripped)))
+        for s, e in text.spans
+    )
+    return Highlighted(stripped, spans)
+
+
+def widen_to_words(text: Highlighted) -> Highlighted:
+    """Spans stretched to whole words, for markup that only works at word boundaries."""
+    spans = []
+    for start, end in text.spans:
+        start, end = max(0, start), min(len(text.text), end)
+        while 0 < start < len(text.text) and text.text[start - 1].isalnum():
+            start -= 1
+        while 0 < end < len(text.text) and text.text[end].isalnum():
+            end += 1
+        spans.append((start, end))
+    return Highlighted(text.text, tuple(spans))
+
+
+def shorten_highlighted(text: Highlighted, limit: int) -> Highlighted:
+    """Shortened like `shorten`, keeping the highlighted ranges that survive."""
+    short = shorten(text.text, limit)
+    if short == text.text:
+        return text
+    kept = len(short) - len(ELLIPSIS)
+    spans = tuple((s, min(e, kept)) for s, e in text.spans if s < kept)
+    return Highlighted(short, spans)
+
+
+def mark_segment(piece: str, left: str, right: str) -> str:
+    """`piece` wrapped in markup with its outer spaces kept outside ("* x *" does not bold)."""
+    core = piece.strip()
+    if not core:
+        return piece
+    start = piece[: len(piece) - len(piece.lstrip())]
+    end = piece[len(piece.rstrip()) :]
+    return f"{start}{left}{core}{right}{end}"
+
+
+def render_highlighted(
+    text: Highlighted, escape: Callable[[str], str], mark: Callable[[str], str]
+) -> str:
+    """Each piece escaped; highlighted pieces also passed through `mark`."""
+    return "".join(
+        mark(escape_keep_spaces(piece, escape)) if marked else escape_keep_spaces(piece, escape)
+        for piece, marked in merged_segments(text)
+    )
+
+
+def escape_keep_spaces(piece: str, escape: Callable[[str], str]) -> str:
+    """`escape(piece)` with the piece's outer spaces kept (escapers trim them)."""
+    core = escape(piece)
+    if not core:
+        return " " if piece and piece.isspace() else core
+    start = " " if piece[:1].isspace() else ""
+    end = " " if piece[-1:].isspace() else ""
+    return f"{start}{core}{end}"
+
+
+# --- fitting escaped text into limits ---------------------------------------------------
+
+
+def fit(text: str, limit: int, escape: Callable[[str], str]) -> str:
+    """`escape(shorten(text, n))` for the largest n whose escaped form fits in `limit`.
+
+    Escaping lengthens text, so shortening the escaped form would cut through an escape.
+    """
+    room = limit
+    while True:
+        out = escape(shorten(text, room))
+        if len(out) <= limit or room <= 0:
+            return out if len(out) <= limit else ""
+        room -= max(1, (len(out) - limit + 1) // 2)
+
+
+def fit_highlighted(
+    text: Highlighted,
+    limit: int,
+    escape: Callable[[str], str],
+    mark: Callable[[str], str],
+) -> str:
+    """Like `fit`, for highlighted text."""
+    text = collapse_highlighted(text)
+    room = limit
+    while True:
+        out = render_highlighted(shorten_highlighted(text, room), escape, mark)
+        if len(out) <= limit or room <= 0:
+            return out if len(out) <= limit else ""
+        room -= max(1, (len(out) - limit + 1) // 2)
+
+
+def chunks(items: Sequence[T], size: int) -> list[list[T]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """`text` in pieces of at most `limit` characters, cut at line ends, else at spaces."""
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit + 1)
+        if cut <= 0:
+            cut = rest.rfind(" ", 0, limit + 1)
+        if cut <= 0:
+            cut = limit
+            backslashes = len(rest[:cut]) - len(rest[:cut].rstrip("\\"))
+            if backslashes % 2 and cut > 1:  # keep an escape with what it escapes
+                cut -= 1
+            entity = rest.rfind("&", max(0, cut - 5), cut)
+            if entity > 0 and ";" not in rest[entity:cut]:  # nor cut "&amp;" in two
+                cut = entity
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest or not pieces:
+        pieces.append(rest)
+    return pieces

@@ -1,0 +1,253 @@
+"""Neutral replies as Discord create-message bodies (plain dicts, no SDK).
+
+Every body carries `allowed_mentions: {"parse": []}` and all outside text is escaped, so
+nothing a paper or a user wrote can ping anyone or format our message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.models import Paper
+from bot.render import common
+from bot.render.escape import escape_discord, escape_discord_plain
+from bot.render.limits import (
+    DISCORD_CONTENT,
+    DISCORD_DESCRIPTION,
+    DISCORD_EMBEDS_PER_MESSAGE,
+    DISCORD_EMBEDS_TOTAL,
+    DISCORD_FIELD_VALUE,
+    DISCORD_FOOTER,
+    DISCORD_TITLE,
+    shorten,
+)
+from bot.render.neutral import Content, Digest, Help, Highlighted, Notice, SearchPage
+
+Embed = dict[str, Any]
+Body = dict[str, Any]
+
+COLOR = 0xFFB000
+COMPACT_DESCRIPTION = 350
+FULL_DESCRIPTION = 600
+SNIPPET_LIMIT = 500
+AUTHORS_LIMIT = 200
+MAX_URL = 800  # longer URLs are not linked: they would crowd out the text
+WARNING = "⚠️ "
+
+
+def render_discord(content: Content) -> list[Body]:
+    """`content` as one or more Discord message bodies, each within Discord's limits."""
+    if isinstance(content, Digest):
+        return _digest(content)
+    if isinstance(content, SearchPage):
+        return _search(content)
+    if isinstance(content, Help):
+        return _help(content)
+    return _notice(content)
+
+
+def embed_length(embed: Embed) -> int:
+    """What Discord counts against the 6000-character total of a message's embeds."""
+    size = len(embed.get("title", "")) + len(embed.get("description", ""))
+    size += sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", []))
+    size += len(embed.get("footer", {}).get("text", ""))
+    return size + len(embed.get("author", {}).get("name", ""))
+
+
+# --- building blocks --------------------------------------------------------------------
+
+
+def _body(content: str, embeds: list[Embed] | None = None) -> Body:
+    return {
+        "content": shorten(content, DISCORD_CONTENT),
+        "embeds": embeds or [],
+        "allowed_mentions": {"parse": []},
+    }
+
+
+def _fit(text: str, limit: int) -> str:
+    return common.fit(text, limit, escape_discord)
+
+
+def _plain(text: str, limit: int) -> str:
+    return common.fit(text, limit, escape_discord_plain)
+
+
+def _bold(piece: str) -> str:
+    return common.mark_segment(piece, "**", "**")
+
+
+def _highlighted(text: Highlighted, limit: int) -> str:
+    return common.fit_highlighted(text, limit, escape_discord, _bold)
+
+
+def _url(url: str | None) -> str | None:
+    return url if url and len(url) <= MAX_URL else None
+
+
+def _link(url: str, label: str) -> str:
+    """A masked link `[label](url)`; `label` comes escaped."""
+    for raw, encoded in (("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E")):
+        url = url.replace(raw, encoded)
+    return f"[{label}]({url})"
+
+
+def _paper_embed(title: str, paper: Paper, description: str, day: bool) -> Embed:
+    """An embed for `paper` with an already escaped `title` and `description`."""
+    embed: Embed = {"title": title, "color": COLOR}
+    url = _url(common.paper_url(paper))
+    if url:
+        embed["url"] = url
+    if description:
+        embed["description"] = description
+    fields = _fields(paper, day)
+    if fields:
+        embed["fields"] = fields
+    authors = common.short_authors(paper.authors, AUTHORS_LIMIT)
+    if authors:
+        embed["footer"] = {"text": _plain(authors, DISCORD_FOOTER)}
+    thumbnail = _url(common.safe_url(paper.signals.thumbnail))
+    if thumbnail:
+        embed["thumbnail"] = {"url": thumbnail}
+    return embed
+
+
+def _fields(paper: Paper, day: bool) -> list[dict[str, Any]]:
+    fields = []
+    trended = common.trend_day(paper)
+    if day and trended:
+        fields.append(_field("Trended", common.format_day(trended)))
+    if common.upvote_text(paper):
+        fields.append(_field("Upvotes", common.upvote_text(paper)))
+    code = _url(common.code_url(paper))
+    if code:
+        value = _link(code, _fit(common.code_label(code), 100))
+        if len(value) <= DISCORD_FIELD_VALUE:
+            fields.append(_field("Code", value))
+    return fields
+
+
+def _field(name: str, value: str) -> dict[str, Any]:
+    return {"name": name, "value": value, "inline": True}
+
+
+def _pack(embeds: list[Embed]) -> list[list[Embed]]:
+    """Embeds in groups of at most 10 whose lengths add up to at most 6000."""
+    groups: list[list[Embed]] = [[]]
+    size = 0
+    for embed in embeds:
+        length = embed_length(embed)
+        group = groups[-1]
+        if group and (
+            len(group) >= DISCORD_EMBEDS_PER_MESSAGE or size + length > DISCORD_EMBEDS_TOTAL
+        ):
+            groups.append([])
+            size = 0
+        groups[-1].append(embed)
+        size += length
+    return groups
+
+
+def _messages(head: str, embeds: list[Embed], tail: str) -> list[Body]:
+    """`head` as the first message's content, `tail` as the last one's."""
+    groups = _pack(embeds)
+    bodies = [_body("", group) for group in groups]
+    bodies[0]["content"] = head
+    last = bodies[-1]
+    last["content"] = "\n".join(t for t in (last["content"], tail) if t)
+    for body in bodies:
+        body["content"] = shorten(body["content"], DISCORD_CONTENT)
+    return bodies
+
+
+def _hint() -> str:
+    """The search/help hint, as subtext with the commands in code."""
+    return f"-# Search: `{common.SEARCH_HINT}` · Help: `{common.HELP_HINT}`"
+
+
+# --- digest -----------------------------------------------------------------------------
+
+
+def _digest(digest: Digest) -> list[Body]:
+    head = f"**{common.digest_heading(digest)}**"
+    if digest.topic:
+        head += f" · topic: {_fit(digest.topic, 200)}"
+    if digest.note:
+        head += f"\n{_fit(digest.note, 1000)}"
+    if not digest.papers:
+        head += f"\n{common.EMPTY_DIGEST}"
+    limit = FULL_DESCRIPTION if digest.style == "full" else COMPACT_DESCRIPTION
+    embeds = [
+        _paper_embed(_title(number, paper.title), paper, _description(paper, digest, limit), False)
+        for number, paper in enumerate(digest.papers, start=1)
+    ]
+    return _messages(head, embeds, _hint())
+
+
+def _title(number: int, title: str) -> str:
+    prefix = f"{number}. "
+    return prefix + (_fit(title, DISCORD_TITLE - len(prefix)) or "(untitled)")
+
+
+def _description(paper: Paper, digest: Digest, limit: int) -> str:
+    details = common.detail_lines(paper, digest.style)
+    if not details:
+        return ""
+    each = max(0, (min(limit, DISCORD_DESCRIPTION) - 2 * (len(details) - 1)) // len(details))
+    return "\n\n".join(_fit(text, each) for text in details)
+
+
+# --- search -----------------------------------------------------------------------------
+
+
+def _search(page: SearchPage) -> list[Body]:
+    query = common.quoted(_fit(page.query, 200))
+    note = f"\n{_fit(page.note, 1000)}" if page.note else ""
+    if not page.hits:
+        heading = f"No results for {query}." if page.total == 0 else common.results_heading(
+            page, query
+        )
+        return [_body(f"**{heading}**{note}\n{common.NO_RESULTS_HINT}")]
+    head = f"**{common.results_heading(page, query)}**{note}"
+    embeds = []
+    for number, hit in enumerate(page.hits, start=page.offset + 1):
+        prefix = f"{number}. "
+        title = prefix + _highlighted(hit.title, DISCORD_TITLE - len(prefix))
+        snippet = _highlighted(hit.snippet, SNIPPET_LIMIT)
+        embeds.append(_paper_embed(title, hit.paper, snippet, day=True))
+    tail = common.more_hint(page) if page.has_more else ""
+    return _messages(head, embeds, tail)
+
+
+# --- help and notices -------------------------------------------------------------------
+
+
+def _help(help_: Help) -> list[Body]:
+    content = f"{WARNING}{_fit(help_.error, 1900)}" if help_.error else ""
+    lines = [f"{_code(t.usage)} — {_fit(t.summary, 500)}" for t in help_.topics]
+    description = ""
+    for line in lines:
+        if len(description) + len(line) + 1 > DISCORD_DESCRIPTION:
+            break
+        description = f"{description}\n{line}" if description else line
+    embed: Embed = {"title": _fit(help_.title, DISCORD_TITLE), "color": COLOR}
+    if description:
+        embed["description"] = description
+    if help_.footer:
+        embed["footer"] = {"text": _plain(help_.footer, DISCORD_FOOTER)}
+    return [_body(content, [embed])]
+
+
+def _code(text: str) -> str:
+    """Inline code, where backslash escapes do not work: backticks are swapped instead."""
+    return "`" + _plain(text, 200).replace("`", "\u02cb") + "`"  # MODIFIER LETTER GRAVE
+
+
+def _notice(notice: Notice) -> list[Body]:
+    prefix = WARNING if notice.is_error else ""
+    title = f"{prefix}**{_fit(notice.title, 200)}**" if notice.title else ""
+    text = escape_discord(notice.text, multiline=True)
+    if not title:
+        text = prefix + text
+    full = f"{title}\n{text}" if title else text
+    return [_body(piece) for piece in common.split_text(full, DISCORD_CONTENT)]

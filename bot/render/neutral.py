@@ -1,0 +1,108 @@
+"""Neutral reply content: what handlers and the digest job return, before any platform.
+
+All text that came from outside (titles, abstracts, authors, the user's own query) is kept
+raw here; each renderer escapes it for its platform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from bot.models import Paper
+
+
+@dataclass(frozen=True)
+class Highlighted:
+    """Text with the character ranges [start, end) that matched a query."""
+
+    text: str
+    spans: tuple[tuple[int, int], ...] = ()
+
+    def segments(self) -> list[tuple[str, bool]]:
+        """(piece, is_highlighted) pieces covering the whole text in order."""
+        pieces: list[tuple[str, bool]] = []
+        position = 0
+        for start, end in sorted(self.spans):
+            start, end = max(start, position), min(end, len(self.text))
+            if start >= end:
+                continue
+            if start > position:
+                pieces.append((self.text[position:start], False))
+            pieces.append((self.text[start:end], True))
+            position = end
+        if position < len(self.text):
+            pieces.append((self.text[position:], False))
+        return pieces
+
+
+@dataclass(frozen=True)
+class Hit:
+    paper: Paper
+    score: float
+    title: Highlighted
+    snippet: Highlighted
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of ranked search results."""
+
+    query: str
+    hits: tuple[Hit, ...]
+    total: int
+    offset: int = 0
+    note: str | None = None  # e.g. why fewer words had to match
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.hits) < self.total
+
+
+DigestStyle = Literal["compact", "full"]
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A day's trending papers for one destination, in the order to show them."""
+
+    day: date
+    papers: tuple[Paper, ...]
+    topic: str | None = None
+    style: DigestStyle = "full"
+    note: str | None = None  # e.g. "No list for today yet; showing 9 May."
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A short message in our own words (which may quote the user's input)."""
+
+    text: str
+    title: str | None = None
+    is_error: bool = False
+
+
+@dataclass(frozen=True)
+class HelpTopic:
+    usage: str  # e.g. "/papers search <query>"
+    summary: str
+
+
+@dataclass(frozen=True)
+class Help:
+    title: str
+    topics: tuple[HelpTopic, ...]
+    footer: str = ""
+    error: str | None = None  # shown first when help answers a mistake
+
+
+Content = Notice | Help | SearchPage | Digest
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a handler answers; adapters render it and deliver it."""
+
+    content: Content
+    ephemeral: bool = True

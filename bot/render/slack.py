@@ -1,0 +1,256 @@
+"""Neutral replies as Slack message bodies (Block Kit as plain dicts, no SDK).
+
+Each body is what `chat.postMessage` or a `response_url` takes, minus `channel`. All text
+from papers or users is escaped; mrkdwn objects are `verbatim` so Slack does not linkify
+bare channel names or mentions in them. We never set `link_names` or `parse`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.models import Paper
+from bot.render import common
+from bot.render.escape import escape_slack, escape_slack_link_label, escape_slack_url
+from bot.render.limits import (
+    SLACK_CONTEXT_TEXT,
+    SLACK_FALLBACK_TEXT,
+    SLACK_HEADER_TEXT,
+    SLACK_MAX_BLOCKS,
+    SLACK_SECTION_TEXT,
+    shorten,
+)
+from bot.render.neutral import Content, Digest, Help, Highlighted, Notice, SearchPage
+
+Block = dict[str, Any]
+Body = dict[str, Any]
+
+TITLE_LIMIT = 500
+FACTS_LIMIT = 1200
+SNIPPET_LIMIT = 700
+MAX_URL = 1000  # longer URLs are not linked: they would crowd out the text
+WARNING = ":warning: "
+DIVIDER: Block = {"type": "divider"}
+
+
+def render_slack(content: Content) -> list[Body]:
+    """`content` as one or more Slack message bodies, each within Block Kit limits."""
+    if isinstance(content, Digest):
+        return _digest(content)
+    if isinstance(content, SearchPage):
+        return _search(content)
+    if isinstance(content, Help):
+        return _help(content)
+    return _notice(content)
+
+
+# --- blocks -----------------------------------------------------------------------------
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": _mrkdwn(shorten(text, SLACK_SECTION_TEXT))}
+
+
+def _context(*texts: str) -> Block:
+    elements = [_mrkdwn(shorten(t, SLACK_CONTEXT_TEXT)) for t in texts if t]
+    return {"type": "context", "elements": elements}
+
+
+def _header(text: str) -> Block:
+    plain = {"type": "plain_text", "text": shorten(text, SLACK_HEADER_TEXT), "emoji": True}
+    return {"type": "header", "text": plain}
+
+
+def _link(url: str | None, label: str) -> str:
+    """`<url|label>` with `label` already escaped for a link; just `label` without a URL."""
+    if not url or len(url) > MAX_URL:
+        return label
+    return f"<{escape_slack_url(url)}|{label}>"
+
+
+def _fit(text: str, limit: int) -> str:
+    return common.fit(text, limit, escape_slack)
+
+
+def _bold(piece: str) -> str:
+    return common.mark_segment(piece, "*", "*")
+
+
+def _highlighted(
+    text: Highlighted, limit: int, escape: Callable[[str], str] = escape_slack
+) -> str:
+    return common.fit_highlighted(common.widen_to_words(text), limit, escape, _bold)
+
+
+def _bodies(
+    head: list[Block],
+    units: list[list[Block]],
+    tail: list[Block],
+    fallback: str,
+    divider: bool = True,
+) -> list[Body]:
+    """Messages of at most 50 blocks: `head` opens the first, `tail` closes the last, a
+    divider separates units within a message, and a unit is never split. `fallback` is the
+    raw notification text."""
+    room = SLACK_MAX_BLOCKS - len(tail)
+    pages: list[list[Block]] = [list(head)]
+    on_page = 0  # units on the last page
+    for unit in units:
+        needed = len(unit) + (1 if on_page and divider else 0)
+        if pages[-1] and len(pages[-1]) + needed > room:
+            pages.append([])
+            on_page = 0
+        if on_page and divider:
+            pages[-1].append({"type": "divider"})
+        pages[-1].extend(unit)
+        on_page += 1
+    pages[-1].extend(tail)
+    total = len(pages)
+    bodies = []
+    for number, blocks in enumerate(pages, start=1):
+        text = fallback if total == 1 else f"{fallback} ({number}/{total})"
+        bodies.append({"text": _fit(text, SLACK_FALLBACK_TEXT), "blocks": blocks})
+    return bodies
+
+
+# --- digest -----------------------------------------------------------------------------
+
+
+def _digest(digest: Digest) -> list[Body]:
+    heading = common.digest_heading(digest)
+    head = [_header(heading)]
+    context = []
+    if digest.topic:
+        context.append(f"Topic: *{_fit(digest.topic, 200)}*")
+    if digest.note:
+        context.append(_fit(digest.note, 1000))
+    if context:
+        head.append(_context(*context))
+    units = [
+        [_paper_section(number, paper, digest.style)]
+        for number, paper in enumerate(digest.papers, start=1)
+    ]
+    if not units:
+        head.append(_section(common.EMPTY_DIGEST))
+    tail = [_context(_fit(common.FOOTER, 500))]
+    fallback = heading + (f" · topic: {digest.topic}" if digest.topic else "")
+    return _bodies(head, units, tail, fallback)
+
+
+def _paper_section(number: int, paper: Paper, style: str) -> Block:
+    title = common.fit(paper.title, TITLE_LIMIT, escape_slack_link_label)
+    head = [f"*{number}. {_link(common.paper_url(paper), title)}*"]
+    facts = _facts(paper, day=False)
+    if facts:
+        head.append(facts)
+    used = len("\n".join(head))
+    return _section("\n".join(head + _details(paper, style, used)))
+
+
+def _details(paper: Paper, style: str, used: int) -> list[str]:
+    """The summary lines, each on its own line, fitted into what the section has left."""
+    details = common.detail_lines(paper, style)
+    if not details:
+        return []
+    each = max(0, (SLACK_SECTION_TEXT - used) // len(details) - 1)
+    return [_fit(text, each) for text in details]
+
+
+def _facts(paper: Paper, day: bool) -> str:
+    """e.g. "A. Smith, B. Jones et al. · ▲ 42 · <https://github.com/a/b|code>"."""
+    facts = []
+    trended = common.trend_day(paper)
+    if day and trended:
+        facts.append(f"Trended {common.format_day(trended)}")
+    authors = common.short_authors(paper.authors)
+    if authors:
+        facts.append(_fit(authors, 400))
+    if common.upvote_text(paper):
+        facts.append(common.upvote_text(paper))
+    code = common.code_url(paper)
+    if code and len(code) <= MAX_URL:
+        facts.append(_link(code, "code"))
+    return " · ".join(facts)
+
+
+# --- search -----------------------------------------------------------------------------
+
+
+def _search(page: SearchPage) -> list[Body]:
+    query = common.quoted(_fit(page.query, 200))
+    note = [_context(_fit(page.note, 1000))] if page.note else []
+    if not page.hits:
+        heading = f"No results for {query}." if page.total == 0 else common.results_heading(
+            page, query
+        )
+        blocks = [_section(heading), *note, _context(common.NO_RESULTS_HINT)]
+        return _bodies(blocks, [], [], _raw_heading(page))
+    heading = common.results_heading(page, query)
+    head = [_section(f"*{heading}*"), *note]
+    units = [
+        _hit_blocks(number, hit.paper, hit.title, hit.snippet)
+        for number, hit in enumerate(page.hits, start=page.offset + 1)
+    ]
+    tail = [_context(common.more_hint(page))] if page.has_more else []
+    return _bodies(head, units, tail, _raw_heading(page))
+
+
+def _hit_blocks(number: int, paper: Paper, title: Highlighted, snippet: Highlighted) -> list[Block]:
+    label = _highlighted(title, TITLE_LIMIT, escape_slack_link_label)
+    text = f"{number}. {_link(common.paper_url(paper), label)}"
+    excerpt = _highlighted(snippet, SNIPPET_LIMIT)
+    if excerpt:
+        text += f"\n{excerpt}"
+    blocks = [_section(text)]
+    facts = _facts(paper, day=True)
+    if facts:
+        blocks.append(_context(facts))
+    return blocks
+
+
+def _raw_heading(page: SearchPage) -> str:
+    return common.results_heading(page, common.quoted(shorten(page.query, 200)))
+
+
+# --- help and notices -------------------------------------------------------------------
+
+
+def _help(help_: Help) -> list[Body]:
+    head = []
+    if help_.error:
+        head.append(_section(WARNING + _fit(help_.error, 2000)))
+    head.append(_section(f"*{_fit(help_.title, 200)}*"))
+    lines = [
+        f"`{_fit(topic.usage, 200)}`  {_fit(topic.summary, 500)}" for topic in help_.topics
+    ]
+    units = [[_section(text)] for text in _group_lines(lines, SLACK_SECTION_TEXT)]
+    tail = [_context(_fit(help_.footer, 2000))] if help_.footer else []
+    return _bodies(head, units, tail, help_.error or help_.title, divider=False)
+
+
+def _group_lines(lines: list[str], limit: int) -> list[str]:
+    """Lines joined into as few texts of at most `limit` characters as possible."""
+    groups: list[str] = []
+    for line in lines:
+        if groups and len(groups[-1]) + 1 + len(line) <= limit:
+            groups[-1] += "\n" + line
+        else:
+            groups.append(line)
+    return groups
+
+
+def _notice(notice: Notice) -> list[Body]:
+    prefix = WARNING if notice.is_error else ""
+    title = f"{prefix}*{_fit(notice.title, 200)}*" if notice.title else ""
+    body = escape_slack(notice.text, multiline=True)
+    if not title:
+        body = prefix + body
+    texts = common.split_text(f"{title}\n{body}" if title else body, SLACK_SECTION_TEXT)
+    blocks = [_section(text) for text in texts[:SLACK_MAX_BLOCKS]]
+    fallback = " ".join(t for t in (notice.title, notice.text) if t)
+    return _bodies(blocks, [], [], fallback)

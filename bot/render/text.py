@@ -1,0 +1,133 @@
+"""Neutral replies as plain terminal text, for the console platform and the CLI."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from bot.models import Paper
+from bot.render import common
+from bot.render.escape import clean_terminal
+from bot.render.limits import shorten
+from bot.render.neutral import Content, Digest, Help, Highlighted, Notice, SearchPage
+
+BOLD, RESET = "\x1b[1m", "\x1b[0m"
+INDENT = "   "
+TITLE_LIMIT = 300
+SNIPPET_LIMIT = 400
+LINE_LIMIT = 2000
+
+
+def render_text(content: Content, *, color: bool = False) -> str:
+    """`content` as readable text; ANSI bold for titles and matches only when `color`."""
+    if isinstance(content, Digest):
+        lines = _digest(content, color)
+    elif isinstance(content, SearchPage):
+        lines = _search(content, color)
+    elif isinstance(content, Help):
+        lines = _help(content, color)
+    else:
+        lines = _notice(content, color)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _clean(text: str, limit: int = LINE_LIMIT) -> str:
+    return shorten(clean_terminal(text), limit)
+
+
+def _bold(text: str, color: bool) -> str:
+    return f"{BOLD}{text}{RESET}" if color and text else text
+
+
+def _digest(digest: Digest, color: bool) -> list[str]:
+    heading = common.digest_heading(digest)
+    if digest.topic:
+        heading += f" · topic: {_clean(digest.topic, 200)}"
+    lines = [_bold(heading, color)]
+    if digest.note:
+        lines.append(_clean(digest.note))
+    lines.append("")
+    if not digest.papers:
+        lines += [common.EMPTY_DIGEST, ""]
+    for number, paper in enumerate(digest.papers, start=1):
+        title = _bold(_clean(paper.title, TITLE_LIMIT), color)
+        lines.append(f"{number}. {title}")
+        lines += _paper_lines(paper, common.detail_lines(paper, digest.style))
+        lines.append("")
+    lines.append(common.FOOTER)
+    return lines
+
+
+def _paper_lines(paper: Paper, details: list[str], day: bool = False) -> list[str]:
+    """URL, the facts line (day, authors, upvotes, code) and `details`, indented."""
+    lines = []
+    url = common.paper_url(paper)
+    if url:
+        lines.append(INDENT + url)
+    facts = []
+    trended = common.trend_day(paper)
+    if day and trended:
+        facts.append(f"Trended {common.format_day(trended)}")
+    authors = common.short_authors([clean_terminal(a) for a in paper.authors])
+    facts += [f for f in (authors, common.upvote_text(paper)) if f]
+    code = common.code_url(paper)
+    if code:
+        facts.append(f"code: {code}")
+    if facts:
+        lines.append(INDENT + " · ".join(facts))
+    lines += [INDENT + _clean(line) for line in details]
+    return lines
+
+
+def _highlighted(text: Highlighted, limit: int, color: bool) -> str:
+    mark = partial(common.mark_segment, left=BOLD, right=RESET) if color else _brackets
+    return common.fit_highlighted(text, limit, clean_terminal, mark)
+
+
+def _brackets(piece: str) -> str:
+    return common.mark_segment(piece, "[", "]")
+
+
+def _search(page: SearchPage, color: bool) -> list[str]:
+    query = common.quoted(_clean(page.query, 200))
+    if not page.hits:
+        lines = [f"No results for {query}." if page.total == 0 else common.results_heading(
+            page, query
+        )]
+        lines += [_clean(page.note)] if page.note else []
+        return [*lines, common.NO_RESULTS_HINT]
+    lines = [_bold(common.results_heading(page, query), color)]
+    lines += [_clean(page.note)] if page.note else []
+    lines.append("")
+    for number, hit in enumerate(page.hits, start=page.offset + 1):
+        lines.append(f"{number}. {_highlighted(hit.title, TITLE_LIMIT, color)}")
+        lines += _paper_lines(hit.paper, [], day=True)
+        snippet = _highlighted(hit.snippet, SNIPPET_LIMIT, color)
+        if snippet:
+            lines.append(INDENT + snippet)
+        lines.append("")
+    if page.has_more:
+        lines.append(common.more_hint(page))
+    return lines
+
+
+def _help(help_: Help, color: bool) -> list[str]:
+    lines = []
+    if help_.error:
+        lines += [f"Error: {_clean(help_.error)}", ""]
+    lines.append(_bold(_clean(help_.title, 200), color))
+    usages = [_clean(topic.usage, 80) for topic in help_.topics]
+    width = max((len(u) for u in usages), default=0)
+    for usage, topic in zip(usages, help_.topics, strict=True):
+        lines.append(f"  {usage.ljust(width)}  {_clean(topic.summary, 300)}")
+    if help_.footer:
+        lines += ["", _clean(help_.footer)]
+    return lines
+
+
+def _notice(notice: Notice, color: bool) -> list[str]:
+    body = clean_terminal(notice.text, multiline=True)
+    title = _clean(notice.title, 200) if notice.title else ""
+    if notice.is_error:
+        title = f"Error: {title}" if title else ""
+        body = body if title else f"Error: {body}"
+    return [_bold(title, color), body] if title else [body]

@@ -1,0 +1,256 @@
+"""The search index: tantivy (BM25 with block-max pruning) over titles and abstracts.
+
+SQLite stays the source of truth. The index holds only what ranking needs and the paper's
+internal key; it follows the store's change sequence (`papers.seq`) and can always be
+rebuilt from the store. Text for snippets is read back from the store for the few hits shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from bot.models import Paper
+from bot.search.analysis import fold
+from bot.search.matcher import paper_day
+from bot.search.query import AnyOf, Author, Category, Clause, Prefix, Query, Term
+from bot.storage import Store, StoredPaper
+
+_log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+TITLE_BOOST = 2.5
+_STEMMED = "pw_en"
+_PLAIN = "pw_plain"
+_META_FILE = "paperwire-index.json"
+_EPOCH = date(1970, 1, 1)
+
+
+def _build_schema() -> Any:
+    builder = tantivy.SchemaBuilder()
+    # Signed: tantivy-py turns a Python int into an i64 term, so deletes match only then.
+    builder.add_integer_field("pk", stored=True, indexed=True, fast=True)
+    builder.add_text_field("title", tokenizer_name=_STEMMED, index_option="position")
+    builder.add_text_field("abstract", tokenizer_name=_STEMMED, index_option="position")
+    builder.add_text_field("authors", tokenizer_name=_PLAIN, index_option="position")
+    builder.add_text_field("categories", tokenizer_name="raw", index_option="basic")
+    builder.add_integer_field("day", indexed=True, fast=True)
+    return builder.build()
+
+
+def _analyzers() -> dict[str, Any]:
+    def analyzer(stemmed: bool) -> Any:
+        builder = (
+            tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+            .filter(tantivy.Filter.remove_long(41))
+            .filter(tantivy.Filter.lowercase())
+            .filter(tantivy.Filter.ascii_fold())
+        )
+        if stemmed:
+            builder = builder.filter(tantivy.Filter.stemmer("english"))
+        return builder.build()
+
+    return {_STEMMED: analyzer(True), _PLAIN: analyzer(False)}
+
+
+@dataclass(frozen=True)
+class RawHit:
+    pk: int
+    score: float
+
+
+class SearchIndex:
+    """Build with `SearchIndex.open(path)` (a directory, or None for memory only)."""
+
+    def __init__(self, index: Any, schema: Any, path: Path | None, last_seq: int, max_pk: int):
+        self._index = index
+        self._schema = schema
+        self._path = path
+        self.last_seq = last_seq
+        self._max_pk = max_pk
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    def open(cls, path: Path | None) -> SearchIndex:
+        """Open the index at `path`, starting empty when it is missing, of another schema
+        version, or unreadable (it is rebuilt from the store by `sync`)."""
+        schema = _build_schema()
+        meta = {"schema": SCHEMA_VERSION, "last_seq": 0, "max_pk": 0}
+        if path is None:
+            index = tantivy.Index(schema)
+        else:
+            meta_path = path / _META_FILE
+            try:
+                stored = json.loads(meta_path.read_text())
+                if stored.get("schema") != SCHEMA_VERSION:
+                    raise ValueError("schema version changed")
+                index = tantivy.Index(schema, path=str(path), reuse=True)
+                meta = stored
+            except (OSError, ValueError) as exc:
+                if path.exists():
+                    _log.warning("rebuilding the search index at %s (%s)", path, exc)
+                    shutil.rmtree(path, ignore_errors=True)
+                path.mkdir(parents=True, exist_ok=True)
+                index = tantivy.Index(schema, path=str(path), reuse=False)
+        for name, analyzer in _analyzers().items():
+            index.register_tokenizer(name, analyzer)
+        return cls(index, schema, path, int(meta["last_seq"]), int(meta["max_pk"]))
+
+    # --- keeping up with the store ------------------------------------------------------
+
+    async def sync(self, store: Store, batch: int = 5000) -> int:
+        """Index every paper the store changed since the last sync; returns how many.
+        Another process holding the index's writer is not an error: it keeps it current."""
+        async with self._lock:
+            if await store.max_seq() <= self.last_seq:
+                return 0
+            try:
+                writer = self._index.writer(heap_size=128_000_000, num_threads=2)
+            except ValueError as exc:  # tantivy reports a held lock this way
+                _log.info("search index busy in another process, not syncing: %s", exc)
+                return 0
+            indexed = 0
+            try:
+                while changes := await store.changes_since(self.last_seq, batch):
+                    await asyncio.to_thread(self._add_batch, writer, changes)
+                    indexed += len(changes)
+                    self.last_seq = changes[-1].seq
+                    self._max_pk = max(self._max_pk, max(c.pk for c in changes))
+                await asyncio.to_thread(writer.commit)
+                await asyncio.to_thread(writer.wait_merging_threads)
+            except BaseException:
+                writer.rollback()
+                raise
+            self._write_meta()
+            self._index.reload()
+            return indexed
+
+    def _add_batch(self, writer: Any, changes: Sequence[StoredPaper]) -> None:
+        for change in changes:
+            if change.pk <= self._max_pk:
+                writer.delete_documents_by_term("pk", change.pk)
+            writer.add_document(self._document(change.pk, change.paper))
+
+    def _document(self, pk: int, paper: Paper) -> Any:
+        doc = tantivy.Document()
+        doc.add_integer("pk", pk)
+        doc.add_text("title", paper.title)
+        doc.add_text("abstract", paper.abstract)
+        for author in paper.authors:
+            doc.add_text("authors", author)
+        for category in paper.categories:
+            doc.add_text("categories", fold(category))
+        day = paper_day(paper)
+        if day is not None:
+            doc.add_integer("day", (day - _EPOCH).days)
+        return doc
+
+    def _write_meta(self) -> None:
+        if self._path is None:
+            return
+        meta = {"schema": SCHEMA_VERSION, "last_seq": self.last_seq, "max_pk": self._max_pk}
+        tmp = self._path / (_META_FILE + ".tmp")
+        tmp.write_text(json.dumps(meta))
+        tmp.replace(self._path / _META_FILE)
+
+    # --- searching ------------------------------------------------------------------------
+
+    def num_docs(self) -> int:
+        return int(self._index.searcher().num_docs)
+
+    def search(self, query: Query, limit: int, offset: int = 0, all_required: bool = True) -> (
+        list[RawHit]
+    ):
+        """The best `limit` hits after `offset`, best first. With `all_required` False, any
+        one required clause is enough (used when no paper has them all)."""
+        compiled = self.compile(query, all_required)
+        searcher = self._index.searcher()
+        result = searcher.search(compiled, limit=limit, count=False, offset=offset)
+        return [
+            RawHit(int(searcher.doc(address)["pk"][0]), float(score))
+            for score, address in result.hits
+        ]
+
+    def count(self, query: Query, all_required: bool = True) -> int:
+        result = self._index.searcher().search(
+            self.compile(query, all_required), limit=1, count=True
+        )
+        return int(result.count)
+
+    def snippet_generator(self, query: Query, field: str, max_chars: int) -> Any:
+        generator = tantivy.SnippetGenerator.create(
+            self._index.searcher(), self.compile(query, True), self._schema, field
+        )
+        generator.set_max_num_chars(max_chars)
+        return generator
+
+    def compile(self, query: Query, all_required: bool = True) -> Any:
+        """The parsed query as a tantivy query: each required clause must match (or any one,
+        when not `all_required`), no excluded one may, the day within the range."""
+        occur = tantivy.Occur.Must if all_required else tantivy.Occur.Should
+        clauses = [(occur, self._clause(c)) for c in query.required]
+        if not all_required and clauses:
+            clauses = [(tantivy.Occur.Must, tantivy.Query.boolean_query(clauses))]
+        clauses += [(tantivy.Occur.MustNot, self._clause(c)) for c in query.excluded]
+        if query.since or query.until:
+            clauses.append((tantivy.Occur.Must, self._day_range(query.since, query.until)))
+        return tantivy.Query.boolean_query(clauses)
+
+    def _clause(self, clause: Clause) -> Any:
+        if isinstance(clause, Term):
+            return self._either_field(lambda field: self._term_or_phrase(field, clause.stems))
+        if isinstance(clause, Prefix):
+            pattern = re.escape(clause.prefix) + ".*"
+            return self._either_field(
+                lambda field: tantivy.Query.regex_query(self._schema, field, pattern)
+            )
+        if isinstance(clause, Author):
+            return self._term_or_phrase("authors", clause.words)
+        if isinstance(clause, Category):
+            exact = tantivy.Query.term_query(self._schema, "categories", clause.name)
+            family = tantivy.Query.regex_query(
+                self._schema, "categories", re.escape(clause.name) + r"\..*"
+            )
+            return _any_of([exact, family])
+        if isinstance(clause, AnyOf):
+            return _any_of([self._clause(option) for option in clause.options])
+        raise TypeError(clause)
+
+    def _either_field(self, build: Any) -> Any:
+        title = tantivy.Query.boost_query(build("title"), TITLE_BOOST)
+        return _any_of([title, build("abstract")])
+
+    def _term_or_phrase(self, field: str, terms: Sequence[str]) -> Any:
+        if len(terms) == 1:
+            return tantivy.Query.term_query(self._schema, field, terms[0])
+        return tantivy.Query.phrase_query(self._schema, field, list(terms))
+
+    def _day_range(self, since: date | None, until: date | None) -> Any:
+        return tantivy.Query.range_query(
+            self._schema,
+            "day",
+            tantivy.FieldType.Integer,
+            (since - _EPOCH).days if since else None,
+            (until - _EPOCH).days if until else None,
+        )
+
+
+def _any_of(queries: list[Any]) -> Any:
+    return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
+
+
+def index_path_for(db_path: str) -> Path | None:
+    """Where the index of the database at `db_path` lives (beside it), None for memory."""
+    if db_path == ":memory:":
+        return None
+    return Path(db_path + ".index")

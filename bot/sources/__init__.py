@@ -1,0 +1,1 @@
+"""Paper sources: each turns what a source publishes into `Observation`s."""

@@ -1,0 +1,408 @@
+"""SQLite state through aiosqlite: the source of truth for papers, trending lists and what
+was sent. One connection per process is the single writer; WAL lets other processes read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.migrations import LATEST_VERSION, MIGRATIONS
+from bot.models import (
+    Observation,
+    Paper,
+    Signals,
+    TrendingEntry,
+    merge_paper,
+    normalize_title,
+)
+
+_log = logging.getLogger(__name__)
+
+_PAPER_COLUMNS = (
+    "pk, id, arxiv_id, title, abstract, authors, published, links, code_links, "
+    "categories, signals, signals_at, sources"
+)
+_CHUNK = 500  # SQLite's default limit on bound parameters is far above this.
+
+
+@dataclass(frozen=True)
+class IngestCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: IngestCounts) -> IngestCounts:
+        return IngestCounts(
+            self.new + other.new, self.updated + other.updated, self.unchanged + other.unchanged
+        )
+
+
+@dataclass(frozen=True)
+class _Existing:
+    by_arxiv: dict[str, int]
+    by_title: dict[str, int]
+    papers: dict[int, Paper]
+    signals_at: dict[int, str | None]
+
+
+@dataclass(frozen=True)
+class StoredPaper:
+    """A paper with the internal key and change sequence the search index follows."""
+
+    pk: int
+    seq: int
+    paper: Paper
+
+
+class Store:
+    """Papers, trending lists and sent records. Build with `Store.open(path)`."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, path: str | Path) -> AsyncIterator[Store]:
+        """Open (creating if needed) and migrate the database at `path` (':memory:' works)."""
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(str(path))
+        try:
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=5000")
+            await migrate(conn)
+            yield cls(conn)
+        finally:
+            await conn.close()
+
+    # --- ingest ---------------------------------------------------------------------------
+
+    async def ingest(self, observations: Iterable[Observation]) -> IngestCounts:
+        """Merge observations into the corpus in one transaction: the same paper from two
+        sources or two days becomes one record, and newer signals refresh older ones."""
+        batch = list(observations)
+        if not batch:
+            return IngestCounts()
+        async with self._write_lock:
+            try:
+                counts = await self._ingest_batch(batch)
+            except BaseException:
+                await self._conn.rollback()
+                raise
+            await self._conn.commit()
+            return counts
+
+    async def _ingest_batch(self, batch: list[Observation]) -> IngestCounts:
+        existing = await self._find_existing(batch)
+        by_arxiv, by_title, original = existing.by_arxiv, existing.by_title, existing.papers
+        now = datetime.now(UTC).isoformat()
+        seq = await self._next_seq()
+        # pk -> (paper, signals_at, is_new); pending new papers use negative placeholder keys.
+        touched: dict[int, tuple[Paper, str | None, bool]] = {}
+        next_placeholder = -1
+        trending_rows: list[tuple[str, str, int, int, int | None]] = []
+
+        for obs in batch:
+            key = None
+            if obs.arxiv_id:
+                key = by_arxiv.get(obs.arxiv_id)
+            if key is None:
+                key = by_title.get(normalize_title(obs.title))
+                # A title match with a different arXiv id is a different paper.
+                if key is not None and obs.arxiv_id:
+                    known = touched.get(key, (None,))[0] or original.get(key)
+                    if known is not None and known.arxiv_id not in (None, obs.arxiv_id):
+                        key = None
+            observed = obs.observed_at.isoformat()
+            if key is None:
+                key, next_placeholder = next_placeholder, next_placeholder - 1
+                touched[key] = (obs.to_paper(), observed, True)
+            else:
+                old, old_at, is_new = touched.get(key) or (original[key], None, False)
+                if old_at is None:
+                    old_at = existing.signals_at.get(key)
+                newer = old_at is None or observed >= old_at
+                merged = merge_paper(old, obs, newer)
+                touched[key] = (merged, max(observed, old_at or observed), is_new)
+            paper = touched[key][0]
+            if paper.arxiv_id:
+                by_arxiv[paper.arxiv_id] = key
+            by_title.setdefault(normalize_title(paper.title), key)
+            if obs.day is not None and obs.rank is not None:
+                trending_rows.append(
+                    (obs.day.isoformat(), obs.source, key, obs.rank, obs.signals.upvotes)
+                )
+
+        new = updated = unchanged = 0
+        placeholder_pk: dict[int, int] = {}
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        for key, (paper, signals_at, is_new) in touched.items():
+            if is_new:
+                new += 1
+                inserts.append((*_paper_row(paper, signals_at), now, now, seq, key))
+                seq += 1
+            elif paper != original[key]:
+                updated += 1
+                updates.append((*_paper_row(paper, signals_at), now, seq, key))
+                seq += 1
+            else:
+                unchanged += 1
+
+        await self._conn.executemany(
+            "UPDATE papers SET id=?, arxiv_id=?, title_key=?, title=?, abstract=?, authors=?,"
+            " published=?, links=?, code_links=?, categories=?, signals=?, signals_at=?,"
+            " sources=?, updated_at=?, seq=? WHERE pk=?",
+            updates,
+        )
+        for row in inserts:
+            cursor = await self._conn.execute(
+                "INSERT INTO papers (id, arxiv_id, title_key, title, abstract, authors,"
+                " published, links, code_links, categories, signals, signals_at, sources,"
+                " first_seen, updated_at, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                row[:-1],
+            )
+            assert cursor.lastrowid is not None
+            placeholder_pk[row[-1]] = cursor.lastrowid
+        # A day's list from one source is replaced as a whole only by its own rows; the
+        # same paper listed twice on a day keeps its best rank.
+        await self._conn.executemany(
+            "INSERT INTO trending (day, source, paper_pk, rank, upvotes) VALUES (?,?,?,?,?)"
+            " ON CONFLICT (day, source, paper_pk) DO UPDATE SET"
+            " rank = min(rank, excluded.rank),"
+            " upvotes = coalesce(excluded.upvotes, upvotes)",
+            [
+                (day, source, placeholder_pk.get(key, key), rank, upvotes)
+                for day, source, key, rank, upvotes in trending_rows
+            ],
+        )
+        return IngestCounts(new, updated, unchanged)
+
+    async def _find_existing(self, batch: Sequence[Observation]) -> _Existing:
+        """Existing papers matching the batch by arXiv id or normalised title."""
+        arxiv_ids = sorted({o.arxiv_id for o in batch if o.arxiv_id})
+        titles = sorted({normalize_title(o.title) for o in batch})
+        rows: list[aiosqlite.Row] = []
+        for chunk in _chunks(arxiv_ids):
+            rows += await self._fetch(
+                f"SELECT {_PAPER_COLUMNS}, title_key FROM papers WHERE arxiv_id IN"
+                f" ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+        for chunk in _chunks(titles):
+            rows += await self._fetch(
+                f"SELECT {_PAPER_COLUMNS}, title_key FROM papers WHERE title_key IN"
+                f" ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+        found = _Existing({}, {}, {}, {})
+        for row in rows:
+            pk = row[0]
+            found.papers[pk] = _paper_from_row(row)
+            found.signals_at[pk] = row[11]
+            if row[2]:
+                found.by_arxiv[row[2]] = pk
+            # Prefer the record without an arXiv id for title matches: that is the one a
+            # source without ids created and that an arXiv id should upgrade.
+            if row[-1] not in found.by_title or not row[2]:
+                found.by_title[row[-1]] = pk
+        return found
+
+    async def _next_seq(self) -> int:
+        rows = await self._fetch("SELECT coalesce(max(seq), 0) + 1 FROM papers")
+        return int(rows[0][0])
+
+    # --- reads ----------------------------------------------------------------------------
+
+    async def count_papers(self) -> int:
+        rows = await self._fetch("SELECT count(*) FROM papers")
+        return int(rows[0][0])
+
+    async def papers_by_pk(self, pks: Sequence[int]) -> dict[int, Paper]:
+        """Papers with their trending days, keyed by internal key."""
+        result: dict[int, Paper] = {}
+        for chunk in _chunks(list(pks)):
+            marks = ",".join("?" * len(chunk))
+            rows = await self._fetch(
+                f"SELECT {_PAPER_COLUMNS} FROM papers WHERE pk IN ({marks})", chunk
+            )
+            trending = await self._fetch(
+                f"SELECT paper_pk, day, source, rank, upvotes FROM trending"
+                f" WHERE paper_pk IN ({marks}) ORDER BY day DESC, rank",
+                chunk,
+            )
+            entries: dict[int, list[TrendingEntry]] = {}
+            for pk, day, source, rank, upvotes in trending:
+                entries.setdefault(pk, []).append(
+                    TrendingEntry(date.fromisoformat(day), source, rank, upvotes)
+                )
+            for row in rows:
+                paper = _paper_from_row(row)
+                result[row[0]] = _with_trending(paper, entries.get(row[0], []))
+        return result
+
+    async def paper_by_id(self, paper_id: str) -> Paper | None:
+        rows = await self._fetch("SELECT pk FROM papers WHERE id = ?", (paper_id,))
+        if not rows:
+            return None
+        return (await self.papers_by_pk([rows[0][0]]))[rows[0][0]]
+
+    async def trending_days(self) -> list[date]:
+        """Days that have a trending list, newest first."""
+        rows = await self._fetch("SELECT DISTINCT day FROM trending ORDER BY day DESC")
+        return [date.fromisoformat(r[0]) for r in rows]
+
+    async def trending_list(self, day: date) -> list[Paper]:
+        """Papers on `day`'s trending lists (any source), each with all its entries."""
+        rows = await self._fetch(
+            "SELECT DISTINCT paper_pk FROM trending WHERE day = ?", (day.isoformat(),)
+        )
+        papers = await self.papers_by_pk([r[0] for r in rows])
+        return list(papers.values())
+
+    async def changes_since(self, seq: int, limit: int = 2000) -> list[StoredPaper]:
+        """Papers written after change `seq`, oldest change first (feeds the search index)."""
+        rows = await self._fetch(
+            f"SELECT {_PAPER_COLUMNS}, seq FROM papers WHERE seq > ? ORDER BY seq LIMIT ?",
+            (seq, limit),
+        )
+        pks = [r[0] for r in rows]
+        trending = await self._latest_days(pks)
+        return [
+            StoredPaper(r[0], r[-1], _with_trending(_paper_from_row(r), trending.get(r[0], [])))
+            for r in rows
+        ]
+
+    async def _latest_days(self, pks: list[int]) -> dict[int, list[TrendingEntry]]:
+        result: dict[int, list[TrendingEntry]] = {}
+        for chunk in _chunks(pks):
+            rows = await self._fetch(
+                f"SELECT paper_pk, max(day) FROM trending WHERE paper_pk IN"
+                f" ({','.join('?' * len(chunk))}) GROUP BY paper_pk",
+                chunk,
+            )
+            for pk, day in rows:
+                result[pk] = [TrendingEntry(date.fromisoformat(day), "", 0)]
+        return result
+
+    async def max_seq(self) -> int:
+        rows = await self._fetch("SELECT coalesce(max(seq), 0) FROM papers")
+        return int(rows[0][0])
+
+    async def pks_for_ids(self, paper_ids: Sequence[str]) -> dict[str, int]:
+        result: dict[str, int] = {}
+        for chunk in _chunks(list(paper_ids)):
+            rows = await self._fetch(
+                f"SELECT id, pk FROM papers WHERE id IN ({','.join('?' * len(chunk))})", chunk
+            )
+            result.update({r[0]: r[1] for r in rows})
+        return result
+
+    # --- sent records ---------------------------------------------------------------------
+
+    async def sent_paper_ids(self, destination: str) -> frozenset[str]:
+        rows = await self._fetch(
+            "SELECT p.id FROM sent_papers s JOIN papers p ON p.pk = s.paper_pk"
+            " WHERE s.destination = ?",
+            (destination,),
+        )
+        return frozenset(r[0] for r in rows)
+
+    async def record_sent(self, destination: str, paper_ids: Sequence[str], at: datetime) -> None:
+        async with self._write_lock:
+            pks = await self.pks_for_ids(paper_ids)
+            await self._conn.executemany(
+                "INSERT OR IGNORE INTO sent_papers (destination, paper_pk, sent_at)"
+                " VALUES (?, ?, ?)",
+                [(destination, pk, at.isoformat()) for pk in pks.values()],
+            )
+            await self._conn.commit()
+
+    # --- helpers --------------------------------------------------------------------------
+
+    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetch_raw(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Read-only SQL for diagnostics and benchmarks."""
+        return [tuple(r) for r in await self._fetch(sql, params)]
+
+
+async def migrate(conn: aiosqlite.Connection) -> int:
+    """Bring the database to the latest schema; returns the version it was at."""
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    start = int(row[0]) if row else 0
+    if start > LATEST_VERSION:
+        raise RuntimeError(
+            f"the database is at schema version {start}, newer than this paperwire"
+            f" ({LATEST_VERSION}); upgrade paperwire"
+        )
+    for version in range(start + 1, LATEST_VERSION + 1):
+        _log.info("migrating database to schema version %d", version)
+        # executescript commits first; each migration runs in its own transaction.
+        await conn.executescript(
+            f"BEGIN; {MIGRATIONS[version - 1]} PRAGMA user_version = {version}; COMMIT;"
+        )
+    return start
+
+
+def _chunks(items: list[Any]) -> Iterable[list[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _paper_row(paper: Paper, signals_at: str | None) -> tuple[Any, ...]:
+    signals = {k: v for k, v in paper.signals.__dict__.items() if v not in (None, ())}
+    return (
+        paper.id,
+        paper.arxiv_id,
+        normalize_title(paper.title),
+        paper.title,
+        paper.abstract,
+        json.dumps(paper.authors, ensure_ascii=False),
+        paper.published.isoformat() if paper.published else None,
+        json.dumps(paper.links),
+        json.dumps(paper.code_links),
+        json.dumps(paper.categories),
+        json.dumps(signals, ensure_ascii=False),
+        signals_at,
+        json.dumps(paper.sources),
+    )
+
+
+def _paper_from_row(row: Sequence[Any]) -> Paper:
+    signals = json.loads(row[10])
+    if "ai_keywords" in signals:
+        signals["ai_keywords"] = tuple(signals["ai_keywords"])
+    return Paper(
+        id=row[1],
+        arxiv_id=row[2],
+        title=row[3],
+        abstract=row[4],
+        authors=tuple(json.loads(row[5])),
+        published=date.fromisoformat(row[6]) if row[6] else None,
+        links=tuple(json.loads(row[7])),
+        code_links=tuple(json.loads(row[8])),
+        categories=tuple(json.loads(row[9])),
+        signals=Signals(**signals),
+        sources=tuple(json.loads(row[12])),
+    )
+
+
+def _with_trending(paper: Paper, entries: list[TrendingEntry]) -> Paper:
+    return replace(paper, trending=tuple(entries)) if entries else paper

@@ -1,0 +1,1 @@
+"""Platform-neutral command handlers: each takes a `Context` and returns a `Reply`."""

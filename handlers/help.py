@@ -1,0 +1,25 @@
+"""`/papers help`: what every subcommand does."""
+
+from __future__ import annotations
+
+from bot.render.neutral import Help, HelpTopic, Reply
+from handlers.context import Context
+
+TOPICS = (
+    HelpTopic("/papers search <query>", "Search the corpus, best matches first."),
+    HelpTopic("/papers trending [YYYY-MM-DD]", "The day's trending papers (latest by default)."),
+    HelpTopic("/papers help", "This help."),
+)
+QUERY_HELP = (
+    'Search language: words (all must match, stemmed), "a phrase", prefix*, -exclude, '
+    'a OR b, author:"Name", cat:cs.CL, since:2026-07-01, until:2026-07-31.'
+)
+
+
+def help_reply(error: str | None = None) -> Reply:
+    return Reply(Help(title="paperwire: trending papers", topics=TOPICS, footer=QUERY_HELP,
+                      error=error))
+
+
+async def show_help(ctx: Context, args: str) -> Reply:
+    return help_reply()

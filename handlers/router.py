@@ -1,0 +1,50 @@
+"""`/papers <subcommand> ...`: finds the handler, and turns every failure into a reply."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.errors import UserError
+from bot.render.neutral import Notice, Reply
+from handlers.context import MAX_ARGUMENT_CHARS, Context
+from handlers.help import help_reply, show_help
+from handlers.search import search
+from handlers.trending import trending
+
+_log = logging.getLogger(__name__)
+
+Handler = Callable[[Context, str], Awaitable[Reply]]
+
+SUBCOMMANDS: dict[str, Handler] = {
+    "search": search,
+    "trending": trending,
+    "help": show_help,
+}
+ALIASES = {"s": "search", "find": "search", "t": "trending", "today": "trending", "?": "help"}
+
+
+async def dispatch(ctx: Context) -> Reply:
+    """Answer one invocation. Never raises: mistakes get help, bugs get an apology."""
+    text = ctx.invocation.text.strip()
+    if len(text) > MAX_ARGUMENT_CHARS:
+        return _error(f"That is {len(text):,} characters; commands take at most "
+                      f"{MAX_ARGUMENT_CHARS:,}.")
+    name, _, args = text.partition(" ")
+    name = ALIASES.get(name.lower(), name.lower())
+    if not name:
+        return help_reply()
+    handler = SUBCOMMANDS.get(name)
+    if handler is None:
+        return help_reply(error=f"Unknown command `{name[:40]}`.")
+    try:
+        return await handler(ctx, args.strip())
+    except UserError as exc:
+        return _error(str(exc))
+    except Exception:
+        _log.exception("command failed: %s %s", ctx.invocation.command, name)
+        return _error("Sorry, something went wrong on our side. It has been logged.")
+
+
+def _error(text: str) -> Reply:
+    return Reply(Notice(text, is_error=True))

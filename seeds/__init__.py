@@ -1,0 +1,1 @@
+"""The bundled trending-paper pages, shipped as package data."""

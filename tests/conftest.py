@@ -1,0 +1,62 @@
+"""Shared fixtures and builders: a fixed clock, papers, and services on a memory database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from bot.app import Services, build_services
+from bot.config import Settings
+from bot.models import Observation, Paper, Signals, TrendingEntry
+from bot.sources import seeds
+
+NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+SEED_REFERENCE = date(2026, 11, 22)
+
+
+def make_paper(**overrides: Any) -> Paper:
+    base = Paper(
+        id="2607.00001",
+        arxiv_id="2607.00001",
+        title="A Study of Diffusion Models",
+        abstract="We study diffusion models for image generation. Code: https://github.com/a/b",
+        authors=("Ada Lovelace", "Alan Turing"),
+        trending=(TrendingEntry(date(2026, 7, 1), "hf", 1, 10),),
+        signals=Signals(upvotes=10),
+    )
+    return replace(base, **overrides)
+
+
+def make_observation(**overrides: Any) -> Observation:
+    values: dict[str, Any] = {
+        "title": "A Study of Diffusion Models",
+        "abstract": "We study diffusion models.",
+        "source": "hf",
+        "observed_at": NOW,
+        "arxiv_id": None,
+        "authors": ("Ada Lovelace",),
+    }
+    values.update(overrides)
+    return Observation(**values)
+
+
+def seed_observations() -> list[Observation]:
+    pages = seeds.read_pages(seeds.bundled_pages(), reference=SEED_REFERENCE)
+    return list(seeds.observations(pages, NOW))
+
+
+@pytest.fixture
+async def services() -> AsyncIterator[Services]:
+    async with build_services(Settings(db_path=":memory:"), clock=lambda: NOW) as built:
+        yield built
+
+
+@pytest.fixture
+async def seeded(services: Services) -> Services:
+    await services.store.ingest(seed_observations())
+    await services.refresh_index()
+    return services

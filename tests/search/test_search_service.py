@@ -1,0 +1,124 @@
+from pathlib import Path
+
+import pytest
+
+from bot.app import Services
+from bot.errors import UserError
+from bot.search.index import SearchIndex
+from bot.search.service import PARTIAL_NOTE
+from bot.search.snippets import Highlighter
+from bot.storage import Store
+from tests.conftest import make_observation, seed_observations
+
+
+async def test_title_matches_outrank_abstract_only_matches(seeded: Services) -> None:
+    page = await seeded.search.search("diffusion", limit=10)
+    assert page.total > 5
+    in_title = ["diffusion" in h.paper.title.lower() for h in page.hits]
+    assert all(in_title[:3])
+    assert page.hits[0].score >= page.hits[-1].score
+    highlighted = [piece for piece, marked in page.hits[0].title.segments() if marked]
+    assert highlighted and all(p.lower().startswith("diffus") for p in highlighted)
+
+
+async def test_stemming_phrases_and_prefixes(seeded: Services) -> None:
+    stemmed = await seeded.search.search("hallucinating")
+    assert stemmed.hits
+    assert all(
+        "hallucinat" in (h.paper.title + h.paper.abstract).lower() for h in stemmed.hits
+    )
+    phrase = await seeded.search.search('"language model"', limit=50)
+    words = await seeded.search.search("language model", limit=50)
+    assert 0 < phrase.total < words.total
+    prefix = await seeded.search.search("transform*", limit=50)
+    assert any("transformer" in h.paper.title.lower() for h in prefix.hits)
+    assert any(piece.lower().startswith("transform")
+               for h in prefix.hits for piece, marked in h.snippet.segments() if marked)
+
+
+async def test_date_and_author_filters(services: Services) -> None:
+    from datetime import date
+
+    await services.store.ingest([
+        make_observation(title="Graph nets one", authors=("Ada Lovelace",),
+                         day=date(2026, 7, 1), rank=1),
+        make_observation(title="Graph nets two", authors=("Alan Turing",),
+                         day=date(2026, 8, 1), rank=1),
+    ])
+    await services.refresh_index()
+    july = await services.search.search("graph until:2026-07-31")
+    assert [h.paper.title for h in july.hits] == ["Graph nets one"]
+    turing = await services.search.search('graph author:"alan turing"')
+    assert [h.paper.title for h in turing.hits] == ["Graph nets two"]
+
+
+@pytest.mark.parametrize(
+    "raw", ["C++", "NEAR(", '"unbalanced', "title:x", "AND model", "-x model", "émoji 😀 model"]
+)
+async def test_hostile_queries_give_results_not_errors(seeded: Services, raw: str) -> None:
+    page = await seeded.search.search(raw)
+    assert page.query == raw
+
+
+@pytest.mark.parametrize("raw", ["", "AND", "-x", "😀", "   "])
+async def test_queries_with_nothing_to_search_get_a_clear_message(
+    seeded: Services, raw: str
+) -> None:
+    with pytest.raises(UserError, match="nothing to search for"):
+        await seeded.search.search(raw)
+
+
+async def test_ten_kilobytes_of_text_is_refused_clearly(seeded: Services) -> None:
+    with pytest.raises(UserError, match="characters long"):
+        await seeded.search.search("model " * 1700)
+
+
+async def test_no_paper_with_every_word_falls_back_to_some(seeded: Services) -> None:
+    page = await seeded.search.search("diffusion qwxzv")
+    assert page.hits and page.note == PARTIAL_NOTE
+
+
+async def test_paging_and_total(seeded: Services) -> None:
+    first = await seeded.search.search("model", limit=5)
+    second = await seeded.search.search("model", limit=5, offset=5)
+    assert first.has_more and first.total > 10
+    assert not {h.paper.id for h in first.hits} & {h.paper.id for h in second.hits}
+
+
+async def test_index_on_disk_follows_the_store_and_rebuilds(tmp_path: Path) -> None:
+    db = tmp_path / "p.db"
+    index_dir = tmp_path / "p.db.index"
+    async with Store.open(db) as store:
+        await store.ingest(seed_observations())
+        index = SearchIndex.open(index_dir)
+        assert await index.sync(store) == 223
+        assert await index.sync(store) == 0  # nothing changed
+        await store.ingest([make_observation(title="Brand new zygote paper")])
+        reopened = SearchIndex.open(index_dir)
+        assert reopened.num_docs() == 223
+        assert await reopened.sync(store) == 1
+        assert reopened.num_docs() == 224
+        # A damaged index is thrown away and rebuilt from the store.
+        (index_dir / "paperwire-index.json").write_text("{broken")
+        rebuilt = SearchIndex.open(index_dir)
+        assert rebuilt.num_docs() == 0
+        assert await rebuilt.sync(store) == 224
+
+
+async def test_updated_papers_replace_their_index_document(services: Services) -> None:
+    await services.store.ingest([make_observation(arxiv_id="2607.00001", title="Old words")])
+    await services.refresh_index()
+    await services.store.ingest([make_observation(arxiv_id="2607.00001", title="Fresh words")])
+    await services.refresh_index()
+    assert services.index.num_docs() == 1
+    page = await services.search.search("fresh")
+    assert [h.paper.title for h in page.hits] == ["Fresh words"]
+
+
+def test_snippet_window_prefers_the_densest_matches() -> None:
+    text = ("filler " * 60) + "diffusion models beat diffusion baselines. " + ("tail " * 60)
+    snippet = Highlighter(["diffus"]).snippet(text, 80)
+    assert snippet.text.startswith("… ") and snippet.text.endswith(" …")
+    marked = [piece for piece, on in snippet.segments() if on]
+    assert marked == ["diffusion", "diffusion"]
+    assert len(snippet.text) <= 80 + 4

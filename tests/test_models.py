@@ -1,0 +1,88 @@
+from datetime import date
+
+import pytest
+
+from bot.models import (
+    Signals,
+    clean_text,
+    find_code_links,
+    merge_paper,
+    normalize_arxiv_id,
+    normalize_title,
+    title_key,
+)
+from tests.conftest import make_observation, make_paper
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2509.04664v2", "2509.04664"),
+        ("2509.04664", "2509.04664"),
+        ("https://arxiv.org/abs/2509.04664v3", "2509.04664"),
+        ("http://arxiv.org/pdf/1706.03762v7.pdf", "1706.03762"),
+        ("arXiv:2101.00001", "2101.00001"),
+        ("astro-ph/0601001v1", "astro-ph/0601001"),
+        ("math.GT/0309136", "math.GT/0309136"),
+        ("not an id", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_arxiv_ids_lose_their_version(raw: str | None, expected: str | None) -> None:
+    assert normalize_arxiv_id(raw) == expected
+
+
+def test_titles_normalise_across_wrapping_case_accents_and_punctuation() -> None:
+    a = "Diffusion Models:\n  A Survey of Méthods"
+    b = "diffusion models - a survey of methods"
+    assert normalize_title(a) == normalize_title(b) == "diffusion models a survey of methods"
+    assert title_key(a) == title_key(b)
+    assert title_key(a) != title_key("Diffusion Models: A Survey")
+
+
+def test_clean_text_collapses_hard_wrapping() -> None:
+    assert clean_text("  Large\n   language\tmodels ") == "Large language models"
+
+
+def test_code_links_are_found_once_in_order() -> None:
+    text = (
+        "Code at https://github.com/x/y. Also https://huggingface.co/org/model, "
+        "and again https://github.com/x/y."
+    )
+    assert find_code_links(text) == ("https://github.com/x/y", "https://huggingface.co/org/model")
+
+
+def test_observation_id_is_arxiv_id_else_title_key() -> None:
+    assert make_observation(arxiv_id="2607.12345v2").paper_id == "2607.12345"
+    no_id = make_observation(title="Some   Title")
+    assert no_id.paper_id == title_key("some title")
+
+
+def test_newer_signals_win_but_unknown_values_do_not_erase() -> None:
+    old = Signals(upvotes=3, github_repo="https://github.com/a/b", ai_keywords=("x",))
+    new = Signals(upvotes=40, comments=2)
+    merged = old.merged_with(new)
+    assert merged == Signals(
+        upvotes=40, comments=2, github_repo="https://github.com/a/b", ai_keywords=("x",)
+    )
+
+
+def test_merge_upgrades_a_title_keyed_paper_to_its_arxiv_id() -> None:
+    old = make_paper(id=title_key("A Study"), arxiv_id=None, sources=("seeds",))
+    obs = make_observation(arxiv_id="2607.99999v2", signals=Signals(upvotes=7), source="hf")
+    merged = merge_paper(old, obs, newer=True)
+    assert merged.id == "2607.99999"
+    assert merged.arxiv_id == "2607.99999"
+    assert merged.sources == ("seeds", "hf")
+    assert merged.signals.upvotes == 7
+    assert merged.url == "https://arxiv.org/abs/2607.99999"
+
+
+def test_older_observation_does_not_overwrite_newer_signals() -> None:
+    old = make_paper(signals=Signals(upvotes=50))
+    obs = make_observation(arxiv_id="2607.00001", signals=Signals(upvotes=1, comments=4))
+    merged = merge_paper(old, obs, newer=False)
+    assert merged.signals.upvotes == 50
+    assert merged.signals.comments == 4  # unknown before, so taken
+    assert merged.published is None or isinstance(merged.published, date)

@@ -1,0 +1,132 @@
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from bot.migrations import LATEST_VERSION, MIGRATIONS
+from bot.models import Signals, title_key
+from bot.storage import IngestCounts, Store
+from tests.conftest import NOW, make_observation
+
+
+async def _version(path: Path) -> int:
+    async with aiosqlite.connect(path) as conn, conn.execute("PRAGMA user_version") as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def test_fresh_database_reaches_latest_schema_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "fresh.db"
+    async with Store.open(path) as store:
+        assert await store.fetch_raw("PRAGMA journal_mode") == [("wal",)]
+    assert await _version(path) == LATEST_VERSION
+
+
+async def test_database_from_version_1_migrates_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    async with aiosqlite.connect(path) as conn:
+        await conn.executescript(f"BEGIN; {MIGRATIONS[0]} PRAGMA user_version = 1; COMMIT;")
+        await conn.execute(
+            "INSERT INTO papers (id, title_key, title, first_seen, updated_at, seq)"
+            " VALUES ('t-1', 'old paper', 'Old Paper', 'x', 'x', 1)"
+        )
+        await conn.commit()
+    async with Store.open(path) as store:
+        assert await store.count_papers() == 1
+        tables = await store.fetch_raw("SELECT name FROM sqlite_master WHERE type='table'")
+        assert ("sent_papers",) in tables
+    assert await _version(path) == LATEST_VERSION
+
+
+async def test_newer_schema_than_the_code_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    async with aiosqlite.connect(path) as conn:
+        await conn.execute(f"PRAGMA user_version = {LATEST_VERSION + 1}")
+    with pytest.raises(RuntimeError, match="newer than this paperwire"):
+        async with Store.open(path):
+            pass
+
+
+async def test_same_paper_from_two_sources_and_days_is_one_record() -> None:
+    async with Store.open(":memory:") as store:
+        seed = make_observation(source="seeds", day=date(2026, 3, 11), rank=4)
+        counts = await store.ingest([seed])
+        assert counts == IngestCounts(new=1)
+        hf = make_observation(
+            title="A study of diffusion\n models",
+            arxiv_id="2603.01234v2",
+            source="hf",
+            observed_at=NOW + timedelta(hours=1),
+            signals=Signals(upvotes=12, github_repo="https://github.com/x/y"),
+            day=date(2026, 3, 12),
+            rank=2,
+        )
+        assert await store.ingest([hf]) == IngestCounts(updated=1)
+        assert await store.count_papers() == 1
+        paper = await store.paper_by_id("2603.01234")
+        assert paper is not None
+        assert paper.sources == ("seeds", "hf")
+        assert paper.signals.upvotes == 12
+        assert {(e.day, e.rank) for e in paper.trending} == {
+            (date(2026, 3, 11), 4),
+            (date(2026, 3, 12), 2),
+        }
+        # The title key no longer names it: its id is now the arXiv id.
+        assert await store.paper_by_id(title_key(seed.title)) is None
+
+
+async def test_version_two_of_a_paper_is_the_same_paper_and_signals_refresh() -> None:
+    async with Store.open(":memory:") as store:
+        first = make_observation(arxiv_id="2607.00042v1", signals=Signals(upvotes=1))
+        later = make_observation(
+            arxiv_id="2607.00042v2",
+            signals=Signals(upvotes=30),
+            observed_at=NOW + timedelta(days=1),
+        )
+        await store.ingest([first])
+        await store.ingest([later])
+        paper = await store.paper_by_id("2607.00042")
+        assert paper is not None and paper.signals.upvotes == 30
+        # An older snapshot ingested afterwards does not roll the upvotes back.
+        await store.ingest([make_observation(arxiv_id="2607.00042", signals=Signals(upvotes=2))])
+        paper = await store.paper_by_id("2607.00042")
+        assert paper is not None and paper.signals.upvotes == 30
+
+
+async def test_same_title_with_different_arxiv_ids_stays_two_papers() -> None:
+    async with Store.open(":memory:") as store:
+        await store.ingest([make_observation(title="0", arxiv_id="2101.00001")])
+        await store.ingest([make_observation(title="0", arxiv_id="2101.00002")])
+        assert await store.count_papers() == 2
+
+
+async def test_reingest_is_unchanged_and_does_not_bump_the_change_sequence() -> None:
+    async with Store.open(":memory:") as store:
+        obs = [make_observation(title=f"Paper {i}", day=date(2026, 7, 1), rank=i) for i in range(5)]
+        await store.ingest(obs)
+        seq = await store.max_seq()
+        assert await store.ingest(obs) == IngestCounts(unchanged=5)
+        assert await store.max_seq() == seq
+
+
+async def test_failed_ingest_changes_nothing() -> None:
+    async with Store.open(":memory:") as store:
+        await store.ingest([make_observation(title="Kept")])
+
+        def broken() -> object:
+            yield make_observation(title="Never stored")
+            raise ValueError("source broke mid-way")
+
+        with pytest.raises(ValueError):
+            await store.ingest(broken())  # type: ignore[arg-type]
+        assert await store.count_papers() == 1
+
+
+async def test_sent_papers_are_remembered_per_destination() -> None:
+    async with Store.open(":memory:") as store:
+        await store.ingest([make_observation(arxiv_id="2607.00001")])
+        await store.record_sent("slack:T:C1", ["2607.00001", "unknown"], datetime.now(UTC))
+        assert await store.sent_paper_ids("slack:T:C1") == frozenset({"2607.00001"})
+        assert await store.sent_paper_ids("slack:T:C2") == frozenset()
