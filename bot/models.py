@@ -15,6 +15,7 @@ from datetime import date, datetime
 _ARXIV_NEW = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
 _ARXIV_OLD = re.compile(r"^([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
 _ARXIV_URL_PREFIX = re.compile(r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/", re.I)
+_WORDS = re.compile(r"[^\W_]+")
 _CODE_URL = re.compile(
     r"https?://(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co|bitbucket\.org)"
     r"/[\w.\-]+/[\w.\-]+",
@@ -39,10 +40,11 @@ def normalize_arxiv_id(raw: str | None) -> str | None:
 def normalize_title(title: str) -> str:
     """A title reduced to lowercase ASCII words, so that wrapping, accents and
     punctuation do not make the same paper look like two."""
-    folded = unicodedata.normalize("NFKD", title)
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    words = re.findall(r"[^\W_]+", folded.lower())
-    return " ".join(words)
+    folded = title.lower()
+    if not folded.isascii():
+        folded = unicodedata.normalize("NFKD", folded)
+        folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return " ".join(_WORDS.findall(folded))
 
 
 def title_key(title: str) -> str:
@@ -145,11 +147,13 @@ class Observation:
     signals: Signals = field(default_factory=Signals)
     day: date | None = None
     rank: int | None = None
+    normalized_title: str = field(init=False, compare=False, default="")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "title", clean_text(self.title))
         object.__setattr__(self, "abstract", clean_text(self.abstract))
         object.__setattr__(self, "arxiv_id", normalize_arxiv_id(self.arxiv_id))
+        object.__setattr__(self, "normalized_title", normalize_title(self.title))
 
     @property
     def paper_id(self) -> str:

@@ -120,7 +120,7 @@ class Store:
             if obs.arxiv_id:
                 key = by_arxiv.get(obs.arxiv_id)
             if key is None:
-                key = by_title.get(normalize_title(obs.title))
+                key = by_title.get(obs.normalized_title)
                 # A title match with a different arXiv id is a different paper.
                 if key is not None and obs.arxiv_id:
                     known = touched.get(key, (None,))[0] or original.get(key)
@@ -168,15 +168,16 @@ class Store:
             " sources=?, updated_at=?, seq=? WHERE pk=?",
             updates,
         )
-        for row in inserts:
-            cursor = await self._conn.execute(
-                "INSERT INTO papers (id, arxiv_id, title_key, title, abstract, authors,"
-                " published, links, code_links, categories, signals, signals_at, sources,"
-                " first_seen, updated_at, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                row[:-1],
-            )
-            assert cursor.lastrowid is not None
-            placeholder_pk[row[-1]] = cursor.lastrowid
+        # Keys are given, not left to SQLite, so a batch is one statement (single writer).
+        first_pk = await self._scalar("SELECT coalesce(max(pk), 0) + 1 FROM papers")
+        for offset, row in enumerate(inserts):
+            placeholder_pk[row[-1]] = first_pk + offset
+        await self._conn.executemany(
+            "INSERT INTO papers (id, arxiv_id, title_key, title, abstract, authors,"
+            " published, links, code_links, categories, signals, signals_at, sources,"
+            " first_seen, updated_at, seq, pk) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(*row[:-1], placeholder_pk[row[-1]]) for row in inserts],
+        )
         # A day's list from one source is replaced as a whole only by its own rows; the
         # same paper listed twice on a day keeps its best rank.
         await self._conn.executemany(
@@ -194,7 +195,7 @@ class Store:
     async def _find_existing(self, batch: Sequence[Observation]) -> _Existing:
         """Existing papers matching the batch by arXiv id or normalised title."""
         arxiv_ids = sorted({o.arxiv_id for o in batch if o.arxiv_id})
-        titles = sorted({normalize_title(o.title) for o in batch})
+        titles = sorted({o.normalized_title for o in batch})
         rows: list[aiosqlite.Row] = []
         for chunk in _chunks(arxiv_ids):
             rows += await self._fetch(
@@ -222,14 +223,16 @@ class Store:
         return found
 
     async def _next_seq(self) -> int:
-        rows = await self._fetch("SELECT coalesce(max(seq), 0) + 1 FROM papers")
+        return await self._scalar("SELECT coalesce(max(seq), 0) + 1 FROM papers")
+
+    async def _scalar(self, sql: str) -> int:
+        rows = await self._fetch(sql)
         return int(rows[0][0])
 
     # --- reads ----------------------------------------------------------------------------
 
     async def count_papers(self) -> int:
-        rows = await self._fetch("SELECT count(*) FROM papers")
-        return int(rows[0][0])
+        return await self._scalar("SELECT count(*) FROM papers")
 
     async def papers_by_pk(self, pks: Sequence[int]) -> dict[int, Paper]:
         """Papers with their trending days, keyed by internal key."""
@@ -299,8 +302,7 @@ class Store:
         return result
 
     async def max_seq(self) -> int:
-        rows = await self._fetch("SELECT coalesce(max(seq), 0) FROM papers")
-        return int(rows[0][0])
+        return await self._scalar("SELECT coalesce(max(seq), 0) FROM papers")
 
     async def pks_for_ids(self, paper_ids: Sequence[str]) -> dict[str, int]:
         result: dict[str, int] = {}
@@ -374,15 +376,19 @@ def _paper_row(paper: Paper, signals_at: str | None) -> tuple[Any, ...]:
         normalize_title(paper.title),
         paper.title,
         paper.abstract,
-        json.dumps(paper.authors, ensure_ascii=False),
+        _json(paper.authors),
         paper.published.isoformat() if paper.published else None,
-        json.dumps(paper.links),
-        json.dumps(paper.code_links),
-        json.dumps(paper.categories),
-        json.dumps(signals, ensure_ascii=False),
+        _json(paper.links),
+        _json(paper.code_links),
+        _json(paper.categories),
+        _json(signals) if signals else "{}",
         signals_at,
-        json.dumps(paper.sources),
+        _json(paper.sources),
     )
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if value else "[]"
 
 
 def _paper_from_row(row: Sequence[Any]) -> Paper:

@@ -1,1 +1,0 @@
-async def run(args): return 0

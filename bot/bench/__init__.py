@@ -1,0 +1,13 @@
+"""Benchmarks that print their figures, each beside the machine's own baseline."""
+
+from __future__ import annotations
+
+import argparse
+
+
+async def run(args: argparse.Namespace) -> int:
+    if args.bench == "search":
+        from bot.bench.search import run_search_bench
+
+        return await run_search_bench(args.papers, args.queries, args.json)
+    raise SystemExit(f"unknown benchmark {args.bench!r}")
