@@ -51,10 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="add papers to the corpus")
     sources = ingest.add_subparsers(dest="source", metavar="SOURCE", required=True)
     seeds = sources.add_parser("seeds", help="the bundled trending pages, or pages you give")
-    seeds.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                       help="seed pages (default: the bundled ones)")
-    seeds.add_argument("--year", type=int,
-                       help="the pages' year (default: the latest year not in the future)")
+    seeds.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="seed pages (default: the bundled ones)"
+    )
+    seeds.add_argument(
+        "--year", type=int, help="the pages' year (default: the latest year not in the future)"
+    )
 
     search = commands.add_parser("search", help="search the corpus")
     search.add_argument("query", nargs="+", help='words, "phrases", prefix*, -not, author:X')
@@ -66,9 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--limit", type=_positive, help="papers (default 10)")
     digest.add_argument("--topic", help="only papers matching this query")
     digest.add_argument("--format", choices=("text", "slack", "discord"), default="text")
-    digest.add_argument("--json", action="store_true",
-                        help="print the request bodies that would be sent (channel as"
-                             " {channel})")
+    digest.add_argument(
+        "--json",
+        action="store_true",
+        help="print the request bodies that would be sent (channel as {channel})",
+    )
 
     commands.add_parser("shell", help="type /papers commands; reads stdin when piped")
 
@@ -77,8 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench_search = kinds.add_parser("search", help="search latency and ingest rate")
     bench_search.add_argument("--papers", type=_positive, default=100_000)
     bench_search.add_argument("--json", action="store_true")
-    bench_search.add_argument("--queries", type=_positive, default=300,
-                              help="timed queries (default 300)")
+    bench_search.add_argument(
+        "--queries", type=_positive, default=300, help="timed queries (default 300)"
+    )
     return parser
 
 

@@ -18,9 +18,7 @@ CHANNEL_PLACEHOLDER = "{channel}"
 DEMO_QUERY = '"language model" reasoning'
 
 
-async def ingest_seed_pages(services: Services, paths: list[Any], year: int | None) -> (
-    IngestCounts
-):
+async def ingest_seed_pages(services: Services, paths: list[Any], year: int | None) -> IngestCounts:
     now = services.clock()
     pages = seeds.read_pages(paths or seeds.bundled_pages(), reference=now.date(), year=year)
     counts = await services.store.ingest(seeds.observations(pages, now))

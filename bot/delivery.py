@@ -79,7 +79,5 @@ class DeliveryService:
         if not receipt.ok:
             _log.warning("delivery to %s failed: %s", message.destination.key, receipt.error)
         elif message.paper_ids and message.destination.kind != "reply":
-            await self._store.record_sent(
-                message.destination.key, message.paper_ids, self._clock()
-            )
+            await self._store.record_sent(message.destination.key, message.paper_ids, self._clock())
         return receipt

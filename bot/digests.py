@@ -36,7 +36,11 @@ async def build_digest(
         known = ", ".join(d.isoformat() for d in days[:5])
         raise UserError(f"No trending list for {day.isoformat()}. Latest lists: {known}.")
     papers = select_trending(
-        await store.trending_list(day), day, now=now, limit=limit, topic=topic_query,
+        await store.trending_list(day),
+        day,
+        now=now,
+        limit=limit,
+        topic=topic_query,
         exclude=exclude,
     )
     return Digest(day=day, papers=tuple(papers), topic=topic)

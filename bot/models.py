@@ -192,9 +192,9 @@ def merge_paper(old: Paper, obs: Observation, newer: bool) -> Paper:
         links=_union(old.links, new.links),
         code_links=_union(old.code_links, new.code_links),
         categories=_union(old.categories, new.categories),
-        signals=old.signals.merged_with(new.signals) if newer else new.signals.merged_with(
-            old.signals
-        ),
+        signals=old.signals.merged_with(new.signals)
+        if newer
+        else new.signals.merged_with(old.signals),
         sources=_union(old.sources, new.sources),
     )
 

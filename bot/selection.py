@@ -39,9 +39,7 @@ def select_trending(
     if day > now.date() or limit <= 0:
         return []
     on_day = [p for p in papers if any(e.day == day for e in p.trending)]
-    chosen = [
-        p for p in on_day if p.id not in exclude and (topic is None or matches(topic, p))
-    ]
+    chosen = [p for p in on_day if p.id not in exclude and (topic is None or matches(topic, p))]
     chosen.sort(key=lambda p: trending_order(p, day))
     return chosen[:limit]
 

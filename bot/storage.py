@@ -56,12 +56,16 @@ class _Existing:
 
 
 @dataclass(frozen=True)
-class StoredPaper:
-    """A paper with the internal key and change sequence the search index follows."""
+class IndexRow:
+    """What the search index holds of a paper, with its key and change sequence."""
 
     pk: int
     seq: int
-    paper: Paper
+    title: str
+    abstract: str
+    authors: tuple[str, ...]
+    categories: tuple[str, ...]
+    day: date | None
 
 
 class Store:
@@ -276,30 +280,27 @@ class Store:
         papers = await self.papers_by_pk([r[0] for r in rows])
         return list(papers.values())
 
-    async def changes_since(self, seq: int, limit: int = 2000) -> list[StoredPaper]:
-        """Papers written after change `seq`, oldest change first (feeds the search index)."""
+    async def changes_since(self, seq: int, limit: int = 5000) -> list[IndexRow]:
+        """What the search index needs of the papers written after change `seq`, oldest
+        change first. `day` is the latest day a paper trended, else its publication date."""
         rows = await self._fetch(
-            f"SELECT {_PAPER_COLUMNS}, seq FROM papers WHERE seq > ? ORDER BY seq LIMIT ?",
+            "SELECT pk, seq, title, abstract, authors, categories,"
+            " coalesce((SELECT max(day) FROM trending WHERE paper_pk = pk), published)"
+            " FROM papers WHERE seq > ? ORDER BY seq LIMIT ?",
             (seq, limit),
         )
-        pks = [r[0] for r in rows]
-        trending = await self._latest_days(pks)
         return [
-            StoredPaper(r[0], r[-1], _with_trending(_paper_from_row(r), trending.get(r[0], [])))
+            IndexRow(
+                pk=r[0],
+                seq=r[1],
+                title=r[2],
+                abstract=r[3],
+                authors=tuple(json.loads(r[4])),
+                categories=tuple(json.loads(r[5])),
+                day=date.fromisoformat(r[6]) if r[6] else None,
+            )
             for r in rows
         ]
-
-    async def _latest_days(self, pks: list[int]) -> dict[int, list[TrendingEntry]]:
-        result: dict[int, list[TrendingEntry]] = {}
-        for chunk in _chunks(pks):
-            rows = await self._fetch(
-                f"SELECT paper_pk, max(day) FROM trending WHERE paper_pk IN"
-                f" ({','.join('?' * len(chunk))}) GROUP BY paper_pk",
-                chunk,
-            )
-            for pk, day in rows:
-                result[pk] = [TrendingEntry(date.fromisoformat(day), "", 0)]
-        return result
 
     async def max_seq(self) -> int:
         return await self._scalar("SELECT coalesce(max(seq), 0) FROM papers")

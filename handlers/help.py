@@ -17,8 +17,9 @@ QUERY_HELP = (
 
 
 def help_reply(error: str | None = None) -> Reply:
-    return Reply(Help(title="paperwire: trending papers", topics=TOPICS, footer=QUERY_HELP,
-                      error=error))
+    return Reply(
+        Help(title="paperwire: trending papers", topics=TOPICS, footer=QUERY_HELP, error=error)
+    )
 
 
 async def show_help(ctx: Context, args: str) -> Reply:

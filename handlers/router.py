@@ -28,8 +28,9 @@ async def dispatch(ctx: Context) -> Reply:
     """Answer one invocation. Never raises: mistakes get help, bugs get an apology."""
     text = ctx.invocation.text.strip()
     if len(text) > MAX_ARGUMENT_CHARS:
-        return _error(f"That is {len(text):,} characters; commands take at most "
-                      f"{MAX_ARGUMENT_CHARS:,}.")
+        return _error(
+            f"That is {len(text):,} characters; commands take at most {MAX_ARGUMENT_CHARS:,}."
+        )
     name, _, args = text.partition(" ")
     name = ALIASES.get(name.lower(), name.lower())
     if not name:

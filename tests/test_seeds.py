@@ -27,7 +27,11 @@ Second Title
 def test_bundled_pages_are_five_days_in_file_order() -> None:
     pages = seeds.read_pages(seeds.bundled_pages(), reference=date(2026, 11, 22))
     assert [p.day.isoformat() for p in pages] == [
-        "2026-05-09", "2026-03-11", "2026-03-12", "2026-03-14", "2026-03-11",
+        "2026-05-09",
+        "2026-03-11",
+        "2026-03-12",
+        "2026-03-14",
+        "2026-03-11",
     ]
     assert [len(p.entries) for p in pages] == [60, 72, 60, 52, 73]
 
@@ -39,7 +43,10 @@ async def test_bundled_pages_hold_223_distinct_papers() -> None:
         assert await store.count_papers() == 223
         days = await store.trending_days()
         assert [d.isoformat() for d in days] == [
-            "2026-05-09", "2026-03-14", "2026-03-12", "2026-03-11",
+            "2026-05-09",
+            "2026-03-14",
+            "2026-03-12",
+            "2026-03-11",
         ]
 
 
@@ -58,7 +65,7 @@ def test_page_format_and_explicit_year() -> None:
 def test_a_page_without_a_date_line_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.txt"
     bad.write_text("hello\nworld\n")
-    with pytest.raises(UserError, match="bad.txt: no date line"):
+    with pytest.raises(UserError, match=r"bad\.txt: no date line"):
         seeds.read_pages([bad])
     with pytest.raises(UserError, match="cannot read"):
         seeds.read_pages([tmp_path / "missing.txt"])
@@ -69,5 +76,8 @@ def test_two_pages_of_one_day_continue_the_ranks() -> None:
     two = seeds.parse_page(PAGE.replace("First Title", "Third Title"), "b", date(2026, 5, 1))
     obs = list(seeds.observations([one, two], datetime.now(UTC)))
     assert [(o.title, o.rank) for o in obs] == [
-        ("First Title", 1), ("Second Title", 2), ("Third Title", 3), ("Second Title", 4),
+        ("First Title", 1),
+        ("Second Title", 2),
+        ("Third Title", 3),
+        ("Second Title", 4),
     ]

@@ -10,7 +10,9 @@ DAY = date(2026, 7, 1)
 
 def _paper(pid: str, rank: int, upvotes: int | None, **kw: object) -> object:
     return make_paper(
-        id=pid, arxiv_id=pid, title=f"Paper {pid}",
+        id=pid,
+        arxiv_id=pid,
+        title=f"Paper {pid}",
         trending=(TrendingEntry(DAY, "hf", rank, upvotes),),
         signals=Signals(upvotes=upvotes, **kw),  # type: ignore[arg-type]
     )
@@ -30,12 +32,18 @@ def test_ranked_by_upvotes_then_comments_stars_and_list_order() -> None:
 
 def test_top_n_topic_and_exclusions() -> None:
     papers = [
-        make_paper(id=f"p{i}", arxiv_id=None, abstract="", title=f"Diffusion paper {i}" if i % 2 else
-                   f"Graph paper {i}", trending=(TrendingEntry(DAY, "seeds", i, None),))
+        make_paper(
+            id=f"p{i}",
+            arxiv_id=None,
+            abstract="",
+            title=f"Diffusion paper {i}" if i % 2 else f"Graph paper {i}",
+            trending=(TrendingEntry(DAY, "seeds", i, None),),
+        )
         for i in range(1, 11)
     ]
-    chosen = select_trending(papers, DAY, now=NOW, limit=3, topic=parse("diffusion"),
-                             exclude=frozenset({"p1"}))
+    chosen = select_trending(
+        papers, DAY, now=NOW, limit=3, topic=parse("diffusion"), exclude=frozenset({"p1"})
+    )
     assert [p.id for p in chosen] == ["p3", "p5", "p7"]
 
 

@@ -56,8 +56,9 @@ def load_vocabulary() -> Vocabulary:
             for item in json.loads(path.read_text(encoding="utf-8")):
                 paper = item.get("paper") or {}
                 if paper.get("title") and paper.get("summary"):
-                    pairs.setdefault(" ".join(paper["title"].split()),
-                                     " ".join(paper["summary"].split()))
+                    pairs.setdefault(
+                        " ".join(paper["title"].split()), " ".join(paper["summary"].split())
+                    )
         source = "seeds + hf_daily fixtures"
     sentences = [
         s for abstract in pairs.values() for s in _SENTENCE_END.split(abstract) if len(s) > 20
@@ -65,9 +66,7 @@ def load_vocabulary() -> Vocabulary:
     return Vocabulary(list(pairs), sentences, f"{source}: {len(pairs)} papers")
 
 
-def synthetic_observations(
-    n: int, vocabulary: Vocabulary, seed: int = 42
-) -> Iterator[Observation]:
+def synthetic_observations(n: int, vocabulary: Vocabulary, seed: int = 42) -> Iterator[Observation]:
     """`n` papers, generated lazily and deterministically for a seed."""
     rng = random.Random(seed)
     title_words = sorted({w for t in vocabulary.titles for w in t.split() if w.isalpha()})

@@ -21,12 +21,32 @@ from bot.storage import Store
 
 # A fixed mix of 1-, 2- and 3-term queries, very common terms included.
 QUERY_MIX = (
-    "model", "learning", "diffusion", "agent", "reasoning", "benchmark", "video", "graph",
-    "robot", "quantization", "hallucination", "tokenizer",
-    "language model", "reinforcement learning", "image generation", "neural network",
-    "video diffusion", "speech recognition", "code generation", "model learning",
-    "large language model", "vision language model", "retrieval augmented generation",
-    "reinforcement learning agent", "diffusion model training", "multimodal reasoning benchmark",
+    "model",
+    "learning",
+    "diffusion",
+    "agent",
+    "reasoning",
+    "benchmark",
+    "video",
+    "graph",
+    "robot",
+    "quantization",
+    "hallucination",
+    "tokenizer",
+    "language model",
+    "reinforcement learning",
+    "image generation",
+    "neural network",
+    "video diffusion",
+    "speech recognition",
+    "code generation",
+    "model learning",
+    "large language model",
+    "vision language model",
+    "retrieval augmented generation",
+    "reinforcement learning agent",
+    "diffusion model training",
+    "multimodal reasoning benchmark",
 )
 BATCH = 5000
 LIKE_RUNS_MAX = len(QUERY_MIX)
@@ -125,11 +145,19 @@ def _percentile(values: list[float], pct: int) -> float:
 
 def _print_table(f: dict[str, Any]) -> None:
     print(f"paperwire bench search: {f['papers']:,} papers")
-    print(f"  ingest     {f['ingest_per_s']:>10,} papers/s   (store {f['store_per_s']:,}/s,"
-          f" index {f['index_per_s']:,}/s)   target >= 25,000")
-    print(f"  search p50 {f['p50_ms']:>10.2f} ms   LIKE scan p50 {f['like_p50_ms']:>10.1f} ms"
-          f"   ratio x{f['like_p50_ms'] / max(f['p50_ms'], 1e-9):,.0f}")
-    print(f"  search p99 {f['p99_ms']:>10.2f} ms   LIKE scan p99 {f['like_p99_ms']:>10.1f} ms"
-          f"   ratio x{f['like_p99_ms'] / max(f['p99_ms'], 1e-9):,.0f}   target <= 15 ms")
+    print(
+        f"  ingest     {f['ingest_per_s']:>10,} papers/s   (store {f['store_per_s']:,}/s,"
+        f" index {f['index_per_s']:,}/s)   target >= 25,000"
+    )
+    print(
+        f"  search p50 {f['p50_ms']:>10.2f} ms   LIKE scan p50 {f['like_p50_ms']:>10.1f} ms"
+        f"   ratio x{f['like_p50_ms'] / max(f['p50_ms'], 1e-9):,.0f}"
+    )
+    print(
+        f"  search p99 {f['p99_ms']:>10.2f} ms   LIKE scan p99 {f['like_p99_ms']:>10.1f} ms"
+        f"   ratio x{f['like_p99_ms'] / max(f['p99_ms'], 1e-9):,.0f}   target <= 15 ms"
+    )
     print(f"  peak RSS   {f['rss_mb']:>10,} MB   target <= 400 MB")
-    print(f"  ({f['queries']} timed searches with snippets, top 10; {f['like_queries']} LIKE scans)")
+    print(
+        f"  ({f['queries']} timed searches with snippets, top 10; {f['like_queries']} LIKE scans)"
+    )

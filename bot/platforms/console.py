@@ -44,7 +44,11 @@ def invocation_from_line(line: str, user: str) -> Invocation | None:
             text = text[len(prefix) :].strip()
             break
     return Invocation(
-        platform="console", workspace="local", channel="shell", user=user, text=text,
+        platform="console",
+        workspace="local",
+        channel="shell",
+        user=user,
+        text=text,
         is_manager=True,
     )
 

@@ -8,15 +8,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import TypeVar
 from urllib.parse import urlsplit
 
 from bot.models import Paper
 from bot.render.escape import one_line
 from bot.render.limits import ELLIPSIS, shorten
 from bot.render.neutral import Digest, Highlighted, SearchPage
-
-T = TypeVar("T")
 
 COMMAND = "/papers"
 SEARCH_HINT = f"{COMMAND} search <words>"
@@ -306,10 +303,6 @@ def fit_highlighted(
         if len(out) <= limit or room <= 0:
             return out if len(out) <= limit else ""
         room -= max(1, (len(out) - limit + 1) // 2)
-
-
-def chunks(items: Sequence[T], size: int) -> list[list[T]]:
-    return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -34,9 +34,7 @@ _DISCORD_MENTION = re.compile(r"(\\<)([@#]&?|/|a?:|t:)")
 def strip_controls(text: str) -> str:
     """`text` without ANSI escapes, control characters and bidi overrides (keeps \\n, \\t)."""
     text = _ANSI.sub("", text).translate(_BIDI)
-    return "".join(
-        ch for ch in text if ch in _KEEP_CONTROLS or unicodedata.category(ch) != "Cc"
-    )
+    return "".join(ch for ch in text if ch in _KEEP_CONTROLS or unicodedata.category(ch) != "Cc")
 
 
 def one_line(text: str) -> str:

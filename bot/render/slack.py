@@ -81,9 +81,7 @@ def _bold(piece: str) -> str:
     return common.mark_segment(piece, "*", "*")
 
 
-def _highlighted(
-    text: Highlighted, limit: int, escape: Callable[[str], str] = escape_slack
-) -> str:
+def _highlighted(text: Highlighted, limit: int, escape: Callable[[str], str] = escape_slack) -> str:
     return common.fit_highlighted(common.widen_to_words(text), limit, escape, _bold)
 
 
@@ -185,8 +183,8 @@ def _search(page: SearchPage) -> list[Body]:
     query = common.quoted(_fit(page.query, 200))
     note = [_context(_fit(page.note, 1000))] if page.note else []
     if not page.hits:
-        heading = f"No results for {query}." if page.total == 0 else common.results_heading(
-            page, query
+        heading = (
+            f"No results for {query}." if page.total == 0 else common.results_heading(page, query)
         )
         blocks = [_section(heading), *note, _context(common.NO_RESULTS_HINT)]
         return _bodies(blocks, [], [], _raw_heading(page))
@@ -225,9 +223,7 @@ def _help(help_: Help) -> list[Body]:
     if help_.error:
         head.append(_section(WARNING + _fit(help_.error, 2000)))
     head.append(_section(f"*{_fit(help_.title, 200)}*"))
-    lines = [
-        f"`{_fit(topic.usage, 200)}`  {_fit(topic.summary, 500)}" for topic in help_.topics
-    ]
+    lines = [f"`{_fit(topic.usage, 200)}`  {_fit(topic.summary, 500)}" for topic in help_.topics]
     units = [[_section(text)] for text in _group_lines(lines, SLACK_SECTION_TEXT)]
     tail = [_context(_fit(help_.footer, 2000))] if help_.footer else []
     return _bodies(head, units, tail, help_.error or help_.title, divider=False)

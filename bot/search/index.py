@@ -20,47 +20,32 @@ from typing import Any
 
 import tantivy
 
-from bot.models import Paper
 from bot.search.analysis import fold
-from bot.search.matcher import paper_day
 from bot.search.query import AnyOf, Author, Category, Clause, Prefix, Query, Term
-from bot.storage import Store, StoredPaper
+from bot.storage import IndexRow, Store
 
 _log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 TITLE_BOOST = 2.5
-_STEMMED = "pw_en"
-_PLAIN = "pw_plain"
+# Split between the two indexing threads; below ~128 MB each, flushes dominate.
+WRITER_HEAP = 256_000_000
 _META_FILE = "paperwire-index.json"
 _EPOCH = date(1970, 1, 1)
 
 
 def _build_schema() -> Any:
+    # Built-in analyzers (simple tokenizer, lowercase, English Snowball stemmer for text):
+    # they index ~8% faster than a custom chain; accents are folded in Python beforehand.
     builder = tantivy.SchemaBuilder()
     # Signed: tantivy-py turns a Python int into an i64 term, so deletes match only then.
     builder.add_integer_field("pk", stored=True, indexed=True, fast=True)
-    builder.add_text_field("title", tokenizer_name=_STEMMED, index_option="position")
-    builder.add_text_field("abstract", tokenizer_name=_STEMMED, index_option="position")
-    builder.add_text_field("authors", tokenizer_name=_PLAIN, index_option="position")
+    builder.add_text_field("title", tokenizer_name="en_stem", index_option="position")
+    builder.add_text_field("abstract", tokenizer_name="en_stem", index_option="position")
+    builder.add_text_field("authors", tokenizer_name="default", index_option="position")
     builder.add_text_field("categories", tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("day", indexed=True, fast=True)
     return builder.build()
-
-
-def _analyzers() -> dict[str, Any]:
-    def analyzer(stemmed: bool) -> Any:
-        builder = (
-            tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-            .filter(tantivy.Filter.remove_long(41))
-            .filter(tantivy.Filter.lowercase())
-            .filter(tantivy.Filter.ascii_fold())
-        )
-        if stemmed:
-            builder = builder.filter(tantivy.Filter.stemmer("english"))
-        return builder.build()
-
-    return {_STEMMED: analyzer(True), _PLAIN: analyzer(False)}
 
 
 @dataclass(frozen=True)
@@ -102,8 +87,6 @@ class SearchIndex:
                     shutil.rmtree(path, ignore_errors=True)
                 path.mkdir(parents=True, exist_ok=True)
                 index = tantivy.Index(schema, path=str(path), reuse=False)
-        for name, analyzer in _analyzers().items():
-            index.register_tokenizer(name, analyzer)
         return cls(index, schema, path, int(meta["last_seq"]), int(meta["max_pk"]))
 
     # --- keeping up with the store ------------------------------------------------------
@@ -115,7 +98,7 @@ class SearchIndex:
             if await store.max_seq() <= self.last_seq:
                 return 0
             try:
-                writer = self._index.writer(heap_size=128_000_000, num_threads=2)
+                writer = self._index.writer(heap_size=WRITER_HEAP, num_threads=2)
             except ValueError as exc:  # tantivy reports a held lock this way
                 _log.info("search index busy in another process, not syncing: %s", exc)
                 return 0
@@ -135,25 +118,24 @@ class SearchIndex:
             self._index.reload()
             return indexed
 
-    def _add_batch(self, writer: Any, changes: Sequence[StoredPaper]) -> None:
-        for change in changes:
-            if change.pk <= self._max_pk:
-                writer.delete_documents_by_term("pk", change.pk)
-            writer.add_document(self._document(change.pk, change.paper))
+    def _add_batch(self, writer: Any, rows: Sequence[IndexRow]) -> None:
+        for row in rows:
+            if row.pk <= self._max_pk:
+                writer.delete_documents_by_term("pk", row.pk)
+            writer.add_document(tantivy.Document.from_dict(self._fields(row), self._schema))
 
-    def _document(self, pk: int, paper: Paper) -> Any:
-        doc = tantivy.Document()
-        doc.add_integer("pk", pk)
-        doc.add_text("title", paper.title)
-        doc.add_text("abstract", paper.abstract)
-        for author in paper.authors:
-            doc.add_text("authors", author)
-        for category in paper.categories:
-            doc.add_text("categories", fold(category))
-        day = paper_day(paper)
-        if day is not None:
-            doc.add_integer("day", (day - _EPOCH).days)
-        return doc
+    @staticmethod
+    def _fields(row: IndexRow) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "pk": row.pk,
+            "title": fold(row.title),
+            "abstract": fold(row.abstract),
+            "authors": [fold(a) for a in row.authors],
+            "categories": [fold(c) for c in row.categories],
+        }
+        if row.day is not None:
+            fields["day"] = (row.day - _EPOCH).days
+        return fields
 
     def _write_meta(self) -> None:
         if self._path is None:
@@ -168,9 +150,9 @@ class SearchIndex:
     def num_docs(self) -> int:
         return int(self._index.searcher().num_docs)
 
-    def search(self, query: Query, limit: int, offset: int = 0, all_required: bool = True) -> (
-        list[RawHit]
-    ):
+    def search(
+        self, query: Query, limit: int, offset: int = 0, all_required: bool = True
+    ) -> list[RawHit]:
         """The best `limit` hits after `offset`, best first. With `all_required` False, any
         one required clause is enough (used when no paper has them all)."""
         compiled = self.compile(query, all_required)

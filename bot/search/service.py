@@ -54,7 +54,9 @@ class SearchService:
             for raw in ranked.hits
             if (paper := papers.get(raw.pk)) is not None
         )
-        return SearchPage(query=text, hits=hits, total=ranked.total, offset=offset, note=ranked.note)
+        return SearchPage(
+            query=text, hits=hits, total=ranked.total, offset=offset, note=ranked.note
+        )
 
     def _rank(self, query: Query, limit: int, offset: int) -> _Ranked:
         all_required, note = True, None

@@ -58,19 +58,17 @@ def resolve_year(month: int, day: int, reference: date) -> date:
 def parse_page(text: str, path: str, reference: date, year: int | None = None) -> SeedPage:
     """One page; raises `UserError` naming the file when it is not in the page format."""
     lines = [line.strip() for line in text.splitlines()]
-    for index, line in enumerate(lines):
-        match = _DATE_LINE.match(line)
-        if match:
-            break
-    else:
+    found = next(((i, m) for i, line in enumerate(lines) if (m := _DATE_LINE.match(line))), None)
+    if found is None:
         raise UserError(f"{path}: no date line such as 'Mar 11' found; is this a seeds page?")
+    index, match = found
     month = _MONTHS.index(match.group(1)[:3].lower()) + 1
     day_of_month = int(match.group(2))
     if year is not None:
         try:
             day = date(year, month, day_of_month)
         except ValueError as exc:
-            raise UserError(f"{path}: {line} {year} is not a valid date") from exc
+            raise UserError(f"{path}: {match.group(0)} {year} is not a valid date") from exc
     else:
         day = resolve_year(month, day_of_month, reference)
     body = [line for line in lines[index + 1 :] if line]

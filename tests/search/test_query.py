@@ -16,9 +16,7 @@ from bot.search.query import (
 
 
 def test_words_are_stemmed_required_terms() -> None:
-    assert parse("Hallucinating Models") == Query(
-        required=(Term(("hallucin",)), Term(("model",)))
-    )
+    assert parse("Hallucinating Models") == Query(required=(Term(("hallucin",)), Term(("model",))))
 
 
 def test_phrases_prefixes_exclusions_and_or() -> None:

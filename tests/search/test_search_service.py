@@ -24,27 +24,33 @@ async def test_title_matches_outrank_abstract_only_matches(seeded: Services) -> 
 async def test_stemming_phrases_and_prefixes(seeded: Services) -> None:
     stemmed = await seeded.search.search("hallucinating")
     assert stemmed.hits
-    assert all(
-        "hallucinat" in (h.paper.title + h.paper.abstract).lower() for h in stemmed.hits
-    )
+    assert all("hallucinat" in (h.paper.title + h.paper.abstract).lower() for h in stemmed.hits)
     phrase = await seeded.search.search('"language model"', limit=50)
     words = await seeded.search.search("language model", limit=50)
     assert 0 < phrase.total < words.total
     prefix = await seeded.search.search("transform*", limit=50)
     assert any("transformer" in h.paper.title.lower() for h in prefix.hits)
-    assert any(piece.lower().startswith("transform")
-               for h in prefix.hits for piece, marked in h.snippet.segments() if marked)
+    assert any(
+        piece.lower().startswith("transform")
+        for h in prefix.hits
+        for piece, marked in h.snippet.segments()
+        if marked
+    )
 
 
 async def test_date_and_author_filters(services: Services) -> None:
     from datetime import date
 
-    await services.store.ingest([
-        make_observation(title="Graph nets one", authors=("Ada Lovelace",),
-                         day=date(2026, 7, 1), rank=1),
-        make_observation(title="Graph nets two", authors=("Alan Turing",),
-                         day=date(2026, 8, 1), rank=1),
-    ])
+    await services.store.ingest(
+        [
+            make_observation(
+                title="Graph nets one", authors=("Ada Lovelace",), day=date(2026, 7, 1), rank=1
+            ),
+            make_observation(
+                title="Graph nets two", authors=("Alan Turing",), day=date(2026, 8, 1), rank=1
+            ),
+        ]
+    )
     await services.refresh_index()
     july = await services.search.search("graph until:2026-07-31")
     assert [h.paper.title for h in july.hits] == ["Graph nets one"]
