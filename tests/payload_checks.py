@@ -349,7 +349,9 @@ def seed_search_pages(page_size: int = 5) -> list[SearchPage]:
         ]
         for offset in range(0, max(len(hits), 1), page_size):
             window = tuple(hits[offset : offset + page_size])
-            pages.append(SearchPage(text, window, total=len(hits), offset=offset))
+            pages.append(
+                SearchPage(text, window, offset, has_more=offset + len(window) < len(hits))
+            )
     return pages
 
 

@@ -159,12 +159,12 @@ def digest_heading(digest: Digest) -> str:
 
 
 def results_heading(page: SearchPage, query: str) -> str:
-    """e.g. "42 results for “q” (showing 11-20)"; `query` comes quoted and escaped."""
-    noun = "result" if page.total == 1 else "results"
-    text = f"{page.total} {noun} for {query}"
-    if page.hits and (page.offset or page.has_more):
-        text += f" (showing {page.offset + 1}\u2013{page.offset + len(page.hits)})"
-    return text
+    """e.g. "3 results for “q”", or "Results 11–20 for “q”" when there are more pages;
+    `query` comes quoted and escaped."""
+    if page.offset or page.has_more:
+        return f"Results {page.offset + 1}\u2013{page.offset + len(page.hits)} for {query}"
+    noun = "result" if len(page.hits) == 1 else "results"
+    return f"{len(page.hits)} {noun} for {query}"
 
 
 def quoted(text: str) -> str:
@@ -175,9 +175,7 @@ NO_RESULTS_HINT = "Try fewer or different words, or check the spelling."
 
 
 def more_hint(page: SearchPage) -> str:
-    left = page.total - page.offset - len(page.hits)
-    noun = "result" if left == 1 else "results"
-    return f"More: {left} more {noun}. Add words to narrow the search."
+    return "More: there are more results. Add words to narrow the search."
 
 
 # --- highlighted text -------------------------------------------------------------------

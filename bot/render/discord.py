@@ -205,7 +205,7 @@ def _search(page: SearchPage) -> list[Body]:
     note = f"\n{_fit(page.note, 1000)}" if page.note else ""
     if not page.hits:
         heading = (
-            f"No results for {query}." if page.total == 0 else common.results_heading(page, query)
+            f"No results for {query}." if not page.hits else common.results_heading(page, query)
         )
         return [_body(f"**{heading}**{note}\n{common.NO_RESULTS_HINT}")]
     head = f"**{common.results_heading(page, query)}**{note}"

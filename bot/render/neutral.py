@@ -51,13 +51,9 @@ class SearchPage:
 
     query: str
     hits: tuple[Hit, ...]
-    total: int
     offset: int = 0
+    has_more: bool = False  # more results after these (counting them all costs too much)
     note: str | None = None  # e.g. why fewer words had to match
-
-    @property
-    def has_more(self) -> bool:
-        return self.offset + len(self.hits) < self.total
 
 
 DigestStyle = Literal["compact", "full"]

@@ -184,7 +184,7 @@ def _search(page: SearchPage) -> list[Body]:
     note = [_context(_fit(page.note, 1000))] if page.note else []
     if not page.hits:
         heading = (
-            f"No results for {query}." if page.total == 0 else common.results_heading(page, query)
+            f"No results for {query}." if not page.hits else common.results_heading(page, query)
         )
         blocks = [_section(heading), *note, _context(common.NO_RESULTS_HINT)]
         return _bodies(blocks, [], [], _raw_heading(page))

@@ -91,7 +91,7 @@ def _search(page: SearchPage, color: bool) -> list[str]:
     query = common.quoted(_clean(page.query, 200))
     if not page.hits:
         lines = [
-            f"No results for {query}." if page.total == 0 else common.results_heading(page, query)
+            f"No results for {query}." if not page.hits else common.results_heading(page, query)
         ]
         lines += [_clean(page.note)] if page.note else []
         return [*lines, common.NO_RESULTS_HINT]

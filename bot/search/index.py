@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import tantivy
 
@@ -46,6 +46,9 @@ def _build_schema() -> Any:
     builder.add_text_field("categories", tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("day", indexed=True, fast=True)
     return builder.build()
+
+
+Mode = Literal["all", "any"]
 
 
 @dataclass(frozen=True)
@@ -150,43 +153,43 @@ class SearchIndex:
     def num_docs(self) -> int:
         return int(self._index.searcher().num_docs)
 
-    def search(
-        self, query: Query, limit: int, offset: int = 0, all_required: bool = True
-    ) -> list[RawHit]:
-        """The best `limit` hits after `offset`, best first. With `all_required` False, any
-        one required clause is enough (used when no paper has them all)."""
-        compiled = self.compile(query, all_required)
+    def search(self, query: Query, limit: int, offset: int = 0, mode: Mode = "all") -> list[RawHit]:
+        """The best `limit` hits after `offset`, best first. In "all" mode every required
+        clause must match; in "any" mode one is enough and more rank higher."""
         searcher = self._index.searcher()
-        result = searcher.search(compiled, limit=limit, count=False, offset=offset)
+        result = searcher.search(self.compile(query, mode), limit=limit, offset=offset)
         return [
             RawHit(int(searcher.doc(address)["pk"][0]), float(score))
             for score, address in result.hits
         ]
 
-    def count(self, query: Query, all_required: bool = True) -> int:
-        result = self._index.searcher().search(
-            self.compile(query, all_required), limit=1, count=True
-        )
-        return int(result.count)
-
-    def snippet_generator(self, query: Query, field: str, max_chars: int) -> Any:
-        generator = tantivy.SnippetGenerator.create(
-            self._index.searcher(), self.compile(query, True), self._schema, field
-        )
-        generator.set_max_num_chars(max_chars)
-        return generator
-
-    def compile(self, query: Query, all_required: bool = True) -> Any:
-        """The parsed query as a tantivy query: each required clause must match (or any one,
-        when not `all_required`), no excluded one may, the day within the range."""
-        occur = tantivy.Occur.Must if all_required else tantivy.Occur.Should
-        clauses = [(occur, self._clause(c)) for c in query.required]
-        if not all_required and clauses:
-            clauses = [(tantivy.Occur.Must, tantivy.Query.boolean_query(clauses))]
-        clauses += [(tantivy.Occur.MustNot, self._clause(c)) for c in query.excluded]
+    def compile(self, query: Query, mode: Mode = "all") -> Any:
+        """The parsed query as a tantivy query, kept as flat as possible: a union of plain
+        term queries is what tantivy ranks with block-max pruning, without scoring every
+        paper that has a common word."""
+        filters = [(tantivy.Occur.MustNot, self._clause(c)) for c in query.excluded]
         if query.since or query.until:
-            clauses.append((tantivy.Occur.Must, self._day_range(query.since, query.until)))
-        return tantivy.Query.boolean_query(clauses)
+            filters.append((tantivy.Occur.Must, self._day_range(query.since, query.until)))
+        if mode == "any":
+            clauses = [
+                (tantivy.Occur.Should, part)
+                for clause in query.required
+                for part in self._parts(clause)
+            ]
+        elif len(query.required) == 1 and not filters:
+            return self._clause(query.required[0])
+        else:
+            clauses = [(tantivy.Occur.Must, self._clause(c)) for c in query.required]
+        return tantivy.Query.boolean_query(clauses + filters)
+
+    def _parts(self, clause: Clause) -> list[Any]:
+        """A clause as alternatives of a union (a word: its title and its abstract term)."""
+        if isinstance(clause, Term) and not clause.is_phrase:
+            word = clause.stems[0]
+            return self._field_pair(
+                lambda field: tantivy.Query.term_query(self._schema, field, word)
+            )
+        return [self._clause(clause)]
 
     def _clause(self, clause: Clause) -> Any:
         if isinstance(clause, Term):
@@ -209,8 +212,10 @@ class SearchIndex:
         raise TypeError(clause)
 
     def _either_field(self, build: Any) -> Any:
-        title = tantivy.Query.boost_query(build("title"), TITLE_BOOST)
-        return _any_of([title, build("abstract")])
+        return _any_of(self._field_pair(build))
+
+    def _field_pair(self, build: Any) -> list[Any]:
+        return [tantivy.Query.boost_query(build("title"), TITLE_BOOST), build("abstract")]
 
     def _term_or_phrase(self, field: str, terms: Sequence[str]) -> Any:
         if len(terms) == 1:

@@ -7,8 +7,10 @@ import asyncio
 from dataclasses import dataclass
 
 from bot.errors import UserError
+from bot.models import Paper
 from bot.render.neutral import Hit, SearchPage
-from bot.search.index import RawHit, SearchIndex
+from bot.search.index import Mode, RawHit, SearchIndex
+from bot.search.matcher import matches
 from bot.search.query import Prefix, Query, Term, parse
 from bot.search.snippets import Highlighter
 from bot.storage import Store
@@ -25,8 +27,8 @@ PARTIAL_NOTE = "No paper has every word; showing papers with some of them."
 @dataclass(frozen=True)
 class _Ranked:
     hits: list[RawHit]
-    total: int
-    note: str | None
+    papers: dict[int, Paper]
+    note: str | None = None
 
 
 class SearchService:
@@ -41,8 +43,7 @@ class SearchService:
         query = parse(text)
         if query.is_empty:
             raise UserError(NOTHING_TO_SEARCH)
-        ranked = await asyncio.to_thread(self._rank, query, limit, offset)
-        papers = await self._store.papers_by_pk([h.pk for h in ranked.hits])
+        ranked = await self._rank(query, limit + 1, offset)
         highlighter = highlighter_for(query)
         hits = tuple(
             Hit(
@@ -51,24 +52,37 @@ class SearchService:
                 highlighter.whole(paper.title),
                 highlighter.snippet(paper.abstract, SNIPPET_CHARS),
             )
-            for raw in ranked.hits
-            if (paper := papers.get(raw.pk)) is not None
+            for raw in ranked.hits[:limit]
+            if (paper := ranked.papers.get(raw.pk)) is not None
         )
         return SearchPage(
-            query=text, hits=hits, total=ranked.total, offset=offset, note=ranked.note
+            query=text,
+            hits=hits,
+            offset=offset,
+            has_more=len(ranked.hits) > limit,
+            note=ranked.note,
         )
 
-    def _rank(self, query: Query, limit: int, offset: int) -> _Ranked:
-        all_required, note = True, None
-        hits = self._index.search(query, limit + 1, offset)
-        if not hits and len(query.required) > 1:
-            # No paper has every word: rank papers with some of them rather than say nothing.
-            all_required, note = False, PARTIAL_NOTE
-            hits = self._index.search(query, limit + 1, offset, all_required=False)
-        if len(hits) > limit:
-            # Counting every match costs more than ranking the top ones: only when needed.
-            return _Ranked(hits[:limit], self._index.count(query, all_required), note)
-        return _Ranked(hits, offset + len(hits), note if hits else None)
+    async def _rank(self, query: Query, want: int, offset: int) -> _Ranked:
+        several_words = len(query.required) > 1 and all(
+            isinstance(c, Term) and not c.is_phrase for c in query.required
+        )
+        if several_words and offset == 0:
+            # Rank by any of the words, which the index prunes well. When every hit has
+            # every word, these are exactly the best papers with all of them (a paper's
+            # score is the same either way), and the costly conjunction is not needed.
+            found = await self._fetch(query, want, 0, "any")
+            if all(matches(query, paper) for paper in found.papers.values()):
+                return found
+        found = await self._fetch(query, want, offset, "all")
+        if not found.hits and len(query.required) > 1:
+            found = await self._fetch(query, want, offset, "any")
+            return _Ranked(found.hits, found.papers, PARTIAL_NOTE if found.hits else None)
+        return found
+
+    async def _fetch(self, query: Query, want: int, offset: int, mode: Mode) -> _Ranked:
+        hits = await asyncio.to_thread(self._index.search, query, want, offset, mode)
+        return _Ranked(hits, await self._store.papers_by_pk([h.pk for h in hits]))
 
 
 def highlighter_for(query: Query) -> Highlighter:

@@ -19,12 +19,19 @@ class Highlighter:
     def __init__(self, stems: Iterable[str], prefixes: Iterable[str] = ()) -> None:
         self._stems = frozenset(stems)
         self._prefixes = tuple(prefixes)
+        # Candidates are found by one C-level regex scan; only they are stemmed. A stem is
+        # almost a prefix of its words (study -> studi), hence the shortened beginnings.
+        starts = {s[: max(2, len(s) - 1)] for s in self._stems} | set(self._prefixes)
+        alternatives = "|".join(re.escape(start) for start in sorted(starts, key=len))
+        self._candidates = (
+            re.compile(rf"\b(?:{alternatives})[^\W_]*", re.IGNORECASE) if starts else None
+        )
 
     def spans(self, text: str) -> list[tuple[int, int]]:
-        if not self._stems and not self._prefixes:
+        if self._candidates is None:
             return []
         found = []
-        for match in _WORD.finditer(text):
+        for match in self._candidates.finditer(text):
             word = _fold(match.group())
             if len(word) > MAX_TOKEN_LEN:
                 continue

@@ -197,11 +197,11 @@ def test_search_page_layout() -> None:
         Highlighted("Diffusion Models", ((0, 9),)),
         Highlighted("We study diffusion models.", ((9, 18),)),
     )
-    [body] = _checked(render_discord(SearchPage("diffusion", (hit,), total=3, note="Some.")))
+    [body] = _checked(render_discord(SearchPage("diffusion", (hit,), has_more=True, note="Some.")))
     assert body["content"].splitlines() == [
-        "**3 results for “diffusion” (showing 1\u20131)**",
+        "**Results 1\u20131 for “diffusion”**",
         "Some.",
-        "More: 2 more results. Add words to narrow the search.",
+        "More: there are more results. Add words to narrow the search.",
     ]
     [embed] = body["embeds"]
     assert embed["title"] == "1. **Diffusion** Models"
@@ -211,18 +211,18 @@ def test_search_page_layout() -> None:
 
 def test_edge_and_overlapping_highlights() -> None:
     hit = _hit(edge_highlights("Attention Is All You Need"))
-    [embed] = _embeds(_checked(render_discord(SearchPage("x", (hit,), total=1))))
+    [embed] = _embeds(_checked(render_discord(SearchPage("x", (hit,)))))
     assert embed["title"] == "1. **Attention Is** All You **Need**"
 
 
 def test_mid_word_highlight_is_bolded() -> None:
     hit = _hit(Highlighted("Hallucinating models", ((0, 10),)))
-    [embed] = _embeds(render_discord(SearchPage("x", (hit,), total=1)))
+    [embed] = _embeds(render_discord(SearchPage("x", (hit,))))
     assert embed["title"] == "1. **Hallucinat**ing models"
 
 
 def test_no_results() -> None:
-    [body] = _checked(render_discord(SearchPage("@everyone <@1>", (), total=0)))
+    [body] = _checked(render_discord(SearchPage("@everyone <@1>", ())))
     assert body["embeds"] == []
     assert "@everyone" not in body["content"]
     assert UNESCAPED_MENTION.search(body["content"]) is None

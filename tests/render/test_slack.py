@@ -176,10 +176,10 @@ def test_search_page_layout() -> None:
         Highlighted("Diffusion Models", ((0, 9),)),
         Highlighted("We study diffusion models.", ((9, 18),)),
     )
-    page = SearchPage("diffusion", (hit,), total=3, note="Some words only.")
+    page = SearchPage("diffusion", (hit,), has_more=True, note="Some words only.")
     [body] = _checked(render_slack(page))
     blocks = body["blocks"]
-    assert blocks[0]["text"]["text"] == "*3 results for “diffusion” (showing 1\u20131)*"
+    assert blocks[0]["text"]["text"] == "*Results 1\u20131 for “diffusion”*"
     assert blocks[1]["elements"][0]["text"] == "Some words only."
     assert blocks[2]["text"]["text"] == (
         "1. <https://arxiv.org/abs/2607.00001|*Diffusion* Models>\nWe study *diffusion* models."
@@ -187,24 +187,24 @@ def test_search_page_layout() -> None:
     assert blocks[3]["elements"][0]["text"] == (
         "Trended Wednesday, 1 July 2026 · A. Lovelace, A. Turing · ▲ 10"
     )
-    assert "More: 2 more results" in blocks[-1]["elements"][0]["text"]
+    assert "More: there are more results" in blocks[-1]["elements"][0]["text"]
 
 
 def test_search_highlights_whole_words() -> None:
     hit = _hit(Highlighted("Hallucinating models", ((0, 10),)))
-    section = _sections(render_slack(SearchPage("hallucinate", (hit,), total=1)))[1]
+    section = _sections(render_slack(SearchPage("hallucinate", (hit,))))[1]
     assert "|*Hallucinating* models>" in section
 
 
 def test_edge_and_overlapping_highlights() -> None:
     hit = _hit(edge_highlights("Attention Is All You Need"))
-    section = _sections(_checked(render_slack(SearchPage("x", (hit,), total=1))))[1]
+    section = _sections(_checked(render_slack(SearchPage("x", (hit,)))))[1]
     assert "|*Attention Is* All You *Need*>" in section
     assert "**" not in section
 
 
 def test_hostile_query_is_escaped() -> None:
-    [body] = _checked(render_slack(SearchPage("<!channel> *x*", (), total=0)))
+    [body] = _checked(render_slack(SearchPage("<!channel> *x*", ())))
     text = _all_text([body])
     assert "<!channel>" not in text
     assert "&lt;!channel&gt;" in text
@@ -213,7 +213,7 @@ def test_hostile_query_is_escaped() -> None:
 
 def test_hostile_hit_is_escaped() -> None:
     hit = Hit(hostile_paper(), 1.0, Highlighted(HOSTILE_TITLE, ((1, 8),)), Highlighted("<@U1>"))
-    text = _all_text(_checked(render_slack(SearchPage("channel", (hit,), total=1))))
+    text = _all_text(_checked(render_slack(SearchPage("channel", (hit,)))))
     assert "<!channel>" not in text and "<@U1>" not in text
 
 
@@ -228,7 +228,7 @@ def test_every_seed_search_page_renders() -> None:
 
 def test_many_hits_split() -> None:
     hits = tuple(_hit(Highlighted(f"Paper {i}", ((0, 5),))) for i in range(40))
-    bodies = _checked(render_slack(SearchPage("paper", hits, total=80)))
+    bodies = _checked(render_slack(SearchPage("paper", hits, has_more=True)))
     assert len(bodies) >= 2
     assert "More:" in _all_text(bodies[-1:]) and "More:" not in _all_text(bodies[:-1])
 

@@ -4,6 +4,8 @@ import pytest
 
 from bot.app import Services
 from bot.errors import UserError
+from bot.models import Paper
+from bot.search.analysis import terms
 from bot.search.index import SearchIndex
 from bot.search.service import PARTIAL_NOTE
 from bot.search.snippets import Highlighter
@@ -12,8 +14,8 @@ from tests.conftest import make_observation, seed_observations
 
 
 async def test_title_matches_outrank_abstract_only_matches(seeded: Services) -> None:
-    page = await seeded.search.search("diffusion", limit=10)
-    assert page.total > 5
+    page = await seeded.search.search("diffusion", limit=5)
+    assert len(page.hits) == 5 and page.has_more
     in_title = ["diffusion" in h.paper.title.lower() for h in page.hits]
     assert all(in_title[:3])
     assert page.hits[0].score >= page.hits[-1].score
@@ -25,9 +27,10 @@ async def test_stemming_phrases_and_prefixes(seeded: Services) -> None:
     stemmed = await seeded.search.search("hallucinating")
     assert stemmed.hits
     assert all("hallucinat" in (h.paper.title + h.paper.abstract).lower() for h in stemmed.hits)
-    phrase = await seeded.search.search('"language model"', limit=50)
-    words = await seeded.search.search("language model", limit=50)
-    assert 0 < phrase.total < words.total
+    phrase = await seeded.search.search('"model training"', limit=50)
+    words = await seeded.search.search("model training", limit=50)
+    assert phrase.hits and all(_has_phrase(h.paper, "model train") for h in phrase.hits)
+    assert not all(_has_phrase(h.paper, "model train") for h in words.hits)
     prefix = await seeded.search.search("transform*", limit=50)
     assert any("transformer" in h.paper.title.lower() for h in prefix.hits)
     assert any(
@@ -36,6 +39,10 @@ async def test_stemming_phrases_and_prefixes(seeded: Services) -> None:
         for piece, marked in h.snippet.segments()
         if marked
     )
+
+
+def _has_phrase(paper: Paper, stems: str) -> bool:
+    return any(stems in " ".join(terms(text)) for text in (paper.title, paper.abstract))
 
 
 async def test_date_and_author_filters(services: Services) -> None:
@@ -87,7 +94,7 @@ async def test_no_paper_with_every_word_falls_back_to_some(seeded: Services) -> 
 async def test_paging_and_total(seeded: Services) -> None:
     first = await seeded.search.search("model", limit=5)
     second = await seeded.search.search("model", limit=5, offset=5)
-    assert first.has_more and first.total > 10
+    assert first.has_more and second.has_more
     assert not {h.paper.id for h in first.hits} & {h.paper.id for h in second.hits}
 
 

@@ -1,0 +1,128 @@
+"""End to end: the real `paperwire` command as subprocesses on a temporary database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.payload_checks import check_discord_message, check_slack_message
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def run(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path / "home"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "PAPERWIRE_DB": str(tmp_path / "p.db"),
+    }
+    env.pop("SLACK_BOT_TOKEN", None)
+    env.pop("DISCORD_BOT_TOKEN", None)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("cli")
+    result = run(tmp, "ingest", "seeds")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "223 new, 0 updated, 0 unchanged"
+    return tmp
+
+
+def test_demo_on_a_fresh_machine_shows_a_digest_a_search_and_next_steps(tmp_path: Path) -> None:
+    started = time.monotonic()
+    result = run(tmp_path, "demo")
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 30
+    out = result.stdout
+    assert "223 new" in out
+    assert "Trending papers" in out and "2026" in out
+    assert "1. " in out and "10. " in out
+    assert "Sample search" in out and "Results 1–3 for" in out
+    assert "Connect Slack" in out and "Connect Discord" in out
+    assert (tmp_path / "p.db").exists() and (tmp_path / "p.db.index").is_dir()
+
+
+def test_reingest_reports_nothing_new(corpus: Path) -> None:
+    result = run(corpus, "ingest", "seeds")
+    assert result.stdout.strip() == "0 new, 0 updated, 223 unchanged"
+
+
+def test_search_json(corpus: Path) -> None:
+    result = run(corpus, "search", "diffusion", "--limit", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    hits = json.loads(result.stdout)
+    assert len(hits) == 3
+    for hit in hits:
+        assert {"id", "title", "url", "score", "snippet"} <= hit.keys()
+        assert "diffus" in (hit["title"] + hit["snippet"]).lower()
+    scores = [h["score"] for h in hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_search_with_nothing_to_search_is_a_clear_error(corpus: Path) -> None:
+    result = run(corpus, "search", "--", "-x")
+    assert result.returncode == 2
+    assert "nothing to search for" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("platform", ["slack", "discord"])
+def test_digest_json_bodies_are_valid_for_the_platform(corpus: Path, platform: str) -> None:
+    result = run(
+        corpus, "digest", "--json", "--format", platform, "--date", "2026-03-11", "--limit", "30"
+    )
+    assert result.returncode == 0, result.stderr
+    bodies = json.loads(result.stdout)
+    assert bodies
+    for body in bodies:
+        if platform == "slack":
+            assert body["channel"] == "{channel}"
+            check_slack_message(body)
+        else:
+            check_discord_message(body)
+    text = json.dumps(bodies)
+    assert text.count("arxiv.org") + text.count("huggingface") + text.count("title") > 0
+
+
+def test_digest_topic_filter_and_bad_date(corpus: Path) -> None:
+    result = run(corpus, "digest", "--topic", "diffusion", "--date", "2026-05-09")
+    assert result.returncode == 0, result.stderr
+    assert "topic: diffusion" in result.stdout.lower() or "diffusion" in result.stdout.lower()
+    missing = run(corpus, "digest", "--date", "2026-01-01")
+    assert missing.returncode == 2
+    assert "No trending list for 2026-01-01" in missing.stderr
+
+
+def test_shell_reads_commands_from_stdin(corpus: Path) -> None:
+    script = "/papers help\n/papers search graph neural\n/papers nonsense\n/papers trending\n"
+    result = run(corpus, "shell", stdin=script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "/papers search <query>" in out
+    assert "for “graph neural”" in out
+    assert "Unknown command `nonsense`" in out
+    assert "Trending papers" in out
+
+
+def test_help_documents_every_command(tmp_path: Path) -> None:
+    result = run(tmp_path, "--help")
+    for command in ("demo", "ingest", "search", "digest", "shell", "bench"):
+        assert command in result.stdout
+    assert "PAPERWIRE_DB" in result.stdout
