@@ -11,8 +11,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE papers (
         pk          INTEGER PRIMARY KEY,
         id          TEXT NOT NULL UNIQUE,
-        arxiv_id    TEXT UNIQUE,
-        title_key   TEXT NOT NULL,
+        arxiv_id    TEXT,           -- when known, `id` is the arXiv id too (and indexed)
+        title_hash  INTEGER NOT NULL,  -- 64-bit hash of the normalised title
         title       TEXT NOT NULL,
         abstract    TEXT NOT NULL DEFAULT '',
         authors     TEXT NOT NULL DEFAULT '[]',
@@ -27,7 +27,7 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at  TEXT NOT NULL,
         seq         INTEGER NOT NULL
     );
-    CREATE INDEX papers_title_key ON papers(title_key);
+    CREATE INDEX papers_title_hash ON papers(title_hash);
     CREATE INDEX papers_seq ON papers(seq);
     CREATE TABLE trending (
         day       TEXT NOT NULL,

@@ -5,6 +5,7 @@ was sent. One connection per process is the single writer; WAL lets other proces
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -74,6 +75,7 @@ class Store:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
         self._write_lock = asyncio.Lock()
+        self._changed = asyncio.Event()
 
     @classmethod
     @asynccontextmanager
@@ -107,7 +109,21 @@ class Store:
                 await self._conn.rollback()
                 raise
             await self._conn.commit()
+            self._changed.set()
             return counts
+
+    async def wait_for_change(self, or_until: asyncio.Event) -> None:
+        """Return once an ingest has committed since the last call, or `or_until` is set."""
+        waiters = [
+            asyncio.ensure_future(self._changed.wait()),
+            asyncio.ensure_future(or_until.wait()),
+        ]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        self._changed.clear()
 
     async def _ingest_batch(self, batch: list[Observation]) -> IngestCounts:
         existing = await self._find_existing(batch)
@@ -167,7 +183,7 @@ class Store:
                 unchanged += 1
 
         await self._conn.executemany(
-            "UPDATE papers SET id=?, arxiv_id=?, title_key=?, title=?, abstract=?, authors=?,"
+            "UPDATE papers SET id=?, arxiv_id=?, title_hash=?, title=?, abstract=?, authors=?,"
             " published=?, links=?, code_links=?, categories=?, signals=?, signals_at=?,"
             " sources=?, updated_at=?, seq=? WHERE pk=?",
             updates,
@@ -177,7 +193,7 @@ class Store:
         for offset, row in enumerate(inserts):
             placeholder_pk[row[-1]] = first_pk + offset
         await self._conn.executemany(
-            "INSERT INTO papers (id, arxiv_id, title_key, title, abstract, authors,"
+            "INSERT INTO papers (id, arxiv_id, title_hash, title, abstract, authors,"
             " published, links, code_links, categories, signals, signals_at, sources,"
             " first_seen, updated_at, seq, pk) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [(*row[:-1], placeholder_pk[row[-1]]) for row in inserts],
@@ -199,20 +215,16 @@ class Store:
     async def _find_existing(self, batch: Sequence[Observation]) -> _Existing:
         """Existing papers matching the batch by arXiv id or normalised title."""
         arxiv_ids = sorted({o.arxiv_id for o in batch if o.arxiv_id})
-        titles = sorted({o.normalized_title for o in batch})
+        hashes = sorted({title_hash(o.normalized_title) for o in batch})
         rows: list[aiosqlite.Row] = []
-        for chunk in _chunks(arxiv_ids):
-            rows += await self._fetch(
-                f"SELECT {_PAPER_COLUMNS}, title_key FROM papers WHERE arxiv_id IN"
-                f" ({','.join('?' * len(chunk))})",
-                chunk,
-            )
-        for chunk in _chunks(titles):
-            rows += await self._fetch(
-                f"SELECT {_PAPER_COLUMNS}, title_key FROM papers WHERE title_key IN"
-                f" ({','.join('?' * len(chunk))})",
-                chunk,
-            )
+        # A known arXiv id is also the paper's id, so the id index serves both lookups.
+        for column, keys in (("id", arxiv_ids), ("title_hash", hashes)):
+            for chunk in _chunks(keys):
+                rows += await self._fetch(
+                    f"SELECT {_PAPER_COLUMNS} FROM papers WHERE {column} IN"
+                    f" ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
         found = _Existing({}, {}, {}, {})
         for row in rows:
             pk = row[0]
@@ -222,8 +234,9 @@ class Store:
                 found.by_arxiv[row[2]] = pk
             # Prefer the record without an arXiv id for title matches: that is the one a
             # source without ids created and that an arXiv id should upgrade.
-            if row[-1] not in found.by_title or not row[2]:
-                found.by_title[row[-1]] = pk
+            normalized = normalize_title(row[3])
+            if normalized not in found.by_title or not row[2]:
+                found.by_title[normalized] = pk
         return found
 
     async def _next_seq(self) -> int:
@@ -364,6 +377,12 @@ async def migrate(conn: aiosqlite.Connection) -> int:
     return start
 
 
+def title_hash(normalized_title: str) -> int:
+    """A signed 64-bit key for a normalised title: a far smaller index than the text."""
+    digest = hashlib.blake2b(normalized_title.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def _chunks(items: list[Any]) -> Iterable[list[Any]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
@@ -374,7 +393,7 @@ def _paper_row(paper: Paper, signals_at: str | None) -> tuple[Any, ...]:
     return (
         paper.id,
         paper.arxiv_id,
-        normalize_title(paper.title),
+        title_hash(normalize_title(paper.title)),
         paper.title,
         paper.abstract,
         _json(paper.authors),

@@ -54,7 +54,7 @@ def test_demo_on_a_fresh_machine_shows_a_digest_a_search_and_next_steps(tmp_path
     assert "223 new" in out
     assert "Trending papers" in out and "2026" in out
     assert "1. " in out and "10. " in out
-    assert "Sample search" in out and "Results 1–3 for" in out
+    assert "Sample search" in out and "Results 1\u20133 for" in out
     assert "Connect Slack" in out and "Connect Discord" in out
     assert (tmp_path / "p.db").exists() and (tmp_path / "p.db.index").is_dir()
 

@@ -29,8 +29,8 @@ async def test_database_from_version_1_migrates_and_keeps_its_rows(tmp_path: Pat
     async with aiosqlite.connect(path) as conn:
         await conn.executescript(f"BEGIN; {MIGRATIONS[0]} PRAGMA user_version = 1; COMMIT;")
         await conn.execute(
-            "INSERT INTO papers (id, title_key, title, first_seen, updated_at, seq)"
-            " VALUES ('t-1', 'old paper', 'Old Paper', 'x', 'x', 1)"
+            "INSERT INTO papers (id, title_hash, title, first_seen, updated_at, seq)"
+            " VALUES ('t-1', 42, 'Old Paper', 'x', 'x', 1)"
         )
         await conn.commit()
     async with Store.open(path) as store:

@@ -3,6 +3,7 @@ naive ranked LIKE scan of the same rows (what simple paper bots do) as the basel
 
 from __future__ import annotations
 
+import asyncio
 import json
 import resource
 import statistics
@@ -60,11 +61,10 @@ async def run_search_bench(papers: int, queries: int, as_json: bool) -> int:
         db = str(Path(tmp) / "bench.db")
         async with Store.open(db) as store:
             index = SearchIndex.open(index_path_for(db))
-            store_s, index_s = await _ingest(store, index, papers, vocabulary, log)
+            store_s, ingest_s = await _ingest(store, index, papers, vocabulary, log)
             service = SearchService(store, index)
             latencies = await _time_queries(service, queries)
             like = await _time_like(store, min(LIKE_RUNS_MAX, queries))
-    ingest_s = store_s + index_s
     figures: dict[str, Any] = {
         "papers": papers,
         "ingest_per_s": round(papers / ingest_s),
@@ -74,7 +74,6 @@ async def run_search_bench(papers: int, queries: int, as_json: bool) -> int:
         "like_p99_ms": round(_percentile(like, 99), 1),
         "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "store_per_s": round(papers / store_s),
-        "index_per_s": round(papers / index_s),
         "queries": len(latencies),
         "like_queries": len(like),
     }
@@ -88,23 +87,35 @@ async def run_search_bench(papers: int, queries: int, as_json: bool) -> int:
 async def _ingest(
     store: Store, index: SearchIndex, papers: int, vocabulary: Any, log: Any
 ) -> tuple[float, float]:
-    """Store the corpus batch by batch, then bring the index up to date. Generating the
-    synthetic papers is not timed."""
+    """Store the corpus batch by batch while the index follows. Returns (seconds storing,
+    seconds until all is stored and indexed), without the time making the papers."""
     generated = synthetic_observations(papers, vocabulary)
-    store_s = 0.0
-    done = 0
-    while batch := list(islice(generated, BATCH)):
-        started = time.perf_counter()
-        await store.ingest(batch)
-        store_s += time.perf_counter() - started
-        done += len(batch)
-        if done % 100_000 == 0:
-            print(f"  stored {done:,} papers", file=log)
+    stored = asyncio.Event()
+    store_s = making_s = 0.0
+
+    async def store_all() -> None:
+        nonlocal store_s
+        done = 0
+        while True:
+            made = time.perf_counter()
+            batch = list(islice(generated, BATCH))
+            started = time.perf_counter()
+            nonlocal making_s
+            making_s += started - made
+            if not batch:
+                break
+            await store.ingest(batch)
+            store_s += time.perf_counter() - started
+            done += len(batch)
+            if done % 100_000 == 0:
+                print(f"  stored {done:,} papers", file=log)
+        stored.set()
+
     started = time.perf_counter()
-    await index.sync(store)
-    index_s = time.perf_counter() - started
+    await asyncio.gather(store_all(), index.sync(store, follow_until=stored))
+    total_s = time.perf_counter() - started - making_s
     print(f"  indexed {index.num_docs():,} papers", file=log)
-    return store_s, index_s
+    return store_s, total_s
 
 
 async def _time_queries(service: SearchService, count: int) -> list[float]:
@@ -146,8 +157,8 @@ def _percentile(values: list[float], pct: int) -> float:
 def _print_table(f: dict[str, Any]) -> None:
     print(f"paperwire bench search: {f['papers']:,} papers")
     print(
-        f"  ingest     {f['ingest_per_s']:>10,} papers/s   (store {f['store_per_s']:,}/s,"
-        f" index {f['index_per_s']:,}/s)   target >= 25,000"
+        f"  ingest     {f['ingest_per_s']:>10,} papers/s   (stored and indexed; storing"
+        f" alone {f['store_per_s']:,}/s)   target >= 25,000"
     )
     print(
         f"  search p50 {f['p50_ms']:>10.2f} ms   LIKE scan p50 {f['like_p50_ms']:>10.1f} ms"

@@ -159,7 +159,7 @@ def digest_heading(digest: Digest) -> str:
 
 
 def results_heading(page: SearchPage, query: str) -> str:
-    """e.g. "3 results for “q”", or "Results 11–20 for “q”" when there are more pages;
+    """e.g. "3 results for “q”", or "Results 11-20 for “q”" when there are more pages;
     `query` comes quoted and escaped."""
     if page.offset or page.has_more:
         return f"Results {page.offset + 1}\u2013{page.offset + len(page.hits)} for {query}"

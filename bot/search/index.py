@@ -94,11 +94,15 @@ class SearchIndex:
 
     # --- keeping up with the store ------------------------------------------------------
 
-    async def sync(self, store: Store, batch: int = 5000) -> int:
+    async def sync(
+        self, store: Store, batch: int = 5000, follow_until: asyncio.Event | None = None
+    ) -> int:
         """Index every paper the store changed since the last sync; returns how many.
-        Another process holding the index's writer is not an error: it keeps it current."""
+        With `follow_until`, keep indexing changes as they land until that event is set, so
+        a bulk load and its indexing overlap. Another process holding the index's writer is
+        not an error: that process keeps the index current."""
         async with self._lock:
-            if await store.max_seq() <= self.last_seq:
+            if follow_until is None and await store.max_seq() <= self.last_seq:
                 return 0
             try:
                 writer = self._index.writer(heap_size=WRITER_HEAP, num_threads=2)
@@ -107,11 +111,19 @@ class SearchIndex:
                 return 0
             indexed = 0
             try:
-                while changes := await store.changes_since(self.last_seq, batch):
-                    await asyncio.to_thread(self._add_batch, writer, changes)
-                    indexed += len(changes)
-                    self.last_seq = changes[-1].seq
-                    self._max_pk = max(self._max_pk, max(c.pk for c in changes))
+                while True:
+                    changes = await store.changes_since(self.last_seq, batch)
+                    if changes:
+                        # Inline, not in a thread: tantivy indexes on its own threads, and
+                        # the Python part is best kept off a second GIL-bound thread.
+                        self._add_batch(writer, changes)
+                        indexed += len(changes)
+                        self.last_seq = changes[-1].seq
+                        self._max_pk = max(self._max_pk, max(c.pk for c in changes))
+                    elif follow_until is None or follow_until.is_set():
+                        break
+                    else:
+                        await store.wait_for_change(follow_until)
                 await asyncio.to_thread(writer.commit)
                 await asyncio.to_thread(writer.wait_merging_threads)
             except BaseException:
