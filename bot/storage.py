@@ -57,6 +57,16 @@ class _Existing:
 
 
 @dataclass(frozen=True)
+class _Pending:
+    """A paper an ingest batch is about to write."""
+
+    paper: Paper
+    signals_at: str | None
+    is_new: bool
+    normalized_title: str
+
+
+@dataclass(frozen=True)
 class IndexRow:
     """What the search index holds of a paper, with its key and change sequence."""
 
@@ -130,8 +140,8 @@ class Store:
         by_arxiv, by_title, original = existing.by_arxiv, existing.by_title, existing.papers
         now = datetime.now(UTC).isoformat()
         seq = await self._next_seq()
-        # pk -> (paper, signals_at, is_new); pending new papers use negative placeholder keys.
-        touched: dict[int, tuple[Paper, str | None, bool]] = {}
+        # Papers this batch writes, by key; new papers get negative placeholder keys.
+        touched: dict[int, _Pending] = {}
         next_placeholder = -1
         trending_rows: list[tuple[str, str, int, int, int | None]] = []
 
@@ -143,24 +153,30 @@ class Store:
                 key = by_title.get(obs.normalized_title)
                 # A title match with a different arXiv id is a different paper.
                 if key is not None and obs.arxiv_id:
-                    known = touched.get(key, (None,))[0] or original.get(key)
+                    known = touched[key].paper if key in touched else original.get(key)
                     if known is not None and known.arxiv_id not in (None, obs.arxiv_id):
                         key = None
             observed = obs.observed_at.isoformat()
             if key is None:
                 key, next_placeholder = next_placeholder, next_placeholder - 1
-                touched[key] = (obs.to_paper(), observed, True)
+                pending = _Pending(obs.to_paper(), observed, True, obs.normalized_title)
             else:
-                old, old_at, is_new = touched.get(key) or (original[key], None, False)
-                if old_at is None:
-                    old_at = existing.signals_at.get(key)
-                newer = old_at is None or observed >= old_at
-                merged = merge_paper(old, obs, newer)
-                touched[key] = (merged, max(observed, old_at or observed), is_new)
-            paper = touched[key][0]
-            if paper.arxiv_id:
-                by_arxiv[paper.arxiv_id] = key
-            by_title.setdefault(normalize_title(paper.title), key)
+                before = touched.get(key) or _Pending(
+                    original[key], existing.signals_at.get(key), False, ""
+                )
+                newer = before.signals_at is None or observed >= before.signals_at
+                paper = merge_paper(before.paper, obs, newer)
+                same_title = paper.title == obs.title
+                pending = _Pending(
+                    paper,
+                    max(observed, before.signals_at or observed),
+                    before.is_new,
+                    obs.normalized_title if same_title else normalize_title(paper.title),
+                )
+            touched[key] = pending
+            if pending.paper.arxiv_id:
+                by_arxiv[pending.paper.arxiv_id] = key
+            by_title.setdefault(pending.normalized_title, key)
             if obs.day is not None and obs.rank is not None:
                 trending_rows.append(
                     (obs.day.isoformat(), obs.source, key, obs.rank, obs.signals.upvotes)
@@ -170,14 +186,14 @@ class Store:
         placeholder_pk: dict[int, int] = {}
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
-        for key, (paper, signals_at, is_new) in touched.items():
-            if is_new:
+        for key, pending in touched.items():
+            if pending.is_new:
                 new += 1
-                inserts.append((*_paper_row(paper, signals_at), now, now, seq, key))
+                inserts.append((*_paper_row(pending), now, now, seq, key))
                 seq += 1
-            elif paper != original[key]:
+            elif pending.paper != original[key]:
                 updated += 1
-                updates.append((*_paper_row(paper, signals_at), now, seq, key))
+                updates.append((*_paper_row(pending), now, seq, key))
                 seq += 1
             else:
                 unchanged += 1
@@ -388,12 +404,13 @@ def _chunks(items: list[Any]) -> Iterable[list[Any]]:
         yield items[start : start + _CHUNK]
 
 
-def _paper_row(paper: Paper, signals_at: str | None) -> tuple[Any, ...]:
+def _paper_row(pending: _Pending) -> tuple[Any, ...]:
+    paper = pending.paper
     signals = {k: v for k, v in paper.signals.__dict__.items() if v not in (None, ())}
     return (
         paper.id,
         paper.arxiv_id,
-        title_hash(normalize_title(paper.title)),
+        title_hash(pending.normalized_title),
         paper.title,
         paper.abstract,
         _json(paper.authors),
@@ -402,7 +419,7 @@ def _paper_row(paper: Paper, signals_at: str | None) -> tuple[Any, ...]:
         _json(paper.code_links),
         _json(paper.categories),
         _json(signals) if signals else "{}",
-        signals_at,
+        pending.signals_at,
         _json(paper.sources),
     )
 
