@@ -204,9 +204,7 @@ def _search(page: SearchPage) -> list[Body]:
     query = common.quoted(_fit(page.query, 200))
     note = f"\n{_fit(page.note, 1000)}" if page.note else ""
     if not page.hits:
-        heading = (
-            f"No results for {query}." if not page.hits else common.results_heading(page, query)
-        )
+        heading = f"No results for {query}."
         return [_body(f"**{heading}**{note}\n{common.NO_RESULTS_HINT}")]
     head = f"**{common.results_heading(page, query)}**{note}"
     embeds = []

@@ -183,9 +183,7 @@ def _search(page: SearchPage) -> list[Body]:
     query = common.quoted(_fit(page.query, 200))
     note = [_context(_fit(page.note, 1000))] if page.note else []
     if not page.hits:
-        heading = (
-            f"No results for {query}." if not page.hits else common.results_heading(page, query)
-        )
+        heading = f"No results for {query}."
         blocks = [_section(heading), *note, _context(common.NO_RESULTS_HINT)]
         return _bodies(blocks, [], [], _raw_heading(page))
     heading = common.results_heading(page, query)

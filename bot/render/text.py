@@ -90,9 +90,7 @@ def _brackets(piece: str) -> str:
 def _search(page: SearchPage, color: bool) -> list[str]:
     query = common.quoted(_clean(page.query, 200))
     if not page.hits:
-        lines = [
-            f"No results for {query}." if not page.hits else common.results_heading(page, query)
-        ]
+        lines = [f"No results for {query}."]
         lines += [_clean(page.note)] if page.note else []
         return [*lines, common.NO_RESULTS_HINT]
     lines = [_bold(common.results_heading(page, query), color)]

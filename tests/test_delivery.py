@@ -1,0 +1,59 @@
+import pytest
+
+from bot.app import Services
+from bot.delivery import Destination, OutgoingMessage, Receipt
+from bot.errors import PaperwireError
+from bot.render.neutral import Notice, Reply
+from tests.conftest import make_observation
+
+
+class RecordingTransport:
+    platform = "fake"
+
+    def __init__(self, ok: bool = True) -> None:
+        self.sent: list[OutgoingMessage] = []
+        self.ok = ok
+
+    async def send(self, message: OutgoingMessage) -> Receipt:
+        self.sent.append(message)
+        return Receipt(ok=self.ok, error=None if self.ok else "channel_not_found")
+
+
+CHANNEL = Destination("fake", "T1", "C1")
+
+
+async def _with_paper(services: Services) -> str:
+    await services.store.ingest([make_observation(arxiv_id="2607.00001")])
+    return "2607.00001"
+
+
+async def test_papers_delivered_to_a_channel_are_recorded(services: Services) -> None:
+    transport = RecordingTransport()
+    services.delivery.register(transport)
+    paper_id = await _with_paper(services)
+    message = OutgoingMessage(CHANNEL, Reply(Notice("digest")), paper_ids=(paper_id,))
+    assert (await services.delivery.deliver(message)).ok
+    assert transport.sent == [message]
+    assert await services.store.sent_paper_ids(CHANNEL.key) == frozenset({paper_id})
+
+
+async def test_command_replies_and_failures_record_nothing(services: Services) -> None:
+    paper_id = await _with_paper(services)
+    services.delivery.register(RecordingTransport(ok=True))
+    reply_to = Destination("fake", "T1", "C1", kind="reply")
+    await services.delivery.deliver(
+        OutgoingMessage(reply_to, Reply(Notice("x")), paper_ids=(paper_id,))
+    )
+    services.delivery.register(RecordingTransport(ok=False))
+    receipt = await services.delivery.deliver(
+        OutgoingMessage(CHANNEL, Reply(Notice("x")), paper_ids=(paper_id,))
+    )
+    assert not receipt.ok and receipt.error == "channel_not_found"
+    assert await services.store.sent_paper_ids(CHANNEL.key) == frozenset()
+
+
+async def test_unknown_platform_is_an_error(services: Services) -> None:
+    with pytest.raises(PaperwireError, match="no transport for platform 'nowhere'"):
+        await services.delivery.deliver(
+            OutgoingMessage(Destination("nowhere", "x", "y"), Reply(Notice("x")))
+        )
