@@ -126,3 +126,13 @@ def test_help_documents_every_command(tmp_path: Path) -> None:
     for command in ("demo", "ingest", "search", "digest", "shell", "bench"):
         assert command in result.stdout
     assert "PAPERWIRE_DB" in result.stdout
+
+
+def test_bench_search_prints_its_figures_as_json(tmp_path: Path) -> None:
+    result = run(tmp_path, "bench", "search", "--papers", "300", "--queries", "30", "--json")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    keys = {"papers", "ingest_per_s", "p50_ms", "p99_ms", "like_p50_ms", "like_p99_ms", "rss_mb"}
+    assert keys <= figures.keys()
+    assert figures["papers"] == 300 and figures["ingest_per_s"] > 0
+    assert 0 < figures["p50_ms"] <= figures["p99_ms"]

@@ -1,0 +1,1 @@
+"""Scheduling: the APScheduler wrapper and its jobs (ingest, channel digests, alerts)."""
