@@ -6,24 +6,15 @@ import argparse
 import sys
 from typing import Any
 
-from bot.app import Services, build_services
+from bot.app import build_services
 from bot.config import Settings
 from bot.digests import build_digest
+from bot.ingest import ingest_seeds
 from bot.render.neutral import Digest, SearchPage
 from bot.render.text import render_text
-from bot.sources import seeds
-from bot.storage import IngestCounts
 
 CHANNEL_PLACEHOLDER = "{channel}"
 DEMO_QUERY = '"language model" reasoning'
-
-
-async def ingest_seed_pages(services: Services, paths: list[Any], year: int | None) -> IngestCounts:
-    now = services.clock()
-    pages = seeds.read_pages(paths or seeds.bundled_pages(), reference=now.date(), year=year)
-    counts = await services.store.ingest(seeds.observations(pages, now))
-    await services.refresh_index()
-    return counts
 
 
 async def demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -31,9 +22,9 @@ async def demo(settings: Settings, args: argparse.Namespace) -> int:
     out.write(f"paperwire demo: loading the bundled trending pages into {settings.db_path}\n")
     out.flush()
     async with build_services(settings) as services:
-        counts = await ingest_seed_pages(services, [], None)
+        report = await ingest_seeds(services)
         total = await services.store.count_papers()
-        out.write(f"{_counts_line(counts)}; {total} papers in the corpus.\n\n")
+        out.write(f"{report.line()}; {total} papers in the corpus.\n\n")
         digest = await build_digest(
             services.store, now=services.clock(), limit=settings.digest_size
         )
@@ -59,8 +50,8 @@ Next steps
 
 async def ingest(settings: Settings, args: argparse.Namespace) -> int:
     async with build_services(settings) as services:
-        counts = await ingest_seed_pages(services, args.paths, args.year)
-    print(_counts_line(counts))
+        report = await ingest_seeds(services, args.paths, args.year)
+    print(report.line())
     return 0
 
 
@@ -136,7 +127,3 @@ def _hit_json(page: SearchPage, i: int) -> dict[str, Any]:
         "upvotes": paper.signals.upvotes,
         "code": paper.code_url,
     }
-
-
-def _counts_line(counts: IngestCounts) -> str:
-    return f"{counts.new} new, {counts.updated} updated, {counts.unchanged} unchanged"

@@ -48,6 +48,22 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX trending_paper ON trending(paper_pk);
     """,
+    # 3: how each day's list from each source is filling in, and when it became complete.
+    """
+    CREATE TABLE day_lists (
+        day          TEXT NOT NULL,
+        source       TEXT NOT NULL,
+        size         INTEGER NOT NULL,
+        grew_at      TEXT NOT NULL,
+        fetched_at   TEXT NOT NULL,
+        complete_at  TEXT,
+        PRIMARY KEY (day, source)
+    ) WITHOUT ROWID;
+    INSERT INTO day_lists (day, source, size, grew_at, fetched_at, complete_at)
+        SELECT day, source, count(*), strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'),
+            strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')
+        FROM trending GROUP BY day, source;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

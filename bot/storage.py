@@ -17,6 +17,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.day_lists import ListState
 from bot.migrations import LATEST_VERSION, MIGRATIONS
 from bot.models import (
     Observation,
@@ -343,6 +344,40 @@ class Store:
             result.update({r[0]: r[1] for r in rows})
         return result
 
+    # --- day lists ------------------------------------------------------------------------
+
+    async def list_state(self, day: date, source: str) -> ListState | None:
+        rows = await self._fetch(
+            "SELECT day, source, size, grew_at, fetched_at, complete_at FROM day_lists"
+            " WHERE day = ? AND source = ?",
+            (day.isoformat(), source),
+        )
+        return _list_state(rows[0]) if rows else None
+
+    async def list_states(self) -> list[ListState]:
+        """Every day's list from every source, newest day first."""
+        rows = await self._fetch(
+            "SELECT day, source, size, grew_at, fetched_at, complete_at FROM day_lists"
+            " ORDER BY day DESC, source"
+        )
+        return [_list_state(row) for row in rows]
+
+    async def save_list_state(self, state: ListState) -> None:
+        async with self._write_lock:
+            await self._conn.execute(
+                "INSERT OR REPLACE INTO day_lists"
+                " (day, source, size, grew_at, fetched_at, complete_at) VALUES (?,?,?,?,?,?)",
+                (
+                    state.day.isoformat(),
+                    state.source,
+                    state.size,
+                    state.grew_at.isoformat(),
+                    state.fetched_at.isoformat(),
+                    state.complete_at.isoformat() if state.complete_at else None,
+                ),
+            )
+            await self._conn.commit()
+
     # --- sent records ---------------------------------------------------------------------
 
     async def sent_paper_ids(self, destination: str) -> frozenset[str]:
@@ -444,6 +479,17 @@ def _paper_from_row(row: Sequence[Any]) -> Paper:
         categories=tuple(json.loads(row[9])),
         signals=Signals(**signals),
         sources=tuple(json.loads(row[12])),
+    )
+
+
+def _list_state(row: Sequence[Any]) -> ListState:
+    return ListState(
+        day=date.fromisoformat(row[0]),
+        source=row[1],
+        size=row[2],
+        grew_at=datetime.fromisoformat(row[3]),
+        fetched_at=datetime.fromisoformat(row[4]),
+        complete_at=datetime.fromisoformat(row[5]) if row[5] else None,
     )
 
 

@@ -40,6 +40,23 @@ async def test_database_from_version_1_migrates_and_keeps_its_rows(tmp_path: Pat
     assert await _version(path) == LATEST_VERSION
 
 
+async def test_version_2_lists_become_complete_day_lists(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    async with aiosqlite.connect(path) as conn:
+        script = "".join(MIGRATIONS[:2])
+        await conn.executescript(f"BEGIN; {script} PRAGMA user_version = 2; COMMIT;")
+        await conn.execute(
+            "INSERT INTO papers (pk, id, title_hash, title, first_seen, updated_at, seq)"
+            " VALUES (1, 't-1', 42, 'Old Paper', 'x', 'x', 1)"
+        )
+        await conn.execute("INSERT INTO trending VALUES ('2026-03-11', 'seeds', 1, 1, NULL)")
+        await conn.commit()
+    async with Store.open(path) as store:
+        [state] = await store.list_states()
+        assert (state.day, state.source, state.size) == (date(2026, 3, 11), "seeds", 1)
+        assert state.complete
+
+
 async def test_newer_schema_than_the_code_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "future.db"
     async with aiosqlite.connect(path) as conn:
