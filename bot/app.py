@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from bot.config import Settings
 from bot.delivery import DeliveryService
 from bot.search.index import SearchIndex, index_path_for
 from bot.search.service import SearchService
+from bot.sources.http import HttpClient
 from bot.storage import Store
 
 
@@ -25,6 +27,7 @@ class Services:
     index: SearchIndex
     search: SearchService
     delivery: DeliveryService
+    http: HttpClient
     clock: Callable[[], datetime]
 
     async def refresh_index(self) -> int:
@@ -32,11 +35,21 @@ class Services:
         return await self.index.sync(self.store)
 
 
+def http_client(settings: Settings) -> HttpClient:
+    """The one HTTP client paper sources share, spacing requests to arXiv's hosts."""
+    arxiv_hosts = {
+        urlsplit(settings.arxiv_api_url).hostname,
+        urlsplit(settings.arxiv_rss_url).hostname,
+    }
+    spacing = {host: float(settings.arxiv_interval_s) for host in arxiv_hosts if host}
+    return HttpClient(min_interval_s=spacing)
+
+
 @asynccontextmanager
 async def build_services(
     settings: Settings, clock: Callable[[], datetime] = utc_now
 ) -> AsyncIterator[Services]:
-    async with Store.open(settings.db_path) as store:
+    async with Store.open(settings.db_path) as store, http_client(settings) as http:
         index = SearchIndex.open(index_path_for(settings.db_path))
         services = Services(
             settings=settings,
@@ -44,6 +57,7 @@ async def build_services(
             index=index,
             search=SearchService(store, index),
             delivery=DeliveryService(store, clock),
+            http=http,
             clock=clock,
         )
         await services.refresh_index()

@@ -22,12 +22,13 @@ paperwire brings the day's trending research papers to Slack and Discord.
 With no tokens set it runs on the console: try `paperwire demo`, then `paperwire shell`."""
 
 EPILOG = """\
-environment:
+environment (see the README for all of them):
   PAPERWIRE_DB                 database file (default: $XDG_DATA_HOME/paperwire/paperwire.db,
                                i.e. ~/.local/share/paperwire/paperwire.db); the search
                                index lives beside it in paperwire.db.index/
+  PAPERWIRE_SOURCES            sources `run` ingests on a schedule: hf, arxiv (default hf)
+  PAPERWIRE_ARXIV_CATEGORIES   e.g. cs.CL,cs.LG for the arxiv source
   PAPERWIRE_DIGEST_SIZE        papers per digest (default 10)
-  PAPERWIRE_SEARCH_PAGE_SIZE   results per search reply (default 5)
 """
 
 
@@ -57,6 +58,26 @@ def build_parser() -> argparse.ArgumentParser:
     seeds.add_argument(
         "--year", type=int, help="the pages' year (default: the latest year not in the future)"
     )
+    hf = sources.add_parser("hf-daily", help="Hugging Face daily papers (live, or saved files)")
+    hf_from = hf.add_mutually_exclusive_group()
+    hf_from.add_argument("--date", type=_iso_date, help="the day to fetch (default: today, UTC)")
+    hf_from.add_argument(
+        "--file",
+        nargs="+",
+        type=Path,
+        metavar="F.json",
+        help="saved API responses, each named after its day (2026-07-01.json)",
+    )
+    arxiv = sources.add_parser("arxiv", help="arXiv: a category's recent papers, or today's RSS")
+    arxiv_from = arxiv.add_mutually_exclusive_group(required=True)
+    arxiv_from.add_argument("--category", help="e.g. cs.CL (the API, newest first)")
+    arxiv_from.add_argument(
+        "--rss", nargs="+", metavar="CATEGORY", help="today's announcements (new and cross-lists)"
+    )
+    arxiv_from.add_argument(
+        "--file", nargs="+", type=Path, metavar="F.xml", help="saved Atom or RSS responses"
+    )
+    arxiv.add_argument("--days", type=_positive, default=1, help="with --category (default 1)")
 
     search = commands.add_parser("search", help="search the corpus")
     search.add_argument("query", nargs="+", help='words, "phrases", prefix*, -not, author:X')
@@ -75,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("shell", help="type /papers commands; reads stdin when piped")
+    commands.add_parser(
+        "run", help="run the bot: scheduled ingest (and, with tokens, Slack and Discord)"
+    )
 
     bench = commands.add_parser("bench", help="benchmarks that print their figures")
     kinds = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
@@ -84,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench_search.add_argument(
         "--queries", type=_positive, default=300, help="timed queries (default 300)"
     )
+    bench_ingest = kinds.add_parser("ingest", help="import every captured source response")
+    bench_ingest.add_argument("--repeat", type=_positive, default=10, help="copies (default 10)")
+    bench_ingest.add_argument("--json", action="store_true")
     return parser
 
 
@@ -91,7 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
+        # A long-running bot logs what it does; one-off commands only what went wrong.
+        level=logging.INFO if args.verbose or args.command == "run" else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from bot.app import build_services
 from bot.config import Settings
 from bot.digests import build_digest
-from bot.ingest import ingest_seeds
+from bot.ingest import (
+    ingest_arxiv_category,
+    ingest_arxiv_rss,
+    ingest_files,
+    ingest_hf_day,
+    ingest_seeds,
+)
 from bot.render.neutral import Digest, SearchPage
 from bot.render.text import render_text
 
@@ -49,9 +55,55 @@ Next steps
 
 
 async def ingest(settings: Settings, args: argparse.Namespace) -> int:
+    """Prints one summary line; exits 1 when any part failed (the rest is kept)."""
+    progress = TerminalProgress(sys.stderr)
     async with build_services(settings) as services:
-        report = await ingest_seeds(services, args.paths, args.year)
+        if args.source == "seeds":
+            report = await ingest_seeds(services, args.paths, args.year)
+        elif args.source == "hf-daily" and args.file:
+            report = await ingest_files(services, args.file, "hf", progress)
+        elif args.source == "hf-daily":
+            day = args.date or services.clock().date()
+            progress(f"fetching Hugging Face daily papers for {day}")
+            report = await ingest_hf_day(services, services.http, day)
+        elif args.file:
+            report = await ingest_files(services, args.file, "arxiv", progress)
+        elif args.rss:
+            progress(f"fetching the arXiv announcements of {'+'.join(args.rss)}")
+            report = await ingest_arxiv_rss(services, services.http, args.rss)
+        else:
+            progress(f"fetching {args.category} from arXiv ({args.days} days)")
+            report = await ingest_arxiv_category(services, services.http, args.category, args.days)
+    progress.done()
+    for error in report.errors:
+        print(f"paperwire: {error}", file=sys.stderr)
     print(report.line())
+    return 1 if report.errors else 0
+
+
+class TerminalProgress:
+    """Rewrites one status line on a terminal; silent when output is not a terminal."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._shown = False
+
+    def __call__(self, text: str) -> None:
+        if self._out.isatty():
+            self._out.write(f"\r\033[K{text[:100]}")
+            self._out.flush()
+            self._shown = True
+
+    def done(self) -> None:
+        if self._shown:
+            self._out.write("\r\033[K")
+            self._out.flush()
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.runner import run_bot
+
+    await run_bot(settings)
     return 0
 
 

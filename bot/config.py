@@ -16,11 +16,22 @@ def default_db_path(env: Mapping[str, str]) -> str:
     return str(Path(data_home) / "paperwire" / "paperwire.db")
 
 
+KNOWN_SOURCES = ("hf", "arxiv")
+
+
 @dataclass(frozen=True)
 class Settings:
     db_path: str
     digest_size: int = 10
     search_page_size: int = 5
+    sources: tuple[str, ...] = ("hf",)
+    hf_url: str = "https://huggingface.co"
+    arxiv_api_url: str = "https://export.arxiv.org/api/query"
+    arxiv_rss_url: str = "https://rss.arxiv.org/rss"
+    arxiv_categories: tuple[str, ...] = ()
+    arxiv_interval_s: int = 3  # arXiv asks for at most one request every 3 seconds
+    list_settle_hours: int = 3
+    list_complete_hour: int = 6
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, db: str | None = None) -> Settings:
@@ -29,7 +40,39 @@ class Settings:
             db_path=db or env.get("PAPERWIRE_DB") or default_db_path(env),
             digest_size=_int(env, "PAPERWIRE_DIGEST_SIZE", 10, 1, 50),
             search_page_size=_int(env, "PAPERWIRE_SEARCH_PAGE_SIZE", 5, 1, 20),
+            sources=_sources(env),
+            hf_url=_url(env, "PAPERWIRE_HF_URL", cls.hf_url),
+            arxiv_api_url=_url(env, "PAPERWIRE_ARXIV_API_URL", cls.arxiv_api_url),
+            arxiv_rss_url=_url(env, "PAPERWIRE_ARXIV_RSS_URL", cls.arxiv_rss_url),
+            arxiv_categories=_list(env, "PAPERWIRE_ARXIV_CATEGORIES"),
+            arxiv_interval_s=_int(env, "PAPERWIRE_ARXIV_INTERVAL_S", 3, 0, 60),
+            list_settle_hours=_int(env, "PAPERWIRE_LIST_SETTLE_HOURS", 3, 0, 48),
+            list_complete_hour=_int(env, "PAPERWIRE_LIST_COMPLETE_HOUR", 6, 0, 23),
         )
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
+
+
+def _sources(env: Mapping[str, str]) -> tuple[str, ...]:
+    if "PAPERWIRE_SOURCES" not in env:
+        return ("hf",)
+    sources = _list(env, "PAPERWIRE_SOURCES")
+    unknown = [s for s in sources if s not in KNOWN_SOURCES]
+    if unknown:
+        raise UserError(
+            f"PAPERWIRE_SOURCES: unknown source {unknown[0][:20]!r}; use any of"
+            f" {', '.join(KNOWN_SOURCES)} (or nothing for the bundled papers only)"
+        )
+    return sources
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name) or default
+    if not value.startswith(("http://", "https://")):
+        raise UserError(f"{name} must be an http(s) URL, not {value[:60]!r}")
+    return value
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

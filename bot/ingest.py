@@ -3,16 +3,30 @@ in, bring the search index up to date, and report what happened in one line."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from bot.app import Services
+from bot.config import Settings
 from bot.day_lists import WHOLE, CompletionRule, ListState
+from bot.errors import PaperwireError, UserError
 from bot.models import Observation
-from bot.sources import seeds
+from bot.sources import arxiv, hf_daily, seeds
+from bot.sources.fetch import (
+    Fetched,
+    days_back,
+    decode_json,
+    fetch_arxiv_category,
+    fetch_arxiv_rss,
+    fetch_hf_day,
+)
+from bot.sources.http import HttpClient
 from bot.storage import IngestCounts
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -38,25 +52,10 @@ async def store_observations(
     rule: CompletionRule,
     report: IngestReport,
 ) -> None:
-    """Store one fetched batch and record the size of each day's list it carried."""
-    report.counts += await services.store.ingest(observations)
-    report.lists += await record_lists(services, observations, rule, services.clock())
-
-
-async def record_lists(
-    services: Services, observations: Iterable[Observation], rule: CompletionRule, now: datetime
-) -> list[ListState]:
-    papers: dict[tuple[date, str], set[str]] = {}
-    for obs in observations:
-        if obs.day is not None:
-            papers.setdefault((obs.day, obs.source), set()).add(obs.paper_id)
-    states = []
-    for (day, source), ids in sorted(papers.items()):
-        previous = await services.store.list_state(day, source)
-        state = rule.after_fetch(previous, day, source, len(ids), now)
-        await services.store.save_list_state(state)
-        states.append(state)
-    return states
+    """Store one fetched batch, with the size of each day's list it carried."""
+    counts = await services.store.ingest(observations, rule, services.clock())
+    report.counts += counts
+    report.lists += counts.lists
 
 
 async def ingest_seeds(
@@ -67,5 +66,96 @@ async def ingest_seeds(
     pages = seeds.read_pages(paths or seeds.bundled_pages(), reference=now.date(), year=year)
     report = IngestReport()
     await store_observations(services, list(seeds.observations(pages, now)), WHOLE, report)
+    await services.refresh_index()
+    return report
+
+
+Progress = Callable[[str], None]
+
+
+def hf_rule(settings: Settings) -> CompletionRule:
+    return CompletionRule(
+        settle=timedelta(hours=settings.list_settle_hours),
+        next_day_hour=settings.list_complete_hour,
+    )
+
+
+async def ingest_hf_day(services: Services, http: HttpClient, day: date) -> IngestReport:
+    """Fetch `day`'s Hugging Face list (all pages) and store it. Raises `HttpError` or
+    `SourceError` before storing anything when a page fails."""
+    fetched = await fetch_hf_day(http, services.settings.hf_url, day, services.clock())
+    return await _store_fetched(services, fetched, hf_rule(services.settings))
+
+
+async def ingest_arxiv_category(
+    services: Services, http: HttpClient, category: str, days: int
+) -> IngestReport:
+    now = services.clock()
+    since = days_back(now, days)
+    fetched = await fetch_arxiv_category(
+        http, services.settings.arxiv_api_url, category, since, now
+    )
+    return await _store_fetched(services, fetched, WHOLE)
+
+
+async def ingest_arxiv_rss(
+    services: Services, http: HttpClient, categories: Sequence[str]
+) -> IngestReport:
+    """An announcement arrives whole, so its day's list is complete at once."""
+    fetched = await fetch_arxiv_rss(
+        http, services.settings.arxiv_rss_url, categories, services.clock()
+    )
+    return await _store_fetched(services, fetched, WHOLE)
+
+
+async def ingest_files(
+    services: Services, paths: Sequence[Path], kind: str, progress: Progress | None = None
+) -> IngestReport:
+    """Import saved responses: Hugging Face JSON named `YYYY-MM-DD.json` (the list's day),
+    or arXiv Atom / RSS XML. Each file stands alone: a bad one is reported, the rest go in."""
+    report = IngestReport()
+    rule = hf_rule(services.settings) if kind == "hf" else WHOLE
+    for number, path in enumerate(paths, 1):
+        if progress:
+            progress(f"{number}/{len(paths)} {path.name}")
+        try:
+            observations, skipped = parse_file(path, kind, services.clock())
+        except (OSError, PaperwireError) as exc:
+            report.errors.append(f"{path.name}: {exc}")
+            continue
+        report.skipped += len(skipped)
+        await store_observations(services, observations, rule, report)
+    await services.refresh_index()
+    return report
+
+
+def parse_file(path: Path, kind: str, now: datetime) -> tuple[list[Observation], list[str]]:
+    body = path.read_bytes()
+    if kind == "hf":
+        day = _day_from_name(path)
+        page = hf_daily.parse_daily_papers(decode_json(body, path.name), day, now)
+        return list(page.observations), list(page.skipped)
+    if body.lstrip()[:200].find(b"<rss") >= 0:
+        return arxiv.parse_rss(body, now), []
+    atom = arxiv.parse_atom(body, now)
+    return list(atom.observations), list(atom.skipped)
+
+
+def _day_from_name(path: Path) -> date:
+    try:
+        return date.fromisoformat(path.stem[:10])
+    except ValueError:
+        raise UserError(
+            f"{path.name}: name the file after its list's day, e.g. 2026-07-01.json"
+        ) from None
+
+
+async def _store_fetched(
+    services: Services, fetched: Fetched, rule: CompletionRule
+) -> IngestReport:
+    report = IngestReport(skipped=len(fetched.skipped))
+    for reason in fetched.skipped:
+        _log.warning("skipped an item: %s", reason)
+    await store_observations(services, list(fetched.observations), rule, report)
     await services.refresh_index()
     return report

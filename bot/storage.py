@@ -10,14 +10,14 @@ import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from bot.day_lists import ListState
+from bot.day_lists import WHOLE, CompletionRule, ListState
 from bot.migrations import LATEST_VERSION, MIGRATIONS
 from bot.models import (
     Observation,
@@ -42,10 +42,14 @@ class IngestCounts:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    lists: tuple[ListState, ...] = field(default=(), compare=False)  # day lists it touched
 
     def __add__(self, other: IngestCounts) -> IngestCounts:
         return IngestCounts(
-            self.new + other.new, self.updated + other.updated, self.unchanged + other.unchanged
+            self.new + other.new,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+            self.lists + other.lists,
         )
 
 
@@ -107,15 +111,23 @@ class Store:
 
     # --- ingest ---------------------------------------------------------------------------
 
-    async def ingest(self, observations: Iterable[Observation]) -> IngestCounts:
+    async def ingest(
+        self,
+        observations: Iterable[Observation],
+        lists: CompletionRule = WHOLE,
+        now: datetime | None = None,
+    ) -> IngestCounts:
         """Merge observations into the corpus in one transaction: the same paper from two
-        sources or two days becomes one record, and newer signals refresh older ones."""
+        sources or two days becomes one record, and newer signals refresh older ones. The
+        day lists they carry are recorded in the same transaction, judged by `lists`."""
         batch = list(observations)
         if not batch:
             return IngestCounts()
         async with self._write_lock:
             try:
                 counts = await self._ingest_batch(batch)
+                states = await self._record_lists(batch, lists, now or datetime.now(UTC))
+                counts = replace(counts, lists=tuple(states))
             except BaseException:
                 await self._conn.rollback()
                 raise
@@ -140,7 +152,7 @@ class Store:
         existing = await self._find_existing(batch)
         by_arxiv, by_title, original = existing.by_arxiv, existing.by_title, existing.papers
         now = datetime.now(UTC).isoformat()
-        seq = await self._next_seq()
+        seq, first_pk = await self._next_keys()
         # Papers this batch writes, by key; new papers get negative placeholder keys.
         touched: dict[int, _Pending] = {}
         next_placeholder = -1
@@ -206,7 +218,6 @@ class Store:
             updates,
         )
         # Keys are given, not left to SQLite, so a batch is one statement (single writer).
-        first_pk = await self._scalar("SELECT coalesce(max(pk), 0) + 1 FROM papers")
         for offset, row in enumerate(inserts):
             placeholder_pk[row[-1]] = first_pk + offset
         await self._conn.executemany(
@@ -256,8 +267,12 @@ class Store:
                 found.by_title[normalized] = pk
         return found
 
-    async def _next_seq(self) -> int:
-        return await self._scalar("SELECT coalesce(max(seq), 0) + 1 FROM papers")
+    async def _next_keys(self) -> tuple[int, int]:
+        """The next change sequence and the next internal key."""
+        rows = await self._fetch(
+            "SELECT coalesce(max(seq), 0) + 1, coalesce(max(pk), 0) + 1 FROM papers"
+        )
+        return int(rows[0][0]), int(rows[0][1])
 
     async def _scalar(self, sql: str) -> int:
         rows = await self._fetch(sql)
@@ -346,6 +361,34 @@ class Store:
 
     # --- day lists ------------------------------------------------------------------------
 
+    async def _record_lists(
+        self, batch: list[Observation], rule: CompletionRule, now: datetime
+    ) -> list[ListState]:
+        """How many papers each day's list in `batch` has now (inside the ingest's
+        transaction)."""
+        papers: dict[tuple[date, str], set[str]] = {}
+        for obs in batch:
+            if obs.day is not None:
+                papers.setdefault((obs.day, obs.source), set()).add(obs.paper_id)
+        states = []
+        for (day, source), ids in sorted(papers.items()):
+            previous = await self.list_state(day, source)
+            state = rule.after_fetch(previous, day, source, len(ids), now)
+            await self._conn.execute(
+                "INSERT OR REPLACE INTO day_lists"
+                " (day, source, size, grew_at, fetched_at, complete_at) VALUES (?,?,?,?,?,?)",
+                (
+                    state.day.isoformat(),
+                    state.source,
+                    state.size,
+                    state.grew_at.isoformat(),
+                    state.fetched_at.isoformat(),
+                    state.complete_at.isoformat() if state.complete_at else None,
+                ),
+            )
+            states.append(state)
+        return states
+
     async def list_state(self, day: date, source: str) -> ListState | None:
         rows = await self._fetch(
             "SELECT day, source, size, grew_at, fetched_at, complete_at FROM day_lists"
@@ -361,22 +404,6 @@ class Store:
             " ORDER BY day DESC, source"
         )
         return [_list_state(row) for row in rows]
-
-    async def save_list_state(self, state: ListState) -> None:
-        async with self._write_lock:
-            await self._conn.execute(
-                "INSERT OR REPLACE INTO day_lists"
-                " (day, source, size, grew_at, fetched_at, complete_at) VALUES (?,?,?,?,?,?)",
-                (
-                    state.day.isoformat(),
-                    state.source,
-                    state.size,
-                    state.grew_at.isoformat(),
-                    state.fetched_at.isoformat(),
-                    state.complete_at.isoformat() if state.complete_at else None,
-                ),
-            )
-            await self._conn.commit()
 
     # --- sent records ---------------------------------------------------------------------
 

@@ -10,4 +10,8 @@ async def run(args: argparse.Namespace) -> int:
         from bot.bench.search import run_search_bench
 
         return await run_search_bench(args.papers, args.queries, args.json)
+    if args.bench == "ingest":
+        from bot.bench.ingest import run_ingest_bench
+
+        return await run_ingest_bench(args.repeat, args.json)
     raise SystemExit(f"unknown benchmark {args.bench!r}")

@@ -1,0 +1,142 @@
+"""Fetching from the live sources: paging and stopping rules around the pure parsers.
+
+Every fetch reads all its pages before returning, so a failure part-way (a timeout, a
+truncated page) raises and nothing of it reaches the database.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from bot.errors import UserError
+from bot.models import Observation
+from bot.sources import arxiv, hf_daily
+from bot.sources.errors import SourceError
+from bot.sources.http import HttpClient
+
+HF_PAGE_SIZE = 100
+HF_MAX_PAGES = 20  # a day's list is ~50-150 papers; more pages means paging is ignored
+ARXIV_PAGE_SIZE = 200
+ARXIV_MAX_RESULTS = 30_000  # the API's own ceiling
+ARXIV_IDS_PER_REQUEST = 100
+_CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[A-Za-z][A-Za-z\-]*)?$")
+
+
+@dataclass(frozen=True)
+class Fetched:
+    observations: tuple[Observation, ...]
+    skipped: tuple[str, ...] = ()
+    requests: int = 0
+
+
+async def fetch_hf_day(
+    http: HttpClient, base_url: str, day: date, observed_at: datetime
+) -> Fetched:
+    """The whole list of `day`, page by page (`p`, `limit`) until a short page."""
+    url = base_url.rstrip("/") + "/api/daily_papers"
+    observations: list[Observation] = []
+    skipped: list[str] = []
+    seen: set[str] = set()
+    for page in range(HF_MAX_PAGES):
+        params = {"date": day.isoformat(), "p": str(page), "limit": str(HF_PAGE_SIZE)}
+        response = await http.get(url, params, expect="json")
+        payload = decode_json(response.body, f"Hugging Face daily papers for {day}")
+        parsed = hf_daily.parse_daily_papers(
+            payload, day, observed_at, first_rank=page * HF_PAGE_SIZE + 1
+        )
+        fresh = [o for o in parsed.observations if o.paper_id not in seen]
+        seen.update(o.paper_id for o in fresh)
+        observations += fresh
+        skipped += parsed.skipped
+        # A short page is the last; a page of nothing new means the server ignores paging.
+        if not isinstance(payload, list) or len(payload) < HF_PAGE_SIZE or not fresh:
+            return Fetched(tuple(observations), tuple(skipped), page + 1)
+    return Fetched(tuple(observations), tuple(skipped), HF_MAX_PAGES)
+
+
+def decode_json(body: bytes, what: str) -> object:
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as exc:
+        hint = " (cut off?)" if body.rstrip()[-1:] not in (b"]", b"}") else ""
+        raise SourceError(what, f"the response is not valid JSON{hint}: {exc.msg}") from None
+    except UnicodeDecodeError:
+        raise SourceError(what, "the response is not UTF-8 JSON") from None
+
+
+def check_category(category: str) -> str:
+    if not _CATEGORY.match(category):
+        raise UserError(f"{category[:40]!r} is not an arXiv category such as cs.CL or math")
+    return category
+
+
+async def fetch_arxiv_category(
+    http: HttpClient, api_url: str, category: str, since: date, observed_at: datetime
+) -> Fetched:
+    """Papers of `category` submitted on or after `since`, newest first, page by page."""
+    check_category(category)
+    observations: list[Observation] = []
+    skipped: list[str] = []
+    requests = 0
+    for start in range(0, ARXIV_MAX_RESULTS, ARXIV_PAGE_SIZE):
+        params = {
+            "search_query": f"cat:{category}",
+            "sortBy": "submittedDate",
+            "sortOrder": "descending",
+            "start": str(start),
+            "max_results": str(ARXIV_PAGE_SIZE),
+        }
+        page = await _atom(http, api_url, params, observed_at)
+        requests += 1
+        skipped += page.skipped
+        recent = [o for o in page.observations if o.published is None or o.published >= since]
+        observations += recent
+        last = start + len(page.observations)
+        if len(recent) < len(page.observations) or not page.observations:
+            break
+        if last >= page.total_results:
+            break
+    return Fetched(tuple(observations), tuple(skipped), requests)
+
+
+async def fetch_arxiv_ids(
+    http: HttpClient, api_url: str, ids: Sequence[str], observed_at: datetime
+) -> Fetched:
+    """The papers with these arXiv ids (ids arXiv does not know are left out silently)."""
+    observations: list[Observation] = []
+    skipped: list[str] = []
+    requests = 0
+    for start in range(0, len(ids), ARXIV_IDS_PER_REQUEST):
+        chunk = ids[start : start + ARXIV_IDS_PER_REQUEST]
+        params = {"id_list": ",".join(chunk), "max_results": str(len(chunk))}
+        page = await _atom(http, api_url, params, observed_at)
+        requests += 1
+        observations += page.observations
+        skipped += page.skipped
+    return Fetched(tuple(observations), tuple(skipped), requests)
+
+
+async def fetch_arxiv_rss(
+    http: HttpClient, rss_url: str, categories: Sequence[str], observed_at: datetime
+) -> Fetched:
+    """Today's announcements (new and cross-lists) in `categories`, in feed order."""
+    for category in categories:
+        check_category(category)
+    response = await http.get(f"{rss_url.rstrip('/')}/{'+'.join(categories)}", expect="xml")
+    return Fetched(tuple(arxiv.parse_rss(response.body, observed_at)), (), 1)
+
+
+async def _atom(
+    http: HttpClient, api_url: str, params: dict[str, str], observed_at: datetime
+) -> arxiv.AtomPage:
+    # arXiv answers a bad query with HTTP 400 and an Atom error feed the parser explains.
+    response = await http.get(api_url, params, expect="xml", accept_status={400})
+    return arxiv.parse_atom(response.body, observed_at)
+
+
+def days_back(now: datetime, days: int) -> date:
+    return (now - timedelta(days=max(days, 1) - 1)).date()
