@@ -16,7 +16,7 @@ _log = logging.getLogger(__name__)
 
 # arXiv announces at 20:00 US Eastern, Sunday to Thursday; the RSS feed follows shortly.
 ARXIV_ANNOUNCED = cron(
-    day_of_week="sun-thu", hour=20, minute=30, timezone=ZoneInfo("America/New_York")
+    day_of_week="sun,mon,tue,wed,thu", hour=20, minute=30, timezone=ZoneInfo("America/New_York")
 )
 
 

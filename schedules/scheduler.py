@@ -39,6 +39,8 @@ class Scheduler:
         )
 
     def add(self, job_id: str, trigger: BaseTrigger, func: JobFunction, *args: Any) -> None:
+        # Before start APScheduler queues jobs without replacing same-id ones: remove first.
+        self.remove(job_id)
         self._scheduler.add_job(
             func, trigger, args=args, id=job_id, name=job_id, replace_existing=True
         )

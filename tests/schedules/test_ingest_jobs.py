@@ -1,0 +1,62 @@
+from dataclasses import replace
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.app import Services
+from bot.sources.http import HttpClient
+from schedules.ingest_jobs import ARXIV_ANNOUNCED, add_ingest_jobs, ingest_hf_recent
+from schedules.scheduler import Scheduler, cron
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def test_configured_sources_become_jobs(services: Services) -> None:
+    scheduler = Scheduler()
+    settings = replace(services.settings, sources=("hf", "arxiv"), arxiv_categories=("cs.CL",))
+    jobs = add_ingest_jobs(scheduler, replace(services, settings=settings))
+    assert jobs == ["ingest:hf", "ingest:arxiv"]
+    assert scheduler.job_ids() == ["ingest:arxiv", "ingest:hf"]
+    # Adding again replaces rather than duplicates (stable ids).
+    add_ingest_jobs(scheduler, replace(services, settings=settings))
+    assert scheduler.job_ids() == ["ingest:arxiv", "ingest:hf"]
+
+
+def test_arxiv_without_categories_is_not_scheduled(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    scheduler = Scheduler()
+    settings = replace(services.settings, sources=("arxiv",), arxiv_categories=())
+    assert add_ingest_jobs(scheduler, replace(services, settings=settings)) == []
+    assert "PAPERWIRE_ARXIV_CATEGORIES" in caplog.text
+
+
+def test_hourly_hf_fetch_fires_at_five_past() -> None:
+    trigger = cron(hour="*", minute=5)
+    now = datetime(2026, 7, 1, 9, 30, tzinfo=UTC)
+    assert trigger.get_next_fire_time(None, now) == datetime(2026, 7, 1, 10, 5, tzinfo=UTC)
+
+
+def test_arxiv_job_follows_the_announcement_across_dst() -> None:
+    # Thursday before the US clocks change (1 Nov 2026): 20:30 EDT is 00:30 UTC.
+    before = datetime(2026, 10, 29, 12, 0, tzinfo=UTC)
+    fire = ARXIV_ANNOUNCED.get_next_fire_time(None, before)
+    assert fire.astimezone(UTC) == datetime(2026, 10, 30, 0, 30, tzinfo=UTC)
+    # Friday and Saturday have no announcement; Sunday 1 Nov is EST: 20:30 is 01:30 UTC.
+    after = datetime(2026, 10, 30, 12, 0, tzinfo=UTC)
+    fire = ARXIV_ANNOUNCED.get_next_fire_time(None, after)
+    assert fire.astimezone(NEW_YORK).strftime("%a %H:%M") == "Sun 20:30"
+    assert fire.astimezone(UTC) == datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
+
+
+async def test_a_failing_source_is_logged_and_does_not_stop_the_other_day(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Port 9 (discard) on loopback refuses connections: no network is touched.
+    settings = replace(services.settings, hf_url="http://127.0.0.1:9")
+    async with HttpClient(retries=0) as http:
+        reports = await ingest_hf_recent(replace(services, settings=settings, http=http))
+    assert len(reports) == 2 and all(r.errors for r in reports)
+    assert "not ingested" in caplog.text
+    assert await services.store.count_papers() == 0
