@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from bot.channel_digests import DigestSchedule
 from bot.config import Settings
 from bot.delivery import DeliveryService
 from bot.search.index import SearchIndex, index_path_for
@@ -29,6 +30,7 @@ class Services:
     delivery: DeliveryService
     http: HttpClient
     clock: Callable[[], datetime]
+    digest_schedule: DigestSchedule | None = None  # set while `paperwire run` schedules
 
     async def refresh_index(self) -> int:
         """Bring the search index up to date with the store."""

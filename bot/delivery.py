@@ -8,29 +8,14 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Protocol
 
 from bot.errors import PaperwireError
+from bot.models import Destination
 from bot.render.neutral import Reply
 from bot.storage import Store
 
 _log = logging.getLogger(__name__)
-
-DestinationKind = Literal["channel", "dm", "reply"]
-
-
-@dataclass(frozen=True)
-class Destination:
-    """Where a message goes: a channel, a user's DMs, or the reply to one command."""
-
-    platform: str
-    workspace: str
-    channel: str
-    kind: DestinationKind = "channel"
-
-    @property
-    def key(self) -> str:
-        return f"{self.platform}:{self.workspace}:{self.channel}"
 
 
 @dataclass(frozen=True)

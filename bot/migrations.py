@@ -64,6 +64,33 @@ MIGRATIONS: tuple[str, ...] = (
             strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')
         FROM trending GROUP BY day, source;
     """,
+    # 4: channels that asked for a daily digest, and each scheduled (or asked-for) run.
+    """
+    CREATE TABLE channel_digests (
+        destination TEXT PRIMARY KEY,
+        enabled     INTEGER NOT NULL,
+        time        TEXT NOT NULL,
+        timezone    TEXT NOT NULL,
+        weekdays    TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        topic       TEXT,
+        format      TEXT NOT NULL,
+        covers      TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        updated_by  TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE digest_runs (
+        destination  TEXT NOT NULL,
+        run_day      TEXT NOT NULL,
+        started_at   TEXT NOT NULL,
+        finished_at  TEXT,
+        list_day     TEXT,
+        posted       INTEGER NOT NULL DEFAULT 0,
+        outcome      TEXT NOT NULL,
+        detail       TEXT,
+        PRIMARY KEY (destination, run_day)
+    ) WITHOUT ROWID;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

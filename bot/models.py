@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Literal
 
 # New-style ids (2509.04664, optionally v2) and old-style ids (astro-ph/0601001v1).
 _ARXIV_NEW = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
@@ -66,6 +67,28 @@ def find_code_links(text: str) -> tuple[str, ...]:
     for url in _CODE_URL.findall(text):
         seen.setdefault(url.rstrip(".,;:)"), None)
     return tuple(seen)
+
+
+DestinationKind = Literal["channel", "dm", "reply"]
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a message goes: a channel, a user's DMs, or the reply to one command."""
+
+    platform: str
+    workspace: str
+    channel: str
+    kind: DestinationKind = "channel"
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.workspace}:{self.channel}"
+
+    @classmethod
+    def from_key(cls, key: str, kind: DestinationKind = "channel") -> Destination:
+        platform, workspace, channel = key.split(":", 2)
+        return cls(platform, workspace, channel, kind)
 
 
 @dataclass(frozen=True)

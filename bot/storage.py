@@ -11,15 +11,17 @@ import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
+from bot.channel_digests import DigestRun, DigestSettings, Outcome
 from bot.day_lists import WHOLE, CompletionRule, ListState
 from bot.migrations import LATEST_VERSION, MIGRATIONS
 from bot.models import (
+    Destination,
     Observation,
     Paper,
     Signals,
@@ -405,6 +407,97 @@ class Store:
         )
         return [_list_state(row) for row in rows]
 
+    # --- channel digests ------------------------------------------------------------------
+
+    async def channel_digest(self, destination: str) -> DigestSettings | None:
+        rows = await self._fetch(f"{_DIGEST_SELECT} WHERE destination = ?", (destination,))
+        return _digest_settings(rows[0]) if rows else None
+
+    async def channel_digests(self, enabled_only: bool = True) -> list[DigestSettings]:
+        where = " WHERE enabled = 1" if enabled_only else ""
+        rows = await self._fetch(f"{_DIGEST_SELECT}{where} ORDER BY destination")
+        return [_digest_settings(row) for row in rows]
+
+    async def save_channel_digest(self, digest: DigestSettings, by: str, at: datetime) -> None:
+        async with self._write_lock:
+            await self._conn.execute(
+                "INSERT OR REPLACE INTO channel_digests (destination, enabled, time, timezone,"
+                " weekdays, size, topic, format, covers, updated_at, updated_by)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    digest.destination.key,
+                    int(digest.enabled),
+                    digest.time.strftime("%H:%M"),
+                    digest.timezone,
+                    ",".join(digest.weekdays),
+                    digest.size,
+                    digest.topic,
+                    digest.format,
+                    digest.covers,
+                    at.isoformat(),
+                    by,
+                ),
+            )
+            await self._conn.commit()
+
+    async def claim_run(
+        self, destination: str, run_day: date, at: datetime, stale_after: timedelta
+    ) -> bool:
+        """Take the one digest `destination` may have on `run_day`. False when it is taken:
+        posted, or running (by the schedule, `now`, or another process). A run that posted
+        nothing, or that died more than `stale_after` ago, may be taken again."""
+        async with self._write_lock:
+            cursor = await self._conn.execute(
+                "INSERT INTO digest_runs (destination, run_day, started_at, outcome)"
+                " VALUES (?, ?, ?, 'running') ON CONFLICT (destination, run_day) DO UPDATE SET"
+                " started_at = excluded.started_at, outcome = 'running', finished_at = NULL,"
+                " posted = 0, detail = NULL, list_day = NULL"
+                " WHERE outcome NOT IN ('running', 'posted') OR"
+                " (outcome = 'running' AND started_at < ?)",
+                (destination, run_day.isoformat(), at.isoformat(), (at - stale_after).isoformat()),
+            )
+            await self._conn.commit()
+            return cursor.rowcount == 1
+
+    async def finish_run(self, run: DigestRun) -> None:
+        async with self._write_lock:
+            await self._conn.execute(
+                "INSERT OR REPLACE INTO digest_runs (destination, run_day, started_at,"
+                " finished_at, list_day, posted, outcome, detail) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    run.destination,
+                    run.run_day.isoformat(),
+                    run.started_at.isoformat(),
+                    run.finished_at.isoformat() if run.finished_at else None,
+                    run.list_day.isoformat() if run.list_day else None,
+                    run.posted,
+                    run.outcome.value,
+                    run.detail,
+                ),
+            )
+            await self._conn.commit()
+
+    async def digest_runs(self, destination: str, limit: int = 10) -> list[DigestRun]:
+        """The latest runs for `destination`, newest first."""
+        rows = await self._fetch(
+            "SELECT destination, run_day, started_at, outcome, finished_at, list_day, posted,"
+            " detail FROM digest_runs WHERE destination = ? ORDER BY run_day DESC LIMIT ?",
+            (destination, limit),
+        )
+        return [
+            DigestRun(
+                destination=r[0],
+                run_day=date.fromisoformat(r[1]),
+                started_at=datetime.fromisoformat(r[2]),
+                outcome=Outcome(r[3]),
+                finished_at=datetime.fromisoformat(r[4]) if r[4] else None,
+                list_day=date.fromisoformat(r[5]) if r[5] else None,
+                posted=r[6],
+                detail=r[7],
+            )
+            for r in rows
+        ]
+
     # --- sent records ---------------------------------------------------------------------
 
     async def sent_paper_ids(self, destination: str) -> frozenset[str]:
@@ -506,6 +599,26 @@ def _paper_from_row(row: Sequence[Any]) -> Paper:
         categories=tuple(json.loads(row[9])),
         signals=Signals(**signals),
         sources=tuple(json.loads(row[12])),
+    )
+
+
+_DIGEST_SELECT = (
+    "SELECT destination, enabled, time, timezone, weekdays, size, topic, format, covers"
+    " FROM channel_digests"
+)
+
+
+def _digest_settings(row: Sequence[Any]) -> DigestSettings:
+    return DigestSettings(
+        destination=Destination.from_key(row[0]),
+        enabled=bool(row[1]),
+        time=time.fromisoformat(row[2]),
+        timezone=row[3],
+        weekdays=tuple(row[4].split(",")),
+        size=row[5],
+        topic=row[6],
+        format=row[7],
+        covers=row[8],
     )
 
 

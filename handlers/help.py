@@ -8,6 +8,14 @@ from handlers.context import Context
 TOPICS = (
     HelpTopic("/papers search <query>", "Search the corpus, best matches first."),
     HelpTopic("/papers trending [YYYY-MM-DD]", "The day's trending papers (latest by default)."),
+    HelpTopic(
+        "/papers digest on [HH:MM] [Zone] | off | status | now",
+        "This channel's daily digest (channel managers).",
+    ),
+    HelpTopic(
+        "/papers digest set size|topic|days|format|covers …",
+        "Papers per digest, a topic query, weekdays (mon-fri), compact or full.",
+    ),
     HelpTopic("/papers help", "This help."),
 )
 QUERY_HELP = (

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from bot.errors import UserError
 from bot.render.neutral import Notice, Reply
 from handlers.context import MAX_ARGUMENT_CHARS, Context
+from handlers.digest import digest
 from handlers.help import help_reply, show_help
 from handlers.search import search
 from handlers.trending import trending
@@ -19,6 +20,7 @@ Handler = Callable[[Context, str], Awaitable[Reply]]
 SUBCOMMANDS: dict[str, Handler] = {
     "search": search,
     "trending": trending,
+    "digest": digest,
     "help": show_help,
 }
 ALIASES = {"s": "search", "find": "search", "t": "trending", "today": "trending", "?": "help"}

@@ -1,8 +1,9 @@
 import pytest
 
 from bot.app import Services
-from bot.delivery import Destination, OutgoingMessage, Receipt
+from bot.delivery import OutgoingMessage, Receipt
 from bot.errors import PaperwireError
+from bot.models import Destination
 from bot.render.neutral import Notice, Reply
 from tests.conftest import make_observation
 

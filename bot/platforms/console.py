@@ -8,7 +8,8 @@ import getpass
 from typing import TextIO
 
 from bot.app import Services
-from bot.delivery import Destination, OutgoingMessage, Receipt
+from bot.delivery import OutgoingMessage, Receipt
+from bot.models import Destination
 from bot.render.text import render_text
 from handlers.context import Context, Invocation
 from handlers.router import dispatch

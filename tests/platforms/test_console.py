@@ -1,7 +1,8 @@
 import io
 
 from bot.app import Services
-from bot.delivery import Destination, OutgoingMessage
+from bot.delivery import OutgoingMessage
+from bot.models import Destination
 from bot.platforms.console import ConsoleTransport, invocation_from_line, run_shell
 from bot.render.neutral import Notice, Reply
 

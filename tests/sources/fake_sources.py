@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -35,6 +36,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+
+from bot.config import Settings
+from bot.sources.http import HttpClient
 
 SHARED_FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
 HF_DIR = SHARED_FIXTURES / "hf_daily"
@@ -51,6 +55,7 @@ _ENTRY = re.compile(r"<entry>.*?</entry>", re.S)
 _ENTRY_ID = re.compile(r"<id>\s*https?://arxiv\.org/abs/([^<\s]+?)(?:v\d+)?\s*</id>")
 _PUBLISHED = re.compile(r"<published>\s*([^<\s]+)\s*</published>")
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 RealAnswer = Callable[[], Awaitable[web.Response]]
 Canned = Callable[[web.Request, RealAnswer, asyncio.Event], Awaitable[web.StreamResponse]]
 
@@ -204,16 +209,17 @@ class FakeSources:
     # -- serving ----------------------------------------------------------------------------
 
     def app(self) -> web.Application:
-        app = web.Application()
+        @web.middleware
+        async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
+            return await self._serve(request, handler)
+
+        app = web.Application(middlewares=[record])
         app.router.add_get("/api/daily_papers", self._daily_papers)
         app.router.add_get("/api/query", self._arxiv_query)
         app.router.add_get("/rss/{categories}", self._rss)
         return app
 
-    @web.middleware
-    async def middleware(
-        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-    ) -> web.StreamResponse:
+    async def _serve(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         query = {key: request.query[key] for key in request.query}
         self.requests.append(Recorded(request.path, query, dict(request.headers)))
         queued = self._take(request.path, query)
@@ -338,9 +344,7 @@ async def running_fake_sources() -> AsyncIterator[FakeSources]:
     """The fake, listening on 127.0.0.1 with a free port; hanging answers are released
     before it shuts down."""
     fake = FakeSources()
-    app = fake.app()
-    app.middlewares.append(fake.middleware)
-    server = TestServer(app, host="127.0.0.1", port=0)
+    server = TestServer(fake.app(), host="127.0.0.1", port=0)
     await server.start_server()
     fake.url = str(server.make_url("")).rstrip("/")
     try:
@@ -348,3 +352,44 @@ async def running_fake_sources() -> AsyncIterator[FakeSources]:
     finally:
         fake.release.set()
         await server.close()
+
+
+def settings_for(fake: FakeSources, **overrides: Any) -> Settings:
+    """Settings whose sources are the fake, on a memory database, with no arXiv spacing."""
+    values: dict[str, Any] = {
+        "db_path": ":memory:",
+        "hf_url": fake.url,
+        "arxiv_api_url": f"{fake.url}/api/query",
+        "arxiv_rss_url": f"{fake.url}/rss",
+        "arxiv_interval_s": 0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+class FakeTime:
+    """A monotonic clock that only moves when the client sleeps; records every wait."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def http_client(fake_time: FakeTime, **overrides: Any) -> HttpClient:
+    """A real `HttpClient` whose waits are recorded, not slept."""
+    options: dict[str, Any] = {
+        "sleep": fake_time.sleep,
+        "clock": fake_time.clock,
+        "rng": random.Random(7),
+        "timeout_s": 2.0,
+        "retries": 2,
+    }
+    options.update(overrides)
+    return HttpClient(**options)

@@ -1,0 +1,177 @@
+"""A channel's daily digest settings and the record of each run, as plain values, plus the
+parsing of what a channel manager types (`on 08:30 Europe/Paris`, `set days mon,wed,fri`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Literal, Protocol, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from bot.errors import UserError
+from bot.models import Destination
+from bot.render.neutral import DigestStyle
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WORKDAYS = WEEKDAYS[:5]
+MAX_SIZE = 30
+DEFAULT_TIME = time(9, 0)
+Covers = Literal["latest", "yesterday"]
+_TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", re.I)
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """What a channel asked for. `time` is wall-clock time in `timezone`."""
+
+    destination: Destination
+    enabled: bool = True
+    time: time = DEFAULT_TIME
+    timezone: str = "UTC"
+    weekdays: tuple[str, ...] = WORKDAYS
+    size: int = 10
+    topic: str | None = None
+    format: DigestStyle = "compact"
+    covers: Covers = "latest"  # the most recent complete list, or yesterday's
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def describe(self) -> str:
+        """e.g. "09:00 Europe/Paris, Mon-Fri, 10 papers, compact, topic: agents"."""
+        topic = f", topic: {self.topic}" if self.topic else ""
+        return (
+            f"{self.time:%H:%M} {self.timezone}, {describe_weekdays(self.weekdays)},"
+            f" {self.size} papers, {self.format}{topic}"
+        )
+
+
+class DigestSchedule(Protocol):
+    """The running scheduler, told when a channel's settings change."""
+
+    def update(self, settings: DigestSettings) -> None: ...
+
+
+class Outcome(StrEnum):
+    RUNNING = "running"
+    POSTED = "posted"
+    NOTHING_COMPLETE = "nothing_complete"  # no complete trending list yet
+    NO_MATCH = "no_match"  # no paper of the list matched the topic
+    ALL_POSTED = "all_posted"  # every paper of the list was already posted here
+    PLATFORM_ERROR = "platform_error"
+    MISSED = "missed"  # the bot was down at the time, for longer than the grace period
+
+
+EXPLANATIONS = {
+    Outcome.NOTHING_COMPLETE: "no trending list was complete yet",
+    Outcome.NO_MATCH: "no paper of the list matched the topic",
+    Outcome.ALL_POSTED: "every paper of the list had already been posted here",
+    Outcome.PLATFORM_ERROR: "the platform refused the message",
+    Outcome.MISSED: "paperwire was not running at the time (past the grace period)",
+}
+
+
+@dataclass(frozen=True)
+class DigestRun:
+    destination: str
+    run_day: date  # the channel's local date of the run: at most one run per day
+    started_at: datetime
+    outcome: Outcome
+    finished_at: datetime | None = None
+    list_day: date | None = None
+    posted: int = 0
+    detail: str | None = None
+
+
+def parse_time(text: str) -> time:
+    match = _TIME.match(text.strip())
+    hour = int(match.group(1)) if match else -1
+    minute = int(match.group(2) or 0) if match else -1
+    if match and match.group(3):
+        if not 1 <= hour <= 12:
+            hour = -1
+        else:
+            hour = hour % 12 + (12 if match.group(3).lower() == "pm" else 0)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise UserError(f"`{text[:20]}` is not a time of day; use HH:MM, e.g. 08:30 or 17:00.")
+    return time(hour, minute)
+
+
+def parse_timezone(text: str) -> str:
+    """An IANA zone name, matched without regard to case (`europe/paris` works)."""
+    name = text.strip()
+    if name.upper() in ("UTC", "GMT", "Z"):
+        return "UTC"
+    try:
+        ZoneInfo(name)
+        if "/" in name or name in available_timezones():
+            return name
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    by_lower = {zone.lower(): zone for zone in available_timezones()}
+    if name.lower() in by_lower:
+        return by_lower[name.lower()]
+    raise UserError(
+        f"`{name[:40]}` is not a time zone; use an IANA name such as Europe/Paris,"
+        " America/New_York or Asia/Tokyo."
+    )
+
+
+def parse_weekdays(text: str) -> tuple[str, ...]:
+    """`mon-fri`, `mon,wed,fri`, `daily`, `weekdays` or `weekends`."""
+    spec = text.strip().lower().replace(" ", "")
+    named = {
+        "daily": WEEKDAYS,
+        "everyday": WEEKDAYS,
+        "weekdays": WORKDAYS,
+        "weekends": WEEKDAYS[5:],
+    }
+    if spec in named:
+        return named[spec]
+    days: set[str] = set()
+    for part in filter(None, spec.split(",")):
+        first, _, last = part.partition("-")
+        if first[:3] not in WEEKDAYS or (last and last[:3] not in WEEKDAYS):
+            raise UserError(
+                f"`{text[:40]}` is not a set of weekdays; use e.g. mon-fri, mon,wed,fri or daily."
+            )
+        start = WEEKDAYS.index(first[:3])
+        end = WEEKDAYS.index(last[:3]) if last else start
+        span = range(start, end + 1) if end >= start else [*range(start, 7), *range(end + 1)]
+        days.update(WEEKDAYS[i] for i in span)
+    if not days:
+        raise UserError("Give at least one weekday, e.g. mon-fri.")
+    return tuple(d for d in WEEKDAYS if d in days)
+
+
+def parse_size(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_SIZE:
+        raise UserError(f"The size is a number of papers from 1 to {MAX_SIZE}.")
+    return int(text)
+
+
+def parse_format(text: str) -> DigestStyle:
+    value = text.strip().lower()
+    if value not in ("compact", "full"):
+        raise UserError("The format is `compact` (linked titles) or `full` (with summaries).")
+    return cast(DigestStyle, value)
+
+
+def parse_covers(text: str) -> Covers:
+    value = text.strip().lower()
+    if value not in ("latest", "yesterday"):
+        raise UserError(
+            "A digest covers the `latest` complete list or `yesterday`'s (in its time zone)."
+        )
+    return cast(Covers, value)
+
+
+def describe_weekdays(days: tuple[str, ...]) -> str:
+    if days == WEEKDAYS:
+        return "every day"
+    if days == WORKDAYS:
+        return "Mon-Fri"
+    return ", ".join(d.title() for d in days)

@@ -1,0 +1,75 @@
+"""One channel's digest run: claim the day, pick the list, select, send, and record what
+happened (including why nothing was posted)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+from bot.app import Services
+from bot.channel_digests import DigestRun, DigestSettings, Outcome
+from bot.delivery import OutgoingMessage
+from bot.render.neutral import Digest, Reply
+from bot.search.query import parse
+from bot.selection import select_trending
+
+_log = logging.getLogger(__name__)
+
+STALE_RUN = timedelta(hours=1)  # a run still "running" after this died with its process
+
+
+async def run_channel_digest(
+    services: Services, settings: DigestSettings, at: datetime
+) -> DigestRun | None:
+    """Post `settings`' digest for the channel's local day of `at`. None when that day's
+    digest was already posted or is being posted: never two in a day."""
+    key = settings.destination.key
+    run_day = at.astimezone(settings.zone).date()
+    now = services.clock()
+    if not await services.store.claim_run(key, run_day, now, STALE_RUN):
+        return None
+    run = DigestRun(key, run_day, now, Outcome.RUNNING)
+    try:
+        run = await _compose_and_send(services, settings, run, at)
+    except Exception as exc:
+        _log.exception("digest for %s failed", key)
+        run = replace(run, outcome=Outcome.PLATFORM_ERROR, detail=str(exc)[:300])
+    run = replace(run, finished_at=services.clock())
+    await services.store.finish_run(run)
+    _log.info("digest for %s: %s (%d papers)", key, run.outcome.value, run.posted)
+    return run
+
+
+async def _compose_and_send(
+    services: Services, settings: DigestSettings, run: DigestRun, at: datetime
+) -> DigestRun:
+    store = services.store
+    day = await _list_day(services, settings, at)
+    if day is None:
+        return replace(run, outcome=Outcome.NOTHING_COMPLETE)
+    run = replace(run, list_day=day)
+    papers = await store.trending_list(day)
+    topic = parse(settings.topic) if settings.topic else None
+    sent = await store.sent_paper_ids(settings.destination.key)
+    chosen = select_trending(papers, day, now=at, limit=settings.size, topic=topic, exclude=sent)
+    if not chosen:
+        matching = select_trending(papers, day, now=at, limit=1, topic=topic)
+        return replace(run, outcome=Outcome.ALL_POSTED if matching else Outcome.NO_MATCH)
+    digest = Digest(day=day, papers=tuple(chosen), topic=settings.topic, style=settings.format)
+    message = OutgoingMessage(
+        settings.destination, Reply(digest, ephemeral=False), tuple(p.id for p in chosen)
+    )
+    receipt = await services.delivery.deliver(message)
+    if not receipt.ok:
+        return replace(run, outcome=Outcome.PLATFORM_ERROR, detail=receipt.error)
+    return replace(run, outcome=Outcome.POSTED, posted=len(chosen))
+
+
+async def _list_day(services: Services, settings: DigestSettings, at: datetime) -> date | None:
+    """The most recent complete list up to `at` (or yesterday's, when asked for)."""
+    complete = {s.day for s in await services.store.list_states() if s.complete}
+    if settings.covers == "yesterday":
+        yesterday = at.astimezone(settings.zone).date() - timedelta(days=1)
+        return yesterday if yesterday in complete else None
+    return max((d for d in complete if d <= at.date()), default=None)

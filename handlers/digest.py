@@ -1,0 +1,199 @@
+"""`/papers digest ...`: a channel's daily digest, for channel managers.
+
+on [HH:MM] [TZ]      start (or move) the daily digest
+off                  stop it
+set size N | topic <query>|none | days mon-fri | format compact|full | covers latest|yesterday
+status               settings, next run, last post, and why a run posted nothing
+now                  post today's digest now (still at most one a day)
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from bot.channel_digests import (
+    EXPLANATIONS,
+    DigestSettings,
+    Outcome,
+    parse_covers,
+    parse_format,
+    parse_size,
+    parse_time,
+    parse_timezone,
+    parse_weekdays,
+)
+from bot.digest_runs import run_channel_digest
+from bot.errors import UserError
+from bot.models import Destination
+from bot.render.neutral import Notice, Reply
+from bot.search.query import parse
+from handlers.context import Context
+from schedules.digests import next_run
+
+TITLE = "Daily digest"
+USAGE = (
+    "Use `/papers digest on [HH:MM] [Time/Zone]`, `off`, `status`, `now`, or"
+    " `set size N`, `set topic <query>`, `set days mon-fri`, `set format compact|full`,"
+    " `set covers latest|yesterday`."
+)
+REFUSAL = (
+    "Only channel managers can change this channel's digest (Slack: workspace admins and"
+    " owners, or the configured allow-list; Discord: the Manage Channels permission)."
+)
+
+
+async def digest(ctx: Context, args: str) -> Reply:
+    if not ctx.invocation.is_manager:
+        raise UserError(REFUSAL)
+    action, _, rest = args.partition(" ")
+    action = action.lower() or "status"
+    rest = rest.strip()
+    if action == "status":
+        return await status(ctx)
+    if action == "on":
+        return await _turn_on(ctx, rest)
+    if action == "off":
+        return await _turn_off(ctx)
+    if action == "set":
+        return await _set(ctx, rest)
+    if action == "now":
+        return await _now(ctx)
+    raise UserError(f"Unknown digest command `{action[:20]}`. {USAGE}")
+
+
+def destination(ctx: Context) -> Destination:
+    inv = ctx.invocation
+    return Destination(inv.platform, inv.workspace, inv.channel)
+
+
+async def _current(ctx: Context) -> DigestSettings | None:
+    return await ctx.services.store.channel_digest(destination(ctx).key)
+
+
+async def _save(ctx: Context, settings: DigestSettings) -> None:
+    await ctx.services.store.save_channel_digest(settings, ctx.invocation.user, ctx.now)
+    if ctx.services.digest_schedule is not None:
+        ctx.services.digest_schedule.update(settings)
+
+
+async def _turn_on(ctx: Context, rest: str) -> Reply:
+    settings = await _current(ctx) or DigestSettings(
+        destination(ctx), size=ctx.services.settings.digest_size
+    )
+    parts = rest.split()
+    if len(parts) > 2:
+        raise UserError(f"`on` takes a time and a time zone, e.g. `on 08:30 Europe/Paris`. {USAGE}")
+    changes: dict[str, object] = {"enabled": True}
+    for part in parts:
+        if part[:1].isdigit():
+            changes["time"] = parse_time(part)
+        else:
+            changes["timezone"] = parse_timezone(part)
+    settings = replace(settings, **changes)  # type: ignore[arg-type]
+    await _save(ctx, settings)
+    return _notice(f"On: {settings.describe()}.\n{_next_line(settings, ctx.now)}")
+
+
+async def _turn_off(ctx: Context) -> Reply:
+    settings = await _current(ctx)
+    if settings is None or not settings.enabled:
+        return _notice("The daily digest is already off here.")
+    await _save(ctx, replace(settings, enabled=False))
+    return _notice("Off. `/papers digest on` starts it again with the same settings.")
+
+
+async def _set(ctx: Context, rest: str) -> Reply:
+    name, _, value = rest.partition(" ")
+    name, value = name.lower(), value.strip()
+    settings = await _current(ctx) or DigestSettings(
+        destination(ctx), enabled=False, size=ctx.services.settings.digest_size
+    )
+    if not value:
+        raise UserError(f"`set {name[:20]}` needs a value. {USAGE}")
+    if name == "size":
+        settings = replace(settings, size=parse_size(value))
+    elif name == "topic":
+        settings = replace(settings, topic=_topic(value))
+    elif name in ("days", "weekdays"):
+        settings = replace(settings, weekdays=parse_weekdays(value))
+    elif name == "format":
+        settings = replace(settings, format=parse_format(value))
+    elif name == "covers":
+        settings = replace(settings, covers=parse_covers(value))
+    elif name in ("time", "timezone", "tz"):
+        raise UserError("Set the time and zone with `/papers digest on 08:30 Europe/Paris`.")
+    else:
+        raise UserError(f"There is no digest setting `{name[:20]}`. {USAGE}")
+    await _save(ctx, settings)
+    state = "" if settings.enabled else " (the digest is off: `/papers digest on` starts it)"
+    return _notice(f"Saved: {settings.describe()}{state}.")
+
+
+def _topic(value: str) -> str | None:
+    if value.lower() in ("none", "off", "-", "all"):
+        return None
+    if parse(value).is_empty:
+        raise UserError("That topic has no words to match; e.g. `set topic agents -survey`.")
+    return value
+
+
+async def _now(ctx: Context) -> Reply:
+    settings = await _current(ctx) or DigestSettings(
+        destination(ctx), enabled=False, size=ctx.services.settings.digest_size
+    )
+    run = await run_channel_digest(ctx.services, settings, ctx.now)
+    if run is None:
+        return _notice(
+            "Today's digest was already posted here (or is being posted): paperwire posts at"
+            " most one a day per channel."
+        )
+    if run.outcome is Outcome.POSTED:
+        return _notice(f"Posted {run.posted} papers from the list of {run.list_day}.")
+    return _notice(f"Nothing posted: {_why(run.outcome, run.detail)}.")
+
+
+async def status(ctx: Context) -> Reply:
+    settings = await _current(ctx)
+    if settings is None:
+        return _notice(
+            "No daily digest here yet. `/papers digest on 09:00 Europe/Paris` starts one."
+        )
+    lines = [f"{'On' if settings.enabled else 'Off'}: {settings.describe()}."]
+    if settings.enabled:
+        lines.append(_next_line(settings, ctx.now))
+    runs = await ctx.services.store.digest_runs(settings.destination.key)
+    posted = next((r for r in runs if r.outcome is Outcome.POSTED), None)
+    if posted is not None:
+        when = _local(posted.started_at, settings)
+        lines.append(
+            f"Last post: {when}, {posted.posted} papers from the list of {posted.list_day}."
+        )
+    else:
+        lines.append("Nothing posted here yet.")
+    if runs and runs[0].outcome not in (Outcome.POSTED, Outcome.RUNNING):
+        last = runs[0]
+        lines.append(
+            f"The run of {last.run_day:%A %d %B} posted nothing: {_why(last.outcome, last.detail)}."
+        )
+    return _notice("\n".join(lines))
+
+
+def _next_line(settings: DigestSettings, now: datetime) -> str:
+    upcoming = next_run(settings, now)
+    if upcoming is None:
+        return "No run is scheduled."
+    return f"Next: {_local(upcoming, settings)} ({settings.timezone})."
+
+
+def _local(moment: datetime, settings: DigestSettings) -> str:
+    return moment.astimezone(settings.zone).strftime("%A %d %B, %H:%M")
+
+
+def _why(outcome: Outcome, detail: str | None) -> str:
+    text = EXPLANATIONS.get(outcome, outcome.value)
+    return f"{text} ({detail})" if detail and outcome is Outcome.PLATFORM_ERROR else text
+
+
+def _notice(text: str) -> Reply:
+    return Reply(Notice(text, title=TITLE))

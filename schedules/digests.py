@@ -1,0 +1,130 @@
+"""Channel digests on the scheduler: one cron job per enabled channel, rebuilt from the
+database at start, updated when a channel's settings change, and a catch-up for the runs
+missed while paperwire was down."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.app import Services
+from bot.channel_digests import DigestRun, DigestSettings, Outcome
+from bot.digest_runs import run_channel_digest
+from schedules.scheduler import Scheduler, cron
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_GRACE = timedelta(hours=6)
+
+
+def trigger_for(settings: DigestSettings) -> CronTrigger:
+    """The channel's time on its weekdays, in its own time zone (DST included)."""
+    return cron(
+        hour=settings.time.hour,
+        minute=settings.time.minute,
+        day_of_week=",".join(settings.weekdays),
+        timezone=settings.zone,
+    )
+
+
+def next_run(settings: DigestSettings, now: datetime) -> datetime | None:
+    if not settings.enabled:
+        return None
+    fire: datetime | None = trigger_for(settings).get_next_fire_time(None, now)
+    return fire
+
+
+def previous_run(settings: DigestSettings, now: datetime) -> datetime | None:
+    """The last scheduled time at or before `now` (within the past 8 days)."""
+    trigger = trigger_for(settings)
+    last = None
+    fire: datetime | None = trigger.get_next_fire_time(None, now - timedelta(days=8))
+    while fire is not None and fire <= now:
+        last = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return last
+
+
+def job_id(settings: DigestSettings) -> str:
+    return f"digest:{settings.destination.key}"
+
+
+class DigestJobs:
+    """Keeps the scheduler's digest jobs in step with the `channel_digests` table."""
+
+    def __init__(self, scheduler: Scheduler, services: Services, grace: timedelta) -> None:
+        self._scheduler = scheduler
+        self._services = services
+        self._grace = grace
+
+    async def load(self) -> list[str]:
+        """One job per enabled channel; returns their ids."""
+        ids = []
+        for settings in await self._services.store.channel_digests():
+            self.update(settings)
+            ids.append(job_id(settings))
+        return ids
+
+    def update(self, settings: DigestSettings) -> None:
+        if settings.enabled:
+            self._scheduler.add(
+                job_id(settings),
+                trigger_for(settings),
+                self.run_scheduled,
+                settings.destination.key,
+            )
+        else:
+            self._scheduler.remove(job_id(settings))
+
+    async def run_scheduled(self, destination: str) -> DigestRun | None:
+        """The job: reads the settings afresh, so a change since scheduling counts."""
+        settings = await self._services.store.channel_digest(destination)
+        if settings is None or not settings.enabled:
+            return None
+        return await run_channel_digest(self._services, settings, self._services.clock())
+
+    async def catch_up(self) -> list[DigestRun]:
+        """Post each digest whose last scheduled time passed while paperwire was down, if
+        it is within the grace period; otherwise record it as missed, with a log line."""
+        now = self._services.clock()
+        done = []
+        for settings in await self._services.store.channel_digests():
+            due = previous_run(settings, now)
+            if due is None or await self._ran_on(settings, due):
+                continue
+            key = settings.destination.key
+            if now - due <= self._grace:
+                _log.info("posting the digest for %s missed at %s", key, due.isoformat())
+                run = await run_channel_digest(self._services, settings, due)
+            else:
+                _log.warning(
+                    "skipping the digest for %s missed at %s: more than %s ago",
+                    key,
+                    due.isoformat(),
+                    self._grace,
+                )
+                run = await self._record_missed(settings, due, now)
+            if run is not None:
+                done.append(run)
+        return done
+
+    async def _ran_on(self, settings: DigestSettings, due: datetime) -> bool:
+        run_day = due.astimezone(settings.zone).date()
+        runs = await self._services.store.digest_runs(settings.destination.key, limit=1)
+        return bool(runs) and runs[0].run_day >= run_day
+
+    async def _record_missed(
+        self, settings: DigestSettings, due: datetime, now: datetime
+    ) -> DigestRun:
+        run = DigestRun(
+            settings.destination.key,
+            due.astimezone(settings.zone).date(),
+            now,
+            Outcome.MISSED,
+            finished_at=now,
+            detail=f"due {due.isoformat()}",
+        )
+        await self._services.store.finish_run(run)
+        return run

@@ -1,0 +1,371 @@
+"""Ingest end to end: the local fake of Hugging Face and arXiv, a real `HttpClient`, and
+services on a memory database.
+
+Covers what is stored, how each day's list is recorded as it fills in, that a failed fetch
+leaves the database as it was, importing the saved fixture files, and one paper seen by the
+bundled-page seeds, Hugging Face and arXiv becoming one record in either order.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import Services, build_services
+from bot.errors import PaperwireError
+from bot.ingest import ingest_arxiv_category, ingest_files, ingest_hf_day, ingest_seeds
+from bot.models import normalize_title
+from bot.sources import fetch
+from bot.sources.errors import SourceError
+from bot.sources.http import HttpError
+from tests.sources.fake_sources import (
+    DATA,
+    HF_DIR,
+    Canned,
+    FakeSources,
+    FakeTime,
+    http_client,
+    not_json,
+    running_fake_sources,
+    settings_for,
+    status,
+    truncated_json,
+)
+
+HF_PATH = "/api/daily_papers"
+DAY = date(2026, 7, 1)  # 23 papers on Hugging Face
+ATOM_V2 = DATA / "arxiv_atom_2405.15071v2.xml"
+GROKKED_ID = "2405.15071"  # rank 3 of 2024-05-27 on Hugging Face, 19 upvotes
+GROKKED_HF_TITLE = (
+    "Grokked Transformers are Implicit Reasoners: A Mechanistic Journey to the Edge of"
+    " Generalization"
+)
+
+
+class Clock:
+    """A settable UTC clock for the services."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSources]:
+    async with running_fake_sources() as running:
+        yield running
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(at(DAY, 10))
+
+
+@pytest.fixture
+async def services(fake: FakeSources, clock: Clock) -> AsyncIterator[Services]:
+    async with build_services(settings_for(fake), clock=clock) as built:
+        yield built
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+def hf_items(day: str) -> list[Any]:
+    items = json.loads((HF_DIR / f"{day}.json").read_bytes())
+    assert isinstance(items, list)
+    return items
+
+
+async def snapshot(services: Services) -> tuple[object, ...]:
+    store = services.store
+    return (
+        await store.count_papers(),
+        await store.list_states(),
+        await store.fetch_raw("SELECT * FROM papers ORDER BY pk"),
+        await store.fetch_raw("SELECT * FROM trending ORDER BY day, source, paper_pk"),
+        await store.max_seq(),
+    )
+
+
+# -- a Hugging Face day ---------------------------------------------------------------------
+
+
+async def test_hf_day_is_stored_with_its_ranks_and_an_open_list(
+    fake: FakeSources, fake_time: FakeTime, services: Services, clock: Clock
+) -> None:
+    async with http_client(fake_time) as http:
+        report = await ingest_hf_day(services, http, DAY)
+    assert (report.counts.new, report.counts.updated, report.counts.unchanged) == (23, 0, 0)
+    assert report.line() == "23 new, 0 updated, 0 unchanged, 0 skipped, 0 errors"
+    assert await services.store.count_papers() == 23
+    listed = await services.store.trending_list(DAY)
+    ranks = sorted(t.rank for p in listed for t in p.trending if t.day == DAY)
+    assert ranks == list(range(1, 24))
+    first = await services.store.paper_by_id(hf_items("2026-07-01")[0]["paper"]["id"])
+    assert first is not None and first.sources == ("hf",)
+    assert first.trending[0].rank == 1 and first.trending[0].upvotes == 162
+    # Fetched at 10:00 on the list's own day: it is still filling in.
+    state = await services.store.list_state(DAY, "hf")
+    assert state is not None
+    assert (state.size, state.grew_at, state.fetched_at) == (23, clock.now, clock.now)
+    assert not state.complete
+    assert report.lists == [state]
+    # The search index was brought up to date.
+    page = await services.search.search("Dockerless")
+    assert [hit.paper.id for hit in page.hits] == ["2606.28436"]
+
+
+@pytest.mark.parametrize(
+    ("fetched_at", "complete"),
+    [
+        (at(DAY, 23, 59), False),
+        (at(DAY + timedelta(days=1), 5, 59), False),  # before next_day_hour (6 UTC)
+        (at(DAY + timedelta(days=1), 6), True),
+        (at(DAY + timedelta(days=30), 12), True),
+    ],
+)
+async def test_hf_list_is_complete_after_the_next_days_hour(
+    fake: FakeSources,
+    fake_time: FakeTime,
+    services: Services,
+    clock: Clock,
+    fetched_at: datetime,
+    complete: bool,
+) -> None:
+    clock.now = fetched_at
+    async with http_client(fake_time) as http:
+        await ingest_hf_day(services, http, DAY)
+    state = await services.store.list_state(DAY, "hf")
+    assert state is not None
+    assert state.complete_at == (fetched_at if complete else None)
+
+
+async def test_hf_list_growing_during_the_day_then_settling(
+    fake: FakeSources, fake_time: FakeTime, services: Services, clock: Clock
+) -> None:
+    items = hf_items("2026-07-01")
+    fake.hf_days["2026-07-01"] = items[:10]  # early in the day: only 10 so far
+    first_fetch = clock.now
+    async with http_client(fake_time) as http:
+        early = await ingest_hf_day(services, http, DAY)
+        assert early.counts.new == 10
+
+        # An hour later the list has all 23, and the top paper gained upvotes.
+        grown = copy.deepcopy(items)
+        grown[0]["paper"]["upvotes"] = 170
+        fake.hf_days["2026-07-01"] = grown
+        grew_at = clock.advance(hours=1)
+        later = await ingest_hf_day(services, http, DAY)
+        assert (later.counts.new, later.counts.updated, later.counts.unchanged) == (13, 1, 9)
+        state = await services.store.list_state(DAY, "hf")
+        assert state is not None
+        assert (state.size, state.grew_at, state.fetched_at) == (23, grew_at, grew_at)
+        assert state.grew_at > first_fetch and not state.complete
+
+        top = await services.store.paper_by_id(items[0]["paper"]["id"])
+        assert top is not None and top.signals.upvotes == 170
+        assert [(t.rank, t.upvotes) for t in top.trending] == [(1, 170)]
+
+        # No growth for less than `settle` (3 h): still open; from 3 h on: complete.
+        clock.advance(hours=2, minutes=59)
+        await ingest_hf_day(services, http, DAY)
+        state = await services.store.list_state(DAY, "hf")
+        assert state is not None and state.grew_at == grew_at and not state.complete
+        done_at = clock.advance(minutes=1)
+        await ingest_hf_day(services, http, DAY)
+    state = await services.store.list_state(DAY, "hf")
+    assert state is not None
+    assert (state.size, state.grew_at, state.complete_at) == (23, grew_at, done_at)
+    assert await services.store.count_papers() == 23
+
+
+def _failures(kind: str, tries: int) -> tuple[type[PaperwireError], list[Canned]]:
+    if kind == "500":
+        return HttpError, [status(500) for _ in range(tries)]
+    if kind == "truncated":
+        return SourceError, [truncated_json()]
+    return SourceError, [not_json()]
+
+
+@pytest.mark.parametrize("kind", ["500", "truncated", "not json"])
+@pytest.mark.parametrize("day", [DAY, date(2026, 7, 7)])  # a re-fetch and a new day
+async def test_failed_fetch_leaves_the_database_as_it_was(
+    fake: FakeSources,
+    fake_time: FakeTime,
+    services: Services,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    day: date,
+) -> None:
+    monkeypatch.setattr(fetch, "HF_PAGE_SIZE", 10)
+    fake.hf_days["2026-07-01"] = hf_items("2026-07-01")[:15]
+    async with http_client(fake_time, retries=1) as http:
+        await ingest_hf_day(services, http, DAY)
+        before = await snapshot(services)
+        assert before[0] == 15
+
+        del fake.hf_days["2026-07-01"]  # the re-fetch would find 23 over three pages
+        error, canned = _failures(kind, tries=2)
+        fake.fail(HF_PATH, *canned, when={"p": "1"})
+        clock.advance(hours=4)
+        with pytest.raises(error):
+            await ingest_hf_day(services, http, day)
+    assert fake.pending_failures(HF_PATH) == 0
+    assert [r.query["p"] for r in fake.requests_to(HF_PATH)][-1] == "1"  # failed part-way
+    assert await snapshot(services) == before
+    rank_20 = hf_items("2026-07-01")[19]["paper"]["id"]
+    assert await services.store.paper_by_id(rank_20) is None
+
+
+# -- saved files ----------------------------------------------------------------------------
+
+
+async def test_all_hugging_face_fixture_files_import(services: Services, clock: Clock) -> None:
+    clock.now = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+    paths = sorted(HF_DIR.glob("*.json"))
+    assert len(paths) == 43
+    seen: list[str] = []
+    report = await ingest_files(services, paths, "hf", progress=seen.append)
+    assert report.errors == [] and report.skipped == 0
+    assert report.counts.new == 853
+    assert await services.store.count_papers() == 853
+    assert seen[0] == "1/43 2024-05-27.json" and seen[-1] == "43/43 2026-08-21.json"
+    states = await services.store.list_states()
+    assert len(states) == 43 and all(s.complete for s in states)
+    assert sum(s.size for s in states) == 855
+    # The two papers listed on two days have one record each, with both days.
+    twice = await services.store.fetch_raw(
+        "SELECT p.id, count(*) FROM trending t JOIN papers p ON p.pk = t.paper_pk"
+        " GROUP BY p.pk HAVING count(*) > 1 ORDER BY p.id"
+    )
+    assert twice == [("2608.12313", 2), ("2608.13558", 2)]
+
+
+async def test_a_bad_file_is_reported_and_the_others_go_in(
+    services: Services, tmp_path: Path
+) -> None:
+    good = [tmp_path / "2026-07-01.json", tmp_path / "2026-07-02.json"]
+    for path in good:
+        shutil.copy(HF_DIR / path.name, path)
+    truncated = tmp_path / "2026-07-03.json"
+    truncated.write_bytes((HF_DIR / "2026-07-03.json").read_bytes()[:5000])
+    error_page = tmp_path / "2026-07-04.json"
+    error_page.write_text('{"error": "Invalid date"}')
+    undated = tmp_path / "papers.json"
+    shutil.copy(HF_DIR / "2026-07-06.json", undated)
+    missing = tmp_path / "2026-07-05.json"
+
+    paths = [good[0], truncated, error_page, undated, missing, good[1]]
+    report = await ingest_files(services, paths, "hf")
+    assert report.counts.new == 46
+    assert await services.store.count_papers() == 46
+    assert len(report.errors) == 4
+    by_file = dict(error.split(": ", 1) for error in report.errors)
+    assert list(by_file) == [truncated.name, error_page.name, undated.name, missing.name]
+    assert "not valid JSON (cut off?)" in by_file[truncated.name]
+    assert "Invalid date" in by_file[error_page.name]
+    assert "name the file after its list's day" in by_file[undated.name]
+    assert [s.day for s in await services.store.list_states()] == [date(2026, 7, 2), DAY]
+
+
+# -- one paper from three sources -----------------------------------------------------------
+
+SEED_PAGE = """Trending Papers
+
+Get trending papers in your email inbox!
+
+May 26
+
+grokked transformers are implicit reasoners -- a mechanistic journey to the edge of generalization
+
+We study whether transformers can learn to implicitly reason over parametric knowledge.
+
+A Seeds-Only Paper About Something Else
+
+Nothing to see here.
+"""
+
+
+async def _ingest_from(
+    source: str, services: Services, fake: FakeSources, fake_time: FakeTime, seed_page: Path
+) -> tuple[int, int]:
+    if source == "seeds":
+        report = await ingest_seeds(services, [seed_page], year=2024)
+    elif source == "hf":
+        async with http_client(fake_time) as http:
+            report = await ingest_hf_day(services, http, date(2024, 5, 27))
+    else:
+        fake.category_entries.clear()
+        fake.add_arxiv_feed(ATOM_V2.read_bytes())
+        async with http_client(fake_time) as http:
+            report = await ingest_arxiv_category(services, http, "cs.CL", days=7)
+    return report.counts.new, report.counts.updated
+
+
+@pytest.mark.parametrize(
+    ("order", "counts"),
+    [
+        (("seeds", "hf", "arxiv"), [(2, 0), (12, 1), (0, 1)]),
+        (("arxiv", "seeds", "hf"), [(1, 0), (1, 1), (12, 1)]),
+        (("hf", "arxiv", "seeds"), [(13, 0), (0, 1), (1, 1)]),
+    ],
+)
+async def test_one_paper_from_seeds_hugging_face_and_arxiv_is_one_record(
+    fake: FakeSources,
+    fake_time: FakeTime,
+    services: Services,
+    clock: Clock,
+    tmp_path: Path,
+    order: tuple[str, ...],
+    counts: list[tuple[int, int]],
+) -> None:
+    seed_page = tmp_path / "seed_may_26.txt"
+    seed_page.write_text(SEED_PAGE, encoding="utf-8")
+    clock.now = at(date(2024, 5, 28), 9)  # arXiv: the last 7 days are since 2024-05-22
+    got = []
+    for source in order:
+        got.append(await _ingest_from(source, services, fake, fake_time, seed_page))
+        clock.advance(hours=1)
+    assert got == counts
+
+    paper = await services.store.paper_by_id(GROKKED_ID)
+    assert paper is not None
+    assert (paper.id, paper.arxiv_id) == (GROKKED_ID, GROKKED_ID)
+    assert set(paper.sources) == {"seeds", "hf", "arxiv"}
+    assert [(t.day, t.source, t.rank) for t in paper.trending] == [
+        (date(2024, 5, 27), "hf", 3),
+        (date(2024, 5, 26), "seeds", 1),
+    ]
+    assert paper.signals.upvotes == 19
+    assert paper.trending[0].upvotes == 19
+    assert "cs.CL" in paper.categories  # from arXiv
+    assert paper.authors == ("Boshi Wang", "Xiang Yue", "Yu Su", "Huan Sun")
+    assert paper.published == date(2024, 5, 23)
+    assert f"https://arxiv.org/abs/{GROKKED_ID}" in paper.links
+    assert normalize_title(paper.title) == normalize_title(GROKKED_HF_TITLE)
+    # 13 on Hugging Face + the other seed paper; no title-keyed twin left behind.
+    assert await services.store.count_papers() == 14
+    title_keyed = await services.store.fetch_raw("SELECT title FROM papers WHERE id LIKE 't-%'")
+    assert title_keyed == [("A Seeds-Only Paper About Something Else",)]
+    hits = (await services.search.search("grokked mechanistic")).hits
+    assert [hit.paper.id for hit in hits] == [GROKKED_ID]
