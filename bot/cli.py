@@ -90,12 +90,21 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--topic", help="only papers matching this query")
     digest.add_argument("--format", choices=("text", "slack", "discord"), default="text")
     digest.add_argument(
+        "--channel",
+        metavar="console:NAME",
+        help="with --now: post that channel's digest now, with its settings (once a day)",
+    )
+    digest.add_argument("--now", action="store_true", help="post to --channel now")
+    digest.add_argument(
         "--json",
         action="store_true",
         help="print the request bodies that would be sent (channel as {channel})",
     )
 
-    commands.add_parser("shell", help="type /papers commands; reads stdin when piped")
+    shell = commands.add_parser("shell", help="type /papers commands; reads stdin when piped")
+    shell.add_argument(
+        "--channel", default="shell", help="the console channel commands act on (default shell)"
+    )
     commands.add_parser(
         "run", help="run the bot: scheduled ingest (and, with tokens, Slack and Discord)"
     )

@@ -7,8 +7,10 @@ import sys
 from typing import Any, TextIO
 
 from bot.app import build_services
+from bot.channel_digests import EXPLANATIONS, Outcome
 from bot.config import Settings
 from bot.digests import build_digest
+from bot.errors import UserError
 from bot.ingest import (
     ingest_arxiv_category,
     ingest_arxiv_rss,
@@ -16,6 +18,7 @@ from bot.ingest import (
     ingest_hf_day,
     ingest_seeds,
 )
+from bot.models import Destination
 from bot.render.neutral import Digest, SearchPage
 from bot.render.text import render_text
 
@@ -121,6 +124,8 @@ async def search(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def digest(settings: Settings, args: argparse.Namespace) -> int:
+    if args.now or args.channel:
+        return await post_digest_now(settings, args)
     async with build_services(settings) as services:
         result = await build_digest(
             services.store,
@@ -135,6 +140,33 @@ async def digest(settings: Settings, args: argparse.Namespace) -> int:
         print_json(request_bodies(result, args.format))
     else:
         print(render_text(result).rstrip())
+    return 0
+
+
+async def post_digest_now(settings: Settings, args: argparse.Namespace) -> int:
+    """`--channel console:NAME --now`: that channel's digest, now, with its settings."""
+    from bot.channel_digests import DigestSettings
+    from bot.digest_runs import run_channel_digest
+    from bot.platforms.console import ConsoleTransport
+
+    if not (args.now and args.channel):
+        raise UserError("Use --channel console:NAME together with --now.")
+    platform, _, name = args.channel.partition(":")
+    if platform != "console" or not name:
+        raise UserError(
+            f"{args.channel[:40]!r}: the CLI posts to console channels, e.g. console:general."
+        )
+    async with build_services(settings) as services:
+        services.delivery.register(ConsoleTransport(sys.stdout))
+        where = Destination("console", "local", name)
+        chosen = await services.store.channel_digest(where.key) or DigestSettings(
+            where, enabled=False, size=args.limit or settings.digest_size, topic=args.topic
+        )
+        run = await run_channel_digest(services, chosen, services.clock())
+    if run is None:
+        print(f"The digest of {args.channel} was already posted today (at most one a day).")
+    elif run.outcome is not Outcome.POSTED:
+        print(f"Nothing posted to {args.channel}: {EXPLANATIONS[run.outcome]}.")
     return 0
 
 
@@ -159,7 +191,9 @@ async def shell(settings: Settings, args: argparse.Namespace) -> int:
     from bot.platforms.console import run_shell
 
     async with build_services(settings) as services:
-        await run_shell(services, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
+        await run_shell(
+            services, sys.stdin, sys.stdout, interactive=sys.stdin.isatty(), channel=args.channel
+        )
     return 0
 
 

@@ -32,6 +32,7 @@ class Settings:
     arxiv_interval_s: int = 3  # arXiv asks for at most one request every 3 seconds
     list_settle_hours: int = 3
     list_complete_hour: int = 6
+    digest_grace_hours: int = 6  # a digest missed while down is posted on return within this
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, db: str | None = None) -> Settings:
@@ -48,6 +49,7 @@ class Settings:
             arxiv_interval_s=_int(env, "PAPERWIRE_ARXIV_INTERVAL_S", 3, 0, 60),
             list_settle_hours=_int(env, "PAPERWIRE_LIST_SETTLE_HOURS", 3, 0, 48),
             list_complete_hour=_int(env, "PAPERWIRE_LIST_COMPLETE_HOUR", 6, 0, 23),
+            digest_grace_hours=_int(env, "PAPERWIRE_DIGEST_GRACE_HOURS", 6, 0, 48),
         )
 
 

@@ -1,5 +1,6 @@
-"""`paperwire run`: the long-running bot. Today it ingests on a schedule; the platform
-adapters and scheduled digests join here as they land."""
+"""`paperwire run`: the long-running bot. It ingests on a schedule and posts each channel's
+daily digest; with no Slack or Discord token, the console is the platform and digests
+print to stdout. The platform adapters join here as they land."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
+from datetime import timedelta
 
 from bot.app import build_services
 from bot.config import Settings
+from bot.platforms.console import ConsoleTransport
+from schedules.digests import DigestJobs
 from schedules.ingest_jobs import add_ingest_jobs
 from schedules.scheduler import Scheduler
 
@@ -24,8 +29,13 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     async with build_services(settings) as services:
+        services.delivery.register(ConsoleTransport(sys.stdout))
         scheduler = Scheduler()
         jobs = add_ingest_jobs(scheduler, services)
+        digests = DigestJobs(scheduler, services, timedelta(hours=settings.digest_grace_hours))
+        jobs += await digests.load()
+        services.digest_schedule = digests
+        await digests.catch_up()
         scheduler.start()
         _log.info(
             "paperwire is running (database %s; jobs: %s). Ctrl-C stops it.",

@@ -35,7 +35,7 @@ class ConsoleTransport:
         return Receipt(ok=True)
 
 
-def invocation_from_line(line: str, user: str) -> Invocation | None:
+def invocation_from_line(line: str, user: str, channel: str = "shell") -> Invocation | None:
     """`/papers search x`, `papers search x` or just `search x`; None for a blank line."""
     text = line.strip()
     if not text or text.startswith("#"):
@@ -47,19 +47,21 @@ def invocation_from_line(line: str, user: str) -> Invocation | None:
     return Invocation(
         platform="console",
         workspace="local",
-        channel="shell",
+        channel=channel,
         user=user,
         text=text,
-        is_manager=True,
+        is_manager=True,  # whoever runs the shell owns the console
     )
 
 
-async def run_shell(services: Services, stdin: TextIO, out: TextIO, interactive: bool) -> int:
+async def run_shell(
+    services: Services, stdin: TextIO, out: TextIO, interactive: bool, channel: str = "shell"
+) -> int:
     """Answer each line until end of input or `exit`; returns the number of commands run."""
     transport = ConsoleTransport(out)
     services.delivery.register(transport)
     user = _local_user()
-    destination = Destination("console", "local", "shell", kind="reply")
+    destination = Destination("console", "local", channel, kind="reply")
     handled = 0
     if interactive:
         out.write("Type /papers help for commands, exit to leave.\n")
@@ -70,7 +72,7 @@ async def run_shell(services: Services, stdin: TextIO, out: TextIO, interactive:
         line = await asyncio.to_thread(stdin.readline)
         if not line or line.strip().lower() in _EXIT:
             break
-        invocation = invocation_from_line(line, user)
+        invocation = invocation_from_line(line, user, channel)
         if invocation is None:
             continue
         reply = await dispatch(Context(invocation, services, services.clock()))
