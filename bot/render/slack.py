@@ -248,3 +248,15 @@ def _notice(notice: Notice) -> list[Body]:
     blocks = [_section(text) for text in texts[:SLACK_MAX_BLOCKS]]
     fallback = " ".join(t for t in (notice.title, notice.text) if t)
     return _bodies(blocks, [], [], fallback)
+
+
+def render_slack_abstracts(digest: Digest) -> list[Body]:
+    """The digest's full abstracts, for a thread reply under the digest message."""
+    units = []
+    for number, paper in enumerate(digest.papers, start=1):
+        title = _fit(paper.title, TITLE_LIMIT)
+        abstract = _fit(paper.abstract, SLACK_SECTION_TEXT - len(title) - 20) or "_No abstract._"
+        units.append([_section(f"*{number}. {title}*\n{abstract}")])
+    if not units:
+        return []
+    return _bodies([], units, [], f"Abstracts · {common.digest_heading(digest)}")

@@ -320,3 +320,25 @@ def test_checker_allows_mentions_only_when_asked() -> None:
     body["blocks"][0]["text"]["text"] = "<!channel> asked"
     with pytest.raises(AssertionError):
         check_slack_message(body, allow_mentions=True)
+
+
+def test_abstracts_thread_reply_holds_every_full_abstract_within_limits() -> None:
+    from bot.render.slack import render_slack_abstracts
+
+    digest = big_digest(60)
+    bodies = render_slack_abstracts(digest)
+    assert len(bodies) >= 2  # 60 papers do not fit in 50 blocks
+    for body in bodies:
+        check_slack_message(body)
+    text = "\n".join(
+        b["blocks"][i]["text"]["text"]
+        for b in bodies
+        for i in range(len(b["blocks"]))
+        if b["blocks"][i]["type"] == "section"
+    )
+    for number in (1, 60):
+        assert f"*{number}. " in text
+    hostile = render_slack_abstracts(Digest(day=digest.day, papers=(hostile_paper(),)))
+    check_slack_message(hostile[0])
+    assert "<!channel>" not in str(hostile)
+    assert render_slack_abstracts(Digest(day=digest.day, papers=())) == []
