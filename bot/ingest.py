@@ -23,6 +23,7 @@ from bot.sources.fetch import (
     fetch_arxiv_rss,
     fetch_hf_day,
 )
+from bot.sources.hf_daily import SOURCE
 from bot.sources.http import HttpClient
 from bot.storage import IngestCounts
 
@@ -84,7 +85,8 @@ async def ingest_hf_day(services: Services, http: HttpClient, day: date) -> Inge
     """Fetch `day`'s Hugging Face list (all pages) and store it. Raises `HttpError` or
     `SourceError` before storing anything when a page fails."""
     fetched = await fetch_hf_day(http, services.settings.hf_url, day, services.clock())
-    return await _store_fetched(services, fetched, hf_rule(services.settings))
+    # Recorded even when empty, so the day can become complete with nothing on it.
+    return await _store_fetched(services, fetched, hf_rule(services.settings), (day, SOURCE))
 
 
 async def ingest_arxiv_category(
@@ -120,8 +122,12 @@ async def ingest_files(
             progress(f"{number}/{len(paths)} {path.name}")
         try:
             observations, skipped = parse_file(path, kind, services.clock())
-        except (OSError, PaperwireError) as exc:
-            report.errors.append(f"{path.name}: {exc}")
+        except OSError as exc:
+            report.errors.append(f"{path.name}: {exc.strerror or exc}")
+            continue
+        except PaperwireError as exc:  # its message already names the file
+            message = str(exc)
+            report.errors.append(message if path.name in message else f"{path.name}: {message}")
             continue
         report.skipped += len(skipped)
         await store_observations(services, observations, rule, report)
@@ -151,11 +157,18 @@ def _day_from_name(path: Path) -> date:
 
 
 async def _store_fetched(
-    services: Services, fetched: Fetched, rule: CompletionRule
+    services: Services,
+    fetched: Fetched,
+    rule: CompletionRule,
+    day_list: tuple[date, str] | None = None,
 ) -> IngestReport:
     report = IngestReport(skipped=len(fetched.skipped))
     for reason in fetched.skipped:
         _log.warning("skipped an item: %s", reason)
-    await store_observations(services, list(fetched.observations), rule, report)
+    counts = await services.store.ingest(
+        fetched.observations, rule, services.clock(), [day_list] if day_list else ()
+    )
+    report.counts += counts
+    report.lists += counts.lists
     await services.refresh_index()
     return report

@@ -118,17 +118,20 @@ class Store:
         observations: Iterable[Observation],
         lists: CompletionRule = WHOLE,
         now: datetime | None = None,
+        fetched: Iterable[tuple[date, str]] = (),
     ) -> IngestCounts:
         """Merge observations into the corpus in one transaction: the same paper from two
         sources or two days becomes one record, and newer signals refresh older ones. The
-        day lists they carry are recorded in the same transaction, judged by `lists`."""
+        day lists they carry, and the `fetched` (day, source) lists even when empty, are
+        recorded in the same transaction, judged by `lists`."""
         batch = list(observations)
-        if not batch:
+        fetched = set(fetched)
+        if not batch and not fetched:
             return IngestCounts()
         async with self._write_lock:
             try:
-                counts = await self._ingest_batch(batch)
-                states = await self._record_lists(batch, lists, now or datetime.now(UTC))
+                counts = await self._ingest_batch(batch) if batch else IngestCounts()
+                states = await self._record_lists(batch, fetched, lists, now or datetime.now(UTC))
                 counts = replace(counts, lists=tuple(states))
             except BaseException:
                 await self._conn.rollback()
@@ -228,8 +231,13 @@ class Store:
             " first_seen, updated_at, seq, pk) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [(*row[:-1], placeholder_pk[row[-1]]) for row in inserts],
         )
-        # A day's list from one source is replaced as a whole only by its own rows; the
-        # same paper listed twice on a day keeps its best rank.
+        # A batch carrying a day's list from a source is that list now: it replaces the
+        # earlier fetch (Hugging Face reorders by upvotes during the day). The same paper
+        # twice in one list keeps its best rank.
+        await self._conn.executemany(
+            "DELETE FROM trending WHERE day = ? AND source = ?",
+            sorted({(day, source) for day, source, *_ in trending_rows}),
+        )
         await self._conn.executemany(
             "INSERT INTO trending (day, source, paper_pk, rank, upvotes) VALUES (?,?,?,?,?)"
             " ON CONFLICT (day, source, paper_pk) DO UPDATE SET"
@@ -364,11 +372,15 @@ class Store:
     # --- day lists ------------------------------------------------------------------------
 
     async def _record_lists(
-        self, batch: list[Observation], rule: CompletionRule, now: datetime
+        self,
+        batch: list[Observation],
+        fetched: set[tuple[date, str]],
+        rule: CompletionRule,
+        now: datetime,
     ) -> list[ListState]:
-        """How many papers each day's list in `batch` has now (inside the ingest's
-        transaction)."""
-        papers: dict[tuple[date, str], set[str]] = {}
+        """How many papers each day's list in `batch` (or `fetched`) has now, inside the
+        ingest's transaction."""
+        papers: dict[tuple[date, str], set[str]] = {key: set() for key in fetched}
         for obs in batch:
             if obs.day is not None:
                 papers.setdefault((obs.day, obs.source), set()).add(obs.paper_id)

@@ -20,7 +20,13 @@ import pytest
 
 from bot.app import Services, build_services
 from bot.errors import PaperwireError
-from bot.ingest import ingest_arxiv_category, ingest_files, ingest_hf_day, ingest_seeds
+from bot.ingest import (
+    ingest_arxiv_category,
+    ingest_arxiv_rss,
+    ingest_files,
+    ingest_hf_day,
+    ingest_seeds,
+)
 from bot.models import normalize_title
 from bot.sources import fetch
 from bot.sources.errors import SourceError
@@ -237,6 +243,47 @@ async def test_failed_fetch_leaves_the_database_as_it_was(
     assert await services.store.paper_by_id(rank_20) is None
 
 
+# -- arXiv ----------------------------------------------------------------------------------
+
+
+async def test_arxiv_rss_announcement_is_a_complete_list(
+    fake: FakeSources, fake_time: FakeTime, services: Services, clock: Clock
+) -> None:
+    async with http_client(fake_time) as http:
+        report = await ingest_arxiv_rss(services, http, ["cs.CL"])
+    assert report.counts.new == 4
+    announced = date(2025, 9, 8)
+    state = await services.store.list_state(announced, "arxiv")
+    assert state is not None and state.size == 4 and state.complete_at == clock.now
+    listed = await services.store.trending_list(announced)
+    assert sorted((t.rank, p.id) for p in listed for t in p.trending) == [
+        (1, "2509.04664"),
+        (2, "2509.04701"),
+        (3, "2509.03988"),
+        (4, "2509.05120"),
+    ]
+    assert await services.store.paper_by_id("2401.01313") is None  # a replacement
+
+
+async def test_arxiv_category_stores_the_recent_papers_without_a_day_list(
+    fake: FakeSources,
+    fake_time: FakeTime,
+    services: Services,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(fetch, "ARXIV_PAGE_SIZE", 5)
+    clock.now = datetime(2025, 3, 8, 12, tzinfo=UTC)
+    async with http_client(fake_time) as http:
+        # The 20 recorded entries, newest first: 4 since 2024-06-01 (the last 281 days).
+        report = await ingest_arxiv_category(services, http, "cs.SE", days=281)
+    assert report.counts.new == 4
+    assert await services.store.count_papers() == 4
+    assert await services.store.list_states() == []  # arXiv search results are no list
+    paper = await services.store.paper_by_id("2503.05378")
+    assert paper is not None and paper.sources == ("arxiv",) and paper.trending == ()
+
+
 # -- saved files ----------------------------------------------------------------------------
 
 
@@ -371,18 +418,9 @@ async def test_one_paper_from_seeds_hugging_face_and_arxiv_is_one_record(
     assert [hit.paper.id for hit in hits] == [GROKKED_ID]
 
 
-# -- found while writing these tests (see the reasons) --------------------------------------
+# -- re-fetched lists and file errors ------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bot/storage.py _ingest_batch: the trending upsert keeps `rank = min(rank,"
-        " excluded.rank)` across fetches, so a re-fetched list whose order changed (Hugging"
-        " Face orders by upvotes, which grow during the day) leaves two papers with rank 1"
-        " instead of the list's current ranks"
-    ),
-)
 async def test_refetched_list_in_a_new_order_has_the_new_ranks(
     fake: FakeSources, fake_time: FakeTime, services: Services, clock: Clock
 ) -> None:
@@ -397,22 +435,11 @@ async def test_refetched_list_in_a_new_order_has_the_new_ranks(
         fake.hf_days["2026-07-01"] = reordered
         clock.advance(hours=1)
         await ingest_hf_day(services, http, DAY)
-    ranks = {
-        p.id: t.rank for p in await services.store.trending_list(DAY) for t in p.trending
-    }
-    assert sorted(ranks.values()) == list(range(1, 24))  # actual: 1, 1, 3, 4, ...
+    ranks = {p.id: t.rank for p in await services.store.trending_list(DAY) for t in p.trending}
+    assert sorted(ranks.values()) == list(range(1, 24))
     assert (ranks[second], ranks[first]) == (1, 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bot/ingest.py ingest_files (line 124) prefixes each error with the file name, but"
-        " _parse_file already names the file: decode_json(body, path.name) (line 136) and"
-        " _day_from_name's UserError (line 149), giving '2026-07-03.json: 2026-07-03.json:"
-        " the response is not valid JSON ...'"
-    ),
-)
 async def test_file_errors_name_the_file_once(services: Services, tmp_path: Path) -> None:
     truncated = tmp_path / "2026-07-03.json"
     truncated.write_bytes((HF_DIR / "2026-07-03.json").read_bytes()[:5000])

@@ -18,8 +18,8 @@ from bot.sources import arxiv, hf_daily
 from bot.sources.errors import SourceError
 from bot.sources.http import HttpClient
 
-HF_PAGE_SIZE = 100
-HF_MAX_PAGES = 20  # a day's list is ~50-150 papers; more pages means paging is ignored
+HF_PAGE_SIZE = 50  # the API's default page size
+HF_MAX_PAGES = 20  # a day's list is ~20-150 papers; more pages means paging is ignored
 ARXIV_PAGE_SIZE = 200
 ARXIV_MAX_RESULTS = 30_000  # the API's own ceiling
 ARXIV_IDS_PER_REQUEST = 100
@@ -36,7 +36,8 @@ class Fetched:
 async def fetch_hf_day(
     http: HttpClient, base_url: str, day: date, observed_at: datetime
 ) -> Fetched:
-    """The whole list of `day`, page by page (`p`, `limit`) until a short page."""
+    """The whole list of `day`, page by page (`p`, `limit`), until a page brings nothing new.
+    A short page is not taken as the last: the server may cap `limit` below what we ask."""
     url = base_url.rstrip("/") + "/api/daily_papers"
     observations: list[Observation] = []
     skipped: list[str] = []
@@ -52,8 +53,8 @@ async def fetch_hf_day(
         seen.update(o.paper_id for o in fresh)
         observations += fresh
         skipped += parsed.skipped
-        # A short page is the last; a page of nothing new means the server ignores paging.
-        if not isinstance(payload, list) or len(payload) < HF_PAGE_SIZE or not fresh:
+        # An empty page ends the list; a page of nothing new means paging is ignored.
+        if not fresh:
             return Fetched(tuple(observations), tuple(skipped), page + 1)
     return Fetched(tuple(observations), tuple(skipped), HF_MAX_PAGES)
 
@@ -62,7 +63,8 @@ def decode_json(body: bytes, what: str) -> object:
     try:
         return json.loads(body)
     except json.JSONDecodeError as exc:
-        hint = " (cut off?)" if body.rstrip()[-1:] not in (b"]", b"}") else ""
+        looks_json = body.lstrip()[:1] in (b"[", b"{")
+        hint = " (cut off?)" if looks_json and body.rstrip()[-1:] not in (b"]", b"}") else ""
         raise SourceError(what, f"the response is not valid JSON{hint}: {exc.msg}") from None
     except UnicodeDecodeError:
         raise SourceError(what, "the response is not UTF-8 JSON") from None

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 
@@ -82,9 +81,9 @@ def pages_asked(fake: FakeSources) -> list[tuple[str, str, str]]:
 @pytest.mark.parametrize(
     ("day", "pages"),
     [
-        ("2026-07-07", 3),  # 27 items: 10 + 10 + 7, the short page is the last
+        ("2026-07-07", 4),  # 27 items: 10 + 10 + 7, then an empty page ends the list
         ("2026-07-03", 3),  # 20 items: two full pages, then an empty one
-        ("2026-07-09", 1),  # 7 items: one short page
+        ("2026-07-09", 2),  # 7 items: a short page is not trusted to be the last
     ],
 )
 async def test_hf_day_reads_every_page_in_rank_order(
@@ -113,13 +112,14 @@ async def test_hf_server_that_ignores_paging_is_read_once(
     assert [p for _, p, _ in pages_asked(fake)] == ["0", "1"]  # page 1 brought nothing new
 
 
-async def test_hf_default_page_size_reads_a_day_in_one_request(
+async def test_hf_default_page_size_reads_a_day_in_two_requests(
     fake: FakeSources, fake_time: FakeTime
 ) -> None:
     async with http_client(fake_time) as http:
         fetched = await fetch_hf_day(http, fake.url, date(2026, 7, 8), NOW)
     assert len(fetched.observations) == 27
-    assert pages_asked(fake) == [("2026-07-08", "0", str(fetch.HF_PAGE_SIZE))]
+    size = str(fetch.HF_PAGE_SIZE)
+    assert pages_asked(fake) == [("2026-07-08", "0", size), ("2026-07-08", "1", size)]
 
 
 async def test_hf_429_waits_what_retry_after_says(
@@ -129,7 +129,7 @@ async def test_hf_429_waits_what_retry_after_says(
     async with http_client(fake_time) as http:
         fetched = await fetch_hf_day(http, fake.url, date(2026, 7, 7), NOW)
     assert fake_time.sleeps == [7.0]
-    assert [p for _, p, _ in pages_asked(fake)] == ["0", "1", "1", "2"]
+    assert [p for _, p, _ in pages_asked(fake)] == ["0", "1", "1", "2", "3"]
     assert [o.arxiv_id for o in fetched.observations] == hf_ids("2026-07-07")
 
 
@@ -138,7 +138,7 @@ async def test_hf_500_is_retried_after_a_backoff(fake: FakeSources, fake_time: F
     async with http_client(fake_time, backoff_base_s=1.0) as http:
         fetched = await fetch_hf_day(http, fake.url, date(2026, 7, 1), NOW)
     assert len(fetched.observations) == 23
-    assert len(fake.requests_to(HF_PATH)) == 3
+    assert len(fake.requests_to(HF_PATH)) == 4  # 2 failures, the list, the empty page after
     # Full jitter: the n-th wait is anywhere in [0, base * 2**n].
     assert len(fake_time.sleeps) == 2
     assert 0 <= fake_time.sleeps[0] <= 1.0 and 0 <= fake_time.sleeps[1] <= 2.0
@@ -160,7 +160,7 @@ async def test_hf_cut_off_body_is_retried(fake: FakeSources, fake_time: FakeTime
     async with http_client(fake_time) as http:
         fetched = await fetch_hf_day(http, fake.url, date(2026, 7, 1), NOW)
     assert len(fetched.observations) == 23
-    assert len(fake.requests_to(HF_PATH)) == 2
+    assert len(fake.requests_to(HF_PATH)) == 3  # cut off, the list, the empty page after
 
 
 async def test_hf_timeout_raises_http_error_and_stores_nothing(
@@ -370,14 +370,12 @@ async def test_rss_keeps_new_and_cross_lists_only(fake: FakeSources, fake_time: 
 # -- all sources ----------------------------------------------------------------------------
 
 
-async def test_every_request_names_paperwire(
-    fake: FakeSources, fake_time: FakeTime, data_dir: Path
-) -> None:
+async def test_every_request_names_paperwire(fake: FakeSources, fake_time: FakeTime) -> None:
     async with http_client(fake_time) as http:
         await fetch_hf_day(http, fake.url, date(2026, 7, 1), NOW)
         await fetch_arxiv_ids(http, f"{fake.url}{ARXIV_PATH}", ["2104.12255v1"], NOW)
         await fetch_arxiv_rss(http, f"{fake.url}/rss", ["cs.CL"], NOW)
-    assert [r.path for r in fake.requests] == [HF_PATH, ARXIV_PATH, "/rss/cs.CL"]
+    assert [r.path for r in fake.requests] == [HF_PATH, HF_PATH, ARXIV_PATH, "/rss/cs.CL"]
     for request in fake.requests:
         assert request.headers["User-Agent"].startswith("paperwire/")
         assert "github.com/paperwire" in request.headers["User-Agent"]
