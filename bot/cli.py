@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     arxiv_from.add_argument(
         "--rss", nargs="+", metavar="CATEGORY", help="today's announcements (new and cross-lists)"
     )
+    arxiv_from.add_argument("--id", nargs="+", metavar="ID", help="papers by arXiv id")
     arxiv_from.add_argument(
         "--file", nargs="+", type=Path, metavar="F.xml", help="saved Atom or RSS responses"
     )

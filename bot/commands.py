@@ -13,6 +13,7 @@ from bot.digests import build_digest
 from bot.errors import UserError
 from bot.ingest import (
     ingest_arxiv_category,
+    ingest_arxiv_ids,
     ingest_arxiv_rss,
     ingest_files,
     ingest_hf_day,
@@ -71,6 +72,9 @@ async def ingest(settings: Settings, args: argparse.Namespace) -> int:
             report = await ingest_hf_day(services, services.http, day)
         elif args.file:
             report = await ingest_files(services, args.file, "arxiv", progress)
+        elif args.id:
+            progress(f"fetching {len(args.id)} papers from arXiv")
+            report = await ingest_arxiv_ids(services, services.http, args.id)
         elif args.rss:
             progress(f"fetching the arXiv announcements of {'+'.join(args.rss)}")
             report = await ingest_arxiv_rss(services, services.http, args.rss)

@@ -13,13 +13,14 @@ from bot.app import Services
 from bot.config import Settings
 from bot.day_lists import WHOLE, CompletionRule, ListState
 from bot.errors import PaperwireError, UserError
-from bot.models import Observation
+from bot.models import Observation, normalize_arxiv_id
 from bot.sources import arxiv, hf_daily, seeds
 from bot.sources.fetch import (
     Fetched,
     days_back,
     decode_json,
     fetch_arxiv_category,
+    fetch_arxiv_ids,
     fetch_arxiv_rss,
     fetch_hf_day,
 )
@@ -97,6 +98,17 @@ async def ingest_arxiv_category(
     fetched = await fetch_arxiv_category(
         http, services.settings.arxiv_api_url, category, since, now
     )
+    return await _store_fetched(services, fetched, WHOLE)
+
+
+async def ingest_arxiv_ids(
+    services: Services, http: HttpClient, ids: Sequence[str]
+) -> IngestReport:
+    """Papers by arXiv id; an id arXiv does not know is left out (it says nothing of it)."""
+    for raw in ids:
+        if normalize_arxiv_id(raw) is None:
+            raise UserError(f"{raw[:40]!r} is not an arXiv id such as 2509.04664")
+    fetched = await fetch_arxiv_ids(http, services.settings.arxiv_api_url, ids, services.clock())
     return await _store_fetched(services, fetched, WHOLE)
 
 

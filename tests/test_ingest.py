@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 
 from bot.app import Services, build_services
-from bot.errors import PaperwireError
+from bot.errors import PaperwireError, UserError
 from bot.ingest import (
     ingest_arxiv_category,
+    ingest_arxiv_ids,
     ingest_arxiv_rss,
     ingest_files,
     ingest_hf_day,
@@ -263,6 +264,20 @@ async def test_arxiv_rss_announcement_is_a_complete_list(
         (4, "2509.05120"),
     ]
     assert await services.store.paper_by_id("2401.01313") is None  # a replacement
+
+
+async def test_arxiv_ids_are_fetched_and_bad_ids_refused_before_any_request(
+    fake: FakeSources, fake_time: FakeTime, services: Services
+) -> None:
+    async with http_client(fake_time) as http:
+        report = await ingest_arxiv_ids(services, http, ["2104.12255v1"])
+        assert report.counts.new == 1
+        paper = await services.store.paper_by_id("2104.12255")
+        assert paper is not None and paper.title == "0" and "arxiv" in paper.sources
+        asked = len(fake.requests)
+        with pytest.raises(UserError, match="is not an arXiv id"):
+            await ingest_arxiv_ids(services, http, ["2104.12255", "not-an-id"])
+        assert len(fake.requests) == asked
 
 
 async def test_arxiv_category_stores_the_recent_papers_without_a_day_list(
