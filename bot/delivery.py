@@ -31,6 +31,7 @@ class Receipt:
     ok: bool
     platform_ids: tuple[str, ...] = ()
     error: str | None = None
+    permanent: bool = False  # the platform will keep refusing: stop this destination
 
 
 class Transport(Protocol):
@@ -56,13 +57,31 @@ class DeliveryService:
 
     async def deliver(self, message: OutgoingMessage) -> Receipt:
         """Send one message; papers it showed to a channel or DM are recorded as sent there
-        (command replies are not: asking is not the same as being sent a digest)."""
-        transport = self._transports.get(message.destination.platform)
+        (command replies are not: asking is not the same as being sent a digest). A
+        destination a platform refused for good is not tried again until resumed."""
+        destination = message.destination
+        transport = self._transports.get(destination.platform)
         if transport is None:
-            raise PaperwireError(f"no transport for platform {message.destination.platform!r}")
+            raise PaperwireError(f"no transport for platform {destination.platform!r}")
+        if destination.kind == "reply":
+            return await transport.send(message)
+        state = await self._store.destination_state(destination.key)
+        if state.stopped:
+            return Receipt(ok=False, error=f"stopped after {state.error}", permanent=True)
         receipt = await transport.send(message)
+        now = self._clock()
         if not receipt.ok:
-            _log.warning("delivery to %s failed: %s", message.destination.key, receipt.error)
-        elif message.paper_ids and message.destination.kind != "reply":
-            await self._store.record_sent(message.destination.key, message.paper_ids, self._clock())
+            _log.warning(
+                "delivery to %s failed%s: %s",
+                destination.key,
+                " for good, stopping it" if receipt.permanent else "",
+                receipt.error,
+            )
+            await self._store.record_delivery(
+                destination.key, now, receipt.error or "unknown error", receipt.permanent
+            )
+            return receipt
+        await self._store.record_delivery(destination.key, now)
+        if message.paper_ids:
+            await self._store.record_sent(destination.key, message.paper_ids, now)
         return receipt

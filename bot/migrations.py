@@ -91,6 +91,16 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (destination, run_day)
     ) WITHOUT ROWID;
     """,
+    # 5: destinations a platform refused for good (stopped until a manager turns them on).
+    """
+    CREATE TABLE destinations (
+        destination      TEXT PRIMARY KEY,
+        stopped_at       TEXT,
+        error            TEXT,
+        last_success_at  TEXT,
+        last_error_at    TEXT
+    ) WITHOUT ROWID;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

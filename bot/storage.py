@@ -74,6 +74,21 @@ class _Pending:
 
 
 @dataclass(frozen=True)
+class DestinationState:
+    """Whether a destination takes messages, and how the last sends went."""
+
+    destination: str
+    stopped_at: datetime | None = None
+    error: str | None = None
+    last_success_at: datetime | None = None
+    last_error_at: datetime | None = None
+
+    @property
+    def stopped(self) -> bool:
+        return self.stopped_at is not None
+
+
+@dataclass(frozen=True)
 class IndexRow:
     """What the search index holds of a paper, with its key and change sequence."""
 
@@ -509,6 +524,56 @@ class Store:
             )
             for r in rows
         ]
+
+    # --- destinations ---------------------------------------------------------------------
+
+    async def destination_state(self, destination: str) -> DestinationState:
+        rows = await self._fetch(
+            "SELECT stopped_at, error, last_success_at, last_error_at FROM destinations"
+            " WHERE destination = ?",
+            (destination,),
+        )
+        if not rows:
+            return DestinationState(destination)
+        stopped, error, success, failed = rows[0]
+        return DestinationState(
+            destination,
+            stopped_at=datetime.fromisoformat(stopped) if stopped else None,
+            error=error,
+            last_success_at=datetime.fromisoformat(success) if success else None,
+            last_error_at=datetime.fromisoformat(failed) if failed else None,
+        )
+
+    async def record_delivery(
+        self, destination: str, at: datetime, error: str | None = None, permanent: bool = False
+    ) -> None:
+        """A send's outcome: success, a passing error, or a permanent one that stops it."""
+        when = at.isoformat()
+        if error is None:
+            sql = (
+                "INSERT INTO destinations (destination, last_success_at) VALUES (?, ?)"
+                " ON CONFLICT (destination) DO UPDATE SET"
+                " last_success_at = excluded.last_success_at"
+            )
+            params: tuple[Any, ...] = (destination, when)
+        else:
+            sql = (
+                "INSERT INTO destinations (destination, stopped_at, error, last_error_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (destination) DO UPDATE SET"
+                " stopped_at = coalesce(excluded.stopped_at, stopped_at),"
+                " error = excluded.error, last_error_at = excluded.last_error_at"
+            )
+            params = (destination, when if permanent else None, error, when)
+        async with self._write_lock:
+            await self._conn.execute(sql, params)
+            await self._conn.commit()
+
+    async def resume_destination(self, destination: str) -> None:
+        async with self._write_lock:
+            await self._conn.execute(
+                "UPDATE destinations SET stopped_at = NULL WHERE destination = ?", (destination,)
+            )
+            await self._conn.commit()
 
     # --- sent records ---------------------------------------------------------------------
 

@@ -92,6 +92,8 @@ async def _turn_on(ctx: Context, rest: str) -> Reply:
             changes["timezone"] = parse_timezone(part)
     settings = replace(settings, **changes)  # type: ignore[arg-type]
     await _save(ctx, settings)
+    # A manager turning it on here is the sign the platform's refusal was dealt with.
+    await ctx.services.store.resume_destination(settings.destination.key)
     return _notice(f"On: {settings.describe()}.\n{_next_line(settings, ctx.now)}")
 
 
@@ -162,6 +164,12 @@ async def status(ctx: Context) -> Reply:
     lines = [f"{'On' if settings.enabled else 'Off'}: {settings.describe()}."]
     if settings.enabled:
         lines.append(_next_line(settings, ctx.now))
+    state = await ctx.services.store.destination_state(settings.destination.key)
+    if state.stopped:
+        lines.append(
+            f"Posting here is stopped: the platform answered {state.error}. Fix it (for"
+            " instance invite the bot to the channel), then `/papers digest on`."
+        )
     runs = await ctx.services.store.digest_runs(settings.destination.key)
     posted = next((r for r in runs if r.outcome is Outcome.POSTED), None)
     if posted is not None:

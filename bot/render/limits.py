@@ -16,6 +16,7 @@ SLACK_HEADER_TEXT = 150
 SLACK_CONTEXT_ELEMENTS = 10
 SLACK_CONTEXT_TEXT = 3000
 SLACK_BUTTON_TEXT = 75
+SLACK_BUTTON_VALUE = 2000
 SLACK_MESSAGE_TEXT = 40_000  # Slack truncates `text` past this
 SLACK_FALLBACK_TEXT = 3000  # our own bound for the notification fallback `text`
 

@@ -7,6 +7,7 @@ bare channel names or mentions in them. We never set `link_names` or `parse`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot.models import Paper
 from bot.render import common
 from bot.render.escape import escape_slack, escape_slack_link_label, escape_slack_url
 from bot.render.limits import (
+    SLACK_BUTTON_VALUE,
     SLACK_CONTEXT_TEXT,
     SLACK_FALLBACK_TEXT,
     SLACK_HEADER_TEXT,
@@ -34,12 +36,20 @@ WARNING = ":warning: "
 DIVIDER: Block = {"type": "divider"}
 
 
-def render_slack(content: Content) -> list[Body]:
-    """`content` as one or more Slack message bodies, each within Block Kit limits."""
+# Buttons (with `interactive`): their action ids, which the Slack adapter listens for.
+ACTION_NEXT = "papers_next"
+ACTION_SHARE = "papers_share"
+ACTION_ABSTRACT = "papers_abstract"
+
+
+def render_slack(content: Content, *, interactive: bool = False) -> list[Body]:
+    """`content` as one or more Slack message bodies, each within Block Kit limits. With
+    `interactive`, digests get an "Abstract" button per paper and search results "Share in
+    channel" and "Next" buttons."""
     if isinstance(content, Digest):
-        return _digest(content)
+        return _digest(content, interactive)
     if isinstance(content, SearchPage):
-        return _search(content)
+        return _search(content, interactive)
     if isinstance(content, Help):
         return _help(content)
     return _notice(content)
@@ -119,7 +129,7 @@ def _bodies(
 # --- digest -----------------------------------------------------------------------------
 
 
-def _digest(digest: Digest) -> list[Body]:
+def _digest(digest: Digest, interactive: bool = False) -> list[Body]:
     heading = common.digest_heading(digest)
     head = [_header(heading)]
     context = []
@@ -130,7 +140,7 @@ def _digest(digest: Digest) -> list[Body]:
     if context:
         head.append(_context(*context))
     units = [
-        [_paper_section(number, paper, digest.style)]
+        [_paper_section(number, paper, digest.style, interactive)]
         for number, paper in enumerate(digest.papers, start=1)
     ]
     if not units:
@@ -140,14 +150,17 @@ def _digest(digest: Digest) -> list[Body]:
     return _bodies(head, units, tail, fallback)
 
 
-def _paper_section(number: int, paper: Paper, style: str) -> Block:
+def _paper_section(number: int, paper: Paper, style: str, interactive: bool = False) -> Block:
     title = common.fit(paper.title, TITLE_LIMIT, escape_slack_link_label)
     head = [f"*{number}. {_link(common.paper_url(paper), title)}*"]
     facts = _facts(paper, day=False)
     if facts:
         head.append(facts)
     used = len("\n".join(head))
-    return _section("\n".join(head + _details(paper, style, used)))
+    section = _section("\n".join(head + _details(paper, style, used)))
+    if interactive and paper.abstract and len(paper.id) <= SLACK_BUTTON_VALUE:
+        section["accessory"] = _button("Abstract", ACTION_ABSTRACT, paper.id)
+    return section
 
 
 def _details(paper: Paper, style: str, used: int) -> list[str]:
@@ -179,7 +192,7 @@ def _facts(paper: Paper, day: bool) -> str:
 # --- search -----------------------------------------------------------------------------
 
 
-def _search(page: SearchPage) -> list[Body]:
+def _search(page: SearchPage, interactive: bool = False) -> list[Body]:
     query = common.quoted(_fit(page.query, 200))
     note = [_context(_fit(page.note, 1000))] if page.note else []
     if not page.hits:
@@ -193,7 +206,31 @@ def _search(page: SearchPage) -> list[Body]:
         for number, hit in enumerate(page.hits, start=page.offset + 1)
     ]
     tail = [_context(common.more_hint(page))] if page.has_more else []
+    buttons = _search_buttons(page) if interactive else None
+    if buttons and buttons["elements"]:
+        tail.append(buttons)
     return _bodies(head, units, tail, _raw_heading(page))
+
+
+def _search_buttons(page: SearchPage) -> Block:
+    """ "Share in channel" posts this page for everyone; "Next" shows the following one."""
+    here = json.dumps({"q": page.query, "o": page.offset}, ensure_ascii=False)
+    after = json.dumps({"q": page.query, "o": page.offset + len(page.hits)}, ensure_ascii=False)
+    buttons = [_button("Share in channel", ACTION_SHARE, here)]
+    if page.has_more:
+        buttons.append(_button("Next", ACTION_NEXT, after))
+    # A value over Slack's limit would be refused: such a query gets no buttons.
+    fits = [b for b in buttons if len(b["value"]) <= SLACK_BUTTON_VALUE]
+    return {"type": "actions", "elements": fits}
+
+
+def _button(text: str, action_id: str, value: str) -> dict[str, Any]:
+    return {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action_id,
+        "value": value,
+    }
 
 
 def _hit_blocks(number: int, paper: Paper, title: Highlighted, snippet: Highlighted) -> list[Block]:
