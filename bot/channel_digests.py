@@ -4,7 +4,7 @@ parsing of what a channel manager types (`on 08:30 Europe/Paris`, `set days mon,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Literal, Protocol, cast
@@ -35,6 +35,7 @@ class DigestSettings:
     topic: str | None = None
     format: DigestStyle = "compact"
     covers: Covers = "latest"  # the most recent complete list, or yesterday's
+    updated_at: datetime | None = field(default=None, compare=False)  # when last saved
 
     @property
     def zone(self) -> ZoneInfo:

@@ -1,6 +1,6 @@
-"""`paperwire run`: the long-running bot. It ingests on a schedule and posts each channel's
-daily digest; with no Slack or Discord token, the console is the platform and digests
-print to stdout. The platform adapters join here as they land."""
+"""`paperwire run`: the long-running bot. It ingests on a schedule, posts each channel's
+daily digest, and answers Slack when `SLACK_BOT_TOKEN` is set. With no token the console is
+the platform: scheduled digests print to stdout."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from bot.app import build_services
+from bot.app import Services, build_services
 from bot.config import Settings
 from bot.platforms.console import ConsoleTransport
+from bot.platforms.slack import SlackAdapter, SlackConfig, SlackServer
 from schedules.digests import DigestJobs
 from schedules.ingest_jobs import add_ingest_jobs
 from schedules.scheduler import Scheduler
@@ -28,8 +31,8 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    async with build_services(settings) as services:
-        services.delivery.register(ConsoleTransport(sys.stdout))
+    slack = SlackConfig.from_env()
+    async with build_services(settings) as services, _platforms(services, slack) as platforms:
         scheduler = Scheduler()
         jobs = add_ingest_jobs(scheduler, services)
         digests = DigestJobs(scheduler, services, timedelta(hours=settings.digest_grace_hours))
@@ -38,8 +41,9 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         await digests.catch_up()
         scheduler.start()
         _log.info(
-            "paperwire is running (database %s; jobs: %s). Ctrl-C stops it.",
+            "paperwire is running (database %s; platforms: %s; jobs: %s). Ctrl-C stops it.",
             settings.db_path,
+            ", ".join(platforms),
             ", ".join(jobs) or "none",
         )
         try:
@@ -47,3 +51,22 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         finally:
             scheduler.stop()
             _log.info("paperwire stopped")
+
+
+@asynccontextmanager
+async def _platforms(services: Services, slack: SlackConfig | None) -> AsyncIterator[list[str]]:
+    """Register each configured platform's transport and start receiving its requests."""
+    services.delivery.register(ConsoleTransport(sys.stdout))
+    names = ["console"]
+    server = None
+    if slack is not None:
+        adapter = SlackAdapter(services, slack)
+        services.delivery.register(adapter)
+        server = SlackServer(adapter, slack)
+        await server.start()
+        names.append("slack")
+    try:
+        yield names
+    finally:
+        if server is not None:
+            await server.stop()

@@ -680,8 +680,8 @@ def _paper_from_row(row: Sequence[Any]) -> Paper:
 
 
 _DIGEST_SELECT = (
-    "SELECT destination, enabled, time, timezone, weekdays, size, topic, format, covers"
-    " FROM channel_digests"
+    "SELECT destination, enabled, time, timezone, weekdays, size, topic, format, covers,"
+    " updated_at FROM channel_digests"
 )
 
 
@@ -696,6 +696,7 @@ def _digest_settings(row: Sequence[Any]) -> DigestSettings:
         topic=row[6],
         format=row[7],
         covers=row[8],
+        updated_at=datetime.fromisoformat(row[9]),
     )
 
 

@@ -1,0 +1,340 @@
+"""The Slack platform through slack-bolt: `/papers` commands, buttons, and posting digests.
+
+Commands are acknowledged at once (Slack allows 3 s) and answered through `respond` when the
+work is done, ephemeral unless shared. Every outgoing message, replies included, leaves
+through the delivery service, which calls `send` here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import Services
+from bot.delivery import OutgoingMessage, Receipt
+from bot.errors import UserError
+from bot.models import Destination
+from bot.render.neutral import Digest, Notice, Reply
+from bot.render.slack import (
+    ACTION_ABSTRACT,
+    ACTION_NEXT,
+    ACTION_SHARE,
+    render_slack,
+    render_slack_abstracts,
+)
+from handlers.context import Context, Invocation
+from handlers.router import dispatch
+
+_log = logging.getLogger(__name__)
+
+COMMAND = "/papers"
+EVENTS_PATH = "/slack/events"
+# Errors Slack will keep giving for this destination: stop it rather than retry.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "invalid_auth",
+        "account_inactive",
+        "missing_scope",
+        "token_revoked",
+        "user_not_found",
+        "cannot_dm_bot",
+    }
+)
+MANAGER_CACHE_S = 600.0
+
+Respond = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    """Read from the environment only; the secrets are kept out of `repr`."""
+
+    bot_token: str = field(repr=False)
+    signing_secret: str = field(repr=False)
+    app_token: str | None = field(default=None, repr=False)
+    api_url: str = "https://slack.com/api/"
+    http_host: str = "0.0.0.0"
+    http_port: int = 3000
+    managers: frozenset[str] = frozenset()  # user ids allowed besides admins and owners
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SlackConfig | None:
+        """None when no Slack token is set; a clear error when the setup is half done."""
+        env = os.environ if env is None else env
+        token = env.get("SLACK_BOT_TOKEN", "").strip()
+        if not token:
+            return None
+        app_token = env.get("SLACK_APP_TOKEN", "").strip() or None
+        secret = env.get("SLACK_SIGNING_SECRET", "").strip()
+        if not secret and app_token is None:
+            raise UserError(
+                "SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not: HTTP mode needs the"
+                " signing secret (Basic Information page), or set SLACK_APP_TOKEN for Socket Mode."
+            )
+        api_url = env.get("PAPERWIRE_SLACK_API_URL", "").strip() or cls.api_url
+        port = env.get("PAPERWIRE_HTTP_PORT", "").strip() or "3000"
+        if not port.isdigit() or int(port) > 65535:
+            raise UserError(f"PAPERWIRE_HTTP_PORT must be a port number, not {port[:10]!r}")
+        managers = frozenset(
+            u.strip() for u in env.get("PAPERWIRE_SLACK_MANAGERS", "").split(",") if u.strip()
+        )
+        return cls(
+            bot_token=token,
+            signing_secret=secret,
+            app_token=app_token,
+            api_url=api_url if api_url.endswith("/") else api_url + "/",  # urljoin needs it
+            http_host=env.get("PAPERWIRE_HTTP_HOST", "").strip() or cls.http_host,
+            http_port=int(port),
+            managers=managers,
+        )
+
+
+class SlackAdapter:
+    """The bolt app and the transport that posts to Slack."""
+
+    platform = "slack"
+
+    def __init__(self, services: Services, config: SlackConfig) -> None:
+        self._services = services
+        self._config = config
+        self.client = AsyncWebClient(
+            token=config.bot_token,
+            base_url=config.api_url,
+            retry_handlers=[
+                AsyncConnectionErrorRetryHandler(max_retry_count=2),
+                AsyncRateLimitErrorRetryHandler(max_retry_count=5),  # waits for Retry-After
+                AsyncServerErrorRetryHandler(max_retry_count=3),
+            ],
+        )
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=config.signing_secret or None,
+            request_verification_enabled=bool(config.signing_secret),
+            logger=logging.getLogger("slack_bolt"),
+        )
+        self._managers: dict[tuple[str, str], tuple[float, bool]] = {}
+        self.app.command(COMMAND)(self._on_command)
+        self.app.action(ACTION_NEXT)(self._on_next)
+        self.app.action(ACTION_SHARE)(self._on_share)
+        self.app.action(ACTION_ABSTRACT)(self._on_abstract)
+
+    # --- incoming -------------------------------------------------------------------------
+
+    async def _on_command(self, ack: Any, body: dict[str, Any], respond: Respond) -> None:
+        await ack()  # within Slack's 3 s; the answer follows through `respond`
+        text = str(body.get("text") or "")
+        invocation = Invocation(
+            platform="slack",
+            workspace=str(body.get("team_id") or ""),
+            channel=str(body.get("channel_id") or ""),
+            user=str(body.get("user_id") or ""),
+            text=text,
+            command=str(body.get("command") or COMMAND),
+        )
+        if text.strip().lower().startswith("digest"):
+            is_manager = await self._is_manager(invocation.workspace, invocation.user)
+            invocation = _with_manager(invocation, is_manager)
+        reply = await dispatch(Context(invocation, self._services, self._services.clock()))
+        await self._reply(invocation, reply, respond)
+
+    async def _on_next(self, ack: Any, body: dict[str, Any], respond: Respond) -> None:
+        await ack()
+        query, offset = _search_value(body)
+        page = await self._search(query, offset)
+        await self._reply(_from_action(body), page, respond, replace_original=True)
+
+    async def _on_share(self, ack: Any, body: dict[str, Any], respond: Respond) -> None:
+        await ack()
+        query, offset = _search_value(body)
+        page = await self._search(query, offset)
+        shared = Reply(page.content, ephemeral=False)
+        await self._reply(_from_action(body), shared, respond, replace_original=False)
+
+    async def _on_abstract(self, ack: Any, body: dict[str, Any], respond: Respond) -> None:
+        await ack()
+        paper_id = str((body.get("actions") or [{}])[0].get("value") or "")
+        paper = await self._services.store.paper_by_id(paper_id)
+        if paper is None:
+            reply = Reply(Notice("That paper is no longer in the corpus.", is_error=True))
+        else:
+            reply = Reply(Notice(paper.abstract or "No abstract.", title=paper.title))
+        await self._reply(_from_action(body), reply, respond, replace_original=False)
+
+    async def _search(self, query: str, offset: int) -> Reply:
+        size = self._services.settings.search_page_size
+        try:
+            page = await self._services.search.search(query, limit=size, offset=offset)
+        except UserError as exc:
+            return Reply(Notice(str(exc), is_error=True))
+        return Reply(page)
+
+    async def _reply(
+        self,
+        invocation: Invocation,
+        reply: Reply,
+        respond: Respond,
+        replace_original: bool | None = None,
+    ) -> None:
+        where = Destination("slack", invocation.workspace, invocation.channel, kind="reply")
+        handle = _ResponseHandle(respond, replace_original)
+        await self._services.delivery.deliver(OutgoingMessage(where, reply, reply_to=handle))
+
+    async def _is_manager(self, team: str, user: str) -> bool:
+        """Workspace admins and owners, or the configured allow-list (cached a while)."""
+        if user in self._config.managers:
+            return True
+        cached = self._managers.get((team, user))
+        if cached and time.monotonic() - cached[0] < MANAGER_CACHE_S:
+            return cached[1]
+        try:
+            info = await self.client.users_info(user=user)
+        except SlackApiError as exc:
+            _log.warning("could not look up Slack user %s: %s", user, _error_code(exc))
+            return False
+        profile = info.get("user") or {}
+        allowed = bool(profile.get("is_admin") or profile.get("is_owner"))
+        self._managers[(team, user)] = (time.monotonic(), allowed)
+        return allowed
+
+    # --- outgoing (the transport) ---------------------------------------------------------
+
+    async def send(self, message: OutgoingMessage) -> Receipt:
+        destination = message.destination
+        content = message.reply.content
+        bodies = render_slack(content, interactive=True)
+        try:
+            if destination.kind == "reply":
+                return await self._respond(message, bodies)
+            channel = destination.channel
+            if destination.kind == "dm":
+                opened = await self.client.conversations_open(users=destination.channel)
+                channel = str((opened.get("channel") or {}).get("id") or "")
+            ids = [await self._post(channel, body) for body in bodies]
+            if isinstance(content, Digest) and ids:
+                for body in render_slack_abstracts(content):
+                    await self._post(channel, {**body, "thread_ts": ids[0]})
+            return Receipt(ok=True, platform_ids=tuple(ids))
+        except SlackApiError as exc:
+            code = _error_code(exc)
+            return Receipt(ok=False, error=code, permanent=code in PERMANENT_ERRORS)
+        except (SlackRequestError, OSError, TimeoutError) as exc:
+            return Receipt(ok=False, error=f"Slack could not be reached: {type(exc).__name__}")
+
+    async def _post(self, channel: str, body: dict[str, Any]) -> str:
+        # Never `link_names` or `parse=full`: untrusted text must not become mentions.
+        response = await self.client.chat_postMessage(
+            channel=channel, unfurl_links=False, unfurl_media=False, **body
+        )
+        return str(response.get("ts") or "")
+
+    async def _respond(self, message: OutgoingMessage, bodies: list[dict[str, Any]]) -> Receipt:
+        handle = message.reply_to
+        if not isinstance(handle, _ResponseHandle):
+            return Receipt(ok=False, error="no response_url to answer through")
+        response_type = "ephemeral" if message.reply.ephemeral else "in_channel"
+        # response_url takes 5 posts: a long reply is cut to its first messages.
+        for number, body in enumerate(bodies[:5]):
+            replace_original = handle.replace_original if number == 0 else False
+            result = await handle.respond(
+                text=body["text"],
+                blocks=body["blocks"],
+                response_type=response_type,
+                replace_original=replace_original,
+            )
+            if getattr(result, "status_code", 200) >= 400:
+                return Receipt(ok=False, error=f"response_url answered {result.status_code}")
+        return Receipt(ok=True)
+
+
+@dataclass(frozen=True)
+class _ResponseHandle:
+    """How to answer one command or button press (bolt's `respond`)."""
+
+    respond: Respond
+    replace_original: bool | None = None
+
+
+def _with_manager(invocation: Invocation, is_manager: bool) -> Invocation:
+    return replace(invocation, is_manager=is_manager)
+
+
+def _from_action(body: dict[str, Any]) -> Invocation:
+    return Invocation(
+        platform="slack",
+        workspace=str((body.get("team") or {}).get("id") or ""),
+        channel=str((body.get("channel") or {}).get("id") or ""),
+        user=str((body.get("user") or {}).get("id") or ""),
+        text="",
+    )
+
+
+def _search_value(body: dict[str, Any]) -> tuple[str, int]:
+    """The query and offset a search button carries (ours, but still checked)."""
+    try:
+        value = json.loads((body.get("actions") or [{}])[0].get("value") or "{}")
+        return str(value["q"]), max(0, int(value["o"]))
+    except (ValueError, KeyError, TypeError):
+        return "", 0
+
+
+def _error_code(exc: SlackApiError) -> str:
+    response = getattr(exc, "response", None)
+    try:
+        return str(response["error"]) if response is not None else "unknown_error"
+    except (KeyError, TypeError):
+        return "unknown_error"
+
+
+class SlackServer:
+    """Receives Slack's requests: HTTP (`POST /slack/events`) or, with an app-level
+    token, Socket Mode (no public URL needed)."""
+
+    def __init__(self, adapter: SlackAdapter, config: SlackConfig) -> None:
+        self._adapter = adapter
+        self._config = config
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self.port: int | None = None
+
+    async def start(self) -> None:
+        if self._config.app_token:
+            self._socket = AsyncSocketModeHandler(self._adapter.app, self._config.app_token)
+            await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            _log.info("Slack: connected in Socket Mode")
+            return
+        app = self._adapter.app.web_app(path=EVENTS_PATH, port=self._config.http_port)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._config.http_host, self._config.http_port)
+        await site.start()
+        server = getattr(site, "_server", None)
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else self._config.http_port
+        _log.info(
+            "Slack: listening on http://%s:%s%s", self._config.http_host, self.port, EVENTS_PATH
+        )
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+        if self._runner is not None:
+            await self._runner.cleanup()
