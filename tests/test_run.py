@@ -30,7 +30,8 @@ async def test_run_posts_a_missed_digest_to_the_console_and_stops_on_sigterm(
             weekdays=WEEKDAYS,
             size=3,
         )
-        await store.save_channel_digest(settings, "test", due)
+        # Set up before it was due (a run due before the setup is not a missed one).
+        await store.save_channel_digest(settings, "test", due - timedelta(minutes=5))
     env = {**os.environ, "PAPERWIRE_DB": str(db), "PAPERWIRE_SOURCES": ""}
     for secret in ("SLACK_BOT_TOKEN", "DISCORD_BOT_TOKEN", "DISCORD_WEBHOOK_URL"):
         env.pop(secret, None)
