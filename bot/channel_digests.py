@@ -149,9 +149,13 @@ def parse_weekdays(text: str) -> tuple[str, ...]:
 
 
 def parse_size(text: str) -> int:
-    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_SIZE:
+    try:
+        size = int(text.strip()) if text.strip().isascii() else 0
+    except ValueError:
+        size = 0
+    if not 1 <= size <= MAX_SIZE:
         raise UserError(f"The size is a number of papers from 1 to {MAX_SIZE}.")
-    return int(text)
+    return size
 
 
 def parse_format(text: str) -> DigestStyle:

@@ -72,4 +72,5 @@ async def _list_day(services: Services, settings: DigestSettings, at: datetime) 
     if settings.covers == "yesterday":
         yesterday = at.astimezone(settings.zone).date() - timedelta(days=1)
         return yesterday if yesterday in complete else None
-    return max((d for d in complete if d <= at.date()), default=None)
+    today = at.astimezone(settings.zone).date()
+    return max((d for d in complete if d <= today), default=None)

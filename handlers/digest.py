@@ -182,7 +182,8 @@ async def status(ctx: Context) -> Reply:
     if runs and runs[0].outcome not in (Outcome.POSTED, Outcome.RUNNING):
         last = runs[0]
         lines.append(
-            f"The run of {last.run_day:%A %d %B} posted nothing: {_why(last.outcome, last.detail)}."
+            f"The run of {last.run_day:%A} {last.run_day.day} {last.run_day:%B} posted nothing:"
+            f" {_why(last.outcome, last.detail)}."
         )
     return _notice("\n".join(lines))
 
@@ -195,7 +196,8 @@ def _next_line(settings: DigestSettings, now: datetime) -> str:
 
 
 def _local(moment: datetime, settings: DigestSettings) -> str:
-    return moment.astimezone(settings.zone).strftime("%A %d %B, %H:%M")
+    local = moment.astimezone(settings.zone)
+    return f"{local:%A} {local.day} {local:%B}, {local:%H:%M}"
 
 
 def _why(outcome: Outcome, detail: str | None) -> str:

@@ -5,13 +5,13 @@ missed while paperwire was down."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.app import Services
 from bot.channel_digests import DigestRun, DigestSettings, Outcome
-from bot.digest_runs import run_channel_digest
+from bot.digest_runs import STALE_RUN, run_channel_digest
 from schedules.scheduler import Scheduler, cron
 
 _log = logging.getLogger(__name__)
@@ -41,9 +41,12 @@ def previous_run(settings: DigestSettings, now: datetime) -> datetime | None:
     trigger = trigger_for(settings)
     last = None
     fire: datetime | None = trigger.get_next_fire_time(None, now - timedelta(days=8))
-    while fire is not None and fire <= now:
+    for _ in range(64):  # at most 8 days of daily runs; the bound is only a safety net
+        if fire is None or fire > now:
+            break
         last = fire
-        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+        # Step in UTC: local arithmetic would lose the second 01:30 of a fall-back night.
+        fire = trigger.get_next_fire_time(fire, fire.astimezone(UTC) + timedelta(seconds=1))
     return last
 
 
@@ -83,7 +86,10 @@ class DigestJobs:
         settings = await self._services.store.channel_digest(destination)
         if settings is None or not settings.enabled:
             return None
-        return await run_channel_digest(self._services, settings, self._services.clock())
+        # The day is the scheduled time's, even if the job starts a little late.
+        now = self._services.clock()
+        due = previous_run(settings, now) or now
+        return await run_channel_digest(self._services, settings, due)
 
     async def catch_up(self) -> list[DigestRun]:
         """Post each digest whose last scheduled time passed while paperwire was down, if
@@ -94,6 +100,8 @@ class DigestJobs:
             due = previous_run(settings, now)
             if due is None or await self._ran_on(settings, due):
                 continue
+            if settings.updated_at is not None and due < settings.updated_at:
+                continue  # due before the channel asked for this: nothing was missed
             key = settings.destination.key
             if now - due <= self._grace:
                 _log.info("posting the digest for %s missed at %s", key, due.isoformat())
@@ -111,9 +119,17 @@ class DigestJobs:
         return done
 
     async def _ran_on(self, settings: DigestSettings, due: datetime) -> bool:
+        """Whether the day of `due` has its run (a claim left by a dead process does not
+        count once stale)."""
         run_day = due.astimezone(settings.zone).date()
         runs = await self._services.store.digest_runs(settings.destination.key, limit=1)
-        return bool(runs) and runs[0].run_day >= run_day
+        if not runs or runs[0].run_day < run_day:
+            return False
+        last = runs[0]
+        dead = last.outcome is Outcome.RUNNING and self._services.clock() - last.started_at >= (
+            STALE_RUN
+        )
+        return not dead
 
     async def _record_missed(
         self, settings: DigestSettings, due: datetime, now: datetime

@@ -1,0 +1,475 @@
+"""A local fake of Slack's Web API and response_url endpoint, for the real SDKs.
+
+`async with running_fake_slack() as fake:` starts an aiohttp server on 127.0.0.1 (port 0).
+Point the real client at it with `AsyncWebClient(token=fake.token, base_url=fake.api_url)`
+(`api_url` ends with a slash: slack_sdk urljoins the method name onto it) and give bolt
+`response_url`s made by `fake.response_url("name")`.
+
+What it answers:
+
+- `GET|POST /api/<method>`: every call is recorded as a `SlackCall` whose `args` merge the
+  query string and the body (form-encoded or JSON). slack_sdk sends JSON bodies for
+  `chat.postMessage` / `chat.postEphemeral` (and other methods taking blocks), an *empty*
+  form-encoded POST with the arguments in the query string for `auth.test` /
+  `conversations.open`, and GET with a query string for `users.info` /
+  `conversations.history`. Form fields that hold JSON (`blocks`, `attachments`, ...) are
+  decoded. The token comes from `Authorization: Bearer <token>` (or a `token` argument); a
+  token other than `fake.token` gets `{"ok": false, "error": "invalid_auth"}`, none at all
+  gets `not_authed` (the call is still recorded; queued failures are not used up).
+  Defaults: `auth.test`, `chat.postMessage` (incrementing `ts`; a missing channel, no text
+  or blocks, or blocks over Slack's limits get Slack's errors), `chat.postEphemeral`,
+  `conversations.open` (`D` + users), `users.info` (`fake.users[user_id]` overrides),
+  `conversations.history` (`fake.history[channel]`), anything else `{"ok": true}`.
+- `POST /response/<anything>`: a response_url; the JSON body is recorded with method
+  `"response_url"` (the path kept in `SlackCall.path`). Slack answers these with a plain
+  `ok` (text/plain), which is what `fake.response_url_body` sends by default.
+
+Scripting: `fake.fail(method, *answers)` queues canned answers returned, one per call, before
+the defaults: `rate_limited(retry_after=1)`, `server_error(500)`, `api_error("not_in_channel")`,
+`reply({...}, status=200)`, `slow()` / `slow(seconds)` (answers normally once released).
+
+Waiting: `await fake.wait_for("chat.postMessage", count=2)` returns the calls once that many
+were recorded, or fails the test with what was recorded instead. `fake.calls_to(method)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from multidict import CIMultiDict, CIMultiDictProxy
+
+DEFAULT_TOKEN = "xoxb-test"
+TEAM_ID = "T1"
+BOT_USER_ID = "UBOT"
+BOT_ID = "B1"
+RESPONSE_URL_METHOD = "response_url"
+DEFAULT_SCOPES = "channels:history,chat:write,commands,groups:history,im:write,users:read"
+
+# Form fields slack_sdk (or a hand-written client) sends as JSON text.
+_JSON_FIELDS = frozenset(
+    {"blocks", "attachments", "metadata", "view", "unfurls", "user_auth_blocks"}
+)
+
+# Slack's Block Kit limits that chat.postMessage enforces with `invalid_blocks`.
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_SECTION_FIELDS = 10
+MAX_FIELD_TEXT = 2000
+MAX_HEADER_TEXT = 150
+MAX_MESSAGE_TEXT = 40_000
+
+
+@dataclass(frozen=True)
+class SlackCall:
+    """One request the fake received."""
+
+    method: str  # "chat.postMessage", or "response_url"
+    headers: Mapping[str, str]  # case-insensitive
+    args: dict[str, Any]  # query string and body merged; JSON fields decoded
+    path: str = ""
+    verb: str = "POST"
+    content_type: str = ""
+    raw_body: bytes = b""
+
+    @property
+    def token(self) -> str | None:
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            return auth.removeprefix("Bearer ")
+        token = self.args.get("token")
+        return str(token) if token is not None else None
+
+
+DefaultAnswer = Callable[[], Awaitable[web.Response]]
+
+
+class Canned:
+    """A scripted answer: called with the request and the fake's default answer."""
+
+    async def answer(self, call: SlackCall, default: DefaultAnswer) -> web.Response:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        """Lets a held answer go (only `slow` holds)."""
+
+
+class _Reply(Canned):
+    def __init__(self, status: int, body: bytes, content_type: str, headers: dict[str, str]):
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+        self.headers = headers
+
+    async def answer(self, call: SlackCall, default: DefaultAnswer) -> web.Response:
+        headers = {"Content-Type": self.content_type, **self.headers}
+        return web.Response(status=self.status, body=self.body, headers=headers)
+
+
+def reply(
+    body: Mapping[str, Any] | str, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Canned:
+    """Any answer: a dict is sent as JSON, a string as text/plain."""
+    if isinstance(body, str):
+        return _Reply(status, body.encode(), "text/plain; charset=utf-8", dict(headers or {}))
+    return _Reply(status, json.dumps(body).encode(), "application/json", dict(headers or {}))
+
+
+def rate_limited(retry_after: int = 1) -> Canned:
+    """HTTP 429 with `Retry-After` (whole seconds), as Slack rate-limits a method."""
+    return reply(
+        {"ok": False, "error": "ratelimited"},
+        status=429,
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def server_error(status: int = 500, *, error: str | None = None) -> Canned:
+    """A 5xx. Without `error` the body is an HTML error page (what a load balancer sends:
+    slack_sdk then has no `error` to show); with it, `{"ok": false, "error": error}`."""
+    if error is not None:
+        return reply({"ok": False, "error": error}, status=status)
+    page = f"<html><body><h1>{status} Server Error</h1></body></html>".encode()
+    return _Reply(status, page, "text/html; charset=utf-8", {})
+
+
+def api_error(error: str, status: int = 200, **extra: Any) -> Canned:
+    """Slack's usual failure: HTTP 200 (by default) with `{"ok": false, "error": error}`."""
+    return reply({"ok": False, "error": error, **extra}, status=status)
+
+
+class Slow(Canned):
+    """Holds the call until `release()` (or `seconds` passed, or the fake shuts down), then
+    answers normally. `arrived` is set when the call came in."""
+
+    def __init__(self, seconds: float | None = None) -> None:
+        self.seconds = seconds
+        self.arrived = asyncio.Event()
+        self._released = asyncio.Event()
+
+    def release(self) -> None:
+        self._released.set()
+
+    async def answer(self, call: SlackCall, default: DefaultAnswer) -> web.Response:
+        self.arrived.set()
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._released.wait(), self.seconds)
+        return await default()
+
+
+def slow(seconds: float | None = None) -> Slow:
+    """A held answer: `gate = slow(); fake.fail(m, gate); ...; await gate.arrived.wait();
+    gate.release()`. With `seconds`, it also lets go by itself after that long."""
+    return Slow(seconds)
+
+
+def _ts(n: int) -> str:
+    micros = 1_700_000_000_000_000 + n * 100
+    return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+
+def _tz_offset(tz: str) -> int:
+    offset = datetime.now(UTC).astimezone(ZoneInfo(tz)).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0
+
+
+def _text_of(obj: Any) -> str:
+    if isinstance(obj, dict):
+        text = obj.get("text", "")
+        return text if isinstance(text, str) else ""
+    return ""
+
+
+def block_errors(blocks: Any) -> list[str]:
+    """The `errors` Slack lists for blocks over its limits (a subset of its checks)."""
+    if not isinstance(blocks, list):
+        return ["must be an array [json-pointer:/blocks]"]
+    errors = []
+    if len(blocks) > MAX_BLOCKS:
+        errors.append(f"must be less than {MAX_BLOCKS + 1} items [json-pointer:/blocks]")
+    for i, block in enumerate(blocks):
+        if not isinstance(block, dict) or "type" not in block:
+            errors.append(f"missing required field: type [json-pointer:/blocks/{i}]")
+            continue
+        kind = block["type"]
+        if kind == "section":
+            if len(_text_of(block.get("text"))) > MAX_SECTION_TEXT:
+                errors.append(
+                    f"must be less than {MAX_SECTION_TEXT + 1} characters "
+                    f"[json-pointer:/blocks/{i}/text/text]"
+                )
+            fields = block.get("fields") or []
+            if len(fields) > MAX_SECTION_FIELDS:
+                errors.append(
+                    f"must be less than {MAX_SECTION_FIELDS + 1} items "
+                    f"[json-pointer:/blocks/{i}/fields]"
+                )
+            for j, item in enumerate(fields):
+                if len(_text_of(item)) > MAX_FIELD_TEXT:
+                    errors.append(
+                        f"must be less than {MAX_FIELD_TEXT + 1} characters "
+                        f"[json-pointer:/blocks/{i}/fields/{j}/text]"
+                    )
+        elif kind == "header" and len(_text_of(block.get("text"))) > MAX_HEADER_TEXT:
+            errors.append(
+                f"must be less than {MAX_HEADER_TEXT + 1} characters "
+                f"[json-pointer:/blocks/{i}/text/text]"
+            )
+    return errors
+
+
+def _ok(body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.json_response(dict(body), headers=dict(headers or {}))
+
+
+@dataclass
+class FakeSlack:
+    token: str = DEFAULT_TOKEN
+    url: str = ""  # base URL, no trailing slash
+    calls: list[SlackCall] = field(default_factory=list)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    auth_test: dict[str, Any] = field(
+        default_factory=lambda: {
+            "ok": True,
+            "url": "https://acme.slack.com/",
+            "team": "Acme",
+            "user": "paperwire",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+    )
+    scopes: str = DEFAULT_SCOPES  # sent as `x-oauth-scopes`, as Slack does
+    check_blocks: bool = True  # answer blocks over Slack's limits with invalid_blocks
+    response_url_body: str = "ok"
+    _queues: dict[str, list[Canned]] = field(default_factory=dict)
+    _all_canned: list[Canned] = field(default_factory=list)
+    _ts_counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, name: str = "cmd") -> str:
+        return f"{self.url}/response/{name}"
+
+    # -- scripting ------------------------------------------------------------------------
+
+    def fail(self, method: str, *answers: Canned) -> None:
+        """Queue canned answers, used one per call to `method` before the defaults."""
+        self._queues.setdefault(method, []).extend(answers)
+        self._all_canned.extend(answers)
+
+    def pending(self, method: str) -> int:
+        return len(self._queues.get(method, []))
+
+    def release_all(self) -> None:
+        for canned in self._all_canned:
+            canned.release()
+
+    # -- inspecting -----------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[SlackCall]:
+        return [call for call in self.calls if call.method == method]
+
+    async def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109 (a test helper: failing in time is its point)
+    ) -> list[SlackCall]:
+        """All calls to `method` once at least `count` were recorded."""
+        try:
+            async with asyncio.timeout(timeout), self._changed:
+                await self._changed.wait_for(lambda: len(self.calls_to(method)) >= count)
+        except TimeoutError:
+            seen = [call.method for call in self.calls]
+            raise AssertionError(
+                f"fake Slack: expected {count} call(s) to {method} within {timeout}s, "
+                f"got {len(self.calls_to(method))}; all calls so far: {seen}"
+            ) from None
+        return self.calls_to(method)
+
+    # -- serving --------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{tail:.*}", self._response_url)
+        return app
+
+    async def _record(self, request: web.Request, method: str) -> SlackCall:
+        raw = await request.read()
+        args: dict[str, Any] = {key: request.query[key] for key in request.query}
+        content_type = request.content_type
+        if raw and content_type == "application/json":
+            body = json.loads(raw)
+            if isinstance(body, dict):
+                args.update(body)
+            else:
+                args["_json"] = body
+        elif raw and content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            form = await request.post()
+            for key in form:
+                value = form[key]
+                args[key] = _maybe_json(key, value) if isinstance(value, str) else value
+        call = SlackCall(
+            method=method,
+            headers=CIMultiDictProxy(CIMultiDict(request.headers)),
+            args=args,
+            path=request.path,
+            verb=request.method,
+            content_type=request.headers.get("Content-Type", ""),
+            raw_body=raw,
+        )
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+        return call
+
+    def _take(self, method: str) -> Canned | None:
+        queue = self._queues.get(method)
+        return queue.pop(0) if queue else None
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        call = await self._record(request, method)
+        token = call.token
+        if not token:
+            return _ok({"ok": False, "error": "not_authed"})
+        if token != self.token:
+            return _ok({"ok": False, "error": "invalid_auth"})
+
+        async def default() -> web.Response:
+            return self._default(call)
+
+        canned = self._take(method)
+        if canned is not None:
+            return await canned.answer(call, default)
+        return await default()
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        call = await self._record(request, RESPONSE_URL_METHOD)
+
+        async def default() -> web.Response:
+            return web.Response(text=self.response_url_body, content_type="text/plain")
+
+        canned = self._take(RESPONSE_URL_METHOD)
+        if canned is not None:
+            return await canned.answer(call, default)
+        return await default()
+
+    def _default(self, call: SlackCall) -> web.Response:
+        args = call.args
+        match call.method:
+            case "auth.test":
+                return _ok(self.auth_test, {"x-oauth-scopes": self.scopes})
+            case "chat.postMessage":
+                return self._post_message(args)
+            case "chat.postEphemeral":
+                if not args.get("channel"):
+                    return _ok({"ok": False, "error": "channel_not_found"})
+                if not args.get("user"):
+                    return _ok({"ok": False, "error": "user_not_in_channel"})
+                return _ok({"ok": True, "message_ts": _ts(next(self._ts_counter))})
+            case "conversations.open":
+                users = str(args.get("users", ""))
+                if not users and not args.get("channel"):
+                    return _ok({"ok": False, "error": "users_list_not_supplied"})
+                channel_id = args.get("channel") or "D" + users.replace(",", "")
+                return _ok({"ok": True, "channel": {"id": channel_id}})
+            case "users.info":
+                return self._user_info(str(args.get("user", "")))
+            case "conversations.history":
+                messages = list(self.history.get(str(args.get("channel", "")), []))
+                if "limit" in args:
+                    messages = messages[: int(args["limit"])]
+                return _ok(
+                    {
+                        "ok": True,
+                        "messages": messages,
+                        "has_more": False,
+                        "response_metadata": {"next_cursor": ""},
+                    }
+                )
+            case _:
+                return _ok({"ok": True})
+
+    def _post_message(self, args: Mapping[str, Any]) -> web.Response:
+        channel = args.get("channel")
+        if not channel:
+            return _ok({"ok": False, "error": "channel_not_found"})
+        text = args.get("text")
+        blocks = args.get("blocks")
+        if not text and not blocks and not args.get("attachments"):
+            return _ok({"ok": False, "error": "no_text"})
+        if blocks is not None and self.check_blocks:
+            errors = block_errors(blocks)
+            if errors:
+                return _ok({"ok": False, "error": "invalid_blocks", "errors": errors})
+        ts = _ts(next(self._ts_counter))
+        message: dict[str, Any] = {
+            "type": "message",
+            "user": self.auth_test.get("user_id", BOT_USER_ID),
+            "bot_id": self.auth_test.get("bot_id", BOT_ID),
+            "text": (text or "")[:MAX_MESSAGE_TEXT],  # Slack truncates, it does not refuse
+            "ts": ts,
+        }
+        if blocks is not None:
+            message["blocks"] = blocks
+        if args.get("thread_ts"):
+            message["thread_ts"] = args["thread_ts"]
+        return _ok({"ok": True, "channel": channel, "ts": ts, "message": message})
+
+    def _user_info(self, user_id: str) -> web.Response:
+        if not user_id:
+            return _ok({"ok": False, "error": "user_not_found"})
+        user: dict[str, Any] = {
+            "id": user_id,
+            "team_id": self.auth_test.get("team_id", TEAM_ID),
+            "name": user_id.lower(),
+            "is_admin": False,
+            "is_owner": False,
+            "is_bot": False,
+            "tz": "America/Los_Angeles",
+        }
+        user.update(self.users.get(user_id, {}))
+        if "tz_offset" not in user and isinstance(user.get("tz"), str):
+            user["tz_offset"] = _tz_offset(user["tz"])
+        return _ok({"ok": True, "user": user})
+
+
+def _maybe_json(key: str, value: str) -> Any:
+    if key in _JSON_FIELDS and value[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+@asynccontextmanager
+async def running_fake_slack(token: str = DEFAULT_TOKEN) -> AsyncIterator[FakeSlack]:
+    """The fake, listening on 127.0.0.1 with a free port; held answers are released before
+    it shuts down."""
+    fake = FakeSlack(token=token)
+    server = TestServer(fake.app(), host="127.0.0.1", port=0)
+    await server.start_server()
+    fake.url = str(server.make_url("")).rstrip("/")
+    try:
+        yield fake
+    finally:
+        fake.release_all()
+        await server.close()

@@ -1,0 +1,218 @@
+"""The Slack adapter end to end: the real slack-bolt `AsyncApp` in HTTP mode, served on
+loopback, driven by signed requests shaped like Slack's, talking to a local fake Web API."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from bot.app import Services
+from bot.channel_digests import DigestSettings
+from bot.models import Destination
+from bot.platforms.slack import EVENTS_PATH, SlackAdapter, SlackConfig
+from bot.render.slack import ACTION_ABSTRACT, ACTION_NEXT, ACTION_SHARE
+from tests.payload_checks import check_slack_message
+from tests.slack.fake_slack import (
+    FakeSlack,
+    SlackCall,
+    api_error,
+    rate_limited,
+    running_fake_slack,
+    server_error,
+)
+from tests.slack.signing import (
+    block_actions_payload,
+    interaction_body,
+    signed_headers,
+    slash_command_body,
+)
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TOKEN = "xoxb-test"
+
+
+@dataclass
+class Bot:
+    fake: FakeSlack
+    services: Services
+    adapter: SlackAdapter
+    url: str
+    http: aiohttp.ClientSession
+
+    async def post(self, body: str, *, timestamp: int | None = None, secret: str = SECRET) -> int:
+        headers = signed_headers(secret, body, timestamp)
+        async with self.http.post(self.url, data=body.encode(), headers=headers) as response:
+            return response.status
+
+    async def command(self, text: str, user: str = "U1", channel: str = "C1") -> SlackCall:
+        before = len(self.fake.calls_to("response_url"))
+        body = slash_command_body(
+            text, user_id=user, channel_id=channel, response_url=self.fake.response_url()
+        )
+        started = time.monotonic()
+        assert await self.post(body) == 200
+        assert time.monotonic() - started < 3  # acknowledged within Slack's 3 seconds
+        calls = await self.fake.wait_for("response_url", count=before + 1)
+        return calls[before]
+
+    async def press(self, action_id: str, value: str) -> SlackCall:
+        before = len(self.fake.calls_to("response_url"))
+        payload = block_actions_payload(
+            action_id, value, response_url=self.fake.response_url("button")
+        )
+        assert await self.post(interaction_body(payload)) == 200
+        calls = await self.fake.wait_for("response_url", count=before + 1)
+        return calls[before]
+
+
+@pytest.fixture
+async def bot(seeded: Services) -> AsyncIterator[Bot]:
+    async with running_fake_slack(token=TOKEN) as fake:
+        config = SlackConfig(bot_token=TOKEN, signing_secret=SECRET, api_url=fake.api_url)
+        adapter = SlackAdapter(seeded, config)
+        seeded.delivery.register(adapter)
+        server = TestServer(adapter.app.web_app(path=EVENTS_PATH), host="127.0.0.1")
+        await server.start_server()
+        try:
+            async with aiohttp.ClientSession() as http:
+                yield Bot(fake, seeded, adapter, str(server.make_url(EVENTS_PATH)), http)
+        finally:
+            await server.close()
+
+
+def _texts(call: SlackCall) -> str:
+    return str(call.args.get("blocks")) + str(call.args.get("text"))
+
+
+def _buttons(call: SlackCall) -> dict[str, str]:
+    found = {}
+    for block in call.args.get("blocks") or []:
+        elements = block.get("elements", []) if block.get("type") == "actions" else []
+        accessory = [block["accessory"]] if "accessory" in block else []
+        for element in [*elements, *accessory]:
+            found[element["action_id"]] = element["value"]
+    return found
+
+
+async def test_search_is_acknowledged_then_answered_ephemerally(bot: Bot) -> None:
+    reply = await bot.command("search diffusion")
+    check_slack_message(reply.args)
+    assert reply.args["response_type"] == "ephemeral"
+    assert "iffusion" in _texts(reply)
+    buttons = _buttons(reply)
+    assert set(buttons) == {ACTION_SHARE, ACTION_NEXT}
+
+
+async def test_help_and_unknown_commands_answer_with_help(bot: Bot) -> None:
+    reply = await bot.command("frobnicate")
+    check_slack_message(reply.args)
+    assert "Unknown command" in _texts(reply) and "/papers search" in _texts(reply)
+
+
+async def test_forged_and_replayed_requests_get_401_and_do_nothing(bot: Bot) -> None:
+    body = slash_command_body("help", response_url=bot.fake.response_url())
+    assert await bot.post(body, secret="not-the-secret") == 401
+    six_minutes_ago = int(time.time()) - 360
+    assert await bot.post(body, timestamp=six_minutes_ago) == 401
+    assert bot.fake.calls_to("response_url") == []
+    assert bot.fake.calls_to("chat.postMessage") == []
+
+
+async def test_buttons_next_share_and_abstract(bot: Bot) -> None:
+    first = await bot.command("search model")
+    buttons = _buttons(first)
+    following = await bot.press(ACTION_NEXT, buttons[ACTION_NEXT])
+    check_slack_message(following.args)
+    assert following.args["replace_original"] is True
+    assert "Results 6" in _texts(following)
+    shared = await bot.press(ACTION_SHARE, buttons[ACTION_SHARE])
+    assert shared.args["response_type"] == "in_channel"
+    assert shared.args["replace_original"] is False
+    paper = (await bot.services.search.search("model", limit=1)).hits[0].paper
+    abstract = await bot.press(ACTION_ABSTRACT, paper.id)
+    check_slack_message(abstract.args)
+    assert abstract.args["response_type"] == "ephemeral"
+    assert paper.abstract[:40].replace("&", "&amp;") in _texts(abstract)
+
+
+async def test_digest_commands_are_for_managers_only(bot: Bot) -> None:
+    bot.fake.users["U2"] = {"is_admin": False, "is_owner": False}
+    refused = await bot.command("digest on 08:30 Europe/Paris", user="U2")
+    assert "Only channel managers" in _texts(refused)
+    assert await bot.services.store.channel_digest("slack:T1:C1") is None
+    bot.fake.users["U3"] = {"is_admin": True}
+    accepted = await bot.command("digest on 08:30 Europe/Paris", user="U3")
+    assert "On: 08:30 Europe/Paris" in _texts(accepted)
+    assert await bot.services.store.channel_digest("slack:T1:C1") is not None
+
+
+async def test_digest_posts_to_the_channel_with_abstracts_in_a_thread(bot: Bot) -> None:
+    bot.fake.users["U3"] = {"is_admin": True}
+    reply = await bot.command("digest now", user="U3")
+    assert "Posted 10 papers" in _texts(reply)
+    posts = bot.fake.calls_to("chat.postMessage")
+    assert len(posts) >= 2
+    main, *thread = posts
+    assert main.args["channel"] == "C1" and "thread_ts" not in main.args
+    assert all(p.args["thread_ts"] for p in thread)
+    for post in posts:
+        check_slack_message(post.args)
+        assert "link_names" not in post.args and "parse" not in post.args
+        assert post.args["unfurl_links"] is False
+    assert ACTION_ABSTRACT in _buttons(main)
+    assert len(await bot.services.store.sent_paper_ids("slack:T1:C1")) == 10
+
+
+async def test_rate_limited_and_failing_posts_are_retried(bot: Bot) -> None:
+    bot.fake.fail("chat.postMessage", rate_limited(retry_after=0), server_error(500))
+    settings = DigestSettings(Destination("slack", "T1", "C9"), size=2)
+    await bot.services.store.save_channel_digest(settings, "test", bot.services.clock())
+    from bot.digest_runs import run_channel_digest
+
+    run = await run_channel_digest(bot.services, settings, bot.services.clock())
+    assert run is not None and run.posted == 2
+    assert bot.fake.pending("chat.postMessage") == 0
+
+
+async def test_channel_not_found_stops_the_destination_and_shows_in_status(bot: Bot) -> None:
+    bot.fake.users["U3"] = {"is_admin": True}
+    bot.fake.fail("chat.postMessage", api_error("channel_not_found"))
+    reply = await bot.command("digest now", user="U3")
+    assert "channel_not_found" in _texts(reply)
+    state = await bot.services.store.destination_state("slack:T1:C1")
+    assert state.stopped and state.error == "channel_not_found"
+    assert await bot.services.store.sent_paper_ids("slack:T1:C1") == frozenset()
+    status = await bot.command("digest status", user="U3")
+    assert "stopped" in _texts(status) and "channel_not_found" in _texts(status)
+    # Turning it on again (after inviting the bot) resumes posting.
+    await bot.command("digest on", user="U3")
+    assert not (await bot.services.store.destination_state("slack:T1:C1")).stopped
+
+
+async def test_hostile_query_is_escaped_in_the_reply(bot: Bot) -> None:
+    reply = await bot.command("search <!channel> @everyone *bold*")
+    check_slack_message(reply.args)
+    assert "<!channel>" not in _texts(reply)
+
+
+def test_config_needs_the_signing_secret_or_an_app_token() -> None:
+    from bot.errors import UserError
+
+    assert SlackConfig.from_env({}) is None
+    with pytest.raises(UserError, match="SLACK_SIGNING_SECRET"):
+        SlackConfig.from_env({"SLACK_BOT_TOKEN": "xoxb-1"})
+    config = SlackConfig.from_env(
+        {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "PAPERWIRE_HTTP_PORT": "80"}
+    )
+    assert config is not None and config.http_port == 80
+    assert "xoxb-1" not in repr(config) and "xapp-1" not in repr(config)
+
+
+def _unused(_: Any) -> None:
+    pass
