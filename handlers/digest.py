@@ -157,19 +157,22 @@ async def _now(ctx: Context) -> Reply:
 
 async def status(ctx: Context) -> Reply:
     settings = await _current(ctx)
+    state = await ctx.services.store.destination_state(destination(ctx).key)
+    stopped = (
+        [
+            f"Posting here is stopped: the platform answered {state.error}. Fix it (for"
+            " instance invite the bot to the channel), then `/papers digest on`."
+        ]
+        if state.stopped
+        else []
+    )
     if settings is None:
-        return _notice(
-            "No daily digest here yet. `/papers digest on 09:00 Europe/Paris` starts one."
-        )
+        start = "No daily digest here yet. `/papers digest on 09:00 Europe/Paris` starts one."
+        return _notice("\n".join([start, *stopped]))
     lines = [f"{'On' if settings.enabled else 'Off'}: {settings.describe()}."]
     if settings.enabled:
         lines.append(_next_line(settings, ctx.now))
-    state = await ctx.services.store.destination_state(settings.destination.key)
-    if state.stopped:
-        lines.append(
-            f"Posting here is stopped: the platform answered {state.error}. Fix it (for"
-            " instance invite the bot to the channel), then `/papers digest on`."
-        )
+    lines += stopped
     runs = await ctx.services.store.digest_runs(settings.destination.key)
     posted = next((r for r in runs if r.outcome is Outcome.POSTED), None)
     if posted is not None:

@@ -87,7 +87,23 @@ async def bot(seeded: Services) -> AsyncIterator[Bot]:
 
 
 def _texts(call: SlackCall) -> str:
-    return str(call.args.get("blocks")) + str(call.args.get("text"))
+    """Every text a person sees (button values are not shown), without the zero-width
+    spaces that keep `_` and `*` from formatting."""
+    seen = [str(call.args.get("text") or "")]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "text" and isinstance(value, str):
+                    seen.append(value)
+                elif key != "value":
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(call.args.get("blocks") or [])
+    return "\n".join(seen).replace("\u200b", "")
 
 
 def _buttons(call: SlackCall) -> dict[str, str]:
@@ -199,6 +215,7 @@ async def test_hostile_query_is_escaped_in_the_reply(bot: Bot) -> None:
     reply = await bot.command("search <!channel> @everyone *bold*")
     check_slack_message(reply.args)
     assert "<!channel>" not in _texts(reply)
+    assert "&lt;!channel&gt;" in _texts(reply)
 
 
 def test_config_needs_the_signing_secret_or_an_app_token() -> None:
@@ -212,7 +229,3 @@ def test_config_needs_the_signing_secret_or_an_app_token() -> None:
     )
     assert config is not None and config.http_port == 80
     assert "xoxb-1" not in repr(config) and "xapp-1" not in repr(config)
-
-
-def _unused(_: Any) -> None:
-    pass
