@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -60,6 +61,7 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 MANAGER_CACHE_S = 600.0
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 Respond = Callable[..., Awaitable[Any]]
 
@@ -136,6 +138,7 @@ class SlackAdapter:
         self.app.action(ACTION_NEXT)(self._on_next)
         self.app.action(ACTION_SHARE)(self._on_share)
         self.app.action(ACTION_ABSTRACT)(self._on_abstract)
+        self.app.event("app_mention")(self._on_mention)
 
     # --- incoming -------------------------------------------------------------------------
 
@@ -155,6 +158,29 @@ class SlackAdapter:
             invocation = _with_manager(invocation, is_manager)
         reply = await dispatch(Context(invocation, self._services, self._services.clock()))
         await self._reply(invocation, reply, respond)
+
+    async def _on_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """`@paperwire search diffusion` in a channel: answered in a thread, for everyone."""
+        text = _MENTION.sub("", str(event.get("text") or "")).strip()
+        channel = str(event.get("channel") or "")
+        invocation = Invocation(
+            platform="slack",
+            workspace=str(body.get("team_id") or ""),
+            channel=channel,
+            user=str(event.get("user") or ""),
+            text=text.removeprefix(COMMAND).strip(),
+        )
+        if invocation.text.lower().startswith("digest"):
+            invocation = _with_manager(
+                invocation, await self._is_manager(invocation.workspace, invocation.user)
+            )
+        reply = await dispatch(Context(invocation, self._services, self._services.clock()))
+        thread = str(event.get("thread_ts") or event.get("ts") or "")
+        try:
+            for message in render_slack(reply.content, interactive=False):
+                await self._post(channel, {**message, "thread_ts": thread})
+        except SlackApiError as exc:
+            _log.warning("could not answer a mention in %s: %s", channel, _error_code(exc))
 
     async def _on_next(self, ack: Any, body: dict[str, Any], respond: Respond) -> None:
         await ack()

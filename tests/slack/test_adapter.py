@@ -3,9 +3,16 @@ loopback, driven by signed requests shaped like Slack's, talking to a local fake
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import re
+import signal
+import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -17,6 +24,8 @@ from bot.channel_digests import DigestSettings
 from bot.models import Destination
 from bot.platforms.slack import EVENTS_PATH, SlackAdapter, SlackConfig
 from bot.render.slack import ACTION_ABSTRACT, ACTION_NEXT, ACTION_SHARE
+from bot.storage import Store
+from tests.conftest import seed_observations
 from tests.payload_checks import check_slack_message
 from tests.slack.fake_slack import (
     FakeSlack,
@@ -229,3 +238,101 @@ def test_config_needs_the_signing_secret_or_an_app_token() -> None:
     )
     assert config is not None and config.http_port == 80
     assert "xoxb-1" not in repr(config) and "xapp-1" not in repr(config)
+
+
+async def test_paperwire_run_answers_a_signed_slash_command_over_http(tmp_path: Path) -> None:
+    db = tmp_path / "p.db"
+    async with Store.open(db) as store:
+        await store.ingest(seed_observations())
+    async with running_fake_slack(token=TOKEN) as fake:
+        env = {
+            **os.environ,
+            "PAPERWIRE_DB": str(db),
+            "PAPERWIRE_SOURCES": "",
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "PAPERWIRE_SLACK_API_URL": fake.api_url,
+            "PAPERWIRE_HTTP_HOST": "127.0.0.1",
+            "PAPERWIRE_HTTP_PORT": "0",
+        }
+        env.pop("SLACK_APP_TOKEN", None)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+        )
+        assert process.stderr is not None
+        try:
+            url = await _listening_url(process.stderr)
+            body = slash_command_body("search diffusion", response_url=fake.response_url())
+            async with aiohttp.ClientSession() as http:
+                headers = signed_headers(SECRET, body)
+                async with http.post(url, data=body.encode(), headers=headers) as response:
+                    assert response.status == 200
+            [reply] = await fake.wait_for("response_url", timeout=20)
+            check_slack_message(reply.args)
+            assert "iffusion" in _texts(reply)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(30):
+                code = await process.wait()
+        logged = (await process.stderr.read()).decode()
+        assert code == 0, logged
+        assert TOKEN not in logged and SECRET not in logged
+
+
+async def _listening_url(stderr: asyncio.StreamReader) -> str:
+    """The URL `paperwire run` says it listens on (it picks a free port)."""
+    async with asyncio.timeout(30):
+        while True:
+            line = (await stderr.readline()).decode()
+            assert line, "paperwire run ended before listening"
+            match = re.search(r"listening on (http://\S+)", line)
+            if match:
+                return match.group(1)
+
+
+async def test_a_mention_is_answered_in_a_thread(bot: Bot) -> None:
+    payload = {
+        "token": "x",
+        "team_id": "T1",
+        "api_app_id": "A1",
+        "type": "event_callback",
+        "event_id": "Ev1",
+        "event_time": int(time.time()),
+        "event": {
+            "type": "app_mention",
+            "user": "U1",
+            "text": "<@UBOT> search diffusion",
+            "ts": "1700000000.000200",
+            "channel": "C1",
+            "event_ts": "1700000000.000200",
+        },
+    }
+    body = json.dumps(payload)
+    headers = {**signed_headers(SECRET, body), "Content-Type": "application/json"}
+    async with bot.http.post(bot.url, data=body.encode(), headers=headers) as response:
+        assert response.status == 200
+    [post] = await bot.fake.wait_for("chat.postMessage")
+    check_slack_message(post.args)
+    assert post.args["thread_ts"] == "1700000000.000200"
+    assert "iffusion" in _texts(post)
+
+
+def test_the_manifest_asks_for_what_the_bot_uses() -> None:
+    manifest = (Path(__file__).parents[2] / "slack-app-manifest.yml").read_text()
+    for needed in (
+        "command: /papers",
+        "/slack/events",
+        "- commands",
+        "- chat:write",
+        "- im:write",
+        "- users:read",
+        "- app_mention",
+        "is_enabled: true",
+    ):
+        assert needed in manifest
