@@ -101,6 +101,14 @@ MIGRATIONS: tuple[str, ...] = (
         last_error_at    TEXT
     ) WITHOUT ROWID;
     """,
+    # 6: search queries behind "Next" buttons whose ids are too short to hold them (Discord).
+    """
+    CREATE TABLE saved_queries (
+        key         TEXT PRIMARY KEY,
+        query       TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -575,6 +575,23 @@ class Store:
             )
             await self._conn.commit()
 
+    # --- saved queries --------------------------------------------------------------------
+
+    async def save_query(self, query: str, at: datetime) -> str:
+        """A short stable key for `query` (buttons carry the key, not the query)."""
+        key = hashlib.blake2b(query.encode("utf-8"), digest_size=9).hexdigest()
+        async with self._write_lock:
+            await self._conn.execute(
+                "INSERT OR IGNORE INTO saved_queries (key, query, created_at) VALUES (?, ?, ?)",
+                (key, query, at.isoformat()),
+            )
+            await self._conn.commit()
+        return key
+
+    async def saved_query(self, key: str) -> str | None:
+        rows = await self._fetch("SELECT query FROM saved_queries WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
     # --- sent records ---------------------------------------------------------------------
 
     async def sent_paper_ids(self, destination: str) -> frozenset[str]:

@@ -1,0 +1,382 @@
+"""The Discord platform through discord.py: `/papers` app commands, persistent buttons, and
+posting digests (as the bot, or through a webhook when only a webhook URL is set).
+
+Interactions are deferred at once (Discord allows 3 s) and answered with a follow-up when
+the work is done. Every outgoing message leaves through the delivery service, which calls a
+transport here; every message goes with `allowed_mentions` none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import aiohttp
+import discord
+import yarl
+from discord import app_commands
+
+from bot.app import Services
+from bot.delivery import OutgoingMessage, Receipt
+from bot.errors import UserError
+from bot.models import Destination
+from bot.render.discord import render_discord
+from bot.render.neutral import Content, Digest, Notice, Reply, SearchPage
+from handlers.context import Context, Invocation
+from handlers.router import dispatch
+
+_log = logging.getLogger(__name__)
+
+# Discord's JSON error codes that will not go away by retrying: stop the destination.
+PERMANENT_CODES = frozenset(
+    {
+        10003,  # Unknown Channel
+        10013,  # Unknown User
+        50001,  # Missing Access
+        50007,  # Cannot send messages to this user
+        50013,  # Missing Permissions
+    }
+)
+NO_MENTIONS = discord.AllowedMentions.none()
+WEBHOOK_WORKSPACE = "webhook"
+_ID = r"[\w.\-/]{1,80}"
+
+
+@dataclass(frozen=True)
+class DiscordConfig:
+    """Read from the environment only; the secrets are kept out of `repr`."""
+
+    bot_token: str | None = field(default=None, repr=False)
+    webhook_url: str | None = field(default=None, repr=False)
+    api_url: str | None = None
+    gateway_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DiscordConfig | None:
+        """None when neither a bot token nor a webhook URL is set."""
+        env = os.environ if env is None else env
+        token = env.get("DISCORD_BOT_TOKEN", "").strip() or None
+        webhook = env.get("DISCORD_WEBHOOK_URL", "").strip() or None
+        if token is None and webhook is None:
+            return None
+        if webhook and not webhook.startswith(("https://", "http://")):
+            raise UserError("DISCORD_WEBHOOK_URL must be the webhook's https:// URL")
+        return cls(
+            bot_token=token,
+            webhook_url=webhook,
+            api_url=env.get("PAPERWIRE_DISCORD_API_URL", "").strip() or None,
+            gateway_url=env.get("PAPERWIRE_DISCORD_GATEWAY_URL", "").strip() or None,
+        )
+
+    def point_discord_py(self) -> None:
+        """Send discord.py's REST and gateway traffic to other endpoints (a proxy, tests)."""
+        if self.api_url:
+            discord.http.Route.BASE = self.api_url.rstrip("/")
+        if self.gateway_url:
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.gateway_url)
+
+
+def webhook_destination(url: str) -> Destination:
+    """A webhook's channel as paperwire names it: `discord:webhook:<webhook id>`."""
+    match = re.search(r"/webhooks/(\d+)/", url)
+    ident = match.group(1) if match else hashlib.sha1(url.encode()).hexdigest()[:12]
+    return Destination("discord", WEBHOOK_WORKSPACE, ident)
+
+
+# --- buttons that keep working after a restart (their state is in the custom id) --------
+
+
+class AbstractButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"pw:abstract:(?P<paper>{_ID})"
+):
+    def __init__(self, paper_id: str, label: str = "Abstract") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label[:80],
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"pw:abstract:{paper_id}",
+            )
+        )
+        self.paper_id = paper_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> AbstractButton:
+        return cls(match["paper"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot = _bot(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        paper = await bot.services.store.paper_by_id(self.paper_id)
+        if paper is None:
+            notice = Notice("That paper is no longer in the corpus.", is_error=True)
+        else:
+            notice = Notice(paper.abstract or "No abstract.", title=paper.title)
+        await bot.answer(interaction, Reply(notice))
+
+
+class NextButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"pw:next:(?P<offset>\d{1,4}):(?P<key>[0-9a-f]{18})",
+):
+    def __init__(self, key: str, offset: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Next", style=discord.ButtonStyle.primary, custom_id=f"pw:next:{offset}:{key}"
+            )
+        )
+        self.key = key
+        self.offset = offset
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> NextButton:
+        return cls(match["key"], int(match["offset"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot = _bot(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        query = await bot.services.store.saved_query(self.key)
+        if query is None:
+            reply = Reply(Notice("That search has expired; search again.", is_error=True))
+        else:
+            try:
+                size = bot.services.settings.search_page_size
+                page = await bot.services.search.search(query, limit=size, offset=self.offset)
+                reply = Reply(page)
+            except UserError as exc:
+                reply = Reply(Notice(str(exc), is_error=True))
+        await bot.answer(interaction, reply)
+
+
+def _bot(interaction: discord.Interaction) -> PaperwireDiscord:
+    client = interaction.client
+    assert isinstance(client, PaperwireDiscord)
+    return client
+
+
+# --- the bot -------------------------------------------------------------------------------
+
+
+class PaperwireDiscord(discord.Client):
+    """The gateway client with the `/papers` command tree; also the bot's transport."""
+
+    platform = "discord"
+
+    def __init__(self, services: Services, sync_guild: int | None = None) -> None:
+        super().__init__(
+            intents=discord.Intents.none(),  # interactions need no privileged intent
+            allowed_mentions=NO_MENTIONS,
+            guild_ready_timeout=0.5,
+        )
+        self.services = services
+        self.tree = app_commands.CommandTree(self)
+        self.tree.add_command(papers_commands(self))
+        self._sync_guild = sync_guild
+        self.ready = False
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(AbstractButton, NextButton)
+
+    async def sync_commands(self, guild: int | None = None) -> int:
+        """Register the commands: everywhere (takes up to an hour) or in one guild (now)."""
+        target = discord.Object(id=guild) if guild else None
+        if target is not None:
+            self.tree.copy_global_to(guild=target)
+        synced = await self.tree.sync(guild=target)
+        return len(synced)
+
+    async def on_ready(self) -> None:
+        self.ready = True
+        _log.info("Discord: connected as %s", self.user)
+
+    async def run_command(self, interaction: discord.Interaction, text: str) -> None:
+        """Defer, answer through the shared handlers, follow up."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        permissions = interaction.permissions
+        invocation = Invocation(
+            platform="discord",
+            workspace=str(interaction.guild_id or "dm"),
+            channel=str(interaction.channel_id or ""),
+            user=str(interaction.user.id),
+            text=text,
+            is_manager=bool(permissions and permissions.manage_channels),
+        )
+        reply = await dispatch(Context(invocation, self.services, self.services.clock()))
+        await self.answer(interaction, reply)
+
+    async def answer(self, interaction: discord.Interaction, reply: Reply) -> None:
+        where = Destination(
+            "discord",
+            str(interaction.guild_id or "dm"),
+            str(interaction.channel_id or ""),
+            kind="reply",
+        )
+        await self.services.delivery.deliver(OutgoingMessage(where, reply, reply_to=interaction))
+
+    # --- the transport ---------------------------------------------------------------------
+
+    async def send(self, message: OutgoingMessage) -> Receipt:
+        content = message.reply.content
+        bodies = render_discord(content)
+        views = await self._views(content, bodies)
+        try:
+            if message.destination.kind == "reply":
+                interaction = message.reply_to
+                if not isinstance(interaction, discord.Interaction):
+                    return Receipt(ok=False, error="no interaction to answer")
+                for body, view in zip(bodies, views, strict=True):
+                    await interaction.followup.send(
+                        ephemeral=message.reply.ephemeral, **_kwargs(body, view)
+                    )
+                return Receipt(ok=True)
+            target = await self._messageable(message.destination)
+            if target is None:
+                return Receipt(ok=False, error="not a text channel", permanent=True)
+            ids = []
+            for number, (body, view) in enumerate(zip(bodies, views, strict=True)):
+                # The nonce makes a retried send of the same part a no-op on Discord's side.
+                nonce = _nonce(message, number)
+                sent = await target.send(nonce=nonce, **_kwargs(body, view))
+                ids.append(str(sent.id))
+            return Receipt(ok=True, platform_ids=tuple(ids))
+        except discord.HTTPException as exc:
+            return _failure(exc)
+
+    async def _messageable(self, destination: Destination) -> discord.abc.Messageable | None:
+        if destination.kind == "dm":
+            user = await self.fetch_user(int(destination.channel))
+            return await user.create_dm()
+        channel = self.get_channel(int(destination.channel))
+        if channel is None:
+            channel = await self.fetch_channel(int(destination.channel))
+        return channel if isinstance(channel, discord.abc.Messageable) else None
+
+    async def _views(
+        self, content: Content, bodies: list[dict[str, Any]]
+    ) -> list[discord.ui.View | None]:
+        """Buttons for each message part: "Abstract" for each paper of a digest part (one
+        embed per paper, in order), "Next" on the last part of a search with more."""
+        views: list[discord.ui.View | None] = [None] * len(bodies)
+        if isinstance(content, Digest):
+            number = 0
+            for index, body in enumerate(bodies):
+                view = discord.ui.View(timeout=None)
+                for paper in content.papers[number : number + len(body.get("embeds", []))]:
+                    number += 1
+                    if paper.abstract and re.fullmatch(_ID, paper.id) and len(view.children) < 25:
+                        view.add_item(AbstractButton(paper.id, f"Abstract {number}"))
+                views[index] = view if view.children else None
+        elif isinstance(content, SearchPage) and content.has_more and bodies:
+            key = await self.services.store.save_query(content.query, self.services.clock())
+            view = discord.ui.View(timeout=None)
+            view.add_item(NextButton(key, content.offset + len(content.hits)))
+            views[-1] = view
+        return views
+
+
+def papers_commands(bot: PaperwireDiscord) -> app_commands.Group:
+    """`/papers …` as typed app commands, each mapped onto the shared text handlers."""
+    papers = app_commands.Group(name="papers", description="Trending research papers")
+    digest = app_commands.Group(
+        name="digest", description="This channel's daily digest (Manage Channels)", parent=papers
+    )
+
+    @papers.command(name="search", description="Search the papers, best matches first")
+    @app_commands.describe(query='Words, "a phrase", prefix*, -exclude, author:"Name"')
+    async def search(
+        interaction: discord.Interaction, query: app_commands.Range[str, 1, 500]
+    ) -> None:
+        await bot.run_command(interaction, f"search {query}")
+
+    @papers.command(name="trending", description="A day's trending papers (latest by default)")
+    @app_commands.describe(date="YYYY-MM-DD")
+    async def trending(interaction: discord.Interaction, date: str | None = None) -> None:
+        await bot.run_command(interaction, f"trending {date or ''}".strip())
+
+    @papers.command(name="help", description="What paperwire can do")
+    async def help_(interaction: discord.Interaction) -> None:
+        await bot.run_command(interaction, "help")
+
+    @digest.command(name="on", description="Post the day's papers here every day")
+    @app_commands.describe(time="HH:MM, e.g. 08:30", zone="Time zone, e.g. Europe/Paris")
+    async def on(
+        interaction: discord.Interaction, time: str | None = None, zone: str | None = None
+    ) -> None:
+        await bot.run_command(interaction, " ".join(["digest on", time or "", zone or ""]).strip())
+
+    @digest.command(name="off", description="Stop the daily digest here")
+    async def off(interaction: discord.Interaction) -> None:
+        await bot.run_command(interaction, "digest off")
+
+    @digest.command(name="status", description="Settings, next run, last post")
+    async def status(interaction: discord.Interaction) -> None:
+        await bot.run_command(interaction, "digest status")
+
+    @digest.command(name="now", description="Post today's digest now")
+    async def now(interaction: discord.Interaction) -> None:
+        await bot.run_command(interaction, "digest now")
+
+    @digest.command(name="set", description="Change one setting")
+    @app_commands.describe(setting="What to change", value="e.g. 10, agents -survey, mon-fri")
+    async def set_(
+        interaction: discord.Interaction,
+        setting: Literal["size", "topic", "days", "format", "covers"],
+        value: app_commands.Range[str, 1, 200],
+    ) -> None:
+        await bot.run_command(interaction, f"digest set {setting} {value}")
+
+    return papers
+
+
+class WebhookTransport:
+    """Posts channel digests through a webhook URL: no bot, no commands."""
+
+    platform = "discord"
+
+    def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
+        self._webhook = discord.Webhook.from_url(url, session=session)
+
+    async def send(self, message: OutgoingMessage) -> Receipt:
+        if message.destination.workspace != WEBHOOK_WORKSPACE:
+            return Receipt(ok=False, error="webhook mode posts only to its webhook's channel")
+        ids = []
+        try:
+            for body in render_discord(message.reply.content):
+                sent = await self._webhook.send(wait=True, **_kwargs(body, None))
+                ids.append(str(sent.id))
+        except discord.HTTPException as exc:
+            return _failure(exc)
+        return Receipt(ok=True, platform_ids=tuple(ids))
+
+
+def _kwargs(body: dict[str, Any], view: discord.ui.View | None) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "content": body.get("content") or None,
+        "embeds": [discord.Embed.from_dict(e) for e in body.get("embeds", [])],
+        "allowed_mentions": NO_MENTIONS,
+    }
+    if view is not None:
+        kwargs["view"] = view
+    return kwargs
+
+
+def _nonce(message: OutgoingMessage, part: int) -> str:
+    """The same message part always gets the same nonce (at most 25 characters)."""
+    ids = ",".join(message.paper_ids) or repr(message.reply.content)[:2000]
+    seed = f"{message.destination.key}|{part}|{ids}"
+    return hashlib.blake2b(seed.encode("utf-8"), digest_size=12).hexdigest()[:25]
+
+
+def _failure(exc: discord.HTTPException) -> Receipt:
+    code = getattr(exc, "code", 0)
+    permanent = code in PERMANENT_CODES or exc.status in (401, 403, 404)
+    text = f"{exc.status} {exc.text or ''}".strip() + (f" (code {code})" if code else "")
+    return Receipt(ok=False, error=text[:200], permanent=permanent)
