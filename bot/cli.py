@@ -110,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="run the bot: scheduled ingest (and, with tokens, Slack and Discord)"
     )
 
+    discord_cmd = commands.add_parser("discord", help="Discord setup tasks")
+    discord_tasks = discord_cmd.add_subparsers(dest="task", metavar="TASK", required=True)
+    sync = discord_tasks.add_parser(
+        "sync", help="register /papers with Discord (global: up to an hour; --guild: now)"
+    )
+    sync.add_argument("--guild", type=int, help="a server (guild) id, for instant updates")
+
     bench = commands.add_parser("bench", help="benchmarks that print their figures")
     kinds = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
     bench_search = kinds.add_parser("search", help="search latency and ingest rate")

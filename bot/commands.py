@@ -217,3 +217,23 @@ def _hit_json(page: SearchPage, i: int) -> dict[str, Any]:
         "upvotes": paper.signals.upvotes,
         "code": paper.code_url,
     }
+
+
+async def discord(settings: Settings, args: argparse.Namespace) -> int:
+    """`paperwire discord sync [--guild ID]`."""
+    from bot.platforms.discord import DiscordConfig, PaperwireDiscord
+
+    config = DiscordConfig.from_env()
+    if config is None or config.bot_token is None:
+        raise UserError("Set DISCORD_BOT_TOKEN to register the commands.")
+    config.point_discord_py()
+    async with build_services(settings) as services:
+        client = PaperwireDiscord(services)
+        try:
+            await client.login(config.bot_token)
+            count = await client.sync_commands(args.guild)
+        finally:
+            await client.close()
+    where = f"in server {args.guild} (now)" if args.guild else "globally (up to an hour)"
+    print(f"{count} commands registered {where}.")
+    return 0

@@ -1,21 +1,33 @@
 """`paperwire run`: the long-running bot. It ingests on a schedule, posts each channel's
-daily digest, and answers Slack when `SLACK_BOT_TOKEN` is set. With no token the console is
-the platform: scheduled digests print to stdout."""
+daily digest, and answers Slack (`SLACK_BOT_TOKEN`) and Discord (`DISCORD_BOT_TOKEN`, or
+only `DISCORD_WEBHOOK_URL` for digests). With no token the console is the platform:
+scheduled digests print to stdout."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
 
+import aiohttp
+
 from bot.app import Services, build_services
+from bot.channel_digests import DigestSettings, parse_time, parse_timezone
 from bot.config import Settings
 from bot.platforms.console import ConsoleTransport
+from bot.platforms.discord import (
+    DiscordConfig,
+    PaperwireDiscord,
+    WebhookTransport,
+    webhook_destination,
+)
 from bot.platforms.slack import SlackAdapter, SlackConfig, SlackServer
 from schedules.digests import DigestJobs
 from schedules.ingest_jobs import add_ingest_jobs
@@ -32,7 +44,11 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     slack = SlackConfig.from_env()
-    async with build_services(settings) as services, _platforms(services, slack) as platforms:
+    discord_config = DiscordConfig.from_env()
+    async with (
+        build_services(settings) as services,
+        _platforms(services, slack, discord_config) as platforms,
+    ):
         scheduler = Scheduler()
         jobs = add_ingest_jobs(scheduler, services)
         digests = DigestJobs(scheduler, services, timedelta(hours=settings.digest_grace_hours))
@@ -54,19 +70,59 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
 
 
 @asynccontextmanager
-async def _platforms(services: Services, slack: SlackConfig | None) -> AsyncIterator[list[str]]:
+async def _platforms(
+    services: Services, slack: SlackConfig | None, discord_config: DiscordConfig | None
+) -> AsyncIterator[list[str]]:
     """Register each configured platform's transport and start receiving its requests."""
     services.delivery.register(ConsoleTransport(sys.stdout))
     names = ["console"]
-    server = None
-    if slack is not None:
-        adapter = SlackAdapter(services, slack)
-        services.delivery.register(adapter)
-        server = SlackServer(adapter, slack)
-        await server.start()
-        names.append("slack")
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        if slack is not None:
+            adapter = SlackAdapter(services, slack)
+            services.delivery.register(adapter)
+            server = SlackServer(adapter, slack)
+            await server.start()
+            stack.push_async_callback(server.stop)
+            names.append("slack")
+        if discord_config is not None:
+            names.append(await _start_discord(services, discord_config, stack))
         yield names
-    finally:
-        if server is not None:
-            await server.stop()
+
+
+async def _start_discord(
+    services: Services, config: DiscordConfig, stack: contextlib.AsyncExitStack
+) -> str:
+    config.point_discord_py()
+    if config.bot_token is None:
+        assert config.webhook_url is not None
+        session = await stack.enter_async_context(aiohttp.ClientSession())
+        services.delivery.register(WebhookTransport(config.webhook_url, session))
+        await ensure_webhook_digest(services, config.webhook_url)
+        return "discord (webhook)"
+    client = PaperwireDiscord(services)
+    services.delivery.register(client)
+    await client.login(config.bot_token)
+    stack.push_async_callback(client.close)
+    synced = await client.sync_commands()
+    _log.info("Discord: %d commands synced globally (they can take an hour to show)", synced)
+    task = asyncio.create_task(client.connect(reconnect=True))
+    stack.callback(task.cancel)
+    return "discord"
+
+
+async def ensure_webhook_digest(services: Services, url: str) -> DigestSettings:
+    """The webhook's channel gets a daily digest (PAPERWIRE_WEBHOOK_DIGEST, e.g. "08:30
+    Europe/Paris", default 09:00 UTC) unless it already has settings."""
+    destination = webhook_destination(url)
+    existing = await services.store.channel_digest(destination.key)
+    if existing is not None:
+        return existing
+    spec = os.environ.get("PAPERWIRE_WEBHOOK_DIGEST", "").split()
+    settings = DigestSettings(destination, size=services.settings.digest_size)
+    for part in spec:
+        if part[:1].isdigit():
+            settings = replace(settings, time=parse_time(part))
+        else:
+            settings = replace(settings, timezone=parse_timezone(part))
+    await services.store.save_channel_digest(settings, "webhook", services.clock())
+    return settings
