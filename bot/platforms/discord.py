@@ -238,8 +238,6 @@ class PaperwireDiscord(discord.Client):
                     )
                 return Receipt(ok=True)
             target = await self._messageable(message.destination)
-            if target is None:
-                return Receipt(ok=False, error="not a text channel", permanent=True)
             ids = []
             for number, (body, view) in enumerate(zip(bodies, views, strict=True)):
                 # The nonce makes a retried send of the same part a no-op on Discord's side.
@@ -250,14 +248,11 @@ class PaperwireDiscord(discord.Client):
         except discord.HTTPException as exc:
             return _failure(exc)
 
-    async def _messageable(self, destination: Destination) -> discord.abc.Messageable | None:
+    async def _messageable(self, destination: Destination) -> discord.abc.Messageable:
         if destination.kind == "dm":
-            user = await self.fetch_user(int(destination.channel))
-            return await user.create_dm()
-        channel = self.get_channel(int(destination.channel))
-        if channel is None:
-            channel = await self.fetch_channel(int(destination.channel))
-        return channel if isinstance(channel, discord.abc.Messageable) else None
+            return await self.create_dm(discord.Object(id=int(destination.channel)))
+        # A partial channel needs no lookup; a missing channel shows up as the send's error.
+        return self.get_partial_messageable(int(destination.channel))
 
     async def _views(
         self, content: Content, bodies: list[dict[str, Any]]

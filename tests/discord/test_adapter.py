@@ -1,0 +1,237 @@
+"""The Discord adapter end to end: the real discord.py client with the paperwire command
+tree, over a real websocket and REST, against a local fake Discord."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.app import Services
+from bot.channel_digests import DigestSettings
+from bot.delivery import OutgoingMessage
+from bot.digest_runs import run_channel_digest
+from bot.models import Destination
+from bot.platforms.discord import PaperwireDiscord, WebhookTransport, webhook_destination
+from bot.render.neutral import Digest, Reply
+from bot.storage import Store
+from tests.conftest import seed_observations
+from tests.discord.fake_discord import (
+    APPLICATION_ID,
+    CHANNEL_ID,
+    GUILD_ID,
+    MANAGE_CHANNELS,
+    FakeDiscord,
+    component_interaction,
+    http_error,
+    point_discord_py_at,
+    rate_limited,
+    running_client,
+    running_fake_discord,
+    slash_interaction,
+)
+from tests.payload_checks import check_discord_message
+
+FOLLOW_UP = rf"/webhooks/{APPLICATION_ID}/[^/]+"
+CHANNEL = Destination("discord", GUILD_ID, CHANNEL_ID)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with running_fake_discord() as running:
+        with point_discord_py_at(running):
+            yield running
+
+
+@pytest.fixture
+async def bot(fake: FakeDiscord, seeded: Services) -> AsyncIterator[PaperwireDiscord]:
+    client = PaperwireDiscord(seeded)
+    seeded.delivery.register(client)
+    async with running_client(client, fake):
+        yield client
+
+
+async def _ask(fake: FakeDiscord, subcommand: str, count: int = 1, **kw: Any) -> list[Any]:
+    """Dispatch `/papers <subcommand>`; the follow-up bodies it gets."""
+    group = kw.pop("group", None)
+    before = len(fake.calls_to("POST", FOLLOW_UP))
+    await fake.dispatch(
+        "INTERACTION_CREATE", slash_interaction(subcommand=subcommand, group=group, **kw)
+    )
+    calls = await fake.wait_for("POST", FOLLOW_UP, count=before + count)
+    return [call.json for call in calls[before:]]
+
+
+def _text(body: dict[str, Any]) -> str:
+    parts = [body.get("content") or ""]
+    for embed in body.get("embeds") or []:
+        parts += [embed.get("title", ""), embed.get("description", "")]
+    return "\n".join(parts)
+
+
+def _custom_ids(body: dict[str, Any]) -> list[str]:
+    return [c["custom_id"] for row in body.get("components") or [] for c in row["components"]]
+
+
+async def test_search_is_deferred_then_followed_up_ephemerally(
+    fake: FakeDiscord, bot: PaperwireDiscord
+) -> None:
+    [body] = await _ask(fake, "search", options={"query": "diffusion"})
+    [deferred] = fake.interaction_responses()
+    assert deferred["type"] == 5 and deferred["data"]["flags"] & 64  # deferred, ephemeral
+    check_discord_message(body)
+    assert body["flags"] & 64
+    assert "iffusion" in _text(body)
+    assert any(cid.startswith("pw:next:5:") for cid in _custom_ids(body))
+
+
+async def test_trending_and_help(fake: FakeDiscord, bot: PaperwireDiscord) -> None:
+    bodies = await _ask(fake, "trending", options={"date": "2026-03-12"})
+    for body in bodies:
+        check_discord_message(body)
+    assert "Todyformer" in _text(bodies[0]) + "".join(_text(b) for b in bodies)
+    [help_body] = await _ask(fake, "help")
+    assert "/papers search" in _text(help_body)
+
+
+async def test_digest_commands_need_manage_channels(
+    fake: FakeDiscord, bot: PaperwireDiscord
+) -> None:
+    [refused] = await _ask(fake, "on", group="digest", permissions="0")
+    assert "Only channel managers" in _text(refused)
+    [accepted] = await _ask(
+        fake,
+        "on",
+        group="digest",
+        options={"time": "08:30", "zone": "Europe/Paris"},
+        permissions=str(MANAGE_CHANNELS),
+    )
+    assert "On: 08:30 Europe/Paris" in _text(accepted)
+
+
+async def test_digest_posts_embeds_with_nonce_and_no_mentions(
+    fake: FakeDiscord, bot: PaperwireDiscord
+) -> None:
+    await _ask(fake, "now", group="digest", permissions=str(MANAGE_CHANNELS))
+    posts = fake.calls_to("POST", rf"/channels/{CHANNEL_ID}/messages")
+    assert posts
+    for post in posts:
+        check_discord_message(post.json)
+        assert post.json["nonce"] and post.json["enforce_nonce"] is True
+        assert post.json["allowed_mentions"] == {"parse": []}
+    ids = [cid for post in posts for cid in _custom_ids(post.json)]
+    assert len([cid for cid in ids if cid.startswith("pw:abstract:")]) == 10
+    assert len(await bot.services.store.sent_paper_ids(CHANNEL.key)) == 10
+
+
+async def test_a_retried_send_is_not_duplicated(fake: FakeDiscord, bot: PaperwireDiscord) -> None:
+    day = (await bot.services.store.trending_days())[0]
+    papers = tuple((await bot.services.store.trending_list(day))[:3])
+    message = OutgoingMessage(CHANNEL, Reply(Digest(day=day, papers=papers)))
+    first = await bot.send(message)
+    again = await bot.send(message)  # the same message sent twice, as after a crash
+    assert first.ok and again.ok and first.platform_ids == again.platform_ids
+    assert len(fake.messages_in(CHANNEL_ID)) == len(first.platform_ids)
+
+
+async def test_rate_limit_is_waited_out(fake: FakeDiscord, bot: PaperwireDiscord) -> None:
+    fake.fail("POST", rf"/channels/{CHANNEL_ID}/messages", rate_limited(retry_after=0.01))
+    run = await run_channel_digest(
+        bot.services, DigestSettings(CHANNEL, size=2), bot.services.clock()
+    )
+    assert run is not None and run.posted == 2
+    assert len(fake.messages_in(CHANNEL_ID)) >= 1
+
+
+async def test_missing_access_stops_the_channel(fake: FakeDiscord, bot: PaperwireDiscord) -> None:
+    fake.fail("POST", rf"/channels/{CHANNEL_ID}/messages", http_error(403, 50001, "Missing Access"))
+    run = await run_channel_digest(
+        bot.services, DigestSettings(CHANNEL, size=2), bot.services.clock()
+    )
+    assert run is not None and run.posted == 0
+    state = await bot.services.store.destination_state(CHANNEL.key)
+    assert state.stopped and "50001" in (state.error or "")
+    [status] = await _ask(fake, "status", group="digest", permissions=str(MANAGE_CHANNELS))
+    assert "stopped" in _text(status)
+
+
+async def test_buttons_keep_working_after_a_restart(fake: FakeDiscord, seeded: Services) -> None:
+    first = PaperwireDiscord(seeded)
+    seeded.delivery.register(first)
+    async with running_client(first, fake):
+        [page] = await _ask(fake, "search", options={"query": "model"})
+        await _ask(fake, "now", group="digest", permissions=str(MANAGE_CHANNELS))
+    next_id = next(c for c in _custom_ids(page) if c.startswith("pw:next:"))
+    digest_post = fake.calls_to("POST", rf"/channels/{CHANNEL_ID}/messages")[0]
+    abstract_id = next(c for c in _custom_ids(digest_post.json) if c.startswith("pw:abstract:"))
+    second = PaperwireDiscord(seeded)  # a new process: nothing in memory
+    seeded.delivery.register(second)
+    async with running_client(second, fake):
+        before = len(fake.calls_to("POST", FOLLOW_UP))
+        await fake.dispatch("INTERACTION_CREATE", component_interaction(next_id))
+        await fake.dispatch("INTERACTION_CREATE", component_interaction(abstract_id))
+        calls = await fake.wait_for("POST", FOLLOW_UP, count=before + 2)
+    texts = [_text(call.json) for call in calls[before:]]
+    assert any("Results 6" in text for text in texts)
+    paper = await seeded.store.paper_by_id(abstract_id.removeprefix("pw:abstract:"))
+    assert paper is not None and any(paper.abstract[:30] in text for text in texts)
+
+
+async def test_webhook_mode_posts_digests_without_a_bot(
+    fake: FakeDiscord, seeded: Services
+) -> None:
+    url = fake.add_webhook()
+    async with aiohttp.ClientSession() as session:
+        seeded.delivery.register(WebhookTransport(url, session))
+        where = webhook_destination(url)
+        run = await run_channel_digest(seeded, DigestSettings(where, size=3), seeded.clock())
+    assert run is not None and run.posted == 3
+    [post] = fake.calls_to("POST", r"/webhooks/123456789012345678/[^/]+")
+    check_discord_message(post.json)
+    assert post.json["allowed_mentions"] == {"parse": []}
+
+
+async def test_paperwire_run_answers_an_interaction(fake: FakeDiscord, tmp_path: Path) -> None:
+    db = tmp_path / "p.db"
+    async with Store.open(db) as store:
+        await store.ingest(seed_observations())
+    env = {
+        **os.environ,
+        "PAPERWIRE_DB": str(db),
+        "PAPERWIRE_SOURCES": "",
+        "DISCORD_BOT_TOKEN": fake.token,
+        "PAPERWIRE_DISCORD_API_URL": fake.api_base,
+        "PAPERWIRE_DISCORD_GATEWAY_URL": fake.gateway_url,
+    }
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "DISCORD_WEBHOOK_URL"):
+        env.pop(name, None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    assert process.stderr is not None
+    try:
+        await fake.wait_ready(timeout=30)
+        assert fake.calls_to("PUT", rf"/applications/{APPLICATION_ID}/commands")
+        await fake.dispatch("INTERACTION_CREATE", slash_interaction(options={"query": "graph"}))
+        [follow_up] = await fake.wait_for("POST", FOLLOW_UP, timeout=30)
+        check_discord_message(follow_up.json)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(30):
+            code = await process.wait()
+    logged = (await process.stderr.read()).decode()
+    assert code == 0, logged
+    assert fake.token not in logged
