@@ -54,7 +54,7 @@ Next steps
   • Connect Slack:   create the app from slack-app-manifest.yml, then set SLACK_BOT_TOKEN and
                      SLACK_SIGNING_SECRET (README: "Run on Slack").
   • Connect Discord: create a bot, invite it, then set DISCORD_BOT_TOKEN
-                     (README: "Run on Discord").
+                     (README: "Run on Discord"), or just DISCORD_WEBHOOK_URL for digests.
 """
 
 
