@@ -15,6 +15,7 @@ from bot.search.index import SearchIndex, index_path_for
 from bot.search.service import SearchService
 from bot.sources.http import HttpClient
 from bot.storage import Store
+from bot.subscriptions import AlertSchedule
 
 
 def utc_now() -> datetime:
@@ -31,6 +32,7 @@ class Services:
     http: HttpClient
     clock: Callable[[], datetime]
     digest_schedule: DigestSchedule | None = None  # set while `paperwire run` schedules
+    alert_schedule: AlertSchedule | None = None
 
     async def refresh_index(self) -> int:
         """Bring the search index up to date with the store."""

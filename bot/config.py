@@ -33,6 +33,7 @@ class Settings:
     list_settle_hours: int = 3
     list_complete_hour: int = 6
     digest_grace_hours: int = 6  # a digest missed while down is posted on return within this
+    max_subscriptions: int = 20  # topics per user
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, db: str | None = None) -> Settings:
@@ -50,6 +51,7 @@ class Settings:
             list_settle_hours=_int(env, "PAPERWIRE_LIST_SETTLE_HOURS", 3, 0, 48),
             list_complete_hour=_int(env, "PAPERWIRE_LIST_COMPLETE_HOUR", 6, 0, 23),
             digest_grace_hours=_int(env, "PAPERWIRE_DIGEST_GRACE_HOURS", 6, 0, 48),
+            max_subscriptions=_int(env, "PAPERWIRE_MAX_SUBSCRIPTIONS", 20, 1, 1000),
         )
 
 

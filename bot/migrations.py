@@ -109,6 +109,38 @@ MIGRATIONS: tuple[str, ...] = (
         created_at  TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 7: per-user topic subscriptions, their delivery settings, and matches waiting for it.
+    """
+    CREATE TABLE subscriptions (
+        id           INTEGER PRIMARY KEY,
+        owner        TEXT NOT NULL,
+        topic        TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        last_match_at     TEXT,
+        last_match_title  TEXT,
+        UNIQUE (owner, topic)
+    );
+    CREATE TABLE alert_settings (
+        owner         TEXT PRIMARY KEY,
+        time          TEXT NOT NULL,
+        timezone      TEXT NOT NULL,
+        paused_until  TEXT,
+        updated_at    TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE pending_matches (
+        owner            TEXT NOT NULL,
+        paper_pk         INTEGER NOT NULL REFERENCES papers(pk),
+        subscription_id  INTEGER NOT NULL,
+        matched_at       TEXT NOT NULL,
+        PRIMARY KEY (owner, paper_pk)
+    ) WITHOUT ROWID;
+    CREATE TABLE matched_lists (
+        day         TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        matched_at  TEXT NOT NULL,
+        PRIMARY KEY (day, source)
+    ) WITHOUT ROWID;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -83,12 +83,16 @@ class Destination:
 
     @property
     def key(self) -> str:
-        return f"{self.platform}:{self.workspace}:{self.channel}"
+        """`slack:T1:C1` for a channel, `slack:T1:@U1` for a user's direct messages."""
+        at = "@" if self.kind == "dm" else ""
+        return f"{self.platform}:{self.workspace}:{at}{self.channel}"
 
     @classmethod
-    def from_key(cls, key: str, kind: DestinationKind = "channel") -> Destination:
+    def from_key(cls, key: str) -> Destination:
         platform, workspace, channel = key.split(":", 2)
-        return cls(platform, workspace, channel, kind)
+        if channel.startswith("@"):
+            return cls(platform, workspace, channel[1:], "dm")
+        return cls(platform, workspace, channel)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from datetime import timedelta
 
 import aiohttp
 
+from bot.alerts import match_new_lists
 from bot.app import Services, build_services
 from bot.channel_digests import DigestSettings, parse_time, parse_timezone
 from bot.config import Settings
@@ -29,6 +30,7 @@ from bot.platforms.discord import (
     webhook_destination,
 )
 from bot.platforms.slack import SlackAdapter, SlackConfig, SlackServer
+from schedules.alerts import AlertJobs
 from schedules.digests import DigestJobs
 from schedules.ingest_jobs import add_ingest_jobs
 from schedules.scheduler import Scheduler
@@ -55,6 +57,10 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         jobs += await digests.load()
         services.digest_schedule = digests
         await digests.catch_up()
+        alerts = AlertJobs(scheduler, services)
+        jobs += await alerts.load()
+        services.alert_schedule = alerts
+        await match_new_lists(services)
         scheduler.start()
         _log.info(
             "paperwire is running (database %s; platforms: %s; jobs: %s). Ctrl-C stops it.",

@@ -29,6 +29,7 @@ from bot.models import (
     merge_paper,
     normalize_title,
 )
+from bot.subscriptions import AlertSettings, Subscription
 
 _log = logging.getLogger(__name__)
 
@@ -572,6 +573,147 @@ class Store:
         async with self._write_lock:
             await self._conn.execute(
                 "UPDATE destinations SET stopped_at = NULL WHERE destination = ?", (destination,)
+            )
+            await self._conn.commit()
+
+    # --- subscriptions --------------------------------------------------------------------
+
+    async def add_subscription(self, owner: Destination, topic: str, at: datetime) -> int:
+        async with self._write_lock:
+            cursor = await self._conn.execute(
+                "INSERT INTO subscriptions (owner, topic, created_at) VALUES (?, ?, ?)",
+                (owner.key, topic, at.isoformat()),
+            )
+            await self._conn.commit()
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+    async def subscriptions(self, owner: Destination | None = None) -> list[Subscription]:
+        """One user's subscriptions (or everyone's), oldest first."""
+        where, params = ("WHERE owner = ?", (owner.key,)) if owner else ("", ())
+        rows = await self._fetch(
+            "SELECT id, owner, topic, created_at, last_match_at, last_match_title"
+            f" FROM subscriptions {where} ORDER BY id",
+            params,
+        )
+        return [
+            Subscription(
+                id=r[0],
+                owner=Destination.from_key(r[1]),
+                topic=r[2],
+                created_at=datetime.fromisoformat(r[3]),
+                last_match_at=datetime.fromisoformat(r[4]) if r[4] else None,
+                last_match_title=r[5],
+            )
+            for r in rows
+        ]
+
+    async def remove_subscriptions(self, owner: Destination, ids: Sequence[int]) -> int:
+        """Remove some of `owner`'s subscriptions; others' ids are never touched."""
+        async with self._write_lock:
+            total = 0
+            for chunk in _chunks(list(ids)):
+                marks = ",".join("?" * len(chunk))
+                cursor = await self._conn.execute(
+                    f"DELETE FROM subscriptions WHERE owner = ? AND id IN ({marks})",
+                    (owner.key, *chunk),
+                )
+                total += cursor.rowcount
+                await self._conn.execute(
+                    f"DELETE FROM pending_matches WHERE owner = ? AND subscription_id IN ({marks})",
+                    (owner.key, *chunk),
+                )
+            await self._conn.commit()
+            return total
+
+    async def alert_settings(self, owner: Destination) -> AlertSettings | None:
+        rows = await self._fetch(
+            "SELECT time, timezone, paused_until FROM alert_settings WHERE owner = ?",
+            (owner.key,),
+        )
+        if not rows:
+            return None
+        clock_time, zone, paused = rows[0]
+        return AlertSettings(
+            owner,
+            time.fromisoformat(clock_time),
+            zone,
+            datetime.fromisoformat(paused) if paused else None,
+        )
+
+    async def save_alert_settings(self, settings: AlertSettings, at: datetime) -> None:
+        async with self._write_lock:
+            await self._conn.execute(
+                "INSERT OR REPLACE INTO alert_settings (owner, time, timezone, paused_until,"
+                " updated_at) VALUES (?, ?, ?, ?, ?)",
+                (
+                    settings.owner.key,
+                    settings.time.strftime("%H:%M"),
+                    settings.timezone,
+                    settings.paused_until.isoformat() if settings.paused_until else None,
+                    at.isoformat(),
+                ),
+            )
+            await self._conn.commit()
+
+    async def lists_to_match(self) -> list[tuple[date, str]]:
+        """Complete day lists whose papers were not matched against subscriptions yet."""
+        rows = await self._fetch(
+            "SELECT l.day, l.source FROM day_lists l LEFT JOIN matched_lists m"
+            " ON m.day = l.day AND m.source = l.source"
+            " WHERE l.complete_at IS NOT NULL AND m.day IS NULL ORDER BY l.day"
+        )
+        return [(date.fromisoformat(r[0]), r[1]) for r in rows]
+
+    async def queue_matches(
+        self,
+        matches: Sequence[tuple[Destination, str, int]],
+        lists: Sequence[tuple[date, str]],
+        at: datetime,
+    ) -> int:
+        """Queue (owner, paper id, subscription id) matches, and mark `lists` matched, in
+        one transaction. Papers already sent to the owner are left out."""
+        async with self._write_lock:
+            pks = await self.pks_for_ids(sorted({paper_id for _, paper_id, _ in matches}))
+            rows = [
+                (owner.key, pks[paper_id], sub_id, at.isoformat())
+                for owner, paper_id, sub_id in matches
+                if paper_id in pks
+            ]
+            before = self._conn.total_changes
+            await self._conn.executemany(
+                "INSERT OR IGNORE INTO pending_matches (owner, paper_pk, subscription_id,"
+                " matched_at) SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM sent_papers"
+                " WHERE destination = ?1 AND paper_pk = ?2)",
+                rows,
+            )
+            queued = self._conn.total_changes - before
+            await self._conn.executemany(
+                "INSERT OR IGNORE INTO matched_lists (day, source, matched_at) VALUES (?, ?, ?)",
+                [(day.isoformat(), source, at.isoformat()) for day, source in lists],
+            )
+            await self._conn.commit()
+            return queued
+
+    async def pending_matches(self, owner: Destination) -> list[tuple[int, int]]:
+        """(paper key, subscription id) waiting for `owner`, oldest match first."""
+        rows = await self._fetch(
+            "SELECT paper_pk, subscription_id FROM pending_matches WHERE owner = ?"
+            " ORDER BY matched_at, paper_pk",
+            (owner.key,),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    async def clear_pending(self, owner: Destination) -> None:
+        async with self._write_lock:
+            await self._conn.execute("DELETE FROM pending_matches WHERE owner = ?", (owner.key,))
+            await self._conn.commit()
+
+    async def note_last_match(self, sub_id: int, title: str, at: datetime) -> None:
+        async with self._write_lock:
+            await self._conn.execute(
+                "UPDATE subscriptions SET last_match_at = ?, last_match_title = ? WHERE id = ?",
+                (at.isoformat(), title, sub_id),
             )
             await self._conn.commit()
 

@@ -8,6 +8,11 @@ from handlers.context import Context
 TOPICS = (
     HelpTopic("/papers search <query>", "Search the corpus, best matches first."),
     HelpTopic("/papers trending [YYYY-MM-DD]", "The day's trending papers (latest by default)."),
+    HelpTopic("/papers subscribe <topic>", "A direct message with new papers on a topic."),
+    HelpTopic("/papers unsubscribe <number|topic|all>", "Stop following a topic (or all)."),
+    HelpTopic("/papers subscriptions", "Your topics, each with its last match."),
+    HelpTopic("/papers pause [days] | resume", "Pause your alerts, or start them again."),
+    HelpTopic("/papers alerts HH:MM [Zone]", "When your daily alert comes."),
     HelpTopic(
         "/papers digest on [HH:MM] [Zone] | off | status | now",
         "This channel's daily digest (channel managers).",

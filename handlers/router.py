@@ -11,6 +11,14 @@ from handlers.context import MAX_ARGUMENT_CHARS, Context
 from handlers.digest import digest
 from handlers.help import help_reply, show_help
 from handlers.search import search
+from handlers.subscriptions import (
+    alerts,
+    pause,
+    resume,
+    subscribe,
+    subscriptions,
+    unsubscribe,
+)
 from handlers.trending import trending
 
 _log = logging.getLogger(__name__)
@@ -21,9 +29,24 @@ SUBCOMMANDS: dict[str, Handler] = {
     "search": search,
     "trending": trending,
     "digest": digest,
+    "subscribe": subscribe,
+    "unsubscribe": unsubscribe,
+    "subscriptions": subscriptions,
+    "pause": pause,
+    "resume": resume,
+    "alerts": alerts,
     "help": show_help,
 }
-ALIASES = {"s": "search", "find": "search", "t": "trending", "today": "trending", "?": "help"}
+ALIASES = {
+    "s": "search",
+    "find": "search",
+    "t": "trending",
+    "today": "trending",
+    "follow": "subscribe",
+    "unfollow": "unsubscribe",
+    "topics": "subscriptions",
+    "?": "help",
+}
 
 
 async def dispatch(ctx: Context) -> Reply:

@@ -7,6 +7,7 @@ import logging
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from bot.alerts import match_new_lists
 from bot.app import Services
 from bot.errors import PaperwireError
 from bot.ingest import IngestReport, ingest_arxiv_rss, ingest_hf_day
@@ -50,6 +51,7 @@ async def ingest_hf_recent(services: Services) -> list[IngestReport]:
         else:
             _log.info("Hugging Face list for %s: %s", day, report.line())
         reports.append(report)
+    await match_new_lists(services)  # lists that just became complete
     return reports
 
 
@@ -61,4 +63,5 @@ async def ingest_arxiv_announcements(services: Services) -> IngestReport:
         _log.warning("arXiv announcements not ingested: %s", exc)
         return IngestReport(errors=[str(exc)])
     _log.info("arXiv announcements of %s: %s", "+".join(categories), report.line())
+    await match_new_lists(services)
     return report

@@ -27,9 +27,10 @@ class ConsoleTransport:
         self._out = out
 
     async def send(self, message: OutgoingMessage) -> Receipt:
-        header = ""
-        if message.destination.kind != "reply":
-            header = f"── #{message.destination.channel} ──\n"
+        kind, name = message.destination.kind, message.destination.channel
+        header = {"channel": f"── #{name} ──\n", "dm": f"── direct message to {name} ──\n"}.get(
+            kind, ""
+        )
         self._out.write(header + render_text(message.reply.content).rstrip() + "\n\n")
         self._out.flush()
         return Receipt(ok=True)

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from bot.models import Paper
 from bot.render.escape import one_line
 from bot.render.limits import ELLIPSIS, shorten
-from bot.render.neutral import Digest, Highlighted, SearchPage
+from bot.render.neutral import AlertGroup, Digest, Highlighted, SearchPage, TopicAlert
 
 COMMAND = "/papers"
 SEARCH_HINT = f"{COMMAND} search <words>"
@@ -324,3 +324,19 @@ def split_text(text: str, limit: int) -> list[str]:
     if rest or not pieces:
         pieces.append(rest)
     return pieces
+
+
+# --- topic alerts ---------------------------------------------------------------------
+
+
+def alert_heading(alert: TopicAlert) -> str:
+    noun = "paper" if alert.count == 1 else "papers"
+    return f"{alert.count} new {noun} for your topics"
+
+
+def more_matches(group: AlertGroup) -> str:
+    """e.g. "…and 4 more: /papers search diffusion"."""
+    return f"…and {group.more} more: {COMMAND} search {group.topic}"
+
+
+ALERT_FOOTER = f"Manage your topics: {COMMAND} subscriptions · {COMMAND} pause · {COMMAND} help"

@@ -21,7 +21,7 @@ from bot.render.limits import (
     DISCORD_TITLE,
     shorten,
 )
-from bot.render.neutral import Content, Digest, Help, Highlighted, Notice, SearchPage
+from bot.render.neutral import Content, Digest, Help, Highlighted, Notice, SearchPage, TopicAlert
 
 Embed = dict[str, Any]
 Body = dict[str, Any]
@@ -39,6 +39,8 @@ def render_discord(content: Content) -> list[Body]:
     """`content` as one or more Discord message bodies, each within Discord's limits."""
     if isinstance(content, Digest):
         return _digest(content)
+    if isinstance(content, TopicAlert):
+        return _alert(content)
     if isinstance(content, SearchPage):
         return _search(content)
     if isinstance(content, Help):
@@ -182,6 +184,24 @@ def _digest(digest: Digest) -> list[Body]:
         for number, paper in enumerate(digest.papers, start=1)
     ]
     return _messages(head, embeds, _hint())
+
+
+def _alert(alert: TopicAlert) -> list[Body]:
+    """One embed per paper, its topic in the footer; the "…and N more" lines at the end."""
+    embeds = []
+    more = []
+    for group in alert.groups:
+        topic = _plain(f"Topic: {group.topic}", DISCORD_FOOTER)
+        for number, paper in enumerate(group.papers, start=1):
+            details = common.detail_lines(paper, "compact")
+            description = _fit(details[0], COMPACT_DESCRIPTION) if details else ""
+            embed = _paper_embed(_title(number, paper.title), paper, description, False)
+            embed["footer"] = {"text": topic}
+            embeds.append(embed)
+        if group.more:
+            more.append(_fit(common.more_matches(group), 300))
+    tail = "\n".join([*more, f"-# {_fit(common.ALERT_FOOTER, 300)}"])
+    return _messages(f"**{common.alert_heading(alert)}**", embeds, tail)
 
 
 def _title(number: int, title: str) -> str:

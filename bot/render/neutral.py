@@ -93,7 +93,27 @@ class Help:
     error: str | None = None  # shown first when help answers a mistake
 
 
-Content = Notice | Help | SearchPage | Digest
+@dataclass(frozen=True)
+class AlertGroup:
+    """The new papers matching one of a user's topics."""
+
+    topic: str
+    papers: tuple[Paper, ...]
+    more: int = 0  # matches left out by the cap
+
+
+@dataclass(frozen=True)
+class TopicAlert:
+    """A user's daily direct message: new papers, grouped by the topic they matched."""
+
+    groups: tuple[AlertGroup, ...]
+
+    @property
+    def count(self) -> int:
+        return sum(len(g.papers) + g.more for g in self.groups)
+
+
+Content = Notice | Help | SearchPage | Digest | TopicAlert
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,15 @@ from bot.render.limits import (
     SLACK_SECTION_TEXT,
     shorten,
 )
-from bot.render.neutral import Content, Digest, Help, Highlighted, Notice, SearchPage
+from bot.render.neutral import (
+    Content,
+    Digest,
+    Help,
+    Highlighted,
+    Notice,
+    SearchPage,
+    TopicAlert,
+)
 
 Block = dict[str, Any]
 Body = dict[str, Any]
@@ -48,6 +56,8 @@ def render_slack(content: Content, *, interactive: bool = False) -> list[Body]:
     channel" and "Next" buttons."""
     if isinstance(content, Digest):
         return _digest(content, interactive)
+    if isinstance(content, TopicAlert):
+        return _alert(content, interactive)
     if isinstance(content, SearchPage):
         return _search(content, interactive)
     if isinstance(content, Help):
@@ -148,6 +158,20 @@ def _digest(digest: Digest, interactive: bool = False) -> list[Body]:
     tail = [_context(_fit(common.FOOTER, 500))]
     fallback = heading + (f" · topic: {digest.topic}" if digest.topic else "")
     return _bodies(head, units, tail, fallback)
+
+
+def _alert(alert: TopicAlert, interactive: bool) -> list[Body]:
+    heading = common.alert_heading(alert)
+    units = []
+    for group in alert.groups:
+        blocks = [_section(f"*Topic {common.quoted(_fit(group.topic, 200))}*")]
+        for number, paper in enumerate(group.papers, start=1):
+            blocks.append(_paper_section(number, paper, "compact", interactive))
+        if group.more:
+            blocks.append(_context(_fit(common.more_matches(group), 500)))
+        units.append(blocks)
+    tail = [_context(_fit(common.ALERT_FOOTER, 500))]
+    return _bodies([_header(heading)], units, tail, heading)
 
 
 def _paper_section(number: int, paper: Paper, style: str, interactive: bool = False) -> Block:

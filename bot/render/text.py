@@ -8,7 +8,15 @@ from bot.models import Paper
 from bot.render import common
 from bot.render.escape import clean_terminal
 from bot.render.limits import shorten
-from bot.render.neutral import Content, Digest, Help, Highlighted, Notice, SearchPage
+from bot.render.neutral import (
+    Content,
+    Digest,
+    Help,
+    Highlighted,
+    Notice,
+    SearchPage,
+    TopicAlert,
+)
 
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
 INDENT = "   "
@@ -21,6 +29,8 @@ def render_text(content: Content, *, color: bool = False) -> str:
     """`content` as readable text; ANSI bold for titles and matches only when `color`."""
     if isinstance(content, Digest):
         lines = _digest(content, color)
+    elif isinstance(content, TopicAlert):
+        lines = _alert(content, color)
     elif isinstance(content, SearchPage):
         lines = _search(content, color)
     elif isinstance(content, Help):
@@ -54,6 +64,20 @@ def _digest(digest: Digest, color: bool) -> list[str]:
         lines += _paper_lines(paper, common.detail_lines(paper, digest.style))
         lines.append("")
     lines.append(common.FOOTER)
+    return lines
+
+
+def _alert(alert: TopicAlert, color: bool) -> list[str]:
+    lines = [_bold(common.alert_heading(alert), color), ""]
+    for group in alert.groups:
+        lines.append(_bold(f"Topic {common.quoted(_clean(group.topic, 200))}", color))
+        for number, paper in enumerate(group.papers, start=1):
+            lines.append(f"{number}. {_bold(_clean(paper.title, TITLE_LIMIT), color)}")
+            lines += _paper_lines(paper, common.detail_lines(paper, "compact"))
+        if group.more:
+            lines.append(_clean(common.more_matches(group)))
+        lines.append("")
+    lines.append(common.ALERT_FOOTER)
     return lines
 
 

@@ -1,0 +1,123 @@
+"""Topic alerts: match the papers of newly complete lists against every subscription, queue
+the matches, and send each user at most one direct message a day with them."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from bot.app import Services
+from bot.channel_digests import DigestRun, Outcome
+from bot.delivery import OutgoingMessage
+from bot.digest_runs import STALE_RUN
+from bot.models import Destination, Paper
+from bot.render.neutral import AlertGroup, Reply, TopicAlert
+from bot.search.query import parse
+from bot.subscription_matching import Topic, TopicIndex
+from bot.subscriptions import DEFAULT_ALERT_CAP, AlertSettings, Subscription
+
+_log = logging.getLogger(__name__)
+
+
+async def match_new_lists(services: Services) -> int:
+    """Match the papers of every complete list not matched yet; returns matches queued."""
+    store = services.store
+    lists = await store.lists_to_match()
+    if not lists:
+        return 0
+    papers: dict[str, Paper] = {}
+    for day, source in lists:
+        for paper in await store.trending_list(day):
+            if any(e.day == day and e.source == source for e in paper.trending):
+                papers.setdefault(paper.id, paper)
+    subscriptions = await store.subscriptions()
+    matches = match(subscriptions, list(papers.values()))
+    queued = await store.queue_matches(matches, lists, services.clock())
+    _log.info(
+        "matched %d papers of %d lists against %d subscriptions: %d queued",
+        len(papers),
+        len(lists),
+        len(subscriptions),
+        queued,
+    )
+    return queued
+
+
+def match(
+    subscriptions: Sequence[Subscription], papers: Sequence[Paper]
+) -> list[tuple[Destination, str, int]]:
+    """(owner, paper id, subscription id) for every subscription a paper matches, through
+    the topic index (candidates by a selective anchor term, then the exact matcher)."""
+    by_id = {s.id: s for s in subscriptions}
+    index = TopicIndex([Topic(s.id, parse(s.topic)) for s in subscriptions])
+    found = []
+    for sub_id, paper_ids in index.match(papers).items():
+        owner = by_id[sub_id].owner
+        found += [(owner, paper_id, sub_id) for paper_id in paper_ids]
+    return found
+
+
+async def send_alert(
+    services: Services, settings: AlertSettings, at: datetime, cap: int = DEFAULT_ALERT_CAP
+) -> DigestRun | None:
+    """The user's direct message for the local day of `at`: at most one a day, never a paper
+    sent before. None when that day's message was already sent (or is being sent)."""
+    store = services.store
+    owner = settings.owner
+    run_day = at.astimezone(settings.zone).date()
+    if settings.paused(at):
+        return None
+    now = services.clock()
+    if not await store.claim_run(owner.key, run_day, now, STALE_RUN):
+        return None
+    run = DigestRun(owner.key, run_day, now, Outcome.RUNNING)
+    alert, paper_ids = await _compose(services, owner, cap)
+    if alert is None:
+        run = replace(run, outcome=Outcome.NO_MATCH)
+    else:
+        receipt = await services.delivery.deliver(
+            OutgoingMessage(owner, Reply(alert, ephemeral=False), tuple(paper_ids))
+        )
+        if receipt.ok:
+            await store.clear_pending(owner)
+            run = replace(run, outcome=Outcome.POSTED, posted=len(paper_ids))
+        else:
+            run = replace(run, outcome=Outcome.PLATFORM_ERROR, detail=receipt.error)
+    run = replace(run, finished_at=services.clock())
+    await store.finish_run(run)
+    return run
+
+
+async def _compose(
+    services: Services, owner: Destination, cap: int
+) -> tuple[TopicAlert | None, list[str]]:
+    """The pending matches grouped by topic, at most `cap` papers in all."""
+    store = services.store
+    pending = await store.pending_matches(owner)
+    sent = await store.sent_paper_ids(owner.key)
+    subscriptions = {s.id: s for s in await store.subscriptions(owner)}
+    papers = await store.papers_by_pk(sorted({pk for pk, _ in pending}))
+    by_topic: dict[int, list[Paper]] = defaultdict(list)
+    seen: set[str] = set()
+    for pk, sub_id in pending:
+        paper = papers.get(pk)
+        if paper is None or sub_id not in subscriptions or paper.id in sent | seen:
+            continue
+        seen.add(paper.id)
+        by_topic[sub_id].append(paper)
+    groups = []
+    room = cap
+    shown: list[str] = []
+    for sub_id, matched in by_topic.items():
+        take = matched[: max(room, 0)]
+        room -= len(take)
+        shown += [p.id for p in take]
+        topic = subscriptions[sub_id].topic
+        groups.append(AlertGroup(topic, tuple(take), more=len(matched) - len(take)))
+        await store.note_last_match(sub_id, matched[0].title, services.clock())
+    if not shown:
+        return None, []
+    return TopicAlert(tuple(groups)), shown

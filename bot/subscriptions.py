@@ -1,0 +1,65 @@
+"""Per-user topic subscriptions as plain values, and what a valid topic is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from bot.errors import UserError
+from bot.models import Destination
+from bot.search.query import parse
+
+MAX_TOPIC_CHARS = 200
+DEFAULT_MAX_PER_USER = 20
+DEFAULT_ALERT_TIME = time(9, 0)
+DEFAULT_ALERT_CAP = 10
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    owner: Destination  # the user's direct messages
+    topic: str
+    created_at: datetime
+    last_match_at: datetime | None = None
+    last_match_title: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """When a user gets their daily direct message, in their own time zone."""
+
+    owner: Destination
+    time: time = DEFAULT_ALERT_TIME
+    timezone: str = "UTC"
+    paused_until: datetime | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def paused(self, now: datetime) -> bool:
+        return self.paused_until is not None and now < self.paused_until
+
+
+class AlertSchedule(Protocol):
+    """The running scheduler, told when a user's alert settings change."""
+
+    def update(self, settings: AlertSettings) -> None: ...
+
+
+def clean_topic(text: str) -> str:
+    """The topic as it will be stored; raises `UserError` saying what is wrong with it."""
+    topic = " ".join(text.split())
+    if not topic:
+        raise UserError('Give a topic: words, "a phrase", prefix*, author:"Name" or cat:cs.CL.')
+    if len(topic) > MAX_TOPIC_CHARS:
+        raise UserError(f"That topic is {len(topic)} characters; keep it under {MAX_TOPIC_CHARS}.")
+    if parse(topic).is_empty:
+        raise UserError(
+            "That topic has nothing to look for: give at least one word, phrase, prefix*,"
+            ' author:"Name" or cat:cs.CL (an -exclusion alone matches nothing).'
+        )
+    return topic

@@ -1,0 +1,59 @@
+"""Topic alerts on the scheduler: one daily job per user who follows a topic, at their own
+time in their own time zone; plus matching the papers of each newly complete list."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.alerts import match_new_lists, send_alert
+from bot.app import Services
+from bot.channel_digests import DigestRun
+from bot.models import Destination
+from bot.subscriptions import AlertSettings
+from schedules.scheduler import Scheduler, cron
+
+_log = logging.getLogger(__name__)
+
+
+def alert_trigger(settings: AlertSettings) -> CronTrigger:
+    return cron(hour=settings.time.hour, minute=settings.time.minute, timezone=settings.zone)
+
+
+def job_id(owner: Destination) -> str:
+    return f"alerts:{owner.key}"
+
+
+class AlertJobs:
+    """Keeps one alert job per user with subscriptions, in step with the database."""
+
+    def __init__(self, scheduler: Scheduler, services: Services) -> None:
+        self._scheduler = scheduler
+        self._services = services
+
+    async def load(self) -> list[str]:
+        owners = {s.owner for s in await self._services.store.subscriptions()}
+        for owner in sorted(owners, key=lambda o: o.key):
+            self.update(await self._settings(owner))
+        return [job_id(owner) for owner in owners]
+
+    def update(self, settings: AlertSettings) -> None:
+        self._scheduler.add(
+            job_id(settings.owner),
+            alert_trigger(settings),
+            self.run_scheduled,
+            settings.owner.key,
+        )
+
+    async def run_scheduled(self, owner_key: str) -> DigestRun | None:
+        owner = Destination.from_key(owner_key)
+        if not await self._services.store.subscriptions(owner):
+            self._scheduler.remove(job_id(owner))  # unsubscribed from everything
+            return None
+        await match_new_lists(self._services)
+        settings = await self._settings(owner)
+        return await send_alert(self._services, settings, self._services.clock())
+
+    async def _settings(self, owner: Destination) -> AlertSettings:
+        return await self._services.store.alert_settings(owner) or AlertSettings(owner)

@@ -1,0 +1,182 @@
+"""Topic subscriptions end to end through the console: commands, matching of complete
+lists, one direct message a day, caps, pause, and privacy."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.alerts import match_new_lists, send_alert
+from bot.app import Services
+from bot.channel_digests import Outcome
+from bot.day_lists import CompletionRule
+from bot.models import Destination, Signals
+from bot.platforms.console import ConsoleTransport
+from bot.render.neutral import Notice
+from bot.subscriptions import AlertSettings
+from handlers.context import Context, Invocation
+from handlers.router import dispatch
+from schedules.alerts import alert_trigger
+from tests.conftest import NOW, make_observation
+
+ADA = Destination("console", "local", "ada", kind="dm")
+
+
+async def ask(services: Services, text: str, user: str = "ada", workspace: str = "local") -> Notice:
+    invocation = Invocation("console", workspace, "shell", user, text)
+    reply = await dispatch(Context(invocation, services, NOW))
+    assert isinstance(reply.content, Notice)
+    return reply.content
+
+
+async def publish(services: Services, day: date, titles: list[str]) -> None:
+    """A complete Hugging Face list of `day` with these papers."""
+    observations = [
+        make_observation(
+            title=title,
+            abstract=f"About {title.lower()}.",
+            arxiv_id=f"2607.{i:05d}",
+            day=day,
+            rank=i,
+            signals=Signals(upvotes=10 - i),
+            source="hf",
+        )
+        for i, title in enumerate(titles, 1)
+    ]
+    await services.store.ingest(observations, CompletionRule(settle=timedelta(0)), NOW)
+
+
+def console(services: Services) -> io.StringIO:
+    out = io.StringIO()
+    services.delivery.register(ConsoleTransport(out))
+    return out
+
+
+async def alert_for(services: Services, at: datetime = NOW, user: Destination = ADA) -> object:
+    settings = await services.store.alert_settings(user) or AlertSettings(user)
+    return await send_alert(services, settings, at)
+
+
+async def test_subscribe_list_and_unsubscribe(services: Services) -> None:
+    assert (
+        "Subscribed to “diffusion models” (#1)"
+        in (await ask(services, "subscribe diffusion models")).text
+    )
+    await ask(services, 'subscribe author:"Ada Lovelace"')
+    await ask(services, "subscribe cat:cs.CL")
+    listed = (await ask(services, "subscriptions")).text
+    assert "1. “diffusion models” · no match yet" in listed
+    assert "3. “cat:cs.CL”" in listed and "daily at 09:00 UTC" in listed
+    assert "(1 in all)" in (await ask(services, "unsubscribe 2")).text
+    assert "(1 in all)" in (await ask(services, "unsubscribe Diffusion  Models")).text
+    assert "(1 in all)" in (await ask(services, "unsubscribe all")).text
+    assert "no topics" in (await ask(services, "subscriptions")).text
+
+
+async def test_bad_topics_are_explained_and_store_nothing(services: Services) -> None:
+    for bad, message in [
+        ("", "Give a topic"),
+        ("x" * 201, "keep it under 200"),
+        ("-survey", "nothing to look for"),
+        ("since:yesterday agents", "takes a date"),
+    ]:
+        reply = await ask(services, f"subscribe {bad}")
+        assert reply.is_error and message in reply.text, (bad, reply.text)
+    await ask(services, "subscribe agents")
+    duplicate = await ask(services, "subscribe  AGENTS ")
+    assert duplicate.is_error and "already follow" in duplicate.text
+    limited = replace(services, settings=replace(services.settings, max_subscriptions=1))
+    over = await ask(limited, "subscribe robots")
+    assert over.is_error and "the most allowed is 1" in over.text
+    assert [s.topic for s in await services.store.subscriptions(ADA)] == ["agents"]
+
+
+async def test_subscriptions_are_private(services: Services) -> None:
+    await ask(services, "subscribe agents")
+    assert "no topics" in (await ask(services, "subscriptions", user="bob")).text
+    assert (await ask(services, "unsubscribe 1", user="bob")).is_error
+    assert "no topics" in (await ask(services, "subscriptions", workspace="other")).text
+    assert len(await services.store.subscriptions(ADA)) == 1
+
+
+async def test_matches_arrive_once_as_one_direct_message_a_day(services: Services) -> None:
+    out = console(services)
+    await ask(services, "subscribe diffusion")
+    await ask(services, "subscribe video")
+    await publish(
+        services, date(2026, 11, 21), ["Video Diffusion Today", "Graph Nets", "Video Codecs"]
+    )
+    assert await match_new_lists(services) == 2  # the diffusion one matches both topics once
+    assert await match_new_lists(services) == 0  # a list is matched once
+    run = await alert_for(services)
+    assert run is not None and run.outcome is Outcome.POSTED and run.posted == 2
+    text = out.getvalue()
+    assert "── direct message to ada ──" in text and "2 new papers for your topics" in text
+    assert text.count("Video Diffusion Today") == 1 and "Graph Nets" not in text
+    assert await alert_for(services) is None  # at most one a day
+    # The next day: the same paper on a new list is not sent again; a new one is.
+    await publish(services, date(2026, 11, 22), ["Video Diffusion Today", "Diffusion Again"])
+    await match_new_lists(services)
+    tomorrow = NOW + timedelta(days=1)
+    run = await alert_for(services, tomorrow)
+    assert run is not None and run.posted == 1
+    assert out.getvalue().count("Video Diffusion Today") == 1
+    listed = (await ask(services, "subscriptions")).text
+    assert "last match" in listed
+
+
+async def test_cap_and_more(services: Services) -> None:
+    out = console(services)
+    await ask(services, "subscribe paper")
+    await publish(services, date(2026, 11, 21), [f"Paper {i}" for i in range(1, 15)])
+    await match_new_lists(services)
+    run = await send_alert(services, AlertSettings(ADA), NOW, cap=10)
+    assert run is not None and run.posted == 10
+    assert "…and 4 more: /papers search paper" in out.getvalue()
+    assert await services.store.pending_matches(ADA) == []
+
+
+async def test_pause_and_resume(services: Services) -> None:
+    console(services)
+    await ask(services, "subscribe agents")
+    await publish(services, date(2026, 11, 21), ["Agents Everywhere"])
+    await match_new_lists(services)
+    assert "paused for 3 days" in (await ask(services, "pause 3")).text
+    assert await alert_for(services) is None
+    assert "paused until 2026-11-25" in (await ask(services, "subscriptions")).text
+    assert (await ask(services, "pause 0")).is_error
+    await ask(services, "resume")
+    run = await alert_for(services)
+    assert run is not None and run.posted == 1
+
+
+async def test_no_match_sends_nothing(services: Services) -> None:
+    out = console(services)
+    await ask(services, "subscribe quantum chromodynamics")
+    await publish(services, date(2026, 11, 21), ["Agents Everywhere"])
+    await match_new_lists(services)
+    run = await alert_for(services)
+    assert run is not None and run.outcome is Outcome.NO_MATCH and out.getvalue() == ""
+
+
+async def test_delivery_time_in_two_time_zones(services: Services) -> None:
+    assert "08:00 Europe/Paris" in (await ask(services, "alerts 08:00 Europe/Paris")).text
+    paris = await services.store.alert_settings(ADA)
+    assert paris is not None
+    fire = alert_trigger(paris).get_next_fire_time(None, NOW)
+    assert fire.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M") == "08:00"
+    assert fire.astimezone(UTC) == datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+    tokyo = replace(paris, timezone="Asia/Tokyo")
+    fire = alert_trigger(tokyo).get_next_fire_time(None, NOW)
+    assert fire.astimezone(UTC) == datetime(2026, 11, 22, 23, 0, tzinfo=UTC)
+    # The local day decides "once a day": 23:30 UTC on the 22nd is the 23rd in Tokyo.
+    await ask(services, "subscribe agents")
+    await publish(services, date(2026, 11, 21), ["Agents Everywhere"])
+    await match_new_lists(services)
+    console(services)
+    first = await send_alert(services, tokyo, datetime(2026, 11, 22, 14, 0, tzinfo=UTC))
+    second = await send_alert(services, tokyo, datetime(2026, 11, 22, 23, 30, tzinfo=UTC))
+    assert first is not None and second is not None  # two local days
+    assert (await ask(services, "alerts 25:00")).is_error
