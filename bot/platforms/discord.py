@@ -328,6 +328,53 @@ def papers_commands(bot: PaperwireDiscord) -> app_commands.Group:
     ) -> None:
         await bot.run_command(interaction, f"digest set {setting} {value}")
 
+    @papers.command(name="subscribe", description="A direct message with new papers on a topic")
+    @app_commands.describe(topic='Words, "a phrase", prefix*, author:"Name", cat:cs.CL')
+    async def subscribe(
+        interaction: discord.Interaction, topic: app_commands.Range[str, 1, 200]
+    ) -> None:
+        await bot.run_command(interaction, f"subscribe {topic}")
+
+    @papers.command(name="unsubscribe", description="Stop following a topic")
+    @app_commands.describe(topic="One of your topics, its number, or all")
+    async def unsubscribe(interaction: discord.Interaction, topic: str) -> None:
+        await bot.run_command(interaction, f"unsubscribe {topic}")
+
+    @unsubscribe.autocomplete("topic")
+    async def your_topics(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Only the caller's own topics are offered."""
+        owner = Destination(
+            "discord", str(interaction.guild_id or "dm"), str(interaction.user.id), kind="dm"
+        )
+        topics = [s.topic for s in await bot.services.store.subscriptions(owner)]
+        wanted = current.casefold()
+        return [
+            app_commands.Choice(name=topic[:100], value=topic[:100])
+            for topic in [*topics, "all"]
+            if wanted in topic.casefold()
+        ][:25]
+
+    @papers.command(name="subscriptions", description="Your topics, each with its last match")
+    async def subscriptions(interaction: discord.Interaction) -> None:
+        await bot.run_command(interaction, "subscriptions")
+
+    @papers.command(name="pause", description="Pause your alerts (for some days)")
+    async def pause(
+        interaction: discord.Interaction, days: app_commands.Range[int, 1, 365] | None = None
+    ) -> None:
+        await bot.run_command(interaction, f"pause {days or ''}".strip())
+
+    @papers.command(name="resume", description="Start your alerts again")
+    async def resume(interaction: discord.Interaction) -> None:
+        await bot.run_command(interaction, "resume")
+
+    @papers.command(name="alerts", description="When your daily alert comes")
+    @app_commands.describe(time="HH:MM", zone="Time zone, e.g. Europe/Paris")
+    async def alerts(interaction: discord.Interaction, time: str, zone: str | None = None) -> None:
+        await bot.run_command(interaction, f"alerts {time} {zone or ''}".strip())
+
     return papers
 
 
