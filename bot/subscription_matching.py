@@ -1,13 +1,18 @@
-"""Match every subscription (a topic: a saved query) against new papers in one pass.
+"""Match every subscription (a topic: a saved query) against new papers without running
+every query on every paper.
 
 Each distinct query is indexed under the anchors of ONE of its required clauses, the one
 expected to be rarest: a stem of a word or phrase, a word of an author's name, a category or
-a prefix (an `AnyOf` clause is indexed under an anchor of each of its options). A paper then
-looks up its own stems, words, author words and categories and only meets the topics whose
-anchor it contains; those candidates are checked with `bot.search.matcher.matches`, the
-reference semantics, so the result is exactly the naive loop's. Subscriptions sharing a query
-are checked once. A query with nothing to anchor on (only exclusions) is checked on every
-paper.
+a prefix (an `AnyOf` clause is indexed under an anchor of each of its options). A paper looks
+up its own keys (stems, author words, categories and the prefix anchors its words start
+with) and meets only the topics anchored there. A candidate must then contain every key its
+required clauses need (a set test), and is finally checked with
+`bot.search.matcher.matches`, the reference semantics, unless that test already decides it
+(see `_Group.decided`). Subscriptions sharing a query are checked once. A query with nothing
+to anchor on (only exclusions) is checked against every paper.
+
+Keys share one string space: a stem is itself, and `@word`, `#category` and `*prefix` mark
+the other kinds (stems are made of word characters only, so they never collide).
 """
 
 from __future__ import annotations
@@ -17,15 +22,12 @@ from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 from bot.models import Paper
 from bot.search.matcher import AnalyzedPaper, matches
 from bot.search.query import AnyOf, Author, Category, Clause, Prefix, Query, Term
 
-AnchorKind = Literal["stem", "prefix", "author", "category"]
-Anchor = tuple[AnchorKind, str]
-KINDS: tuple[AnchorKind, ...] = ("stem", "prefix", "author", "category")
+AUTHOR, CATEGORY, PREFIX = "@", "#", "*"
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,22 @@ class DocFrequencies:
         return cls(count, stems, author_words, categories)
 
 
+def category_names(category: str) -> list[str]:
+    """The `Category` names a folded paper category matches, as `matches` reads `cat:`:
+    itself and each part before a dot (`cs.cl` -> cs.cl, cs)."""
+    return [category] + [category[:i] for i, ch in enumerate(category) if ch == "."]
+
+
+def paper_keys(doc: AnalyzedPaper) -> set[str]:
+    """A paper's keys but for prefixes: its stems, `@` author words, `#` categories."""
+    keys = set(doc.stems)
+    keys.update(AUTHOR + w for author in doc.authors for w in author)
+    keys.update(CATEGORY + n for c in doc.categories for n in category_names(c))
+    return keys
+
+
 class _Costs:
-    """The expected share of papers an anchor occurs in, from frequencies when known."""
+    """The expected share of papers a key occurs in, from frequencies when known."""
 
     def __init__(self, doc_freq: DocFrequencies | None) -> None:
         self._freq = doc_freq
@@ -73,7 +89,7 @@ class _Costs:
             self._cumulative += itertools.accumulate(counts)
 
     def stem(self, stem: str, in_phrase: bool) -> float:
-        if self._freq is None:  # guess: longer stems, and stems of phrases, are rarer
+        if self._freq is None:  # a guess: longer stems, and stems of phrases, are rarer
             return (0.5 if in_phrase else 1.0) / (1 + len(stem))
         return self._share(self._freq.stems.get(stem, 0))
 
@@ -99,19 +115,18 @@ class _Costs:
         return (count or 0.5) / max(self._freq.papers, 1)
 
 
-_Choice = tuple[float, tuple[Anchor, ...]]
-
-
 class _Group:
-    """The subscriptions sharing one query, and the anchors it is indexed under."""
+    """The subscriptions sharing one query: its anchors, the keys a match must contain, and
+    whether containing them already decides the match."""
 
-    __slots__ = ("anchors", "decided_by_anchor", "query", "serial", "topic_ids")
+    __slots__ = ("anchors", "decided", "needs", "query", "serial", "topic_ids")
 
-    def __init__(self, serial: int, query: Query, anchors: tuple[Anchor, ...]) -> None:
+    def __init__(self, serial: int, query: Query, anchors: tuple[str, ...]) -> None:
         self.serial = serial
         self.query = query
         self.anchors = anchors
-        self.decided_by_anchor = bool(anchors) and _decided_by_anchor(query)
+        self.needs = frozenset(k for c in query.required for k in _needed_keys(c))
+        self.decided = bool(anchors) and _decided_by_keys(query)
         self.topic_ids: dict[int, None] = {}
 
 
@@ -123,9 +138,10 @@ class TopicIndex:
         self._queries: dict[int, Query] = {}
         self._groups: dict[Query, _Group] = {}
         self._serials = itertools.count()
-        self._anchored: dict[AnchorKind, dict[str, dict[int, _Group]]] = {k: {} for k in KINDS}
+        self._anchored: dict[str, dict[int, _Group]] = {}
         self._unanchored: dict[int, _Group] = {}
-        # Every prefix of every prefix anchor, so a word's walk stops at the first miss.
+        self._keys_in_use: Counter[str] = Counter()  # anchors and needed keys, for postings
+        # Every prefix of every prefix anchor, so a word's walk stops at its first miss.
         self._prefix_steps: Counter[str] = Counter()
         for topic in topics:
             self.add(topic)
@@ -156,62 +172,77 @@ class TopicIndex:
         if not group.topic_ids:
             self._drop_group(group)
 
-    def match(self, papers: Sequence[Paper]) -> dict[int, list[str]]:
-        """Topic id -> ids of the papers it matches, in paper order (matched topics only)."""
-        found: defaultdict[int, list[str]] = defaultdict(list)
-        prefix_memo: dict[str, tuple[str, ...]] = {}
-        for paper in papers:
-            doc = AnalyzedPaper.of(paper)
-            for group in self._matching_groups(doc, prefix_memo):
-                for topic_id in group.topic_ids:
-                    found[topic_id].append(paper.id)
-        return dict(found)
-
-    def match_paper(self, paper: AnalyzedPaper | Paper) -> list[int]:
-        """The ids of the topics `paper` matches, ascending."""
-        doc = paper if isinstance(paper, AnalyzedPaper) else AnalyzedPaper.of(paper)
-        groups = self._matching_groups(doc, {})
-        return sorted(topic_id for group in groups for topic_id in group.topic_ids)
-
-    def anchors_of(self, topic_id: int) -> tuple[Anchor, ...]:
-        """The anchors a topic is indexed under (none: it is checked on every paper)."""
+    def anchors_of(self, topic_id: int) -> tuple[str, ...]:
+        """The keys a topic is indexed under (none: it is checked against every paper)."""
         return self._groups[self._queries[topic_id]].anchors
 
     # Matching
 
-    def _matching_groups(
-        self, doc: AnalyzedPaper, prefix_memo: dict[str, tuple[str, ...]]
-    ) -> Iterator[_Group]:
-        candidates = self._candidates(doc, prefix_memo)
-        for group in itertools.chain(candidates.values(), self._unanchored.values()):
-            if group.decided_by_anchor or matches(group.query, doc):
-                yield group
+    def match_paper(self, paper: AnalyzedPaper | Paper) -> list[int]:
+        """The ids of the topics one paper matches, ascending."""
+        doc = paper if isinstance(paper, AnalyzedPaper) else AnalyzedPaper.of(paper)
+        keys = paper_keys(doc)
+        keys.update(self._prefix_keys(doc, {}))
+        candidates: dict[int, _Group] = {}
+        for key in keys:
+            bucket = self._anchored.get(key)
+            if bucket:
+                candidates.update(bucket)
+        candidates.update(self._unanchored)
+        return sorted(
+            topic_id
+            for group in candidates.values()
+            if group.needs <= keys and (group.decided or matches(group.query, doc))
+            for topic_id in group.topic_ids
+        )
 
-    def _candidates(
-        self, doc: AnalyzedPaper, prefix_memo: dict[str, tuple[str, ...]]
-    ) -> dict[int, _Group]:
-        """The groups with an anchor in `doc`, each once."""
-        found: dict[int, _Group] = {}
-        by_stem, by_author = self._anchored["stem"], self._anchored["author"]
-        by_category, by_prefix = self._anchored["category"], self._anchored["prefix"]
-        for keys, anchored in (
-            (doc.stems, by_stem),
-            ({w for author in doc.authors for w in author}, by_author),
-            ({n for c in doc.categories for n in category_names(c)}, by_category),
-        ):
-            if anchored:
-                for key in keys:
-                    bucket = anchored.get(key)
-                    if bucket:
-                        found.update(bucket)
-        if by_prefix:
-            for key in self._prefix_keys(doc, prefix_memo):
-                found.update(by_prefix[key])
+    def match(self, papers: Sequence[Paper]) -> dict[int, list[str]]:
+        """Topic id -> ids of the papers it matches, in paper order (matched topics only).
+
+        The batch way: each paper is analysed once into postings (key -> papers having it);
+        each group anchored on a key present meets only the papers having its anchor and
+        every key it needs (set intersections), which `matches` then checks."""
+        docs = [AnalyzedPaper.of(paper) for paper in papers]
+        postings = self._postings(docs)
+        everyone = set(range(len(docs)))
+        found: dict[int, list[str]] = {}
+        for group in self._groups_meeting(postings):
+            hits = _group_hits(group, postings, everyone)
+            if hits and not group.decided:
+                hits = [i for i in hits if matches(group.query, docs[i])]
+            if hits:
+                paper_ids = [papers[i].id for i in hits]
+                for topic_id in group.topic_ids:
+                    found[topic_id] = paper_ids.copy()
         return found
 
+    def _postings(self, docs: Sequence[AnalyzedPaper]) -> dict[str, set[int]]:
+        """Key -> the positions of the papers having it, for the keys some topic uses."""
+        postings: defaultdict[str, set[int]] = defaultdict(set)
+        in_use = self._keys_in_use.keys()
+        prefix_memo: dict[str, tuple[str, ...]] = {}
+        for position, doc in enumerate(docs):
+            keys = paper_keys(doc)
+            keys.update(self._prefix_keys(doc, prefix_memo))
+            for key in keys & in_use:
+                postings[key].add(position)
+        return postings
+
+    def _groups_meeting(self, postings: Mapping[str, set[int]]) -> Iterator[_Group]:
+        """Each group anchored on a key of `postings`, once, then the unanchored ones."""
+        groups: dict[int, _Group] = {}
+        for key in postings:
+            bucket = self._anchored.get(key)
+            if bucket:
+                groups.update(bucket)
+        yield from groups.values()
+        yield from self._unanchored.values()
+
     def _prefix_keys(self, doc: AnalyzedPaper, memo: dict[str, tuple[str, ...]]) -> set[str]:
-        """The prefix anchors some word or stem of `doc` starts with."""
+        """The `*prefix` anchors some word or stem of `doc` starts with."""
         keys: set[str] = set()
+        if not self._prefix_steps:
+            return keys
         for token in doc.words | doc.stems:
             hits = memo.get(token)
             if hits is None:
@@ -220,14 +251,13 @@ class TopicIndex:
         return keys
 
     def _prefixes_of(self, token: str) -> tuple[str, ...]:
-        steps, anchored = self._prefix_steps, self._anchored["prefix"]
         hits = []
         for end in range(1, len(token) + 1):
             head = token[:end]
-            if head not in steps:
+            if head not in self._prefix_steps:
                 break
-            if head in anchored:
-                hits.append(head)
+            if PREFIX + head in self._anchored:
+                hits.append(PREFIX + head)
         return tuple(hits)
 
     # Indexing
@@ -238,86 +268,118 @@ class TopicIndex:
         self._groups[query] = group
         if not group.anchors:
             self._unanchored[group.serial] = group
-        for kind, key in group.anchors:
-            self._anchored[kind].setdefault(key, {})[group.serial] = group
-            if kind == "prefix":
-                self._prefix_steps.update(key[:end] for end in range(1, len(key) + 1))
+        for key in group.anchors:
+            self._anchored.setdefault(key, {})[group.serial] = group
+            if key.startswith(PREFIX):
+                self._prefix_steps.update(_steps(key[1:]))
+        self._keys_in_use.update({*group.anchors, *group.needs})
         return group
 
     def _drop_group(self, group: _Group) -> None:
         del self._groups[group.query]
         self._unanchored.pop(group.serial, None)
-        for kind, key in group.anchors:
-            bucket = self._anchored[kind][key]
+        for key in group.anchors:
+            bucket = self._anchored[key]
             del bucket[group.serial]
             if not bucket:
-                del self._anchored[kind][key]
-            if kind == "prefix":
-                self._prefix_steps.subtract(key[:end] for end in range(1, len(key) + 1))
-                self._prefix_steps += Counter()  # drops the steps no anchor needs any more
+                del self._anchored[key]
+            if key.startswith(PREFIX):
+                self._prefix_steps.subtract(_steps(key[1:]))
+        self._keys_in_use.subtract({*group.anchors, *group.needs})
+        # Drop the counts no topic needs any more (`+=` keeps only positive ones).
+        self._prefix_steps += Counter()
+        self._keys_in_use += Counter()
 
-    def _choose(self, query: Query) -> _Choice | None:
-        """The anchors of the required clause expected to be rarest, if any can be anchored."""
+    def _choose(self, query: Query) -> tuple[float, tuple[str, ...]] | None:
+        """The anchors of the required clause expected to be rarest, if any can anchor."""
         choices = (self._clause_anchors(clause) for clause in query.required)
         return min((c for c in choices if c is not None), key=lambda c: c[0], default=None)
 
-    def _clause_anchors(self, clause: Clause) -> _Choice | None:
-        """Anchors one of which every paper matching `clause` contains, with their cost."""
+    def _clause_anchors(self, clause: Clause) -> tuple[float, tuple[str, ...]] | None:
+        """Keys one of which every paper matching `clause` has, with their expected cost."""
         costs = self._costs
+        options: list[tuple[float, str]]
         if isinstance(clause, Term):
-            phrase = clause.is_phrase
-            return _cheapest(("stem", s, costs.stem(s, phrase)) for s in clause.stems)
-        if isinstance(clause, Author):
-            return _cheapest(("author", w, costs.author_word(w)) for w in clause.words)
-        if isinstance(clause, Prefix):
-            return _cheapest([("prefix", clause.prefix, costs.prefix(clause.prefix))])
-        if isinstance(clause, Category):
-            return (costs.category(clause.name), (("category", clause.name),))
-        if isinstance(clause, AnyOf):
+            options = [(costs.stem(s, clause.is_phrase), s) for s in clause.stems]
+        elif isinstance(clause, Author):
+            options = [(costs.author_word(w), AUTHOR + w) for w in clause.words]
+        elif isinstance(clause, Prefix):
+            options = [(costs.prefix(clause.prefix), PREFIX + clause.prefix)]
+            options = options if clause.prefix else []
+        elif isinstance(clause, Category):
+            options = [(costs.category(clause.name), CATEGORY + clause.name)]
+        elif isinstance(clause, AnyOf):
             return self._any_of_anchors(clause)
-        raise TypeError(clause)
+        else:
+            raise TypeError(clause)
+        best = min(options, default=None)
+        return None if best is None else (best[0], (best[1],))
 
-    def _any_of_anchors(self, clause: AnyOf) -> _Choice | None:
-        options = [self._clause_anchors(option) for option in clause.options]
-        if not options or any(option is None for option in options):
+    def _any_of_anchors(self, clause: AnyOf) -> tuple[float, tuple[str, ...]] | None:
+        chosen = [self._clause_anchors(option) for option in clause.options]
+        if not chosen or None in chosen:
             return None
-        chosen = [option for option in options if option is not None]
-        anchors = tuple(dict.fromkeys(a for _, found in chosen for a in found))
-        return (sum(cost for cost, _ in chosen), anchors)
+        found = [c for c in chosen if c is not None]
+        anchors = tuple(dict.fromkeys(key for _, keys in found for key in keys))
+        return (sum(cost for cost, _ in found), anchors)
 
 
-def _cheapest(options: Iterable[tuple[AnchorKind, str, float]]) -> _Choice | None:
-    """The rarest non-empty key of one clause; an empty key anchors nothing."""
-    best = min((o for o in options if o[1]), key=lambda o: o[2], default=None)
-    return None if best is None else (best[2], ((best[0], best[1]),))
+def _steps(prefix: str) -> list[str]:
+    return [prefix[:end] for end in range(1, len(prefix) + 1)]
 
 
-def _decided_by_anchor(query: Query) -> bool:
-    """Whether finding the query's anchor in a paper is already a match: one required clause
-    whose anchor is the whole clause, nothing excluded, no dates."""
-    if query.excluded or query.since or query.until or len(query.required) != 1:
+def _group_hits(
+    group: _Group, postings: Mapping[str, set[int]], everyone: set[int]
+) -> list[int]:
+    """The positions of the papers having one of the group's anchors and every key it needs,
+    ascending."""
+    try:
+        needed = sorted((postings[key] for key in group.needs), key=len)
+    except KeyError:
+        return []
+    if not group.anchors:
+        candidates = everyone
+    elif len(group.anchors) == 1 or group.needs.issuperset(group.anchors):
+        candidates = postings.get(group.anchors[0], set())
+    else:
+        candidates = set().union(*(postings.get(key, ()) for key in group.anchors))
+    return sorted(candidates.intersection(*needed))
+
+
+def _needed_keys(clause: Clause) -> list[str]:
+    """Keys every paper matching `clause` has: all stems of a term, all words of an author,
+    the category, the prefix (an `AnyOf` needs none in particular)."""
+    if isinstance(clause, Term):
+        return list(clause.stems)
+    if isinstance(clause, Author):
+        return [AUTHOR + w for w in clause.words]
+    if isinstance(clause, Prefix):
+        return [PREFIX + clause.prefix] if clause.prefix else []
+    if isinstance(clause, Category):
+        return [CATEGORY + clause.name]
+    return []
+
+
+def _decided_by_keys(query: Query) -> bool:
+    """Whether having the needed keys (or, for a lone `AnyOf`, one of its anchors) is the
+    match itself: nothing excluded, no dates, and each required clause a single key, i.e.
+    one word, one author word, a category or a prefix."""
+    if query.excluded or query.since or query.until or not query.required:
         return False
-    return _anchor_is_clause(query.required[0])
+    if len(query.required) == 1 and isinstance(query.required[0], AnyOf):
+        options = query.required[0].options
+        return bool(options) and all(_is_one_key(o) for o in options)
+    return all(_is_one_key(clause) for clause in query.required)
 
 
-def _anchor_is_clause(clause: Clause) -> bool:
+def _is_one_key(clause: Clause) -> bool:
     if isinstance(clause, Term):
         return len(clause.stems) == 1
     if isinstance(clause, Author):
         return len(clause.words) == 1
-    if isinstance(clause, Prefix | Category):
-        return True
-    if isinstance(clause, AnyOf):
-        return bool(clause.options) and all(_anchor_is_clause(o) for o in clause.options)
-    return False
-
-
-def category_names(category: str) -> list[str]:
-    """The `Category` names a folded paper category matches: itself and each parent before a
-    dot (`cs.cl` -> cs.cl, cs), as `matches` reads `cat:`."""
-    names = [category]
-    names += [category[:i] for i, ch in enumerate(category) if ch == "."]
-    return names
+    if isinstance(clause, Prefix):
+        return bool(clause.prefix)
+    return isinstance(clause, Category)
 
 
 def naive_match(topics: Iterable[Topic], papers: Sequence[Paper]) -> dict[int, list[str]]:

@@ -8,7 +8,8 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
-from bot.models import Destination
+from bot.models import Destination, Paper
+from bot.search.analysis import words
 from bot.search.query import parse
 
 MAX_TOPIC_CHARS = 200
@@ -63,3 +64,21 @@ def clean_topic(text: str) -> str:
             ' author:"Name" or cat:cs.CL (an -exclusion alone matches nothing).'
         )
     return topic
+
+
+_STOPWORDS = frozenset(
+    "a an and are as at based by for from in into is of on or the to towards via with without"
+    " using toward through over under new large small".split()
+)
+
+
+def similar_topic(paper: Paper) -> str:
+    """A topic for papers like `paper`: any of its AI keywords, else its two most distinctive
+    title words (the longest ones that are not stop words)."""
+    keywords = [k for k in (" ".join(k.split()) for k in paper.signals.ai_keywords) if k]
+    if keywords:
+        quoted = [f'"{k.replace(chr(34), "")}"' for k in keywords[:3]]
+        return " OR ".join(quoted)[:MAX_TOPIC_CHARS]
+    title_words = [w for w in words(paper.title) if w not in _STOPWORDS and len(w) > 2]
+    chosen = sorted(dict.fromkeys(title_words), key=len, reverse=True)[:2]
+    return " ".join(chosen) or " ".join(words(paper.title)[:2])

@@ -13,7 +13,7 @@ from bot.channel_digests import parse_time, parse_timezone
 from bot.errors import UserError
 from bot.models import Destination
 from bot.render.neutral import Notice, Reply
-from bot.subscriptions import AlertSettings, Subscription, clean_topic
+from bot.subscriptions import AlertSettings, Subscription, clean_topic, similar_topic
 from handlers.context import Context
 
 TITLE = "Your topics"
@@ -146,3 +146,11 @@ def _when(settings: AlertSettings) -> str:
 
 def _notice(text: str) -> Reply:
     return Reply(Notice(text, title=TITLE))
+
+
+async def subscribe_similar(ctx: Context, paper_id: str) -> Reply:
+    """The "Subscribe to similar" button of a digest: a topic from that paper's keywords."""
+    paper = await ctx.services.store.paper_by_id(paper_id)
+    if paper is None:
+        raise UserError("That paper is no longer in the corpus.")
+    return await subscribe(ctx, similar_topic(paper))

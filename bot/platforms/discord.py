@@ -29,6 +29,7 @@ from bot.render.discord import render_discord
 from bot.render.neutral import Content, Digest, Notice, Reply, SearchPage
 from handlers.context import Context, Invocation
 from handlers.router import dispatch
+from handlers.subscriptions import subscribe_similar
 
 _log = logging.getLogger(__name__)
 
@@ -121,6 +122,43 @@ class AbstractButton(
         await bot.answer(interaction, Reply(notice))
 
 
+class SimilarButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"pw:similar:(?P<paper>{_ID})"
+):
+    def __init__(self, paper_id: str, label: str = "Subscribe to similar") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label[:80],
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"pw:similar:{paper_id}",
+            )
+        )
+        self.paper_id = paper_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> SimilarButton:
+        return cls(match["paper"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot = _bot(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        invocation = Invocation(
+            platform="discord",
+            workspace=str(interaction.guild_id or "dm"),
+            channel=str(interaction.channel_id or ""),
+            user=str(interaction.user.id),
+            text="",
+        )
+        context = Context(invocation, bot.services, bot.services.clock())
+        try:
+            reply = await subscribe_similar(context, self.paper_id)
+        except UserError as exc:
+            reply = Reply(Notice(str(exc), is_error=True))
+        await bot.answer(interaction, reply)
+
+
 class NextButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"pw:next:(?P<offset>\d{1,4}):(?P<key>[0-9a-f]{18})",
@@ -183,7 +221,7 @@ class PaperwireDiscord(discord.Client):
         self.ready = False
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(AbstractButton, NextButton)
+        self.add_dynamic_items(AbstractButton, SimilarButton, NextButton)
 
     async def sync_commands(self, guild: int | None = None) -> int:
         """Register the commands: everywhere (takes up to an hour) or in one guild (now)."""
@@ -266,8 +304,11 @@ class PaperwireDiscord(discord.Client):
                 view = discord.ui.View(timeout=None)
                 for paper in content.papers[number : number + len(body.get("embeds", []))]:
                     number += 1
-                    if paper.abstract and re.fullmatch(_ID, paper.id) and len(view.children) < 25:
+                    if not re.fullmatch(_ID, paper.id) or len(view.children) > 23:
+                        continue
+                    if paper.abstract:
                         view.add_item(AbstractButton(paper.id, f"Abstract {number}"))
+                    view.add_item(SimilarButton(paper.id, f"Similar to {number}"))
                 views[index] = view if view.children else None
         elif isinstance(content, SearchPage) and content.has_more and bodies:
             key = await self.services.store.save_query(content.query, self.services.clock())

@@ -36,11 +36,13 @@ from bot.render.slack import (
     ACTION_ABSTRACT,
     ACTION_NEXT,
     ACTION_SHARE,
+    ACTION_SIMILAR,
     render_slack,
     render_slack_abstracts,
 )
 from handlers.context import Context, Invocation
 from handlers.router import dispatch
+from handlers.subscriptions import subscribe_similar
 
 _log = logging.getLogger(__name__)
 
@@ -138,6 +140,7 @@ class SlackAdapter:
         self.app.action(ACTION_NEXT)(self._on_next)
         self.app.action(ACTION_SHARE)(self._on_share)
         self.app.action(ACTION_ABSTRACT)(self._on_abstract)
+        self.app.action(ACTION_SIMILAR)(self._on_similar)
         self.app.event("app_mention")(self._on_mention)
 
     # --- incoming -------------------------------------------------------------------------
@@ -204,6 +207,17 @@ class SlackAdapter:
         else:
             reply = Reply(Notice(paper.abstract or "No abstract.", title=paper.title))
         await self._reply(_from_action(body), reply, respond, replace_original=False)
+
+    async def _on_similar(self, ack: Any, body: dict[str, Any], respond: Respond) -> None:
+        await ack()
+        paper_id = str((body.get("actions") or [{}])[0].get("value") or "")
+        invocation = _from_action(body)
+        context = Context(invocation, self._services, self._services.clock())
+        try:
+            reply = await subscribe_similar(context, paper_id)
+        except UserError as exc:
+            reply = Reply(Notice(str(exc), is_error=True))
+        await self._reply(invocation, reply, respond, replace_original=False)
 
     async def _search(self, query: str, offset: int) -> Reply:
         size = self._services.settings.search_page_size

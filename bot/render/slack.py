@@ -48,6 +48,7 @@ DIVIDER: Block = {"type": "divider"}
 ACTION_NEXT = "papers_next"
 ACTION_SHARE = "papers_share"
 ACTION_ABSTRACT = "papers_abstract"
+ACTION_SIMILAR = "papers_similar"
 
 
 def render_slack(content: Content, *, interactive: bool = False) -> list[Body]:
@@ -150,7 +151,7 @@ def _digest(digest: Digest, interactive: bool = False) -> list[Body]:
     if context:
         head.append(_context(*context))
     units = [
-        [_paper_section(number, paper, digest.style, interactive)]
+        [_paper_section(number, paper, digest.style), *_paper_buttons(paper, interactive)]
         for number, paper in enumerate(digest.papers, start=1)
     ]
     if not units:
@@ -166,7 +167,8 @@ def _alert(alert: TopicAlert, interactive: bool) -> list[Body]:
     for group in alert.groups:
         blocks = [_section(f"*Topic {common.quoted(_fit(group.topic, 200))}*")]
         for number, paper in enumerate(group.papers, start=1):
-            blocks.append(_paper_section(number, paper, "compact", interactive))
+            blocks.append(_paper_section(number, paper, "compact"))
+            blocks += _paper_buttons(paper, interactive)
         if group.more:
             blocks.append(_context(_fit(common.more_matches(group), 500)))
         units.append(blocks)
@@ -174,17 +176,24 @@ def _alert(alert: TopicAlert, interactive: bool) -> list[Body]:
     return _bodies([_header(heading)], units, tail, heading)
 
 
-def _paper_section(number: int, paper: Paper, style: str, interactive: bool = False) -> Block:
+def _paper_section(number: int, paper: Paper, style: str) -> Block:
     title = common.fit(paper.title, TITLE_LIMIT, escape_slack_link_label)
     head = [f"*{number}. {_link(common.paper_url(paper), title)}*"]
     facts = _facts(paper, day=False)
     if facts:
         head.append(facts)
     used = len("\n".join(head))
-    section = _section("\n".join(head + _details(paper, style, used)))
-    if interactive and paper.abstract and len(paper.id) <= SLACK_BUTTON_VALUE:
-        section["accessory"] = _button("Abstract", ACTION_ABSTRACT, paper.id)
-    return section
+    return _section("\n".join(head + _details(paper, style, used)))
+
+
+def _paper_buttons(paper: Paper, interactive: bool) -> list[Block]:
+    """ "Abstract" (shown only to whoever asks) and "Subscribe to similar"."""
+    if not interactive or len(paper.id) > SLACK_BUTTON_VALUE:
+        return []
+    buttons = [_button("Subscribe to similar", ACTION_SIMILAR, paper.id)]
+    if paper.abstract:
+        buttons.insert(0, _button("Abstract", ACTION_ABSTRACT, paper.id))
+    return [{"type": "actions", "elements": buttons}]
 
 
 def _details(paper: Paper, style: str, used: int) -> list[str]:

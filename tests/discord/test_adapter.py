@@ -235,3 +235,25 @@ async def test_paperwire_run_answers_an_interaction(fake: FakeDiscord, tmp_path:
     logged = (await process.stderr.read()).decode()
     assert code == 0, logged
     assert fake.token not in logged
+
+
+async def test_subscriptions_on_discord_end_in_a_direct_message(
+    fake: FakeDiscord, bot: PaperwireDiscord
+) -> None:
+    from bot.alerts import match_new_lists, send_alert
+    from bot.subscriptions import AlertSettings
+
+    [reply] = await _ask(fake, "subscribe", options={"topic": "diffusion"})
+    assert "Subscribed to “diffusion”" in _text(reply)
+    paper = (await bot.services.search.search("graph", limit=1)).hits[0].paper
+    before = len(fake.calls_to("POST", FOLLOW_UP))
+    await fake.dispatch("INTERACTION_CREATE", component_interaction(f"pw:similar:{paper.id}"))
+    calls = await fake.wait_for("POST", FOLLOW_UP, count=before + 1)
+    assert "Subscribed to" in _text(calls[-1].json)
+    assert await match_new_lists(bot.services) > 0
+    owner = Destination("discord", GUILD_ID, "500", kind="dm")
+    run = await send_alert(bot.services, AlertSettings(owner), bot.services.clock())
+    assert run is not None and run.posted > 0
+    assert fake.calls_to("POST", "/users/@me/channels")
+    [dm] = fake.messages_in(str(fake.dm_channel_id("500")))
+    assert "for your topics" in dm["content"]

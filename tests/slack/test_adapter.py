@@ -336,3 +336,26 @@ def test_the_manifest_asks_for_what_the_bot_uses() -> None:
         "is_enabled: true",
     ):
         assert needed in manifest
+
+
+async def test_subscriptions_on_slack_end_in_a_direct_message(bot: Bot) -> None:
+    from bot.alerts import match_new_lists, send_alert
+    from bot.render.slack import ACTION_SIMILAR
+    from bot.subscriptions import AlertSettings
+
+    reply = await bot.command("subscribe diffusion", user="U7")
+    assert "Subscribed to “diffusion”" in _texts(reply)
+    paper = (await bot.services.search.search("graph", limit=1)).hits[0].paper
+    similar = await bot.press(ACTION_SIMILAR, paper.id)
+    assert "Subscribed to" in _texts(similar)
+    assert len(await bot.services.store.subscriptions(Destination("slack", "T1", "U1", "dm"))) == 1
+    assert await match_new_lists(bot.services) > 0
+    owner = Destination("slack", "T1", "U7", kind="dm")
+    run = await send_alert(bot.services, AlertSettings(owner), bot.services.clock())
+    assert run is not None and run.posted > 0
+    [opened] = bot.fake.calls_to("conversations.open")
+    assert opened.args["users"] == "U7"
+    [dm] = bot.fake.calls_to("chat.postMessage")
+    assert dm.args["channel"] == "DU7"
+    check_slack_message(dm.args)
+    assert "for your topics" in _texts(dm)
