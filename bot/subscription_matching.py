@@ -1,33 +1,40 @@
 """Match every subscription (a topic: a saved query) against new papers without running
 every query on every paper.
 
-Each distinct query is indexed under the anchors of ONE of its required clauses, the one
-expected to be rarest: a stem of a word or phrase, a word of an author's name, a category or
-a prefix (an `AnyOf` clause is indexed under an anchor of each of its options). A paper looks
-up its own keys (stems, author words, categories and the prefix anchors its words start
-with) and meets only the topics anchored there. A candidate must then contain every key its
-required clauses need (a set test), and is finally checked with
-`bot.search.matcher.matches`, the reference semantics, unless that test already decides it
-(see `_Group.decided`). Subscriptions sharing a query are checked once. A query with nothing
-to anchor on (only exclusions) is checked against every paper.
+Papers and queries meet through keys, strings in one space: a stem is itself, `a b` is two
+stems side by side in a title or abstract, and `@word`, `#category` and `*prefix` mark an
+author's word, a category (or its parent before a dot) and a prefix some word starts with.
+Stems are made of word characters only, so the kinds never collide.
 
-Keys share one string space: a stem is itself, and `@word`, `#category` and `*prefix` mark
-the other kinds (stems are made of word characters only, so they never collide).
+Each distinct query is indexed under the keys of ONE of its required clauses, the one
+expected to be rarest (an `AnyOf` clause under a key of each option). A paper meets only the
+topics anchored on one of its keys. Then set tests on keys throw out the candidates that
+cannot match: every required clause has keys a matching paper must have, and an excluded
+clause that is one key rules out every paper having it. Where a clause is exactly one key
+(a word, a two-word phrase, a one-word author, a category, a prefix) the key test is the
+very test `bot.search.matcher.matches` makes; any other query (longer phrases, authors of
+several words, `AnyOf` beside other clauses) is finally checked with `matches`, the
+reference semantics. Subscriptions sharing a query are checked once; a query with nothing
+to anchor on (only exclusions) meets every paper.
 """
 
 from __future__ import annotations
 
+import gc
 import itertools
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 
 from bot.models import Paper
 from bot.search.matcher import AnalyzedPaper, matches
 from bot.search.query import AnyOf, Author, Category, Clause, Prefix, Query, Term
 
 AUTHOR, CATEGORY, PREFIX = "@", "#", "*"
+CLAUSE_CACHE_SIZE = 200_000
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,9 @@ class DocFrequencies:
         return cls(count, stems, author_words, categories)
 
 
+# Keys
+
+
 def category_names(category: str) -> list[str]:
     """The `Category` names a folded paper category matches, as `matches` reads `cat:`:
     itself and each part before a dot (`cs.cl` -> cs.cl, cs)."""
@@ -69,11 +79,140 @@ def category_names(category: str) -> list[str]:
 
 
 def paper_keys(doc: AnalyzedPaper) -> set[str]:
-    """A paper's keys but for prefixes: its stems, `@` author words, `#` categories."""
+    """A paper's keys but for prefixes: stems, stem pairs, author words and categories."""
     keys = set(doc.stems)
+    for stems in doc.fields:
+        keys.update(map(" ".join, itertools.pairwise(stems)))  # as `_pair` makes them
     keys.update(AUTHOR + w for author in doc.authors for w in author)
     keys.update(CATEGORY + n for c in doc.categories for n in category_names(c))
     return keys
+
+
+def _pair(first: str, second: str) -> str:
+    return f"{first} {second}"
+
+
+def _needed_keys(clause: Clause) -> list[str]:
+    """Keys every paper matching a clause other than `AnyOf` has (a phrase: its pairs,
+    which imply its stems)."""
+    if isinstance(clause, Term):
+        pairs = [_pair(a, b) for a, b in itertools.pairwise(clause.stems)]
+        return pairs or list(clause.stems)
+    if isinstance(clause, Author):
+        return [AUTHOR + w for w in clause.words]
+    if isinstance(clause, Prefix):
+        return [PREFIX + clause.prefix] if clause.prefix else []
+    if isinstance(clause, Category):
+        return [CATEGORY + clause.name]
+    raise TypeError(clause)
+
+
+def _deciding_key(clause: Clause) -> str | None:
+    """The key whose presence is the clause matching, when there is one."""
+    if isinstance(clause, Term) and 1 <= len(clause.stems) <= 2:
+        return _pair(*clause.stems) if clause.is_phrase else clause.stems[0]
+    if isinstance(clause, Author) and len(clause.words) == 1:
+        return AUTHOR + clause.words[0]
+    if isinstance(clause, Prefix) and clause.prefix:
+        return PREFIX + clause.prefix
+    if isinstance(clause, Category):
+        return CATEGORY + clause.name
+    return None
+
+
+_Anchor = tuple[float, tuple[str, ...]]  # expected cost, keys
+
+
+@dataclass(frozen=True, slots=True)
+class _ClauseKeys:
+    """What one clause asks of a paper's keys, and where it could be anchored."""
+
+    needed: frozenset[str]  # every match has all of these (none asked of an `AnyOf`)
+    deciding: frozenset[str] | None  # having any one of these is the clause matching
+    anchor: _Anchor | None  # every match has one of these keys
+
+    @classmethod
+    def of(
+        cls, clause: Clause, costs: _Costs, keys_of: Callable[[Clause], _ClauseKeys]
+    ) -> _ClauseKeys:
+        if not isinstance(clause, AnyOf):
+            key = _deciding_key(clause)
+            deciding = None if key is None else frozenset([key])
+            return cls(frozenset(_needed_keys(clause)), deciding, costs.anchor(clause))
+        options = [keys_of(option) for option in clause.options]
+        return cls(frozenset(), _either(o.deciding for o in options), _either_anchor(options))
+
+
+def _either(options: Iterable[frozenset[str] | None]) -> frozenset[str] | None:
+    found: set[str] = set()
+    for keys in options:
+        if keys is None:
+            return None
+        found |= keys
+    return frozenset(found)
+
+
+def _either_anchor(options: list[_ClauseKeys]) -> _Anchor | None:
+    """An `AnyOf` is anchored on an anchor of each of its options."""
+    anchors = [o.anchor for o in options]
+    if not anchors or None in anchors:
+        return None
+    found = [a for a in anchors if a is not None]
+    keys = tuple(dict.fromkeys(key for _, keys in found for key in keys))
+    return (sum(cost for cost, _ in found), keys)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyTest:
+    """What a query asks of a paper's keys. Failing it means no match; passing it (and the
+    dates) is the match when `exact`, otherwise `matches` decides."""
+
+    needs: frozenset[str]  # every one of these
+    any_of: tuple[frozenset[str], ...]  # one of each of these
+    excluded: frozenset[str]  # none of these
+    exact: bool
+
+    @classmethod
+    def of(
+        cls, required: Iterable[tuple[Clause, _ClauseKeys]], excluded: Iterable[_ClauseKeys]
+    ) -> KeyTest:
+        needs: set[str] = set()
+        any_of: list[frozenset[str]] = []
+        ruled_out: set[str] = set()
+        exact = True
+        for clause, keys in required:
+            needs |= keys.needed
+            if keys.deciding is None:
+                exact = False
+            elif isinstance(clause, AnyOf):
+                any_of.append(keys.deciding)
+        for keys in excluded:
+            if keys.deciding is None:
+                exact = False
+            else:
+                ruled_out |= keys.deciding
+        return cls(frozenset(needs), tuple(any_of), frozenset(ruled_out), exact)
+
+    @property
+    def keys(self) -> frozenset[str]:
+        return self.needs.union(self.excluded, *self.any_of)
+
+    def passes(self, keys: set[str]) -> bool:
+        return (
+            self.needs <= keys
+            and self.excluded.isdisjoint(keys)
+            and all(not options.isdisjoint(keys) for options in self.any_of)
+        )
+
+
+def in_dates(query: Query, day: date | None) -> bool:
+    """The date bounds of `matches`."""
+    if query.since and (day is None or day < query.since):
+        return False
+    return not (query.until and (day is None or day > query.until))
+
+
+# Anchors
 
 
 class _Costs:
@@ -81,6 +220,7 @@ class _Costs:
 
     def __init__(self, doc_freq: DocFrequencies | None) -> None:
         self._freq = doc_freq
+        self._papers = max(doc_freq.papers, 1) if doc_freq else 1
         self._sorted_stems: list[str] = []
         self._cumulative: list[int] = [0]
         if doc_freq is not None:
@@ -88,46 +228,144 @@ class _Costs:
             counts = (doc_freq.stems[s] for s in self._sorted_stems)
             self._cumulative += itertools.accumulate(counts)
 
-    def stem(self, stem: str, in_phrase: bool) -> float:
+    def anchor(self, clause: Clause) -> _Anchor | None:
+        """The rarest key of a clause other than `AnyOf` every match has, if it has any."""
+        options: list[tuple[float, str]]
+        if isinstance(clause, Term):
+            options = self._term(clause.stems)
+        elif isinstance(clause, Author):
+            options = [(self._author_word(w), AUTHOR + w) for w in clause.words]
+        elif isinstance(clause, Prefix):
+            options = [(self._prefix(clause.prefix), PREFIX + clause.prefix)]
+            options = options if clause.prefix else []
+        elif isinstance(clause, Category):
+            options = [(self._category(clause.name), CATEGORY + clause.name)]
+        else:
+            raise TypeError(clause)
+        best = min(options, default=None)
+        return None if best is None else (best[0], (best[1],))
+
+    def _term(self, stems: tuple[str, ...]) -> list[tuple[float, str]]:
+        """Each stem, and each pair of a phrase (rarer than its rarer stem)."""
+        costs = [(self._stem(s, len(stems) > 1), s) for s in stems]
+        pairs = itertools.pairwise(costs)
+        return costs + [(min(a, b) / 2, _pair(sa, sb)) for (a, sa), (b, sb) in pairs]
+
+    def _stem(self, stem: str, in_phrase: bool) -> float:
         if self._freq is None:  # a guess: longer stems, and stems of phrases, are rarer
             return (0.5 if in_phrase else 1.0) / (1 + len(stem))
         return self._share(self._freq.stems.get(stem, 0))
 
-    def prefix(self, prefix: str) -> float:
+    def _prefix(self, prefix: str) -> float:
         if self._freq is None:
             return 4.0 / (1 + len(prefix))
         low = bisect_left(self._sorted_stems, prefix)
         high = bisect_right(self._sorted_stems, prefix + "\U0010ffff")
         return self._share(self._cumulative[high] - self._cumulative[low])
 
-    def author_word(self, word: str) -> float:
+    def _author_word(self, word: str) -> float:
         if self._freq is None:
             return 0.01 / (1 + len(word))
         return self._share(self._freq.author_words.get(word, 0))
 
-    def category(self, name: str) -> float:
+    def _category(self, name: str) -> float:
         if self._freq is None:
             return 0.2
         return self._share(self._freq.categories.get(name, 0))
 
     def _share(self, count: int) -> float:
-        assert self._freq is not None
-        return (count or 0.5) / max(self._freq.papers, 1)
+        return (count or 0.5) / self._papers
 
 
 class _Group:
-    """The subscriptions sharing one query: its anchors, the keys a match must contain, and
-    whether containing them already decides the match."""
+    """The subscriptions sharing one query, its anchors and its key test."""
 
-    __slots__ = ("anchors", "decided", "needs", "query", "serial", "topic_ids")
+    __slots__ = ("anchors", "dated", "keys", "query", "serial", "single_key", "test", "topic_ids")
 
-    def __init__(self, serial: int, query: Query, anchors: tuple[str, ...]) -> None:
+    def __init__(self, serial: int, query: Query, anchors: tuple[str, ...], test: KeyTest):
         self.serial = serial
         self.query = query
         self.anchors = anchors
-        self.needs = frozenset(k for c in query.required for k in _needed_keys(c))
-        self.decided = bool(anchors) and _decided_by_keys(query)
+        self.test = test
+        self.keys = test.keys.union(anchors)
+        self.dated = bool(query.since or query.until)
+        # Having this key is the whole key test, and the match when not dated.
+        alone = test.exact and not test.excluded and not test.any_of
+        self.single_key = anchors[0] if alone and test.needs == {*anchors} == self.keys else None
         self.topic_ids: dict[int, None] = {}
+
+    def accepts(self, doc: AnalyzedPaper, keys: set[str]) -> bool:
+        """Whether the paper of these keys matches (`keys` with the prefixes in use)."""
+        return (
+            self.test.passes(keys)
+            and (not self.dated or in_dates(self.query, doc.day))
+            and (self.test.exact or matches(self.query, doc))
+        )
+
+
+class _Batch:
+    """New papers as postings: for each key some topic uses, the papers having it, in
+    order, by position and by id."""
+
+    def __init__(
+        self, papers: Sequence[Paper], docs: list[AnalyzedPaper], keys: Iterable[set[str]]
+    ) -> None:
+        self.papers = papers
+        self.docs = docs
+        positions: defaultdict[str, list[int]] = defaultdict(list)
+        ids: defaultdict[str, list[str]] = defaultdict(list)
+        for position, (paper, paper_keys) in enumerate(zip(papers, keys, strict=True)):
+            for key in paper_keys:
+                positions[key].append(position)
+                ids[key].append(paper.id)
+        self.positions = dict(positions)
+        self.ids = dict(ids)
+        self._sets: dict[str, set[int]] = {}
+
+    def paper_ids(self, group: _Group) -> list[str]:
+        """The ids of the papers the group matches, in order (a list not to modify)."""
+        if group.single_key is not None and not group.dated:
+            return self.ids.get(group.single_key, [])
+        positions = self._passing(group)
+        if positions and group.dated:
+            positions = [i for i in positions if in_dates(group.query, self.docs[i].day)]
+        if positions and not group.test.exact:
+            positions = [i for i in positions if matches(group.query, self.docs[i])]
+        return [self.papers[i].id for i in positions]
+
+    def _passing(self, group: _Group) -> list[int]:
+        """The positions of the papers having an anchor of the group and passing its key
+        test, ascending."""
+        if group.single_key is not None:
+            return self.positions.get(group.single_key, [])
+        test = group.test
+        try:
+            needed = [self._set(key) for key in test.needs]
+        except KeyError:
+            return []
+        if not group.anchors:
+            passing = set(range(len(self.docs))).intersection(*needed)
+        elif len(group.anchors) == 1:
+            passing = self._set(group.anchors[0]).intersection(*needed)
+        else:
+            passing = self._union(group.anchors).intersection(*needed)
+        for options in test.any_of:
+            passing &= self._union(options)
+        for key in test.excluded:
+            passing.difference_update(self.positions.get(key, ()))
+        return sorted(passing)
+
+    def _set(self, key: str) -> set[int]:
+        found = self._sets.get(key)
+        if found is None:
+            found = self._sets[key] = set(self.positions[key])  # KeyError: no paper has it
+        return found
+
+    def _union(self, keys: Iterable[str]) -> set[int]:
+        return set().union(*(self.positions.get(key, ()) for key in keys))
+
+
+# The index
 
 
 class TopicIndex:
@@ -137,14 +375,16 @@ class TopicIndex:
         self._costs = _Costs(doc_freq)
         self._queries: dict[int, Query] = {}
         self._groups: dict[Query, _Group] = {}
+        self._clauses: dict[Clause, _ClauseKeys] = {}  # a cache, emptied when full
         self._serials = itertools.count()
         self._anchored: dict[str, dict[int, _Group]] = {}
         self._unanchored: dict[int, _Group] = {}
-        self._keys_in_use: Counter[str] = Counter()  # anchors and needed keys, for postings
-        # Every prefix of every prefix anchor, so a word's walk stops at its first miss.
+        self._keys_in_use: Counter[str] = Counter()
+        # Every beginning of every prefix in use, so a word's walk stops at its first miss.
         self._prefix_steps: Counter[str] = Counter()
-        for topic in topics:
-            self.add(topic)
+        with _gc_paused():
+            for topic in topics:
+                self.add(topic)
 
     def __len__(self) -> int:
         return len(self._queries)
@@ -173,16 +413,13 @@ class TopicIndex:
             self._drop_group(group)
 
     def anchors_of(self, topic_id: int) -> tuple[str, ...]:
-        """The keys a topic is indexed under (none: it is checked against every paper)."""
+        """The keys a topic is indexed under (none: it meets every paper)."""
         return self._groups[self._queries[topic_id]].anchors
-
-    # Matching
 
     def match_paper(self, paper: AnalyzedPaper | Paper) -> list[int]:
         """The ids of the topics one paper matches, ascending."""
         doc = paper if isinstance(paper, AnalyzedPaper) else AnalyzedPaper.of(paper)
-        keys = paper_keys(doc)
-        keys.update(self._prefix_keys(doc, {}))
+        keys = self._keys_of(doc, {})
         candidates: dict[int, _Group] = {}
         for key in keys:
             bucket = self._anchored.get(key)
@@ -192,43 +429,55 @@ class TopicIndex:
         return sorted(
             topic_id
             for group in candidates.values()
-            if group.needs <= keys and (group.decided or matches(group.query, doc))
+            if group.accepts(doc, keys)
             for topic_id in group.topic_ids
         )
 
     def match(self, papers: Sequence[Paper]) -> dict[int, list[str]]:
         """Topic id -> ids of the papers it matches, in paper order (matched topics only).
 
-        The batch way: each paper is analysed once into postings (key -> papers having it);
-        each group anchored on a key present meets only the papers having its anchor and
-        every key it needs (set intersections), which `matches` then checks."""
-        docs = [AnalyzedPaper.of(paper) for paper in papers]
-        postings = self._postings(docs)
-        everyone = set(range(len(docs)))
+        The batch way: each paper is analysed once into postings (key -> papers having it),
+        and each group anchored on a key present runs its key test on whole postings at once
+        (set operations), leaving `matches` only the papers an exact test cannot decide."""
         found: dict[int, list[str]] = {}
-        for group in self._groups_meeting(postings):
-            hits = _group_hits(group, postings, everyone)
-            if hits and not group.decided:
-                hits = [i for i in hits if matches(group.query, docs[i])]
-            if hits:
-                paper_ids = [papers[i].id for i in hits]
-                for topic_id in group.topic_ids:
-                    found[topic_id] = paper_ids.copy()
+        with _gc_paused():
+            batch = self._batch(papers)
+            for group in self._groups_meeting(batch.positions):
+                paper_ids = batch.paper_ids(group)
+                if paper_ids:
+                    for topic_id in group.topic_ids:
+                        found[topic_id] = paper_ids.copy()
         return found
 
-    def _postings(self, docs: Sequence[AnalyzedPaper]) -> dict[str, set[int]]:
-        """Key -> the positions of the papers having it, for the keys some topic uses."""
-        postings: defaultdict[str, set[int]] = defaultdict(set)
+    def _batch(self, papers: Sequence[Paper]) -> _Batch:
+        docs = [AnalyzedPaper.of(paper) for paper in papers]
         in_use = self._keys_in_use.keys()
         prefix_memo: dict[str, tuple[str, ...]] = {}
-        for position, doc in enumerate(docs):
-            keys = paper_keys(doc)
-            keys.update(self._prefix_keys(doc, prefix_memo))
-            for key in keys & in_use:
-                postings[key].add(position)
-        return postings
+        keys = (self._keys_of(doc, prefix_memo) & in_use for doc in docs)
+        return _Batch(papers, docs, keys)
 
-    def _groups_meeting(self, postings: Mapping[str, set[int]]) -> Iterator[_Group]:
+    def _keys_of(self, doc: AnalyzedPaper, prefix_memo: dict[str, tuple[str, ...]]) -> set[str]:
+        keys = paper_keys(doc)
+        if self._prefix_steps:
+            for token in doc.words | doc.stems:
+                hits = prefix_memo.get(token)
+                if hits is None:
+                    hits = prefix_memo[token] = self._prefixes_of(token)
+                keys.update(hits)
+        return keys
+
+    def _prefixes_of(self, token: str) -> tuple[str, ...]:
+        """The `*prefix` keys in use that `token` starts with."""
+        hits = []
+        for end in range(1, len(token) + 1):
+            head = token[:end]
+            if head not in self._prefix_steps:
+                break
+            if PREFIX + head in self._keys_in_use:
+                hits.append(PREFIX + head)
+        return tuple(hits)
+
+    def _groups_meeting(self, postings: Mapping[str, object]) -> Iterator[_Group]:
         """Each group anchored on a key of `postings`, once, then the unanchored ones."""
         groups: dict[int, _Group] = {}
         for key in postings:
@@ -238,41 +487,27 @@ class TopicIndex:
         yield from groups.values()
         yield from self._unanchored.values()
 
-    def _prefix_keys(self, doc: AnalyzedPaper, memo: dict[str, tuple[str, ...]]) -> set[str]:
-        """The `*prefix` anchors some word or stem of `doc` starts with."""
-        keys: set[str] = set()
-        if not self._prefix_steps:
-            return keys
-        for token in doc.words | doc.stems:
-            hits = memo.get(token)
-            if hits is None:
-                hits = memo[token] = self._prefixes_of(token)
-            keys.update(hits)
-        return keys
-
-    def _prefixes_of(self, token: str) -> tuple[str, ...]:
-        hits = []
-        for end in range(1, len(token) + 1):
-            head = token[:end]
-            if head not in self._prefix_steps:
-                break
-            if PREFIX + head in self._anchored:
-                hits.append(PREFIX + head)
-        return tuple(hits)
-
-    # Indexing
+    def _clause_keys(self, clause: Clause) -> _ClauseKeys:
+        found = self._clauses.get(clause)
+        if found is None:
+            if len(self._clauses) >= CLAUSE_CACHE_SIZE:
+                self._clauses.clear()
+            found = self._clauses[clause] = _ClauseKeys.of(clause, self._costs, self._clause_keys)
+        return found
 
     def _new_group(self, query: Query) -> _Group:
-        choice = self._choose(query)
-        group = _Group(next(self._serials), query, choice[1] if choice else ())
+        required = [(clause, self._clause_keys(clause)) for clause in query.required]
+        test = KeyTest.of(required, [self._clause_keys(clause) for clause in query.excluded])
+        anchors = (keys.anchor for _, keys in required if keys.anchor is not None)
+        best = min(anchors, key=lambda a: a[0], default=None)
+        group = _Group(next(self._serials), query, best[1] if best else (), test)
         self._groups[query] = group
         if not group.anchors:
             self._unanchored[group.serial] = group
         for key in group.anchors:
             self._anchored.setdefault(key, {})[group.serial] = group
-            if key.startswith(PREFIX):
-                self._prefix_steps.update(_steps(key[1:]))
-        self._keys_in_use.update({*group.anchors, *group.needs})
+        self._keys_in_use.update(group.keys)
+        self._prefix_steps.update(_prefix_steps(group.keys))
         return group
 
     def _drop_group(self, group: _Group) -> None:
@@ -283,103 +518,29 @@ class TopicIndex:
             del bucket[group.serial]
             if not bucket:
                 del self._anchored[key]
-            if key.startswith(PREFIX):
-                self._prefix_steps.subtract(_steps(key[1:]))
-        self._keys_in_use.subtract({*group.anchors, *group.needs})
-        # Drop the counts no topic needs any more (`+=` keeps only positive ones).
-        self._prefix_steps += Counter()
+        self._keys_in_use.subtract(group.keys)
+        self._prefix_steps.subtract(_prefix_steps(group.keys))
+        # Forget what no topic uses any more (`+=` keeps only positive counts).
         self._keys_in_use += Counter()
-
-    def _choose(self, query: Query) -> tuple[float, tuple[str, ...]] | None:
-        """The anchors of the required clause expected to be rarest, if any can anchor."""
-        choices = (self._clause_anchors(clause) for clause in query.required)
-        return min((c for c in choices if c is not None), key=lambda c: c[0], default=None)
-
-    def _clause_anchors(self, clause: Clause) -> tuple[float, tuple[str, ...]] | None:
-        """Keys one of which every paper matching `clause` has, with their expected cost."""
-        costs = self._costs
-        options: list[tuple[float, str]]
-        if isinstance(clause, Term):
-            options = [(costs.stem(s, clause.is_phrase), s) for s in clause.stems]
-        elif isinstance(clause, Author):
-            options = [(costs.author_word(w), AUTHOR + w) for w in clause.words]
-        elif isinstance(clause, Prefix):
-            options = [(costs.prefix(clause.prefix), PREFIX + clause.prefix)]
-            options = options if clause.prefix else []
-        elif isinstance(clause, Category):
-            options = [(costs.category(clause.name), CATEGORY + clause.name)]
-        elif isinstance(clause, AnyOf):
-            return self._any_of_anchors(clause)
-        else:
-            raise TypeError(clause)
-        best = min(options, default=None)
-        return None if best is None else (best[0], (best[1],))
-
-    def _any_of_anchors(self, clause: AnyOf) -> tuple[float, tuple[str, ...]] | None:
-        chosen = [self._clause_anchors(option) for option in clause.options]
-        if not chosen or None in chosen:
-            return None
-        found = [c for c in chosen if c is not None]
-        anchors = tuple(dict.fromkeys(key for _, keys in found for key in keys))
-        return (sum(cost for cost, _ in found), anchors)
+        self._prefix_steps += Counter()
 
 
-def _steps(prefix: str) -> list[str]:
-    return [prefix[:end] for end in range(1, len(prefix) + 1)]
-
-
-def _group_hits(
-    group: _Group, postings: Mapping[str, set[int]], everyone: set[int]
-) -> list[int]:
-    """The positions of the papers having one of the group's anchors and every key it needs,
-    ascending."""
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Bulk indexing and matching make many objects but no cycles: the collector's passes
+    over a heap holding every topic would only double the time."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        needed = sorted((postings[key] for key in group.needs), key=len)
-    except KeyError:
-        return []
-    if not group.anchors:
-        candidates = everyone
-    elif len(group.anchors) == 1 or group.needs.issuperset(group.anchors):
-        candidates = postings.get(group.anchors[0], set())
-    else:
-        candidates = set().union(*(postings.get(key, ()) for key in group.anchors))
-    return sorted(candidates.intersection(*needed))
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
-def _needed_keys(clause: Clause) -> list[str]:
-    """Keys every paper matching `clause` has: all stems of a term, all words of an author,
-    the category, the prefix (an `AnyOf` needs none in particular)."""
-    if isinstance(clause, Term):
-        return list(clause.stems)
-    if isinstance(clause, Author):
-        return [AUTHOR + w for w in clause.words]
-    if isinstance(clause, Prefix):
-        return [PREFIX + clause.prefix] if clause.prefix else []
-    if isinstance(clause, Category):
-        return [CATEGORY + clause.name]
-    return []
-
-
-def _decided_by_keys(query: Query) -> bool:
-    """Whether having the needed keys (or, for a lone `AnyOf`, one of its anchors) is the
-    match itself: nothing excluded, no dates, and each required clause a single key, i.e.
-    one word, one author word, a category or a prefix."""
-    if query.excluded or query.since or query.until or not query.required:
-        return False
-    if len(query.required) == 1 and isinstance(query.required[0], AnyOf):
-        options = query.required[0].options
-        return bool(options) and all(_is_one_key(o) for o in options)
-    return all(_is_one_key(clause) for clause in query.required)
-
-
-def _is_one_key(clause: Clause) -> bool:
-    if isinstance(clause, Term):
-        return len(clause.stems) == 1
-    if isinstance(clause, Author):
-        return len(clause.words) == 1
-    if isinstance(clause, Prefix):
-        return bool(clause.prefix)
-    return isinstance(clause, Category)
+def _prefix_steps(keys: Iterable[str]) -> list[str]:
+    prefixes = [key[1:] for key in keys if key.startswith(PREFIX)]
+    return [p[:end] for p in prefixes for end in range(1, len(p) + 1)]
 
 
 def naive_match(topics: Iterable[Topic], papers: Sequence[Paper]) -> dict[int, list[str]]:

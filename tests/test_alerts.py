@@ -180,3 +180,13 @@ async def test_delivery_time_in_two_time_zones(services: Services) -> None:
     second = await send_alert(services, tokyo, datetime(2026, 11, 22, 23, 30, tzinfo=UTC))
     assert first is not None and second is not None  # two local days
     assert (await ask(services, "alerts 25:00")).is_error
+
+
+def test_similar_topic_prefers_ai_keywords_then_distinctive_title_words() -> None:
+    from bot.subscriptions import similar_topic
+    from tests.conftest import make_paper
+
+    with_keywords = make_paper(signals=Signals(ai_keywords=("video diffusion", "world models")))
+    assert similar_topic(with_keywords) == '"video diffusion" OR "world models"'
+    plain = make_paper(title="A Study of Diffusion Transformers for Protein Design")
+    assert similar_topic(plain) == "transformers diffusion"
