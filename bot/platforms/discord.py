@@ -92,70 +92,46 @@ def webhook_destination(url: str) -> Destination:
 # --- buttons that keep working after a restart (their state is in the custom id) --------
 
 
-class AbstractButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"pw:abstract:(?P<paper>{_ID})"
+class PaperButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=rf"pw:(?P<action>abstract|similar):(?P<paper>{_ID})",
 ):
-    def __init__(self, paper_id: str, label: str = "Abstract") -> None:
+    """A digest paper's "Abstract" (shown only to whoever asks) or "Subscribe to similar"."""
+
+    def __init__(self, action: str, paper_id: str, label: str) -> None:
         super().__init__(
             discord.ui.Button(
                 label=label[:80],
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"pw:abstract:{paper_id}",
+                custom_id=f"pw:{action}:{paper_id}",
             )
         )
+        self.action = action
         self.paper_id = paper_id
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> AbstractButton:
-        return cls(match["paper"])
+    ) -> PaperButton:
+        return cls(match["action"], match["paper"], "")
 
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = _bot(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        paper = await bot.services.store.paper_by_id(self.paper_id)
-        if paper is None:
-            notice = Notice("That paper is no longer in the corpus.", is_error=True)
+        if self.action == "similar":
+            context = Context(_invocation(interaction), bot.services, bot.services.clock())
+            try:
+                reply = await subscribe_similar(context, self.paper_id)
+            except UserError as exc:
+                reply = Reply(Notice(str(exc), is_error=True))
         else:
-            notice = Notice(paper.abstract or "No abstract.", title=paper.title)
-        await bot.answer(interaction, Reply(notice))
-
-
-class SimilarButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"pw:similar:(?P<paper>{_ID})"
-):
-    def __init__(self, paper_id: str, label: str = "Subscribe to similar") -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label[:80],
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"pw:similar:{paper_id}",
+            paper = await bot.services.store.paper_by_id(self.paper_id)
+            notice = (
+                Notice(paper.abstract or "No abstract.", title=paper.title)
+                if paper is not None
+                else Notice("That paper is no longer in the corpus.", is_error=True)
             )
-        )
-        self.paper_id = paper_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> SimilarButton:
-        return cls(match["paper"])
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        bot = _bot(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        invocation = Invocation(
-            platform="discord",
-            workspace=str(interaction.guild_id or "dm"),
-            channel=str(interaction.channel_id or ""),
-            user=str(interaction.user.id),
-            text="",
-        )
-        context = Context(invocation, bot.services, bot.services.clock())
-        try:
-            reply = await subscribe_similar(context, self.paper_id)
-        except UserError as exc:
-            reply = Reply(Notice(str(exc), is_error=True))
+            reply = Reply(notice)
         await bot.answer(interaction, reply)
 
 
@@ -194,6 +170,19 @@ class NextButton(
         await bot.answer(interaction, reply)
 
 
+def _invocation(interaction: discord.Interaction, text: str = "") -> Invocation:
+    """Who asked what, where; channel managers are those with Manage Channels there."""
+    permissions = interaction.permissions
+    return Invocation(
+        platform="discord",
+        workspace=str(interaction.guild_id or "dm"),
+        channel=str(interaction.channel_id or ""),
+        user=str(interaction.user.id),
+        text=text,
+        is_manager=bool(permissions and permissions.manage_channels),
+    )
+
+
 def _bot(interaction: discord.Interaction) -> PaperwireDiscord:
     client = interaction.client
     assert isinstance(client, PaperwireDiscord)
@@ -221,7 +210,7 @@ class PaperwireDiscord(discord.Client):
         self.ready = False
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(AbstractButton, SimilarButton, NextButton)
+        self.add_dynamic_items(PaperButton, NextButton)
 
     async def sync_commands(self, guild: int | None = None) -> int:
         """Register the commands: everywhere (takes up to an hour) or in one guild (now)."""
@@ -238,15 +227,7 @@ class PaperwireDiscord(discord.Client):
     async def run_command(self, interaction: discord.Interaction, text: str) -> None:
         """Defer, answer through the shared handlers, follow up."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        permissions = interaction.permissions
-        invocation = Invocation(
-            platform="discord",
-            workspace=str(interaction.guild_id or "dm"),
-            channel=str(interaction.channel_id or ""),
-            user=str(interaction.user.id),
-            text=text,
-            is_manager=bool(permissions and permissions.manage_channels),
-        )
+        invocation = _invocation(interaction, text)
         reply = await dispatch(Context(invocation, self.services, self.services.clock()))
         await self.answer(interaction, reply)
 
@@ -307,8 +288,8 @@ class PaperwireDiscord(discord.Client):
                     if not re.fullmatch(_ID, paper.id) or len(view.children) > 23:
                         continue
                     if paper.abstract:
-                        view.add_item(AbstractButton(paper.id, f"Abstract {number}"))
-                    view.add_item(SimilarButton(paper.id, f"Similar to {number}"))
+                        view.add_item(PaperButton("abstract", paper.id, f"Abstract {number}"))
+                    view.add_item(PaperButton("similar", paper.id, f"Similar to {number}"))
                 views[index] = view if view.children else None
         elif isinstance(content, SearchPage) and content.has_more and bodies:
             key = await self.services.store.save_query(content.query, self.services.clock())
