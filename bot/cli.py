@@ -128,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench_ingest = kinds.add_parser("ingest", help="import every captured source response")
     bench_ingest.add_argument("--repeat", type=_positive, default=10, help="copies (default 10)")
     bench_ingest.add_argument("--json", action="store_true")
+    bench_match = kinds.add_parser("match", help="match every subscription against new papers")
+    bench_match.add_argument("--subscriptions", type=_positive, default=100_000)
+    bench_match.add_argument("--papers", type=_positive, default=1000)
+    bench_match.add_argument("--json", action="store_true")
     return parser
 
 

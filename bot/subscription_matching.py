@@ -280,7 +280,19 @@ class _Costs:
 class _Group:
     """The subscriptions sharing one query, its anchors and its key test."""
 
-    __slots__ = ("anchors", "dated", "keys", "query", "serial", "single_key", "test", "topic_ids")
+    __slots__ = (
+        "anchors",
+        "checked",
+        "dated",
+        "keys",
+        "narrowed",
+        "others",
+        "query",
+        "serial",
+        "single_key",
+        "test",
+        "topic_ids",
+    )
 
     def __init__(self, serial: int, query: Query, anchors: tuple[str, ...], test: KeyTest):
         self.serial = serial
@@ -288,10 +300,13 @@ class _Group:
         self.anchors = anchors
         self.test = test
         self.keys = test.keys.union(anchors)
+        self.others = tuple(test.needs.difference(anchors))  # needed besides the anchors
         self.dated = bool(query.since or query.until)
-        # Having this key is the whole key test, and the match when not dated.
-        alone = test.exact and not test.excluded and not test.any_of
-        self.single_key = anchors[0] if alone and test.needs == {*anchors} == self.keys else None
+        self.narrowed = bool(test.any_of or test.excluded)  # more to the key test than needs
+        self.checked = self.dated or not test.exact  # more to the match than the key test
+        # When having this key is the whole key test (and, undated, the match).
+        alone = len(anchors) == 1 and test.exact and not test.excluded and not test.any_of
+        self.single_key = anchors[0] if alone and test.needs == self.keys == {*anchors} else None
         self.topic_ids: dict[int, None] = {}
 
     def accepts(self, doc: AnalyzedPaper, keys: set[str]) -> bool:
@@ -304,65 +319,63 @@ class _Group:
 
 
 class _Batch:
-    """New papers as postings: for each key some topic uses, the papers having it, in
-    order, by position and by id."""
+    """New papers as postings: for each key some topic uses, the positions of the papers
+    having it, in order, as a list and as a set."""
 
     def __init__(
         self, papers: Sequence[Paper], docs: list[AnalyzedPaper], keys: Iterable[set[str]]
     ) -> None:
-        self.papers = papers
+        self.ids = [paper.id for paper in papers]
         self.docs = docs
         positions: defaultdict[str, list[int]] = defaultdict(list)
-        ids: defaultdict[str, list[str]] = defaultdict(list)
-        for position, (paper, paper_keys) in enumerate(zip(papers, keys, strict=True)):
+        for position, paper_keys in enumerate(keys):
             for key in paper_keys:
                 positions[key].append(position)
-                ids[key].append(paper.id)
         self.positions = dict(positions)
-        self.ids = dict(ids)
-        self._sets: dict[str, set[int]] = {}
+        self.sets = {key: set(found) for key, found in positions.items()}
 
     def paper_ids(self, group: _Group) -> list[str]:
-        """The ids of the papers the group matches, in order (a list not to modify)."""
-        if group.single_key is not None and not group.dated:
-            return self.ids.get(group.single_key, [])
-        positions = self._passing(group)
-        if positions and group.dated:
-            positions = [i for i in positions if in_dates(group.query, self.docs[i].day)]
-        if positions and not group.test.exact:
-            positions = [i for i in positions if matches(group.query, self.docs[i])]
-        return [self.papers[i].id for i in positions]
-
-    def _passing(self, group: _Group) -> list[int]:
-        """The positions of the papers having an anchor of the group and passing its key
-        test, ascending."""
+        """The ids of the papers the group matches, in order."""
         if group.single_key is not None:
-            return self.positions.get(group.single_key, [])
-        test = group.test
-        try:
-            needed = [self._set(key) for key in test.needs]
-        except KeyError:
-            return []
-        if not group.anchors:
-            passing = set(range(len(self.docs))).intersection(*needed)
-        elif len(group.anchors) == 1:
-            passing = self._set(group.anchors[0]).intersection(*needed)
+            positions = self.positions[group.single_key]
         else:
-            passing = self._union(group.anchors).intersection(*needed)
+            try:
+                needed = [self.sets[key] for key in group.others]
+            except KeyError:  # no paper has one of them
+                return []
+            passing = self._anchored(group).intersection(*needed)
+            if group.narrowed:
+                self._narrow(group.test, passing)
+            positions = sorted(passing)
+        if group.checked and positions:
+            positions = self._checked(group, positions)
+        return list(map(self.ids.__getitem__, positions))
+
+    def _anchored(self, group: _Group) -> set[int]:
+        """The positions of the papers having an anchor of the group."""
+        if len(group.anchors) == 1:
+            return self.sets[group.anchors[0]]
+        if group.anchors:
+            return self._union(group.anchors)
+        return set(range(len(self.docs)))
+
+    def _narrow(self, test: KeyTest, passing: set[int]) -> None:
         for options in test.any_of:
             passing &= self._union(options)
         for key in test.excluded:
-            passing.difference_update(self.positions.get(key, ()))
-        return sorted(passing)
+            passing.difference_update(self.sets.get(key, ()))
 
-    def _set(self, key: str) -> set[int]:
-        found = self._sets.get(key)
-        if found is None:
-            found = self._sets[key] = set(self.positions[key])  # KeyError: no paper has it
-        return found
+    def _checked(self, group: _Group, positions: list[int]) -> list[int]:
+        """What dates and, when the key test is not exact, `matches` leave of `positions`."""
+        query, docs = group.query, self.docs
+        if group.dated:
+            positions = [i for i in positions if in_dates(query, docs[i].day)]
+        if not group.test.exact:
+            positions = [i for i in positions if matches(query, docs[i])]
+        return positions
 
     def _union(self, keys: Iterable[str]) -> set[int]:
-        return set().union(*(self.positions.get(key, ()) for key in keys))
+        return set().union(*(self.sets.get(key, ()) for key in keys))
 
 
 # The index
@@ -453,8 +466,7 @@ class TopicIndex:
         docs = [AnalyzedPaper.of(paper) for paper in papers]
         in_use = self._keys_in_use.keys()
         prefix_memo: dict[str, tuple[str, ...]] = {}
-        keys = (self._keys_of(doc, prefix_memo) & in_use for doc in docs)
-        return _Batch(papers, docs, keys)
+        return _Batch(papers, docs, (self._keys_of(d, prefix_memo) & in_use for d in docs))
 
     def _keys_of(self, doc: AnalyzedPaper, prefix_memo: dict[str, tuple[str, ...]]) -> set[str]:
         keys = paper_keys(doc)
@@ -498,8 +510,7 @@ class TopicIndex:
     def _new_group(self, query: Query) -> _Group:
         required = [(clause, self._clause_keys(clause)) for clause in query.required]
         test = KeyTest.of(required, [self._clause_keys(clause) for clause in query.excluded])
-        anchors = (keys.anchor for _, keys in required if keys.anchor is not None)
-        best = min(anchors, key=lambda a: a[0], default=None)
+        best = min((keys.anchor for _, keys in required if keys.anchor), default=None)
         group = _Group(next(self._serials), query, best[1] if best else (), test)
         self._groups[query] = group
         if not group.anchors:
@@ -507,7 +518,9 @@ class TopicIndex:
         for key in group.anchors:
             self._anchored.setdefault(key, {})[group.serial] = group
         self._keys_in_use.update(group.keys)
-        self._prefix_steps.update(_prefix_steps(group.keys))
+        steps = _prefix_steps(group.keys)
+        if steps:
+            self._prefix_steps.update(steps)
         return group
 
     def _drop_group(self, group: _Group) -> None:

@@ -14,4 +14,8 @@ async def run(args: argparse.Namespace) -> int:
         from bot.bench.ingest import run_ingest_bench
 
         return await run_ingest_bench(args.repeat, args.json)
+    if args.bench == "match":
+        from bot.bench.match import run_match_bench
+
+        return await run_match_bench(args.subscriptions, args.papers, args.json)
     raise SystemExit(f"unknown benchmark {args.bench!r}")

@@ -60,30 +60,25 @@ async def run_match_bench(subscriptions: int, papers: int, as_json: bool) -> int
     batch = _papers(papers, vocabulary, rng, seed=42)
     history = [AnalyzedPaper.of(p) for p in _papers(HISTORY_PAPERS, vocabulary, rng, seed=SEED)]
     topics = synthetic_topics(subscriptions, _Words.of(vocabulary, batch), rng)
-    print(f"  {len(topics):,} topics, {len(batch):,} papers; timing the index", file=log)
-
-    started = time.perf_counter()
-    index = TopicIndex(topics, doc_freq=DocFrequencies.of(history))
-    built = time.perf_counter()
-    found = index.match(batch)
-    done = time.perf_counter()
-
+    print(f"  {len(topics):,} topics, {len(batch):,} papers: timing the index", file=log)
+    indexed = _time_indexed(topics, batch, history)
     print("  timing the naive loop", file=log)
     naive = _time_naive(topics, batch, rng)
     for topic in naive.topics:  # the index must agree with the loop, topic by topic
-        assert found.get(topic.id, []) == naive.found.get(topic.id, []), topic
+        assert indexed.found.get(topic.id, []) == naive.found.get(topic.id, []), topic
+    seconds = indexed.build_s + indexed.match_s
     figures: dict[str, Any] = {
         "subscriptions": len(topics),
         "papers": len(batch),
-        "matches": sum(len(ids) for ids in found.values()),
-        "seconds": round(done - started, 3),
+        "matches": sum(len(ids) for ids in indexed.found.values()),
+        "seconds": round(seconds, 3),
         "naive_seconds": round(naive.seconds, 3),
         "naive_sampled": len(naive.topics) < len(topics),
         "naive_sample": len(naive.topics),
-        "build_seconds": round(built - started, 3),
-        "match_seconds": round(done - built, 3),
+        "build_seconds": round(indexed.build_s, 3),
+        "match_seconds": round(indexed.match_s, 3),
         "distinct_queries": len({t.query for t in topics}),
-        "ratio": round(naive.seconds / max(done - started, 1e-9), 1),
+        "ratio": round(naive.seconds / max(seconds, 1e-9), 1),
         "target_seconds": TARGET_S,
     }
     if as_json:
@@ -93,12 +88,33 @@ async def run_match_bench(subscriptions: int, papers: int, as_json: bool) -> int
     return 0
 
 
+@dataclass(frozen=True)
+class _Indexed:
+    found: dict[int, list[str]]
+    build_s: float  # the index of every topic, anchors picked by the history's frequencies
+    match_s: float  # analysing the new papers and finding every match
+
+
+def _time_indexed(
+    topics: list[Topic], papers: list[Paper], history: list[AnalyzedPaper]
+) -> _Indexed:
+    started = time.perf_counter()
+    index = TopicIndex(topics, doc_freq=DocFrequencies.of(history))
+    built = time.perf_counter()
+    found = index.match(papers)
+    return _Indexed(found, built - started, time.perf_counter() - built)
+
+
 def _papers(count: int, vocabulary: Vocabulary, rng: random.Random, seed: int) -> list[Paper]:
     """Synthetic papers with one to three arXiv categories each."""
     return [
-        replace(o.to_paper(), categories=tuple(set(rng.choices(CATEGORIES, k=rng.randint(1, 3)))))
+        replace(o.to_paper(), categories=_categories(rng))
         for o in synthetic_observations(count, vocabulary, seed=seed)
     ]
+
+
+def _categories(rng: random.Random) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(rng.choices(CATEGORIES, k=rng.randint(1, 3))))
 
 
 def synthetic_topics(count: int, pool: _Words, rng: random.Random) -> list[Topic]:
@@ -142,12 +158,8 @@ def _author_topic(pool: _Words, rng: random.Random) -> str:
 
 def _category_or_not(pool: _Words, rng: random.Random) -> str:
     if rng.random() < 0.5:
-        category = rng.choice(CATEGORIES)
-        return (
-            f"cat:{category} {rng.choice(pool.weighted)}"
-            if rng.random() < 0.7
-            else (f"cat:{category}")
-        )
+        category = f"cat:{rng.choice(CATEGORIES)}"
+        return f"{category} {rng.choice(pool.weighted)}" if rng.random() < 0.7 else category
     return f"{rng.choice(pool.weighted)} -{rng.choice(pool.weighted)}"
 
 
@@ -203,3 +215,7 @@ def _print_table(f: dict[str, Any]) -> None:
         else "timed in full"
     )
     print(f"  naive   {f['naive_seconds']:>9.2f} s   ({how})   ratio x{f['ratio']:,.0f}")
+    print(
+        f"  ({f['matches'] / max(f['subscriptions'], 1):.1f} papers per subscription; the naive"
+        " loop runs `matches` for every subscription on every paper, each analysed once)"
+    )
