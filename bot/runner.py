@@ -17,11 +17,13 @@ from dataclasses import replace
 from datetime import timedelta
 
 import aiohttp
+import discord
 
 from bot.alerts import match_new_lists
 from bot.app import Services, build_services
 from bot.channel_digests import DigestSettings, parse_time, parse_timezone
 from bot.config import Settings
+from bot.errors import UserError
 from bot.platforms.console import ConsoleTransport
 from bot.platforms.discord import (
     DiscordConfig,
@@ -107,8 +109,11 @@ async def _start_discord(
         return "discord (webhook)"
     client = PaperwireDiscord(services)
     services.delivery.register(client)
-    await client.login(config.bot_token)
     stack.push_async_callback(client.close)
+    try:
+        await client.login(config.bot_token)
+    except discord.LoginFailure:
+        raise UserError("Discord refused DISCORD_BOT_TOKEN: copy the bot's token again") from None
     synced = await client.sync_commands()
     _log.info("Discord: %d commands synced globally (they can take an hour to show)", synced)
     task = asyncio.create_task(client.connect(reconnect=True))

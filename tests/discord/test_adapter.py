@@ -257,3 +257,28 @@ async def test_subscriptions_on_discord_end_in_a_direct_message(
     assert fake.calls_to("POST", "/users/@me/channels")
     [dm] = fake.messages_in(str(fake.dm_channel_id("500")))
     assert "for your topics" in dm["content"]
+
+
+async def test_a_refused_token_is_a_clear_error(fake: FakeDiscord, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "PAPERWIRE_DB": str(tmp_path / "p.db"),
+        "PAPERWIRE_SOURCES": "",
+        "DISCORD_BOT_TOKEN": "not-the-token",
+        "PAPERWIRE_DISCORD_API_URL": fake.api_base,
+        "PAPERWIRE_DISCORD_GATEWAY_URL": fake.gateway_url,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    async with asyncio.timeout(30):
+        _, stderr = await process.communicate()
+    assert process.returncode == 2
+    assert "Discord refused DISCORD_BOT_TOKEN" in stderr.decode()
+    assert "Traceback" not in stderr.decode() and "not-the-token" not in stderr.decode()
