@@ -81,11 +81,10 @@ async def send_alert(
         receipt = await services.delivery.deliver(
             OutgoingMessage(owner, Reply(alert, ephemeral=False), tuple(paper_ids))
         )
-        if receipt.ok:
-            await store.clear_pending(owner)
-            run = replace(run, outcome=Outcome.POSTED, posted=len(paper_ids))
-        else:
-            run = replace(run, outcome=Outcome.PLATFORM_ERROR, detail=receipt.error)
+        # Sent or kept in the outbox, the matches are dealt with either way.
+        await store.clear_pending(owner)
+        outcome = Outcome.POSTED if receipt.ok else Outcome.QUEUED
+        run = replace(run, outcome=outcome, posted=len(paper_ids), detail=receipt.error)
     run = replace(run, finished_at=services.clock())
     await store.finish_run(run)
     return run

@@ -63,6 +63,7 @@ class Outcome(StrEnum):
     NO_MATCH = "no_match"  # no paper of the list matched the topic
     ALL_POSTED = "all_posted"  # every paper of the list was already posted here
     PLATFORM_ERROR = "platform_error"
+    QUEUED = "queued"  # the platform refused it for now: kept in the outbox, retried
     MISSED = "missed"  # the bot was down at the time, for longer than the grace period
 
 
@@ -71,6 +72,7 @@ EXPLANATIONS = {
     Outcome.NO_MATCH: "no paper of the list matched the topic",
     Outcome.ALL_POSTED: "every paper of the list had already been posted here",
     Outcome.PLATFORM_ERROR: "the platform refused the message",
+    Outcome.QUEUED: "it is waiting in the outbox, the platform refused it for now",
     Outcome.MISSED: "paperwire was not running at the time (past the grace period)",
 }
 

@@ -1,19 +1,28 @@
-"""The one way out: every outgoing message (command reply, digest, later DMs) goes through
-`DeliveryService`, which adapters' transports only execute. The reliable-delivery work turns
-this into a persistent outbox without touching callers."""
+"""The one way out: every outgoing message goes through `DeliveryService`, which adapters'
+transports only execute.
+
+Channel messages and direct messages go through a persistent outbox: written (with the
+papers they show, recorded as sent) in one transaction, then drained per destination in
+order. A failed send stays queued and is retried with backoff; a destination a platform
+refuses for good stops, keeping its messages, until resumed. A message whose last attempt
+had an unknown outcome (the process died while it was out) is sent again with
+`recovering` set, for the transport to avoid a duplicate. Command replies are answered at
+once: they are tied to a live interaction that a restart would not bring back."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot import codec
 from bot.errors import PaperwireError
 from bot.models import Destination
 from bot.render.neutral import Reply
-from bot.storage import Store
+from bot.storage import QueuedMessage, Store
 
 _log = logging.getLogger(__name__)
 
@@ -24,6 +33,8 @@ class OutgoingMessage:
     reply: Reply
     paper_ids: tuple[str, ...] = ()  # papers this message shows, recorded as sent
     reply_to: object | None = field(default=None, compare=False)  # the platform's handle
+    outbox_id: int | None = None  # its place in the outbox (a stable id for idempotency)
+    recovering: bool = False  # an earlier attempt may have arrived: check before sending
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,11 @@ class Receipt:
     platform_ids: tuple[str, ...] = ()
     error: str | None = None
     permanent: bool = False  # the platform will keep refusing: stop this destination
+    queued: bool = False  # not sent yet, kept in the outbox for a retry
+
+
+# Waits before the next try of a failed send: seconds, by attempts so far.
+BACKOFF_S = (5, 30, 120, 600, 1800, 3600)
 
 
 class Transport(Protocol):
@@ -47,6 +63,7 @@ class DeliveryService:
         self._store = store
         self._clock = clock
         self._transports: dict[str, Transport] = {}
+        self._lock = asyncio.Lock()  # one drain at a time keeps each destination in order
 
     def register(self, transport: Transport) -> None:
         self._transports[transport.platform] = transport
@@ -56,32 +73,84 @@ class DeliveryService:
         return list(self._transports)
 
     async def deliver(self, message: OutgoingMessage) -> Receipt:
-        """Send one message; papers it showed to a channel or DM are recorded as sent there
-        (command replies are not: asking is not the same as being sent a digest). A
-        destination a platform refused for good is not tried again until resumed."""
+        """Send one message. A channel message or DM is kept in the outbox first and
+        drained at once; the receipt says whether it went, or why it waits."""
         destination = message.destination
         transport = self._transports.get(destination.platform)
         if transport is None:
             raise PaperwireError(f"no transport for platform {destination.platform!r}")
         if destination.kind == "reply":
             return await transport.send(message)
+        outbox_id = await self._store.enqueue(
+            destination.key, codec.dumps(message.reply), message.paper_ids, self._clock()
+        )
+        results = await self.drain(destination.key)
+        if outbox_id in results:
+            return results[outbox_id]
         state = await self._store.destination_state(destination.key)
         if state.stopped:
             return Receipt(ok=False, error=f"stopped after {state.error}", permanent=True)
-        receipt = await transport.send(message)
+        return Receipt(ok=False, error="queued behind earlier messages", queued=True)
+
+    async def retry_now(self, destination: str) -> dict[int, Receipt]:
+        """Try `destination`'s waiting messages now (a manager asked: it may be fixed)."""
+        await self._store.resume_destination(destination, self._clock())
+        return await self.drain(destination)
+
+    async def drain(self, destination: str | None = None) -> dict[int, Receipt]:
+        """Send what is due in the outbox (for one destination, or all), in order; stops at
+        a destination's first failure so its messages keep their order."""
+        async with self._lock:
+            results: dict[int, Receipt] = {}
+            failed: set[str] = set()
+            for queued in await self._store.due_messages(destination, self._clock()):
+                if queued.destination in failed:
+                    continue
+                receipt = await self._send_queued(queued)
+                if receipt is None:
+                    failed.add(queued.destination)
+                    continue
+                results[queued.id] = receipt
+                if not receipt.ok:
+                    failed.add(queued.destination)
+            return results
+
+    async def _send_queued(self, queued: QueuedMessage) -> Receipt | None:
+        """One outbox message; None when its destination cannot be tried now."""
+        destination = Destination.from_key(queued.destination)
+        transport = self._transports.get(destination.platform)
+        state = await self._store.destination_state(queued.destination)
+        if transport is None or state.stopped:
+            return None
+        await self._store.mark_sending(queued.id)
+        message = OutgoingMessage(
+            destination,
+            codec.loads(queued.reply),
+            queued.paper_ids,
+            outbox_id=queued.id,
+            recovering=queued.state == "sending",
+        )
+        try:
+            receipt = await transport.send(message)
+        except Exception as exc:  # a transport bug must not lose the message
+            _log.exception("sending outbox message %d failed", queued.id)
+            receipt = Receipt(ok=False, error=f"{type(exc).__name__}: {exc}"[:200])
         now = self._clock()
-        if not receipt.ok:
-            _log.warning(
-                "delivery to %s failed%s: %s",
-                destination.key,
-                " for good, stopping it" if receipt.permanent else "",
-                receipt.error,
-            )
-            await self._store.record_delivery(
-                destination.key, now, receipt.error or "unknown error", receipt.permanent
-            )
+        if receipt.ok:
+            await self._store.mark_sent(queued.id, receipt.platform_ids, now)
+            await self._store.record_delivery(queued.destination, now)
             return receipt
-        await self._store.record_delivery(destination.key, now)
-        if message.paper_ids:
-            await self._store.record_sent(destination.key, message.paper_ids, now)
-        return receipt
+        wait = BACKOFF_S[min(queued.attempts, len(BACKOFF_S) - 1)]
+        _log.warning(
+            "delivery to %s failed%s: %s",
+            queued.destination,
+            " for good, stopping it" if receipt.permanent else f"; retrying in {wait} s",
+            receipt.error,
+        )
+        await self._store.mark_failed(
+            queued.id, receipt.error or "unknown error", now + timedelta(seconds=wait)
+        )
+        await self._store.record_delivery(
+            queued.destination, now, receipt.error or "unknown error", receipt.permanent
+        )
+        return replace(receipt, queued=True)

@@ -61,8 +61,8 @@ async def _compose_and_send(
         settings.destination, Reply(digest, ephemeral=False), tuple(p.id for p in chosen)
     )
     receipt = await services.delivery.deliver(message)
-    if not receipt.ok:
-        return replace(run, outcome=Outcome.PLATFORM_ERROR, detail=receipt.error)
+    if not receipt.ok:  # kept in the outbox: it goes when the platform takes it
+        return replace(run, outcome=Outcome.QUEUED, posted=len(chosen), detail=receipt.error)
     return replace(run, outcome=Outcome.POSTED, posted=len(chosen))
 
 

@@ -141,6 +141,23 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (day, source)
     ) WITHOUT ROWID;
     """,
+    # 8: the outbox: every channel message and direct message, kept until delivered.
+    """
+    CREATE TABLE outbox (
+        id               INTEGER PRIMARY KEY,
+        destination      TEXT NOT NULL,
+        reply            TEXT NOT NULL,
+        paper_ids        TEXT NOT NULL,
+        created_at       TEXT NOT NULL,
+        state            TEXT NOT NULL,
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  TEXT NOT NULL,
+        last_error       TEXT,
+        platform_ids     TEXT,
+        sent_at          TEXT
+    );
+    CREATE INDEX outbox_queue ON outbox(state, destination, id);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -90,6 +90,19 @@ class DestinationState:
 
 
 @dataclass(frozen=True)
+class QueuedMessage:
+    """A message in the outbox. `state` "sending" after a restart means the last attempt's
+    outcome is unknown (the process died while it was out)."""
+
+    id: int
+    destination: str
+    reply: str  # bot.codec JSON
+    paper_ids: tuple[str, ...]
+    state: str
+    attempts: int
+
+
+@dataclass(frozen=True)
 class IndexRow:
     """What the search index holds of a paper, with its key and change sequence."""
 
@@ -480,7 +493,7 @@ class Store:
                 " VALUES (?, ?, ?, 'running') ON CONFLICT (destination, run_day) DO UPDATE SET"
                 " started_at = excluded.started_at, outcome = 'running', finished_at = NULL,"
                 " posted = 0, detail = NULL, list_day = NULL"
-                " WHERE outcome NOT IN ('running', 'posted') OR"
+                " WHERE outcome NOT IN ('running', 'posted', 'queued') OR"
                 " (outcome = 'running' AND started_at < ?)",
                 (destination, run_day.isoformat(), at.isoformat(), (at - stale_after).isoformat()),
             )
@@ -569,10 +582,15 @@ class Store:
             await self._conn.execute(sql, params)
             await self._conn.commit()
 
-    async def resume_destination(self, destination: str) -> None:
+    async def resume_destination(self, destination: str, at: datetime) -> None:
+        """Take messages again; what waits in the outbox is due at once."""
         async with self._write_lock:
             await self._conn.execute(
                 "UPDATE destinations SET stopped_at = NULL WHERE destination = ?", (destination,)
+            )
+            await self._conn.execute(
+                "UPDATE outbox SET next_attempt_at = ? WHERE destination = ? AND state != 'sent'",
+                (at.isoformat(), destination),
             )
             await self._conn.commit()
 
@@ -733,6 +751,85 @@ class Store:
     async def saved_query(self, key: str) -> str | None:
         rows = await self._fetch("SELECT query FROM saved_queries WHERE key = ?", (key,))
         return str(rows[0][0]) if rows else None
+
+    # --- outbox ---------------------------------------------------------------------------
+
+    async def enqueue(
+        self, destination: str, reply: str, paper_ids: Sequence[str], at: datetime
+    ) -> int:
+        """Keep a message until it is delivered, and record its papers as sent there, in
+        one transaction: deciding to send it and sending it cannot come apart."""
+        async with self._write_lock:
+            cursor = await self._conn.execute(
+                "INSERT INTO outbox (destination, reply, paper_ids, created_at, state,"
+                " next_attempt_at) VALUES (?, ?, ?, ?, 'pending', ?)",
+                (destination, reply, json.dumps(list(paper_ids)), at.isoformat(), at.isoformat()),
+            )
+            pks = await self.pks_for_ids(paper_ids)
+            await self._conn.executemany(
+                "INSERT OR IGNORE INTO sent_papers (destination, paper_pk, sent_at)"
+                " VALUES (?, ?, ?)",
+                [(destination, pk, at.isoformat()) for pk in pks.values()],
+            )
+            await self._conn.commit()
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+    async def due_messages(self, destination: str | None, now: datetime) -> list[QueuedMessage]:
+        """Undelivered messages in order (of one destination, or all) whose time has come;
+        per destination, only those up to its first not yet due (order is kept)."""
+        where = "state != 'sent'" + (" AND destination = ?" if destination else "")
+        rows = await self._fetch(
+            "SELECT id, destination, reply, paper_ids, state, attempts, next_attempt_at"
+            f" FROM outbox WHERE {where} ORDER BY destination, id",
+            (destination,) if destination else (),
+        )
+        due: list[QueuedMessage] = []
+        blocked: set[str] = set()
+        for row in rows:
+            if row[1] in blocked:
+                continue
+            if datetime.fromisoformat(row[6]) > now:
+                blocked.add(row[1])
+                continue
+            due.append(
+                QueuedMessage(row[0], row[1], row[2], tuple(json.loads(row[3])), row[4], row[5])
+            )
+        return due
+
+    async def mark_sending(self, message_id: int) -> None:
+        await self._outbox_update(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?",
+            (message_id,),
+        )
+
+    async def mark_sent(self, message_id: int, platform_ids: Sequence[str], at: datetime) -> None:
+        await self._outbox_update(
+            "UPDATE outbox SET state = 'sent', platform_ids = ?, sent_at = ?, last_error = NULL"
+            " WHERE id = ?",
+            (json.dumps(list(platform_ids)), at.isoformat(), message_id),
+        )
+
+    async def mark_failed(self, message_id: int, error: str, retry_at: datetime) -> None:
+        await self._outbox_update(
+            "UPDATE outbox SET state = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?",
+            (error, retry_at.isoformat(), message_id),
+        )
+
+    async def outbox_depths(self) -> dict[str, int]:
+        rows = await self._fetch(
+            "SELECT destination, count(*) FROM outbox WHERE state != 'sent' GROUP BY destination"
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    async def destination_states(self) -> list[DestinationState]:
+        rows = await self._fetch("SELECT destination FROM destinations ORDER BY destination")
+        return [await self.destination_state(r[0]) for r in rows]
+
+    async def _outbox_update(self, sql: str, params: tuple[Any, ...]) -> None:
+        async with self._write_lock:
+            await self._conn.execute(sql, params)
+            await self._conn.commit()
 
     # --- sent records ---------------------------------------------------------------------
 

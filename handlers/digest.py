@@ -93,7 +93,7 @@ async def _turn_on(ctx: Context, rest: str) -> Reply:
     settings = replace(settings, **changes)  # type: ignore[arg-type]
     await _save(ctx, settings)
     # A manager turning it on here is the sign the platform's refusal was dealt with.
-    await ctx.services.store.resume_destination(settings.destination.key)
+    await ctx.services.delivery.retry_now(settings.destination.key)
     return _notice(f"On: {settings.describe()}.\n{_next_line(settings, ctx.now)}")
 
 
@@ -144,14 +144,22 @@ async def _now(ctx: Context) -> Reply:
     settings = await _current(ctx) or DigestSettings(
         destination(ctx), enabled=False, size=ctx.services.settings.digest_size
     )
+    waiting = await ctx.services.delivery.retry_now(settings.destination.key)
+    if any(receipt.ok for receipt in waiting.values()):
+        return _notice("Sent the digest that was waiting to be delivered here.")
     run = await run_channel_digest(ctx.services, settings, ctx.now)
     if run is None:
         return _notice(
-            "Today's digest was already posted here (or is being posted): paperwire posts at"
-            " most one a day per channel."
+            "Today's digest was already posted here (or waits to be delivered): paperwire"
+            " posts at most one a day per channel."
         )
     if run.outcome is Outcome.POSTED:
         return _notice(f"Posted {run.posted} papers from the list of {run.list_day}.")
+    if run.outcome is Outcome.QUEUED:
+        return _notice(
+            f"Not posted yet: the platform answered {run.detail}. The digest waits and is"
+            " retried; `/papers digest status` shows it."
+        )
     return _notice(f"Nothing posted: {_why(run.outcome, run.detail)}.")
 
 
@@ -182,7 +190,13 @@ async def status(ctx: Context) -> Reply:
         )
     else:
         lines.append("Nothing posted here yet.")
-    if runs and runs[0].outcome not in (Outcome.POSTED, Outcome.RUNNING):
+    if runs and runs[0].outcome is Outcome.QUEUED:
+        last = runs[0]
+        lines.append(
+            f"The digest of {last.run_day:%A} {last.run_day.day} {last.run_day:%B} is waiting"
+            f" to be delivered: the platform answered {last.detail}."
+        )
+    elif runs and runs[0].outcome not in (Outcome.POSTED, Outcome.RUNNING):
         last = runs[0]
         lines.append(
             f"The run of {last.run_day:%A} {last.run_day.day} {last.run_day:%B} posted nothing:"

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from bot.app import Services
@@ -34,11 +36,11 @@ async def test_papers_delivered_to_a_channel_are_recorded(services: Services) ->
     paper_id = await _with_paper(services)
     message = OutgoingMessage(CHANNEL, Reply(Notice("digest")), paper_ids=(paper_id,))
     assert (await services.delivery.deliver(message)).ok
-    assert transport.sent == [message]
+    assert transport.sent == [replace(message, outbox_id=1)]
     assert await services.store.sent_paper_ids(CHANNEL.key) == frozenset({paper_id})
 
 
-async def test_command_replies_and_failures_record_nothing(services: Services) -> None:
+async def test_command_replies_record_nothing_and_failures_wait(services: Services) -> None:
     paper_id = await _with_paper(services)
     services.delivery.register(RecordingTransport(ok=True))
     reply_to = Destination("fake", "T1", "C1", kind="reply")
@@ -49,8 +51,10 @@ async def test_command_replies_and_failures_record_nothing(services: Services) -
     receipt = await services.delivery.deliver(
         OutgoingMessage(CHANNEL, Reply(Notice("x")), paper_ids=(paper_id,))
     )
-    assert not receipt.ok and receipt.error == "channel_not_found"
-    assert await services.store.sent_paper_ids(CHANNEL.key) == frozenset()
+    assert not receipt.ok and receipt.error == "channel_not_found" and receipt.queued
+    # The decision to send it stands: the papers count as sent, the message waits.
+    assert await services.store.sent_paper_ids(CHANNEL.key) == frozenset({paper_id})
+    assert await services.store.outbox_depths() == {CHANNEL.key: 1}
 
 
 async def test_unknown_platform_is_an_error(services: Services) -> None:

@@ -155,7 +155,8 @@ async def test_missing_access_stops_the_channel(fake: FakeDiscord, bot: Paperwir
     run = await run_channel_digest(
         bot.services, DigestSettings(CHANNEL, size=2), bot.services.clock()
     )
-    assert run is not None and run.posted == 0
+    assert run is not None and run.outcome.value == "queued"
+    assert await bot.services.store.outbox_depths() == {CHANNEL.key: 1}  # kept
     state = await bot.services.store.destination_state(CHANNEL.key)
     assert state.stopped and "50001" in (state.error or "")
     [status] = await _ask(fake, "status", group="digest", permissions=str(MANAGE_CHANNELS))

@@ -417,22 +417,25 @@ async def test_status_when_everything_was_already_posted(bot: Bot) -> None:
     )
 
 
-async def test_status_names_the_platform_error(bot: Bot) -> None:
+async def test_a_refused_digest_waits_and_status_says_so(bot: Bot) -> None:
     failing = FakeTransport(Receipt(ok=False, error="channel_not_found"))
     bot.services.delivery.register(failing)
     await bot.ingest_list(YESTERDAY, ["Agents That Plan"])
     await bot.ok("digest on 08:30 Europe/Paris")
-    assert await bot.ok("digest now") == (
-        "Nothing posted: the platform refused the message (channel_not_found)."
+    assert (await bot.ok("digest now")).startswith(
+        "Not posted yet: the platform answered channel_not_found."
     )
     assert len(failing.sent) == 1
-    assert await bot.services.store.sent_paper_ids(CHANNEL.key) == frozenset()
+    assert (await bot.services.store.outbox_depths()) == {CHANNEL.key: 1}
     status = await bot.ok("digest status")
     assert "Nothing posted here yet." in status
-    assert status.endswith("posted nothing: the platform refused the message (channel_not_found).")
-    # The same day, once the channel is fixed, `now` may try again.
+    assert "is waiting to be delivered: the platform answered channel_not_found." in status
+    # Once the channel is fixed, `now` sends the digest that waited (not a second one).
     bot.services.delivery.register(bot.transport)
-    assert (await bot.ok("digest now")).startswith("Posted 1 papers")
+    assert (await bot.ok("digest now")).startswith("Sent the digest that was waiting")
+    assert bot.transport.titles() == ["Agents That Plan"]
+    assert (await bot.services.store.outbox_depths()) == {}
+    assert "already posted" in await bot.ok("digest now")
 
 
 async def test_status_explains_a_run_missed_while_down(bot: Bot) -> None:
@@ -573,13 +576,13 @@ async def test_a_permanent_refusal_stops_the_channel_until_on_again(bot: Bot) ->
     assert "channel_not_found" in await bot.ok("digest now")
     status = await bot.ok("digest status")
     assert "Posting here is stopped: the platform answered channel_not_found." in status
-    assert status.endswith("the platform refused the message (channel_not_found).")
-    # Stopped: a retry the same day does not reach the platform at all.
-    assert "stopped after channel_not_found" in await bot.ok("digest now")
+    # Stopped: a scheduled run does not reach the platform; the message is kept.
+    await bot.services.delivery.drain()
     assert len(refusing.sent) == 1
-    # A manager turning it on again resumes it; the day's digest may then be posted.
+    assert (await bot.services.store.outbox_depths()) == {CHANNEL.key: 1}
+    # A manager turning it on again resumes it: the kept digest goes, once.
     bot.services.delivery.register(bot.transport)
     await bot.ok("digest on")
     assert "Posting here is stopped" not in await bot.ok("digest status")
-    assert (await bot.ok("digest now")).startswith("Posted 1 papers")
     assert bot.transport.titles() == ["Agents That Plan"]
+    assert (await bot.services.store.outbox_depths()) == {}

@@ -526,7 +526,7 @@ async def test_a_run_that_posted_nothing_can_be_retried_the_same_day(
     assert await run_channel_digest(services, settings, clock.now) is None
 
 
-async def test_a_platform_error_can_be_retried_the_same_day(
+async def test_a_refused_digest_waits_in_the_outbox_and_goes_on_retry(
     env: tuple[Services, Clock, FakeTransport],
 ) -> None:
     services, clock, _ = env
@@ -534,17 +534,18 @@ async def test_a_platform_error_can_be_retried_the_same_day(
     services.delivery.register(failing)
     settings = _settings("08:00", "Europe/Paris")
     run = await run_channel_digest(services, settings, DUE)
-    assert run is not None and run.outcome is Outcome.PLATFORM_ERROR
+    assert run is not None and run.outcome is Outcome.QUEUED
     assert run.detail == "channel_not_found"
-    assert await services.store.sent_paper_ids(CHANNEL.key) == frozenset()
+    # Kept, and the day is taken: no second digest while the first waits.
+    assert await run_channel_digest(services, settings, DUE) is None
     working = FakeTransport()
     services.delivery.register(working)
-    clock.now = DUE + timedelta(minutes=5)
-    run = await run_channel_digest(services, settings, clock.now)
-    assert run is not None and run.outcome is Outcome.POSTED and len(working.sent) == 1
+    clock.now = DUE + timedelta(minutes=5)  # past the first backoff
+    results = await services.delivery.drain()
+    assert [r.ok for r in results.values()] == [True] and len(working.sent) == 1
 
 
-async def test_a_transport_that_raises_is_recorded_as_a_platform_error(
+async def test_a_transport_that_raises_keeps_the_message(
     env: tuple[Services, Clock, FakeTransport],
 ) -> None:
     services, _, _ = env
@@ -555,10 +556,11 @@ async def test_a_transport_that_raises_is_recorded_as_a_platform_error(
 
     services.delivery.register(Broken())
     run = await run_channel_digest(services, _settings("08:00"), DUE)
-    assert run is not None and run.outcome is Outcome.PLATFORM_ERROR
-    assert run.detail == "socket closed"
+    assert run is not None and run.outcome is Outcome.QUEUED
+    assert run.detail == "ConnectionError: socket closed"
     runs = await services.store.digest_runs(CHANNEL.key)
-    assert runs[0].outcome is Outcome.PLATFORM_ERROR and runs[0].finished_at is not None
+    assert runs[0].outcome is Outcome.QUEUED and runs[0].finished_at is not None
+    assert (await services.store.outbox_depths()) == {CHANNEL.key: 1}
 
 
 @pytest.mark.parametrize(
