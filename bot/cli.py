@@ -110,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="run the bot: scheduled ingest (and, with tokens, Slack and Discord)"
     )
 
+    status = commands.add_parser(
+        "status", help="each destination: messages waiting, last error, last success"
+    )
+    status.add_argument("--json", action="store_true")
+
     discord_cmd = commands.add_parser("discord", help="Discord setup tasks")
     discord_tasks = discord_cmd.add_subparsers(dest="task", metavar="TASK", required=True)
     sync = discord_tasks.add_parser(

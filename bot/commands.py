@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from typing import Any, TextIO
 
 from bot.app import build_services
@@ -237,3 +238,48 @@ async def discord(settings: Settings, args: argparse.Namespace) -> int:
     where = f"in server {args.guild} (now)" if args.guild else "globally (up to an hour)"
     print(f"{count} commands registered {where}.")
     return 0
+
+
+async def status(settings: Settings, args: argparse.Namespace) -> int:
+    """`paperwire status [--json]`: each destination's outbox and last outcomes."""
+    async with build_services(settings) as services:
+        store = services.store
+        depths = await store.outbox_depths()
+        states = {s.destination: s for s in await store.destination_states()}
+        keys = sorted(set(depths) | set(states))
+        rows = []
+        for key in keys:
+            state = states.get(key) or await store.destination_state(key)
+            rows.append(
+                {
+                    "destination": key,
+                    "stopped": state.stopped,
+                    "queued": depths.get(key, 0),
+                    "last_error": state.error,
+                    "last_error_at": _iso(state.last_error_at),
+                    "last_success_at": _iso(state.last_success_at),
+                }
+            )
+    if args.json:
+        from bot.cli import print_json
+
+        print_json({"destinations": rows, "queued": sum(depths.values())})
+        return 0
+    if not rows:
+        print("No messages sent yet.")
+    for row in rows:
+        health = "STOPPED" if row["stopped"] else "ok"
+        error = (
+            f" · last error {row['last_error']} at {row['last_error_at']}"
+            if row["last_error"]
+            else ""
+        )
+        print(
+            f"{row['destination']}: {health} · {row['queued']} queued"
+            f" · last success {row['last_success_at'] or 'never'}{error}"
+        )
+    return 0
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

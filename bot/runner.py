@@ -18,6 +18,7 @@ from datetime import timedelta
 
 import aiohttp
 import discord
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.alerts import match_new_lists
 from bot.app import Services, build_services
@@ -53,8 +54,11 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         build_services(settings) as services,
         _platforms(services, slack, discord_config) as platforms,
     ):
+        # What a crash left in the outbox goes first (a part that did arrive is not resent).
+        await services.delivery.drain()
         scheduler = Scheduler()
-        jobs = add_ingest_jobs(scheduler, services)
+        scheduler.add("outbox:retry", IntervalTrigger(seconds=30), services.delivery.drain)
+        jobs = ["outbox:retry", *add_ingest_jobs(scheduler, services)]
         digests = DigestJobs(scheduler, services, timedelta(hours=settings.digest_grace_hours))
         jobs += await digests.load()
         services.digest_schedule = digests

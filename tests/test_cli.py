@@ -136,3 +136,9 @@ def test_bench_search_prints_its_figures_as_json(tmp_path: Path) -> None:
     assert keys <= figures.keys()
     assert figures["papers"] == 300 and figures["ingest_per_s"] > 0
     assert 0 < figures["p50_ms"] <= figures["p99_ms"]
+
+
+def test_status_lists_destinations_as_json(corpus: Path) -> None:
+    result = run(corpus, "status", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"destinations": [], "queued": 0}

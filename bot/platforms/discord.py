@@ -433,7 +433,10 @@ def _kwargs(body: dict[str, Any], view: discord.ui.View | None) -> dict[str, Any
 
 
 def _nonce(message: OutgoingMessage, part: int) -> str:
-    """The same message part always gets the same nonce (at most 25 characters)."""
+    """The same message part always gets the same nonce (at most 25 characters): its outbox
+    id when it has one, else a digest of what it is."""
+    if message.outbox_id is not None:
+        return f"pw{message.outbox_id}.{part}"[:25]
     ids = ",".join(message.paper_ids) or repr(message.reply.content)[:2000]
     seed = f"{message.destination.key}|{part}|{ids}"
     return hashlib.blake2b(seed.encode("utf-8"), digest_size=12).hexdigest()[:25]

@@ -268,10 +268,16 @@ class SlackAdapter:
             if destination.kind == "dm":
                 opened = await self.client.conversations_open(users=destination.channel)
                 channel = str((opened.get("channel") or {}).get("id") or "")
-            ids = [await self._post(channel, body) for body in bodies]
+            arrived = await self._arrived(channel, message) if message.recovering else {}
+            ids = []
+            for number, body in enumerate(bodies):
+                marker = _marker(message, number)
+                ids.append(arrived.get(number) or await self._post(channel, body, marker))
             if isinstance(content, Digest) and ids:
-                for body in render_slack_abstracts(content):
-                    await self._post(channel, {**body, "thread_ts": ids[0]})
+                for number, body in enumerate(render_slack_abstracts(content), len(bodies)):
+                    if number not in arrived:
+                        marker = _marker(message, number)
+                        await self._post(channel, {**body, "thread_ts": ids[0]}, marker)
             return Receipt(ok=True, platform_ids=tuple(ids))
         except SlackApiError as exc:
             code = _error_code(exc)
@@ -279,12 +285,35 @@ class SlackAdapter:
         except (SlackRequestError, OSError, TimeoutError) as exc:
             return Receipt(ok=False, error=f"Slack could not be reached: {type(exc).__name__}")
 
-    async def _post(self, channel: str, body: dict[str, Any]) -> str:
+    async def _post(
+        self, channel: str, body: dict[str, Any], metadata: dict[str, Any] | None = None
+    ) -> str:
         # Never `link_names` or `parse=full`: untrusted text must not become mentions.
+        extra: dict[str, Any] = {"metadata": metadata} if metadata else {}
         response = await self.client.chat_postMessage(
-            channel=channel, unfurl_links=False, unfurl_media=False, **body
+            channel=channel, unfurl_links=False, unfurl_media=False, **body, **extra
         )
         return str(response.get("ts") or "")
+
+    async def _arrived(self, channel: str, message: OutgoingMessage) -> dict[int, str]:
+        """Parts of `message` an attempt cut short by a crash did post, found by the marker
+        each part carries in its metadata: part number -> ts."""
+        found: dict[int, str] = {}
+        history = await self.client.conversations_history(
+            channel=channel, limit=100, include_all_metadata=True
+        )
+        messages = list(history.get("messages") or [])
+        for item in list(messages):
+            if _part_of(item, message) == 0 and item.get("ts"):
+                replies = await self.client.conversations_replies(
+                    channel=channel, ts=item["ts"], include_all_metadata=True
+                )
+                messages += list(replies.get("messages") or [])
+        for item in messages:
+            part = _part_of(item, message)
+            if part is not None:
+                found[part] = str(item.get("ts") or "")
+        return found
 
     async def _respond(self, message: OutgoingMessage, bodies: list[dict[str, Any]]) -> Receipt:
         handle = message.reply_to
@@ -311,6 +340,25 @@ class _ResponseHandle:
 
     respond: Respond
     replace_original: bool | None = None
+
+
+OUTBOX_EVENT = "paperwire_outbox"
+
+
+def _marker(message: OutgoingMessage, part: int) -> dict[str, Any] | None:
+    """Slack message metadata naming the outbox message and part (to spot a duplicate)."""
+    if message.outbox_id is None:
+        return None
+    return {"event_type": OUTBOX_EVENT, "event_payload": {"id": message.outbox_id, "part": part}}
+
+
+def _part_of(item: Mapping[str, Any], message: OutgoingMessage) -> int | None:
+    metadata = item.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    if metadata.get("event_type") != OUTBOX_EVENT or payload.get("id") != message.outbox_id:
+        return None
+    part = payload.get("part")
+    return part if isinstance(part, int) else None
 
 
 def _with_manager(invocation: Invocation, is_manager: bool) -> Invocation:

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -283,3 +284,17 @@ async def test_a_refused_token_is_a_clear_error(fake: FakeDiscord, tmp_path: Pat
     assert process.returncode == 2
     assert "Discord refused DISCORD_BOT_TOKEN" in stderr.decode()
     assert "Traceback" not in stderr.decode() and "not-the-token" not in stderr.decode()
+
+
+async def test_a_recovering_send_is_deduplicated_by_its_nonce(
+    fake: FakeDiscord, bot: PaperwireDiscord
+) -> None:
+    day = (await bot.services.store.trending_days())[0]
+    papers = tuple((await bot.services.store.trending_list(day))[:2])
+    message = OutgoingMessage(CHANNEL, Reply(Digest(day=day, papers=papers)), outbox_id=42)
+    first = await bot.send(message)  # arrived, but the process died before noting it
+    again = await bot.send(replace(message, recovering=True))
+    assert first.platform_ids == again.platform_ids
+    assert len(fake.messages_in(CHANNEL_ID)) == len(first.platform_ids)
+    nonces = {c.json["nonce"] for c in fake.calls_to("POST", rf"/channels/{CHANNEL_ID}/messages")}
+    assert nonces == {"pw42.0"}

@@ -11,7 +11,7 @@ import signal
 import sys
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -359,3 +359,33 @@ async def test_subscriptions_on_slack_end_in_a_direct_message(bot: Bot) -> None:
     assert dm.args["channel"] == "DU7"
     check_slack_message(dm.args)
     assert "for your topics" in _texts(dm)
+
+
+async def test_a_recovering_send_skips_the_parts_that_arrived(bot: Bot) -> None:
+    from bot.delivery import OutgoingMessage
+    from bot.render.neutral import Digest, Reply
+
+    day = (await bot.services.store.trending_days())[0]
+    papers = tuple((await bot.services.store.trending_list(day))[:2])
+    message = OutgoingMessage(
+        Destination("slack", "T1", "C1"), Reply(Digest(day=day, papers=papers)), outbox_id=7
+    )
+    # Before the crash, the main message went out (it carries its outbox marker).
+    bot.fake.history["C1"] = [
+        {
+            "ts": "1699999999.000100",
+            "text": "digest",
+            "metadata": {"event_type": "paperwire_outbox", "event_payload": {"id": 7, "part": 0}},
+        }
+    ]
+    receipt = await bot.adapter.send(replace(message, recovering=True))
+    assert receipt.ok and receipt.platform_ids == ("1699999999.000100",)
+    posts = bot.fake.calls_to("chat.postMessage")
+    assert posts and all(p.args.get("thread_ts") == "1699999999.000100" for p in posts)
+    assert all(p.args["metadata"]["event_payload"]["id"] == 7 for p in posts)
+    assert bot.fake.calls_to("conversations.history")[0].args["include_all_metadata"] in (
+        True,
+        "true",
+        "1",
+        1,
+    )

@@ -1,0 +1,110 @@
+"""The outbox: messages survive a crash, keep their order per destination, wait out
+failures, and a message whose last attempt had an unknown outcome is sent as recovering."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot import codec
+from bot.app import Services
+from bot.delivery import DeliveryService, OutgoingMessage, Receipt
+from bot.models import Destination
+from bot.render.neutral import (
+    AlertGroup,
+    Digest,
+    Help,
+    HelpTopic,
+    Highlighted,
+    Hit,
+    Notice,
+    Reply,
+    SearchPage,
+    TopicAlert,
+)
+from tests.conftest import NOW, make_paper
+
+CHANNEL = Destination("fake", "T1", "C1")
+OTHER = Destination("fake", "T1", "C2")
+
+
+class Recorder:
+    platform = "fake"
+
+    def __init__(self, *receipts: Receipt) -> None:
+        self.sent: list[OutgoingMessage] = []
+        self._receipts = list(receipts)
+
+    async def send(self, message: OutgoingMessage) -> Receipt:
+        self.sent.append(message)
+        return self._receipts.pop(0) if self._receipts else Receipt(ok=True, platform_ids=("1",))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self):  # type: ignore[no-untyped-def]
+        return self.now
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        Notice("hi", title="t", is_error=True),
+        Help("h", (HelpTopic("/papers x", "does x"),), footer="f", error="e"),
+        Digest(day=NOW.date(), papers=(make_paper(),), topic="agents", style="compact"),
+        SearchPage("q", (Hit(make_paper(), 1.5, Highlighted("t", ((0, 1),)), Highlighted("s")),)),
+        TopicAlert((AlertGroup("diffusion", (make_paper(),), more=3),)),
+    ],
+)
+def test_every_reply_survives_the_outbox(content: object) -> None:
+    reply = Reply(content, ephemeral=False)  # type: ignore[arg-type]
+    assert codec.loads(codec.dumps(reply)) == reply
+
+
+def test_the_codec_refuses_unknown_types() -> None:
+    with pytest.raises(KeyError):
+        codec.loads('{"$": "os.system", "command": "rm"}')
+    with pytest.raises(TypeError):
+        codec.dumps(Reply(Notice(object())))  # type: ignore[arg-type]
+
+
+async def test_a_message_cut_short_by_a_crash_is_sent_again_as_recovering(
+    services: Services,
+) -> None:
+    # A crash right after the send left the process: the row says "sending".
+    key = CHANNEL.key
+    message_id = await services.store.enqueue(key, codec.dumps(Reply(Notice("x"))), (), NOW)
+    await services.store.mark_sending(message_id)
+    # A new process: its delivery service drains what was left.
+    recorder = Recorder()
+    delivery = DeliveryService(services.store, lambda: NOW)
+    delivery.register(recorder)
+    results = await delivery.drain()
+    assert list(results) == [message_id] and results[message_id].ok
+    [sent] = recorder.sent
+    assert sent.recovering and sent.outbox_id == message_id
+    assert await delivery.drain() == {}  # delivered once
+    assert await services.store.outbox_depths() == {}
+
+
+async def test_order_is_kept_per_destination_and_failures_wait(services: Services) -> None:
+    clock = Clock()
+    delivery = DeliveryService(services.store, clock)
+    failing = Recorder(Receipt(ok=False, error="ratelimited"))
+    delivery.register(failing)
+    first = await delivery.deliver(OutgoingMessage(CHANNEL, Reply(Notice("first"))))
+    assert first.queued and not first.ok
+    second = await delivery.deliver(OutgoingMessage(CHANNEL, Reply(Notice("second"))))
+    assert second.queued and second.error == "queued behind earlier messages"
+    elsewhere = await delivery.deliver(OutgoingMessage(OTHER, Reply(Notice("other"))))
+    assert elsewhere.ok  # another destination is not held up
+    assert [m.reply.content.text for m in failing.sent] == ["first", "other"]  # type: ignore[union-attr]
+    assert await delivery.drain() == {}  # not due before the backoff
+    clock.now = NOW + timedelta(seconds=6)
+    results = await delivery.drain()
+    assert [r.ok for r in results.values()] == [True, True]
+    texts = [m.reply.content.text for m in failing.sent]  # type: ignore[union-attr]
+    assert texts == ["first", "other", "first", "second"]
