@@ -79,7 +79,9 @@ async def send_alert(
         run = replace(run, outcome=Outcome.NO_MATCH)
     else:
         receipt = await services.delivery.deliver(
-            OutgoingMessage(owner, Reply(alert, ephemeral=False), tuple(paper_ids))
+            OutgoingMessage(
+                owner, Reply(alert, ephemeral=False), tuple(paper_ids), run=(owner.key, run_day)
+            )
         )
         # Sent or kept in the outbox, the matches are dealt with either way.
         await store.clear_pending(owner)

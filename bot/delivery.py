@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from bot import codec
@@ -35,6 +35,9 @@ class OutgoingMessage:
     reply_to: object | None = field(default=None, compare=False)  # the platform's handle
     outbox_id: int | None = None  # its place in the outbox (a stable id for idempotency)
     recovering: bool = False  # an earlier attempt may have arrived: check before sending
+    # The digest run (destination key, local day) this message settles: the run is marked
+    # queued in the outbox's own transaction, so a crash cannot separate the two.
+    run: tuple[str, date] | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,11 @@ class DeliveryService:
         if destination.kind == "reply":
             return await transport.send(message)
         outbox_id = await self._store.enqueue(
-            destination.key, codec.dumps(message.reply), message.paper_ids, self._clock()
+            destination.key,
+            codec.dumps(message.reply),
+            message.paper_ids,
+            self._clock(),
+            run=message.run,
         )
         results = await self.drain(destination.key)
         if outbox_id in results:

@@ -58,7 +58,10 @@ async def _compose_and_send(
         return replace(run, outcome=Outcome.ALL_POSTED if matching else Outcome.NO_MATCH)
     digest = Digest(day=day, papers=tuple(chosen), topic=settings.topic, style=settings.format)
     message = OutgoingMessage(
-        settings.destination, Reply(digest, ephemeral=False), tuple(p.id for p in chosen)
+        settings.destination,
+        Reply(digest, ephemeral=False),
+        tuple(p.id for p in chosen),
+        run=(run.destination, run.run_day),
     )
     receipt = await services.delivery.deliver(message)
     if not receipt.ok:  # kept in the outbox: it goes when the platform takes it

@@ -154,7 +154,8 @@ MIGRATIONS: tuple[str, ...] = (
         next_attempt_at  TEXT NOT NULL,
         last_error       TEXT,
         platform_ids     TEXT,
-        sent_at          TEXT
+        sent_at          TEXT,
+        run_day          TEXT  -- the digest or alert run it settles, if any
     );
     CREATE INDEX outbox_queue ON outbox(state, destination, id);
     """,

@@ -54,7 +54,9 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         build_services(settings) as services,
         _platforms(services, slack, discord_config) as platforms,
     ):
-        # What a crash left in the outbox goes first (a part that did arrive is not resent).
+        # What a crash left: runs that queued nothing are taken again; what is in the
+        # outbox goes first (a part that did arrive is not sent again).
+        await services.store.release_interrupted_runs()
         await services.delivery.drain()
         scheduler = Scheduler()
         scheduler.add("outbox:retry", IntervalTrigger(seconds=30), services.delivery.drain)

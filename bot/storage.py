@@ -518,6 +518,17 @@ class Store:
             )
             await self._conn.commit()
 
+    async def release_interrupted_runs(self) -> int:
+        """At start: runs left "running" by a process that died before it queued anything
+        can be taken again at once (a run that queued its message is "queued", not these)."""
+        async with self._write_lock:
+            cursor = await self._conn.execute(
+                "UPDATE digest_runs SET started_at = '1970-01-01T00:00:00+00:00'"
+                " WHERE outcome = 'running'"
+            )
+            await self._conn.commit()
+            return cursor.rowcount
+
     async def digest_runs(self, destination: str, limit: int = 10) -> list[DigestRun]:
         """The latest runs for `destination`, newest first."""
         rows = await self._fetch(
@@ -755,15 +766,34 @@ class Store:
     # --- outbox ---------------------------------------------------------------------------
 
     async def enqueue(
-        self, destination: str, reply: str, paper_ids: Sequence[str], at: datetime
+        self,
+        destination: str,
+        reply: str,
+        paper_ids: Sequence[str],
+        at: datetime,
+        run: tuple[str, date] | None = None,
     ) -> int:
-        """Keep a message until it is delivered, and record its papers as sent there, in
-        one transaction: deciding to send it and sending it cannot come apart."""
+        """Keep a message until it is delivered, record its papers as sent there, and mark
+        the digest `run` it settles as queued, in one transaction: deciding to send it and
+        sending it cannot come apart."""
         async with self._write_lock:
+            if run is not None:
+                await self._conn.execute(
+                    "UPDATE digest_runs SET outcome = 'queued', posted = ? WHERE destination = ?"
+                    " AND run_day = ?",
+                    (len(paper_ids), run[0], run[1].isoformat()),
+                )
             cursor = await self._conn.execute(
                 "INSERT INTO outbox (destination, reply, paper_ids, created_at, state,"
-                " next_attempt_at) VALUES (?, ?, ?, ?, 'pending', ?)",
-                (destination, reply, json.dumps(list(paper_ids)), at.isoformat(), at.isoformat()),
+                " next_attempt_at, run_day) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                (
+                    destination,
+                    reply,
+                    json.dumps(list(paper_ids)),
+                    at.isoformat(),
+                    at.isoformat(),
+                    run[1].isoformat() if run else None,
+                ),
             )
             pks = await self.pks_for_ids(paper_ids)
             await self._conn.executemany(
@@ -804,11 +834,20 @@ class Store:
         )
 
     async def mark_sent(self, message_id: int, platform_ids: Sequence[str], at: datetime) -> None:
-        await self._outbox_update(
-            "UPDATE outbox SET state = 'sent', platform_ids = ?, sent_at = ?, last_error = NULL"
-            " WHERE id = ?",
-            (json.dumps(list(platform_ids)), at.isoformat(), message_id),
-        )
+        """Delivered; a run it settles that was still "queued" is now "posted"."""
+        async with self._write_lock:
+            await self._conn.execute(
+                "UPDATE outbox SET state = 'sent', platform_ids = ?, sent_at = ?,"
+                " last_error = NULL WHERE id = ?",
+                (json.dumps(list(platform_ids)), at.isoformat(), message_id),
+            )
+            await self._conn.execute(
+                "UPDATE digest_runs SET outcome = 'posted', finished_at = ?, detail = NULL"
+                " WHERE outcome = 'queued' AND (destination, run_day) IN"
+                " (SELECT destination, run_day FROM outbox WHERE id = ?)",
+                (at.isoformat(), message_id),
+            )
+            await self._conn.commit()
 
     async def mark_failed(self, message_id: int, error: str, retry_at: datetime) -> None:
         await self._outbox_update(
