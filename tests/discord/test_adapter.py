@@ -298,3 +298,22 @@ async def test_a_recovering_send_is_deduplicated_by_its_nonce(
     assert len(fake.messages_in(CHANNEL_ID)) == len(first.platform_ids)
     nonces = {c.json["nonce"] for c in fake.calls_to("POST", rf"/channels/{CHANNEL_ID}/messages")}
     assert nonces == {"pw42.0"}
+
+
+async def test_unsubscribe_offers_only_the_callers_own_topics(
+    fake: FakeDiscord, bot: PaperwireDiscord
+) -> None:
+    from tests.discord.fake_discord import autocomplete_interaction
+
+    await _ask(fake, "subscribe", options={"topic": "diffusion models"})
+    await _ask(fake, "subscribe", options={"topic": "graph neural"}, user_id="501")
+    await fake.dispatch(
+        "INTERACTION_CREATE",
+        autocomplete_interaction(
+            subcommand="unsubscribe", options={"topic": "di"}, focused="topic"
+        ),
+    )
+    await fake.wait_for("POST", r"/interactions/[^/]+/[^/]+/callback", count=3)
+    answer = fake.interaction_responses()[-1]
+    assert answer["type"] == 8
+    assert [c["value"] for c in answer["data"]["choices"]] == ["diffusion models"]
