@@ -880,16 +880,6 @@ class Store:
         )
         return frozenset(r[0] for r in rows)
 
-    async def record_sent(self, destination: str, paper_ids: Sequence[str], at: datetime) -> None:
-        async with self._write_lock:
-            pks = await self.pks_for_ids(paper_ids)
-            await self._conn.executemany(
-                "INSERT OR IGNORE INTO sent_papers (destination, paper_pk, sent_at)"
-                " VALUES (?, ?, ?)",
-                [(destination, pk, at.isoformat()) for pk in pks.values()],
-            )
-            await self._conn.commit()
-
     # --- helpers --------------------------------------------------------------------------
 
     async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:

@@ -144,6 +144,6 @@ async def test_failed_ingest_changes_nothing() -> None:
 async def test_sent_papers_are_remembered_per_destination() -> None:
     async with Store.open(":memory:") as store:
         await store.ingest([make_observation(arxiv_id="2607.00001")])
-        await store.record_sent("slack:T:C1", ["2607.00001", "unknown"], datetime.now(UTC))
+        await store.enqueue("slack:T:C1", "{}", ["2607.00001", "unknown"], datetime.now(UTC))
         assert await store.sent_paper_ids("slack:T:C1") == frozenset({"2607.00001"})
         assert await store.sent_paper_ids("slack:T:C2") == frozenset()
