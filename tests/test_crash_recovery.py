@@ -6,10 +6,8 @@ fake), not by sleeping."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from bot.models import Destination
 from bot.storage import Store
 from tests.conftest import seed_observations
 from tests.discord.fake_discord import GUILD_ID, FakeDiscord, running_fake_discord
+from tests.processes import start_paperwire_run
 
 CHANNELS = [str(10_000 + i) for i in range(25)]
 KILLS = 20
@@ -39,24 +38,12 @@ async def _set_up(db: Path) -> None:
 
 
 async def _start(fake: FakeDiscord, db: Path) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "PAPERWIRE_DB": str(db),
-        "PAPERWIRE_SOURCES": "",
-        "DISCORD_BOT_TOKEN": fake.token,
-        "PAPERWIRE_DISCORD_API_URL": fake.api_base,
-        "PAPERWIRE_DISCORD_GATEWAY_URL": fake.gateway_url,
-    }
-    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "DISCORD_WEBHOOK_URL"):
-        env.pop(name, None)
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-        env=env,
+    return await start_paperwire_run(
+        db,
+        quiet=True,
+        DISCORD_BOT_TOKEN=fake.token,
+        PAPERWIRE_DISCORD_API_URL=fake.api_base,
+        PAPERWIRE_DISCORD_GATEWAY_URL=fake.gateway_url,
     )
 
 

@@ -4,9 +4,7 @@ digest missed while it was down (within the grace period) is posted on start."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +12,7 @@ from bot.channel_digests import WEEKDAYS, DigestSettings
 from bot.models import Destination
 from bot.storage import Store
 from tests.conftest import seed_observations
+from tests.processes import start_paperwire_run
 
 
 async def test_run_posts_a_missed_digest_to_the_console_and_stops_on_sigterm(
@@ -32,18 +31,7 @@ async def test_run_posts_a_missed_digest_to_the_console_and_stops_on_sigterm(
         )
         # Set up before it was due (a run due before the setup is not a missed one).
         await store.save_channel_digest(settings, "test", due - timedelta(minutes=5))
-    env = {**os.environ, "PAPERWIRE_DB": str(db), "PAPERWIRE_SOURCES": ""}
-    for secret in ("SLACK_BOT_TOKEN", "DISCORD_BOT_TOKEN", "DISCORD_WEBHOOK_URL"):
-        env.pop(secret, None)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
+    process = await start_paperwire_run(db)
     assert process.stdout is not None and process.stderr is not None
     try:
         lines = []

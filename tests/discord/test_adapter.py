@@ -4,9 +4,7 @@ tree, over a real websocket and REST, against a local fake Discord."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -39,6 +37,7 @@ from tests.discord.fake_discord import (
     slash_interaction,
 )
 from tests.payload_checks import check_discord_message
+from tests.processes import start_paperwire_run
 
 FOLLOW_UP = rf"/webhooks/{APPLICATION_ID}/[^/]+"
 CHANNEL = Destination("discord", GUILD_ID, CHANNEL_ID)
@@ -68,6 +67,15 @@ async def _ask(fake: FakeDiscord, subcommand: str, count: int = 1, **kw: Any) ->
     )
     calls = await fake.wait_for("POST", FOLLOW_UP, count=before + count)
     return [call.json for call in calls[before:]]
+
+
+def _discord_env(fake: FakeDiscord, token: str) -> dict[str, str]:
+    """The environment that points `paperwire run` at the fake as a bot."""
+    return {
+        "DISCORD_BOT_TOKEN": token,
+        "PAPERWIRE_DISCORD_API_URL": fake.api_base,
+        "PAPERWIRE_DISCORD_GATEWAY_URL": fake.gateway_url,
+    }
 
 
 def _text(body: dict[str, Any]) -> str:
@@ -204,25 +212,7 @@ async def test_paperwire_run_answers_an_interaction(fake: FakeDiscord, tmp_path:
     db = tmp_path / "p.db"
     async with Store.open(db) as store:
         await store.ingest(seed_observations())
-    env = {
-        **os.environ,
-        "PAPERWIRE_DB": str(db),
-        "PAPERWIRE_SOURCES": "",
-        "DISCORD_BOT_TOKEN": fake.token,
-        "PAPERWIRE_DISCORD_API_URL": fake.api_base,
-        "PAPERWIRE_DISCORD_GATEWAY_URL": fake.gateway_url,
-    }
-    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "DISCORD_WEBHOOK_URL"):
-        env.pop(name, None)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
+    process = await start_paperwire_run(db, **_discord_env(fake, fake.token))
     assert process.stderr is not None
     try:
         await fake.wait_ready(timeout=30)
@@ -262,23 +252,7 @@ async def test_subscriptions_on_discord_end_in_a_direct_message(
 
 
 async def test_a_refused_token_is_a_clear_error(fake: FakeDiscord, tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "PAPERWIRE_DB": str(tmp_path / "p.db"),
-        "PAPERWIRE_SOURCES": "",
-        "DISCORD_BOT_TOKEN": "not-the-token",
-        "PAPERWIRE_DISCORD_API_URL": fake.api_base,
-        "PAPERWIRE_DISCORD_GATEWAY_URL": fake.gateway_url,
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
+    process = await start_paperwire_run(tmp_path / "p.db", **_discord_env(fake, "not-the-token"))
     async with asyncio.timeout(30):
         _, stderr = await process.communicate()
     assert process.returncode == 2

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -27,6 +25,7 @@ from bot.render.slack import ACTION_ABSTRACT, ACTION_NEXT, ACTION_SHARE
 from bot.storage import Store
 from tests.conftest import seed_observations
 from tests.payload_checks import check_slack_message
+from tests.processes import start_paperwire_run
 from tests.slack.fake_slack import (
     FakeSlack,
     SlackCall,
@@ -245,25 +244,13 @@ async def test_paperwire_run_answers_a_signed_slash_command_over_http(tmp_path: 
     async with Store.open(db) as store:
         await store.ingest(seed_observations())
     async with running_fake_slack(token=TOKEN) as fake:
-        env = {
-            **os.environ,
-            "PAPERWIRE_DB": str(db),
-            "PAPERWIRE_SOURCES": "",
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "PAPERWIRE_SLACK_API_URL": fake.api_url,
-            "PAPERWIRE_HTTP_HOST": "127.0.0.1",
-            "PAPERWIRE_HTTP_PORT": "0",
-        }
-        env.pop("SLACK_APP_TOKEN", None)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=env,
+        process = await start_paperwire_run(
+            db,
+            SLACK_BOT_TOKEN=TOKEN,
+            SLACK_SIGNING_SECRET=SECRET,
+            PAPERWIRE_SLACK_API_URL=fake.api_url,
+            PAPERWIRE_HTTP_HOST="127.0.0.1",
+            PAPERWIRE_HTTP_PORT="0",
         )
         assert process.stderr is not None
         try:
