@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ MAX_TOPIC_CHARS = 200
 DEFAULT_MAX_PER_USER = 20
 DEFAULT_ALERT_TIME = time(9, 0)
 DEFAULT_ALERT_CAP = 10
+UNTIL_RESUMED = datetime(9999, 12, 31, tzinfo=UTC)  # `pause` with no number of days
 
 
 @dataclass(frozen=True)

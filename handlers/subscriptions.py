@@ -7,13 +7,19 @@ caller's own workspace, so no one else can list, change or remove them.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.channel_digests import parse_time, parse_timezone
 from bot.errors import UserError
 from bot.models import Destination
 from bot.render.neutral import Notice, Reply
-from bot.subscriptions import AlertSettings, Subscription, clean_topic, similar_topic
+from bot.subscriptions import (
+    UNTIL_RESUMED,
+    AlertSettings,
+    Subscription,
+    clean_topic,
+    similar_topic,
+)
 from handlers.context import Context
 
 TITLE = "Your topics"
@@ -97,7 +103,7 @@ async def subscriptions(ctx: Context, args: str) -> Reply:
         )
         lines.append(f"{number}. “{sub.topic}” · {last}")
     state = f"paused until {settings.paused_until:%Y-%m-%d}" if settings.paused(ctx.now) else ""
-    if settings.paused_until and settings.paused_until.year == 9999:
+    if settings.paused_until == UNTIL_RESUMED:
         state = "paused (until `/papers resume`)"
     lines.append(f"Alerts: {state or 'daily at ' + _when(settings)}.")
     return _notice("\n".join(lines))
@@ -110,11 +116,7 @@ async def pause(ctx: Context, args: str) -> Reply:
         raise UserError(
             "Pause for a number of days from 1 to 365, or with no number until resumed."
         )
-    until = (
-        ctx.now + timedelta(days=int(days))
-        if days
-        else datetime(9999, 12, 31, tzinfo=ctx.now.tzinfo)
-    )
+    until = ctx.now + timedelta(days=int(days)) if days else UNTIL_RESUMED
     await _save_alerts(ctx, replace(settings, paused_until=until))
     if days:
         return _notice(f"Alerts paused for {days} days, until {until:%Y-%m-%d}.")

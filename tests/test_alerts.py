@@ -147,6 +147,9 @@ async def test_pause_and_resume(services: Services) -> None:
     assert await alert_for(services) is None
     assert "paused until 2026-11-25" in (await ask(services, "subscriptions")).text
     assert (await ask(services, "pause 0")).is_error
+    assert "until `/papers resume`" in (await ask(services, "pause")).text
+    assert "paused (until `/papers resume`)" in (await ask(services, "subscriptions")).text
+    assert await alert_for(services, NOW + timedelta(days=300)) is None
     await ask(services, "resume")
     run = await alert_for(services)
     assert run is not None and run.posted == 1
