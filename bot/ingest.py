@@ -53,9 +53,13 @@ async def store_observations(
     observations: Sequence[Observation],
     rule: CompletionRule,
     report: IngestReport,
+    day_list: tuple[date, str] | None = None,
 ) -> None:
-    """Store one fetched batch, with the size of each day's list it carried."""
-    counts = await services.store.ingest(observations, rule, services.clock())
+    """Store one fetched batch, with the size of each day's list it carried (`day_list`
+    is recorded even when the batch is empty: that day's list was fetched)."""
+    counts = await services.store.ingest(
+        observations, rule, services.clock(), [day_list] if day_list else ()
+    )
     report.counts += counts
     report.lists += counts.lists
 
@@ -177,10 +181,6 @@ async def _store_fetched(
     report = IngestReport(skipped=len(fetched.skipped))
     for reason in fetched.skipped:
         _log.warning("skipped an item: %s", reason)
-    counts = await services.store.ingest(
-        fetched.observations, rule, services.clock(), [day_list] if day_list else ()
-    )
-    report.counts += counts
-    report.lists += counts.lists
+    await store_observations(services, fetched.observations, rule, report, day_list)
     await services.refresh_index()
     return report

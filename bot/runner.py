@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -111,7 +110,7 @@ async def _start_discord(
         assert config.webhook_url is not None
         session = await stack.enter_async_context(aiohttp.ClientSession())
         services.delivery.register(WebhookTransport(config.webhook_url, session))
-        await ensure_webhook_digest(services, config.webhook_url)
+        await ensure_webhook_digest(services, config.webhook_url, config.webhook_digest)
         return "discord (webhook)"
     client = PaperwireDiscord(services)
     services.delivery.register(client)
@@ -127,16 +126,15 @@ async def _start_discord(
     return "discord"
 
 
-async def ensure_webhook_digest(services: Services, url: str) -> DigestSettings:
+async def ensure_webhook_digest(services: Services, url: str, when: str) -> DigestSettings:
     """The webhook's channel gets a daily digest (PAPERWIRE_WEBHOOK_DIGEST, e.g. "08:30
     Europe/Paris", default 09:00 UTC) unless it already has settings."""
     destination = webhook_destination(url)
     existing = await services.store.channel_digest(destination.key)
     if existing is not None:
         return existing
-    spec = os.environ.get("PAPERWIRE_WEBHOOK_DIGEST", "").split()
     settings = DigestSettings(destination, size=services.settings.digest_size)
-    for part in spec:
+    for part in when.split():
         if part[:1].isdigit():
             settings = replace(settings, time=parse_time(part))
         else:

@@ -56,6 +56,7 @@ class DiscordConfig:
     webhook_url: str | None = field(default=None, repr=False)
     api_url: str | None = None
     gateway_url: str | None = None
+    webhook_digest: str = ""  # webhook mode: when its channel's digest goes, "08:30 Europe/Paris"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DiscordConfig | None:
@@ -72,6 +73,7 @@ class DiscordConfig:
             webhook_url=webhook,
             api_url=env.get("PAPERWIRE_DISCORD_API_URL", "").strip() or None,
             gateway_url=env.get("PAPERWIRE_DISCORD_GATEWAY_URL", "").strip() or None,
+            webhook_digest=env.get("PAPERWIRE_WEBHOOK_DIGEST", "").strip(),
         )
 
     def point_discord_py(self) -> None:

@@ -291,3 +291,14 @@ async def test_unsubscribe_offers_only_the_callers_own_topics(
     answer = fake.interaction_responses()[-1]
     assert answer["type"] == 8
     assert [c["value"] for c in answer["data"]["choices"]] == ["diffusion models"]
+
+
+async def test_webhook_mode_gives_its_channel_a_digest_once(seeded: Services) -> None:
+    from bot.runner import ensure_webhook_digest
+
+    url = "https://discord.com/api/webhooks/123456789012345678/" + "T" * 68
+    created = await ensure_webhook_digest(seeded, url, "08:30 Europe/Paris")
+    assert created.destination.key == "discord:webhook:123456789012345678"
+    assert (f"{created.time:%H:%M}", created.timezone) == ("08:30", "Europe/Paris")
+    kept = await ensure_webhook_digest(seeded, url, "")  # settings already there: unchanged
+    assert (kept.time, kept.timezone) == (created.time, created.timezone)
