@@ -553,21 +553,8 @@ class Store:
     # --- destinations ---------------------------------------------------------------------
 
     async def destination_state(self, destination: str) -> DestinationState:
-        rows = await self._fetch(
-            "SELECT stopped_at, error, last_success_at, last_error_at FROM destinations"
-            " WHERE destination = ?",
-            (destination,),
-        )
-        if not rows:
-            return DestinationState(destination)
-        stopped, error, success, failed = rows[0]
-        return DestinationState(
-            destination,
-            stopped_at=datetime.fromisoformat(stopped) if stopped else None,
-            error=error,
-            last_success_at=datetime.fromisoformat(success) if success else None,
-            last_error_at=datetime.fromisoformat(failed) if failed else None,
-        )
+        rows = await self._fetch(f"{_DESTINATION_SELECT} WHERE destination = ?", (destination,))
+        return _destination_state(rows[0]) if rows else DestinationState(destination)
 
     async def record_delivery(
         self, destination: str, at: datetime, error: str | None = None, permanent: bool = False
@@ -862,8 +849,8 @@ class Store:
         return {r[0]: int(r[1]) for r in rows}
 
     async def destination_states(self) -> list[DestinationState]:
-        rows = await self._fetch("SELECT destination FROM destinations ORDER BY destination")
-        return [await self.destination_state(r[0]) for r in rows]
+        rows = await self._fetch(f"{_DESTINATION_SELECT} ORDER BY destination")
+        return [_destination_state(row) for row in rows]
 
     async def _outbox_update(self, sql: str, params: tuple[Any, ...]) -> None:
         async with self._write_lock:
@@ -982,6 +969,24 @@ def _digest_settings(row: Sequence[Any]) -> DigestSettings:
         format=row[7],
         covers=row[8],
         updated_at=datetime.fromisoformat(row[9]),
+    )
+
+
+_DESTINATION_SELECT = (
+    "SELECT destination, stopped_at, error, last_success_at, last_error_at FROM destinations"
+)
+
+
+def _destination_state(row: Sequence[Any]) -> DestinationState:
+    def moment(text: str | None) -> datetime | None:
+        return datetime.fromisoformat(text) if text else None
+
+    return DestinationState(
+        row[0],
+        stopped_at=moment(row[1]),
+        error=row[2],
+        last_success_at=moment(row[3]),
+        last_error_at=moment(row[4]),
     )
 
 

@@ -108,3 +108,17 @@ async def test_order_is_kept_per_destination_and_failures_wait(services: Service
     assert [r.ok for r in results.values()] == [True, True]
     texts = [m.reply.content.text for m in failing.sent]  # type: ignore[union-attr]
     assert texts == ["first", "other", "first", "second"]
+
+
+async def test_destination_states_list_every_destination(services: Services) -> None:
+    store = services.store
+    await store.record_delivery(CHANNEL.key, NOW)
+    await store.record_delivery(OTHER.key, NOW, "channel_not_found", permanent=True)
+    ok, stopped = await store.destination_states()
+    assert (ok.destination, ok.stopped, ok.last_success_at) == (CHANNEL.key, False, NOW)
+    assert (stopped.destination, stopped.stopped, stopped.error) == (
+        OTHER.key,
+        True,
+        "channel_not_found",
+    )
+    assert stopped.last_error_at == NOW and stopped.last_success_at is None
