@@ -155,8 +155,10 @@ async def test_rate_limit_is_waited_out(fake: FakeDiscord, bot: PaperwireDiscord
     run = await run_channel_digest(
         bot.services, DigestSettings(CHANNEL, size=2), bot.services.clock()
     )
-    assert run is not None and run.posted == 2
-    assert len(fake.messages_in(CHANNEL_ID)) >= 1
+    assert run is not None and (run.outcome.value, run.posted) == ("posted", 2)
+    assert len(fake.messages_in(CHANNEL_ID)) == 1
+    # The first try met the 429; discord.py waited and sent the same message again.
+    assert len(fake.calls_to("POST", rf"/channels/{CHANNEL_ID}/messages")) == 2
 
 
 async def test_missing_access_stops_the_channel(fake: FakeDiscord, bot: PaperwireDiscord) -> None:
