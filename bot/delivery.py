@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -47,10 +49,15 @@ class Receipt:
     error: str | None = None
     permanent: bool = False  # the platform will keep refusing: stop this destination
     queued: bool = False  # not sent yet, kept in the outbox for a retry
+    uncertain: bool = False  # it may have arrived anyway (a 5xx, a cut connection)
 
 
-# Waits before the next try of a failed send: seconds, by attempts so far.
+# Waits before the next try of a failed send: seconds, by attempts so far (each with up to
+# a fifth more, at random, so destinations that failed together do not retry together).
 BACKOFF_S = (5, 30, 120, 600, 1800, 3600)
+# Destinations drained at once. Each sends its own messages in order; the transports pace
+# the requests to the platform's limits, so this only needs to keep them busy.
+CONCURRENT_DESTINATIONS = 200
 
 
 class Transport(Protocol):
@@ -66,7 +73,10 @@ class DeliveryService:
         self._store = store
         self._clock = clock
         self._transports: dict[str, Transport] = {}
-        self._lock = asyncio.Lock()  # one drain at a time keeps each destination in order
+        # One sender per destination at a time keeps its messages in order. (Weak: a lock
+        # nobody waits on is forgotten.)
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._slots = asyncio.Semaphore(CONCURRENT_DESTINATIONS)
 
     def register(self, transport: Transport) -> None:
         self._transports[transport.platform] = transport
@@ -105,22 +115,25 @@ class DeliveryService:
         return await self.drain(destination)
 
     async def drain(self, destination: str | None = None) -> dict[int, Receipt]:
-        """Send what is due in the outbox (for one destination, or all), in order; stops at
-        a destination's first failure so its messages keep their order."""
-        async with self._lock:
-            results: dict[int, Receipt] = {}
-            failed: set[str] = set()
+        """Send what is due in the outbox (for one destination, or all): destinations side
+        by side, each one's messages in order, stopping at its first failure so that the
+        rest keep their order."""
+        keys = [destination] if destination else await self._store.due_destinations(self._clock())
+        results: dict[int, Receipt] = {}
+        await asyncio.gather(*(self._drain_one(key, results) for key in keys))
+        return results
+
+    async def _drain_one(self, destination: str, results: dict[int, Receipt]) -> None:
+        lock = self._locks.setdefault(destination, asyncio.Lock())
+        async with self._slots, lock:
+            # Read under the lock: another drain may have just sent some of them.
             for queued in await self._store.due_messages(destination, self._clock()):
-                if queued.destination in failed:
-                    continue
                 receipt = await self._send_queued(queued)
                 if receipt is None:
-                    failed.add(queued.destination)
-                    continue
+                    return
                 results[queued.id] = receipt
                 if not receipt.ok:
-                    failed.add(queued.destination)
-            return results
+                    return
 
     async def _send_queued(self, queued: QueuedMessage) -> Receipt | None:
         """One outbox message; None when its destination cannot be tried now."""
@@ -141,21 +154,25 @@ class DeliveryService:
             receipt = await transport.send(message)
         except Exception as exc:  # a transport bug must not lose the message
             _log.exception("sending outbox message %d failed", queued.id)
-            receipt = Receipt(ok=False, error=f"{type(exc).__name__}: {exc}"[:200])
+            error = f"{type(exc).__name__}: {exc}"[:200]
+            receipt = Receipt(ok=False, error=error, uncertain=True)
         now = self._clock()
         if receipt.ok:
             await self._store.mark_sent(queued.id, receipt.platform_ids, now)
             await self._store.record_delivery(queued.destination, now)
             return receipt
-        wait = BACKOFF_S[min(queued.attempts, len(BACKOFF_S) - 1)]
+        wait = BACKOFF_S[min(queued.attempts, len(BACKOFF_S) - 1)] * (1 + random.random() / 5)
         _log.warning(
             "delivery to %s failed%s: %s",
             queued.destination,
-            " for good, stopping it" if receipt.permanent else f"; retrying in {wait} s",
+            " for good, stopping it" if receipt.permanent else f"; retrying in {wait:.0f} s",
             receipt.error,
         )
         await self._store.mark_failed(
-            queued.id, receipt.error or "unknown error", now + timedelta(seconds=wait)
+            queued.id,
+            receipt.error or "unknown error",
+            now + timedelta(seconds=wait),
+            uncertain=receipt.uncertain,
         )
         await self._store.record_delivery(
             queued.destination, now, receipt.error or "unknown error", receipt.permanent

@@ -159,6 +159,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX outbox_queue ON outbox(state, destination, id);
     """,
+    # 9: what waits in the outbox, by destination, without reading what was delivered.
+    """
+    CREATE INDEX outbox_waiting ON outbox(destination, id) WHERE state != 'sent';
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -24,6 +24,7 @@ from bot.app import Services, build_services
 from bot.channel_digests import DigestSettings, parse_time, parse_timezone
 from bot.config import Settings
 from bot.errors import UserError
+from bot.pacing import Pacer
 from bot.platforms.console import ConsoleTransport
 from bot.platforms.discord import (
     DiscordConfig,
@@ -112,7 +113,7 @@ async def _start_discord(
         services.delivery.register(WebhookTransport(config.webhook_url, session))
         await ensure_webhook_digest(services, config.webhook_url, config.webhook_digest)
         return "discord (webhook)"
-    client = PaperwireDiscord(services)
+    client = PaperwireDiscord(services, pacer=Pacer(config.requests_per_s))
     services.delivery.register(client)
     stack.push_async_callback(client.close)
     try:

@@ -792,6 +792,15 @@ class Store:
             assert cursor.lastrowid is not None
             return cursor.lastrowid
 
+    async def due_destinations(self, now: datetime) -> list[str]:
+        """Destinations whose oldest undelivered message is due, oldest first."""
+        rows = await self._fetch(
+            "SELECT o.destination, o.next_attempt_at FROM outbox o JOIN"
+            " (SELECT min(id) AS first FROM outbox WHERE state != 'sent' GROUP BY destination)"
+            " ON o.id = first ORDER BY o.id"
+        )
+        return [r[0] for r in rows if datetime.fromisoformat(r[1]) <= now]
+
     async def due_messages(self, destination: str | None, now: datetime) -> list[QueuedMessage]:
         """Undelivered messages in order (of one destination, or all) whose time has come;
         per destination, only those up to its first not yet due (order is kept)."""
@@ -836,10 +845,14 @@ class Store:
             )
             await self._conn.commit()
 
-    async def mark_failed(self, message_id: int, error: str, retry_at: datetime) -> None:
+    async def mark_failed(
+        self, message_id: int, error: str, retry_at: datetime, uncertain: bool = False
+    ) -> None:
+        """Not delivered; tried again at `retry_at`. An `uncertain` failure (it may have
+        arrived) stays "sending", so the next attempt looks before it sends."""
         await self._outbox_update(
-            "UPDATE outbox SET state = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?",
-            (error, retry_at.isoformat(), message_id),
+            "UPDATE outbox SET state = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
+            ("sending" if uncertain else "pending", error, retry_at.isoformat(), message_id),
         )
 
     async def outbox_depths(self) -> dict[str, int]:

@@ -25,6 +25,7 @@ from bot.app import Services
 from bot.delivery import OutgoingMessage, Receipt
 from bot.errors import UserError
 from bot.models import Destination
+from bot.pacing import Pacer
 from bot.render.discord import render_discord
 from bot.render.neutral import Content, Digest, Notice, Reply, SearchPage
 from handlers.context import Context, Invocation
@@ -57,6 +58,8 @@ class DiscordConfig:
     api_url: str | None = None
     gateway_url: str | None = None
     webhook_digest: str = ""  # webhook mode: when its channel's digest goes, "08:30 Europe/Paris"
+    # Requests a second: Discord's global limit per bot (large bots can be granted more).
+    requests_per_s: int = 50
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DiscordConfig | None:
@@ -68,12 +71,19 @@ class DiscordConfig:
             return None
         if webhook and not webhook.startswith(("https://", "http://")):
             raise UserError("DISCORD_WEBHOOK_URL must be the webhook's https:// URL")
+        rate = env.get("PAPERWIRE_DISCORD_RATE", "").strip() or str(cls.requests_per_s)
+        if not rate.isdigit() or not 1 <= int(rate) <= 10_000:
+            raise UserError(
+                "PAPERWIRE_DISCORD_RATE must be requests a second from 1 to 10000,"
+                f" not {rate[:10]!r}"
+            )
         return cls(
             bot_token=token,
             webhook_url=webhook,
             api_url=env.get("PAPERWIRE_DISCORD_API_URL", "").strip() or None,
             gateway_url=env.get("PAPERWIRE_DISCORD_GATEWAY_URL", "").strip() or None,
             webhook_digest=env.get("PAPERWIRE_WEBHOOK_DIGEST", "").strip(),
+            requests_per_s=int(rate),
         )
 
     def point_discord_py(self) -> None:
@@ -199,13 +209,18 @@ class PaperwireDiscord(discord.Client):
 
     platform = "discord"
 
-    def __init__(self, services: Services, sync_guild: int | None = None) -> None:
+    def __init__(
+        self, services: Services, sync_guild: int | None = None, pacer: Pacer | None = None
+    ) -> None:
         super().__init__(
             intents=discord.Intents.none(),  # interactions need no privileged intent
             allowed_mentions=NO_MENTIONS,
             guild_ready_timeout=0.5,
         )
         self.services = services
+        # Discord's global limit; discord.py itself keeps to each route's bucket (it reads
+        # the X-RateLimit headers) and waits out a 429.
+        self.pacer = pacer or Pacer(DiscordConfig.requests_per_s)
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(papers_commands(self))
         self._sync_guild = sync_guild
@@ -263,6 +278,7 @@ class PaperwireDiscord(discord.Client):
             for number, (body, view) in enumerate(zip(bodies, views, strict=True)):
                 # The nonce makes a retried send of the same part a no-op on Discord's side.
                 nonce = _nonce(message, number)
+                await self.pacer.acquire()
                 sent = await target.send(nonce=nonce, **_kwargs(body, view))
                 ids.append(str(sent.id))
             return Receipt(ok=True, platform_ids=tuple(ids))
@@ -271,6 +287,7 @@ class PaperwireDiscord(discord.Client):
 
     async def _messageable(self, destination: Destination) -> discord.abc.Messageable:
         if destination.kind == "dm":
+            await self.pacer.acquire()  # opening the DM may be a request
             return await self.create_dm(discord.Object(id=int(destination.channel)))
         # A partial channel needs no lookup; a missing channel shows up as the send's error.
         return self.get_partial_messageable(int(destination.channel))
@@ -448,4 +465,5 @@ def _failure(exc: discord.HTTPException) -> Receipt:
     code = getattr(exc, "code", 0)
     permanent = code in PERMANENT_CODES or exc.status in (401, 403, 404)
     text = f"{exc.status} {exc.text or ''}".strip() + (f" (code {code})" if code else "")
-    return Receipt(ok=False, error=text[:200], permanent=permanent)
+    # After a 5xx the message may have been posted; its nonce covers a prompt retry.
+    return Receipt(ok=False, error=text[:200], permanent=permanent, uncertain=exc.status >= 500)

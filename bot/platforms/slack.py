@@ -16,21 +16,24 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientConnectorError, web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Services
 from bot.delivery import OutgoingMessage, Receipt
 from bot.errors import UserError
 from bot.models import Destination
+from bot.pacing import Bucket, Pacer
 from bot.render.neutral import Digest, Notice, Reply
 from bot.render.slack import (
     ACTION_ABSTRACT,
@@ -63,6 +66,10 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 MANAGER_CACHE_S = 600.0
+# chat.postMessage: about one message per second per channel (platform facts).
+CHANNEL_POSTS_PER_S = 1.0
+# conversations.open is a Tier 3 method: 50+ a minute.
+OPENS_PER_S = 50 / 60
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 Respond = Callable[..., Awaitable[Any]]
@@ -79,6 +86,9 @@ class SlackConfig:
     http_host: str = "0.0.0.0"
     http_port: int = 3000
     managers: frozenset[str] = frozenset()  # user ids allowed besides admins and owners
+    # Messages a second across the workspace. Slack publishes no number for this budget
+    # ("a workspace-wide limit"); a 429 beyond it holds every sender for its Retry-After.
+    posts_per_s: int = 5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SlackConfig | None:
@@ -101,6 +111,11 @@ class SlackConfig:
         managers = frozenset(
             u.strip() for u in env.get("PAPERWIRE_SLACK_MANAGERS", "").split(",") if u.strip()
         )
+        rate = env.get("PAPERWIRE_SLACK_RATE", "").strip() or str(cls.posts_per_s)
+        if not rate.isdigit() or not 1 <= int(rate) <= 1000:
+            raise UserError(
+                f"PAPERWIRE_SLACK_RATE must be messages a second from 1 to 1000, not {rate[:10]!r}"
+            )
         return cls(
             bot_token=token,
             signing_secret=secret,
@@ -109,6 +124,7 @@ class SlackConfig:
             http_host=env.get("PAPERWIRE_HTTP_HOST", "").strip() or cls.http_host,
             http_port=int(port),
             managers=managers,
+            posts_per_s=int(rate),
         )
 
 
@@ -117,16 +133,23 @@ class SlackAdapter:
 
     platform = "slack"
 
-    def __init__(self, services: Services, config: SlackConfig) -> None:
+    def __init__(self, services: Services, config: SlackConfig, pacer: Pacer | None = None) -> None:
         self._services = services
         self._config = config
+        self.pacer = pacer or Pacer(config.posts_per_s, per_channel=CHANNEL_POSTS_PER_S)
+        self._opens = Bucket(OPENS_PER_S, burst=5)
+        self._dm_channels: dict[str, str] = {}  # user id -> the DM channel's id
+        # Retried inside the SDK: only what surely did not reach Slack (a refused
+        # connection, a 429). A 5xx or a cut connection may have posted: the outbox
+        # retries it after looking for the message's marker.
         self.client = AsyncWebClient(
             token=config.bot_token,
             base_url=config.api_url,
             retry_handlers=[
-                AsyncConnectionErrorRetryHandler(max_retry_count=2),
-                AsyncRateLimitErrorRetryHandler(max_retry_count=5),  # waits for Retry-After
-                AsyncServerErrorRetryHandler(max_retry_count=3),
+                AsyncConnectionErrorRetryHandler(
+                    max_retry_count=2, error_types=[ClientConnectorError]
+                ),
+                _HoldOnRateLimit(self.pacer, max_retry_count=5),
             ],
         )
         self.app = AsyncApp(
@@ -266,8 +289,7 @@ class SlackAdapter:
                 return await self._respond(message, bodies)
             channel = destination.channel
             if destination.kind == "dm":
-                opened = await self.client.conversations_open(users=destination.channel)
-                channel = str((opened.get("channel") or {}).get("id") or "")
+                channel = await self._dm_channel(destination.channel)
             arrived = await self._arrived(channel, message) if message.recovering else {}
             ids = []
             for number, body in enumerate(bodies):
@@ -281,15 +303,36 @@ class SlackAdapter:
             return Receipt(ok=True, platform_ids=tuple(ids))
         except SlackApiError as exc:
             code = _error_code(exc)
-            return Receipt(ok=False, error=code, permanent=code in PERMANENT_ERRORS)
+            status = int(getattr(exc.response, "status_code", 0) or 0)
+            return Receipt(
+                ok=False,
+                error=code,
+                permanent=code in PERMANENT_ERRORS,
+                uncertain=status >= 500,  # Slack may have posted it before failing
+            )
         except (SlackRequestError, OSError, TimeoutError) as exc:
-            return Receipt(ok=False, error=f"Slack could not be reached: {type(exc).__name__}")
+            return Receipt(
+                ok=False,
+                error=f"Slack could not be reached: {type(exc).__name__}",
+                uncertain=True,
+            )
+
+    async def _dm_channel(self, user: str) -> str:
+        """The DM channel with `user`, opened once per process."""
+        channel = self._dm_channels.get(user)
+        if channel is None:
+            await self._opens.acquire()
+            opened = await self.client.conversations_open(users=user)
+            channel = str((opened.get("channel") or {}).get("id") or "")
+            self._dm_channels[user] = channel
+        return channel
 
     async def _post(
         self, channel: str, body: dict[str, Any], metadata: dict[str, Any] | None = None
     ) -> str:
         # Never `link_names` or `parse=full`: untrusted text must not become mentions.
         extra: dict[str, Any] = {"metadata": metadata} if metadata else {}
+        await self.pacer.acquire(channel)
         response = await self.client.chat_postMessage(
             channel=channel, unfurl_links=False, unfurl_media=False, **body, **extra
         )
@@ -390,6 +433,40 @@ def _error_code(exc: SlackApiError) -> str:
         return str(response["error"]) if response is not None else "unknown_error"
     except (KeyError, TypeError):
         return "unknown_error"
+
+
+class _HoldOnRateLimit(AsyncRateLimitErrorRetryHandler):
+    """The SDK's 429 handling (wait for Retry-After, then retry), which also holds every
+    other sender in the workspace for as long: they would only meet the same 429."""
+
+    def __init__(self, pacer: Pacer, max_retry_count: int) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self._pacer = pacer
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is not None:
+            self._pacer.hold(_retry_after(response.headers))
+        await super().prepare_for_next_attempt_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
+def _retry_after(headers: Mapping[str, Any]) -> float:
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) and value else value
+            try:
+                return max(0.0, float(raw))
+            except (TypeError, ValueError):
+                break
+    return 1.0
 
 
 class SlackServer:

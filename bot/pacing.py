@@ -1,0 +1,112 @@
+"""Pacing requests to a platform's published rate limits, so a fan-out to thousands of
+channels runs at the allowed rate instead of finding the limit by its 429s.
+
+A `Bucket` lets requests through at `rate` per second, `burst` at once at most. Each
+request reserves the next free slot (GCRA), so waiting requests go in arrival order and
+nothing polls. When the server says "wait" anyway (a 429), `hold` keeps everyone back
+until then, including requests that had already reserved an earlier slot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+
+Clock = Callable[[], float]  # monotonic seconds
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Bucket:
+    def __init__(
+        self,
+        rate: float,
+        burst: int = 1,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("a bucket needs a positive rate and a burst of at least 1")
+        self.rate = rate
+        self._interval = 1.0 / rate
+        self._tolerance = (burst - 1) * self._interval  # how far ahead a burst may run
+        self._clock = clock
+        self._sleep = sleep
+        self._next = clock()  # when the next request may go, were there no burst
+        self._held_until = 0.0
+
+    async def acquire(self) -> None:
+        """Wait for this request's turn."""
+        while True:
+            now = self._clock()
+            start = max(now, self._next - self._tolerance, self._held_until)
+            self._next = max(self._next, start) + self._interval
+            if start > now:
+                await self._sleep(start - now)
+            if self._clock() >= self._held_until:
+                return
+            # A 429 arrived while this request waited: its slot is gone, take a new one.
+
+    def hold(self, seconds: float) -> None:
+        """Nobody goes for `seconds` (the server's Retry-After)."""
+        until = self._clock() + max(0.0, seconds)
+        self._held_until = max(self._held_until, until)
+        self._next = max(self._next, self._held_until)
+
+    def idle_since(self, now: float) -> bool:
+        """Whether the bucket has nothing reserved after `now` (it can be forgotten)."""
+        return self._next <= now and self._held_until <= now
+
+
+class Pacer:
+    """One platform's limits: a shared bucket (Slack's workspace budget, Discord's global
+    limit) and, optionally, one bucket per channel."""
+
+    MAX_CHANNELS = 10_000  # channel buckets kept; an idle one is forgotten first
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int = 1,
+        per_channel: float | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.shared = Bucket(rate, burst, clock, sleep)
+        self._per_channel = per_channel
+        self._channels: OrderedDict[str, Bucket] = OrderedDict()
+        self._clock = clock
+        self._sleep = sleep
+
+    @property
+    def rate(self) -> float:
+        return self.shared.rate
+
+    async def acquire(self, channel: str | None = None) -> None:
+        """Wait until a request to `channel` is within every limit. The channel's turn
+        comes first, so a slot in the shared budget is never held by a request that would
+        still have to wait for its channel."""
+        if channel is not None and self._per_channel is not None:
+            await self._channel(channel).acquire()
+        await self.shared.acquire()
+
+    def hold(self, seconds: float) -> None:
+        """The platform answered 429: everyone waits `seconds`."""
+        self.shared.hold(seconds)
+
+    def _channel(self, channel: str) -> Bucket:
+        bucket = self._channels.get(channel)
+        if bucket is None:
+            assert self._per_channel is not None
+            bucket = Bucket(self._per_channel, 1, self._clock, self._sleep)
+            self._channels[channel] = bucket
+            if len(self._channels) > self.MAX_CHANNELS:
+                self._forget_idle()
+        self._channels.move_to_end(channel)
+        return bucket
+
+    def _forget_idle(self) -> None:
+        now = self._clock()
+        for key in [k for k, b in self._channels.items() if b.idle_since(now)]:
+            del self._channels[key]
