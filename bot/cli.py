@@ -137,6 +137,24 @@ def build_parser() -> argparse.ArgumentParser:
     bench_match.add_argument("--subscriptions", type=_positive, default=100_000)
     bench_match.add_argument("--papers", type=_positive, default=1000)
     bench_match.add_argument("--json", action="store_true")
+    bench_deliver = kinds.add_parser(
+        "deliver", help="a digest to N channels against fakes that enforce the rate limits"
+    )
+    bench_deliver.add_argument("--recipients", type=_positive, default=10_000)
+    bench_deliver.add_argument("--platform", choices=["slack", "discord", "both"], default="both")
+    bench_deliver.add_argument(
+        "--slack-rate",
+        type=_positive,
+        default=50,
+        help="the fake's workspace budget, messages/s; Slack publishes none (default 50)",
+    )
+    bench_deliver.add_argument(
+        "--discord-rate",
+        type=_positive,
+        default=50,
+        help="Discord's global limit, requests/s (default 50)",
+    )
+    bench_deliver.add_argument("--json", action="store_true")
     return parser
 
 

@@ -18,4 +18,11 @@ async def run(args: argparse.Namespace) -> int:
         from bot.bench.match import run_match_bench
 
         return await run_match_bench(args.subscriptions, args.papers, args.json)
+    if args.bench == "deliver":
+        from bot.bench.deliver import PLATFORMS, run_deliver_bench
+
+        platforms = list(PLATFORMS) if args.platform == "both" else [args.platform]
+        return await run_deliver_bench(
+            args.recipients, platforms, args.slack_rate, args.discord_rate, args.json
+        )
     raise SystemExit(f"unknown benchmark {args.bench!r}")

@@ -1,0 +1,86 @@
+"""The pacer keeps to a rate, lets a burst through, keeps each channel to its own rate,
+and holds everyone back after a 429, all measured on a virtual clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.pacing import Bucket, Pacer
+from tests.virtual_time import VirtualTime
+
+
+def _starts(time: VirtualTime, times: list[float]) -> list[float]:
+    return [round(t - 1000.0, 3) for t in times]
+
+
+async def _go(time: VirtualTime, acquire: object) -> float:
+    await acquire()  # type: ignore[operator]
+    return time.now
+
+
+async def test_a_bucket_spaces_requests_at_its_rate() -> None:
+    time = VirtualTime()
+    bucket = Bucket(10, clock=time.clock, sleep=time.sleep)
+    done = await time.run(*(_go(time, bucket.acquire) for _ in range(5)))
+    assert _starts(time, done) == [0.0, 0.1, 0.2, 0.3, 0.4]
+
+
+async def test_a_burst_goes_at_once_then_the_rate_holds() -> None:
+    time = VirtualTime()
+    bucket = Bucket(10, burst=3, clock=time.clock, sleep=time.sleep)
+    done = await time.run(*(_go(time, bucket.acquire) for _ in range(6)))
+    assert _starts(time, done) == [0.0, 0.0, 0.0, 0.1, 0.2, 0.3]
+
+
+async def test_hold_keeps_back_requests_that_had_already_reserved_a_slot() -> None:
+    time = VirtualTime()
+    bucket = Bucket(2, clock=time.clock, sleep=time.sleep)
+
+    async def server_says_wait() -> float:
+        await time.sleep(0.1)  # the first request met a 429
+        bucket.hold(3.0)
+        return time.now
+
+    done = await time.run(*(_go(time, bucket.acquire) for _ in range(3)), server_says_wait())
+    # The first went at once; the two waiting (due at 0.5 and 1.0) go after the hold.
+    first, second, third, _ = _starts(time, done)
+    assert first == 0.0
+    assert second >= 3.1 and third >= second + 0.5
+
+
+async def test_each_channel_keeps_to_its_own_rate_while_others_go() -> None:
+    time = VirtualTime()
+    pacer = Pacer(10, per_channel=1.0, clock=time.clock, sleep=time.sleep)
+    done = await time.run(
+        _go(time, lambda: pacer.acquire("a")),
+        _go(time, lambda: pacer.acquire("a")),
+        _go(time, lambda: pacer.acquire("b")),
+        _go(time, lambda: pacer.acquire("c")),
+    )
+    a1, a2, b, c = _starts(time, done)
+    assert (a1, b, c) == (0.0, 0.1, 0.2)  # the workspace budget: 10 a second
+    assert a2 == 1.0  # channel "a": one a second
+
+
+@pytest.mark.parametrize("rate", [5, 50])
+async def test_no_one_second_window_holds_more_than_the_rate(rate: int) -> None:
+    time = VirtualTime()
+    pacer = Pacer(rate, per_channel=1.0, clock=time.clock, sleep=time.sleep)
+    # 100 channels of 4 requests each: the shared rate, not the channels', is the bound.
+    done = await time.run(
+        *(_go(time, lambda n=n: pacer.acquire(f"c{n % 100}")) for n in range(400))
+    )
+    done.sort()
+    busiest = max(
+        sum(1 for t in done[i:] if t < start + 1.0 - 1e-9) for i, start in enumerate(done)
+    )
+    assert busiest <= rate
+    # And the budget is used: 400 requests take about 400 / rate seconds.
+    assert done[-1] - done[0] == pytest.approx((400 - 1) / rate, rel=0.02)
+
+
+def test_a_bucket_refuses_a_rate_it_cannot_keep() -> None:
+    with pytest.raises(ValueError):
+        Bucket(0)
+    with pytest.raises(ValueError):
+        Bucket(1, burst=0)
