@@ -45,6 +45,7 @@ PERMANENT_CODES = frozenset(
     }
 )
 NO_MENTIONS = discord.AllowedMentions.none()
+RATE_LIMITED_HOLD_S = 1.0
 WEBHOOK_WORKSPACE = "webhook"
 _ID = r"[\w.\-/]{1,80}"
 
@@ -283,6 +284,8 @@ class PaperwireDiscord(discord.Client):
                 ids.append(str(sent.id))
             return Receipt(ok=True, platform_ids=tuple(ids))
         except discord.HTTPException as exc:
+            if exc.status == 429:  # still limited after discord.py's own retries: ease off
+                self.pacer.hold(RATE_LIMITED_HOLD_S)
             return _failure(exc)
 
     async def _messageable(self, destination: Destination) -> discord.abc.Messageable:

@@ -237,7 +237,10 @@ class FakeSlack:
     url: str = ""  # base URL, no trailing slash
     calls: list[SlackCall] = field(default_factory=list)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What each channel holds, newest first, as conversations.history lists it; posted
+    # messages are added (with their metadata) and thread replies kept by parent.
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    threads: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     auth_test: dict[str, Any] = field(
         default_factory=lambda: {
             "ok": True,
@@ -267,9 +270,11 @@ class FakeSlack:
 
     # -- scripting ------------------------------------------------------------------------
 
-    def fail(self, method: str, *answers: Canned) -> None:
-        """Queue canned answers, used one per call to `method` before the defaults."""
-        self._queues.setdefault(method, []).extend(answers)
+    def fail(self, method: str, *answers: Canned, channel: str | None = None) -> None:
+        """Queue canned answers, used one per call to `method` (with `channel`: only calls
+        naming that channel) before the defaults."""
+        key = f"{method}#{channel}" if channel else method
+        self._queues.setdefault(key, []).extend(answers)
         self._all_canned.extend(answers)
 
     def pending(self, method: str) -> int:
@@ -339,8 +344,8 @@ class FakeSlack:
             self._changed.notify_all()
         return call
 
-    def _take(self, method: str) -> Canned | None:
-        queue = self._queues.get(method)
+    def _take(self, method: str, channel: str = "") -> Canned | None:
+        queue = self._queues.get(f"{method}#{channel}") or self._queues.get(method)
         return queue.pop(0) if queue else None
 
     async def _api(self, request: web.Request) -> web.Response:
@@ -355,7 +360,7 @@ class FakeSlack:
         async def default() -> web.Response:
             return self._default(call)
 
-        canned = self._take(method)
+        canned = self._take(method, str(call.args.get("channel") or ""))
         if canned is not None:
             return await canned.answer(call, default)
         return await default()
@@ -392,8 +397,15 @@ class FakeSlack:
                 return _ok({"ok": True, "channel": {"id": channel_id}})
             case "users.info":
                 return self._user_info(str(args.get("user", "")))
-            case "conversations.history":
-                messages = list(self.history.get(str(args.get("channel", "")), []))
+            case "conversations.history" | "conversations.replies":
+                channel = str(args.get("channel", ""))
+                messages = list(self.history.get(channel, []))
+                if call.method == "conversations.replies":
+                    ts = str(args.get("ts", ""))
+                    parent = [m for m in messages if m.get("ts") == ts]
+                    messages = parent + self.threads.get((channel, ts), [])
+                if not _truthy(args.get("include_all_metadata")):
+                    messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
                 if "limit" in args:
                     messages = messages[: int(args["limit"])]
                 return _ok(
@@ -429,8 +441,13 @@ class FakeSlack:
         }
         if blocks is not None:
             message["blocks"] = blocks
+        if isinstance(args.get("metadata"), dict):
+            message["metadata"] = args["metadata"]
         if args.get("thread_ts"):
             message["thread_ts"] = args["thread_ts"]
+            self.threads.setdefault((channel, str(args["thread_ts"])), []).append(message)
+        else:
+            self.history.setdefault(str(channel), []).insert(0, message)
         return _ok({"ok": True, "channel": channel, "ts": ts, "message": message})
 
     def _user_info(self, user_id: str) -> web.Response:
@@ -449,6 +466,10 @@ class FakeSlack:
         if "tz_offset" not in user and isinstance(user.get("tz"), str):
             user["tz_offset"] = _tz_offset(user["tz"])
         return _ok({"ok": True, "user": user})
+
+
+def _truthy(value: Any) -> bool:
+    return value in (True, 1, "1", "true", "True")
 
 
 def _maybe_json(key: str, value: str) -> Any:

@@ -1,0 +1,311 @@
+"""A fan-out through the outbox with the real Slack and Discord clients, against local
+fakes: a 429 storm, 5xx answers (after the platform did post), a timeout, and a channel
+that refuses for good in the middle. Each ends with every channel holding its message
+exactly once, or the refused one stopped with its message kept."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import discord
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from bot.app import Services
+from bot.bench.limited_fakes import LimitedDiscord, LimitedSlack
+from bot.delivery import DeliveryService, OutgoingMessage
+from bot.models import Destination
+from bot.pacing import Pacer
+from bot.platforms.discord import PaperwireDiscord
+from bot.platforms.slack import SlackAdapter, SlackConfig
+from bot.render.neutral import Digest, Notice, Reply
+from tests.conftest import NOW, make_paper
+from tests.discord.fake_discord import (
+    DEFAULT_TOKEN,
+    FakeDiscord,
+    http_error,
+    point_discord_py_at,
+    running_fake_discord,
+    text_channel_object,
+)
+from tests.slack.fake_slack import FakeSlack, api_error, running_fake_slack
+
+TOKEN = "xoxb-test"
+FAST = 1000  # a pacer that does not stand in the way, where pacing is not the point
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self):  # type: ignore[no-untyped-def]
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class PostedThenFailed:
+    """A canned answer for either fake: the platform does post, then answers `status`, as
+    a server that failed after the write does; with `hang`, no answer comes until
+    `release()`, as when the answer is lost on the way back."""
+
+    def __init__(self, status: int = 500, hang: bool = False) -> None:
+        self.status = status
+        self.hang = hang
+        self._released = asyncio.Event()
+
+    async def answer(self, call: object, default: Callable[[], Awaitable[Any]]) -> web.Response:
+        await default()
+        if self.hang:
+            await self._released.wait()
+        return web.Response(status=self.status, text="upstream failed")
+
+    def release(self) -> None:
+        self._released.set()
+
+
+def _notice(platform: str, workspace: str, channel: str) -> OutgoingMessage:
+    return OutgoingMessage(Destination(platform, workspace, channel), Reply(Notice("hello")))
+
+
+def _digest(channel: str) -> OutgoingMessage:
+    digest = Digest(day=NOW.date(), papers=(make_paper(),))
+    return OutgoingMessage(Destination("slack", "T1", channel), Reply(digest, ephemeral=False))
+
+
+async def _fan_out(delivery: DeliveryService, messages: list[OutgoingMessage]) -> None:
+    await asyncio.gather(*(delivery.deliver(m) for m in messages))
+
+
+# --- Slack -----------------------------------------------------------------------------
+
+
+def _slack(services: Services, api_url: str, clock: Clock, rate: int = FAST) -> DeliveryService:
+    delivery = DeliveryService(services.store, clock)
+    config = SlackConfig(TOKEN, "secret", api_url=api_url, posts_per_s=rate)
+    delivery.register(SlackAdapter(services, config, Pacer(rate, per_channel=FAST)))
+    return delivery
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    async with running_fake_slack(token=TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def limited_slack() -> AsyncIterator[tuple[LimitedSlack, str]]:
+    fake = LimitedSlack(workspace_rate=20)
+    server = TestServer(fake.app(), host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield fake, str(server.make_url("/api/"))
+    finally:
+        await server.close()
+
+
+async def test_slack_paced_to_the_budget_meets_no_429(
+    services: Services, limited_slack: tuple[LimitedSlack, str]
+) -> None:
+    fake, url = limited_slack
+    delivery = _slack(services, url, Clock(), rate=20)
+    await _fan_out(delivery, [_notice("slack", "T1", f"C{n}") for n in range(40)])
+    assert fake.tally.rate_limited == 0
+    assert sorted(c for c, _ in fake.tally.kept) == sorted(f"C{n}" for n in range(40))
+    assert fake.tally.duplicated == 0
+    assert await services.store.outbox_depths() == {}
+
+
+async def test_slack_429_storm_is_waited_out_without_loss_or_duplicate(
+    services: Services, limited_slack: tuple[LimitedSlack, str]
+) -> None:
+    fake, url = limited_slack
+    # Paced ten times faster than the fake allows: a storm of 429s.
+    delivery = _slack(services, url, Clock(), rate=200)
+    await _fan_out(delivery, [_notice("slack", "T1", f"C{n}") for n in range(40)])
+    assert fake.tally.rate_limited > 0
+    assert sorted(c for c, _ in fake.tally.kept) == sorted(f"C{n}" for n in range(40))
+    assert fake.tally.duplicated == 0
+    assert await services.store.outbox_depths() == {}
+
+
+async def test_slack_5xx_after_posting_is_retried_without_a_duplicate(
+    services: Services, fake_slack: FakeSlack
+) -> None:
+    clock = Clock()
+    delivery = _slack(services, fake_slack.api_url, clock)
+    fake_slack.fail("chat.postMessage", PostedThenFailed(500), channel="C1")
+    first = await delivery.deliver(_digest("C1"))
+    assert first.queued and not first.ok  # the outcome is unknown: kept to check
+    assert len(fake_slack.history["C1"]) == 1  # yet it did arrive
+    clock.advance(10)
+    await delivery.drain()
+    assert len(fake_slack.history["C1"]) == 1  # found by its marker, not posted again
+    [(_, thread)] = fake_slack.threads.items()
+    assert len(thread) == 1  # the abstracts, posted once in its thread
+    assert await services.store.outbox_depths() == {}
+
+
+async def test_slack_timeout_is_checked_before_resending(
+    services: Services, fake_slack: FakeSlack
+) -> None:
+    clock = Clock()
+    delivery = _slack(services, fake_slack.api_url, clock)
+    adapter = next(iter(delivery._transports.values()))
+    assert isinstance(adapter, SlackAdapter)
+    adapter.client.timeout = 1
+    fake_slack.fail("chat.postMessage", PostedThenFailed(hang=True), channel="C1")
+    first = await delivery.deliver(_notice("slack", "T1", "C1"))
+    assert first.queued and "could not be reached" in (first.error or "")
+    assert len(fake_slack.history["C1"]) == 1  # it was posted; the answer never came
+    clock.advance(10)
+    await delivery.drain()
+    assert len(fake_slack.history["C1"]) == 1
+    assert len(fake_slack.calls_to("conversations.history")) == 1  # it looked first
+    assert await services.store.outbox_depths() == {}
+
+
+async def test_slack_channel_refusing_mid_fan_out_stops_only_that_channel(
+    services: Services, fake_slack: FakeSlack
+) -> None:
+    delivery = _slack(services, fake_slack.api_url, Clock())
+    fake_slack.fail("chat.postMessage", api_error("channel_not_found"), channel="C5")
+    await _fan_out(delivery, [_notice("slack", "T1", f"C{n}") for n in range(10)])
+    later = await delivery.deliver(_notice("slack", "T1", "C5"))  # kept, not tried
+    assert later.permanent and not later.ok
+    assert sorted(fake_slack.history) == sorted(f"C{n}" for n in range(10) if n != 5)
+    assert await services.store.outbox_depths() == {"slack:T1:C5": 2}
+    states = {s.destination: s for s in await services.store.destination_states()}
+    assert states["slack:T1:C5"].stopped and states["slack:T1:C5"].error == "channel_not_found"
+    assert not any(s.stopped for k, s in states.items() if k != "slack:T1:C5")
+
+
+# --- Discord ---------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def _discord(
+    services: Services, clock: Clock, rate: int = FAST
+) -> AsyncIterator[DeliveryService]:
+    client = PaperwireDiscord(services, pacer=Pacer(rate))
+    try:
+        await client.login(DEFAULT_TOKEN)
+        delivery = DeliveryService(services.store, clock)
+        delivery.register(client)
+        yield delivery
+    finally:
+        await client.close()
+
+
+async def _until_empty(services: Services, delivery: DeliveryService, clock: Clock) -> int:
+    """Retry what waits in the outbox (moving the clock past each backoff) until it is
+    empty; how many rounds it took."""
+    for rounds in range(10):
+        if not await services.store.outbox_depths():
+            return rounds
+        clock.advance(3600)
+        await delivery.drain()
+    raise AssertionError(f"still waiting: {await services.store.outbox_depths()}")
+
+
+@pytest.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    async with running_fake_discord() as fake:
+        with point_discord_py_at(fake):
+            yield fake
+
+
+async def test_discord_429_storm_is_waited_out_without_loss_or_duplicate(
+    services: Services,
+) -> None:
+    fake = LimitedDiscord(global_rate=20)
+    server = TestServer(fake.app(), host="127.0.0.1")
+    await server.start_server()
+    base = discord.http.Route.BASE
+    discord.http.Route.BASE = str(server.make_url("/api/v10"))
+    clock = Clock()
+    channels = [str(10**15 + n) for n in range(40)]
+    try:
+        async with _discord(services, clock, rate=200) as delivery:
+            await _fan_out(delivery, [_notice("discord", "1", c) for c in channels])
+            # discord.py gives up after 5 tries; the outbox keeps those for later.
+            await _until_empty(services, delivery, clock)
+    finally:
+        discord.http.Route.BASE = base
+        await server.close()
+    assert fake.tally.rate_limited > 0
+    assert sorted(c for c, _ in fake.tally.kept) == sorted(channels)
+    assert fake.tally.duplicated == 0
+    assert await services.store.outbox_depths() == {}
+
+
+async def test_discord_5xx_after_posting_is_retried_without_a_duplicate(
+    services: Services, fake_discord: FakeDiscord
+) -> None:
+    clock = Clock()
+    fake_discord.channels["500"] = text_channel_object("500")
+    fake_discord.fail("POST", r"/channels/500/messages", PostedThenFailed(503))  # type: ignore[arg-type]
+    async with _discord(services, clock) as delivery:
+        first = await delivery.deliver(_notice("discord", "1", "500"))
+        assert first.queued and len(fake_discord.messages_in("500")) == 1
+        clock.advance(10)
+        await delivery.drain()  # the same nonce: Discord hands back the message it made
+    assert len(fake_discord.messages_in("500")) == 1
+    assert await services.store.outbox_depths() == {}
+
+
+async def test_discord_channel_refusing_mid_fan_out_stops_only_that_channel(
+    services: Services, fake_discord: FakeDiscord
+) -> None:
+    channels = [str(700 + n) for n in range(10)]
+    for channel in channels:
+        fake_discord.channels[channel] = text_channel_object(channel)
+    fake_discord.fail(
+        "POST", r"/channels/705/messages", http_error(403, 50013, "Missing Permissions")
+    )
+    async with _discord(services, Clock()) as delivery:
+        await _fan_out(delivery, [_notice("discord", "1", c) for c in channels])
+    assert [c for c in channels if fake_discord.messages_in(c)] == [
+        c for c in channels if c != "705"
+    ]
+    assert await services.store.outbox_depths() == {"discord:1:705": 1}
+    state = await services.store.destination_state("discord:1:705")
+    assert state.stopped and "50013" in (state.error or "")
+
+
+# --- the benchmark ---------------------------------------------------------------------
+
+
+async def test_bench_deliver_reports_every_figure_per_platform(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.bench.deliver import run_deliver_bench
+
+    await run_deliver_bench(60, ["slack", "discord"], 60, 60, as_json=True)
+    figures = json.loads(capsys.readouterr().out)
+    keys = {"recipients", "seconds", "achieved_per_s", "allowed_per_s", "requests",
+            "rate_limited", "lost", "duplicated"}  # fmt: skip
+    assert set(figures) == {"slack", "discord"}
+    for platform in figures.values():
+        assert set(platform) == keys
+        assert platform["recipients"] == 60 and platform["allowed_per_s"] == 60
+        assert (platform["lost"], platform["duplicated"], platform["rate_limited"]) == (0, 0, 0)
+        assert 0 < platform["achieved_per_s"] <= 60 * 1.05  # never faster than allowed
+    # A Slack digest is two posts (the abstracts go in its thread); Discord's is one.
+    assert figures["slack"]["requests"] == 120 and figures["discord"]["requests"] == 60
+
+
+async def test_bench_deliver_table_names_its_targets(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.bench.deliver import run_deliver_bench
+
+    await run_deliver_bench(5, ["discord"], 500, 500, as_json=False)
+    out = capsys.readouterr().out
+    assert "of the limit; target >= 90%" in out and "target <= 1%" in out
+    assert "lost            0" in out
