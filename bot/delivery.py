@@ -1,24 +1,30 @@
 """The one way out: every outgoing message goes through `DeliveryService`, which adapters'
 transports only execute.
 
-Channel messages and direct messages go through a persistent outbox: written (with the
-papers they show, recorded as sent) in one transaction, then drained per destination in
-order. A failed send stays queued and is retried with backoff; a destination a platform
+Messages go through a persistent outbox: written (with the papers they show, recorded as
+sent) in one transaction, then drained per destination in order, destinations side by
+side. A failed send stays queued and is retried with backoff; a destination a platform
 refuses for good stops, keeping its messages, until resumed. A message whose last attempt
-had an unknown outcome (the process died while it was out) is sent again with
-`recovering` set, for the transport to avoid a duplicate. Command replies are answered at
-once: they are tied to a live interaction that a restart would not bring back."""
+had an unknown outcome (the process died while it was out, or the platform failed after
+receiving it) is sent again with `recovering` set, for the transport to avoid a duplicate.
+
+A command's reply is kept with its `handle` (the platform's response URL or interaction
+token) in a queue of its own, so it waits behind nothing and outlives a restart; once the
+platform no longer takes it (Slack: 30 minutes, Discord: 15) it is dropped. Only a reply
+with no such handle (the console's) is sent directly.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot import codec
 from bot.errors import PaperwireError
@@ -34,7 +40,10 @@ class OutgoingMessage:
     destination: Destination
     reply: Reply
     paper_ids: tuple[str, ...] = ()  # papers this message shows, recorded as sent
-    reply_to: object | None = field(default=None, compare=False)  # the platform's handle
+    reply_to: object | None = field(default=None, compare=False)  # a live handle (console)
+    # Where a command's reply goes, kept in the outbox: a response URL or an interaction
+    # token, with "expires_at" (ISO time) after which the platform refuses it.
+    handle: Mapping[str, Any] | None = field(default=None, compare=False)
     outbox_id: int | None = None  # its place in the outbox (a stable id for idempotency)
     recovering: bool = False  # an earlier attempt may have arrived: check before sending
     # The digest run (destination key, local day) this message settles: the run is marked
@@ -92,7 +101,7 @@ class DeliveryService:
         transport = self._transports.get(destination.platform)
         if transport is None:
             raise PaperwireError(f"no transport for platform {destination.platform!r}")
-        if destination.kind == "reply":
+        if destination.kind == "reply" and message.handle is None:
             return await transport.send(message)
         outbox_id = await self._store.enqueue(
             destination.key,
@@ -100,6 +109,7 @@ class DeliveryService:
             message.paper_ids,
             self._clock(),
             run=message.run,
+            handle=json.dumps(message.handle) if message.handle is not None else None,
         )
         results = await self.drain(destination.key)
         if outbox_id in results:
@@ -139,9 +149,16 @@ class DeliveryService:
         """One outbox message; None when its destination cannot be tried now."""
         destination = Destination.from_key(queued.destination)
         transport = self._transports.get(destination.platform)
-        state = await self._store.destination_state(queued.destination)
-        if transport is None or state.stopped:
+        if transport is None:
             return None
+        is_reply = destination.kind == "reply"
+        if not is_reply and (await self._store.destination_state(queued.destination)).stopped:
+            return None
+        handle = json.loads(queued.handle) if queued.handle else None
+        if is_reply and _expired(handle, self._clock()):
+            _log.info("a reply in %s expired before it could be sent", queued.destination)
+            await self._store.mark_dropped(queued.id, "expired")
+            return Receipt(ok=False, error="expired", permanent=True)
         await self._store.mark_sending(queued.id)
         message = OutgoingMessage(
             destination,
@@ -149,6 +166,7 @@ class DeliveryService:
             queued.paper_ids,
             outbox_id=queued.id,
             recovering=queued.state == "sending",
+            handle=handle,
         )
         try:
             receipt = await transport.send(message)
@@ -159,22 +177,29 @@ class DeliveryService:
         now = self._clock()
         if receipt.ok:
             await self._store.mark_sent(queued.id, receipt.platform_ids, now)
-            await self._store.record_delivery(queued.destination, now)
+            if not is_reply:
+                await self._store.record_delivery(queued.destination, now)
+            return receipt
+        error = receipt.error or "unknown error"
+        if is_reply and receipt.permanent:
+            # Only this reply is refused (its token expired): nothing to stop.
+            _log.warning("a reply in %s was refused: %s", queued.destination, error)
+            await self._store.mark_dropped(queued.id, error)
             return receipt
         wait = BACKOFF_S[min(queued.attempts, len(BACKOFF_S) - 1)] * (1 + random.random() / 5)
         _log.warning(
             "delivery to %s failed%s: %s",
             queued.destination,
             " for good, stopping it" if receipt.permanent else f"; retrying in {wait:.0f} s",
-            receipt.error,
+            error,
         )
-        await self._store.mark_failed(
-            queued.id,
-            receipt.error or "unknown error",
-            now + timedelta(seconds=wait),
-            uncertain=receipt.uncertain,
-        )
-        await self._store.record_delivery(
-            queued.destination, now, receipt.error or "unknown error", receipt.permanent
-        )
+        retry_at = now + timedelta(seconds=wait)
+        await self._store.mark_failed(queued.id, error, retry_at, uncertain=receipt.uncertain)
+        if not is_reply:
+            await self._store.record_delivery(queued.destination, now, error, receipt.permanent)
         return replace(receipt, queued=True)
+
+
+def _expired(handle: Mapping[str, Any] | None, now: datetime) -> bool:
+    expires = (handle or {}).get("expires_at")
+    return isinstance(expires, str) and datetime.fromisoformat(expires) <= now

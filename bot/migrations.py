@@ -159,9 +159,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX outbox_queue ON outbox(state, destination, id);
     """,
-    # 9: what waits in the outbox, by destination, without reading what was delivered.
+    # 9: what waits in the outbox, by destination, without reading what was delivered or
+    # dropped; and where a command's reply goes (a response URL or an interaction token,
+    # JSON), so that the reply outlives a restart until the platform lets it expire.
     """
-    CREATE INDEX outbox_waiting ON outbox(destination, id) WHERE state != 'sent';
+    CREATE INDEX outbox_waiting ON outbox(destination, id) WHERE state IN ('pending', 'sending');
+    ALTER TABLE outbox ADD COLUMN handle TEXT;
     """,
 )
 

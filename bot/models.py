@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -83,7 +84,8 @@ class Destination:
 
     @property
     def key(self) -> str:
-        """`slack:T1:C1` for a channel, `slack:T1:@U1` for a user's direct messages."""
+        """`slack:T1:C1` for a channel, `slack:T1:@U1` for a user's direct messages,
+        `slack:T1:C1!3f9a0c1e` for one command's reply there."""
         at = "@" if self.kind == "dm" else ""
         return f"{self.platform}:{self.workspace}:{at}{self.channel}"
 
@@ -92,7 +94,15 @@ class Destination:
         platform, workspace, channel = key.split(":", 2)
         if channel.startswith("@"):
             return cls(platform, workspace, channel[1:], "dm")
+        if "!" in channel:
+            return cls(platform, workspace, channel, "reply")
         return cls(platform, workspace, channel)
+
+    @classmethod
+    def reply_in(cls, platform: str, workspace: str, channel: str) -> Destination:
+        """The reply to one command in `channel`: a queue of its own, so that it waits
+        behind nothing (not the channel's digests, not other people's replies)."""
+        return cls(platform, workspace, f"{channel}!{secrets.token_hex(4)}", "reply")
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,7 @@ class QueuedMessage:
     paper_ids: tuple[str, ...]
     state: str
     attempts: int
+    handle: str | None = None  # a command reply's address (JSON), see `enqueue`
 
 
 @dataclass(frozen=True)
@@ -587,7 +588,7 @@ class Store:
                 "UPDATE destinations SET stopped_at = NULL WHERE destination = ?", (destination,)
             )
             await self._conn.execute(
-                "UPDATE outbox SET next_attempt_at = ? WHERE destination = ? AND state != 'sent'",
+                f"UPDATE outbox SET next_attempt_at = ? WHERE destination = ? AND {_WAITING}",
                 (at.isoformat(), destination),
             )
             await self._conn.commit()
@@ -759,10 +760,12 @@ class Store:
         paper_ids: Sequence[str],
         at: datetime,
         run: tuple[str, date] | None = None,
+        handle: str | None = None,
     ) -> int:
         """Keep a message until it is delivered, record its papers as sent there, and mark
         the digest `run` it settles as queued, in one transaction: deciding to send it and
-        sending it cannot come apart."""
+        sending it cannot come apart. A command's reply comes with its `handle` (JSON):
+        where to answer, for as long as the platform allows."""
         async with self._write_lock:
             if run is not None:
                 await self._conn.execute(
@@ -772,7 +775,7 @@ class Store:
                 )
             cursor = await self._conn.execute(
                 "INSERT INTO outbox (destination, reply, paper_ids, created_at, state,"
-                " next_attempt_at, run_day) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                " next_attempt_at, run_day, handle) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
                 (
                     destination,
                     reply,
@@ -780,6 +783,7 @@ class Store:
                     at.isoformat(),
                     at.isoformat(),
                     run[1].isoformat() if run else None,
+                    handle,
                 ),
             )
             pks = await self.pks_for_ids(paper_ids)
@@ -796,7 +800,7 @@ class Store:
         """Destinations whose oldest undelivered message is due, oldest first."""
         rows = await self._fetch(
             "SELECT o.destination, o.next_attempt_at FROM outbox o JOIN"
-            " (SELECT min(id) AS first FROM outbox WHERE state != 'sent' GROUP BY destination)"
+            f" (SELECT min(id) AS first FROM outbox WHERE {_WAITING} GROUP BY destination)"
             " ON o.id = first ORDER BY o.id"
         )
         return [r[0] for r in rows if datetime.fromisoformat(r[1]) <= now]
@@ -804,9 +808,9 @@ class Store:
     async def due_messages(self, destination: str | None, now: datetime) -> list[QueuedMessage]:
         """Undelivered messages in order (of one destination, or all) whose time has come;
         per destination, only those up to its first not yet due (order is kept)."""
-        where = "state != 'sent'" + (" AND destination = ?" if destination else "")
+        where = _WAITING + (" AND destination = ?" if destination else "")
         rows = await self._fetch(
-            "SELECT id, destination, reply, paper_ids, state, attempts, next_attempt_at"
+            "SELECT id, destination, reply, paper_ids, state, attempts, next_attempt_at, handle"
             f" FROM outbox WHERE {where} ORDER BY destination, id",
             (destination,) if destination else (),
         )
@@ -819,7 +823,9 @@ class Store:
                 blocked.add(row[1])
                 continue
             due.append(
-                QueuedMessage(row[0], row[1], row[2], tuple(json.loads(row[3])), row[4], row[5])
+                QueuedMessage(
+                    row[0], row[1], row[2], tuple(json.loads(row[3])), row[4], row[5], row[7]
+                )
             )
         return due
 
@@ -834,7 +840,7 @@ class Store:
         async with self._write_lock:
             await self._conn.execute(
                 "UPDATE outbox SET state = 'sent', platform_ids = ?, sent_at = ?,"
-                " last_error = NULL WHERE id = ?",
+                " last_error = NULL, handle = NULL WHERE id = ?",
                 (json.dumps(list(platform_ids)), at.isoformat(), message_id),
             )
             await self._conn.execute(
@@ -855,9 +861,16 @@ class Store:
             ("sending" if uncertain else "pending", error, retry_at.isoformat(), message_id),
         )
 
+    async def mark_dropped(self, message_id: int, error: str) -> None:
+        """Given up for good: a command's reply the platform no longer takes (expired)."""
+        await self._outbox_update(
+            "UPDATE outbox SET state = 'dropped', last_error = ?, handle = NULL WHERE id = ?",
+            (error, message_id),
+        )
+
     async def outbox_depths(self) -> dict[str, int]:
         rows = await self._fetch(
-            "SELECT destination, count(*) FROM outbox WHERE state != 'sent' GROUP BY destination"
+            f"SELECT destination, count(*) FROM outbox WHERE {_WAITING} GROUP BY destination"
         )
         return {r[0]: int(r[1]) for r in rows}
 
@@ -988,6 +1001,10 @@ def _digest_settings(row: Sequence[Any]) -> DigestSettings:
 _DESTINATION_SELECT = (
     "SELECT destination, stopped_at, error, last_success_at, last_error_at FROM destinations"
 )
+
+
+# Outbox rows still to deliver ("sent" and "dropped" are done).
+_WAITING = "state IN ('pending', 'sending')"
 
 
 def _destination_state(row: Sequence[Any]) -> DestinationState:

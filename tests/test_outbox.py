@@ -122,3 +122,37 @@ async def test_destination_states_list_every_destination(services: Services) -> 
         "channel_not_found",
     )
     assert stopped.last_error_at == NOW and stopped.last_success_at is None
+
+
+def test_a_reply_has_a_queue_of_its_own() -> None:
+    first = Destination.reply_in("fake", "T1", "C1")
+    second = Destination.reply_in("fake", "T1", "C1")
+    assert first.key != second.key != CHANNEL.key
+    assert first.key.startswith("fake:T1:C1!")
+    assert Destination.from_key(first.key) == first and first.kind == "reply"
+
+
+async def test_a_refused_reply_is_dropped_without_stopping_the_channel(
+    services: Services,
+) -> None:
+    clock = Clock()
+    delivery = DeliveryService(services.store, clock)
+    recorder = Recorder(Receipt(ok=False, error="404 Unknown Webhook", permanent=True))
+    delivery.register(recorder)
+    handle = {"token": "t", "expires_at": (NOW + timedelta(minutes=15)).isoformat()}
+    where = Destination.reply_in("fake", "T1", "C1")
+    refused = await delivery.deliver(OutgoingMessage(where, Reply(Notice("late")), handle=handle))
+    assert refused.permanent and not refused.ok
+    assert recorder.sent[0].handle == handle  # the transport got the kept handle
+    assert await services.store.outbox_depths() == {}  # dropped, not waiting
+    assert await services.store.destination_states() == []  # nothing stopped
+    assert (await delivery.deliver(OutgoingMessage(CHANNEL, Reply(Notice("digest"))))).ok
+
+
+async def test_a_reply_without_a_handle_is_sent_directly(services: Services) -> None:
+    delivery = DeliveryService(services.store, Clock())
+    recorder = Recorder()
+    delivery.register(recorder)
+    where = Destination("fake", "local", "shell", kind="reply")
+    assert (await delivery.deliver(OutgoingMessage(where, Reply(Notice("hi"))))).ok
+    assert recorder.sent[0].outbox_id is None  # the console: nothing to keep

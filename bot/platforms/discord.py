@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Literal
 
 import aiohttp
@@ -46,6 +47,8 @@ PERMANENT_CODES = frozenset(
 )
 NO_MENTIONS = discord.AllowedMentions.none()
 RATE_LIMITED_HOLD_S = 1.0
+# An interaction's token takes follow-ups for 15 minutes.
+INTERACTION_LIFETIME = timedelta(minutes=15)
 WEBHOOK_WORKSPACE = "webhook"
 _ID = r"[\w.\-/]{1,80}"
 
@@ -250,13 +253,17 @@ class PaperwireDiscord(discord.Client):
         await self.answer(interaction, reply)
 
     async def answer(self, interaction: discord.Interaction, reply: Reply) -> None:
-        where = Destination(
-            "discord",
-            str(interaction.guild_id or "dm"),
-            str(interaction.channel_id or ""),
-            kind="reply",
+        """Follow up a deferred interaction, by way of the outbox."""
+        where = Destination.reply_in(
+            "discord", str(interaction.guild_id or "dm"), str(interaction.channel_id or "")
         )
-        await self.services.delivery.deliver(OutgoingMessage(where, reply, reply_to=interaction))
+        expires = self.services.clock() + INTERACTION_LIFETIME
+        handle = {
+            "application_id": str(interaction.application_id),
+            "token": interaction.token,
+            "expires_at": expires.isoformat(),
+        }
+        await self.services.delivery.deliver(OutgoingMessage(where, reply, handle=handle))
 
     # --- the transport ---------------------------------------------------------------------
 
@@ -266,13 +273,11 @@ class PaperwireDiscord(discord.Client):
         views = await self._views(content, bodies)
         try:
             if message.destination.kind == "reply":
-                interaction = message.reply_to
-                if not isinstance(interaction, discord.Interaction):
-                    return Receipt(ok=False, error="no interaction to answer")
+                followup = self._followup(message)
+                if followup is None:
+                    return Receipt(ok=False, error="no interaction to answer", permanent=True)
                 for body, view in zip(bodies, views, strict=True):
-                    await interaction.followup.send(
-                        ephemeral=message.reply.ephemeral, **_kwargs(body, view)
-                    )
+                    await followup.send(ephemeral=message.reply.ephemeral, **_kwargs(body, view))
                 return Receipt(ok=True)
             target = await self._messageable(message.destination)
             ids = []
@@ -287,6 +292,16 @@ class PaperwireDiscord(discord.Client):
             if exc.status == 429:  # still limited after discord.py's own retries: ease off
                 self.pacer.hold(RATE_LIMITED_HOLD_S)
             return _failure(exc)
+
+    def _followup(self, message: OutgoingMessage) -> discord.Webhook | None:
+        """The interaction's follow-up webhook (what `interaction.followup` builds), from
+        the application id and token kept with the reply."""
+        handle = message.handle or {}
+        app, token = handle.get("application_id"), handle.get("token")
+        if not (isinstance(app, str) and app.isdigit() and isinstance(token, str) and token):
+            return None
+        data: Any = {"id": int(app), "type": 3, "token": token}
+        return discord.Webhook.from_state(data=data, state=self._connection)
 
     async def _messageable(self, destination: Destination) -> discord.abc.Messageable:
         if destination.kind == "dm":

@@ -12,8 +12,9 @@ import logging
 import os
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import ClientConnectorError, web
@@ -28,6 +29,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.app import Services
 from bot.delivery import OutgoingMessage, Receipt
@@ -66,13 +68,14 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 MANAGER_CACHE_S = 600.0
+# A response URL takes posts for 30 minutes (and at most 5 of them).
+RESPONSE_URL_LIFETIME = timedelta(minutes=30)
+RESPONSE_TIMEOUT_S = 30
 # chat.postMessage: about one message per second per channel (platform facts).
 CHANNEL_POSTS_PER_S = 1.0
 # conversations.open is a Tier 3 method: 50+ a minute.
 OPENS_PER_S = 50 / 60
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
-
-Respond = Callable[..., Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -168,8 +171,8 @@ class SlackAdapter:
 
     # --- incoming -------------------------------------------------------------------------
 
-    async def _on_command(self, ack: Any, body: dict[str, Any], respond: Respond) -> None:
-        await ack()  # within Slack's 3 s; the answer follows through `respond`
+    async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
+        await ack()  # within Slack's 3 s; the answer follows through the response URL
         text = str(body.get("text") or "")
         invocation = Invocation(
             platform="slack",
@@ -183,7 +186,7 @@ class SlackAdapter:
             is_manager = await self._is_manager(invocation.workspace, invocation.user)
             invocation = _with_manager(invocation, is_manager)
         reply = await dispatch(Context(invocation, self._services, self._services.clock()))
-        await self._reply(invocation, reply, respond)
+        await self._reply(invocation, reply, body)
 
     async def _on_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         """`@paperwire search diffusion` in a channel: answered in a thread, for everyone."""
@@ -208,20 +211,20 @@ class SlackAdapter:
         except SlackApiError as exc:
             _log.warning("could not answer a mention in %s: %s", channel, _error_code(exc))
 
-    async def _on_next(self, ack: Any, body: dict[str, Any], respond: Respond) -> None:
+    async def _on_next(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
         query, offset = _search_value(body)
         page = await self._search(query, offset)
-        await self._reply(_from_action(body), page, respond, replace_original=True)
+        await self._reply(_from_action(body), page, body, replace_original=True)
 
-    async def _on_share(self, ack: Any, body: dict[str, Any], respond: Respond) -> None:
+    async def _on_share(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
         query, offset = _search_value(body)
         page = await self._search(query, offset)
         shared = Reply(page.content, ephemeral=False)
-        await self._reply(_from_action(body), shared, respond, replace_original=False)
+        await self._reply(_from_action(body), shared, body, replace_original=False)
 
-    async def _on_abstract(self, ack: Any, body: dict[str, Any], respond: Respond) -> None:
+    async def _on_abstract(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
         paper_id = str((body.get("actions") or [{}])[0].get("value") or "")
         paper = await self._services.store.paper_by_id(paper_id)
@@ -229,9 +232,9 @@ class SlackAdapter:
             reply = Reply(Notice("That paper is no longer in the corpus.", is_error=True))
         else:
             reply = Reply(Notice(paper.abstract or "No abstract.", title=paper.title))
-        await self._reply(_from_action(body), reply, respond, replace_original=False)
+        await self._reply(_from_action(body), reply, body, replace_original=False)
 
-    async def _on_similar(self, ack: Any, body: dict[str, Any], respond: Respond) -> None:
+    async def _on_similar(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
         paper_id = str((body.get("actions") or [{}])[0].get("value") or "")
         invocation = _from_action(body)
@@ -240,7 +243,7 @@ class SlackAdapter:
             reply = await subscribe_similar(context, paper_id)
         except UserError as exc:
             reply = Reply(Notice(str(exc), is_error=True))
-        await self._reply(invocation, reply, respond, replace_original=False)
+        await self._reply(invocation, reply, body, replace_original=False)
 
     async def _search(self, query: str, offset: int) -> Reply:
         size = self._services.settings.search_page_size
@@ -254,12 +257,22 @@ class SlackAdapter:
         self,
         invocation: Invocation,
         reply: Reply,
-        respond: Respond,
+        body: Mapping[str, Any],
         replace_original: bool | None = None,
     ) -> None:
-        where = Destination("slack", invocation.workspace, invocation.channel, kind="reply")
-        handle = _ResponseHandle(respond, replace_original)
-        await self._services.delivery.deliver(OutgoingMessage(where, reply, reply_to=handle))
+        """Answer through the request's response URL, by way of the outbox."""
+        url = str(body.get("response_url") or "")
+        if not url:
+            _log.warning("a Slack request without a response_url could not be answered")
+            return
+        where = Destination.reply_in("slack", invocation.workspace, invocation.channel)
+        expires = self._services.clock() + RESPONSE_URL_LIFETIME
+        handle = {
+            "response_url": url,
+            "replace_original": replace_original,
+            "expires_at": expires.isoformat(),
+        }
+        await self._services.delivery.deliver(OutgoingMessage(where, reply, handle=handle))
 
     async def _is_manager(self, team: str, user: str) -> bool:
         """Workspace admins and owners, or the configured allow-list (cached a while)."""
@@ -359,30 +372,29 @@ class SlackAdapter:
         return found
 
     async def _respond(self, message: OutgoingMessage, bodies: list[dict[str, Any]]) -> Receipt:
-        handle = message.reply_to
-        if not isinstance(handle, _ResponseHandle):
-            return Receipt(ok=False, error="no response_url to answer through")
+        handle = message.handle or {}
+        url = handle.get("response_url")
+        if not isinstance(url, str) or not url:
+            return Receipt(ok=False, error="no response_url to answer through", permanent=True)
+        webhook = AsyncWebhookClient(url, timeout=RESPONSE_TIMEOUT_S)
         response_type = "ephemeral" if message.reply.ephemeral else "in_channel"
-        # response_url takes 5 posts: a long reply is cut to its first messages.
+        # A response URL takes 5 posts: a long reply is cut to its first messages.
         for number, body in enumerate(bodies[:5]):
-            replace_original = handle.replace_original if number == 0 else False
-            result = await handle.respond(
+            result = await webhook.send(
                 text=body["text"],
                 blocks=body["blocks"],
                 response_type=response_type,
-                replace_original=replace_original,
+                replace_original=handle.get("replace_original") if number == 0 else False,
             )
-            if getattr(result, "status_code", 200) >= 400:
-                return Receipt(ok=False, error=f"response_url answered {result.status_code}")
+            status = result.status_code
+            if status >= 400:
+                # 429 and 5xx pass; any other refusal (an expired or used-up URL) stays.
+                passing = status == 429 or status >= 500
+                error = f"response_url answered {status}"
+                return Receipt(
+                    ok=False, error=error, permanent=not passing, uncertain=status >= 500
+                )
         return Receipt(ok=True)
-
-
-@dataclass(frozen=True)
-class _ResponseHandle:
-    """How to answer one command or button press (bolt's `respond`)."""
-
-    respond: Respond
-    replace_original: bool | None = None
 
 
 OUTBOX_EVENT = "paperwire_outbox"

@@ -7,6 +7,7 @@ import asyncio
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,13 @@ import pytest
 
 from bot.app import Services
 from bot.channel_digests import DigestSettings
-from bot.delivery import OutgoingMessage
+from bot.delivery import DeliveryService, OutgoingMessage
 from bot.digest_runs import run_channel_digest
 from bot.models import Destination
 from bot.platforms.discord import PaperwireDiscord, WebhookTransport, webhook_destination
 from bot.render.neutral import Digest, Reply
 from bot.storage import Store
-from tests.conftest import seed_observations
+from tests.conftest import NOW, seed_observations
 from tests.discord.fake_discord import (
     APPLICATION_ID,
     CHANNEL_ID,
@@ -32,6 +33,7 @@ from tests.discord.fake_discord import (
     http_error,
     point_discord_py_at,
     rate_limited,
+    reply,
     running_client,
     running_fake_discord,
     slash_interaction,
@@ -304,3 +306,24 @@ async def test_webhook_mode_gives_its_channel_a_digest_once(seeded: Services) ->
     assert (f"{created.time:%H:%M}", created.timezone) == ("08:30", "Europe/Paris")
     kept = await ensure_webhook_digest(seeded, url, "")  # settings already there: unchanged
     assert (kept.time, kept.timezone) == (created.time, created.timezone)
+
+
+async def test_a_follow_up_kept_in_the_outbox_is_sent_after_a_restart(
+    fake: FakeDiscord, bot: PaperwireDiscord
+) -> None:
+    # A 429 without Discord's `Via` header (a proxy's block): discord.py gives up at once.
+    fake.fail("POST", FOLLOW_UP, reply({"message": "blocked"}, status=429))
+    await fake.dispatch("INTERACTION_CREATE", slash_interaction(subcommand="help"))
+    await fake.wait_for("POST", FOLLOW_UP, count=1)
+    store = bot.services.store
+    [key] = await store.outbox_depths()
+    assert key.startswith(f"discord:{GUILD_ID}:") and "!" in key
+    assert await bot.services.delivery.drain(key) == {}  # (waits for the first try to end)
+    # A new delivery service, a minute later: the follow-up goes with the kept token.
+    later = DeliveryService(store, lambda: NOW + timedelta(minutes=1))
+    later.register(bot)
+    [receipt] = (await later.drain()).values()
+    assert receipt.ok
+    first, second = fake.calls_to("POST", FOLLOW_UP)
+    assert second.path == first.path and second.json == first.json
+    assert await store.outbox_depths() == {}

@@ -10,6 +10,7 @@ import signal
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,12 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import Services
 from bot.channel_digests import DigestSettings
+from bot.delivery import DeliveryService
 from bot.models import Destination
 from bot.platforms.slack import EVENTS_PATH, SlackAdapter, SlackConfig
 from bot.render.slack import ACTION_ABSTRACT, ACTION_NEXT, ACTION_SHARE
 from bot.storage import Store
-from tests.conftest import seed_observations
+from tests.conftest import NOW, seed_observations
 from tests.payload_checks import check_slack_message
 from tests.processes import start_paperwire_run
 from tests.slack.fake_slack import (
@@ -376,3 +378,39 @@ async def test_a_recovering_send_skips_the_parts_that_arrived(bot: Bot) -> None:
         "1",
         1,
     )
+
+
+async def test_a_reply_kept_in_the_outbox_is_sent_after_a_restart(bot: Bot) -> None:
+    bot.fake.fail("response_url", server_error(503))
+    body = slash_command_body("search diffusion", response_url=bot.fake.response_url())
+    assert await bot.post(body) == 200
+    await bot.fake.wait_for("response_url")
+    [(key, depth)] = (await bot.services.store.outbox_depths()).items()
+    assert key.startswith("slack:T1:C1!") and depth == 1  # a queue of its own
+    assert await bot.services.delivery.drain(key) == {}  # (waits for the first try to end)
+    assert not (await bot.services.store.destination_state("slack:T1:C1")).stopped
+    # A new process, a minute later: the reply goes through the same response URL.
+    later = DeliveryService(bot.services.store, lambda: NOW + timedelta(minutes=1))
+    later.register(bot.adapter)
+    [receipt] = (await later.drain()).values()
+    assert receipt.ok
+    first, second = bot.fake.calls_to("response_url")
+    assert second.args["blocks"] == first.args["blocks"]
+    assert second.args["response_type"] == "ephemeral"
+    assert await bot.services.store.outbox_depths() == {}
+
+
+async def test_a_reply_past_its_response_url_lifetime_is_dropped(bot: Bot) -> None:
+    bot.fake.fail("response_url", server_error(500))
+    body = slash_command_body("help", response_url=bot.fake.response_url())
+    assert await bot.post(body) == 200
+    await bot.fake.wait_for("response_url")
+    [key] = await bot.services.store.outbox_depths()
+    assert await bot.services.delivery.drain(key) == {}  # (waits for the first try to end)
+    later = DeliveryService(bot.services.store, lambda: NOW + timedelta(minutes=31))
+    later.register(bot.adapter)
+    [receipt] = (await later.drain()).values()
+    assert not receipt.ok and receipt.error == "expired"
+    assert len(bot.fake.calls_to("response_url")) == 1  # not tried again
+    assert await bot.services.store.outbox_depths() == {}
+    assert await bot.services.store.destination_states() == []  # nothing stopped
