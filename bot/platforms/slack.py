@@ -448,8 +448,9 @@ def _error_code(exc: SlackApiError) -> str:
 
 
 class _HoldOnRateLimit(AsyncRateLimitErrorRetryHandler):
-    """The SDK's 429 handling (wait for Retry-After, then retry), which also holds every
-    other sender in the workspace for as long: they would only meet the same 429."""
+    """The SDK's 429 handling (wait for Retry-After, then retry). A 429 on posting also
+    holds every other poster in the workspace for as long: they would only meet the same
+    429. (Other methods have limits of their own: a 429 there holds only that call.)"""
 
     def __init__(self, pacer: Pacer, max_retry_count: int) -> None:
         super().__init__(max_retry_count=max_retry_count)
@@ -463,7 +464,7 @@ class _HoldOnRateLimit(AsyncRateLimitErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> None:
-        if response is not None:
+        if response is not None and request.url.endswith("/chat.postMessage"):
             self._pacer.hold(_retry_after(response.headers))
         await super().prepare_for_next_attempt_async(
             state=state, request=request, response=response, error=error
