@@ -245,6 +245,9 @@ async def status(settings: Settings, args: argparse.Namespace) -> int:
     async with build_services(settings) as services:
         store = services.store
         depths = await store.outbox_depths()
+        # Command replies each wait in a queue of their own: counted together.
+        replies = sum(n for k, n in depths.items() if Destination.from_key(k).kind == "reply")
+        depths = {k: n for k, n in depths.items() if Destination.from_key(k).kind != "reply"}
         states = {s.destination: s for s in await store.destination_states()}
         keys = sorted(set(depths) | set(states))
         rows = []
@@ -263,10 +266,14 @@ async def status(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         from bot.cli import print_json
 
-        print_json({"destinations": rows, "queued": sum(depths.values())})
+        print_json(
+            {"destinations": rows, "queued": sum(depths.values()), "replies_queued": replies}
+        )
         return 0
-    if not rows:
+    if not rows and not replies:
         print("No messages sent yet.")
+    if replies:
+        print(f"command replies: {replies} waiting to be retried (until they expire)")
     for row in rows:
         health = "STOPPED" if row["stopped"] else "ok"
         error = (

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from bot.storage import Store
 from tests.payload_checks import check_discord_message, check_slack_message
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -143,4 +146,19 @@ def test_bench_search_prints_its_figures_as_json(tmp_path: Path) -> None:
 def test_status_lists_destinations_as_json(corpus: Path) -> None:
     result = run(corpus, "status", "--json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"destinations": [], "queued": 0}
+    assert json.loads(result.stdout) == {"destinations": [], "queued": 0, "replies_queued": 0}
+
+
+def test_status_counts_waiting_replies_apart_from_destinations(tmp_path: Path) -> None:
+    async def queue() -> None:
+        async with Store.open(tmp_path / "p.db") as store:
+            at = datetime(2026, 11, 22, tzinfo=UTC)
+            await store.enqueue("slack:T1:C1!0a1b2c3d", '"x"', (), at, handle="{}")
+            await store.enqueue("slack:T1:C1", '"x"', (), at)
+
+    asyncio.run(queue())
+    figures = json.loads(run(tmp_path, "status", "--json").stdout)
+    assert [d["destination"] for d in figures["destinations"]] == ["slack:T1:C1"]
+    assert (figures["queued"], figures["replies_queued"]) == (1, 1)
+    text = run(tmp_path, "status").stdout
+    assert "command replies: 1 waiting" in text and "slack:T1:C1: ok · 1 queued" in text
