@@ -67,6 +67,9 @@ BACKOFF_S = (5, 30, 120, 600, 1800, 3600)
 # Destinations drained at once. Each sends its own messages in order; the transports pace
 # the requests to the platform's limits, so this only needs to keep them busy.
 CONCURRENT_DESTINATIONS = 200
+# The longest one send may take, waits for its turn and for a 429's Retry-After included:
+# a request that hangs would otherwise hold its destination (and a place) for good.
+SEND_TIMEOUT_S = 300.0
 
 
 class Transport(Protocol):
@@ -78,9 +81,15 @@ class Transport(Protocol):
 
 
 class DeliveryService:
-    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], datetime],
+        send_timeout_s: float = SEND_TIMEOUT_S,
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._send_timeout_s = send_timeout_s
         self._transports: dict[str, Transport] = {}
         # One sender per destination at a time keeps its messages in order. (Weak: a lock
         # nobody waits on is forgotten.)
@@ -169,7 +178,10 @@ class DeliveryService:
             handle=handle,
         )
         try:
-            receipt = await transport.send(message)
+            receipt = await asyncio.wait_for(transport.send(message), self._send_timeout_s)
+        except TimeoutError:
+            error = f"no answer within {self._send_timeout_s:g} s"
+            receipt = Receipt(ok=False, error=error, uncertain=True)
         except Exception as exc:  # a transport bug must not lose the message
             _log.exception("sending outbox message %d failed", queued.id)
             error = f"{type(exc).__name__}: {exc}"[:200]

@@ -87,10 +87,14 @@ async def _fan_out(delivery: DeliveryService, messages: list[OutgoingMessage]) -
 # --- Slack -----------------------------------------------------------------------------
 
 
-def _slack(services: Services, api_url: str, clock: Clock, rate: int = FAST) -> DeliveryService:
+def _slack(
+    services: Services, api_url: str, clock: Clock, rate: int = FAST, timeout_s: int = 30
+) -> DeliveryService:
     delivery = DeliveryService(services.store, clock)
     config = SlackConfig(TOKEN, "secret", api_url=api_url, posts_per_s=rate)
-    delivery.register(SlackAdapter(services, config, Pacer(rate, per_channel=FAST)))
+    adapter = SlackAdapter(services, config, Pacer(rate, per_channel=FAST))
+    adapter.client.timeout = timeout_s  # the Web API client's own request timeout
+    delivery.register(adapter)
     return delivery
 
 
@@ -157,10 +161,7 @@ async def test_slack_timeout_is_checked_before_resending(
     services: Services, fake_slack: FakeSlack
 ) -> None:
     clock = Clock()
-    delivery = _slack(services, fake_slack.api_url, clock)
-    adapter = next(iter(delivery._transports.values()))
-    assert isinstance(adapter, SlackAdapter)
-    adapter.client.timeout = 1
+    delivery = _slack(services, fake_slack.api_url, clock, timeout_s=1)
     fake_slack.fail("chat.postMessage", PostedThenFailed(hang=True), channel="C1")
     first = await delivery.deliver(_notice("slack", "T1", "C1"))
     assert first.queued and "could not be reached" in (first.error or "")
@@ -192,12 +193,12 @@ async def test_slack_channel_refusing_mid_fan_out_stops_only_that_channel(
 
 @asynccontextmanager
 async def _discord(
-    services: Services, clock: Clock, rate: int = FAST
+    services: Services, clock: Clock, rate: int = FAST, send_timeout_s: float = 60
 ) -> AsyncIterator[DeliveryService]:
     client = PaperwireDiscord(services, pacer=Pacer(rate))
     try:
         await client.login(DEFAULT_TOKEN)
-        delivery = DeliveryService(services.store, clock)
+        delivery = DeliveryService(services.store, clock, send_timeout_s=send_timeout_s)
         delivery.register(client)
         yield delivery
     finally:
@@ -258,6 +259,23 @@ async def test_discord_5xx_after_posting_is_retried_without_a_duplicate(
         clock.advance(10)
         await delivery.drain()  # the same nonce: Discord hands back the message it made
     assert len(fake_discord.messages_in("500")) == 1
+    assert await services.store.outbox_depths() == {}
+
+
+async def test_discord_send_that_hangs_is_given_up_and_retried_without_a_duplicate(
+    services: Services, fake_discord: FakeDiscord
+) -> None:
+    clock = Clock()
+    fake_discord.channels["600"] = text_channel_object("600")
+    hang = PostedThenFailed(hang=True)  # Discord made the message; the answer never comes
+    fake_discord.fail("POST", r"/channels/600/messages", hang)  # type: ignore[arg-type]
+    async with _discord(services, clock, send_timeout_s=0.5) as delivery:
+        first = await delivery.deliver(_notice("discord", "1", "600"))
+        assert first.queued and "no answer within 0.5 s" in (first.error or "")
+        hang.release()
+        clock.advance(10)
+        await delivery.drain()
+    assert len(fake_discord.messages_in("600")) == 1  # the retry's nonce matched
     assert await services.store.outbox_depths() == {}
 
 
