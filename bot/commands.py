@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from datetime import datetime
 from typing import Any, TextIO
@@ -161,6 +162,7 @@ async def post_digest_now(settings: Settings, args: argparse.Namespace) -> int:
         raise UserError(
             f"{args.channel[:40]!r}: the CLI posts to console channels, e.g. console:general."
         )
+    _check_console_channel(name)
     async with build_services(settings) as services:
         services.delivery.register(ConsoleTransport(sys.stdout))
         where = Destination("console", "local", name)
@@ -195,11 +197,20 @@ def request_bodies(result: Digest, platform: str) -> list[dict[str, Any]]:
 async def shell(settings: Settings, args: argparse.Namespace) -> int:
     from bot.platforms.console import run_shell
 
+    _check_console_channel(args.channel)
     async with build_services(settings) as services:
         await run_shell(
             services, sys.stdin, sys.stdout, interactive=sys.stdin.isatty(), channel=args.channel
         )
     return 0
+
+
+def _check_console_channel(name: str) -> None:
+    """Console channel names are plain words: `!` and `@` have meanings in destination keys."""
+    if not re.fullmatch(r"[\w.\-]{1,80}", name):
+        raise UserError(
+            f"{name[:40]!r} is not a console channel name: use letters, digits, '.', '-', '_'."
+        )
 
 
 def _hit_json(page: SearchPage, i: int) -> dict[str, Any]:

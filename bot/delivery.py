@@ -144,7 +144,8 @@ class DeliveryService:
 
     async def _drain_one(self, destination: str, results: dict[int, Receipt]) -> None:
         lock = self._locks.setdefault(destination, asyncio.Lock())
-        async with self._slots, lock:
+        # The lock first: a drain waiting for another on the same destination holds no place.
+        async with lock, self._slots:
             # Read under the lock: another drain may have just sent some of them.
             for queued in await self._store.due_messages(destination, self._clock()):
                 receipt = await self._send_queued(queued)

@@ -162,3 +162,10 @@ def test_status_counts_waiting_replies_apart_from_destinations(tmp_path: Path) -
     assert (figures["queued"], figures["replies_queued"]) == (1, 1)
     text = run(tmp_path, "status").stdout
     assert "command replies: 1 waiting" in text and "slack:T1:C1: ok · 1 queued" in text
+
+
+def test_console_channel_names_are_plain_words(tmp_path: Path) -> None:
+    result = run(tmp_path, "digest", "--channel", "console:a!b", "--now")
+    assert result.returncode == 2 and "not a console channel name" in result.stderr
+    result = run(tmp_path, "shell", "--channel", "@me", stdin="help\n")
+    assert result.returncode == 2 and "not a console channel name" in result.stderr
