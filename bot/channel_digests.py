@@ -163,7 +163,10 @@ def parse_size(text: str) -> int:
 def parse_format(text: str) -> DigestStyle:
     value = text.strip().lower()
     if value not in ("compact", "full"):
-        raise UserError("The format is `compact` (linked titles) or `full` (with summaries).")
+        raise UserError(
+            "The format is `compact` (titles and a one-line summary) or `full`"
+            " (with the abstract's lead)."
+        )
     return cast(DigestStyle, value)
 
 

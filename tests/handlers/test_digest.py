@@ -303,7 +303,7 @@ async def test_set_topic_none_clears_it_and_set_before_on_says_it_is_off(bot: Bo
         ("digest set topic -survey", "no words to match"),
         ("digest set days funday", "is not a set of weekdays"),
         ("digest set days ,", "at least one weekday"),
-        ("digest set format html", "`compact` (linked titles) or `full`"),
+        ("digest set format html", "`compact` (titles and a one-line summary) or `full`"),
         ("digest set covers tomorrow", "`latest` complete list or `yesterday`"),
         ("digest set time 08:00", "/papers digest on 08:30 Europe/Paris"),
         ("digest set tz Europe/Paris", "/papers digest on 08:30 Europe/Paris"),
