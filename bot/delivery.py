@@ -4,9 +4,9 @@ transports only execute.
 Messages go through a persistent outbox: written (with the papers they show, recorded as
 sent) in one transaction, then drained per destination in order, destinations side by
 side. A failed send stays queued and is retried with backoff; a destination a platform
-refuses for good stops, keeping its messages, until resumed. A message whose last attempt
-had an unknown outcome (the process died while it was out, or the platform failed after
-receiving it) is sent again with `recovering` set, for the transport to avoid a duplicate.
+refuses for good stops, keeping its messages, until resumed. A message tried before (the
+process died while it was out, or it failed after some of it went) is sent again with
+`recovering` set: the transport looks for what arrived, so nothing is posted twice.
 
 A command's reply is kept with its `handle` (the platform's response URL or interaction
 token) in a queue of its own, so it waits behind nothing and outlives a restart; once the
@@ -17,6 +17,7 @@ with no such handle (the console's) is sent directly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -58,7 +59,6 @@ class Receipt:
     error: str | None = None
     permanent: bool = False  # the platform will keep refusing: stop this destination
     queued: bool = False  # not sent yet, kept in the outbox for a retry
-    uncertain: bool = False  # it may have arrived anyway (a 5xx, a cut connection)
 
 
 # Waits before the next try of a failed send: seconds, by attempts so far (each with up to
@@ -123,6 +123,8 @@ class DeliveryService:
         results = await self.drain(destination.key)
         if outbox_id in results:
             return results[outbox_id]
+        if await self._store.outbox_state(outbox_id) == "sent":
+            return Receipt(ok=True)  # another drain (the periodic one) sent it first
         state = await self._store.destination_state(destination.key)
         if state.stopped:
             return Receipt(ok=False, error=f"stopped after {state.error}", permanent=True)
@@ -139,13 +141,20 @@ class DeliveryService:
         rest keep their order."""
         keys = [destination] if destination else await self._store.due_destinations(self._clock())
         results: dict[int, Receipt] = {}
-        await asyncio.gather(*(self._drain_one(key, results) for key in keys))
+        outcomes = await asyncio.gather(
+            *(self._drain_one(key, results) for key in keys), return_exceptions=True
+        )
+        for key, outcome in zip(keys, outcomes, strict=True):
+            if isinstance(outcome, BaseException):  # one destination's trouble stays its own
+                _log.error("draining %s failed", key, exc_info=outcome)
         return results
 
     async def _drain_one(self, destination: str, results: dict[int, Receipt]) -> None:
         lock = self._locks.setdefault(destination, asyncio.Lock())
+        # Replies take no place: they must not wait behind a fan-out (and are not paced).
+        slot = self._slots if Destination.from_key(destination).kind != "reply" else _NO_SLOT
         # The lock first: a drain waiting for another on the same destination holds no place.
-        async with lock, self._slots:
+        async with lock, slot:
             # Read under the lock: another drain may have just sent some of them.
             for queued in await self._store.due_messages(destination, self._clock()):
                 receipt = await self._send_queued(queued)
@@ -158,35 +167,43 @@ class DeliveryService:
     async def _send_queued(self, queued: QueuedMessage) -> Receipt | None:
         """One outbox message; None when its destination cannot be tried now."""
         destination = Destination.from_key(queued.destination)
-        transport = self._transports.get(destination.platform)
-        if transport is None:
-            return None
         is_reply = destination.kind == "reply"
-        if not is_reply and (await self._store.destination_state(queued.destination)).stopped:
-            return None
-        handle = json.loads(queued.handle) if queued.handle else None
-        if is_reply and _expired(handle, self._clock()):
+        now = self._clock()
+        try:
+            reply = codec.loads(queued.reply)
+            handle = json.loads(queued.handle) if queued.handle else None
+            expires = _expiry(handle)
+        except (ValueError, KeyError, TypeError) as exc:  # a row no code of ours wrote
+            _log.error("outbox message %d cannot be read, dropping it: %s", queued.id, exc)
+            await self._store.mark_dropped(queued.id, "unreadable")
+            return Receipt(ok=False, error="unreadable", permanent=True)
+        if is_reply and expires is not None and expires <= now:
             _log.info("a reply in %s expired before it could be sent", queued.destination)
             await self._store.mark_dropped(queued.id, "expired")
             return Receipt(ok=False, error="expired", permanent=True)
+        transport = self._transports.get(destination.platform)
+        if transport is None:
+            return None
+        if not is_reply and (await self._store.destination_state(queued.destination)).stopped:
+            return None
         await self._store.mark_sending(queued.id)
         message = OutgoingMessage(
             destination,
-            codec.loads(queued.reply),
+            reply,
             queued.paper_ids,
             outbox_id=queued.id,
-            recovering=queued.state == "sending",
+            # Any earlier attempt (cut short by a crash, or failed after a part went) may
+            # have posted some of it: the transport looks before it sends.
+            recovering=queued.attempts > 0,
             handle=handle,
         )
         try:
             receipt = await asyncio.wait_for(transport.send(message), self._send_timeout_s)
         except TimeoutError:
-            error = f"no answer within {self._send_timeout_s:g} s"
-            receipt = Receipt(ok=False, error=error, uncertain=True)
+            receipt = Receipt(ok=False, error=f"no answer within {self._send_timeout_s:g} s")
         except Exception as exc:  # a transport bug must not lose the message
             _log.exception("sending outbox message %d failed", queued.id)
-            error = f"{type(exc).__name__}: {exc}"[:200]
-            receipt = Receipt(ok=False, error=error, uncertain=True)
+            receipt = Receipt(ok=False, error=f"{type(exc).__name__}: {exc}"[:200])
         now = self._clock()
         if receipt.ok:
             await self._store.mark_sent(queued.id, receipt.platform_ids, now)
@@ -194,25 +211,29 @@ class DeliveryService:
                 await self._store.record_delivery(queued.destination, now)
             return receipt
         error = receipt.error or "unknown error"
-        if is_reply and receipt.permanent:
-            # Only this reply is refused (its token expired): nothing to stop.
-            _log.warning("a reply in %s was refused: %s", queued.destination, error)
-            await self._store.mark_dropped(queued.id, error)
-            return receipt
         wait = BACKOFF_S[min(queued.attempts, len(BACKOFF_S) - 1)] * (1 + random.random() / 5)
+        retry_at = now + timedelta(seconds=wait)
+        if is_reply and (receipt.permanent or (expires is not None and retry_at >= expires)):
+            # Only this reply is refused, or it would expire before the retry: drop it
+            # (there is no destination to stop).
+            _log.warning("a reply in %s could not be sent: %s", queued.destination, error)
+            await self._store.mark_dropped(queued.id, error)
+            return replace(receipt, permanent=True)
         _log.warning(
             "delivery to %s failed%s: %s",
             queued.destination,
             " for good, stopping it" if receipt.permanent else f"; retrying in {wait:.0f} s",
             error,
         )
-        retry_at = now + timedelta(seconds=wait)
-        await self._store.mark_failed(queued.id, error, retry_at, uncertain=receipt.uncertain)
+        await self._store.mark_failed(queued.id, error, retry_at)
         if not is_reply:
             await self._store.record_delivery(queued.destination, now, error, receipt.permanent)
         return replace(receipt, queued=True)
 
 
-def _expired(handle: Mapping[str, Any] | None, now: datetime) -> bool:
+_NO_SLOT = contextlib.nullcontext()
+
+
+def _expiry(handle: Mapping[str, Any] | None) -> datetime | None:
     expires = (handle or {}).get("expires_at")
-    return isinstance(expires, str) and datetime.fromisoformat(expires) <= now
+    return datetime.fromisoformat(expires) if isinstance(expires, str) else None

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 Clock = Callable[[], float]  # monotonic seconds
@@ -48,6 +47,11 @@ class Bucket:
                 return
             # A 429 arrived while this request waited: its slot is gone, take a new one.
 
+    def went(self) -> None:
+        """A request just went (maybe later than its turn): the next one waits a full
+        interval from now."""
+        self._next = max(self._next, self._clock() + self._interval - self._tolerance)
+
     def hold(self, seconds: float) -> None:
         """Nobody goes for `seconds` (the server's Retry-After)."""
         until = self._clock() + max(0.0, seconds)
@@ -63,7 +67,7 @@ class Pacer:
     """One platform's limits: a shared bucket (Slack's workspace budget, Discord's global
     limit) and, optionally, one bucket per channel."""
 
-    MAX_CHANNELS = 10_000  # channel buckets kept; an idle one is forgotten first
+    MAX_CHANNELS = 10_000  # channel buckets kept; past that, the idle ones are forgotten
 
     def __init__(
         self,
@@ -75,7 +79,7 @@ class Pacer:
     ) -> None:
         self.shared = Bucket(rate, burst, clock, sleep)
         self._per_channel = per_channel
-        self._channels: OrderedDict[str, Bucket] = OrderedDict()
+        self._channels: dict[str, Bucket] = {}
         self._clock = clock
         self._sleep = sleep
 
@@ -87,9 +91,13 @@ class Pacer:
         """Wait until a request to `channel` is within every limit. The channel's turn
         comes first, so a slot in the shared budget is never held by a request that would
         still have to wait for its channel."""
-        if channel is not None and self._per_channel is not None:
-            await self._channel(channel).acquire()
+        if channel is None or self._per_channel is None:
+            await self.shared.acquire()
+            return
+        bucket = self._channel(channel)
+        await bucket.acquire()
         await self.shared.acquire()
+        bucket.went()  # the shared wait may have been long: space the channel from now
 
     def hold(self, seconds: float) -> None:
         """The platform answered 429: everyone waits `seconds`."""
@@ -103,7 +111,6 @@ class Pacer:
             self._channels[channel] = bucket
             if len(self._channels) > self.MAX_CHANNELS:
                 self._forget_idle()
-        self._channels.move_to_end(channel)
         return bucket
 
     def _forget_idle(self) -> None:

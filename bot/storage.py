@@ -797,11 +797,12 @@ class Store:
             return cursor.lastrowid
 
     async def due_destinations(self, now: datetime) -> list[str]:
-        """Destinations whose oldest undelivered message is due, oldest first."""
+        """Destinations not stopped whose oldest undelivered message is due, oldest first."""
         rows = await self._fetch(
             "SELECT o.destination, o.next_attempt_at FROM outbox o JOIN"
             f" (SELECT min(id) AS first FROM outbox WHERE {_WAITING} GROUP BY destination)"
-            " ON o.id = first ORDER BY o.id"
+            " ON o.id = first LEFT JOIN destinations d ON d.destination = o.destination"
+            " WHERE d.stopped_at IS NULL ORDER BY o.id"
         )
         return [r[0] for r in rows if datetime.fromisoformat(r[1]) <= now]
 
@@ -851,15 +852,16 @@ class Store:
             )
             await self._conn.commit()
 
-    async def mark_failed(
-        self, message_id: int, error: str, retry_at: datetime, uncertain: bool = False
-    ) -> None:
-        """Not delivered; tried again at `retry_at`. An `uncertain` failure (it may have
-        arrived) stays "sending", so the next attempt looks before it sends."""
+    async def mark_failed(self, message_id: int, error: str, retry_at: datetime) -> None:
+        """Not delivered; tried again at `retry_at`."""
         await self._outbox_update(
-            "UPDATE outbox SET state = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
-            ("sending" if uncertain else "pending", error, retry_at.isoformat(), message_id),
+            "UPDATE outbox SET state = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?",
+            (error, retry_at.isoformat(), message_id),
         )
+
+    async def outbox_state(self, message_id: int) -> str | None:
+        rows = await self._fetch("SELECT state FROM outbox WHERE id = ?", (message_id,))
+        return str(rows[0][0]) if rows else None
 
     async def mark_dropped(self, message_id: int, error: str) -> None:
         """Given up for good: a command's reply the platform no longer takes (expired)."""

@@ -84,3 +84,20 @@ def test_a_bucket_refuses_a_rate_it_cannot_keep() -> None:
         Bucket(0)
     with pytest.raises(ValueError):
         Bucket(1, burst=0)
+
+
+async def test_a_channel_is_spaced_from_when_its_request_went_not_when_it_was_due() -> None:
+    time = VirtualTime()
+    pacer = Pacer(2, per_channel=1.0, clock=time.clock, sleep=time.sleep)
+    sent: list[float] = []
+
+    async def one_channel_in_order() -> None:  # a digest and its thread replies
+        for _ in range(3):
+            await pacer.acquire("a")
+            sent.append(time.now)
+
+    others = (_go(time, lambda n=n: pacer.acquire(f"other{n}")) for n in range(6))
+    await time.run(one_channel_in_order(), *others)
+    # The shared budget kept "a" waiting; still, its requests are a second apart or more.
+    assert all(later - earlier >= 1.0 - 1e-9 for earlier, later in zip(sent, sent[1:]))
+    assert sent[1] - sent[0] > 1.0  # (it did have to wait for the shared budget)

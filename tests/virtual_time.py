@@ -32,8 +32,13 @@ class VirtualTime:
         while not all(t.done() for t in tasks):
             for _ in range(50):  # let every runnable task reach its next wait
                 await asyncio.sleep(0)
-            if self._sleepers and not all(t.done() for t in tasks):
-                wake, _, future = heapq.heappop(self._sleepers)
-                self.now = max(self.now, wake)
-                future.set_result(None)
+            if all(t.done() for t in tasks):
+                break
+            if not self._sleepers:
+                for task in tasks:
+                    task.cancel()
+                raise AssertionError("the tasks wait on something other than virtual time")
+            wake, _, future = heapq.heappop(self._sleepers)
+            self.now = max(self.now, wake)
+            future.set_result(None)
         return [t.result() for t in tasks]

@@ -483,5 +483,4 @@ def _failure(exc: discord.HTTPException) -> Receipt:
     code = getattr(exc, "code", 0)
     permanent = code in PERMANENT_CODES or exc.status in (401, 403, 404)
     text = f"{exc.status} {exc.text or ''}".strip() + (f" (code {code})" if code else "")
-    # After a 5xx the message may have been posted; its nonce covers a prompt retry.
-    return Receipt(ok=False, error=text[:200], permanent=permanent, uncertain=exc.status >= 500)
+    return Receipt(ok=False, error=text[:200], permanent=permanent)

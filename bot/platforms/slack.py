@@ -50,6 +50,8 @@ from handlers.router import dispatch
 from handlers.subscriptions import subscribe_similar
 
 _log = logging.getLogger(__name__)
+_QUIET = logging.getLogger(f"{__name__}.webhook")
+_QUIET.setLevel(logging.WARNING)
 
 COMMAND = "/papers"
 EVENTS_PATH = "/slack/events"
@@ -316,19 +318,9 @@ class SlackAdapter:
             return Receipt(ok=True, platform_ids=tuple(ids))
         except SlackApiError as exc:
             code = _error_code(exc)
-            status = int(getattr(exc.response, "status_code", 0) or 0)
-            return Receipt(
-                ok=False,
-                error=code,
-                permanent=code in PERMANENT_ERRORS,
-                uncertain=status >= 500,  # Slack may have posted it before failing
-            )
+            return Receipt(ok=False, error=code, permanent=code in PERMANENT_ERRORS)
         except (SlackRequestError, OSError, TimeoutError) as exc:
-            return Receipt(
-                ok=False,
-                error=f"Slack could not be reached: {type(exc).__name__}",
-                uncertain=True,
-            )
+            return Receipt(ok=False, error=f"Slack could not be reached: {type(exc).__name__}")
 
     async def _dm_channel(self, user: str) -> str:
         """The DM channel with `user`, opened once per process."""
@@ -337,7 +329,8 @@ class SlackAdapter:
             await self._opens.acquire()
             opened = await self.client.conversations_open(users=user)
             channel = str((opened.get("channel") or {}).get("id") or "")
-            self._dm_channels[user] = channel
+            if channel:
+                self._dm_channels[user] = channel
         return channel
 
     async def _post(
@@ -376,7 +369,13 @@ class SlackAdapter:
         url = handle.get("response_url")
         if not isinstance(url, str) or not url:
             return Receipt(ok=False, error="no response_url to answer through", permanent=True)
-        webhook = AsyncWebhookClient(url, timeout=RESPONSE_TIMEOUT_S)
+        webhook = AsyncWebhookClient(
+            url,
+            timeout=RESPONSE_TIMEOUT_S,
+            # Retry only a connection that never opened: a post may have gone otherwise.
+            retry_handlers=[AsyncConnectionErrorRetryHandler(error_types=[ClientConnectorError])],
+            logger=_QUIET,  # the SDK logs the URL (a credential) at INFO when it retries
+        )
         response_type = "ephemeral" if message.reply.ephemeral else "in_channel"
         # A response URL takes 5 posts: a long reply is cut to its first messages.
         for number, body in enumerate(bodies[:5]):
@@ -391,9 +390,7 @@ class SlackAdapter:
                 # 429 and 5xx pass; any other refusal (an expired or used-up URL) stays.
                 passing = status == 429 or status >= 500
                 error = f"response_url answered {status}"
-                return Receipt(
-                    ok=False, error=error, permanent=not passing, uncertain=status >= 500
-                )
+                return Receipt(ok=False, error=error, permanent=not passing)
         return Receipt(ok=True)
 
 
@@ -448,9 +445,10 @@ def _error_code(exc: SlackApiError) -> str:
 
 
 class _HoldOnRateLimit(AsyncRateLimitErrorRetryHandler):
-    """The SDK's 429 handling (wait for Retry-After, then retry). A 429 on posting also
-    holds every other poster in the workspace for as long: they would only meet the same
-    429. (Other methods have limits of their own: a 429 there holds only that call.)"""
+    """The SDK's 429 handling (wait for Retry-After, then retry). A 429 on posting holds
+    every poster in the workspace for as long (they would only meet the same 429), and the
+    retry then takes its turn with them rather than going at once. Other methods have
+    limits of their own: a 429 there holds only that call."""
 
     def __init__(self, pacer: Pacer, max_retry_count: int) -> None:
         super().__init__(max_retry_count=max_retry_count)
@@ -466,6 +464,10 @@ class _HoldOnRateLimit(AsyncRateLimitErrorRetryHandler):
     ) -> None:
         if response is not None and request.url.endswith("/chat.postMessage"):
             self._pacer.hold(_retry_after(response.headers))
+            state.next_attempt_requested = True
+            await self._pacer.acquire()  # after the hold, in order with the others
+            state.increment_current_attempt()
+            return
         await super().prepare_for_next_attempt_async(
             state=state, request=request, response=response, error=error
         )
