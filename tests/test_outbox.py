@@ -3,13 +3,14 @@ failures, and a message whose last attempt had an unknown outcome is sent as rec
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 
 from bot import codec
 from bot.app import Services
-from bot.delivery import DeliveryService, OutgoingMessage, Receipt
+from bot.delivery import CONCURRENT_DESTINATIONS, DeliveryService, OutgoingMessage, Receipt
 from bot.models import Destination
 from bot.render.neutral import (
     AlertGroup,
@@ -156,3 +157,55 @@ async def test_a_reply_without_a_handle_is_sent_directly(services: Services) -> 
     where = Destination("fake", "local", "shell", kind="reply")
     assert (await delivery.deliver(OutgoingMessage(where, Reply(Notice("hi"))))).ok
     assert recorder.sent[0].outbox_id is None  # the console: nothing to keep
+
+
+class Blocking(Recorder):
+    """Channel messages wait until released (`busy` is set once `places` of them wait);
+    replies go at once."""
+
+    def __init__(self, places: int) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.busy = asyncio.Event()
+        self.waiting = 0
+        self._places = places
+
+    async def send(self, message: OutgoingMessage) -> Receipt:
+        if message.destination.kind != "reply":
+            self.waiting += 1
+            if self.waiting >= self._places:
+                self.busy.set()
+            await self.release.wait()
+        return await super().send(message)
+
+
+async def test_a_reply_does_not_wait_behind_a_fan_out(services: Services) -> None:
+    delivery = DeliveryService(services.store, Clock())
+    transport = Blocking(places=CONCURRENT_DESTINATIONS)
+    delivery.register(transport)
+    digests = [
+        OutgoingMessage(Destination("fake", "T1", f"C{n}"), Reply(Notice("d")))
+        for n in range(CONCURRENT_DESTINATIONS + 50)
+    ]
+    fan_out = [asyncio.create_task(delivery.deliver(m)) for m in digests]
+    await transport.busy.wait()  # every place is taken, 50 more wait for one
+    handle = {"expires_at": (NOW + timedelta(minutes=15)).isoformat()}
+    where = Destination.reply_in("fake", "T1", "C1")
+    async with asyncio.timeout(5):  # (were it to wait for a place, it would wait forever)
+        reply = await delivery.deliver(OutgoingMessage(where, Reply(Notice("r")), handle=handle))
+    assert reply.ok and transport.waiting == CONCURRENT_DESTINATIONS
+    transport.release.set()
+    assert all(r.ok for r in await asyncio.gather(*fan_out))
+
+
+async def test_an_unreadable_row_is_dropped_and_the_rest_still_go(services: Services) -> None:
+    delivery = DeliveryService(services.store, Clock())
+    recorder = Recorder()
+    delivery.register(recorder)
+    bad = await services.store.enqueue(OTHER.key, '{"$": "no.such.Type"}', (), NOW)
+    await services.store.enqueue(CHANNEL.key, codec.dumps(Reply(Notice("fine"))), (), NOW)
+    results = await delivery.drain()
+    assert results[bad].error == "unreadable" and not results[bad].ok
+    assert [m.destination for m in recorder.sent] == [CHANNEL]
+    assert await services.store.outbox_depths() == {}
+    assert await services.store.outbox_state(bad) == "dropped"

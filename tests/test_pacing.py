@@ -3,6 +3,8 @@ and holds everyone back after a 429, all measured on a virtual clock."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from bot.pacing import Bucket, Pacer
@@ -99,5 +101,5 @@ async def test_a_channel_is_spaced_from_when_its_request_went_not_when_it_was_du
     others = (_go(time, lambda n=n: pacer.acquire(f"other{n}")) for n in range(6))
     await time.run(one_channel_in_order(), *others)
     # The shared budget kept "a" waiting; still, its requests are a second apart or more.
-    assert all(later - earlier >= 1.0 - 1e-9 for earlier, later in zip(sent, sent[1:]))
+    assert all(later - earlier >= 1.0 - 1e-9 for earlier, later in itertools.pairwise(sent))
     assert sent[1] - sent[0] > 1.0  # (it did have to wait for the shared budget)
