@@ -73,6 +73,8 @@ MANAGER_CACHE_S = 600.0
 # A response URL takes posts for 30 minutes (and at most 5 of them).
 RESPONSE_URL_LIFETIME = timedelta(minutes=30)
 RESPONSE_TIMEOUT_S = 30
+# An answer to a mention still makes sense this long after it was asked for.
+MENTION_ANSWER_LIFETIME = timedelta(hours=1)
 # chat.postMessage: about one message per second per channel (platform facts).
 CHANNEL_POSTS_PER_S = 1.0
 # conversations.open is a Tier 3 method: 50+ a minute.
@@ -206,12 +208,15 @@ class SlackAdapter:
                 invocation, await self._is_manager(invocation.workspace, invocation.user)
             )
         reply = await dispatch(Context(invocation, self._services, self._services.clock()))
-        thread = str(event.get("thread_ts") or event.get("ts") or "")
-        try:
-            for message in render_slack(reply.content, interactive=False):
-                await self._post(channel, {**message, "thread_ts": thread})
-        except SlackApiError as exc:
-            _log.warning("could not answer a mention in %s: %s", channel, _error_code(exc))
+        expires = self._services.clock() + MENTION_ANSWER_LIFETIME
+        handle = {
+            "channel": channel,
+            "thread_ts": str(event.get("thread_ts") or event.get("ts") or ""),
+            "expires_at": expires.isoformat(),
+        }
+        where = Destination.reply_in("slack", invocation.workspace, channel)
+        answer = Reply(reply.content, ephemeral=False)
+        await self._services.delivery.deliver(OutgoingMessage(where, answer, handle=handle))
 
     async def _on_next(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
@@ -298,8 +303,12 @@ class SlackAdapter:
     async def send(self, message: OutgoingMessage) -> Receipt:
         destination = message.destination
         content = message.reply.content
-        bodies = render_slack(content, interactive=True)
+        in_thread = destination.kind == "reply" and "thread_ts" in (message.handle or {})
+        # Buttons answer only the person who pressed them: none in a public thread.
+        bodies = render_slack(content, interactive=not in_thread)
         try:
+            if in_thread:
+                return await self._answer_in_thread(message, bodies)
             if destination.kind == "reply":
                 return await self._respond(message, bodies)
             channel = destination.channel
@@ -345,24 +354,40 @@ class SlackAdapter:
         return str(response.get("ts") or "")
 
     async def _arrived(self, channel: str, message: OutgoingMessage) -> dict[int, str]:
-        """Parts of `message` an attempt cut short by a crash did post, found by the marker
-        each part carries in its metadata: part number -> ts."""
-        found: dict[int, str] = {}
+        """Parts of `message` an earlier attempt did post, found by the marker each part
+        carries in its metadata (its thread replies too): part number -> ts."""
         history = await self.client.conversations_history(
             channel=channel, limit=100, include_all_metadata=True
         )
         messages = list(history.get("messages") or [])
         for item in list(messages):
             if _part_of(item, message) == 0 and item.get("ts"):
-                replies = await self.client.conversations_replies(
-                    channel=channel, ts=item["ts"], include_all_metadata=True
-                )
-                messages += list(replies.get("messages") or [])
-        for item in messages:
-            part = _part_of(item, message)
-            if part is not None:
-                found[part] = str(item.get("ts") or "")
-        return found
+                messages += await self._thread(channel, str(item["ts"]))
+        return _parts_found(messages, message)
+
+    async def _thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        replies = await self.client.conversations_replies(
+            channel=channel, ts=ts, include_all_metadata=True
+        )
+        return list(replies.get("messages") or [])
+
+    async def _answer_in_thread(
+        self, message: OutgoingMessage, bodies: list[dict[str, Any]]
+    ) -> Receipt:
+        """A mention's answer, posted in its thread (for everyone there)."""
+        handle = message.handle or {}
+        channel, thread = str(handle.get("channel") or ""), str(handle.get("thread_ts") or "")
+        arrived = (
+            _parts_found(await self._thread(channel, thread), message) if message.recovering else {}
+        )
+        ids = []
+        for number, body in enumerate(bodies):
+            if number in arrived:
+                ids.append(arrived[number])
+                continue
+            marker = _marker(message, number)
+            ids.append(await self._post(channel, {**body, "thread_ts": thread}, marker))
+        return Receipt(ok=True, platform_ids=tuple(ids))
 
     async def _respond(self, message: OutgoingMessage, bodies: list[dict[str, Any]]) -> Receipt:
         handle = message.handle or {}
@@ -402,6 +427,15 @@ def _marker(message: OutgoingMessage, part: int) -> dict[str, Any] | None:
     if message.outbox_id is None:
         return None
     return {"event_type": OUTBOX_EVENT, "event_payload": {"id": message.outbox_id, "part": part}}
+
+
+def _parts_found(messages: list[dict[str, Any]], message: OutgoingMessage) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for item in messages:
+        part = _part_of(item, message)
+        if part is not None:
+            found[part] = str(item.get("ts") or "")
+    return found
 
 
 def _part_of(item: Mapping[str, Any], message: OutgoingMessage) -> int | None:

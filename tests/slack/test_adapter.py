@@ -285,7 +285,7 @@ async def _listening_url(stderr: asyncio.StreamReader) -> str:
                 return match.group(1)
 
 
-async def test_a_mention_is_answered_in_a_thread(bot: Bot) -> None:
+def _mention_body() -> str:
     payload = {
         "token": "x",
         "team_id": "T1",
@@ -302,14 +302,38 @@ async def test_a_mention_is_answered_in_a_thread(bot: Bot) -> None:
             "event_ts": "1700000000.000200",
         },
     }
-    body = json.dumps(payload)
+    return json.dumps(payload)
+
+
+async def _mention(bot: Bot) -> None:
+    body = _mention_body()
     headers = {**signed_headers(SECRET, body), "Content-Type": "application/json"}
     async with bot.http.post(bot.url, data=body.encode(), headers=headers) as response:
         assert response.status == 200
+
+
+async def test_a_mention_is_answered_in_a_thread(bot: Bot) -> None:
+    await _mention(bot)
     [post] = await bot.fake.wait_for("chat.postMessage")
     check_slack_message(post.args)
     assert post.args["thread_ts"] == "1700000000.000200"
     assert "iffusion" in _texts(post)
+    assert _buttons(post) == {}  # buttons answer one person: none in a public thread
+
+
+async def test_a_mention_answer_that_failed_is_posted_once_later(bot: Bot) -> None:
+    bot.fake.fail("chat.postMessage", server_error(500))
+    await _mention(bot)
+    await bot.fake.wait_for("chat.postMessage")
+    [key] = await bot.services.store.outbox_depths()
+    assert await bot.services.delivery.drain(key) == {}  # (waits for the first try to end)
+    later = DeliveryService(bot.services.store, lambda: NOW + timedelta(minutes=1))
+    later.register(bot.adapter)
+    [receipt] = (await later.drain()).values()
+    assert receipt.ok
+    [thread] = bot.fake.threads.values()
+    assert len(thread) == 1 and thread[0]["thread_ts"] == "1700000000.000200"
+    assert bot.fake.calls_to("conversations.replies")  # it looked in the thread first
 
 
 def test_the_manifest_asks_for_what_the_bot_uses() -> None:
