@@ -50,7 +50,7 @@ class Bucket:
     def went(self) -> None:
         """A request just went (maybe later than its turn): the next one waits a full
         interval from now."""
-        self._next = max(self._next, self._clock() + self._interval - self._tolerance)
+        self._next = max(self._next, self._clock() + self._interval)
 
     def hold(self, seconds: float) -> None:
         """Nobody goes for `seconds` (the server's Retry-After)."""
@@ -83,10 +83,6 @@ class Pacer:
         self._clock = clock
         self._sleep = sleep
 
-    @property
-    def rate(self) -> float:
-        return self.shared.rate
-
     async def acquire(self, channel: str | None = None) -> None:
         """Wait until a request to `channel` is within every limit. The channel's turn
         comes first, so a slot in the shared budget is never held by a request that would
@@ -107,10 +103,10 @@ class Pacer:
         bucket = self._channels.get(channel)
         if bucket is None:
             assert self._per_channel is not None
+            if len(self._channels) >= self.MAX_CHANNELS:
+                self._forget_idle()
             bucket = Bucket(self._per_channel, 1, self._clock, self._sleep)
             self._channels[channel] = bucket
-            if len(self._channels) > self.MAX_CHANNELS:
-                self._forget_idle()
         return bucket
 
     def _forget_idle(self) -> None:

@@ -103,3 +103,15 @@ async def test_a_channel_is_spaced_from_when_its_request_went_not_when_it_was_du
     # The shared budget kept "a" waiting; still, its requests are a second apart or more.
     assert all(later - earlier >= 1.0 - 1e-9 for earlier, later in itertools.pairwise(sent))
     assert sent[1] - sent[0] > 1.0  # (it did have to wait for the shared budget)
+
+
+async def test_idle_channel_buckets_are_forgotten_past_the_limit() -> None:
+    time = VirtualTime()
+    pacer = Pacer(1000, per_channel=1.0, clock=time.clock, sleep=time.sleep)
+    pacer.MAX_CHANNELS = 3
+    for name in ("a", "b", "c"):
+        await time.run(pacer.acquire(name))
+    await time.run(time.sleep(2.0))  # all three idle now
+    await time.run(pacer.acquire("d"), pacer.acquire("d"))
+    assert set(pacer._channels) == {"d"}  # the idle ones went; "d" kept its spacing
+    assert time.now == pytest.approx(1003.0, abs=0.01)  # d's second request waited 1 s
