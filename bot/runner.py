@@ -39,6 +39,7 @@ from schedules.ingest_jobs import add_ingest_jobs
 from schedules.scheduler import Scheduler
 
 _log = logging.getLogger(__name__)
+OUTBOX_KEEP = timedelta(days=7)  # delivered messages stay this long (for status, for looking)
 
 
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -60,7 +61,8 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         await services.delivery.drain()
         scheduler = Scheduler()
         scheduler.add("outbox:retry", IntervalTrigger(seconds=30), services.delivery.drain)
-        jobs = ["outbox:retry", *add_ingest_jobs(scheduler, services)]
+        scheduler.add("outbox:prune", IntervalTrigger(hours=6), _prune_outbox, services)
+        jobs = ["outbox:retry", "outbox:prune", *add_ingest_jobs(scheduler, services)]
         digests = DigestJobs(scheduler, services, timedelta(hours=settings.digest_grace_hours))
         jobs += await digests.load()
         services.digest_schedule = digests
@@ -81,6 +83,12 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         finally:
             scheduler.stop()
             _log.info("paperwire stopped")
+
+
+async def _prune_outbox(services: Services) -> None:
+    before = services.clock() - OUTBOX_KEEP
+    if pruned := await services.store.prune_outbox(before):
+        _log.info("outbox: forgot %d messages delivered before %s", pruned, before.date())
 
 
 @asynccontextmanager

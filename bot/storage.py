@@ -859,6 +859,19 @@ class Store:
             (error, retry_at.isoformat(), message_id),
         )
 
+    async def prune_outbox(self, before: datetime) -> int:
+        """Forget delivered (or dropped) messages created before `before`; what they
+        showed stays recorded as sent. The newest row always stays: ids must never be
+        reused, since a message's id is its marker and nonce on the platforms."""
+        async with self._write_lock:
+            cursor = await self._conn.execute(
+                "DELETE FROM outbox WHERE state IN ('sent', 'dropped') AND created_at < ?"
+                " AND id < (SELECT max(id) FROM outbox)",
+                (before.isoformat(),),
+            )
+            await self._conn.commit()
+            return cursor.rowcount
+
     async def outbox_state(self, message_id: int) -> str | None:
         rows = await self._fetch("SELECT state FROM outbox WHERE id = ?", (message_id,))
         return str(rows[0][0]) if rows else None

@@ -209,3 +209,22 @@ async def test_an_unreadable_row_is_dropped_and_the_rest_still_go(services: Serv
     assert [m.destination for m in recorder.sent] == [CHANNEL]
     assert await services.store.outbox_depths() == {}
     assert await services.store.outbox_state(bad) == "dropped"
+
+
+async def test_pruning_forgets_old_delivered_messages_but_never_reuses_an_id(
+    services: Services,
+) -> None:
+    store = services.store
+    long_ago = NOW - timedelta(days=9)
+    old, waiting, newest = [
+        await store.enqueue(CHANNEL.key, codec.dumps(Reply(Notice(text))), (), long_ago)
+        for text in ("old", "waiting", "newest")
+    ]
+    await store.mark_sent(old, ("ts",), NOW)
+    await store.mark_sent(newest, ("ts",), NOW)
+    assert await store.prune_outbox(NOW - timedelta(days=7)) == 1
+    assert await store.outbox_state(old) is None  # forgotten
+    assert await store.outbox_state(waiting) == "pending"  # still to deliver: kept
+    assert await store.outbox_state(newest) == "sent"  # the newest row stays...
+    fresh = await store.enqueue(CHANNEL.key, codec.dumps(Reply(Notice("new"))), (), NOW)
+    assert fresh == newest + 1  # ...so no id (a platform marker and nonce) comes back
