@@ -44,11 +44,12 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
 from multidict import CIMultiDict, CIMultiDictProxy
 
 DEFAULT_TOKEN = "xoxb-test"
+DEFAULT_APP_TOKEN = "xapp-test"
 TEAM_ID = "T1"
 BOT_USER_ID = "UBOT"
 BOT_ID = "B1"
@@ -253,6 +254,8 @@ class FakeSlack:
             "is_enterprise_install": False,
         }
     )
+    app_token: str = DEFAULT_APP_TOKEN  # what `apps.connections.open` accepts (Socket Mode)
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)  # envelopes acknowledged
     scopes: str = DEFAULT_SCOPES  # sent as `x-oauth-scopes`, as Slack does
     check_blocks: bool = True  # answer blocks over Slack's limits with invalid_blocks
     response_url_body: str = "ok"
@@ -260,6 +263,8 @@ class FakeSlack:
     _all_canned: list[Canned] = field(default_factory=list)
     _ts_counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    _envelope_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
     def api_url(self) -> str:
@@ -313,7 +318,61 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{tail:.*}", self._response_url)
+        app.router.add_get("/socket-mode", self._socket_mode)
         return app
+
+    # -- Socket Mode: `apps.connections.open` hands out this websocket; Slack says hello,
+    # then sends envelopes the app must acknowledge with their `envelope_id`.
+
+    async def wait_for_socket(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: bool(self._sockets))
+
+    async def send_envelope(
+        self,
+        kind: str,
+        payload: Mapping[str, Any],
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> dict[str, Any]:
+        """Send an envelope (`slash_commands`, `interactive`, `events_api`) on the open
+        socket; the app's acknowledgement of it."""
+        envelope_id = f"env-{next(self._envelope_ids)}"
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": dict(payload),
+            "accepts_response_payload": kind != "events_api",
+            "retry_attempt": 0,
+            "retry_reason": "",
+        }
+        await self._sockets[-1].send_json(envelope)
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(
+                lambda: any(a.get("envelope_id") == envelope_id for a in self.socket_acks)
+            )
+        return next(a for a in self.socket_acks if a.get("envelope_id") == envelope_id)
+
+    async def _socket_mode(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "connection_info": {"app_id": "A1"},
+                "debug_info": {"host": "fake", "approximate_connection_time": 3600},
+            }
+        )
+        async with self._changed:
+            self._sockets.append(socket)
+            self._changed.notify_all()
+        async for frame in socket:
+            if frame.type == WSMsgType.TEXT:
+                async with self._changed:
+                    self.socket_acks.append(json.loads(frame.data))
+                    self._changed.notify_all()
+        self._sockets.remove(socket)
+        return socket
 
     async def _record(self, request: web.Request, method: str) -> SlackCall:
         raw = await request.read()
@@ -354,6 +413,11 @@ class FakeSlack:
         token = call.token
         if not token:
             return _ok({"ok": False, "error": "not_authed"})
+        if method == "apps.connections.open":
+            if token != self.app_token:
+                return _ok({"ok": False, "error": "invalid_auth"})
+            url = self.url.replace("http://", "ws://", 1) + "/socket-mode"
+            return _ok({"ok": True, "url": url})
         if token != self.token:
             return _ok({"ok": False, "error": "invalid_auth"})
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import aiohttp
 import pytest
@@ -22,7 +23,7 @@ from bot.app import Services
 from bot.channel_digests import DigestSettings
 from bot.delivery import DeliveryService
 from bot.models import Destination
-from bot.platforms.slack import EVENTS_PATH, SlackAdapter, SlackConfig
+from bot.platforms.slack import EVENTS_PATH, SlackAdapter, SlackConfig, SlackServer
 from bot.render.slack import ACTION_ABSTRACT, ACTION_NEXT, ACTION_SHARE
 from bot.storage import Store
 from tests.conftest import NOW, seed_observations
@@ -438,3 +439,33 @@ async def test_a_reply_past_its_response_url_lifetime_is_dropped(bot: Bot) -> No
     assert len(bot.fake.calls_to("response_url")) == 1  # not tried again
     assert await bot.services.store.outbox_depths() == {}
     assert await bot.services.store.destination_states() == []  # nothing stopped
+
+
+async def test_socket_mode_acknowledges_a_command_and_answers_it(seeded: Services) -> None:
+    async with running_fake_slack(token=TOKEN) as fake:
+        config = SlackConfig(
+            bot_token=TOKEN, signing_secret="", app_token=fake.app_token, api_url=fake.api_url
+        )
+        adapter = SlackAdapter(seeded, config)
+        seeded.delivery.register(adapter)
+        server = SlackServer(adapter, config)
+        await server.start()  # asks apps.connections.open for the socket, with the app token
+        try:
+            await fake.wait_for_socket()
+            body = slash_command_body("search diffusion", response_url=fake.response_url())
+            ack = await fake.send_envelope("slash_commands", dict(parse_qsl(body)))
+            [reply] = await fake.wait_for("response_url")
+            # A button press arrives on the socket too.
+            press = block_actions_payload(
+                ACTION_NEXT, _buttons(reply)[ACTION_NEXT], response_url=fake.response_url()
+            )
+            await fake.send_envelope("interactive", press)
+            _, page_two = await fake.wait_for("response_url", count=2)
+        finally:
+            await server.stop()
+    [opened] = fake.calls_to("apps.connections.open")
+    assert opened.token == fake.app_token  # not the bot token
+    assert ack["envelope_id"].startswith("env-")
+    check_slack_message(reply.args)
+    assert reply.args["response_type"] == "ephemeral" and "iffusion" in _texts(reply)
+    assert page_two.args["replace_original"] is True and "Results 6" in _texts(page_two)
