@@ -18,7 +18,8 @@ from bot.render.neutral import AlertGroup, Digest, Highlighted, SearchPage, Topi
 COMMAND = "/papers"
 SEARCH_HINT = f"{COMMAND} search <words>"
 HELP_HINT = f"{COMMAND} help"
-FOOTER = f"Search: {SEARCH_HINT} · Help: {HELP_HINT}"
+SUBSCRIBE_HINT = f"{COMMAND} subscribe <topic>"
+FOOTER = f"Search: {SEARCH_HINT} · Alerts: {SUBSCRIBE_HINT} · Help: {HELP_HINT}"
 EMPTY_DIGEST = "No trending papers for this day yet. Try again later, or search older ones."
 UPVOTE = "▲"
 

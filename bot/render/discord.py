@@ -164,7 +164,10 @@ def _messages(head: str, embeds: list[Embed], tail: str) -> list[Body]:
 
 def _hint() -> str:
     """The search/help hint, as subtext with the commands in code."""
-    return f"-# Search: `{common.SEARCH_HINT}` · Help: `{common.HELP_HINT}`"
+    return (
+        f"-# Search: `{common.SEARCH_HINT}` · Alerts: `{common.SUBSCRIBE_HINT}`"
+        f" · Help: `{common.HELP_HINT}`"
+    )
 
 
 # --- digest -----------------------------------------------------------------------------

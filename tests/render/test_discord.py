@@ -64,7 +64,8 @@ def test_digest_layout() -> None:
     assert body["content"].splitlines() == [
         "**Trending papers · Saturday, 9 May 2026** · topic: vision",
         "Early.",
-        "-# Search: `/papers search <words>` · Help: `/papers help`",
+        "-# Search: `/papers search <words>` · Alerts: `/papers subscribe <topic>`"
+        " · Help: `/papers help`",
     ]
     [embed] = body["embeds"]
     assert embed["title"] == "1. A Study of Diffusion Models"

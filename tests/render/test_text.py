@@ -286,3 +286,10 @@ def test_notice_keeps_its_lines() -> None:
 def test_error_notice_is_marked() -> None:
     assert render_text(Notice("No such topic.", is_error=True)) == "Error: No such topic.\n"
     assert render_text(Notice("x", title="Oops", is_error=True)).startswith("Error: Oops\n")
+
+
+def test_a_digest_ends_with_how_to_search_subscribe_and_get_help() -> None:
+    out = render_text(Digest(date(2026, 5, 9), (make_paper(),)), color=False)
+    assert out.rstrip().splitlines()[-1] == (
+        "Search: /papers search <words> · Alerts: /papers subscribe <topic> · Help: /papers help"
+    )
