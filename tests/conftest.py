@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -42,6 +42,20 @@ def make_observation(**overrides: Any) -> Observation:
     }
     values.update(overrides)
     return Observation(**values)
+
+
+class Clock:
+    """A UTC clock for the services that a test sets or moves by hand."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
 
 
 def seed_observations() -> list[Observation]:

@@ -9,7 +9,6 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from typing import Any
 
 import discord
@@ -25,7 +24,7 @@ from bot.pacing import Pacer
 from bot.platforms.discord import PaperwireDiscord
 from bot.platforms.slack import SlackAdapter, SlackConfig
 from bot.render.neutral import Digest, Notice, Reply
-from tests.conftest import NOW, make_paper
+from tests.conftest import NOW, Clock, make_paper
 from tests.discord.fake_discord import (
     DEFAULT_TOKEN,
     FakeDiscord,
@@ -38,17 +37,6 @@ from tests.slack.fake_slack import FakeSlack, api_error, running_fake_slack
 
 TOKEN = "xoxb-test"
 FAST = 1000  # a pacer that does not stand in the way, where pacing is not the point
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self):  # type: ignore[no-untyped-def]
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 class PostedThenFailed:
@@ -162,7 +150,7 @@ async def test_slack_5xx_after_posting_is_retried_without_a_duplicate(
     first = await delivery.deliver(_digest("C1"))
     assert first.queued and not first.ok  # the outcome is unknown: kept to check
     assert len(fake_slack.history["C1"]) == 1  # yet it did arrive
-    clock.advance(10)
+    clock.advance(seconds=10)
     await delivery.drain()
     assert len(fake_slack.history["C1"]) == 1  # found by its marker, not posted again
     [(_, thread)] = fake_slack.threads.items()
@@ -179,7 +167,7 @@ async def test_slack_digest_whose_thread_reply_failed_is_not_posted_again(
     fake_slack.fail("chat.postMessage", Answers(), api_error("internal_error"), channel="C1")
     first = await delivery.deliver(_digest("C1"))
     assert first.queued and first.error == "internal_error"
-    clock.advance(10)
+    clock.advance(seconds=10)
     await delivery.drain()
     assert len(fake_slack.history["C1"]) == 1  # the message: once
     [thread] = fake_slack.threads.values()
@@ -196,7 +184,7 @@ async def test_slack_timeout_is_checked_before_resending(
     first = await delivery.deliver(_notice("slack", "T1", "C1"))
     assert first.queued and "could not be reached" in (first.error or "")
     assert len(fake_slack.history["C1"]) == 1  # it was posted; the answer never came
-    clock.advance(10)
+    clock.advance(seconds=10)
     await delivery.drain()
     assert len(fake_slack.history["C1"]) == 1
     assert len(fake_slack.calls_to("conversations.history")) == 1  # it looked first
@@ -241,7 +229,7 @@ async def _until_empty(services: Services, delivery: DeliveryService, clock: Clo
     for rounds in range(10):
         if not await services.store.outbox_depths():
             return rounds
-        clock.advance(3600)
+        clock.advance(seconds=3600)
         await delivery.drain()
     raise AssertionError(f"still waiting: {await services.store.outbox_depths()}")
 
@@ -286,7 +274,7 @@ async def test_discord_5xx_after_posting_is_retried_without_a_duplicate(
     async with _discord(services, clock) as delivery:
         first = await delivery.deliver(_notice("discord", "1", "500"))
         assert first.queued and len(fake_discord.messages_in("500")) == 1
-        clock.advance(10)
+        clock.advance(seconds=10)
         await delivery.drain()  # the same nonce: Discord hands back the message it made
     assert len(fake_discord.messages_in("500")) == 1
     assert await services.store.outbox_depths() == {}
@@ -303,7 +291,7 @@ async def test_discord_send_that_hangs_is_given_up_and_retried_without_a_duplica
         first = await delivery.deliver(_notice("discord", "1", "600"))
         assert first.queued and "no answer within 0.5 s" in (first.error or "")
         hang.release()
-        clock.advance(10)
+        clock.advance(seconds=10)
         await delivery.drain()
     assert len(fake_discord.messages_in("600")) == 1  # the retry's nonce matched
     assert await services.store.outbox_depths() == {}

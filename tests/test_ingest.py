@@ -32,6 +32,7 @@ from bot.models import normalize_title
 from bot.sources import fetch
 from bot.sources.errors import SourceError
 from bot.sources.http import HttpError
+from tests.conftest import Clock
 from tests.sources.fake_sources import (
     DATA,
     HF_DIR,
@@ -54,20 +55,6 @@ GROKKED_HF_TITLE = (
     "Grokked Transformers are Implicit Reasoners: A Mechanistic Journey to the Edge of"
     " Generalization"
 )
-
-
-class Clock:
-    """A settable UTC clock for the services."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:

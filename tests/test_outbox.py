@@ -24,7 +24,7 @@ from bot.render.neutral import (
     SearchPage,
     TopicAlert,
 )
-from tests.conftest import NOW, make_paper
+from tests.conftest import NOW, Clock, make_paper
 
 CHANNEL = Destination("fake", "T1", "C1")
 OTHER = Destination("fake", "T1", "C2")
@@ -40,14 +40,6 @@ class Recorder:
     async def send(self, message: OutgoingMessage) -> Receipt:
         self.sent.append(message)
         return self._receipts.pop(0) if self._receipts else Receipt(ok=True, platform_ids=("1",))
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self):  # type: ignore[no-untyped-def]
-        return self.now
 
 
 @pytest.mark.parametrize(

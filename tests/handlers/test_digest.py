@@ -21,21 +21,13 @@ from handlers.digest import REFUSAL
 from handlers.router import dispatch
 from schedules.digests import DigestJobs
 from schedules.scheduler import Scheduler
-from tests.conftest import NOW, make_observation
+from tests.conftest import NOW, Clock, make_observation
 
 # NOW is Sunday 22 November 2026, 09:30 UTC (10:30 in Paris).
 CHANNEL = Destination("fake", "T1", "C1")
 OTHER = Destination("fake", "T1", "C2")
 YESTERDAY = date(2026, 11, 21)
 DAY_BEFORE = date(2026, 11, 20)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class FakeTransport:
