@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import discord
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.app import Services
@@ -24,6 +22,7 @@ from bot.pacing import Pacer
 from bot.platforms.discord import PaperwireDiscord
 from bot.platforms.slack import SlackAdapter, SlackConfig
 from bot.render.neutral import Digest, Notice, Reply
+from tests.canned import Passes, PostedThenFailed
 from tests.conftest import NOW, Clock, make_paper
 from tests.discord.fake_discord import (
     DEFAULT_TOKEN,
@@ -37,37 +36,6 @@ from tests.slack.fake_slack import FakeSlack, api_error, running_fake_slack
 
 TOKEN = "xoxb-test"
 FAST = 1000  # a pacer that does not stand in the way, where pacing is not the point
-
-
-class PostedThenFailed:
-    """A canned answer for either fake: the platform does post, then answers `status`, as
-    a server that failed after the write does; with `hang`, no answer comes until
-    `release()`, as when the answer is lost on the way back."""
-
-    def __init__(self, status: int = 500, hang: bool = False) -> None:
-        self.status = status
-        self.hang = hang
-        self._released = asyncio.Event()
-
-    async def answer(self, call: object, default: Callable[[], Awaitable[Any]]) -> web.Response:
-        await default()
-        if self.hang:
-            await self._released.wait()
-        return web.Response(status=self.status, text="upstream failed")
-
-    def release(self) -> None:
-        self._released.set()
-
-
-class Answers:
-    """A canned answer that is the fake's own: it lets one call through in a queue."""
-
-    async def answer(self, call: object, default: Callable[[], Awaitable[Any]]) -> web.Response:
-        response: web.Response = await default()
-        return response
-
-    def release(self) -> None:
-        pass
 
 
 def _notice(platform: str, workspace: str, channel: str) -> OutgoingMessage:
@@ -164,7 +132,7 @@ async def test_slack_digest_whose_thread_reply_failed_is_not_posted_again(
     clock = Clock()
     delivery = _slack(services, fake_slack.api_url, clock)
     # The digest's message goes; its thread reply meets an ordinary error.
-    fake_slack.fail("chat.postMessage", Answers(), api_error("internal_error"), channel="C1")
+    fake_slack.fail("chat.postMessage", Passes(), api_error("internal_error"), channel="C1")
     first = await delivery.deliver(_digest("C1"))
     assert first.queued and first.error == "internal_error"
     clock.advance(seconds=10)
@@ -270,7 +238,7 @@ async def test_discord_5xx_after_posting_is_retried_without_a_duplicate(
 ) -> None:
     clock = Clock()
     fake_discord.channels["500"] = text_channel_object("500")
-    fake_discord.fail("POST", r"/channels/500/messages", PostedThenFailed(503))  # type: ignore[arg-type]
+    fake_discord.fail("POST", r"/channels/500/messages", PostedThenFailed(503))
     async with _discord(services, clock) as delivery:
         first = await delivery.deliver(_notice("discord", "1", "500"))
         assert first.queued and len(fake_discord.messages_in("500")) == 1
@@ -286,7 +254,7 @@ async def test_discord_send_that_hangs_is_given_up_and_retried_without_a_duplica
     clock = Clock()
     fake_discord.channels["600"] = text_channel_object("600")
     hang = PostedThenFailed(hang=True)  # Discord made the message; the answer never comes
-    fake_discord.fail("POST", r"/channels/600/messages", hang)  # type: ignore[arg-type]
+    fake_discord.fail("POST", r"/channels/600/messages", hang)
     async with _discord(services, clock, send_timeout_s=0.5) as delivery:
         first = await delivery.deliver(_notice("discord", "1", "600"))
         assert first.queued and "no answer within 0.5 s" in (first.error or "")

@@ -83,6 +83,8 @@ from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from tests.canned import Canned, DefaultAnswer
+
 DEFAULT_TOKEN = "fake-bot-token"
 BOT_USER_ID = "100"
 BOT_USERNAME = "paperwire"
@@ -230,18 +232,6 @@ class GatewayConnection:
 
 # -- canned answers ----------------------------------------------------------------------------
 
-DefaultAnswer = Callable[[], Awaitable[web.StreamResponse]]
-
-
-class Canned:
-    """A scripted answer: called with the request and the fake's default answer."""
-
-    async def answer(self, call: DiscordCall, default: DefaultAnswer) -> web.StreamResponse:
-        raise NotImplementedError
-
-    def release(self) -> None:
-        """Lets a held answer go (only `slow` holds)."""
-
 
 class _Reply(Canned):
     def __init__(self, status: int, body: bytes, headers: Mapping[str, str]) -> None:
@@ -305,31 +295,6 @@ def server_error(status: int = 500, *, html: bool = False) -> Canned:
     if html:
         return reply(f"<html><body><h1>{status} Bad Gateway</h1></body></html>", status=status)
     return reply({"message": f"{status}: Internal Server Error", "code": 0}, status=status)
-
-
-class Slow(Canned):
-    """Holds the call until `release()` (or `seconds` passed, or the fake shuts down), then
-    answers normally. `arrived` is set when the call came in."""
-
-    def __init__(self, seconds: float | None = None) -> None:
-        self.seconds = seconds
-        self.arrived = asyncio.Event()
-        self._released = asyncio.Event()
-
-    def release(self) -> None:
-        self._released.set()
-
-    async def answer(self, call: DiscordCall, default: DefaultAnswer) -> web.StreamResponse:
-        self.arrived.set()
-        with suppress(TimeoutError):
-            await asyncio.wait_for(self._released.wait(), self.seconds)
-        return await default()
-
-
-def slow(seconds: float | None = None) -> Slow:
-    """A held answer: `gate = slow(); fake.fail(m, p, gate); ...; await gate.arrived.wait();
-    gate.release()`."""
-    return Slow(seconds)
 
 
 # -- message checks ----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import discord
 import pytest
 from discord import app_commands
 
+from tests.canned import slow
 from tests.discord.fake_discord import (
     APPLICATION_ID,
     CHANNEL_ID,
@@ -27,7 +28,6 @@ from tests.discord.fake_discord import (
     running_fake_discord,
     server_error,
     slash_interaction,
-    slow,
 )
 
 CALLBACK = r"/interactions/\d+/[^/]+/callback"

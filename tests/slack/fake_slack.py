@@ -37,8 +37,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -47,6 +47,8 @@ from zoneinfo import ZoneInfo
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
 from multidict import CIMultiDict, CIMultiDictProxy
+
+from tests.canned import Canned, DefaultAnswer
 
 DEFAULT_TOKEN = "xoxb-test"
 DEFAULT_APP_TOKEN = "xapp-test"
@@ -91,19 +93,6 @@ class SlackCall:
         return str(token) if token is not None else None
 
 
-DefaultAnswer = Callable[[], Awaitable[web.Response]]
-
-
-class Canned:
-    """A scripted answer: called with the request and the fake's default answer."""
-
-    async def answer(self, call: SlackCall, default: DefaultAnswer) -> web.Response:
-        raise NotImplementedError
-
-    def release(self) -> None:
-        """Lets a held answer go (only `slow` holds)."""
-
-
 class _Reply(Canned):
     def __init__(self, status: int, body: bytes, content_type: str, headers: dict[str, str]):
         self.status = status
@@ -146,31 +135,6 @@ def server_error(status: int = 500, *, error: str | None = None) -> Canned:
 def api_error(error: str, status: int = 200, **extra: Any) -> Canned:
     """Slack's usual failure: HTTP 200 (by default) with `{"ok": false, "error": error}`."""
     return reply({"ok": False, "error": error, **extra}, status=status)
-
-
-class Slow(Canned):
-    """Holds the call until `release()` (or `seconds` passed, or the fake shuts down), then
-    answers normally. `arrived` is set when the call came in."""
-
-    def __init__(self, seconds: float | None = None) -> None:
-        self.seconds = seconds
-        self.arrived = asyncio.Event()
-        self._released = asyncio.Event()
-
-    def release(self) -> None:
-        self._released.set()
-
-    async def answer(self, call: SlackCall, default: DefaultAnswer) -> web.Response:
-        self.arrived.set()
-        with suppress(TimeoutError):
-            await asyncio.wait_for(self._released.wait(), self.seconds)
-        return await default()
-
-
-def slow(seconds: float | None = None) -> Slow:
-    """A held answer: `gate = slow(); fake.fail(m, gate); ...; await gate.arrived.wait();
-    gate.release()`. With `seconds`, it also lets go by itself after that long."""
-    return Slow(seconds)
 
 
 def _ts(n: int) -> str:

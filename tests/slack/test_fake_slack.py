@@ -23,6 +23,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.signature import Clock, SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from tests.canned import slow
 from tests.slack.fake_slack import (
     FakeSlack,
     api_error,
@@ -30,7 +31,6 @@ from tests.slack.fake_slack import (
     reply,
     running_fake_slack,
     server_error,
-    slow,
 )
 from tests.slack.signing import (
     block_actions_payload,
