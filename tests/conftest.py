@@ -11,6 +11,7 @@ import pytest
 
 from bot.app import Services, build_services
 from bot.config import Settings
+from bot.delivery import DeliveryService, Receipt, Transport
 from bot.models import Observation, Paper, Signals, TrendingEntry
 from bot.sources import seeds
 
@@ -56,6 +57,17 @@ class Clock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
+
+
+async def drained_later(services: Services, transport: Transport, minutes: float) -> Receipt:
+    """The one waiting message, as a new process `minutes` later sends it: after the first
+    try ended (draining its destination waits for that), a fresh delivery service."""
+    [key] = await services.store.outbox_depths()
+    assert await services.delivery.drain(key) == {}  # not due yet for the first process
+    later = DeliveryService(services.store, lambda: NOW + timedelta(minutes=minutes))
+    later.register(transport)
+    [receipt] = (await later.drain()).values()
+    return receipt
 
 
 def seed_observations() -> list[Observation]:

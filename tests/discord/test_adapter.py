@@ -7,7 +7,6 @@ import asyncio
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +15,13 @@ import pytest
 
 from bot.app import Services
 from bot.channel_digests import DigestSettings
-from bot.delivery import DeliveryService, OutgoingMessage
+from bot.delivery import OutgoingMessage
 from bot.digest_runs import run_channel_digest
 from bot.models import Destination
 from bot.platforms.discord import PaperwireDiscord, WebhookTransport, webhook_destination
 from bot.render.neutral import Digest, Reply
 from bot.storage import Store
-from tests.conftest import NOW, seed_observations
+from tests.conftest import drained_later, seed_observations
 from tests.discord.fake_discord import (
     APPLICATION_ID,
     CHANNEL_ID,
@@ -318,11 +317,8 @@ async def test_a_follow_up_kept_in_the_outbox_is_sent_after_a_restart(
     store = bot.services.store
     [key] = await store.outbox_depths()
     assert key.startswith(f"discord:{GUILD_ID}:") and "!" in key
-    assert await bot.services.delivery.drain(key) == {}  # (waits for the first try to end)
     # A new delivery service, a minute later: the follow-up goes with the kept token.
-    later = DeliveryService(store, lambda: NOW + timedelta(minutes=1))
-    later.register(bot)
-    [receipt] = (await later.drain()).values()
+    receipt = await drained_later(bot.services, bot, minutes=1)
     assert receipt.ok
     first, second = fake.calls_to("POST", FOLLOW_UP)
     assert second.path == first.path and second.json == first.json

@@ -10,7 +10,6 @@ import signal
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -21,12 +20,11 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import Services
 from bot.channel_digests import DigestSettings
-from bot.delivery import DeliveryService
 from bot.models import Destination
 from bot.platforms.slack import EVENTS_PATH, SlackAdapter, SlackConfig, SlackServer
 from bot.render.slack import ACTION_ABSTRACT, ACTION_NEXT, ACTION_SHARE
 from bot.storage import Store
-from tests.conftest import NOW, seed_observations
+from tests.conftest import drained_later, seed_observations
 from tests.payload_checks import check_slack_message
 from tests.processes import start_paperwire_run
 from tests.slack.fake_slack import (
@@ -326,11 +324,7 @@ async def test_a_mention_answer_that_failed_is_posted_once_later(bot: Bot) -> No
     bot.fake.fail("chat.postMessage", server_error(500))
     await _mention(bot)
     await bot.fake.wait_for("chat.postMessage")
-    [key] = await bot.services.store.outbox_depths()
-    assert await bot.services.delivery.drain(key) == {}  # (waits for the first try to end)
-    later = DeliveryService(bot.services.store, lambda: NOW + timedelta(minutes=1))
-    later.register(bot.adapter)
-    [receipt] = (await later.drain()).values()
+    receipt = await drained_later(bot.services, bot.adapter, minutes=1)
     assert receipt.ok
     [thread] = bot.fake.threads.values()
     assert len(thread) == 1 and thread[0]["thread_ts"] == "1700000000.000200"
@@ -412,12 +406,9 @@ async def test_a_reply_kept_in_the_outbox_is_sent_after_a_restart(bot: Bot) -> N
     await bot.fake.wait_for("response_url")
     [(key, depth)] = (await bot.services.store.outbox_depths()).items()
     assert key.startswith("slack:T1:C1!") and depth == 1  # a queue of its own
-    assert await bot.services.delivery.drain(key) == {}  # (waits for the first try to end)
     assert not (await bot.services.store.destination_state("slack:T1:C1")).stopped
     # A new process, a minute later: the reply goes through the same response URL.
-    later = DeliveryService(bot.services.store, lambda: NOW + timedelta(minutes=1))
-    later.register(bot.adapter)
-    [receipt] = (await later.drain()).values()
+    receipt = await drained_later(bot.services, bot.adapter, minutes=1)
     assert receipt.ok
     first, second = bot.fake.calls_to("response_url")
     assert second.args["blocks"] == first.args["blocks"]
@@ -430,11 +421,7 @@ async def test_a_reply_past_its_response_url_lifetime_is_dropped(bot: Bot) -> No
     body = slash_command_body("help", response_url=bot.fake.response_url())
     assert await bot.post(body) == 200
     await bot.fake.wait_for("response_url")
-    [key] = await bot.services.store.outbox_depths()
-    assert await bot.services.delivery.drain(key) == {}  # (waits for the first try to end)
-    later = DeliveryService(bot.services.store, lambda: NOW + timedelta(minutes=31))
-    later.register(bot.adapter)
-    [receipt] = (await later.drain()).values()
+    receipt = await drained_later(bot.services, bot.adapter, minutes=31)
     assert not receipt.ok and receipt.error == "expired"
     assert len(bot.fake.calls_to("response_url")) == 1  # not tried again
     assert await bot.services.store.outbox_depths() == {}
