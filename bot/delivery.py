@@ -150,23 +150,28 @@ class DeliveryService:
         return results
 
     async def _drain_one(self, destination: str, results: dict[int, Receipt]) -> None:
+        target = Destination.from_key(destination)
+        transport = self._transports.get(target.platform)
+        if transport is None:  # its platform is not configured in this process
+            return
         lock = self._locks.setdefault(destination, asyncio.Lock())
         # Replies take no place: they must not wait behind a fan-out (and are not paced).
-        slot = self._slots if Destination.from_key(destination).kind != "reply" else _NO_SLOT
+        slot = self._slots if target.kind != "reply" else _NO_SLOT
         # The lock first: a drain waiting for another on the same destination holds no place.
         async with lock, slot:
+            if (await self._store.destination_state(destination)).stopped:
+                return
             # Read under the lock: another drain may have just sent some of them.
             for queued in await self._store.due_messages(destination, self._clock()):
-                receipt = await self._send_queued(queued)
-                if receipt is None:
-                    return
+                receipt = await self._send_queued(queued, target, transport)
                 results[queued.id] = receipt
                 if not receipt.ok:
                     return
 
-    async def _send_queued(self, queued: QueuedMessage) -> Receipt | None:
-        """One outbox message; None when its destination cannot be tried now."""
-        destination = Destination.from_key(queued.destination)
+    async def _send_queued(
+        self, queued: QueuedMessage, destination: Destination, transport: Transport
+    ) -> Receipt:
+        """One outbox message of `destination`, sent through `transport`."""
         is_reply = destination.kind == "reply"
         now = self._clock()
         try:
@@ -181,11 +186,6 @@ class DeliveryService:
             _log.info("a reply in %s expired before it could be sent", queued.destination)
             await self._store.mark_dropped(queued.id, "expired")
             return Receipt(ok=False, error="expired", permanent=True)
-        transport = self._transports.get(destination.platform)
-        if transport is None:
-            return None
-        if not is_reply and (await self._store.destination_state(queued.destination)).stopped:
-            return None
         await self._store.mark_sending(queued.id)
         message = OutgoingMessage(
             destination,
