@@ -1,6 +1,6 @@
 """A synthetic corpus from real vocabulary: titles with a few words swapped and abstracts
 made of sentences from real abstracts (the bundled seeds and, when present, the captured
-Hugging Face daily papers in ../shared/fixtures/hf_daily)."""
+Hugging Face daily papers in tests/fixtures/hf_daily)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def fixtures_dir() -> Path:
     configured = os.environ.get("PAPERWIRE_FIXTURES")
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
+    return Path(__file__).resolve().parents[2] / "tests" / "fixtures"
 
 
 def load_vocabulary() -> Vocabulary:

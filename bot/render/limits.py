@@ -1,4 +1,4 @@
-"""Platform limits (see shared/guide/platform-facts.md) and length-safe shortening.
+"""Platform limits (as Slack and Discord document them) and length-safe shortening.
 
 Both platforms count length in characters, which is what `len(str)` counts.
 """

@@ -6,7 +6,6 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -24,6 +23,7 @@ from slack_sdk.signature import Clock, SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.canned import slow
+from tests.fixture_files import SLACK
 from tests.slack.fake_slack import (
     FakeSlack,
     api_error,
@@ -40,7 +40,7 @@ from tests.slack.signing import (
     slash_command_body,
 )
 
-SLACK_FIXTURES = Path(__file__).resolve().parents[2].parent / "shared/fixtures/platform/slack"
+SLACK_FIXTURES = SLACK
 EXAMPLE = json.loads((SLACK_FIXTURES / "signing_example.json").read_text(encoding="utf-8"))
 EXAMPLE_BODY = (SLACK_FIXTURES / "signing_example_slash_command.body").read_text(encoding="utf-8")
 SECRET = "test-signing-secret"

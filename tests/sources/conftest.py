@@ -1,4 +1,4 @@
-"""Fixtures for source parsers: where the shared real-world captures live."""
+"""Fixtures for source parsers: real captures and small written samples."""
 
 from __future__ import annotations
 
@@ -6,20 +6,16 @@ from pathlib import Path
 
 import pytest
 
-# tests/sources/conftest.py -> parents[2] is the project, its parent holds `shared/`.
-SHARED_FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
-DATA = Path(__file__).resolve().parent / "data"
+from tests.fixture_files import FIXTURES, SAMPLES
 
 
 @pytest.fixture
 def fixtures_dir() -> Path:
-    """/work/shared/fixtures: real responses captured from the services (read-only)."""
-    if not SHARED_FIXTURES.is_dir():
-        pytest.skip(f"shared fixtures not found at {SHARED_FIXTURES}")
-    return SHARED_FIXTURES
+    """tests/fixtures: real responses captured from the services (read-only)."""
+    return FIXTURES
 
 
 @pytest.fixture
 def data_dir() -> Path:
-    """tests/sources/data: small samples written for these tests."""
-    return DATA
+    """tests/fixtures/samples: small samples written for these tests."""
+    return SAMPLES

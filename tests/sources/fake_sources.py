@@ -4,7 +4,7 @@
 and `fake.url` is its base URL. It answers:
 
 - `GET /api/daily_papers?date=D&p=P&limit=L`: page P (size L, default 50) of
-  `/work/shared/fixtures/hf_daily/D.json`; a day without a file answers `[]`.
+  `tests/fixtures/hf_daily/D.json`; a day without a file answers `[]`.
   `fake.hf_days[D] = [...]` replaces a day's list (a list that is still filling in).
 - `GET /api/query`: arXiv's Atom API. An `id_list` recorded in
   `arxiv/api_2026_recorded` is answered with the recorded bytes and status (the 400 error
@@ -39,11 +39,11 @@ from aiohttp.test_utils import TestServer
 
 from bot.config import Settings
 from bot.sources.http import HttpClient
+from tests.fixture_files import ARXIV, HF_DAILY, SAMPLES
 
-SHARED_FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
-HF_DIR = SHARED_FIXTURES / "hf_daily"
-ARXIV_RECORDED_DIR = SHARED_FIXTURES / "arxiv" / "api_2026_recorded"
-DATA = Path(__file__).resolve().parent / "data"
+HF_DIR = HF_DAILY
+ARXIV_RECORDED_DIR = ARXIV / "api_2026_recorded"
+DATA = SAMPLES
 RSS_FILE = DATA / "arxiv_rss_cs_CL.xml"
 
 HF_DEFAULT_LIMIT = 50
