@@ -95,6 +95,9 @@ class DeliveryService:
         # nobody waits on is forgotten.)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._slots = asyncio.Semaphore(CONCURRENT_DESTINATIONS)
+        self._busy = 0  # destinations being drained now
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def register(self, transport: Transport) -> None:
         self._transports[transport.platform] = transport
@@ -149,7 +152,21 @@ class DeliveryService:
                 _log.error("draining %s failed", key, exc_info=outcome)
         return results
 
+    async def wait_idle(self) -> None:
+        """Until no drain is under way: every send that started has been recorded."""
+        await self._idle.wait()
+
     async def _drain_one(self, destination: str, results: dict[int, Receipt]) -> None:
+        self._busy += 1
+        self._idle.clear()
+        try:
+            await self._drain_destination(destination, results)
+        finally:
+            self._busy -= 1
+            if self._busy == 0:
+                self._idle.set()
+
+    async def _drain_destination(self, destination: str, results: dict[int, Receipt]) -> None:
         target = Destination.from_key(destination)
         transport = self._transports.get(target.platform)
         if transport is None:  # its platform is not configured in this process

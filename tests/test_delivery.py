@@ -1,3 +1,4 @@
+import asyncio
 from dataclasses import replace
 
 import pytest
@@ -23,6 +24,7 @@ class RecordingTransport:
 
 
 CHANNEL = Destination("fake", "T1", "C1")
+NOTICE = Reply(Notice("digest"))
 
 
 async def _with_paper(services: Services) -> str:
@@ -62,3 +64,34 @@ async def test_unknown_platform_is_an_error(services: Services) -> None:
         await services.delivery.deliver(
             OutgoingMessage(Destination("nowhere", "x", "y"), Reply(Notice("x")))
         )
+
+
+class HeldTransport(RecordingTransport):
+    """Receives a message, then answers only when released (a platform still replying)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.received = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def send(self, message: OutgoingMessage) -> Receipt:
+        self.received.set()
+        await self.release.wait()
+        return await super().send(message)
+
+
+async def test_wait_idle_returns_once_what_the_platform_received_is_recorded(
+    services: Services,
+) -> None:
+    transport = HeldTransport()
+    services.delivery.register(transport)
+    sending = asyncio.create_task(services.delivery.deliver(OutgoingMessage(CHANNEL, NOTICE)))
+    await transport.received.wait()
+    idle = asyncio.create_task(services.delivery.wait_idle())
+    await asyncio.sleep(0)  # let it look: the send is still under way
+    assert not idle.done()
+    assert await services.store.outbox_depths() == {CHANNEL.key: 1}
+    transport.release.set()
+    await idle
+    assert await services.store.outbox_depths() == {}  # recorded as sent before idle
+    assert (await sending).ok

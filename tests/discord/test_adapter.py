@@ -314,6 +314,7 @@ async def test_a_follow_up_kept_in_the_outbox_is_sent_after_a_restart(
     fake.fail("POST", FOLLOW_UP, reply({"message": "blocked"}, status=429))
     await fake.dispatch("INTERACTION_CREATE", slash_interaction(subcommand="help"))
     await fake.wait_for("POST", FOLLOW_UP, count=1)
+    await bot.services.delivery.wait_idle()  # the failure is recorded
     store = bot.services.store
     [key] = await store.outbox_depths()
     assert key.startswith(f"discord:{GUILD_ID}:") and "!" in key

@@ -68,6 +68,7 @@ class Bot:
         assert await self.post(body) == 200
         assert time.monotonic() - started < 3  # acknowledged within Slack's 3 seconds
         calls = await self.fake.wait_for("response_url", count=before + 1)
+        await self.services.delivery.wait_idle()  # the bot has recorded what it sent
         return calls[before]
 
     async def press(self, action_id: str, value: str) -> SlackCall:
@@ -77,6 +78,7 @@ class Bot:
         )
         assert await self.post(interaction_body(payload)) == 200
         calls = await self.fake.wait_for("response_url", count=before + 1)
+        await self.services.delivery.wait_idle()  # the bot has recorded what it sent
         return calls[before]
 
 
@@ -404,6 +406,7 @@ async def test_a_reply_kept_in_the_outbox_is_sent_after_a_restart(bot: Bot) -> N
     body = slash_command_body("search diffusion", response_url=bot.fake.response_url())
     assert await bot.post(body) == 200
     await bot.fake.wait_for("response_url")
+    await bot.services.delivery.wait_idle()
     [(key, depth)] = (await bot.services.store.outbox_depths()).items()
     assert key.startswith("slack:T1:C1!") and depth == 1  # a queue of its own
     assert not (await bot.services.store.destination_state("slack:T1:C1")).stopped
@@ -421,6 +424,7 @@ async def test_a_reply_past_its_response_url_lifetime_is_dropped(bot: Bot) -> No
     body = slash_command_body("help", response_url=bot.fake.response_url())
     assert await bot.post(body) == 200
     await bot.fake.wait_for("response_url")
+    await bot.services.delivery.wait_idle()
     receipt = await drained_later(bot.services, bot.adapter, minutes=31)
     assert not receipt.ok and receipt.error == "expired"
     assert len(bot.fake.calls_to("response_url")) == 1  # not tried again
