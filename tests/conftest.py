@@ -86,3 +86,20 @@ async def seeded(services: Services) -> Services:
     await services.store.ingest(seed_observations())
     await services.refresh_index()
     return services
+
+
+def offsets_reaching_the_index(services: Services, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every offset the search index is asked for from now on (the list grows). An offset
+    past the bound is recorded but never handed to tantivy, which would reserve memory for
+    it: a test can show a huge offset got through without allocating it."""
+    from bot.search.service import MAX_OFFSET
+
+    seen: list[int] = []
+    search = services.index.search
+
+    def spy(query: Any, limit: int, offset: int = 0, mode: Any = "all") -> Any:
+        seen.append(offset)
+        return [] if offset > MAX_OFFSET else search(query, limit, offset, mode)
+
+    monkeypatch.setattr(services.index, "search", spy)
+    return seen

@@ -5,12 +5,13 @@ import pytest
 from bot.app import Services
 from bot.errors import UserError
 from bot.models import Paper
+from bot.search import service
 from bot.search.analysis import terms
 from bot.search.index import SearchIndex
-from bot.search.service import PARTIAL_NOTE
+from bot.search.service import MAX_OFFSET, PARTIAL_NOTE
 from bot.search.snippets import Highlighter
 from bot.storage import Store
-from tests.conftest import make_observation, seed_observations
+from tests.conftest import make_observation, offsets_reaching_the_index, seed_observations
 
 
 async def test_title_matches_outrank_abstract_only_matches(seeded: Services) -> None:
@@ -96,6 +97,28 @@ async def test_paging_and_total(seeded: Services) -> None:
     second = await seeded.search.search("model", limit=5, offset=5)
     assert first.has_more and second.has_more
     assert not {h.paper.id for h in first.hits} & {h.paper.id for h in second.hits}
+
+
+async def test_an_offset_past_the_bound_never_reaches_the_index(
+    seeded: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    offsets = offsets_reaching_the_index(seeded, monkeypatch)
+    with pytest.raises(UserError, match="Results stop at 1,000"):
+        await seeded.search.search("model", limit=5, offset=10**10)
+    with pytest.raises(UserError):
+        await seeded.search.search("model", limit=5, offset=MAX_OFFSET + 1)
+    assert offsets == []  # refused before tantivy reserved anything
+    deepest = await seeded.search.search("model", limit=5, offset=MAX_OFFSET)
+    assert deepest.offset == MAX_OFFSET and offsets and max(offsets) == MAX_OFFSET
+
+
+async def test_no_next_page_is_offered_past_the_bound(
+    seeded: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "MAX_OFFSET", 5)  # the seeds have fewer than 1,000 hits
+    assert (await seeded.search.search("model", limit=5)).has_more
+    last = await seeded.search.search("model", limit=5, offset=5)
+    assert last.hits and not last.has_more  # its next page would start past the bound
 
 
 async def test_index_on_disk_follows_the_store_and_rebuilds(tmp_path: Path) -> None:
