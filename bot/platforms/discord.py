@@ -22,6 +22,7 @@ import discord
 import yarl
 from discord import app_commands
 
+from bot import buttons
 from bot.app import Services
 from bot.delivery import OutgoingMessage, Receipt
 from bot.errors import UserError
@@ -50,7 +51,9 @@ RATE_LIMITED_HOLD_S = 1.0
 # An interaction's token takes follow-ups for 15 minutes.
 INTERACTION_LIFETIME = timedelta(minutes=15)
 WEBHOOK_WORKSPACE = "webhook"
-_ID = r"[\w.\-/]{1,80}"
+_NEXT_ID = r"pw:next:(?P<offset>\d{1,4}):(?P<key>[0-9a-f]{18})"
+_PAPER_ID = rf"pw:(?P<action>abstract|similar):(?P<paper>{buttons.PAPER_ID})"
+_STALE = Reply(Notice(buttons.STALE_BUTTON, is_error=True))
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ def webhook_destination(url: str) -> Destination:
 
 class PaperButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=rf"pw:(?P<action>abstract|similar):(?P<paper>{_ID})",
+    template=_PAPER_ID,
 ):
     """A digest paper's "Abstract" (shown only to whoever asks) or "Subscribe to similar"."""
 
@@ -153,7 +156,7 @@ class PaperButton(
 
 class NextButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"pw:next:(?P<offset>\d{1,4}):(?P<key>[0-9a-f]{18})",
+    template=_NEXT_ID,
 ):
     def __init__(self, key: str, offset: int) -> None:
         super().__init__(
@@ -173,6 +176,8 @@ class NextButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = _bot(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
+        if buttons.search_offset(self.offset) is None:
+            return await bot.answer(interaction, _STALE)
         query = await bot.services.store.saved_query(self.key)
         if query is None:
             reply = Reply(Notice("That search has expired; search again.", is_error=True))
@@ -184,6 +189,25 @@ class NextButton(
             except UserError as exc:
                 reply = Reply(Notice(str(exc), is_error=True))
         await bot.answer(interaction, reply)
+
+
+class StaleButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    # Any other paperwire id: one of another version, or one paperwire never wrote.
+    template=rf"(?s)(?!(?:{_NEXT_ID}|{_PAPER_ID})\Z)pw:.*",
+):
+    def __init__(self, custom_id: str) -> None:
+        super().__init__(discord.ui.Button(label="?", custom_id=custom_id))
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> StaleButton:
+        return cls(match.string)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await _bot(interaction).answer(interaction, _STALE)
 
 
 def _invocation(interaction: discord.Interaction, text: str = "") -> Invocation:
@@ -231,7 +255,7 @@ class PaperwireDiscord(discord.Client):
         self.ready = False
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(PaperButton, NextButton)
+        self.add_dynamic_items(PaperButton, NextButton, StaleButton)
 
     async def sync_commands(self, guild: int | None = None) -> int:
         """Register the commands: everywhere (takes up to an hour) or in one guild (now)."""
@@ -322,7 +346,7 @@ class PaperwireDiscord(discord.Client):
                 view = discord.ui.View(timeout=None)
                 for paper in content.papers[number : number + len(body.get("embeds", []))]:
                     number += 1
-                    if not re.fullmatch(_ID, paper.id) or len(view.children) > 23:
+                    if buttons.paper_id(paper.id) is None or len(view.children) > 23:
                         continue
                     if paper.abstract:
                         view.add_item(PaperButton("abstract", paper.id, f"Abstract {number}"))

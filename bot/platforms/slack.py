@@ -31,11 +31,13 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot import buttons
 from bot.app import Services
 from bot.delivery import OutgoingMessage, Receipt
 from bot.errors import UserError
 from bot.models import Destination
 from bot.pacing import Bucket, Pacer
+from bot.render.limits import SLACK_BUTTON_VALUE
 from bot.render.neutral import Digest, Notice, Reply
 from bot.render.slack import (
     ACTION_ABSTRACT,
@@ -220,20 +222,26 @@ class SlackAdapter:
 
     async def _on_next(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
-        query, offset = _search_value(body)
-        page = await self._search(query, offset)
+        value = _search_value(body)
+        if value is None:
+            return await self._stale(body)
+        page = await self._search(*value)
         await self._reply(_from_action(body), page, body, replace_original=True)
 
     async def _on_share(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
-        query, offset = _search_value(body)
-        page = await self._search(query, offset)
+        value = _search_value(body)
+        if value is None:
+            return await self._stale(body)
+        page = await self._search(*value)
         shared = Reply(page.content, ephemeral=False)
         await self._reply(_from_action(body), shared, body, replace_original=False)
 
     async def _on_abstract(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
-        paper_id = str((body.get("actions") or [{}])[0].get("value") or "")
+        paper_id = buttons.paper_id(_action_value(body))
+        if paper_id is None:
+            return await self._stale(body)
         paper = await self._services.store.paper_by_id(paper_id)
         if paper is None:
             reply = Reply(Notice("That paper is no longer in the corpus.", is_error=True))
@@ -243,7 +251,9 @@ class SlackAdapter:
 
     async def _on_similar(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
-        paper_id = str((body.get("actions") or [{}])[0].get("value") or "")
+        paper_id = buttons.paper_id(_action_value(body))
+        if paper_id is None:
+            return await self._stale(body)
         invocation = _from_action(body)
         context = Context(invocation, self._services, self._services.clock())
         try:
@@ -251,6 +261,11 @@ class SlackAdapter:
         except UserError as exc:
             reply = Reply(Notice(str(exc), is_error=True))
         await self._reply(invocation, reply, body, replace_original=False)
+
+    async def _stale(self, body: dict[str, Any]) -> None:
+        """A button whose value paperwire did not write: one line to its presser."""
+        reply = Reply(Notice(buttons.STALE_BUTTON, is_error=True))
+        await self._reply(_from_action(body), reply, body, replace_original=False)
 
     async def _search(self, query: str, offset: int) -> Reply:
         size = self._services.settings.search_page_size
@@ -461,13 +476,30 @@ def _from_action(body: dict[str, Any]) -> Invocation:
     )
 
 
-def _search_value(body: dict[str, Any]) -> tuple[str, int]:
-    """The query and offset a search button carries (ours, but still checked)."""
+def _action_value(body: Mapping[str, Any]) -> str:
+    """The pressed button's value ("" when the payload has none)."""
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else None
+    value = first.get("value") if isinstance(first, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def _search_value(body: Mapping[str, Any]) -> tuple[str, int] | None:
+    """The query and offset a search button carries, or None when the value is not one
+    paperwire writes (`{"q": "<query>", "o": <offset>}`, within Slack's 2,000 characters)."""
+    raw = _action_value(body)
+    if len(raw) > SLACK_BUTTON_VALUE:
+        return None
     try:
-        value = json.loads((body.get("actions") or [{}])[0].get("value") or "{}")
-        return str(value["q"]), max(0, int(value["o"]))
-    except (ValueError, KeyError, TypeError):
-        return "", 0
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    query, offset = value.get("q"), buttons.search_offset(value.get("o"))
+    if not isinstance(query, str) or not query.strip() or offset is None:
+        return None
+    return query, offset
 
 
 def _error_code(exc: SlackApiError) -> str:

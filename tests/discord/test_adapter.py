@@ -14,14 +14,16 @@ import aiohttp
 import pytest
 
 from bot.app import Services
+from bot.buttons import STALE_BUTTON
 from bot.channel_digests import DigestSettings
 from bot.delivery import OutgoingMessage
 from bot.digest_runs import run_channel_digest
 from bot.models import Destination
 from bot.platforms.discord import PaperwireDiscord, WebhookTransport, webhook_destination
 from bot.render.neutral import Digest, Reply
+from bot.search.service import MAX_OFFSET
 from bot.storage import Store
-from tests.conftest import drained_later, seed_observations
+from tests.conftest import drained_later, offsets_reaching_the_index, seed_observations
 from tests.discord.fake_discord import (
     APPLICATION_ID,
     CHANNEL_ID,
@@ -195,6 +197,45 @@ async def test_buttons_keep_working_after_a_restart(fake: FakeDiscord, seeded: S
     assert any("Results 6" in text for text in texts)
     paper = await seeded.store.paper_by_id(abstract_id.removeprefix("pw:abstract:"))
     assert paper is not None and any(paper.abstract[:30] in text for text in texts)
+
+
+@pytest.mark.parametrize(
+    "custom_id",
+    [
+        "pw:next:5000:{key}",  # past the deepest page
+        "pw:next:10000000000:{key}",
+        "pw:next:-5:{key}",
+        "pw:next:5:{key}0",
+        "pw:next:5:not-a-key",
+        "pw:abstract:" + "2509.04664" * 9,  # longer than any paper id
+        "pw:abstract:2509.04664 or 1=1",
+        "pw:similar:",
+        "pw:frobnicate:2509.04664",
+    ],
+)
+async def test_a_button_id_paperwire_did_not_write_is_refused_in_one_line(
+    fake: FakeDiscord, bot: PaperwireDiscord, monkeypatch: pytest.MonkeyPatch, custom_id: str
+) -> None:
+    key = await bot.services.store.save_query("model", bot.services.clock())
+    offsets = offsets_reaching_the_index(bot.services, monkeypatch)
+    await fake.dispatch("INTERACTION_CREATE", component_interaction(custom_id.format(key=key)))
+    [answer] = await fake.wait_for("POST", FOLLOW_UP)
+    check_discord_message(answer.json)
+    assert STALE_BUTTON in _text(answer.json) and "Results" not in _text(answer.json)
+    assert answer.json["flags"] & 64  # only to whoever pressed it
+    assert offsets == []  # nothing reached the index
+
+
+async def test_the_deepest_page_a_button_may_ask_for_is_answered(
+    fake: FakeDiscord, bot: PaperwireDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = await bot.services.store.save_query("model", bot.services.clock())
+    offsets = offsets_reaching_the_index(bot.services, monkeypatch)
+    custom_id = f"pw:next:{MAX_OFFSET}:{key}"
+    await fake.dispatch("INTERACTION_CREATE", component_interaction(custom_id))
+    [answer] = await fake.wait_for("POST", FOLLOW_UP)
+    assert STALE_BUTTON not in _text(answer.json)
+    assert offsets and max(offsets) == MAX_OFFSET
 
 
 async def test_webhook_mode_posts_digests_without_a_bot(

@@ -19,12 +19,14 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.app import Services
+from bot.buttons import STALE_BUTTON
 from bot.channel_digests import DigestSettings
 from bot.models import Destination
 from bot.platforms.slack import EVENTS_PATH, SlackAdapter, SlackConfig, SlackServer
-from bot.render.slack import ACTION_ABSTRACT, ACTION_NEXT, ACTION_SHARE
+from bot.render.slack import ACTION_ABSTRACT, ACTION_NEXT, ACTION_SHARE, ACTION_SIMILAR
+from bot.search.service import MAX_OFFSET
 from bot.storage import Store
-from tests.conftest import drained_later, seed_observations
+from tests.conftest import drained_later, offsets_reaching_the_index, seed_observations
 from tests.payload_checks import check_slack_message
 from tests.processes import start_paperwire_run
 from tests.slack.fake_slack import (
@@ -166,6 +168,46 @@ async def test_buttons_next_share_and_abstract(bot: Bot) -> None:
     check_slack_message(abstract.args)
     assert abstract.args["response_type"] == "ephemeral"
     assert paper.abstract[:40].replace("&", "&amp;") in _texts(abstract)
+
+
+@pytest.mark.parametrize(
+    ("action_id", "value"),
+    [
+        (ACTION_NEXT, '{"q":"model","o":10000000000}'),  # aborted the process (160 GB)
+        (ACTION_NEXT, '{"q":"model","o":1001}'),
+        (ACTION_NEXT, '{"q":"model","o":-5}'),
+        (ACTION_NEXT, '{"q":"model","o":1e999}'),
+        (ACTION_NEXT, '{"q":"model","o":"5"}'),
+        (ACTION_NEXT, '{"q":"model","o":true}'),
+        (ACTION_NEXT, '{"q":["model"],"o":5}'),
+        (ACTION_NEXT, '["model",5]'),
+        (ACTION_NEXT, "not json"),
+        (ACTION_SHARE, '{"q":"model","o":10000000000}'),
+        (ACTION_SHARE, '{"q":" ","o":0}'),
+        (ACTION_ABSTRACT, "2509.04664" * 9),  # longer than any paper id
+        (ACTION_ABSTRACT, "2509.04664 or 1=1"),
+        (ACTION_SIMILAR, ""),
+    ],
+)
+async def test_a_button_value_paperwire_did_not_write_is_refused_in_one_line(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch, action_id: str, value: str
+) -> None:
+    offsets = offsets_reaching_the_index(bot.services, monkeypatch)
+    answer = await bot.press(action_id, value)
+    check_slack_message(answer.args)
+    assert STALE_BUTTON in _texts(answer) and "Results" not in _texts(answer)
+    assert answer.args["response_type"] == "ephemeral"
+    assert answer.args["replace_original"] is False  # the message with the button stays
+    assert offsets == []  # nothing reached the index
+
+
+async def test_the_deepest_page_a_button_may_ask_for_is_answered(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    offsets = offsets_reaching_the_index(bot.services, monkeypatch)
+    answer = await bot.press(ACTION_NEXT, json.dumps({"q": "model", "o": MAX_OFFSET}))
+    assert STALE_BUTTON not in _texts(answer) and answer.args["replace_original"] is True
+    assert offsets and max(offsets) == MAX_OFFSET
 
 
 async def test_digest_commands_are_for_managers_only(bot: Bot) -> None:
@@ -350,7 +392,6 @@ def test_the_manifest_asks_for_what_the_bot_uses() -> None:
 
 async def test_subscriptions_on_slack_end_in_a_direct_message(bot: Bot) -> None:
     from bot.alerts import match_new_lists, send_alert
-    from bot.render.slack import ACTION_SIMILAR
     from bot.subscriptions import AlertSettings
 
     reply = await bot.command("subscribe diffusion", user="U7")
