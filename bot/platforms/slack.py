@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -37,6 +37,7 @@ from bot.delivery import OutgoingMessage, Receipt
 from bot.errors import UserError
 from bot.models import Destination
 from bot.pacing import Bucket, Pacer
+from bot.platforms.slack_http import slack_web_app
 from bot.render.limits import SLACK_BUTTON_VALUE
 from bot.render.neutral import Digest, Notice, Reply
 from bot.render.slack import (
@@ -163,8 +164,9 @@ class SlackAdapter:
         )
         self.app = AsyncApp(
             client=self.client,
-            signing_secret=config.signing_secret or None,
-            request_verification_enabled=bool(config.signing_secret),
+            # Over HTTP, `web_app` checks each request's signature before bolt sees it
+            # (bolt's own check logs what it refuses, whole); Socket Mode needs none.
+            request_verification_enabled=False,
             logger=logging.getLogger("slack_bolt"),
         )
         self._managers: dict[tuple[str, str], tuple[float, bool]] = {}
@@ -174,6 +176,12 @@ class SlackAdapter:
         self.app.action(ACTION_ABSTRACT)(self._on_abstract)
         self.app.action(ACTION_SIMILAR)(self._on_similar)
         self.app.event("app_mention")(self._on_mention)
+
+    def web_app(self, *, monotonic: Callable[[], float] = time.monotonic) -> web.Application:
+        """The HTTP endpoint Slack posts to: signed requests only, then the bolt app."""
+        return slack_web_app(
+            self.app, self._config.signing_secret, EVENTS_PATH, monotonic=monotonic
+        )
 
     # --- incoming -------------------------------------------------------------------------
 
@@ -567,8 +575,7 @@ class SlackServer:
             await self._socket.connect_async()  # type: ignore[no-untyped-call]
             _log.info("Slack: connected in Socket Mode")
             return
-        app = self._adapter.app.web_app(path=EVENTS_PATH, port=self._config.http_port)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(self._adapter.web_app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._config.http_host, self._config.http_port)
         await site.start()
