@@ -29,6 +29,7 @@ from bot.errors import UserError
 from bot.models import Destination
 from bot.pacing import Pacer
 from bot.render.discord import render_discord
+from bot.render.limits import shorten
 from bot.render.neutral import Content, Digest, Notice, Reply, SearchPage
 from handlers.context import Context, Invocation
 from handlers.router import dispatch
@@ -51,6 +52,7 @@ RATE_LIMITED_HOLD_S = 1.0
 # An interaction's token takes follow-ups for 15 minutes.
 INTERACTION_LIFETIME = timedelta(minutes=15)
 WEBHOOK_WORKSPACE = "webhook"
+CHOICE_NAME = 100  # an autocomplete choice's name (and value) at most
 _NEXT_ID = r"pw:next:(?P<offset>\d{1,4}):(?P<key>[0-9a-f]{18})"
 _PAPER_ID = rf"pw:(?P<action>abstract|similar):(?P<paper>{buttons.PAPER_ID})"
 _STALE = Reply(Notice(buttons.STALE_BUTTON, is_error=True))
@@ -427,17 +429,21 @@ def papers_commands(bot: PaperwireDiscord) -> app_commands.Group:
     async def your_topics(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        """Only the caller's own topics are offered."""
+        """Only the caller's own topics are offered. Each goes by its number, which
+        `unsubscribe` takes back whole: a topic may be 200 characters, a choice's value 100."""
         owner = Destination(
             "discord", str(interaction.guild_id or "dm"), str(interaction.user.id), kind="dm"
         )
         topics = [s.topic for s in await bot.services.store.subscriptions(owner)]
-        wanted = current.casefold()
-        return [
-            app_commands.Choice(name=topic[:100], value=topic[:100])
-            for topic in [*topics, "all"]
-            if wanted in topic.casefold()
-        ][:25]
+        wanted = current.strip().casefold()
+        choices = [
+            app_commands.Choice(name=shorten(f"{number}. {topic}", CHOICE_NAME), value=str(number))
+            for number, topic in enumerate(topics, 1)
+            if wanted in topic.casefold() or wanted.lstrip("#") == str(number)
+        ]
+        if wanted in "all":
+            choices.append(app_commands.Choice(name="all", value="all"))
+        return choices[:25]
 
     @papers.command(name="subscriptions", description="Your topics, each with its last match")
     async def subscriptions(interaction: discord.Interaction) -> None:

@@ -334,7 +334,32 @@ async def test_unsubscribe_offers_only_the_callers_own_topics(
     await fake.wait_for("POST", r"/interactions/[^/]+/[^/]+/callback", count=3)
     answer = fake.interaction_responses()[-1]
     assert answer["type"] == 8
-    assert [c["value"] for c in answer["data"]["choices"]] == ["diffusion models"]
+    assert answer["data"]["choices"] == [{"name": "1. diffusion models", "value": "1"}]
+
+
+async def test_unsubscribe_takes_back_a_long_topic_it_offered(
+    fake: FakeDiscord, bot: PaperwireDiscord
+) -> None:
+    from tests.discord.fake_discord import autocomplete_interaction
+
+    long_topic = "diffusion " * 19 + "generative"
+    assert len(long_topic) == 200  # the longest topic allowed
+    await _ask(fake, "subscribe", options={"topic": "graph neural"})
+    await _ask(fake, "subscribe", options={"topic": long_topic})
+    await fake.dispatch(
+        "INTERACTION_CREATE",
+        autocomplete_interaction(
+            subcommand="unsubscribe", options={"topic": "diffusion diff"}, focused="topic"
+        ),
+    )
+    await fake.wait_for("POST", r"/interactions/[^/]+/[^/]+/callback", count=3)
+    [choice] = fake.interaction_responses()[-1]["data"]["choices"]
+    assert choice["value"] == "2"  # its number: the topic itself is longer than a value may be
+    assert choice["name"].startswith("2. diffusion") and len(choice["name"]) <= 100
+    [reply] = await _ask(fake, "unsubscribe", options={"topic": choice["value"]})
+    assert f"Unsubscribed from “{long_topic}”" in _text(reply)
+    owner = Destination("discord", GUILD_ID, "500", kind="dm")
+    assert [s.topic for s in await bot.services.store.subscriptions(owner)] == ["graph neural"]
 
 
 async def test_webhook_mode_gives_its_channel_a_digest_once(seeded: Services) -> None:
