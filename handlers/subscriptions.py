@@ -18,6 +18,7 @@ from bot.subscriptions import (
     AlertSettings,
     Subscription,
     clean_topic,
+    same_topic,
     similar_topic,
 )
 from handlers.context import Context
@@ -42,17 +43,16 @@ async def _save_alerts(ctx: Context, settings: AlertSettings) -> None:
 
 async def subscribe(ctx: Context, args: str) -> Reply:
     topic = clean_topic(args)
-    mine = await ctx.services.store.subscriptions(owner(ctx))
-    for number, sub in enumerate(mine, 1):
-        if sub.topic.casefold() == topic.casefold():
-            raise UserError(f"You already follow “{sub.topic}” (#{number}).")
     limit = ctx.services.settings.max_subscriptions
-    if len(mine) >= limit:
+    added, mine = await ctx.services.store.add_subscription(owner(ctx), topic, ctx.now, limit)
+    if added is None:
+        for number, sub in enumerate(mine, 1):
+            if same_topic(sub.topic, topic):
+                raise UserError(f"You already follow “{sub.topic}” (#{number}).")
         raise UserError(
             f"You follow {len(mine)} topics, the most allowed is {limit}."
             " `/papers unsubscribe <number>` makes room."
         )
-    await ctx.services.store.add_subscription(owner(ctx), topic, ctx.now)
     settings = await _alerts(ctx)
     await _save_alerts(ctx, settings)
     return _notice(
