@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from bot.budget import in_words
 from bot.channel_digests import (
     EXPLANATIONS,
     DigestSettings,
@@ -141,6 +142,12 @@ def _topic(value: str) -> str | None:
 
 
 async def _now(ctx: Context) -> Reply:
+    # Each try runs the digest and retries what waits: not on every press of Enter.
+    wait = ctx.services.budgets.digest(destination(ctx), ctx.now)
+    if wait is not None:
+        raise UserError(
+            f"`digest now` runs at most once a minute in a channel: try again in {in_words(wait)}."
+        )
     settings = await _current(ctx) or DigestSettings(
         destination(ctx), enabled=False, size=ctx.services.settings.digest_size
     )

@@ -212,10 +212,13 @@ class SlackAdapter:
         handle = {
             "channel": channel,
             "thread_ts": str(event.get("thread_ts") or event.get("ts") or ""),
+            "user": invocation.user,
             "expires_at": expires.isoformat(),
         }
         where = Destination.reply_in("slack", invocation.workspace, channel)
-        answer = Reply(reply.content, ephemeral=False)
+        # Answers to a mention are public, except what is for the asker alone (a refusal
+        # for sending too many): that one is ephemeral, and spends no posting budget.
+        answer = reply if reply.private else Reply(reply.content, ephemeral=False)
         await self._services.delivery.deliver(OutgoingMessage(where, answer, handle=handle))
 
     async def _on_next(self, ack: Any, body: dict[str, Any]) -> None:
@@ -307,6 +310,8 @@ class SlackAdapter:
         # Buttons answer only the person who pressed them: none in a public thread.
         bodies = render_slack(content, interactive=not in_thread)
         try:
+            if in_thread and message.reply.ephemeral:
+                return await self._answer_asker(message, bodies)
             if in_thread:
                 return await self._answer_in_thread(message, bodies)
             if destination.kind == "reply":
@@ -388,6 +393,20 @@ class SlackAdapter:
             marker = _marker(message, number)
             ids.append(await self._post(channel, {**body, "thread_ts": thread}, marker))
         return Receipt(ok=True, platform_ids=tuple(ids))
+
+    async def _answer_asker(
+        self, message: OutgoingMessage, bodies: list[dict[str, Any]]
+    ) -> Receipt:
+        """A mention's answer for the asker alone: ephemeral, in the mention's thread."""
+        handle = message.handle or {}
+        for body in bodies:
+            await self.client.chat_postEphemeral(
+                channel=str(handle.get("channel") or ""),
+                user=str(handle.get("user") or ""),
+                thread_ts=str(handle.get("thread_ts") or ""),
+                **body,
+            )
+        return Receipt(ok=True)
 
     async def _respond(self, message: OutgoingMessage, bodies: list[dict[str, Any]]) -> Receipt:
         handle = message.handle or {}

@@ -122,3 +122,4 @@ class Reply:
 
     content: Content
     ephemeral: bool = True
+    private: bool = False  # for the asker only, even where answers are public (a mention)

@@ -333,6 +333,29 @@ async def test_a_mention_answer_that_failed_is_posted_once_later(bot: Bot) -> No
     assert bot.fake.calls_to("conversations.replies")  # it looked in the thread first
 
 
+async def test_the_eleventh_command_in_a_minute_is_refused_and_the_digest_still_posts(
+    bot: Bot,
+) -> None:
+    await _mention(bot)  # a mention counts: its answer is a public post
+    await bot.fake.wait_for("chat.postMessage")
+    for _ in range(9):
+        assert "Slow down" not in _texts(await bot.command("help"))
+    refused = await bot.command("search diffusion")
+    assert _texts(refused).startswith("Slow down: you can send another command in 6 s.")
+    assert refused.args["response_type"] == "ephemeral"
+    # A mention over the budget is answered to the asker alone: no public post.
+    await _mention(bot)
+    [private] = await bot.fake.wait_for("chat.postEphemeral")
+    check_slack_message(private.args)
+    assert private.args["user"] == "U1" and private.args["thread_ts"] == "1700000000.000200"
+    assert _texts(private).startswith("Slow down")
+    assert len(bot.fake.calls_to("chat.postMessage")) == 1
+    # The channel's digest is not held back by one person's commands.
+    bot.fake.users["U3"] = {"is_admin": True}
+    assert "Posted 10 papers" in _texts(await bot.command("digest now", user="U3"))
+    assert len(await bot.services.store.sent_paper_ids("slack:T1:C1")) == 10
+
+
 def test_the_manifest_asks_for_what_the_bot_uses() -> None:
     manifest = (Path(__file__).parents[2] / "slack-app-manifest.yml").read_text()
     for needed in (
