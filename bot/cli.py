@@ -99,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument(
         "--json",
         action="store_true",
-        help="print the request bodies that would be sent (channel as {channel})",
+        help="print the request bodies the bot posts, buttons and Slack's thread of abstracts"
+        " included (Slack: channel as {channel}, the thread's parent as {ts})",
     )
 
     shell = commands.add_parser("shell", help="type /papers commands; reads stdin when piped")

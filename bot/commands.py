@@ -26,6 +26,7 @@ from bot.render.neutral import Digest, SearchPage
 from bot.render.text import render_text
 
 CHANNEL_PLACEHOLDER = "{channel}"
+THREAD_PLACEHOLDER = "{ts}"  # the `ts` Slack answered for the digest's first message
 DEMO_QUERY = '"language model" reasoning'
 
 
@@ -178,18 +179,22 @@ async def post_digest_now(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def request_bodies(result: Digest, platform: str) -> list[dict[str, Any]]:
-    """The bodies a digest would be sent as: Slack `chat.postMessage` (with the channel as a
-    placeholder) or Discord create-message (the channel is in the URL path)."""
+    """The bodies a digest is posted as, buttons included, built by the functions the
+    adapters post with: Slack `chat.postMessage` (the channel as a placeholder; the
+    abstracts in the first message's thread, its `ts` as a placeholder) or Discord
+    create-message (the channel is in the URL path)."""
     if platform == "discord":
-        from bot.render.discord import render_discord
+        from bot.platforms.discord import digest_bodies
 
-        return render_discord(result)
+        return digest_bodies(result)
     if platform == "slack":
-        from bot.render.slack import render_slack
+        from bot.render.slack import POST_OPTIONS, render_slack_post
 
-        return [
-            {"channel": CHANNEL_PLACEHOLDER, **body, "unfurl_links": False, "unfurl_media": False}
-            for body in render_slack(result)
+        messages, thread = render_slack_post(result)
+        where = {"channel": CHANNEL_PLACEHOLDER}
+        replies = {**where, "thread_ts": THREAD_PLACEHOLDER}
+        return [{**where, **body, **POST_OPTIONS} for body in messages] + [
+            {**replies, **body, **POST_OPTIONS} for body in thread
         ]
     return [{"channel": CHANNEL_PLACEHOLDER, "text": render_text(result)}]
 

@@ -103,6 +103,9 @@ def test_digest_json_bodies_are_valid_for_the_platform(corpus: Path, platform: s
     text = json.dumps(bodies, ensure_ascii=False)
     assert "Towards a Unified Language Model" in text  # the day's first paper
     assert len(bodies) >= 2  # 30 papers do not fit in one message on either platform
+    # As posted: with the buttons, and on Slack the abstracts in the digest's thread.
+    assert "papers_abstract" in text or "pw:abstract:" in text
+    assert platform == "discord" or bodies[-1]["thread_ts"] == "{ts}"
 
 
 def test_digest_topic_filter_and_bad_date(corpus: Path) -> None:
