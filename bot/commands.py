@@ -24,6 +24,7 @@ from bot.ingest import (
 from bot.models import Destination
 from bot.render.neutral import Digest, SearchPage
 from bot.render.text import render_text
+from bot.wording import ago
 
 CHANNEL_PLACEHOLDER = "{channel}"
 THREAD_PLACEHOLDER = "{ts}"  # the `ts` Slack answered for the digest's first message
@@ -266,9 +267,11 @@ async def status(settings: Settings, args: argparse.Namespace) -> int:
         depths = {k: n for k, n in depths.items() if Destination.from_key(k).kind != "reply"}
         states = {s.destination: s for s in await store.destination_states()}
         keys = sorted(set(depths) | set(states))
+        now = services.clock()
         rows = []
         for key in keys:
             state = states.get(key) or await store.destination_state(key)
+            states[key] = state
             rows.append(
                 {
                     "destination": key,
@@ -290,18 +293,21 @@ async def status(settings: Settings, args: argparse.Namespace) -> int:
         print("No messages sent yet.")
     if replies:
         print(f"command replies: {replies} waiting to be retried (until they expire)")
-    for row in rows:
-        health = "STOPPED" if row["stopped"] else "ok"
-        error = (
-            f" · last error {row['last_error']} at {row['last_error_at']}"
-            if row["last_error"]
-            else ""
-        )
+    for key in keys:
+        state = states[key]
+        health = "STOPPED" if state.stopped else "ok"
+        error = ""
+        if state.error:
+            error = f" · last error {state.error} {_when(state.last_error_at, now)}"
         print(
-            f"{row['destination']}: {health} · {row['queued']} queued"
-            f" · last success {row['last_success_at'] or 'never'}{error}"
+            f"{key}: {health} · {depths.get(key, 0)} queued"
+            f" · last success {_when(state.last_success_at, now)}{error}"
         )
     return 0
+
+
+def _when(moment: datetime | None, now: datetime) -> str:
+    return ago(moment, now) if moment else "never"
 
 
 def _iso(moment: datetime | None) -> str | None:
