@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
+import shutil
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.app import build_services
@@ -23,8 +26,8 @@ from bot.ingest import (
 )
 from bot.models import Destination
 from bot.render.neutral import Digest, SearchPage
-from bot.render.text import render_text
-from bot.wording import ago
+from bot.render.text import render_text, wants_color
+from bot.wording import ago, plural
 
 CHANNEL_PLACEHOLDER = "{channel}"
 THREAD_PLACEHOLDER = "{ts}"  # the `ts` Slack answered for the digest's first message
@@ -38,28 +41,51 @@ async def demo(settings: Settings, args: argparse.Namespace) -> int:
     async with build_services(settings) as services:
         report = await ingest_seeds(services)
         total = await services.store.count_papers()
-        out.write(f"{report.line()}; {total} papers in the corpus.\n\n")
+        out.write(f"{report.line()}; {plural(total, 'paper')} in the corpus.\n\n")
         digest = await build_digest(
             services.store, now=services.clock(), limit=settings.digest_size
         )
-        out.write(render_text(digest).rstrip() + "\n\n")
+        color = wants_color(out)
+        out.write(render_text(digest, color=color).rstrip() + "\n\n")
         out.write(f"Sample search: /papers search {DEMO_QUERY}\n\n")
         page = await services.search.search(DEMO_QUERY, limit=3)
-        out.write(render_text(page).rstrip() + "\n\n")
-    out.write(NEXT_STEPS)
+        out.write(render_text(page, color=color).rstrip() + "\n\n")
+    out.write(NEXT_STEPS.format(paperwire=invoked_as()))
     return 0
 
 
 NEXT_STEPS = """\
 Next steps
-  • Try commands yourself:   paperwire shell        (then /papers help)
-  • Search from the CLI:     paperwire search diffusion --limit 5
-  • See what Slack would get: paperwire digest --format slack --json
+  • Try commands yourself:    {paperwire} shell   (then /papers help)
+  • Search from the CLI:      {paperwire} search diffusion --limit 5
+  • See what Slack would get: {paperwire} digest --format slack --json
   • Connect Slack:   create the app from slack-app-manifest.yml, then set SLACK_BOT_TOKEN and
                      SLACK_SIGNING_SECRET (README: "Run on Slack").
   • Connect Discord: create a bot, invite it, then set DISCORD_BOT_TOKEN
                      (README: "Run on Discord"), or just DISCORD_WEBHOOK_URL for digests.
 """
+
+
+def invoked_as(argv0: str | None = None, executable: str | None = None) -> str:
+    """paperwire as the user can run it again from here: `paperwire` when that is on PATH,
+    else the path they used (`.venv/bin/paperwire`), or `<python> -m bot`."""
+    argv0 = sys.argv[0] if argv0 is None else argv0
+    if Path(argv0).name == "__main__.py":
+        return f"{_runnable(executable or sys.executable)} -m bot"
+    return _runnable(argv0)
+
+
+def _runnable(path: str) -> str:
+    name = Path(path).name
+    found = shutil.which(name)
+    if found and Path(path).exists() and Path(found).samefile(path):
+        return name
+    shown = path
+    if Path(path).is_absolute():
+        # Under the current directory, shorter as a relative path (`.venv/bin/paperwire`).
+        with contextlib.suppress(ValueError):
+            shown = str(Path(path).relative_to(Path.cwd()))
+    return shown if "/" in shown else f"./{shown}"
 
 
 async def ingest(settings: Settings, args: argparse.Namespace) -> int:
@@ -77,13 +103,13 @@ async def ingest(settings: Settings, args: argparse.Namespace) -> int:
         elif args.file:
             report = await ingest_files(services, args.file, "arxiv", progress)
         elif args.id:
-            progress(f"fetching {len(args.id)} papers from arXiv")
+            progress(f"fetching {plural(len(args.id), 'paper')} from arXiv")
             report = await ingest_arxiv_ids(services, services.http, args.id)
         elif args.rss:
             progress(f"fetching the arXiv announcements of {'+'.join(args.rss)}")
             report = await ingest_arxiv_rss(services, services.http, args.rss)
         else:
-            progress(f"fetching {args.category} from arXiv ({args.days} days)")
+            progress(f"fetching {args.category} from arXiv ({plural(args.days, 'day')})")
             report = await ingest_arxiv_category(services, services.http, args.category, args.days)
     progress.done()
     for error in report.errors:
@@ -127,7 +153,7 @@ async def search(settings: Settings, args: argparse.Namespace) -> int:
 
         print_json([_hit_json(page, i) for i in range(len(page.hits))])
     else:
-        print(render_text(page).rstrip())
+        print(render_text(page, color=wants_color(sys.stdout)).rstrip())
     return 0
 
 
@@ -147,7 +173,7 @@ async def digest(settings: Settings, args: argparse.Namespace) -> int:
 
         print_json(request_bodies(result, args.format))
     else:
-        print(render_text(result).rstrip())
+        print(render_text(result, color=wants_color(sys.stdout)).rstrip())
     return 0
 
 
@@ -253,7 +279,7 @@ async def discord(settings: Settings, args: argparse.Namespace) -> int:
         finally:
             await client.close()
     where = f"in server {args.guild} (now)" if args.guild else "globally (up to an hour)"
-    print(f"{count} commands registered {where}.")
+    print(f"{plural(count, 'command')} registered {where}.")
     return 0
 
 

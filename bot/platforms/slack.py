@@ -202,7 +202,7 @@ class SlackAdapter:
             workspace=str(body.get("team_id") or ""),
             channel=channel,
             user=str(event.get("user") or ""),
-            text=text.removeprefix(COMMAND).strip(),
+            text=re.sub(rf"^{COMMAND}\b", "", text, flags=re.IGNORECASE).strip(),
         )
         if invocation.text.lower().startswith("digest"):
             invocation = _with_manager(

@@ -242,7 +242,7 @@ def _search(page: SearchPage, interactive: bool = False) -> list[Body]:
     note = [_context(_fit(page.note, 1000))] if page.note else []
     if not page.hits:
         heading = f"No results for {query}."
-        blocks = [_section(heading), *note, _context(common.NO_RESULTS_HINT)]
+        blocks = [_section(heading), *note, _context(common.no_results_hint(page))]
         return _bodies(blocks, [], [], _raw_heading(page))
     heading = common.results_heading(page, query)
     head = [_section(f"*{heading}*"), *note]
