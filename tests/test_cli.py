@@ -214,3 +214,23 @@ def test_search_highlights_in_bold_on_a_terminal(corpus: Path) -> None:
     assert "\x1b[" not in plain and "[diffusion" in plain.lower()
     piped = run(corpus, "search", "diffusion", "--limit", "2").stdout
     assert "\x1b[" not in piped and "[diffusion" in piped.lower()
+
+
+def test_next_steps_name_paperwire_as_it_was_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.commands import invoked_as
+
+    script, python = tmp_path / "venv" / "bin" / "paperwire", tmp_path / "venv" / "bin" / "python"
+    script.parent.mkdir(parents=True)
+    for executable in (script, python):
+        executable.write_text("#!/bin/sh\n")
+        executable.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert invoked_as("venv/bin/paperwire") == "venv/bin/paperwire"  # as typed
+    assert invoked_as(str(script)) == "venv/bin/paperwire"  # the shell gave the full path
+    monkeypatch.setenv("PATH", f"{script.parent}:/usr/bin:/bin")
+    assert invoked_as(str(script)) == "paperwire"  # on PATH: the venv is active
+    main = str(Path("bot", "__main__.py").resolve())
+    assert invoked_as(main, executable=str(python)) == "python -m bot"

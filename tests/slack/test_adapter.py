@@ -284,7 +284,7 @@ async def _listening_url(stderr: asyncio.StreamReader) -> str:
                 return match.group(1)
 
 
-def _mention_body() -> str:
+def _mention_body(text: str = "<@UBOT> search diffusion") -> str:
     payload = {
         "token": "x",
         "team_id": "T1",
@@ -295,7 +295,7 @@ def _mention_body() -> str:
         "event": {
             "type": "app_mention",
             "user": "U1",
-            "text": "<@UBOT> search diffusion",
+            "text": text,
             "ts": "1700000000.000200",
             "channel": "C1",
             "event_ts": "1700000000.000200",
@@ -304,8 +304,8 @@ def _mention_body() -> str:
     return json.dumps(payload)
 
 
-async def _mention(bot: Bot) -> None:
-    body = _mention_body()
+async def _mention(bot: Bot, text: str = "<@UBOT> search diffusion") -> None:
+    body = _mention_body(text)
     headers = {**signed_headers(SECRET, body), "Content-Type": "application/json"}
     async with bot.http.post(bot.url, data=body.encode(), headers=headers) as response:
         assert response.status == 200
@@ -318,6 +318,13 @@ async def test_a_mention_is_answered_in_a_thread(bot: Bot) -> None:
     assert post.args["thread_ts"] == "1700000000.000200"
     assert "iffusion" in _texts(post)
     assert _buttons(post) == {}  # buttons answer one person: none in a public thread
+
+
+async def test_a_mention_takes_the_command_name_in_any_case(bot: Bot) -> None:
+    bot.fake.users["U1"] = {"is_admin": True}
+    await _mention(bot, "<@UBOT> /PAPERS digest status")
+    [post] = await bot.fake.wait_for("chat.postMessage")
+    assert "No daily digest here yet" in _texts(post)
 
 
 async def test_a_mention_answer_that_failed_is_posted_once_later(bot: Bot) -> None:
