@@ -50,6 +50,9 @@ ALIASES = {
     "?": "help",
 }
 
+# Names are case-insensitive, the command's own included.
+COMMAND_NAMES = frozenset({"/papers", "papers"})
+
 
 async def dispatch(ctx: Context) -> Reply:
     """Answer one invocation. Never raises: mistakes get help, bugs get an apology."""
@@ -63,6 +66,8 @@ async def dispatch(ctx: Context) -> Reply:
             f"That is {len(text):,} characters; commands take at most {MAX_ARGUMENT_CHARS:,}."
         )
     name, _, args = text.partition(" ")
+    if name.lower() in COMMAND_NAMES:  # the command itself typed again (`/PAPERS help`)
+        name, _, args = args.strip().partition(" ")
     name = ALIASES.get(name.lower(), name.lower())
     if not name:
         return help_reply()

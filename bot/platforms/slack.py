@@ -36,14 +36,15 @@ from bot.delivery import OutgoingMessage, Receipt
 from bot.errors import UserError
 from bot.models import Destination
 from bot.pacing import Bucket, Pacer
-from bot.render.neutral import Digest, Notice, Reply
+from bot.render.neutral import Notice, Reply
 from bot.render.slack import (
     ACTION_ABSTRACT,
     ACTION_NEXT,
     ACTION_SHARE,
     ACTION_SIMILAR,
+    POST_OPTIONS,
     render_slack,
-    render_slack_abstracts,
+    render_slack_post,
 )
 from handlers.context import Context, Invocation
 from handlers.router import dispatch
@@ -201,7 +202,7 @@ class SlackAdapter:
             workspace=str(body.get("team_id") or ""),
             channel=channel,
             user=str(event.get("user") or ""),
-            text=text.removeprefix(COMMAND).strip(),
+            text=re.sub(rf"^{COMMAND}\b", "", text, flags=re.IGNORECASE).strip(),
         )
         if invocation.text.lower().startswith("digest"):
             invocation = _with_manager(
@@ -307,25 +308,26 @@ class SlackAdapter:
         destination = message.destination
         content = message.reply.content
         in_thread = destination.kind == "reply" and "thread_ts" in (message.handle or {})
-        # Buttons answer only the person who pressed them: none in a public thread.
-        bodies = render_slack(content, interactive=not in_thread)
         try:
             if in_thread and message.reply.ephemeral:
                 return await self._answer_asker(message, bodies)
             if in_thread:
+                # Buttons answer only the person who pressed them: none in a public thread.
+                bodies = render_slack(content, interactive=False)
                 return await self._answer_in_thread(message, bodies)
             if destination.kind == "reply":
-                return await self._respond(message, bodies)
+                return await self._respond(message, render_slack(content, interactive=True))
             channel = destination.channel
             if destination.kind == "dm":
                 channel = await self._dm_channel(destination.channel)
+            bodies, thread = render_slack_post(content)
             arrived = await self._arrived(channel, message) if message.recovering else {}
             ids = []
             for number, body in enumerate(bodies):
                 marker = _marker(message, number)
                 ids.append(arrived.get(number) or await self._post(channel, body, marker))
-            if isinstance(content, Digest) and ids:
-                for number, body in enumerate(render_slack_abstracts(content), len(bodies)):
+            if ids:
+                for number, body in enumerate(thread, len(bodies)):
                     if number not in arrived:
                         marker = _marker(message, number)
                         await self._post(channel, {**body, "thread_ts": ids[0]}, marker)
@@ -354,7 +356,7 @@ class SlackAdapter:
         extra: dict[str, Any] = {"metadata": metadata} if metadata else {}
         await self.pacer.acquire(channel)
         response = await self.client.chat_postMessage(
-            channel=channel, unfurl_links=False, unfurl_media=False, **body, **extra
+            channel=channel, **POST_OPTIONS, **body, **extra
         )
         return str(response.get("ts") or "")
 

@@ -61,6 +61,7 @@ class SearchService:
             offset=offset,
             has_more=len(ranked.hits) > limit,
             note=ranked.note,
+            corpus_empty=not hits and await self._store.count_papers() == 0,
         )
 
     async def _rank(self, query: Query, want: int, offset: int) -> _Ranked:
