@@ -27,6 +27,7 @@ from bot.sources.fetch import (
 from bot.sources.hf_daily import SOURCE
 from bot.sources.http import HttpClient
 from bot.storage import IngestCounts
+from bot.wording import plural
 
 _log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class IngestReport:
         c = self.counts
         return (
             f"{c.new} new, {c.updated} updated, {c.unchanged} unchanged,"
-            f" {self.skipped} skipped, {len(self.errors)} errors"
+            f" {self.skipped} skipped, {plural(len(self.errors), 'error')}"
         )
 
 

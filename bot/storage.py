@@ -29,7 +29,7 @@ from bot.models import (
     merge_paper,
     normalize_title,
 )
-from bot.subscriptions import AlertSettings, Subscription
+from bot.subscriptions import AlertSettings, Subscription, same_topic
 
 _log = logging.getLogger(__name__)
 
@@ -595,15 +595,27 @@ class Store:
 
     # --- subscriptions --------------------------------------------------------------------
 
-    async def add_subscription(self, owner: Destination, topic: str, at: datetime) -> int:
+    async def add_subscription(
+        self, owner: Destination, topic: str, at: datetime, limit: int
+    ) -> tuple[int | None, list[Subscription]]:
+        """Add `topic` to `owner`'s topics unless they follow it already (ignoring case) or
+        follow `limit` topics. Returns the new id (None when nothing was added) and the
+        owner's topics before it. Checks and insert happen under the write lock, and the
+        insert counts again in the same statement, so the limit holds however many adds
+        run at once (another process writing the database included)."""
         async with self._write_lock:
+            mine = await self.subscriptions(owner)
+            if any(same_topic(s.topic, topic) for s in mine):
+                return None, mine
             cursor = await self._conn.execute(
-                "INSERT INTO subscriptions (owner, topic, created_at) VALUES (?, ?, ?)",
-                (owner.key, topic, at.isoformat()),
+                "INSERT OR IGNORE INTO subscriptions (owner, topic, created_at)"
+                " SELECT ?, ?, ? WHERE (SELECT count(*) FROM subscriptions WHERE owner = ?) < ?",
+                (owner.key, topic, at.isoformat(), owner.key, limit),
             )
             await self._conn.commit()
-            assert cursor.lastrowid is not None
-            return cursor.lastrowid
+            if cursor.rowcount == 1 and cursor.lastrowid is not None:
+                return cursor.lastrowid, mine
+            return None, await self.subscriptions(owner)  # another process added some
 
     async def subscriptions(self, owner: Destination | None = None) -> list[Subscription]:
         """One user's subscriptions (or everyone's), oldest first."""

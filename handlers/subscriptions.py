@@ -18,8 +18,10 @@ from bot.subscriptions import (
     AlertSettings,
     Subscription,
     clean_topic,
+    same_topic,
     similar_topic,
 )
+from bot.wording import plural
 from handlers.context import Context
 
 TITLE = "Your topics"
@@ -42,17 +44,16 @@ async def _save_alerts(ctx: Context, settings: AlertSettings) -> None:
 
 async def subscribe(ctx: Context, args: str) -> Reply:
     topic = clean_topic(args)
-    mine = await ctx.services.store.subscriptions(owner(ctx))
-    for number, sub in enumerate(mine, 1):
-        if sub.topic.casefold() == topic.casefold():
-            raise UserError(f"You already follow “{sub.topic}” (#{number}).")
     limit = ctx.services.settings.max_subscriptions
-    if len(mine) >= limit:
+    added, mine = await ctx.services.store.add_subscription(owner(ctx), topic, ctx.now, limit)
+    if added is None:
+        for number, sub in enumerate(mine, 1):
+            if same_topic(sub.topic, topic):
+                raise UserError(f"You already follow “{sub.topic}” (#{number}).")
         raise UserError(
-            f"You follow {len(mine)} topics, the most allowed is {limit}."
+            f"You follow {plural(len(mine), 'topic')}, the most allowed is {limit}."
             " `/papers unsubscribe <number>` makes room."
         )
-    await ctx.services.store.add_subscription(owner(ctx), topic, ctx.now)
     settings = await _alerts(ctx)
     await _save_alerts(ctx, settings)
     return _notice(
@@ -81,7 +82,9 @@ def _choose(mine: list[Subscription], which: str) -> list[Subscription]:
         number = int(which.lstrip("#"))
         if 1 <= number <= len(mine):
             return [mine[number - 1]]
-        raise UserError(f"You have {len(mine)} topics; pick a number from 1 to {len(mine)}.")
+        raise UserError(
+            f"You have {plural(len(mine), 'topic')}; pick a number from 1 to {len(mine)}."
+        )
     wanted = " ".join(which.split()).casefold()
     found = [s for s in mine if s.topic.casefold() == wanted]
     if not found:
@@ -119,7 +122,7 @@ async def pause(ctx: Context, args: str) -> Reply:
     until = ctx.now + timedelta(days=int(days)) if days else UNTIL_RESUMED
     await _save_alerts(ctx, replace(settings, paused_until=until))
     if days:
-        return _notice(f"Alerts paused for {days} days, until {until:%Y-%m-%d}.")
+        return _notice(f"Alerts paused for {plural(int(days), 'day')}, until {until:%Y-%m-%d}.")
     return _notice("Alerts paused until `/papers resume`.")
 
 

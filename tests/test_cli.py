@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import pty
 import subprocess
 import sys
 import time
@@ -59,6 +60,8 @@ def test_demo_on_a_fresh_machine_shows_a_digest_a_search_and_next_steps(tmp_path
     assert "1. " in out and "10. " in out
     assert "Sample search" in out and "Results 1\u20133 for" in out
     assert "Connect Slack" in out and "Connect Discord" in out
+    # Run as `python -m bot`, with no `paperwire` on PATH: the steps say how to run it.
+    assert f"{Path(sys.executable).name} -m bot shell" in out and " paperwire shell" not in out
     assert (tmp_path / "p.db").exists() and (tmp_path / "p.db.index").is_dir()
 
 
@@ -103,6 +106,9 @@ def test_digest_json_bodies_are_valid_for_the_platform(corpus: Path, platform: s
     text = json.dumps(bodies, ensure_ascii=False)
     assert "Towards a Unified Language Model" in text  # the day's first paper
     assert len(bodies) >= 2  # 30 papers do not fit in one message on either platform
+    # As posted: with the buttons, and on Slack the abstracts in the digest's thread.
+    assert "papers_abstract" in text or "pw:abstract:" in text
+    assert platform == "discord" or bodies[-1]["thread_ts"] == "{ts}"
 
 
 def test_digest_topic_filter_and_bad_date(corpus: Path) -> None:
@@ -169,3 +175,62 @@ def test_console_channel_names_are_plain_words(tmp_path: Path) -> None:
     assert result.returncode == 2 and "not a console channel name" in result.stderr
     result = run(tmp_path, "shell", "--channel", "@me", stdin="help\n")
     assert result.returncode == 2 and "not a console channel name" in result.stderr
+
+
+def _on_a_terminal(tmp_path: Path, *args: str, **env: str) -> str:
+    """What `paperwire ARGS` prints when its stdout is a terminal (a pseudo-terminal)."""
+    leader, follower = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | {
+        "HOME": str(tmp_path / "home"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "PAPERWIRE_DB": str(tmp_path / "p.db"),
+        **env,
+    }
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot", *args],
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env=environment,
+    ) as process:
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        process.wait(timeout=60)
+    os.close(leader)
+    return b"".join(chunks).decode()
+
+
+def test_search_highlights_in_bold_on_a_terminal(corpus: Path) -> None:
+    shown = _on_a_terminal(corpus, "search", "diffusion", "--limit", "2")
+    assert "\x1b[1m" in shown and "[diffusion]" not in shown.lower()
+    plain = _on_a_terminal(corpus, "search", "diffusion", "--limit", "2", NO_COLOR="1")
+    assert "\x1b[" not in plain and "[diffusion" in plain.lower()
+    piped = run(corpus, "search", "diffusion", "--limit", "2").stdout
+    assert "\x1b[" not in piped and "[diffusion" in piped.lower()
+
+
+def test_next_steps_name_paperwire_as_it_was_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.commands import invoked_as
+
+    script, python = tmp_path / "venv" / "bin" / "paperwire", tmp_path / "venv" / "bin" / "python"
+    script.parent.mkdir(parents=True)
+    for executable in (script, python):
+        executable.write_text("#!/bin/sh\n")
+        executable.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert invoked_as("venv/bin/paperwire") == "venv/bin/paperwire"  # as typed
+    assert invoked_as(str(script)) == "venv/bin/paperwire"  # the shell gave the full path
+    monkeypatch.setenv("PATH", f"{script.parent}:/usr/bin:/bin")
+    assert invoked_as(str(script)) == "paperwire"  # on PATH: the venv is active
+    main = str(Path("bot", "__main__.py").resolve())
+    assert invoked_as(main, executable=str(python)) == "python -m bot"

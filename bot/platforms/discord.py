@@ -343,23 +343,41 @@ class PaperwireDiscord(discord.Client):
         embed per paper, in order), "Next" on the last part of a search with more."""
         views: list[discord.ui.View | None] = [None] * len(bodies)
         if isinstance(content, Digest):
-            number = 0
-            for index, body in enumerate(bodies):
-                view = discord.ui.View(timeout=None)
-                for paper in content.papers[number : number + len(body.get("embeds", []))]:
-                    number += 1
-                    if buttons.paper_id(paper.id) is None or len(view.children) > 23:
-                        continue
-                    if paper.abstract:
-                        view.add_item(PaperButton("abstract", paper.id, f"Abstract {number}"))
-                    view.add_item(PaperButton("similar", paper.id, f"Similar to {number}"))
-                views[index] = view if view.children else None
+            views = digest_views(content, bodies)
         elif isinstance(content, SearchPage) and content.has_more and bodies:
             key = await self.services.store.save_query(content.query, self.services.clock())
             view = discord.ui.View(timeout=None)
             view.add_item(NextButton(key, content.offset + len(content.hits)))
             views[-1] = view
         return views
+
+
+def digest_views(digest: Digest, bodies: list[dict[str, Any]]) -> list[discord.ui.View | None]:
+    """The buttons of each part of a digest (one embed per paper, in order): "Abstract"
+    and "Similar to" for each paper."""
+    views: list[discord.ui.View | None] = []
+    number = 0
+    for body in bodies:
+        view = discord.ui.View(timeout=None)
+        for paper in digest.papers[number : number + len(body.get("embeds", []))]:
+            number += 1
+            if buttons.paper_id(paper.id) is None or len(view.children) > 23:
+                continue
+            if paper.abstract:
+                view.add_item(PaperButton("abstract", paper.id, f"Abstract {number}"))
+            view.add_item(PaperButton("similar", paper.id, f"Similar to {number}"))
+        views.append(view if view.children else None)
+    return views
+
+
+def digest_bodies(digest: Digest) -> list[dict[str, Any]]:
+    """A digest's create-message bodies as the bot posts them, buttons included (what
+    `paperwire digest --format discord --json` prints; discord.py adds the nonce)."""
+    bodies = render_discord(digest)
+    return [
+        body | {"components": view.to_components()} if view is not None else body
+        for body, view in zip(bodies, digest_views(digest, bodies), strict=True)
+    ]
 
 
 def papers_commands(bot: PaperwireDiscord) -> app_commands.Group:

@@ -39,14 +39,15 @@ from bot.models import Destination
 from bot.pacing import Bucket, Pacer
 from bot.platforms.slack_http import slack_web_app
 from bot.render.limits import SLACK_BUTTON_VALUE
-from bot.render.neutral import Digest, Notice, Reply
+from bot.render.neutral import Notice, Reply
 from bot.render.slack import (
     ACTION_ABSTRACT,
     ACTION_NEXT,
     ACTION_SHARE,
     ACTION_SIMILAR,
+    POST_OPTIONS,
     render_slack,
-    render_slack_abstracts,
+    render_slack_post,
 )
 from handlers.context import Context, Invocation
 from handlers.router import dispatch
@@ -211,7 +212,7 @@ class SlackAdapter:
             workspace=str(body.get("team_id") or ""),
             channel=channel,
             user=str(event.get("user") or ""),
-            text=text.removeprefix(COMMAND).strip(),
+            text=re.sub(rf"^{COMMAND}\b", "", text, flags=re.IGNORECASE).strip(),
         )
         if invocation.text.lower().startswith("digest"):
             invocation = _with_manager(
@@ -222,10 +223,13 @@ class SlackAdapter:
         handle = {
             "channel": channel,
             "thread_ts": str(event.get("thread_ts") or event.get("ts") or ""),
+            "user": invocation.user,
             "expires_at": expires.isoformat(),
         }
         where = Destination.reply_in("slack", invocation.workspace, channel)
-        answer = Reply(reply.content, ephemeral=False)
+        # Answers to a mention are public, except what is for the asker alone (a refusal
+        # for sending too many): that one is ephemeral, and spends no posting budget.
+        answer = reply if reply.private else Reply(reply.content, ephemeral=False)
         await self._services.delivery.deliver(OutgoingMessage(where, answer, handle=handle))
 
     async def _on_next(self, ack: Any, body: dict[str, Any]) -> None:
@@ -327,23 +331,26 @@ class SlackAdapter:
         destination = message.destination
         content = message.reply.content
         in_thread = destination.kind == "reply" and "thread_ts" in (message.handle or {})
-        # Buttons answer only the person who pressed them: none in a public thread.
-        bodies = render_slack(content, interactive=not in_thread)
         try:
             if in_thread:
+                # Buttons answer only the person who pressed them: none in a public thread.
+                bodies = render_slack(content, interactive=False)
+                if message.reply.ephemeral:
+                    return await self._answer_asker(message, bodies)
                 return await self._answer_in_thread(message, bodies)
             if destination.kind == "reply":
-                return await self._respond(message, bodies)
+                return await self._respond(message, render_slack(content, interactive=True))
             channel = destination.channel
             if destination.kind == "dm":
                 channel = await self._dm_channel(destination.channel)
+            bodies, thread = render_slack_post(content)
             arrived = await self._arrived(channel, message) if message.recovering else {}
             ids = []
             for number, body in enumerate(bodies):
                 marker = _marker(message, number)
                 ids.append(arrived.get(number) or await self._post(channel, body, marker))
-            if isinstance(content, Digest) and ids:
-                for number, body in enumerate(render_slack_abstracts(content), len(bodies)):
+            if ids:
+                for number, body in enumerate(thread, len(bodies)):
                     if number not in arrived:
                         marker = _marker(message, number)
                         await self._post(channel, {**body, "thread_ts": ids[0]}, marker)
@@ -372,7 +379,7 @@ class SlackAdapter:
         extra: dict[str, Any] = {"metadata": metadata} if metadata else {}
         await self.pacer.acquire(channel)
         response = await self.client.chat_postMessage(
-            channel=channel, unfurl_links=False, unfurl_media=False, **body, **extra
+            channel=channel, **POST_OPTIONS, **body, **extra
         )
         return str(response.get("ts") or "")
 
@@ -411,6 +418,20 @@ class SlackAdapter:
             marker = _marker(message, number)
             ids.append(await self._post(channel, {**body, "thread_ts": thread}, marker))
         return Receipt(ok=True, platform_ids=tuple(ids))
+
+    async def _answer_asker(
+        self, message: OutgoingMessage, bodies: list[dict[str, Any]]
+    ) -> Receipt:
+        """A mention's answer for the asker alone: ephemeral, in the mention's thread."""
+        handle = message.handle or {}
+        for body in bodies:
+            await self.client.chat_postEphemeral(
+                channel=str(handle.get("channel") or ""),
+                user=str(handle.get("user") or ""),
+                thread_ts=str(handle.get("thread_ts") or ""),
+                **body,
+            )
+        return Receipt(ok=True)
 
     async def _respond(self, message: OutgoingMessage, bodies: list[dict[str, Any]]) -> Receipt:
         handle = message.handle or {}

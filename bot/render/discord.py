@@ -228,7 +228,7 @@ def _search(page: SearchPage) -> list[Body]:
     note = f"\n{_fit(page.note, 1000)}" if page.note else ""
     if not page.hits:
         heading = f"No results for {query}."
-        return [_body(f"**{heading}**{note}\n{common.NO_RESULTS_HINT}")]
+        return [_body(f"**{heading}**{note}\n{common.no_results_hint(page)}")]
     head = f"**{common.results_heading(page, query)}**{note}"
     embeds = []
     for number, hit in enumerate(page.hits, start=page.offset + 1):

@@ -50,6 +50,10 @@ ACTION_SHARE = "papers_share"
 ACTION_ABSTRACT = "papers_abstract"
 ACTION_SIMILAR = "papers_similar"
 
+# Sent with every chat.postMessage besides the body: a digest links many papers, and a
+# preview of each would bury it.
+POST_OPTIONS: dict[str, Any] = {"unfurl_links": False, "unfurl_media": False}
+
 
 def render_slack(content: Content, *, interactive: bool = False) -> list[Body]:
     """`content` as one or more Slack message bodies, each within Block Kit limits. With
@@ -64,6 +68,14 @@ def render_slack(content: Content, *, interactive: bool = False) -> list[Body]:
     if isinstance(content, Help):
         return _help(content)
     return _notice(content)
+
+
+def render_slack_post(content: Content) -> tuple[list[Body], list[Body]]:
+    """`content` as posted to a channel or a DM: its messages, buttons included, and the
+    replies that go in the first message's thread (a digest's abstracts). The Slack adapter
+    posts these and `paperwire digest --format slack --json` prints them."""
+    thread = render_slack_abstracts(content) if isinstance(content, Digest) else []
+    return render_slack(content, interactive=True), thread
 
 
 # --- blocks -----------------------------------------------------------------------------
@@ -230,7 +242,7 @@ def _search(page: SearchPage, interactive: bool = False) -> list[Body]:
     note = [_context(_fit(page.note, 1000))] if page.note else []
     if not page.hits:
         heading = f"No results for {query}."
-        blocks = [_section(heading), *note, _context(common.NO_RESULTS_HINT)]
+        blocks = [_section(heading), *note, _context(common.no_results_hint(page))]
         return _bodies(blocks, [], [], _raw_heading(page))
     heading = common.results_heading(page, query)
     head = [_section(f"*{heading}*"), *note]

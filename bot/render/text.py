@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from functools import partial
+from typing import TextIO
 
 from bot.models import Paper
 from bot.render import common
@@ -23,6 +26,13 @@ INDENT = "   "
 TITLE_LIMIT = 300
 SNIPPET_LIMIT = 400
 LINE_LIMIT = 2000
+
+
+def wants_color(stream: TextIO, env: Mapping[str, str] | None = None) -> bool:
+    """Bold (titles, matches) for a terminal, unless NO_COLOR is set (no-color.org);
+    elsewhere matches are shown in [brackets]."""
+    env = os.environ if env is None else env
+    return stream.isatty() and not env.get("NO_COLOR")
 
 
 def render_text(content: Content, *, color: bool = False) -> str:
@@ -116,7 +126,7 @@ def _search(page: SearchPage, color: bool) -> list[str]:
     if not page.hits:
         lines = [f"No results for {query}."]
         lines += [_clean(page.note)] if page.note else []
-        return [*lines, common.NO_RESULTS_HINT]
+        return [*lines, common.no_results_hint(page)]
     lines = [_bold(common.results_heading(page, query), color)]
     lines += [_clean(page.note)] if page.note else []
     lines.append("")

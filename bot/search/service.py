@@ -69,6 +69,7 @@ class SearchService:
             # No "next page" past the bound: it would only be refused.
             has_more=len(ranked.hits) > limit and offset + limit <= MAX_OFFSET,
             note=ranked.note,
+            corpus_empty=not hits and await self._store.count_papers() == 0,
         )
 
     async def _rank(self, query: Query, want: int, offset: int) -> _Ranked:

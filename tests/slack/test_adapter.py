@@ -350,7 +350,8 @@ async def test_channel_not_found_stops_the_destination_and_shows_in_status(bot: 
     assert "channel_not_found" in _texts(reply)
     state = await bot.services.store.destination_state("slack:T1:C1")
     assert state.stopped and state.error == "channel_not_found"
-    assert await bot.services.store.outbox_depths() == {"slack:T1:C1": 1}  # kept
+    # Kept. (The command's own reply may still be marked sent: only the channel's queue.)
+    assert (await bot.services.store.outbox_depths()).get("slack:T1:C1") == 1
     status = await bot.command("digest status", user="U3")
     assert "stopped" in _texts(status) and "channel_not_found" in _texts(status)
     # Turning it on again (after inviting the bot) resumes posting.
@@ -422,7 +423,7 @@ async def _listening_url(stderr: asyncio.StreamReader) -> str:
                 return match.group(1)
 
 
-def _mention_body() -> str:
+def _mention_body(text: str = "<@UBOT> search diffusion") -> str:
     payload = {
         "token": "x",
         "team_id": "T1",
@@ -433,7 +434,7 @@ def _mention_body() -> str:
         "event": {
             "type": "app_mention",
             "user": "U1",
-            "text": "<@UBOT> search diffusion",
+            "text": text,
             "ts": "1700000000.000200",
             "channel": "C1",
             "event_ts": "1700000000.000200",
@@ -442,8 +443,8 @@ def _mention_body() -> str:
     return json.dumps(payload)
 
 
-async def _mention(bot: Bot) -> None:
-    body = _mention_body()
+async def _mention(bot: Bot, text: str = "<@UBOT> search diffusion") -> None:
+    body = _mention_body(text)
     headers = {**signed_headers(SECRET, body), "Content-Type": "application/json"}
     async with bot.http.post(bot.url, data=body.encode(), headers=headers) as response:
         assert response.status == 200
@@ -458,6 +459,13 @@ async def test_a_mention_is_answered_in_a_thread(bot: Bot) -> None:
     assert _buttons(post) == {}  # buttons answer one person: none in a public thread
 
 
+async def test_a_mention_takes_the_command_name_in_any_case(bot: Bot) -> None:
+    bot.fake.users["U1"] = {"is_admin": True}
+    await _mention(bot, "<@UBOT> /PAPERS digest status")
+    [post] = await bot.fake.wait_for("chat.postMessage")
+    assert "No daily digest here yet" in _texts(post)
+
+
 async def test_a_mention_answer_that_failed_is_posted_once_later(bot: Bot) -> None:
     bot.fake.fail("chat.postMessage", server_error(500))
     await _mention(bot)
@@ -467,6 +475,29 @@ async def test_a_mention_answer_that_failed_is_posted_once_later(bot: Bot) -> No
     [thread] = bot.fake.threads.values()
     assert len(thread) == 1 and thread[0]["thread_ts"] == "1700000000.000200"
     assert bot.fake.calls_to("conversations.replies")  # it looked in the thread first
+
+
+async def test_the_eleventh_command_in_a_minute_is_refused_and_the_digest_still_posts(
+    bot: Bot,
+) -> None:
+    await _mention(bot)  # a mention counts: its answer is a public post
+    await bot.fake.wait_for("chat.postMessage")
+    for _ in range(9):
+        assert "Slow down" not in _texts(await bot.command("help"))
+    refused = await bot.command("search diffusion")
+    assert _texts(refused).startswith("Slow down: you can send another command in 6 s.")
+    assert refused.args["response_type"] == "ephemeral"
+    # A mention over the budget is answered to the asker alone: no public post.
+    await _mention(bot)
+    [private] = await bot.fake.wait_for("chat.postEphemeral")
+    check_slack_message(private.args)
+    assert private.args["user"] == "U1" and private.args["thread_ts"] == "1700000000.000200"
+    assert _texts(private).startswith("Slow down")
+    assert len(bot.fake.calls_to("chat.postMessage")) == 1
+    # The channel's digest is not held back by one person's commands.
+    bot.fake.users["U3"] = {"is_admin": True}
+    assert "Posted 10 papers" in _texts(await bot.command("digest now", user="U3"))
+    assert len(await bot.services.store.sent_paper_ids("slack:T1:C1")) == 10
 
 
 def test_the_manifest_asks_for_what_the_bot_uses() -> None:
