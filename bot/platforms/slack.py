@@ -309,11 +309,11 @@ class SlackAdapter:
         content = message.reply.content
         in_thread = destination.kind == "reply" and "thread_ts" in (message.handle or {})
         try:
-            if in_thread and message.reply.ephemeral:
-                return await self._answer_asker(message, bodies)
             if in_thread:
-                # Buttons answer only the person who pressed them: none in a public thread.
+                # Buttons answer only the person who pressed them: none in a thread.
                 bodies = render_slack(content, interactive=False)
+                if message.reply.ephemeral:
+                    return await self._answer_asker(message, bodies)
                 return await self._answer_in_thread(message, bodies)
             if destination.kind == "reply":
                 return await self._respond(message, render_slack(content, interactive=True))
