@@ -696,14 +696,15 @@ class Store:
             )
             await self._conn.commit()
 
-    async def lists_to_match(self) -> list[tuple[date, str]]:
-        """Complete day lists whose papers were not matched against subscriptions yet."""
+    async def lists_to_match(self) -> list[tuple[date, str, datetime]]:
+        """Complete day lists whose papers were not matched against subscriptions yet:
+        (day, source, when it became complete)."""
         rows = await self._fetch(
-            "SELECT l.day, l.source FROM day_lists l LEFT JOIN matched_lists m"
+            "SELECT l.day, l.source, l.complete_at FROM day_lists l LEFT JOIN matched_lists m"
             " ON m.day = l.day AND m.source = l.source"
             " WHERE l.complete_at IS NOT NULL AND m.day IS NULL ORDER BY l.day"
         )
-        return [(date.fromisoformat(r[0]), r[1]) for r in rows]
+        return [(date.fromisoformat(r[0]), r[1], datetime.fromisoformat(r[2])) for r in rows]
 
     async def queue_matches(
         self,
