@@ -293,3 +293,9 @@ def test_a_digest_ends_with_how_to_search_subscribe_and_get_help() -> None:
     assert out.rstrip().splitlines()[-1] == (
         "Search: /papers search <words> · Alerts: /papers subscribe <topic> · Help: /papers help"
     )
+
+
+def test_a_notice_with_papers_lists_them_with_their_day() -> None:
+    out = render_text(Notice("Subscribed.", title="Done", papers=(make_paper(),)))
+    assert out.startswith("Done\nSubscribed.\n1. A Study of Diffusion Models\n")
+    assert "   https://arxiv.org/abs/2607.00001\n" in out and "Trended" in out
