@@ -464,6 +464,13 @@ class Store:
         )
         return _list_state(rows[0]) if rows else None
 
+    async def last_fetched(self, source: str) -> datetime | None:
+        """When a day's list from `source` was last fetched, None if never."""
+        rows = await self._fetch(
+            "SELECT max(fetched_at) FROM day_lists WHERE source = ?", (source,)
+        )
+        return datetime.fromisoformat(rows[0][0]) if rows[0][0] else None
+
     async def list_states(self) -> list[ListState]:
         """Every day's list from every source, newest day first."""
         rows = await self._fetch(
