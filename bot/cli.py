@@ -42,6 +42,8 @@ environment (README: "Configuration", "Run on Slack", "Run on Discord"):
   PAPERWIRE_DIGEST_SIZE         papers per digest (default 10)
   PAPERWIRE_SEARCH_PAGE_SIZE    results per search reply (default 5)
   PAPERWIRE_MAX_SUBSCRIPTIONS   topics per user (default 20)
+  PAPERWIRE_COMMANDS_PER_MINUTE commands one person may send a minute (default 10; 0: no limit)
+  PAPERWIRE_COMMANDS_PER_HOUR   ... and an hour (default 60; 0: no limit)
   PAPERWIRE_LIST_SETTLE_HOURS   a day's list is complete once it stopped growing this long (3)
   PAPERWIRE_LIST_COMPLETE_HOUR  ... or at this UTC hour of the next day (6)
   PAPERWIRE_DIGEST_GRACE_HOURS  a digest missed while down is posted on return within this (6)

@@ -77,6 +77,17 @@ async def ingest_seeds(
     return report
 
 
+async def ingest_bundled_seeds(services: Services) -> IngestReport | None:
+    """The bundled pages, unless the corpus already has any of their papers (so running it
+    at every start adds them once). None when nothing was done."""
+    now = services.clock()
+    pages = seeds.read_pages(seeds.bundled_pages(), reference=now.date())
+    ids = sorted({obs.paper_id for obs in seeds.observations(pages, now)})
+    if await services.store.pks_for_ids(ids):
+        return None
+    return await ingest_seeds(services)
+
+
 Progress = Callable[[str], None]
 
 

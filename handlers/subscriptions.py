@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from bot.alerts import PREVIEW_DAYS, recent_matches
 from bot.channel_digests import parse_time, parse_timezone
 from bot.errors import UserError
 from bot.models import Destination
 from bot.render.neutral import Notice, Reply
+from bot.search.query import parse
 from bot.subscriptions import (
     UNTIL_RESUMED,
     AlertSettings,
@@ -56,10 +58,17 @@ async def subscribe(ctx: Context, args: str) -> Reply:
         )
     settings = await _alerts(ctx)
     await _save_alerts(ctx, settings)
-    return _notice(
+    preview = await recent_matches(ctx.services.store, parse(topic))
+    caught = (
+        "Recent papers it matches:"
+        if preview
+        else f"No paper on the {PREVIEW_DAYS} newest trending lists matches it yet."
+    )
+    text = (
         f"Subscribed to “{topic}” (#{len(mine) + 1}). New papers that match come as one direct"
         f" message a day at {_when(settings)}; `/papers alerts 08:00 Europe/Paris` changes it."
     )
+    return Reply(Notice(f"{text}\n{caught}", title=TITLE, papers=tuple(preview)))
 
 
 async def unsubscribe(ctx: Context, args: str) -> Reply:

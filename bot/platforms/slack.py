@@ -333,7 +333,7 @@ class SlackAdapter:
         in_thread = destination.kind == "reply" and "thread_ts" in (message.handle or {})
         try:
             if in_thread:
-                # Buttons answer only the person who pressed them: none in a public thread.
+                # Buttons answer only the person who pressed them: none in a thread.
                 bodies = render_slack(content, interactive=False)
                 if message.reply.ephemeral:
                     return await self._answer_asker(message, bodies)

@@ -78,6 +78,7 @@ class Notice:
     text: str
     title: str | None = None
     is_error: bool = False
+    papers: tuple[Paper, ...] = ()  # a few papers shown under the text, e.g. a topic's catch
 
 
 @dataclass(frozen=True)

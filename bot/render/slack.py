@@ -188,10 +188,10 @@ def _alert(alert: TopicAlert, interactive: bool) -> list[Body]:
     return _bodies([_header(heading)], units, tail, heading)
 
 
-def _paper_section(number: int, paper: Paper, style: str) -> Block:
+def _paper_section(number: int, paper: Paper, style: str, day: bool = False) -> Block:
     title = common.fit(paper.title, TITLE_LIMIT, escape_slack_link_label)
     head = [f"*{number}. {_link(common.paper_url(paper), title)}*"]
-    facts = _facts(paper, day=False)
+    facts = _facts(paper, day=day)
     if facts:
         head.append(facts)
     used = len("\n".join(head))
@@ -328,8 +328,12 @@ def _notice(notice: Notice) -> list[Body]:
         body = prefix + body
     texts = common.split_text(f"{title}\n{body}" if title else body, SLACK_SECTION_TEXT)
     blocks = [_section(text) for text in texts[:SLACK_MAX_BLOCKS]]
+    papers = [
+        [_paper_section(number, paper, "compact", day=True)]
+        for number, paper in enumerate(notice.papers, start=1)
+    ]
     fallback = " ".join(t for t in (notice.title, notice.text) if t)
-    return _bodies(blocks, [], [], fallback)
+    return _bodies(blocks, papers, [], fallback, divider=False)
 
 
 def render_slack_abstracts(digest: Digest) -> list[Body]:

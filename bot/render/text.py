@@ -162,4 +162,8 @@ def _notice(notice: Notice, color: bool) -> list[str]:
     if notice.is_error:
         title = f"Error: {title}" if title else ""
         body = body if title else f"Error: {body}"
-    return [_bold(title, color), body] if title else [body]
+    lines = [_bold(title, color), body] if title else [body]
+    for number, paper in enumerate(notice.papers, start=1):
+        lines.append(f"{number}. {_bold(_clean(paper.title, TITLE_LIMIT), color)}")
+        lines += _paper_lines(paper, [], day=True)
+    return lines

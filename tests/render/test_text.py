@@ -325,3 +325,9 @@ async def test_the_console_prints_bold_on_a_terminal() -> None:
             OutgoingMessage(Destination("console", "local", "shell"), Reply(page))
         )
         assert marked in out.getvalue()
+
+
+def test_a_notice_with_papers_lists_them_with_their_day() -> None:
+    out = render_text(Notice("Subscribed.", title="Done", papers=(make_paper(),)))
+    assert out.startswith("Done\nSubscribed.\n1. A Study of Diffusion Models\n")
+    assert "   https://arxiv.org/abs/2607.00001\n" in out and "Trended" in out

@@ -1,13 +1,16 @@
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from bot.app import Services
 from bot.errors import UserError
-from bot.models import Paper
+from bot.models import Observation, Paper
 from bot.search import service
 from bot.search.analysis import terms
 from bot.search.index import SearchIndex
+from bot.search.matcher import matches
+from bot.search.query import parse
 from bot.search.service import MAX_OFFSET, PARTIAL_NOTE
 from bot.search.snippets import Highlighter
 from bot.storage import Store
@@ -64,6 +67,41 @@ async def test_date_and_author_filters(services: Services) -> None:
     assert [h.paper.title for h in july.hits] == ["Graph nets one"]
     turing = await services.search.search('graph author:"alan turing"')
     assert [h.paper.title for h in turing.hits] == ["Graph nets two"]
+
+
+async def test_date_filters_match_any_day_a_paper_trended(seeded: Services) -> None:
+    # MatFormer trended on 2026-03-11 and again on 2026-05-09.
+    march = await seeded.search.search("MatFormer since:2026-03-01 until:2026-03-31")
+    [hit] = march.hits
+    assert hit.paper.title.startswith("MatFormer")
+    assert matches(parse("MatFormer since:2026-03-01 until:2026-03-31"), hit.paper)
+    assert len((await seeded.search.search("MatFormer since:2026-05-09")).hits) == 1
+    between = "MatFormer since:2026-03-12 until:2026-05-08"
+    assert not (await seeded.search.search(between)).hits
+    assert not matches(parse(between), hit.paper)
+
+
+async def test_a_paper_joining_or_leaving_a_list_is_reindexed(services: Services) -> None:
+    def listed(day: date, *titles: str) -> list[Observation]:
+        return [make_observation(title=t, day=day, rank=i) for i, t in enumerate(titles, 1)]
+
+    async def found(query: str) -> list[str]:
+        await services.refresh_index()
+        return sorted(h.paper.title for h in (await services.search.search(query)).hits)
+
+    july, august = date(2026, 7, 1), date(2026, 8, 1)
+    await services.store.ingest(listed(july, "Graph nets one", "Graph nets two"))
+    assert await found("graph since:2026-07-01 until:2026-07-01") == [
+        "Graph nets one",
+        "Graph nets two",
+    ]
+    # The same paper, unchanged, on a later list: both of its days count.
+    await services.store.ingest(listed(august, "Graph nets one"))
+    assert await found("graph since:2026-08-01") == ["Graph nets one"]
+    assert await found("graph until:2026-07-31") == ["Graph nets one", "Graph nets two"]
+    # July's list fetched again without it: July no longer counts for it.
+    await services.store.ingest(listed(july, "Graph nets two"))
+    assert await found("graph until:2026-07-31") == ["Graph nets two"]
 
 
 @pytest.mark.parametrize(
