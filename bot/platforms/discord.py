@@ -51,6 +51,10 @@ RATE_LIMITED_HOLD_S = 1.0
 INTERACTION_LIFETIME = timedelta(minutes=15)
 WEBHOOK_WORKSPACE = "webhook"
 _ID = r"[\w.\-/]{1,80}"
+# What discord.Webhook.from_url accepts (its own pattern), from the start of an https URL.
+WEBHOOK_URL = re.compile(
+    r"https://(?:[a-z]+\.)?discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9.\-_]{60,}"
+)
 
 
 @dataclass(frozen=True)
@@ -73,8 +77,12 @@ class DiscordConfig:
         webhook = env.get("DISCORD_WEBHOOK_URL", "").strip() or None
         if token is None and webhook is None:
             return None
-        if webhook and not webhook.startswith(("https://", "http://")):
-            raise UserError("DISCORD_WEBHOOK_URL must be the webhook's https:// URL")
+        if webhook and not WEBHOOK_URL.match(webhook):
+            # Not echoed: the URL's last part is the webhook's secret.
+            raise UserError(
+                "DISCORD_WEBHOOK_URL is not a Discord webhook URL: copy it again from the"
+                " channel's Integrations > Webhooks (https://discord.com/api/webhooks/<id>/<token>)"
+            )
         rate = env.get("PAPERWIRE_DISCORD_RATE", "").strip() or str(cls.requests_per_s)
         if not rate.isdigit() or not 1 <= int(rate) <= 10_000:
             raise UserError(
