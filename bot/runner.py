@@ -16,17 +16,17 @@ from dataclasses import replace
 from datetime import timedelta
 
 import aiohttp
-import discord
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.alerts import match_new_lists
 from bot.app import Services, build_services
 from bot.channel_digests import DigestSettings, parse_time, parse_timezone
 from bot.config import Settings
-from bot.errors import UserError
 from bot.pacing import Pacer
+from bot.platforms.connecting import Platform, describe, keep_connecting
 from bot.platforms.console import ConsoleTransport
 from bot.platforms.discord import (
+    DiscordBot,
     DiscordConfig,
     PaperwireDiscord,
     WebhookTransport,
@@ -40,21 +40,63 @@ from schedules.scheduler import Scheduler
 
 _log = logging.getLogger(__name__)
 OUTBOX_KEEP = timedelta(days=7)  # delivered messages stay this long (for status, for looking)
+# A stop must end the process within 5 s, whatever it was doing: the shutdown gets this long,
+STOP_S = 4.0
+# of which each platform's goodbye this long (closing a websocket waits for the other side).
+CLOSE_S = 2.0
+# Start-up waits this long for each platform's first attempt to connect, then goes on (the
+# platform keeps trying in the background).
+FIRST_TRY_S = 10.0
 
 
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run until `stop` is set, or SIGINT / SIGTERM."""
+    """Run until `stop` is set, or SIGINT / SIGTERM: at any moment, while starting and
+    connecting included."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-    slack = SlackConfig.from_env()
-    discord_config = DiscordConfig.from_env()
+            loop.add_signal_handler(sig, _stopping, stop, sig)
+    try:
+        slack = SlackConfig.from_env()
+        discord_config = DiscordConfig.from_env()
+        # Everything runs in one task, so that a stop can cancel whatever it is waiting for.
+        serving = asyncio.create_task(_serve(settings, slack, discord_config), name="paperwire")
+        stopped = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            serving.cancel()
+            done, _ = await asyncio.wait({serving}, timeout=STOP_S)
+    finally:
+        for sig in signals:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    if not done:
+        _log.warning("paperwire: stopping took over %.0f s; leaving without waiting", STOP_S)
+        return
+    if not serving.cancelled() and (error := serving.exception()) is not None:
+        raise error
+    _log.info("paperwire stopped")
+
+
+def _stopping(stop: asyncio.Event, sig: signal.Signals) -> None:
+    if not stop.is_set():
+        _log.info("%s: stopping", sig.name)
+    stop.set()
+
+
+async def _serve(
+    settings: Settings, slack: SlackConfig | None, discord_config: DiscordConfig | None
+) -> None:
+    """Start, and serve until cancelled (a stop) or a platform fails for good."""
     async with (
         build_services(settings) as services,
         _platforms(services, slack, discord_config) as platforms,
     ):
+        await platforms.first_attempts(FIRST_TRY_S)
         # What a crash left: runs that queued nothing are taken again; what is in the
         # outbox goes first (a part that did arrive is not sent again).
         await services.store.release_interrupted_runs()
@@ -72,17 +114,16 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         services.alert_schedule = alerts
         await match_new_lists(services)
         scheduler.start()
-        _log.info(
-            "paperwire is running (database %s; platforms: %s; jobs: %s). Ctrl-C stops it.",
-            settings.db_path,
-            ", ".join(platforms),
-            ", ".join(jobs) or "none",
-        )
         try:
-            await stop.wait()
+            _log.info(
+                "paperwire is running (database %s; platforms: %s; jobs: %s). Ctrl-C stops it.",
+                settings.db_path,
+                ", ".join(platforms.names()),
+                ", ".join(jobs) or "none",
+            )
+            await platforms.failure()
         finally:
             scheduler.stop()
-            _log.info("paperwire stopped")
 
 
 async def _prune_outbox(services: Services) -> None:
@@ -91,48 +132,128 @@ async def _prune_outbox(services: Services) -> None:
         _log.info("outbox: forgot %d messages delivered before %s", pruned, before.date())
 
 
+class _Running:
+    """One platform connecting (tried again while out of reach), then serving, in a task."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.tried = asyncio.Event()  # the first attempt is over (connected or out of reach)
+        self.connected = False
+        self.task = asyncio.create_task(self._run(), name=f"platform {platform.name}")
+
+    async def _run(self) -> None:
+        await keep_connecting(self.platform, self.tried)
+        self.connected = True
+        await self.platform.serve()
+
+    def error(self) -> BaseException | None:
+        if self.task.done() and not self.task.cancelled():
+            return self.task.exception()
+        return None
+
+
+class _Platforms:
+    """The platforms `paperwire run` talks to, besides the console. A platform out of reach
+    does not hold the rest up: it keeps trying while the scheduler runs, and what is meant
+    for it waits in the outbox. One that refuses paperwire's token ends the run."""
+
+    def __init__(self) -> None:
+        self.running: list[_Running] = []
+        self._ended = asyncio.Event()
+
+    def start(self, platform: Platform) -> None:
+        running = _Running(platform)
+        running.task.add_done_callback(lambda _: self._ended.set())
+        self.running.append(running)
+
+    async def first_attempts(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Wait until each platform's first attempt is over (or `timeout`); raise what a
+        platform raised (a refused token) rather than go on."""
+        waits = [asyncio.create_task(_first_attempt(r)) for r in self.running]
+        if waits:
+            try:
+                await asyncio.wait(waits, timeout=timeout)
+            finally:
+                for wait in waits:
+                    wait.cancel()
+        self._raise_error()
+
+    async def failure(self) -> None:
+        """Wait until a platform fails for good, and raise its error."""
+        while True:
+            await self._ended.wait()
+            self._ended.clear()
+            self._raise_error()
+
+    def _raise_error(self) -> None:
+        for running in self.running:
+            if (error := running.error()) is not None:
+                raise error
+
+    def names(self) -> list[str]:
+        return ["console"] + [
+            r.platform.name + ("" if r.connected else " (connecting)") for r in self.running
+        ]
+
+    async def close(self) -> None:
+        """Stop every platform, each given at most CLOSE_S to say goodbye."""
+        tasks = [r.task for r in self.running]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=CLOSE_S)
+        closing = [asyncio.create_task(_close(r.platform)) for r in self.running]
+        if closing:
+            await asyncio.wait(closing, timeout=CLOSE_S)
+
+
+async def _first_attempt(running: _Running) -> None:
+    tried = asyncio.create_task(running.tried.wait())
+    try:
+        await asyncio.wait({tried, running.task}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        tried.cancel()
+
+
+async def _close(platform: Platform) -> None:
+    try:
+        await platform.close()
+    except Exception as exc:  # stopping anyway: say what went wrong, in a line
+        _log.warning("%s: closing failed (%s)", platform.name, describe(exc))
+
+
 @asynccontextmanager
 async def _platforms(
     services: Services, slack: SlackConfig | None, discord_config: DiscordConfig | None
-) -> AsyncIterator[list[str]]:
-    """Register each configured platform's transport and start receiving its requests."""
+) -> AsyncIterator[_Platforms]:
+    """Register each configured platform's transport and start connecting to it."""
     services.delivery.register(ConsoleTransport(sys.stdout))
-    names = ["console"]
+    platforms = _Platforms()
     async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(platforms.close)
         if slack is not None:
             adapter = SlackAdapter(services, slack)
             services.delivery.register(adapter)
-            server = SlackServer(adapter, slack)
-            await server.start()
-            stack.push_async_callback(server.stop)
-            names.append("slack")
+            platforms.start(SlackServer(adapter, slack))
         if discord_config is not None:
-            names.append(await _start_discord(services, discord_config, stack))
-        yield names
+            platforms.start(await _discord(services, discord_config, stack))
+        yield platforms
 
 
-async def _start_discord(
+async def _discord(
     services: Services, config: DiscordConfig, stack: contextlib.AsyncExitStack
-) -> str:
+) -> Platform:
     config.point_discord_py()
     if config.bot_token is None:
         assert config.webhook_url is not None
         session = await stack.enter_async_context(aiohttp.ClientSession())
-        services.delivery.register(WebhookTransport(config.webhook_url, session))
+        webhook = WebhookTransport(config.webhook_url, session)
+        services.delivery.register(webhook)
         await ensure_webhook_digest(services, config.webhook_url, config.webhook_digest)
-        return "discord (webhook)"
+        return webhook
     client = PaperwireDiscord(services, pacer=Pacer(config.requests_per_s))
     services.delivery.register(client)
-    stack.push_async_callback(client.close)
-    try:
-        await client.login(config.bot_token)
-    except discord.LoginFailure:
-        raise UserError("Discord refused DISCORD_BOT_TOKEN: copy the bot's token again") from None
-    synced = await client.sync_commands()
-    _log.info("Discord: %d commands synced globally (they can take an hour to show)", synced)
-    task = asyncio.create_task(client.connect(reconnect=True))
-    stack.callback(task.cancel)
-    return "discord"
+    return DiscordBot(client, config.bot_token)
 
 
 async def ensure_webhook_digest(services: Services, url: str, when: str) -> DigestSettings:

@@ -24,9 +24,10 @@ from discord import app_commands
 
 from bot.app import Services
 from bot.delivery import OutgoingMessage, Receipt
-from bot.errors import UserError
+from bot.errors import PaperwireError, UserError
 from bot.models import Destination
 from bot.pacing import Pacer
+from bot.platforms.connecting import Unreachable, describe, one_line_errors
 from bot.render.discord import render_discord
 from bot.render.neutral import Content, Digest, Notice, Reply, SearchPage
 from handlers.context import Context, Invocation
@@ -237,9 +238,18 @@ class PaperwireDiscord(discord.Client):
         self.tree.add_command(papers_commands(self))
         self._sync_guild = sync_guild
         self.ready = False
+        self.logged_in = False
 
     async def setup_hook(self) -> None:
+        """The last step of a login that worked."""
         self.add_dynamic_items(PaperButton, NextButton)
+        self.logged_in = True
+
+    async def forget_session(self) -> None:
+        """After a login that failed: close the HTTP session it opened, with its connector
+        (the next login makes both again; without this each attempt leaks a session)."""
+        await self.http.close()
+        self.http.connector = discord.utils.MISSING
 
     async def sync_commands(self, guild: int | None = None) -> int:
         """Register the commands: everywhere (takes up to an hour) or in one guild (now)."""
@@ -276,6 +286,8 @@ class PaperwireDiscord(discord.Client):
     # --- the transport ---------------------------------------------------------------------
 
     async def send(self, message: OutgoingMessage) -> Receipt:
+        if not self.logged_in:  # Discord not reached yet: the outbox tries again later
+            return Receipt(ok=False, error="Discord has not been reached yet")
         content = message.reply.content
         bodies = render_discord(content)
         views = await self._views(content, bodies)
@@ -342,6 +354,51 @@ class PaperwireDiscord(discord.Client):
             view.add_item(NextButton(key, content.offset + len(content.hits)))
             views[-1] = view
         return views
+
+
+class DiscordBot:
+    """The bot as a platform of `paperwire run`. Each attempt to connect logs in and
+    registers the commands: a token Discord refuses stops paperwire, Discord out of reach is
+    tried again (`bot.platforms.connecting`). Then discord.py keeps the gateway connected,
+    reconnecting by itself with its own backoff."""
+
+    name = "discord"
+
+    def __init__(self, client: PaperwireDiscord, token: str) -> None:
+        self.client = client
+        self._token = token
+        # discord.py logs each failed gateway connection with a traceback: one line will do.
+        one_line_errors(logging.getLogger("discord.client"), "Attempting a reconnect")
+
+    async def connect(self) -> None:
+        client = self.client
+        try:
+            if not client.logged_in:
+                await client.login(self._token)
+            synced = await client.sync_commands()
+        except discord.LoginFailure:
+            raise UserError(
+                "Discord refused DISCORD_BOT_TOKEN: copy the bot's token again"
+                " (Developer Portal > your app > Bot > Reset Token)"
+            ) from None
+        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            if not client.logged_in:
+                await client.forget_session()
+            raise Unreachable(describe(exc)) from None
+        _log.info("Discord: %d commands synced globally (they can take an hour to show)", synced)
+
+    async def serve(self) -> None:
+        try:
+            await self.client.connect(reconnect=True)
+        except discord.ConnectionClosed as exc:
+            if exc.code == 4004:  # authentication failed
+                raise UserError("Discord refused DISCORD_BOT_TOKEN on the gateway") from None
+            raise PaperwireError(f"Discord closed the gateway for good ({describe(exc)})") from None
+        except discord.DiscordException as exc:  # e.g. privileged intents not enabled
+            raise PaperwireError(f"Discord: {describe(exc)}") from None
+
+    async def close(self) -> None:
+        await self.client.close()
 
 
 def papers_commands(bot: PaperwireDiscord) -> app_commands.Group:
@@ -446,12 +503,33 @@ def papers_commands(bot: PaperwireDiscord) -> app_commands.Group:
 
 
 class WebhookTransport:
-    """Posts channel digests through a webhook URL: no bot, no commands."""
+    """Posts channel digests through a webhook URL: no bot, no commands. As a platform of
+    `paperwire run`, connecting asks Discord about the webhook: one that is gone stops
+    paperwire."""
 
     platform = "discord"
+    name = "discord webhook"
 
     def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
         self._webhook = discord.Webhook.from_url(url, session=session)
+
+    async def connect(self) -> None:
+        try:
+            await self._webhook.fetch()
+        except (discord.NotFound, discord.Forbidden) as exc:
+            raise UserError(
+                f"Discord refused DISCORD_WEBHOOK_URL ({exc.status} {exc.text}): the webhook"
+                " was deleted or the URL is wrong; copy it again from the channel's settings"
+            ) from None
+        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            # The URL's last part is a secret: never in a log line.
+            raise Unreachable(describe(exc).replace(self._webhook.token or "", "...")) from None
+
+    async def serve(self) -> None:
+        """Nothing to do: each message is a request of its own."""
+
+    async def close(self) -> None:
+        """Nothing to close: the session is the caller's."""
 
     async def send(self, message: OutgoingMessage) -> Receipt:
         if message.destination.workspace != WEBHOOK_WORKSPACE:

@@ -436,7 +436,7 @@ async def test_socket_mode_acknowledges_a_command_and_answers_it(seeded: Service
         adapter = SlackAdapter(seeded, config)
         seeded.delivery.register(adapter)
         server = SlackServer(adapter, config)
-        await server.start()  # asks apps.connections.open for the socket, with the app token
+        await server.connect()  # asks apps.connections.open for the socket, with the app token
         try:
             await fake.wait_for_socket()
             body = slash_command_body("search diffusion", response_url=fake.response_url())
@@ -449,7 +449,7 @@ async def test_socket_mode_acknowledges_a_command_and_answers_it(seeded: Service
             await fake.send_envelope("interactive", press)
             _, page_two = await fake.wait_for("response_url", count=2)
         finally:
-            await server.stop()
+            await server.close()
     [opened] = fake.calls_to("apps.connections.open")
     assert opened.token == fake.app_token  # not the bot token
     assert ack["envelope_id"].startswith("env-")

@@ -1,0 +1,118 @@
+"""Keeping a chat platform connected while `paperwire run` runs.
+
+A platform that cannot be reached is tried again, with a capped and jittered backoff and one
+log line per failed attempt; one that refuses paperwire's token raises a `UserError` (a
+restart will not help: the token must be fixed). Every wait here can be cancelled, so a
+stop is never held up by a platform that does not answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+_log = logging.getLogger(__name__)
+
+ATTEMPT_S = 30.0  # an attempt that has not finished by then counts as unreachable
+_RANDOM = random.Random()
+
+
+class Unreachable(Exception):
+    """An attempt that may work later. Its message is one line and holds no secret."""
+
+
+class Platform(Protocol):
+    name: str  # in logs and in the "running" line: "slack", "discord (webhook)"
+
+    async def connect(self) -> None:
+        """One attempt: `Unreachable` to be tried again, `UserError` if refused."""
+
+    async def serve(self) -> None:
+        """After connecting: whatever runs until cancelled (it may return at once)."""
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Backoff:
+    first_s: float = 1.0
+    cap_s: float = 60.0
+
+    def delay(self, failures: int, rng: random.Random = _RANDOM) -> float:
+        """The wait after the `failures`-th failed attempt in a row: doubling from
+        `first_s` up to `cap_s`, each somewhere between half and all of that, so that bots
+        restarted together do not all try again at the same moment."""
+        ceiling = min(self.cap_s, self.first_s * 2.0 ** min(failures - 1, 30))
+        return ceiling * (0.5 + rng.random() / 2)
+
+
+def describe(exc: BaseException) -> str:
+    """An error as one line: its type and message."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+async def keep_connecting(
+    platform: Platform,
+    tried: asyncio.Event | None = None,
+    backoff: Backoff = Backoff(),
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """Connect `platform`, trying again while it cannot be reached. `tried` is set once an
+    attempt connected or found the platform out of reach (not when it was refused: that
+    raises)."""
+    failures = 0
+    while True:
+        try:
+            async with asyncio.timeout(ATTEMPT_S):
+                await platform.connect()
+            break
+        except Unreachable as exc:
+            reason = str(exc)
+        except TimeoutError:
+            reason = f"no answer within {ATTEMPT_S:.0f} s"
+        if tried is not None:
+            tried.set()
+        failures += 1
+        wait = backoff.delay(failures)
+        _log.warning(
+            "%s: cannot connect (%s); trying again in %.1f s (attempt %d)",
+            platform.name,
+            reason,
+            wait,
+            failures,
+        )
+        await sleep(wait)
+    if tried is not None:
+        tried.set()
+    if failures:
+        _log.info("%s: connected after %d failed attempts", platform.name, failures)
+
+
+class OneLineErrors(logging.Filter):
+    """For a library's logger: records whose message starts with one of `prefixes` lose
+    their traceback and carry the error on the same line. Libraries log an expected
+    network failure (a reconnect) with a full traceback; other records are left alone."""
+
+    def __init__(self, *prefixes: str) -> None:
+        super().__init__()
+        self.prefixes = prefixes
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and str(record.msg).startswith(self.prefixes):
+            error = record.exc_info[1]
+            record.msg = record.getMessage() + (f" ({describe(error)})" if error else "")
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def one_line_errors(logger: logging.Logger, *prefixes: str) -> None:
+    """Install `OneLineErrors(*prefixes)` on `logger`, once."""
+    if not any(isinstance(f, OneLineErrors) and f.prefixes == prefixes for f in logger.filters):
+        logger.addFilter(OneLineErrors(*prefixes))
