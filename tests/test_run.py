@@ -206,15 +206,7 @@ async def test_a_slack_app_token_slack_refuses_ends_run_with_one_line(tmp_path: 
     assert message.startswith("paperwire: Slack refused SLACK_APP_TOKEN (invalid_auth)")
 
 
-async def test_a_discord_token_discord_refuses_ends_run_with_one_line(tmp_path: Path) -> None:
-    async with running_fake_discord(token="the-right-one") as fake:
-        message = await _refused(
-            tmp_path,
-            DISCORD_BOT_TOKEN="secret-discord-token",
-            PAPERWIRE_DISCORD_API_URL=fake.api_base,
-            PAPERWIRE_DISCORD_GATEWAY_URL=fake.gateway_url,
-        )
-    assert message.startswith("paperwire: Discord refused DISCORD_BOT_TOKEN")
+# A Discord token Discord refuses: tests/discord/test_adapter.py.
 
 
 async def test_a_deleted_discord_webhook_ends_run_with_one_line(tmp_path: Path) -> None:

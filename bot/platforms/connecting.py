@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -19,6 +20,8 @@ _log = logging.getLogger(__name__)
 
 ATTEMPT_S = 30.0  # an attempt that has not finished by then counts as unreachable
 _RANDOM = random.Random()
+# A URL's query parameters that are credentials (Slack's websocket URL carries a ticket).
+_SECRET_PARAMETER = re.compile(r"\b(ticket|token|key)=[^&\s'\")]+")
 
 
 class Unreachable(Exception):
@@ -105,7 +108,10 @@ class OneLineErrors(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info and str(record.msg).startswith(self.prefixes):
             error = record.exc_info[1]
-            record.msg = record.getMessage() + (f" ({describe(error)})" if error else "")
+            message = record.getMessage()
+            if error is not None and str(error) not in message:
+                message += f" ({describe(error)})"
+            record.msg = _SECRET_PARAMETER.sub(r"\1=...", message)
             record.args = None
             record.exc_info = None
             record.exc_text = None

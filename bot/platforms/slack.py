@@ -89,7 +89,10 @@ REFUSED_TOKEN_ERRORS = frozenset(
         "no_permission",
     }
 )
-SOCKET_OPEN_S = 10.0
+# The Socket Mode client tries a websocket again every SOCKET_PING_S; before its second try
+# with the same URL, the next attempt asks for a new one.
+SOCKET_PING_S = 10.0
+SOCKET_OPEN_S = 8.0
 MANAGER_CACHE_S = 600.0
 # A response URL takes posts for 30 minutes (and at most 5 of them).
 RESPONSE_URL_LIFETIME = timedelta(minutes=30)
@@ -575,13 +578,15 @@ class SlackServer:
         )
         if self._socket is None:
             self._socket = AsyncSocketModeHandler(
-                self._adapter.app, app_token, logger=_SOCKET_LOG, web_client=self._web
+                self._adapter.app,
+                app_token,
+                logger=_SOCKET_LOG,
+                web_client=self._web,
+                ping_interval=SOCKET_PING_S,
             )
         client = self._socket.client
         client.wss_uri = str(opened.get("url") or "")
         try:
-            # The SDK keeps trying a websocket that does not open (every 10 s, with the
-            # same URL): past this, the next attempt asks for a new URL.
             async with asyncio.timeout(SOCKET_OPEN_S):
                 await self._socket.connect_async()  # type: ignore[no-untyped-call]
         except TimeoutError:
@@ -632,6 +637,7 @@ async def _ask_slack(call: Awaitable[AsyncSlackResponse], variable: str) -> Asyn
                 " settings at https://api.slack.com/apps"
             ) from None
         status = getattr(exc.response, "status_code", 0)
-        raise Unreachable(f"Slack answered {code} (HTTP {status})") from None
+        said = f"{code}, " if exc.response.get("error") else ""  # none in a proxy's 5xx page
+        raise Unreachable(f"Slack answered {said}HTTP {status}") from None
     except (SlackRequestError, ClientError, OSError, TimeoutError) as exc:
         raise Unreachable(describe(exc)) from None

@@ -20,7 +20,9 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import Services
 from bot.channel_digests import DigestSettings
+from bot.errors import UserError
 from bot.models import Destination
+from bot.platforms.connecting import Unreachable
 from bot.platforms.slack import EVENTS_PATH, SlackAdapter, SlackConfig, SlackServer
 from bot.render.slack import ACTION_ABSTRACT, ACTION_NEXT, ACTION_SHARE
 from bot.storage import Store
@@ -456,3 +458,34 @@ async def test_socket_mode_acknowledges_a_command_and_answers_it(seeded: Service
     check_slack_message(reply.args)
     assert reply.args["response_type"] == "ephemeral" and "iffusion" in _texts(reply)
     assert page_two.args["replace_original"] is True and "Results 6" in _texts(page_two)
+
+
+async def test_connecting_checks_the_token_and_tries_again_after_a_server_error(
+    seeded: Services,
+) -> None:
+    async with running_fake_slack(token=TOKEN) as fake:
+        config = SlackConfig(
+            bot_token=TOKEN,
+            signing_secret=SECRET,
+            api_url=fake.api_url,
+            http_host="127.0.0.1",
+            http_port=0,
+        )
+        server = SlackServer(SlackAdapter(seeded, config), config)
+        fake.fail("auth.test", server_error(503))
+        try:
+            with pytest.raises(Unreachable, match=r"^Slack answered HTTP 503$"):
+                await server.connect()
+            port = server.port  # listening from the first attempt: Slack's requests come in
+            assert port
+            await server.connect()
+            assert server.port == port  # the same listener, not a second one
+        finally:
+            await server.close()
+        assert len(fake.calls_to("auth.test")) == 2  # once per attempt: no retries inside
+        refused = SlackServer(SlackAdapter(seeded, config), replace(config, bot_token="xoxb-no"))
+        try:
+            with pytest.raises(UserError, match=r"^Slack refused SLACK_BOT_TOKEN \(invalid_auth\)"):
+                await refused.connect()
+        finally:
+            await refused.close()
