@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 import signal
+import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -489,3 +490,18 @@ async def test_connecting_checks_the_token_and_tries_again_after_a_server_error(
                 await refused.connect()
         finally:
             await refused.close()
+
+
+async def test_a_port_in_use_is_one_clear_error(seeded: Services) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = SlackConfig(TOKEN, SECRET, http_host="127.0.0.1", http_port=port)
+        server = SlackServer(SlackAdapter(seeded, config), config)
+        with pytest.raises(UserError) as refused:
+            await server.connect()
+        await server.close()
+    assert str(refused.value).startswith(
+        f"cannot listen on 127.0.0.1:{port} for Slack (PAPERWIRE_HTTP_HOST / PAPERWIRE_HTTP_PORT)"
+    )
