@@ -23,7 +23,7 @@ from bot.app import Services, build_services
 from bot.channel_digests import DigestSettings, parse_time, parse_timezone
 from bot.config import Settings
 from bot.pacing import Pacer
-from bot.platforms.connecting import Platform, describe, keep_connecting
+from bot.platforms.connecting import Platform, Platforms
 from bot.platforms.console import ConsoleTransport
 from bot.platforms.discord import (
     DiscordBot,
@@ -40,10 +40,9 @@ from schedules.scheduler import Scheduler
 
 _log = logging.getLogger(__name__)
 OUTBOX_KEEP = timedelta(days=7)  # delivered messages stay this long (for status, for looking)
-# A stop must end the process within 5 s, whatever it was doing: the shutdown gets this long,
+# A stop must end the process within 5 s, whatever it was doing: the shutdown gets this long
+# (of which the platforms get CLOSE_S to say goodbye).
 STOP_S = 4.0
-# of which each platform's goodbye this long (closing a websocket waits for the other side).
-CLOSE_S = 2.0
 # Start-up waits this long for each platform's first attempt to connect, then goes on (the
 # platform keeps trying in the background).
 FIRST_TRY_S = 10.0
@@ -118,7 +117,7 @@ async def _serve(
             _log.info(
                 "paperwire is running (database %s; platforms: %s; jobs: %s). Ctrl-C stops it.",
                 settings.db_path,
-                ", ".join(platforms.names()),
+                ", ".join(["console", *platforms.names()]),
                 ", ".join(jobs) or "none",
             )
             await platforms.failure()
@@ -132,103 +131,13 @@ async def _prune_outbox(services: Services) -> None:
         _log.info("outbox: forgot %d messages delivered before %s", pruned, before.date())
 
 
-class _Running:
-    """One platform connecting (tried again while out of reach), then serving, in a task."""
-
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
-        self.tried = asyncio.Event()  # the first attempt is over (connected or out of reach)
-        self.connected = False
-        self.task = asyncio.create_task(self._run(), name=f"platform {platform.name}")
-
-    async def _run(self) -> None:
-        await keep_connecting(self.platform, self.tried)
-        self.connected = True
-        await self.platform.serve()
-
-    def error(self) -> BaseException | None:
-        if self.task.done() and not self.task.cancelled():
-            return self.task.exception()
-        return None
-
-
-class _Platforms:
-    """The platforms `paperwire run` talks to, besides the console. A platform out of reach
-    does not hold the rest up: it keeps trying while the scheduler runs, and what is meant
-    for it waits in the outbox. One that refuses paperwire's token ends the run."""
-
-    def __init__(self) -> None:
-        self.running: list[_Running] = []
-        self._ended = asyncio.Event()
-
-    def start(self, platform: Platform) -> None:
-        running = _Running(platform)
-        running.task.add_done_callback(lambda _: self._ended.set())
-        self.running.append(running)
-
-    async def first_attempts(self, timeout: float) -> None:  # noqa: ASYNC109
-        """Wait until each platform's first attempt is over (or `timeout`); raise what a
-        platform raised (a refused token) rather than go on."""
-        waits = [asyncio.create_task(_first_attempt(r)) for r in self.running]
-        if waits:
-            try:
-                await asyncio.wait(waits, timeout=timeout)
-            finally:
-                for wait in waits:
-                    wait.cancel()
-        self._raise_error()
-
-    async def failure(self) -> None:
-        """Wait until a platform fails for good, and raise its error."""
-        while True:
-            await self._ended.wait()
-            self._ended.clear()
-            self._raise_error()
-
-    def _raise_error(self) -> None:
-        for running in self.running:
-            if (error := running.error()) is not None:
-                raise error
-
-    def names(self) -> list[str]:
-        return ["console"] + [
-            r.platform.name + ("" if r.connected else " (connecting)") for r in self.running
-        ]
-
-    async def close(self) -> None:
-        """Stop every platform, each given at most CLOSE_S to say goodbye."""
-        tasks = [r.task for r in self.running]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks, timeout=CLOSE_S)
-        closing = [asyncio.create_task(_close(r.platform)) for r in self.running]
-        if closing:
-            await asyncio.wait(closing, timeout=CLOSE_S)
-
-
-async def _first_attempt(running: _Running) -> None:
-    tried = asyncio.create_task(running.tried.wait())
-    try:
-        await asyncio.wait({tried, running.task}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        tried.cancel()
-
-
-async def _close(platform: Platform) -> None:
-    try:
-        await platform.close()
-    except Exception as exc:  # stopping anyway: say what went wrong, in a line
-        _log.warning("%s: closing failed (%s)", platform.name, describe(exc))
-
-
 @asynccontextmanager
 async def _platforms(
     services: Services, slack: SlackConfig | None, discord_config: DiscordConfig | None
-) -> AsyncIterator[_Platforms]:
+) -> AsyncIterator[Platforms]:
     """Register each configured platform's transport and start connecting to it."""
     services.delivery.register(ConsoleTransport(sys.stdout))
-    platforms = _Platforms()
+    platforms = Platforms()
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(platforms.close)
         if slack is not None:

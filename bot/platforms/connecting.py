@@ -19,6 +19,7 @@ from typing import Protocol
 _log = logging.getLogger(__name__)
 
 ATTEMPT_S = 30.0  # an attempt that has not finished by then counts as unreachable
+CLOSE_S = 2.0  # closing a platform (a websocket's close waits for the other side)
 _RANDOM = random.Random()
 # A URL's query parameters that are credentials (Slack's websocket URL carries a ticket).
 _SECRET_PARAMETER = re.compile(r"\b(ticket|token|key)=[^&\s'\")]+")
@@ -94,6 +95,99 @@ async def keep_connecting(
         tried.set()
     if failures:
         _log.info("%s: connected after %d failed attempts", platform.name, failures)
+
+
+class _Running:
+    """One platform connecting (tried again while out of reach), then serving, in a task."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.tried = asyncio.Event()  # the first attempt is over (connected or out of reach)
+        self.connected = False
+        self.task = asyncio.create_task(self._run(), name=f"platform {platform.name}")
+
+    async def _run(self) -> None:
+        await keep_connecting(self.platform, self.tried)
+        self.connected = True
+        await self.platform.serve()
+
+    def error(self) -> BaseException | None:
+        if self.task.done() and not self.task.cancelled():
+            return self.task.exception()
+        return None
+
+
+class Platforms:
+    """The platforms `paperwire run` talks to, each in a task of its own. One out of reach
+    does not hold the rest up: it keeps trying while the scheduler runs, and what is meant
+    for it waits in the outbox. One that refuses paperwire's token ends the run."""
+
+    def __init__(self) -> None:
+        self.running: list[_Running] = []
+        self._ended = asyncio.Event()
+
+    def start(self, platform: Platform) -> None:
+        running = _Running(platform)
+        running.task.add_done_callback(self._on_end)
+        self.running.append(running)
+
+    def _on_end(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled():
+            task.exception()  # taken here (or asyncio logs it as never retrieved), raised below
+        self._ended.set()
+
+    async def first_attempts(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Wait until each platform's first attempt is over (or `timeout`); raise what a
+        platform raised (a refused token) rather than go on."""
+        waits = [asyncio.create_task(_first_attempt(r)) for r in self.running]
+        if waits:
+            try:
+                await asyncio.wait(waits, timeout=timeout)
+            finally:
+                for wait in waits:
+                    wait.cancel()
+        self._raise_error()
+
+    async def failure(self) -> None:
+        """Wait until a platform fails for good, and raise its error."""
+        while True:
+            await self._ended.wait()
+            self._ended.clear()
+            self._raise_error()
+
+    def _raise_error(self) -> None:
+        for running in self.running:
+            if (error := running.error()) is not None:
+                raise error
+
+    def names(self) -> list[str]:
+        return [r.platform.name + ("" if r.connected else " (connecting)") for r in self.running]
+
+    async def close(self) -> None:
+        """Stop every platform: each gets at most CLOSE_S to say goodbye."""
+        tasks = [r.task for r in self.running]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=CLOSE_S)
+        closing = [asyncio.create_task(_close(r.platform)) for r in self.running]
+        if closing:
+            await asyncio.wait(closing, timeout=CLOSE_S)
+
+
+async def _first_attempt(running: _Running) -> None:
+    tried = asyncio.create_task(running.tried.wait())
+    try:
+        await asyncio.wait({tried, running.task}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        tried.cancel()
+
+
+async def _close(platform: Platform) -> None:
+    try:
+        await platform.close()
+    except Exception as exc:  # stopping anyway: say what went wrong, in a line
+        _log.warning("%s: closing failed (%s)", platform.name, describe(exc))
 
 
 class OneLineErrors(logging.Filter):

@@ -516,12 +516,14 @@ class WebhookTransport:
     async def connect(self) -> None:
         try:
             await self._webhook.fetch()
-        except (discord.NotFound, discord.Forbidden) as exc:
+        except discord.HTTPException as exc:
+            if exc.status not in (401, 403, 404):  # a bad token, no access, no such webhook
+                raise Unreachable(describe(exc)) from None
             raise UserError(
                 f"Discord refused DISCORD_WEBHOOK_URL ({exc.status} {exc.text}): the webhook"
                 " was deleted or the URL is wrong; copy it again from the channel's settings"
             ) from None
-        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             # The URL's last part is a secret: never in a log line.
             raise Unreachable(describe(exc).replace(self._webhook.token or "", "...")) from None
 
