@@ -16,17 +16,17 @@ from dataclasses import replace
 from datetime import timedelta
 
 import aiohttp
-import discord
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.alerts import match_new_lists
 from bot.app import Services, build_services
 from bot.channel_digests import DigestSettings, parse_time, parse_timezone
 from bot.config import Settings
-from bot.errors import UserError
 from bot.pacing import Pacer
+from bot.platforms.connecting import Platform, Platforms
 from bot.platforms.console import ConsoleTransport
 from bot.platforms.discord import (
+    DiscordBot,
     DiscordConfig,
     PaperwireDiscord,
     WebhookTransport,
@@ -40,21 +40,62 @@ from schedules.scheduler import Scheduler
 
 _log = logging.getLogger(__name__)
 OUTBOX_KEEP = timedelta(days=7)  # delivered messages stay this long (for status, for looking)
+# A stop must end the process within 5 s, whatever it was doing: the shutdown gets this long
+# (of which the platforms get CLOSE_S to say goodbye).
+STOP_S = 4.0
+# Start-up waits this long for each platform's first attempt to connect, then goes on (the
+# platform keeps trying in the background).
+FIRST_TRY_S = 10.0
 
 
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run until `stop` is set, or SIGINT / SIGTERM."""
+    """Run until `stop` is set, or SIGINT / SIGTERM: at any moment, while starting and
+    connecting included."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-    slack = SlackConfig.from_env()
-    discord_config = DiscordConfig.from_env()
+            loop.add_signal_handler(sig, _stopping, stop, sig)
+    try:
+        slack = SlackConfig.from_env()
+        discord_config = DiscordConfig.from_env()
+        # Everything runs in one task, so that a stop can cancel whatever it is waiting for.
+        serving = asyncio.create_task(_serve(settings, slack, discord_config), name="paperwire")
+        stopped = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            serving.cancel()
+            done, _ = await asyncio.wait({serving}, timeout=STOP_S)
+    finally:
+        for sig in signals:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    if not done:
+        _log.warning("paperwire: stopping took over %.0f s; leaving without waiting", STOP_S)
+        return
+    if not serving.cancelled() and (error := serving.exception()) is not None:
+        raise error
+    _log.info("paperwire stopped")
+
+
+def _stopping(stop: asyncio.Event, sig: signal.Signals) -> None:
+    if not stop.is_set():
+        _log.info("%s: stopping", sig.name)
+    stop.set()
+
+
+async def _serve(
+    settings: Settings, slack: SlackConfig | None, discord_config: DiscordConfig | None
+) -> None:
+    """Start, and serve until cancelled (a stop) or a platform fails for good."""
     async with (
         build_services(settings) as services,
         _platforms(services, slack, discord_config) as platforms,
     ):
+        await platforms.first_attempts(FIRST_TRY_S)
         # What a crash left: runs that queued nothing are taken again; what is in the
         # outbox goes first (a part that did arrive is not sent again).
         await services.store.release_interrupted_runs()
@@ -72,17 +113,16 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         services.alert_schedule = alerts
         await match_new_lists(services)
         scheduler.start()
-        _log.info(
-            "paperwire is running (database %s; platforms: %s; jobs: %s). Ctrl-C stops it.",
-            settings.db_path,
-            ", ".join(platforms),
-            ", ".join(jobs) or "none",
-        )
         try:
-            await stop.wait()
+            _log.info(
+                "paperwire is running (database %s; platforms: %s; jobs: %s). Ctrl-C stops it.",
+                settings.db_path,
+                ", ".join(["console", *platforms.names()]),
+                ", ".join(jobs) or "none",
+            )
+            await platforms.failure()
         finally:
-            scheduler.stop()
-            _log.info("paperwire stopped")
+            await scheduler.stop()
 
 
 async def _prune_outbox(services: Services) -> None:
@@ -94,45 +134,35 @@ async def _prune_outbox(services: Services) -> None:
 @asynccontextmanager
 async def _platforms(
     services: Services, slack: SlackConfig | None, discord_config: DiscordConfig | None
-) -> AsyncIterator[list[str]]:
-    """Register each configured platform's transport and start receiving its requests."""
+) -> AsyncIterator[Platforms]:
+    """Register each configured platform's transport and start connecting to it."""
     services.delivery.register(ConsoleTransport(sys.stdout))
-    names = ["console"]
+    platforms = Platforms()
     async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(platforms.close)
         if slack is not None:
             adapter = SlackAdapter(services, slack)
             services.delivery.register(adapter)
-            server = SlackServer(adapter, slack)
-            await server.start()
-            stack.push_async_callback(server.stop)
-            names.append("slack")
+            platforms.start(SlackServer(adapter, slack))
         if discord_config is not None:
-            names.append(await _start_discord(services, discord_config, stack))
-        yield names
+            platforms.start(await _discord(services, discord_config, stack))
+        yield platforms
 
 
-async def _start_discord(
+async def _discord(
     services: Services, config: DiscordConfig, stack: contextlib.AsyncExitStack
-) -> str:
+) -> Platform:
     config.point_discord_py()
     if config.bot_token is None:
         assert config.webhook_url is not None
         session = await stack.enter_async_context(aiohttp.ClientSession())
-        services.delivery.register(WebhookTransport(config.webhook_url, session))
+        webhook = WebhookTransport(config.webhook_url, session)
+        services.delivery.register(webhook)
         await ensure_webhook_digest(services, config.webhook_url, config.webhook_digest)
-        return "discord (webhook)"
+        return webhook
     client = PaperwireDiscord(services, pacer=Pacer(config.requests_per_s))
     services.delivery.register(client)
-    stack.push_async_callback(client.close)
-    try:
-        await client.login(config.bot_token)
-    except discord.LoginFailure:
-        raise UserError("Discord refused DISCORD_BOT_TOKEN: copy the bot's token again") from None
-    synced = await client.sync_commands()
-    _log.info("Discord: %d commands synced globally (they can take an hour to show)", synced)
-    task = asyncio.create_task(client.connect(reconnect=True))
-    stack.callback(task.cancel)
-    return "discord"
+    return DiscordBot(client, config.bot_token)
 
 
 async def ensure_webhook_digest(services: Services, url: str, when: str) -> DigestSettings:

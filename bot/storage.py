@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import sqlite3
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ import aiosqlite
 
 from bot.channel_digests import DigestRun, DigestSettings, Outcome
 from bot.day_lists import WHOLE, CompletionRule, ListState
+from bot.errors import UserError
 from bot.migrations import LATEST_VERSION, MIGRATIONS
 from bot.models import (
     Destination,
@@ -131,8 +133,14 @@ class Store:
         """Open (creating if needed) and migrate the database at `path` (':memory:' works)."""
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(str(path))
         try:
+            conn = await aiosqlite.connect(str(path))
+        except sqlite3.Error as exc:
+            raise UserError(f"cannot open the database {path} ({exc})") from None
+        try:
+            # Whose file is it? Asked before any PRAGMA that writes (journal_mode=WAL does):
+            # a file paperwire must not touch is left exactly as it was.
+            await check_schema(conn, path)
             await conn.execute("PRAGMA journal_mode=WAL")
             await conn.execute("PRAGMA synchronous=NORMAL")
             await conn.execute("PRAGMA foreign_keys=ON")
@@ -962,16 +970,37 @@ class Store:
         return [tuple(r) for r in await self._fetch(sql, params)]
 
 
-async def migrate(conn: aiosqlite.Connection) -> int:
-    """Bring the database to the latest schema; returns the version it was at."""
+async def check_schema(conn: aiosqlite.Connection, path: str | Path) -> int:
+    """The schema version of the database at `path`, read without writing anything; a
+    `UserError` if it is not a paperwire database or one from a newer paperwire."""
+    try:
+        version = await _user_version(conn)
+        async with conn.execute("SELECT count(*) FROM sqlite_master") as cursor:
+            row = await cursor.fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise UserError(f"{path} is not a paperwire database ({exc})") from None
+    if version == 0 and row is not None and row[0] > 0:
+        # Every migration sets user_version with its tables: these are someone else's.
+        raise UserError(f"{path} is not a paperwire database (it has other tables)")
+    if version > LATEST_VERSION:
+        raise UserError(
+            f"{path} was written by a newer paperwire (schema {version}, this one knows"
+            f" {LATEST_VERSION}): upgrade paperwire"
+        )
+    return version
+
+
+async def _user_version(conn: aiosqlite.Connection) -> int:
     async with conn.execute("PRAGMA user_version") as cursor:
         row = await cursor.fetchone()
-    start = int(row[0]) if row else 0
-    if start > LATEST_VERSION:
-        raise RuntimeError(
-            f"the database is at schema version {start}, newer than this paperwire"
-            f" ({LATEST_VERSION}); upgrade paperwire"
-        )
+    return int(row[0]) if row else 0
+
+
+async def migrate(conn: aiosqlite.Connection) -> int:
+    """Bring the database to the latest schema; returns the version it was at."""
+    start = await _user_version(conn)
+    if start > LATEST_VERSION:  # check_schema refuses these first
+        raise UserError(f"the database is at schema {start}, newer than this paperwire")
     for version in range(start + 1, LATEST_VERSION + 1):
         _log.info("migrating database to schema version %d", version)
         # executescript commits first; each migration runs in its own transaction.

@@ -3,6 +3,7 @@ arguments; what to schedule lives in paperwire's own tables and is rebuilt at st
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, tzinfo
@@ -38,12 +39,19 @@ class Scheduler:
                 "misfire_grace_time": misfire_grace_s,
             },
         )
+        self._running: set[asyncio.Task[Any]] = set()  # job runs under way
+        self._stopping = False
 
     def add(self, job_id: str, trigger: BaseTrigger, func: JobFunction, *args: Any) -> None:
         # Before start APScheduler queues jobs without replacing same-id ones: remove first.
         self.remove(job_id)
         self._scheduler.add_job(
-            func, trigger, args=args, id=job_id, name=job_id, replace_existing=True
+            self._tracked(job_id, func),
+            trigger,
+            args=args,
+            id=job_id,
+            name=job_id,
+            replace_existing=True,
         )
 
     def run_now(self, job_id: str, func: JobFunction, *args: Any) -> None:
@@ -51,7 +59,12 @@ class Scheduler:
         that is (a start-up job must not be dropped as misfired)."""
         self.remove(job_id)
         self._scheduler.add_job(
-            func, DateTrigger(), args=args, id=job_id, name=job_id, misfire_grace_time=None
+            self._tracked(job_id, func),
+            DateTrigger(),
+            args=args,
+            id=job_id,
+            name=job_id,
+            misfire_grace_time=None,
         )
 
     def remove(self, job_id: str) -> None:
@@ -70,6 +83,31 @@ class Scheduler:
         self._scheduler.start()
         _log.info("scheduler started with jobs: %s", ", ".join(self.job_ids()) or "none")
 
-    def stop(self) -> None:
+    async def stop(self, timeout_s: float = 2.0) -> None:
+        """Stop scheduling, cancel the job runs under way and wait (up to `timeout_s`) for
+        them to end, so that nothing a job uses is closed under it."""
+        self._stopping = True
         if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+            self._scheduler.shutdown(wait=False)  # cancels the runs under way
+        if running := set(self._running):
+            await asyncio.wait(running, timeout=timeout_s)
+
+    def _tracked(self, job_id: str, func: JobFunction) -> JobFunction:
+        """`func`, its runs known to `stop`; one cancelled by a stop ends quietly (APScheduler
+        would log it as a failure, traceback and all)."""
+
+        async def run(*args: Any) -> Any:
+            task = asyncio.current_task()
+            assert task is not None
+            self._running.add(task)
+            try:
+                return await func(*args)
+            except asyncio.CancelledError:
+                if not self._stopping:
+                    raise
+                _log.info("%s: cut short by the stop", job_id)
+                return None
+            finally:
+                self._running.discard(task)
+
+        return run

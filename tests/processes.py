@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
+import socket
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 # Whatever the developer's shell has set must not leak into a test's bot.
@@ -32,3 +37,45 @@ async def start_paperwire_run(
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", stdout=stream, stderr=stream, env=environment
     )
+
+
+@contextlib.contextmanager
+def closed_port() -> Iterator[int]:
+    """A local port nothing listens on: bound (so nobody else takes it) but not listening,
+    so connecting to it is refused at once."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        yield int(held.getsockname()[1])
+
+
+async def read_until(
+    stream: asyncio.StreamReader,
+    *texts: str,
+    timeout: float = 60.0,  # noqa: ASYNC109
+) -> list[str]:
+    """Lines from `stream` up to the first holding each of `texts`, in that order; fails
+    the test if the stream ends first."""
+    lines: list[str] = []
+    async with asyncio.timeout(timeout):
+        for text in texts:
+            while True:
+                line = (await stream.readline()).decode()
+                assert line, f"the output ended before {text!r}:\n{''.join(lines)}"
+                lines.append(line)
+                if text in line:
+                    break
+    return lines
+
+
+async def stop(process: asyncio.subprocess.Process, sig: signal.Signals) -> tuple[int, float]:
+    """Send `sig`; the exit code and the seconds it took (at most 30: then killed)."""
+    started = time.monotonic()
+    process.send_signal(sig)
+    try:
+        async with asyncio.timeout(30):
+            code = await process.wait()
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AssertionError(f"paperwire run was still running 30 s after {sig.name}") from None
+    return code, time.monotonic() - started

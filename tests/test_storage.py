@@ -4,6 +4,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
+from bot.errors import UserError
 from bot.migrations import LATEST_VERSION, MIGRATIONS
 from bot.models import Signals, title_key
 from bot.storage import IngestCounts, Store
@@ -57,13 +58,58 @@ async def test_version_2_lists_become_complete_day_lists(tmp_path: Path) -> None
         assert state.complete
 
 
-async def test_newer_schema_than_the_code_is_refused(tmp_path: Path) -> None:
+def _files(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()}
+
+
+async def test_newer_schema_than_the_code_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
     path = tmp_path / "future.db"
     async with aiosqlite.connect(path) as conn:
+        await conn.execute("CREATE TABLE papers (pk INTEGER PRIMARY KEY)")
         await conn.execute(f"PRAGMA user_version = {LATEST_VERSION + 1}")
-    with pytest.raises(RuntimeError, match="newer than this paperwire"):
+        await conn.commit()
+    before = _files(tmp_path)
+    with pytest.raises(UserError) as refused:
         async with Store.open(path):
             pass
+    assert str(refused.value) == (
+        f"{path} was written by a newer paperwire (schema {LATEST_VERSION + 1},"
+        f" this one knows {LATEST_VERSION}): upgrade paperwire"
+    )
+    assert _files(tmp_path) == before  # the same bytes, and no -wal or -shm beside it
+    async with aiosqlite.connect(path) as conn, conn.execute("PRAGMA journal_mode") as cur:
+        assert await cur.fetchone() == ("delete",)  # not switched to WAL
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"paper_id,title\n2607.00001,A Study\n" * 50, "file is not a database"),
+        (b"SQLite format 3\x00" + bytes(range(256)) * 16, "file is not a database"),
+    ],
+)
+async def test_a_file_that_is_not_a_database_is_refused_untouched(
+    tmp_path: Path, content: bytes, reason: str
+) -> None:
+    path = tmp_path / "notes.db"
+    path.write_bytes(content)
+    with pytest.raises(UserError) as refused:
+        async with Store.open(path):
+            pass
+    assert str(refused.value) == f"{path} is not a paperwire database ({reason})"
+    assert _files(tmp_path) == {"notes.db": content}
+
+
+async def test_another_programs_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    async with aiosqlite.connect(path) as conn:
+        await conn.execute("CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT)")
+        await conn.commit()
+    before = _files(tmp_path)
+    with pytest.raises(UserError, match="is not a paperwire database \\(it has other tables\\)"):
+        async with Store.open(path):
+            pass
+    assert _files(tmp_path) == before
 
 
 async def test_same_paper_from_two_sources_and_days_is_one_record() -> None:

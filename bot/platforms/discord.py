@@ -25,9 +25,10 @@ from discord import app_commands
 from bot import buttons
 from bot.app import Services
 from bot.delivery import OutgoingMessage, Receipt
-from bot.errors import UserError
+from bot.errors import PaperwireError, UserError
 from bot.models import Destination
 from bot.pacing import Pacer
+from bot.platforms.connecting import Unreachable, describe, one_line_errors
 from bot.render.discord import render_discord
 from bot.render.limits import shorten
 from bot.render.neutral import Content, Digest, Notice, Reply, SearchPage
@@ -56,6 +57,10 @@ CHOICE_NAME = 100  # an autocomplete choice's name (and value) at most
 _NEXT_ID = r"pw:next:(?P<offset>\d{1,4}):(?P<key>[0-9a-f]{18})"
 _PAPER_ID = rf"pw:(?P<action>abstract|similar):(?P<paper>{buttons.PAPER_ID})"
 _STALE = Reply(Notice(buttons.STALE_BUTTON, is_error=True))
+# What discord.Webhook.from_url accepts (its own pattern), from the start of an https URL.
+WEBHOOK_URL = re.compile(
+    r"https://(?:[a-z]+\.)?discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9.\-_]{60,}"
+)
 
 
 @dataclass(frozen=True)
@@ -78,8 +83,12 @@ class DiscordConfig:
         webhook = env.get("DISCORD_WEBHOOK_URL", "").strip() or None
         if token is None and webhook is None:
             return None
-        if webhook and not webhook.startswith(("https://", "http://")):
-            raise UserError("DISCORD_WEBHOOK_URL must be the webhook's https:// URL")
+        if webhook and not WEBHOOK_URL.match(webhook):
+            # Not echoed: the URL's last part is the webhook's secret.
+            raise UserError(
+                "DISCORD_WEBHOOK_URL is not a Discord webhook URL: copy it again from the"
+                " channel's Integrations > Webhooks (https://discord.com/api/webhooks/<id>/<token>)"
+            )
         rate = env.get("PAPERWIRE_DISCORD_RATE", "").strip() or str(cls.requests_per_s)
         if not rate.isdigit() or not 1 <= int(rate) <= 10_000:
             raise UserError(
@@ -255,9 +264,18 @@ class PaperwireDiscord(discord.Client):
         self.tree.add_command(papers_commands(self))
         self._sync_guild = sync_guild
         self.ready = False
+        self.logged_in = False
 
     async def setup_hook(self) -> None:
+        """The last step of a login that worked."""
         self.add_dynamic_items(PaperButton, NextButton, StaleButton)
+        self.logged_in = True
+
+    async def forget_session(self) -> None:
+        """After a login that failed: close the HTTP session it opened, with its connector
+        (the next login makes both again; without this each attempt leaks a session)."""
+        await self.http.close()
+        self.http.connector = discord.utils.MISSING
 
     async def sync_commands(self, guild: int | None = None) -> int:
         """Register the commands: everywhere (takes up to an hour) or in one guild (now)."""
@@ -294,6 +312,8 @@ class PaperwireDiscord(discord.Client):
     # --- the transport ---------------------------------------------------------------------
 
     async def send(self, message: OutgoingMessage) -> Receipt:
+        if not self.logged_in:  # Discord not reached yet: the outbox tries again later
+            return Receipt(ok=False, error="Discord has not been reached yet")
         content = message.reply.content
         bodies = render_discord(content)
         views = await self._views(content, bodies)
@@ -378,6 +398,51 @@ def digest_bodies(digest: Digest) -> list[dict[str, Any]]:
         body | {"components": view.to_components()} if view is not None else body
         for body, view in zip(bodies, digest_views(digest, bodies), strict=True)
     ]
+
+
+class DiscordBot:
+    """The bot as a platform of `paperwire run`. Each attempt to connect logs in and
+    registers the commands: a token Discord refuses stops paperwire, Discord out of reach is
+    tried again (`bot.platforms.connecting`). Then discord.py keeps the gateway connected,
+    reconnecting by itself with its own backoff."""
+
+    name = "discord"
+
+    def __init__(self, client: PaperwireDiscord, token: str) -> None:
+        self.client = client
+        self._token = token
+        # discord.py logs each failed gateway connection with a traceback: one line will do.
+        one_line_errors(logging.getLogger("discord.client"), "Attempting a reconnect")
+
+    async def connect(self) -> None:
+        client = self.client
+        try:
+            if not client.logged_in:
+                await client.login(self._token)
+            synced = await client.sync_commands()
+        except discord.LoginFailure:
+            raise UserError(
+                "Discord refused DISCORD_BOT_TOKEN: copy the bot's token again"
+                " (Developer Portal > your app > Bot > Reset Token)"
+            ) from None
+        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            if not client.logged_in:
+                await client.forget_session()
+            raise Unreachable(describe(exc)) from None
+        _log.info("Discord: %d commands synced globally (they can take an hour to show)", synced)
+
+    async def serve(self) -> None:
+        try:
+            await self.client.connect(reconnect=True)
+        except discord.ConnectionClosed as exc:
+            if exc.code == 4004:  # authentication failed
+                raise UserError("Discord refused DISCORD_BOT_TOKEN on the gateway") from None
+            raise PaperwireError(f"Discord closed the gateway for good ({describe(exc)})") from None
+        except discord.DiscordException as exc:  # e.g. privileged intents not enabled
+            raise PaperwireError(f"Discord: {describe(exc)}") from None
+
+    async def close(self) -> None:
+        await self.client.close()
 
 
 def papers_commands(bot: PaperwireDiscord) -> app_commands.Group:
@@ -486,12 +551,35 @@ def papers_commands(bot: PaperwireDiscord) -> app_commands.Group:
 
 
 class WebhookTransport:
-    """Posts channel digests through a webhook URL: no bot, no commands."""
+    """Posts channel digests through a webhook URL: no bot, no commands. As a platform of
+    `paperwire run`, connecting asks Discord about the webhook: one that is gone stops
+    paperwire."""
 
     platform = "discord"
+    name = "discord webhook"
 
     def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
         self._webhook = discord.Webhook.from_url(url, session=session)
+
+    async def connect(self) -> None:
+        try:
+            await self._webhook.fetch()
+        except discord.HTTPException as exc:
+            if exc.status not in (401, 403, 404):  # a bad token, no access, no such webhook
+                raise Unreachable(describe(exc)) from None
+            raise UserError(
+                f"Discord refused DISCORD_WEBHOOK_URL ({exc.status} {exc.text}): the webhook"
+                " was deleted or the URL is wrong; copy it again from the channel's settings"
+            ) from None
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            # The URL's last part is a secret: never in a log line.
+            raise Unreachable(describe(exc).replace(self._webhook.token or "", "...")) from None
+
+    async def serve(self) -> None:
+        """Nothing to do: each message is a request of its own."""
+
+    async def close(self) -> None:
+        """Nothing to close: the session is the caller's."""
 
     async def send(self, message: OutgoingMessage) -> Receipt:
         if message.destination.workspace != WEBHOOK_WORKSPACE:

@@ -7,17 +7,18 @@ through the delivery service, which calls `send` here.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from aiohttp import ClientConnectorError, web
+from aiohttp import ClientConnectorError, ClientError, web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -29,6 +30,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import buttons
@@ -37,6 +39,7 @@ from bot.delivery import OutgoingMessage, Receipt
 from bot.errors import UserError
 from bot.models import Destination
 from bot.pacing import Bucket, Pacer
+from bot.platforms.connecting import Unreachable, describe, one_line_errors
 from bot.platforms.slack_http import slack_web_app
 from bot.render.limits import SLACK_BUTTON_VALUE
 from bot.render.neutral import Notice, Reply
@@ -56,6 +59,10 @@ from handlers.subscriptions import subscribe_similar
 _log = logging.getLogger(__name__)
 _QUIET = logging.getLogger(f"{__name__}.webhook")
 _QUIET.setLevel(logging.WARNING)
+# The Socket Mode client's own log. It logs each websocket that fails to open with a
+# traceback, and tries again by itself: one line is enough.
+_SOCKET_LOG = logging.getLogger(f"{__name__}.socket")
+one_line_errors(_SOCKET_LOG, "Failed to connect", "Failed to close the old session")
 
 COMMAND = "/papers"
 EVENTS_PATH = "/slack/events"
@@ -73,6 +80,23 @@ PERMANENT_ERRORS = frozenset(
         "cannot_dm_bot",
     }
 )
+# What Slack answers at start (auth.test, apps.connections.open) to a token it will not take.
+REFUSED_TOKEN_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "not_allowed_token_type",
+        "missing_scope",
+        "no_permission",
+    }
+)
+# The Socket Mode client tries a websocket again every SOCKET_PING_S; before its second try
+# with the same URL, the next attempt asks for a new one.
+SOCKET_PING_S = 10.0
+SOCKET_OPEN_S = 8.0
 MANAGER_CACHE_S = 600.0
 # A response URL takes posts for 30 minutes (and at most 5 of them).
 RESPONSE_URL_LIFETIME = timedelta(minutes=30)
@@ -581,7 +605,12 @@ def _retry_after(headers: Mapping[str, Any]) -> float:
 
 class SlackServer:
     """Receives Slack's requests: HTTP (`POST /slack/events`) or, with an app-level
-    token, Socket Mode (no public URL needed)."""
+    token, Socket Mode (no public URL needed). As a platform of `paperwire run`, each
+    attempt to connect first asks Slack about the tokens (`auth.test`, and in Socket Mode
+    `apps.connections.open`): a token Slack refuses stops paperwire; Slack out of reach is
+    tried again (`bot.platforms.connecting`)."""
+
+    name = "slack"
 
     def __init__(self, adapter: SlackAdapter, config: SlackConfig) -> None:
         self._adapter = adapter
@@ -589,17 +618,58 @@ class SlackServer:
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self.port: int | None = None
+        # One request per attempt: the retrying is keep_connecting's, with its backoff.
+        self._web = AsyncWebClient(
+            token=config.bot_token, base_url=config.api_url, retry_handlers=[]
+        )
 
-    async def start(self) -> None:
+    async def connect(self) -> None:
+        if not self._config.app_token and self._runner is None:
+            await self._listen()  # Slack's requests can come in while the check is retried
+        await _ask_slack(self._web.auth_test(), "SLACK_BOT_TOKEN")
         if self._config.app_token:
-            self._socket = AsyncSocketModeHandler(self._adapter.app, self._config.app_token)
-            await self._socket.connect_async()  # type: ignore[no-untyped-call]
-            _log.info("Slack: connected in Socket Mode")
-            return
-        self._runner = web.AppRunner(self._adapter.web_app(), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self._config.http_host, self._config.http_port)
-        await site.start()
+            await self._open_socket(self._config.app_token)
+
+    async def serve(self) -> None:
+        """Nothing to do: aiohttp and the Socket Mode client run on their own."""
+
+    async def _open_socket(self, app_token: str) -> None:
+        opened = await _ask_slack(
+            self._web.apps_connections_open(app_token=app_token), "SLACK_APP_TOKEN"
+        )
+        if self._socket is None:
+            self._socket = AsyncSocketModeHandler(
+                self._adapter.app,
+                app_token,
+                logger=_SOCKET_LOG,
+                web_client=self._web,
+                ping_interval=SOCKET_PING_S,
+            )
+        client = self._socket.client
+        client.wss_uri = str(opened.get("url") or "")
+        try:
+            async with asyncio.timeout(SOCKET_OPEN_S):
+                await self._socket.connect_async()  # type: ignore[no-untyped-call]
+        except TimeoutError:
+            raise Unreachable(
+                f"the Socket Mode websocket did not open within {SOCKET_OPEN_S:.0f} s"
+            ) from None
+        _log.info("Slack: connected in Socket Mode")
+
+    async def _listen(self) -> None:
+        runner = web.AppRunner(self._adapter.web_app(), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self._config.http_host, self._config.http_port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            where = f"{self._config.http_host}:{self._config.http_port}"
+            raise UserError(
+                f"cannot listen on {where} for Slack (PAPERWIRE_HTTP_HOST / PAPERWIRE_HTTP_PORT):"
+                f" {exc.strerror or exc}"
+            ) from None
+        self._runner = runner
         server = getattr(site, "_server", None)
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else self._config.http_port
@@ -607,8 +677,27 @@ class SlackServer:
             "Slack: listening on http://%s:%s%s", self._config.http_host, self.port, EVENTS_PATH
         )
 
-    async def stop(self) -> None:
+    async def close(self) -> None:
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+async def _ask_slack(call: Awaitable[AsyncSlackResponse], variable: str) -> AsyncSlackResponse:
+    """A Web API call made to connect: refused (a `UserError` naming the token's
+    variable) or out of reach (`Unreachable`) in one line."""
+    try:
+        return await call
+    except SlackApiError as exc:
+        code = _error_code(exc)
+        if code in REFUSED_TOKEN_ERRORS:
+            raise UserError(
+                f"Slack refused {variable} ({code}): copy the token again from the app's"
+                " settings at https://api.slack.com/apps"
+            ) from None
+        status = getattr(exc.response, "status_code", 0)
+        said = f"{code}, " if exc.response.get("error") else ""  # none in a proxy's 5xx page
+        raise Unreachable(f"Slack answered {said}HTTP {status}") from None
+    except (SlackRequestError, ClientError, OSError, TimeoutError) as exc:
+        raise Unreachable(describe(exc)) from None

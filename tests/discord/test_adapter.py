@@ -18,9 +18,16 @@ from bot.buttons import STALE_BUTTON
 from bot.channel_digests import DigestSettings
 from bot.delivery import OutgoingMessage
 from bot.digest_runs import run_channel_digest
+from bot.errors import UserError
 from bot.models import Destination
-from bot.platforms.discord import PaperwireDiscord, WebhookTransport, webhook_destination
-from bot.render.neutral import Digest, Reply
+from bot.platforms.connecting import Unreachable
+from bot.platforms.discord import (
+    DiscordBot,
+    PaperwireDiscord,
+    WebhookTransport,
+    webhook_destination,
+)
+from bot.render.neutral import Digest, Notice, Reply
 from bot.search.service import MAX_OFFSET
 from bot.storage import Store
 from tests.conftest import drained_later, offsets_reaching_the_index, seed_observations
@@ -37,6 +44,7 @@ from tests.discord.fake_discord import (
     reply,
     running_client,
     running_fake_discord,
+    server_error,
     slash_interaction,
 )
 from tests.payload_checks import check_discord_message
@@ -300,8 +308,45 @@ async def test_a_refused_token_is_a_clear_error(fake: FakeDiscord, tmp_path: Pat
     async with asyncio.timeout(30):
         _, stderr = await process.communicate()
     assert process.returncode == 2
-    assert "Discord refused DISCORD_BOT_TOKEN" in stderr.decode()
+    assert (
+        stderr.decode().splitlines()[-1].startswith("paperwire: Discord refused DISCORD_BOT_TOKEN")
+    )
     assert "Traceback" not in stderr.decode() and "not-the-token" not in stderr.decode()
+
+
+async def test_a_login_that_fails_is_tried_again_and_nothing_goes_before(
+    fake: FakeDiscord, seeded: Services
+) -> None:
+    client = PaperwireDiscord(seeded)
+    bot = DiscordBot(client, fake.token)
+    fake.fail("GET", "/oauth2/applications/@me", server_error(503))  # half-way through login
+    try:
+        with pytest.raises(Unreachable, match="DiscordServerError: 503"):
+            await bot.connect()
+        # Meanwhile a message waits in the outbox rather than meet a client not logged in.
+        receipt = await client.send(OutgoingMessage(CHANNEL, Reply(Notice("hello"))))
+        assert not receipt.ok and not receipt.permanent
+        assert receipt.error == "Discord has not been reached yet"
+        await bot.connect()
+        assert client.logged_in
+        assert fake.calls_to("PUT", rf"/applications/{APPLICATION_ID}/commands")
+        assert (await client.send(OutgoingMessage(CHANNEL, Reply(Notice("hello"))))).ok
+    finally:
+        await bot.close()
+    assert len(fake.calls_to("GET", "/users/@me")) == 2
+
+
+async def test_webhook_mode_asks_discord_about_its_webhook(fake: FakeDiscord) -> None:
+    url = fake.add_webhook()
+    async with aiohttp.ClientSession() as session:
+        await WebhookTransport(url, session).connect()
+        deleted = url.replace("123456789012345678", "123456789012345679")
+        with pytest.raises(UserError) as refused:
+            await WebhookTransport(deleted, session).connect()
+    assert str(refused.value).startswith(
+        "Discord refused DISCORD_WEBHOOK_URL (404 Unknown Webhook)"
+    )
+    assert url.rsplit("/", 1)[1] not in str(refused.value)
 
 
 async def test_a_recovering_send_is_deduplicated_by_its_nonce(

@@ -329,7 +329,7 @@ async def test_a_started_scheduler_runs_the_job_at_the_channels_local_time(
     try:
         upcoming = scheduler.next_run(job_id(settings))
     finally:
-        scheduler.stop()
+        await scheduler.stop()
     assert upcoming is not None
     local = _in(upcoming, ZoneInfo("Asia/Tokyo"))
     assert (local.hour, local.minute) == (8, 30)

@@ -56,7 +56,7 @@ async def test_a_run_now_job_runs_once_in_the_background_when_the_scheduler_star
             await ran.wait()
         assert scheduler.job_ids() == []  # once only
     finally:
-        scheduler.stop()
+        await scheduler.stop()
     assert calls == [7]
 
 

@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import signal
+import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,7 +25,9 @@ from aiohttp.test_utils import TestServer
 from bot.app import Services
 from bot.buttons import STALE_BUTTON
 from bot.channel_digests import DigestSettings
+from bot.errors import UserError
 from bot.models import Destination
+from bot.platforms.connecting import Unreachable
 from bot.platforms.slack import EVENTS_PATH, SlackAdapter, SlackConfig, SlackServer
 from bot.render.slack import ACTION_ABSTRACT, ACTION_NEXT, ACTION_SHARE, ACTION_SIMILAR
 from bot.search.service import MAX_OFFSET
@@ -606,7 +609,7 @@ async def test_socket_mode_acknowledges_a_command_and_answers_it(seeded: Service
         adapter = SlackAdapter(seeded, config)
         seeded.delivery.register(adapter)
         server = SlackServer(adapter, config)
-        await server.start()  # asks apps.connections.open for the socket, with the app token
+        await server.connect()  # asks apps.connections.open for the socket, with the app token
         try:
             await fake.wait_for_socket()
             body = slash_command_body("search diffusion", response_url=fake.response_url())
@@ -619,10 +622,56 @@ async def test_socket_mode_acknowledges_a_command_and_answers_it(seeded: Service
             await fake.send_envelope("interactive", press)
             _, page_two = await fake.wait_for("response_url", count=2)
         finally:
-            await server.stop()
+            await server.close()
     [opened] = fake.calls_to("apps.connections.open")
     assert opened.token == fake.app_token  # not the bot token
     assert ack["envelope_id"].startswith("env-")
     check_slack_message(reply.args)
     assert reply.args["response_type"] == "ephemeral" and "iffusion" in _texts(reply)
     assert page_two.args["replace_original"] is True and "Results 6" in _texts(page_two)
+
+
+async def test_connecting_checks_the_token_and_tries_again_after_a_server_error(
+    seeded: Services,
+) -> None:
+    async with running_fake_slack(token=TOKEN) as fake:
+        config = SlackConfig(
+            bot_token=TOKEN,
+            signing_secret=SECRET,
+            api_url=fake.api_url,
+            http_host="127.0.0.1",
+            http_port=0,
+        )
+        server = SlackServer(SlackAdapter(seeded, config), config)
+        fake.fail("auth.test", server_error(503))
+        try:
+            with pytest.raises(Unreachable, match=r"^Slack answered HTTP 503$"):
+                await server.connect()
+            port = server.port  # listening from the first attempt: Slack's requests come in
+            assert port
+            await server.connect()
+            assert server.port == port  # the same listener, not a second one
+        finally:
+            await server.close()
+        assert len(fake.calls_to("auth.test")) == 2  # once per attempt: no retries inside
+        refused = SlackServer(SlackAdapter(seeded, config), replace(config, bot_token="xoxb-no"))
+        try:
+            with pytest.raises(UserError, match=r"^Slack refused SLACK_BOT_TOKEN \(invalid_auth\)"):
+                await refused.connect()
+        finally:
+            await refused.close()
+
+
+async def test_a_port_in_use_is_one_clear_error(seeded: Services) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = SlackConfig(TOKEN, SECRET, http_host="127.0.0.1", http_port=port)
+        server = SlackServer(SlackAdapter(seeded, config), config)
+        with pytest.raises(UserError) as refused:
+            await server.connect()
+        await server.close()
+    assert str(refused.value).startswith(
+        f"cannot listen on 127.0.0.1:{port} for Slack (PAPERWIRE_HTTP_HOST / PAPERWIRE_HTTP_PORT)"
+    )
