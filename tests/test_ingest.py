@@ -231,6 +231,31 @@ async def test_failed_fetch_leaves_the_database_as_it_was(
     assert await services.store.paper_by_id(rank_20) is None
 
 
+async def test_a_lone_surrogate_in_one_title_does_not_stop_the_day(
+    fake: FakeSources, fake_time: FakeTime, services: Services
+) -> None:
+    # JSON carries "\\ud800" escapes, which decode to a lone surrogate that UTF-8 (and so
+    # SQLite) cannot encode; one such title once failed the whole day's store.
+    items = copy.deepcopy(hf_items("2026-07-01"))
+    poisoned = items[4]["paper"]
+    poisoned["title"] = "Bad\ud800 title\x00 here"
+    poisoned["authors"][1]["name"] = "Zheyuan\udfff Liu\x1b"
+    poisoned["ai_keywords"] = ["ok", "\ud83d"]
+    fake.hf_days["2026-07-01"] = items
+    assert b"\\ud800" in json.dumps(items).encode()  # the fake sends a real escape
+    async with http_client(fake_time) as http:
+        report = await ingest_hf_day(services, http, DAY)
+    assert report.counts.new == 23 and not report.errors
+    assert await services.store.count_papers() == 23
+    stored = await services.store.paper_by_id(poisoned["id"])
+    assert stored is not None
+    assert stored.title == "Bad\ufffd title here"
+    assert stored.authors[1] == "Zheyuan\ufffd Liu"
+    assert stored.signals.ai_keywords == ("ok", "\ufffd")
+    page = await services.search.search("title here")
+    assert poisoned["id"] in [hit.paper.id for hit in page.hits]
+
+
 # -- arXiv ----------------------------------------------------------------------------------
 
 
