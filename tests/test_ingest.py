@@ -348,14 +348,23 @@ async def test_a_bad_file_is_reported_and_the_others_go_in(
     undated = tmp_path / "papers.json"
     shutil.copy(HF_DIR / "2026-07-06.json", undated)
     missing = tmp_path / "2026-07-05.json"
+    nested = tmp_path / "2026-07-07.json"  # json.loads raises RecursionError, not its own
+    nested.write_bytes(b"[" * 100_000 + b"]" * 100_000)
 
-    paths = [good[0], truncated, error_page, undated, missing, good[1]]
+    paths = [good[0], truncated, error_page, undated, missing, nested, good[1]]
     report = await ingest_files(services, paths, "hf")
     assert report.counts.new == 46
     assert await services.store.count_papers() == 46
-    assert len(report.errors) == 4
+    assert len(report.errors) == 5
     by_file = dict(error.split(": ", 1) for error in report.errors)
-    assert list(by_file) == [truncated.name, error_page.name, undated.name, missing.name]
+    assert list(by_file) == [
+        truncated.name,
+        error_page.name,
+        undated.name,
+        missing.name,
+        nested.name,
+    ]
+    assert by_file[nested.name].startswith("RecursionError: maximum recursion depth")
     assert "not valid JSON (cut off?)" in by_file[truncated.name]
     assert "Invalid date" in by_file[error_page.name]
     assert "name the file after its list's day" in by_file[undated.name]
