@@ -102,7 +102,7 @@ def safe_url(url: str | None) -> str | None:
     if not url:
         return None
     url = url.strip()
-    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+    if any(ch.isspace() or ord(ch) < 32 or "\ud800" <= ch <= "\udfff" for ch in url):
         return None
     try:
         parts = urlsplit(url)
@@ -297,7 +297,14 @@ def fit(text: str, limit: int, escape: Callable[[str], str]) -> str:
         out = escape(shorten(text, room))
         if len(out) <= limit or room <= 0:
             return out if len(out) <= limit else ""
-        room -= max(1, (len(out) - limit + 1) // 2)
+        room = _less_room(room, len(out), limit)
+
+
+def _less_room(room: int, length: int, limit: int) -> int:
+    """The next room to try when `room` characters escaped to `length` > `limit`: shrunk
+    in proportion, since text of `<` or `&` escapes to four or five times its length
+    (taking off only the overshoot left nothing of such text)."""
+    return min(room - 1, room * limit // length)
 
 
 def fit_highlighted(
@@ -313,7 +320,7 @@ def fit_highlighted(
         out = render_highlighted(shorten_highlighted(text, room), escape, mark)
         if len(out) <= limit or room <= 0:
             return out if len(out) <= limit else ""
-        room -= max(1, (len(out) - limit + 1) // 2)
+        room = _less_room(room, len(out), limit)
 
 
 def split_text(text: str, limit: int) -> list[str]:

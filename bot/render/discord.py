@@ -208,7 +208,7 @@ def _alert(alert: TopicAlert) -> list[Body]:
                 embed.pop("footer", None)
             embeds.append(embed)
         if group.more:
-            more.append(_fit(common.more_matches(group), 300))
+            more += [text for text in [_fit(common.more_matches(group), 300)] if text]
     tail = "\n".join([*more, f"-# {_fit(common.ALERT_FOOTER, 300)}"])
     return _messages(f"**{common.alert_heading(alert)}**", embeds, tail)
 

@@ -173,8 +173,9 @@ def _alert(alert: TopicAlert, interactive: bool) -> list[Body]:
         for number, paper in enumerate(group.papers, start=1):
             blocks.append(_paper_section(number, paper, "compact"))
             blocks += _paper_buttons(paper, interactive)
-        if group.more:
-            blocks.append(_context(_fit(common.more_matches(group), 500)))
+        more = _fit(common.more_matches(group), 500) if group.more else ""
+        if more:
+            blocks.append(_context(more))
         units.append(blocks)
     tail = [_context(_fit(common.ALERT_FOOTER, 500))]
     return _bodies([_header(heading)], units, tail, heading)
