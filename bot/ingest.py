@@ -150,6 +150,7 @@ async def ingest_files(
             progress(f"{number}/{len(paths)} {path.name}")
         try:
             observations, skipped = parse_file(path, kind, services.clock())
+            await store_observations(services, observations, rule, report)
         except OSError as exc:
             report.errors.append(f"{path.name}: {exc.strerror or exc}")
             continue
@@ -157,8 +158,11 @@ async def ingest_files(
             message = str(exc)
             report.errors.append(message if path.name in message else f"{path.name}: {message}")
             continue
+        except Exception as exc:  # a case no one foresaw: this file only, with its traceback
+            _log.debug("importing %s failed", path, exc_info=exc)
+            report.errors.append(f"{path.name}: {type(exc).__name__}: {exc}")
+            continue
         report.skipped += len(skipped)
-        await store_observations(services, observations, rule, report)
     await services.refresh_index()
     return report
 

@@ -55,11 +55,33 @@ def title_key(title: str) -> str:
     return f"t-{digest[:16]}"
 
 
+# Control characters that are not whitespace: NUL, ESC (ANSI sequences), DEL, C1 controls.
+# The whitespace ones (tab, newlines, \x1c-\x1f, NEL) are left for `clean_text` to collapse.
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+
+
+def scrub_text(text: str) -> str:
+    """`text` without what no store or platform can take: a lone surrogate (JSON can carry
+    a `"\\ud800"` escape; UTF-8, and so SQLite, cannot encode it) becomes U+FFFD, and
+    control characters other than whitespace are removed."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A valid pair joins into its character; a lone half becomes U+FFFD.
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return _CONTROLS.sub("", text)
+
+
 def clean_text(text: str | None) -> str:
-    """Collapse the hard wrapping and runs of whitespace sources put in titles and abstracts."""
+    """Collapse the hard wrapping and runs of whitespace sources put in titles and abstracts,
+    after `scrub_text`."""
     if not text:
         return ""
-    return " ".join(text.split())
+    return " ".join(scrub_text(text).split())
+
+
+def _clean_all(texts: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(text for text in map(clean_text, texts) if text)
 
 
 def find_code_links(text: str) -> tuple[str, ...]:
@@ -127,6 +149,18 @@ class Signals:
             values[name] = new_value if new_value not in (None, ()) else getattr(self, name)
         return Signals(**values)
 
+    def cleaned(self) -> Signals:
+        """These signals with their text through `clean_text` (blank reads as unknown)."""
+        return replace(
+            self,
+            github_repo=clean_text(self.github_repo) or None,
+            project_page=clean_text(self.project_page) or None,
+            ai_summary=clean_text(self.ai_summary) or None,
+            ai_keywords=_clean_all(self.ai_keywords),
+            thumbnail=clean_text(self.thumbnail) or None,
+            organization=clean_text(self.organization) or None,
+        )
+
 
 @dataclass(frozen=True)
 class Paper:
@@ -187,8 +221,13 @@ class Observation:
     normalized_title: str = field(init=False, compare=False, default="")
 
     def __post_init__(self) -> None:
+        # Every source's text passes here: whatever a parser let through is cleaned once.
         object.__setattr__(self, "title", clean_text(self.title))
         object.__setattr__(self, "abstract", clean_text(self.abstract))
+        object.__setattr__(self, "authors", _clean_all(self.authors))
+        object.__setattr__(self, "links", _clean_all(self.links))
+        object.__setattr__(self, "categories", _clean_all(self.categories))
+        object.__setattr__(self, "signals", self.signals.cleaned())
         object.__setattr__(self, "arxiv_id", normalize_arxiv_id(self.arxiv_id))
         object.__setattr__(self, "normalized_title", normalize_title(self.title))
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.app import Services
+from bot.models import scrub_text
 
 MAX_ARGUMENT_CHARS = 2000
 
@@ -21,6 +22,11 @@ class Invocation:
     text: str  # everything after the command name, as typed
     command: str = "/papers"
     is_manager: bool = False  # may change channel settings (platform permission)
+
+    def __post_init__(self) -> None:
+        # A platform's JSON can carry a lone surrogate ("\\ud800"), which no store or
+        # platform takes back, and controls no command needs: cleaned where commands enter.
+        object.__setattr__(self, "text", scrub_text(self.text))
 
 
 @dataclass(frozen=True)

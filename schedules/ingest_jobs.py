@@ -52,8 +52,9 @@ def add_ingest_jobs(scheduler: Scheduler, services: Services) -> list[str]:
 
 
 async def ingest_hf_recent(services: Services) -> list[IngestReport]:
-    """Today's and yesterday's Hugging Face lists (UTC days). A failing day does not stop
-    the other; failures are logged in one line (an unreachable source is one line)."""
+    """Today's and yesterday's Hugging Face lists (UTC days). A failing day, whatever the
+    error, stops neither the other day nor the alert matching; the source's own failures
+    are logged in one line for both days (an unreachable source is one line)."""
     today = services.clock().date()
     reports = []
     failed = []
@@ -63,6 +64,8 @@ async def ingest_hf_recent(services: Services) -> list[IngestReport]:
         except PaperwireError as exc:
             failed.append(f"{day}: {exc}")
             report = IngestReport(errors=[str(exc)])
+        except Exception as exc:  # a bug: this day only, with its traceback
+            report = _not_ingested(f"Hugging Face list for {day}", exc)
         else:
             _log.info("Hugging Face list for %s: %s", day, report.line())
         reports.append(report)
@@ -76,10 +79,10 @@ async def ingest_arxiv_announcements(services: Services) -> IngestReport:
     categories = services.settings.arxiv_categories
     try:
         report = await ingest_arxiv_rss(services, services.http, categories)
-    except PaperwireError as exc:
-        _log.warning("arXiv announcements not ingested: %s", exc)
-        return IngestReport(errors=[str(exc)])
-    _log.info("arXiv announcements of %s: %s", "+".join(categories), report.line())
+    except Exception as exc:  # the matching after it still runs
+        report = _not_ingested("arXiv announcements", exc)
+    else:
+        _log.info("arXiv announcements of %s: %s", "+".join(categories), report.line())
     await match_new_lists(services)
     return report
 
@@ -114,3 +117,13 @@ async def ingest_seeds_at_start(services: Services) -> IngestReport | None:
         _log.info("bundled papers: %s", report.line())
         await match_new_lists(services)
     return report
+
+
+def _not_ingested(what: str, exc: Exception) -> IngestReport:
+    """Log one line for a failed day or feed; an error of our own kind is expected (the
+    source is down or answered nonsense), anything else is a bug worth its traceback."""
+    if isinstance(exc, PaperwireError):
+        _log.warning("%s not ingested: %s", what, exc)
+    else:
+        _log.error("%s not ingested: %s: %s", what, type(exc).__name__, exc, exc_info=exc)
+    return IngestReport(errors=[str(exc) or type(exc).__name__])

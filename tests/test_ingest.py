@@ -231,6 +231,31 @@ async def test_failed_fetch_leaves_the_database_as_it_was(
     assert await services.store.paper_by_id(rank_20) is None
 
 
+async def test_a_lone_surrogate_in_one_title_does_not_stop_the_day(
+    fake: FakeSources, fake_time: FakeTime, services: Services
+) -> None:
+    # JSON carries "\\ud800" escapes, which decode to a lone surrogate that UTF-8 (and so
+    # SQLite) cannot encode; one such title once failed the whole day's store.
+    items = copy.deepcopy(hf_items("2026-07-01"))
+    poisoned = items[4]["paper"]
+    poisoned["title"] = "Bad\ud800 title\x00 here"
+    poisoned["authors"][1]["name"] = "Zheyuan\udfff Liu\x1b"
+    poisoned["ai_keywords"] = ["ok", "\ud83d"]
+    fake.hf_days["2026-07-01"] = items
+    assert b"\\ud800" in json.dumps(items).encode()  # the fake sends a real escape
+    async with http_client(fake_time) as http:
+        report = await ingest_hf_day(services, http, DAY)
+    assert report.counts.new == 23 and not report.errors
+    assert await services.store.count_papers() == 23
+    stored = await services.store.paper_by_id(poisoned["id"])
+    assert stored is not None
+    assert stored.title == "Bad\ufffd title here"
+    assert stored.authors[1] == "Zheyuan\ufffd Liu"
+    assert stored.signals.ai_keywords == ("ok", "\ufffd")
+    page = await services.search.search("title here")
+    assert poisoned["id"] in [hit.paper.id for hit in page.hits]
+
+
 # -- arXiv ----------------------------------------------------------------------------------
 
 
@@ -323,14 +348,23 @@ async def test_a_bad_file_is_reported_and_the_others_go_in(
     undated = tmp_path / "papers.json"
     shutil.copy(HF_DIR / "2026-07-06.json", undated)
     missing = tmp_path / "2026-07-05.json"
+    nested = tmp_path / "2026-07-07.json"  # json.loads raises RecursionError, not its own
+    nested.write_bytes(b"[" * 100_000 + b"]" * 100_000)
 
-    paths = [good[0], truncated, error_page, undated, missing, good[1]]
+    paths = [good[0], truncated, error_page, undated, missing, nested, good[1]]
     report = await ingest_files(services, paths, "hf")
     assert report.counts.new == 46
     assert await services.store.count_papers() == 46
-    assert len(report.errors) == 4
+    assert len(report.errors) == 5
     by_file = dict(error.split(": ", 1) for error in report.errors)
-    assert list(by_file) == [truncated.name, error_page.name, undated.name, missing.name]
+    assert list(by_file) == [
+        truncated.name,
+        error_page.name,
+        undated.name,
+        missing.name,
+        nested.name,
+    ]
+    assert by_file[nested.name].startswith("RecursionError: maximum recursion depth")
     assert "not valid JSON (cut off?)" in by_file[truncated.name]
     assert "Invalid date" in by_file[error_page.name]
     assert "name the file after its list's day" in by_file[undated.name]

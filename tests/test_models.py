@@ -9,6 +9,7 @@ from bot.models import (
     merge_paper,
     normalize_arxiv_id,
     normalize_title,
+    scrub_text,
     title_key,
 )
 from tests.conftest import make_observation, make_paper
@@ -43,6 +44,30 @@ def test_titles_normalise_across_wrapping_case_accents_and_punctuation() -> None
 
 def test_clean_text_collapses_hard_wrapping() -> None:
     assert clean_text("  Large\n   language\tmodels ") == "Large language models"
+
+
+def test_scrub_text_replaces_lone_surrogates_and_drops_controls() -> None:
+    assert scrub_text("a\ud800b\udfffc") == "a\ufffdb\ufffdc"
+    assert scrub_text("pair \ud83d\ude00 joins") == "pair \U0001f600 joins"
+    assert scrub_text("nul\x00 esc\x1b[31mred del\x7f c1\x9b") == "nul esc[31mred del c1"
+    assert scrub_text("keeps\ttab\nand newline") == "keeps\ttab\nand newline"
+    assert clean_text("a\x00 \ud800\r\nb\x1fc") == "a \ufffd b c"
+    scrub_text("\ud800" * 3).encode("utf-8")  # encodable
+
+
+def test_observation_cleans_every_text_it_carries() -> None:
+    obs = make_observation(
+        title="T\ud800",
+        authors=("Ada\x00 Lovelace", "\x1b", "  "),
+        links=("https://x.org/\ud800",),
+        categories=("cs.CL\x00",),
+        signals=Signals(organization="Org\x07", ai_summary="\x00", ai_keywords=("k\udc00", "\x01")),
+    )
+    assert obs.title == "T\ufffd"
+    assert obs.authors == ("Ada Lovelace",)
+    assert obs.links == ("https://x.org/\ufffd",)
+    assert obs.categories == ("cs.CL",)
+    assert obs.signals == Signals(organization="Org", ai_keywords=("k\ufffd",))
 
 
 def test_code_links_are_found_once_in_order() -> None:

@@ -11,7 +11,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 from bot.models import Paper
-from bot.render.escape import one_line
+from bot.render.escape import one_line, strip_controls
 from bot.render.limits import ELLIPSIS, shorten
 from bot.render.neutral import AlertGroup, Digest, Highlighted, SearchPage, TopicAlert
 
@@ -22,6 +22,10 @@ SUBSCRIBE_HINT = f"{COMMAND} subscribe <topic>"
 FOOTER = f"Search: {SEARCH_HINT} · Alerts: {SUBSCRIBE_HINT} · Help: {HELP_HINT}"
 EMPTY_DIGEST = "No trending papers for this day yet. Try again later, or search older ones."
 UPVOTE = "▲"
+# Shown instead of a title or a message whose every character escapes to nothing (a
+# platform refuses an empty field, and an empty heading reads as a bug).
+UNTITLED = "(untitled)"
+NO_TEXT = "(no text)"
 
 SUMMARY_LIMIT = 300
 LEAD_LIMIT = 600
@@ -59,8 +63,9 @@ def _initial(part: str) -> str:
 
 
 def short_authors(authors: Sequence[str], limit: int = AUTHORS_LIMIT) -> str:
-    """ "A. Smith, B. Jones, C. Li et al." (at most three names); "" when unknown."""
-    names = [short_author(a) for a in authors if a.strip()]
+    """ "A. Smith, B. Jones, C. Li et al." (at most three names); "" when unknown.
+    A name that is only controls or bidi marks shows nothing, so it is left out."""
+    names = [name for name in (short_author(strip_controls(a)) for a in authors) if name]
     if not names:
         return ""
     text = ", ".join(names[:MAX_AUTHORS])
@@ -97,7 +102,7 @@ def safe_url(url: str | None) -> str | None:
     if not url:
         return None
     url = url.strip()
-    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+    if any(ch.isspace() or ord(ch) < 32 or "\ud800" <= ch <= "\udfff" for ch in url):
         return None
     try:
         parts = urlsplit(url)
@@ -122,8 +127,14 @@ def code_label(url: str) -> str:
     return shorten((parts.netloc.removeprefix("www.") + parts.path).rstrip("/"), 80)
 
 
+def visible(text: str | None) -> str:
+    """`text` on one line without the controls every renderer drops; "" when nothing
+    would show."""
+    return one_line(strip_controls(text)) if text else ""
+
+
 def sentences(text: str) -> list[str]:
-    text = one_line(text)
+    text = visible(text)
     return [s for s in _SENTENCE_END.split(text) if s] if text else []
 
 
@@ -134,8 +145,9 @@ def lead(text: str, count: int, limit: int) -> str:
 
 def summary(paper: Paper, limit: int = SUMMARY_LIMIT) -> str:
     """One line about the paper: the source's AI summary, else the abstract's first sentence."""
-    if paper.signals.ai_summary and paper.signals.ai_summary.strip():
-        return shorten(one_line(paper.signals.ai_summary), limit)
+    ai_summary = visible(paper.signals.ai_summary)
+    if ai_summary:
+        return shorten(ai_summary, limit)
     return lead(paper.abstract, 1, limit)
 
 
@@ -146,7 +158,7 @@ def detail_lines(paper: Paper, style: str) -> list[str]:
     if style != "full":
         return [line] if line else []
     more = lead(paper.abstract, 2, LEAD_LIMIT)
-    if paper.signals.ai_summary and paper.signals.ai_summary.strip():
+    if visible(paper.signals.ai_summary):
         return [text for text in (line, more) if text]
     return [more] if more else []
 
@@ -293,7 +305,14 @@ def fit(text: str, limit: int, escape: Callable[[str], str]) -> str:
         out = escape(shorten(text, room))
         if len(out) <= limit or room <= 0:
             return out if len(out) <= limit else ""
-        room -= max(1, (len(out) - limit + 1) // 2)
+        room = _less_room(room, len(out), limit)
+
+
+def _less_room(room: int, length: int, limit: int) -> int:
+    """The next room to try when `room` characters escaped to `length` > `limit`: shrunk
+    in proportion, since text of `<` or `&` escapes to four or five times its length
+    (taking off only the overshoot left nothing of such text)."""
+    return min(room - 1, room * limit // length)
 
 
 def fit_highlighted(
@@ -309,7 +328,7 @@ def fit_highlighted(
         out = render_highlighted(shorten_highlighted(text, room), escape, mark)
         if len(out) <= limit or room <= 0:
             return out if len(out) <= limit else ""
-        room -= max(1, (len(out) - limit + 1) // 2)
+        room = _less_room(room, len(out), limit)
 
 
 def split_text(text: str, limit: int) -> list[str]:

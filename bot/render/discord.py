@@ -1,7 +1,8 @@
 """Neutral replies as Discord create-message bodies (plain dicts, no SDK).
 
 Every body carries `allowed_mentions: {"parse": []}` and all outside text is escaped, so
-nothing a paper or a user wrote can ping anyone or format our message.
+nothing a paper or a user wrote can ping anyone or format our message. A field whose text
+escapes to nothing is left out: Discord refuses an empty one (a footer `{"text": ""}`).
 """
 
 from __future__ import annotations
@@ -105,9 +106,9 @@ def _paper_embed(title: str, paper: Paper, description: str, day: bool) -> Embed
     fields = _fields(paper, day)
     if fields:
         embed["fields"] = fields
-    authors = common.short_authors(paper.authors, AUTHORS_LIMIT)
+    authors = _plain(common.short_authors(paper.authors, AUTHORS_LIMIT), DISCORD_FOOTER)
     if authors:
-        embed["footer"] = {"text": _plain(authors, DISCORD_FOOTER)}
+        embed["footer"] = {"text": authors}
     thumbnail = _url(common.safe_url(paper.signals.thumbnail))
     if thumbnail:
         embed["thumbnail"] = {"url": thumbnail}
@@ -175,10 +176,12 @@ def _hint() -> str:
 
 def _digest(digest: Digest) -> list[Body]:
     head = f"**{common.digest_heading(digest)}**"
-    if digest.topic:
-        head += f" · topic: {_fit(digest.topic, 200)}"
-    if digest.note:
-        head += f"\n{_fit(digest.note, 1000)}"
+    topic = _fit(digest.topic or "", 200)
+    if topic:
+        head += f" · topic: {topic}"
+    note = _fit(digest.note or "", 1000)
+    if note:
+        head += f"\n{note}"
     if not digest.papers:
         head += f"\n{common.EMPTY_DIGEST}"
     limit = FULL_DESCRIPTION if digest.style == "full" else COMPACT_DESCRIPTION
@@ -194,13 +197,16 @@ def _alert(alert: TopicAlert) -> list[Body]:
     embeds = []
     more = []
     for group in alert.groups:
-        topic = _plain(f"Topic: {group.topic}", DISCORD_FOOTER)
+        topic = _plain(group.topic, DISCORD_FOOTER - len("Topic: "))
         for number, paper in enumerate(group.papers, start=1):
             embed = _compact_embed(number, paper, day=False)
-            embed["footer"] = {"text": topic}
+            if topic:
+                embed["footer"] = {"text": f"Topic: {topic}"}
+            else:
+                embed.pop("footer", None)
             embeds.append(embed)
         if group.more:
-            more.append(_fit(common.more_matches(group), 300))
+            more += [text for text in [_fit(common.more_matches(group), 300)] if text]
     tail = "\n".join([*more, f"-# {_fit(common.ALERT_FOOTER, 300)}"])
     return _messages(f"**{common.alert_heading(alert)}**", embeds, tail)
 
@@ -213,7 +219,7 @@ def _compact_embed(number: int, paper: Paper, day: bool) -> Embed:
 
 def _title(number: int, title: str) -> str:
     prefix = f"{number}. "
-    return prefix + (_fit(title, DISCORD_TITLE - len(prefix)) or "(untitled)")
+    return prefix + (_fit(title, DISCORD_TITLE - len(prefix)) or common.UNTITLED)
 
 
 def _description(paper: Paper, digest: Digest, limit: int) -> str:
@@ -221,7 +227,7 @@ def _description(paper: Paper, digest: Digest, limit: int) -> str:
     if not details:
         return ""
     each = max(0, (min(limit, DISCORD_DESCRIPTION) - 2 * (len(details) - 1)) // len(details))
-    return "\n\n".join(_fit(text, each) for text in details)
+    return "\n\n".join(text for text in (_fit(text, each) for text in details) if text)
 
 
 # --- search -----------------------------------------------------------------------------
@@ -229,7 +235,8 @@ def _description(paper: Paper, digest: Digest, limit: int) -> str:
 
 def _search(page: SearchPage) -> list[Body]:
     query = common.quoted(_fit(page.query, 200))
-    note = f"\n{_fit(page.note, 1000)}" if page.note else ""
+    note = _fit(page.note or "", 1000)
+    note = f"\n{note}" if note else ""
     if not page.hits:
         heading = f"No results for {query}."
         return [_body(f"**{heading}**{note}\n{common.no_results_hint(page)}")]
@@ -237,7 +244,7 @@ def _search(page: SearchPage) -> list[Body]:
     embeds = []
     for number, hit in enumerate(page.hits, start=page.offset + 1):
         prefix = f"{number}. "
-        title = prefix + _highlighted(hit.title, DISCORD_TITLE - len(prefix))
+        title = prefix + (_highlighted(hit.title, DISCORD_TITLE - len(prefix)) or common.UNTITLED)
         snippet = _highlighted(hit.snippet, SNIPPET_LIMIT)
         embeds.append(_paper_embed(title, hit.paper, snippet, day=True))
     tail = common.more_hint(page) if page.has_more else ""
@@ -248,18 +255,20 @@ def _search(page: SearchPage) -> list[Body]:
 
 
 def _help(help_: Help) -> list[Body]:
-    content = f"{WARNING}{_fit(help_.error, 1900)}" if help_.error else ""
+    error = _fit(help_.error or "", 1900)
+    content = f"{WARNING}{error}" if error else ""
     lines = [f"{_code(t.usage)} — {_fit(t.summary, 500)}" for t in help_.topics]
     description = ""
     for line in lines:
         if len(description) + len(line) + 1 > DISCORD_DESCRIPTION:
             break
         description = f"{description}\n{line}" if description else line
-    embed: Embed = {"title": _fit(help_.title, DISCORD_TITLE), "color": COLOR}
+    embed: Embed = {"title": _fit(help_.title, DISCORD_TITLE) or common.UNTITLED, "color": COLOR}
     if description:
         embed["description"] = description
-    if help_.footer:
-        embed["footer"] = {"text": _plain(help_.footer, DISCORD_FOOTER)}
+    footer = _plain(help_.footer, DISCORD_FOOTER)
+    if footer:
+        embed["footer"] = {"text": footer}
     return [_body(content, [embed])]
 
 
@@ -270,11 +279,14 @@ def _code(text: str) -> str:
 
 def _notice(notice: Notice) -> list[Body]:
     prefix = WARNING if notice.is_error else ""
-    title = f"{prefix}**{_fit(notice.title, 200)}**" if notice.title else ""
+    title = _fit(notice.title or "", 200)
+    title = f"{prefix}**{title}**" if title else ""
     text = escape_discord(notice.text, multiline=True)
+    if not text and not title:
+        text = common.NO_TEXT
     if not title:
         text = prefix + text
-    full = f"{title}\n{text}" if title else text
+    full = "\n".join(part for part in (title, text) if part)
     bodies = [_body(piece) for piece in common.split_text(full, DISCORD_CONTENT)]
     if notice.papers:
         embeds = [

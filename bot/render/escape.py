@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.models import scrub_text
+
 ZWSP = "\u200b"
 
 # CSI (colours, cursor moves), OSC (titles, hyperlinks; ended by BEL or ST), then any other
@@ -32,8 +34,9 @@ _DISCORD_MENTION = re.compile(r"(\\<)([@#]&?|/|a?:|t:)")
 
 
 def strip_controls(text: str) -> str:
-    """`text` without ANSI escapes, control characters and bidi overrides (keeps \\n, \\t)."""
-    text = _ANSI.sub("", text).translate(_BIDI)
+    """`text` without ANSI escapes, control characters and bidi overrides (keeps \\n, \\t),
+    and with lone surrogates as U+FFFD: a user's command can carry one, no platform takes it."""
+    text = scrub_text(_ANSI.sub("", text)).translate(_BIDI)
     return "".join(ch for ch in text if ch in _KEEP_CONTROLS or unicodedata.category(ch) != "Cc")
 
 

@@ -2,7 +2,8 @@
 
 Each body is what `chat.postMessage` or a `response_url` takes, minus `channel`. All text
 from papers or users is escaped; mrkdwn objects are `verbatim` so Slack does not linkify
-bare channel names or mentions in them. We never set `link_names` or `parse`.
+bare channel names or mentions in them. We never set `link_names` or `parse`. A part
+whose text escapes to nothing is left out: Slack refuses an empty text or context.
 """
 
 from __future__ import annotations
@@ -145,7 +146,8 @@ def _bodies(
     bodies = []
     for number, blocks in enumerate(pages, start=1):
         text = fallback if total == 1 else f"{fallback} ({number}/{total})"
-        bodies.append({"text": _fit(text, SLACK_FALLBACK_TEXT), "blocks": blocks})
+        fitted = _fit(text, SLACK_FALLBACK_TEXT) or common.NO_TEXT
+        bodies.append({"text": fitted, "blocks": blocks})
     return bodies
 
 
@@ -156,10 +158,12 @@ def _digest(digest: Digest, interactive: bool = False) -> list[Body]:
     heading = common.digest_heading(digest)
     head = [_header(heading)]
     context = []
-    if digest.topic:
-        context.append(f"Topic: *{_fit(digest.topic, 200)}*")
-    if digest.note:
-        context.append(_fit(digest.note, 1000))
+    topic = _fit(digest.topic or "", 200)
+    if topic:
+        context.append(f"Topic: *{topic}*")
+    note = _fit(digest.note or "", 1000)
+    if note:
+        context.append(note)
     if context:
         head.append(_context(*context))
     units = [
@@ -181,15 +185,16 @@ def _alert(alert: TopicAlert, interactive: bool) -> list[Body]:
         for number, paper in enumerate(group.papers, start=1):
             blocks.append(_paper_section(number, paper, "compact"))
             blocks += _paper_buttons(paper, interactive)
-        if group.more:
-            blocks.append(_context(_fit(common.more_matches(group), 500)))
+        more = _fit(common.more_matches(group), 500) if group.more else ""
+        if more:
+            blocks.append(_context(more))
         units.append(blocks)
     tail = [_context(_fit(common.ALERT_FOOTER, 500))]
     return _bodies([_header(heading)], units, tail, heading)
 
 
 def _paper_section(number: int, paper: Paper, style: str, day: bool = False) -> Block:
-    title = common.fit(paper.title, TITLE_LIMIT, escape_slack_link_label)
+    title = common.fit(paper.title, TITLE_LIMIT, escape_slack_link_label) or common.UNTITLED
     head = [f"*{number}. {_link(common.paper_url(paper), title)}*"]
     facts = _facts(paper, day=day)
     if facts:
@@ -214,7 +219,7 @@ def _details(paper: Paper, style: str, used: int) -> list[str]:
     if not details:
         return []
     each = max(0, (SLACK_SECTION_TEXT - used) // len(details) - 1)
-    return [_fit(text, each) for text in details]
+    return [text for text in (_fit(text, each) for text in details) if text]
 
 
 def _facts(paper: Paper, day: bool) -> str:
@@ -223,9 +228,9 @@ def _facts(paper: Paper, day: bool) -> str:
     trended = common.trend_day(paper)
     if day and trended:
         facts.append(f"Trended {common.format_day(trended)}")
-    authors = common.short_authors(paper.authors)
+    authors = _fit(common.short_authors(paper.authors), 400)
     if authors:
-        facts.append(_fit(authors, 400))
+        facts.append(authors)
     if common.upvote_text(paper):
         facts.append(common.upvote_text(paper))
     code = common.code_url(paper)
@@ -239,7 +244,8 @@ def _facts(paper: Paper, day: bool) -> str:
 
 def _search(page: SearchPage, interactive: bool = False) -> list[Body]:
     query = common.quoted(_fit(page.query, 200))
-    note = [_context(_fit(page.note, 1000))] if page.note else []
+    note_text = _fit(page.note or "", 1000)
+    note = [_context(note_text)] if note_text else []
     if not page.hits:
         heading = f"No results for {query}."
         blocks = [_section(heading), *note, _context(common.no_results_hint(page))]
@@ -279,7 +285,7 @@ def _button(text: str, action_id: str, value: str) -> dict[str, Any]:
 
 
 def _hit_blocks(number: int, paper: Paper, title: Highlighted, snippet: Highlighted) -> list[Block]:
-    label = _highlighted(title, TITLE_LIMIT, escape_slack_link_label)
+    label = _highlighted(title, TITLE_LIMIT, escape_slack_link_label) or common.UNTITLED
     text = f"{number}. {_link(common.paper_url(paper), label)}"
     excerpt = _highlighted(snippet, SNIPPET_LIMIT)
     if excerpt:
@@ -300,12 +306,14 @@ def _raw_heading(page: SearchPage) -> str:
 
 def _help(help_: Help) -> list[Body]:
     head = []
-    if help_.error:
-        head.append(_section(WARNING + _fit(help_.error, 2000)))
-    head.append(_section(f"*{_fit(help_.title, 200)}*"))
+    error = _fit(help_.error or "", 2000)
+    if error:
+        head.append(_section(WARNING + error))
+    head.append(_section(f"*{_fit(help_.title, 200) or common.UNTITLED}*"))
     lines = [f"`{_fit(topic.usage, 200)}`  {_fit(topic.summary, 500)}" for topic in help_.topics]
     units = [[_section(text)] for text in _group_lines(lines, SLACK_SECTION_TEXT)]
-    tail = [_context(_fit(help_.footer, 2000))] if help_.footer else []
+    footer = _fit(help_.footer, 2000)
+    tail = [_context(footer)] if footer else []
     return _bodies(head, units, tail, help_.error or help_.title, divider=False)
 
 
@@ -322,11 +330,15 @@ def _group_lines(lines: list[str], limit: int) -> list[str]:
 
 def _notice(notice: Notice) -> list[Body]:
     prefix = WARNING if notice.is_error else ""
-    title = f"{prefix}*{_fit(notice.title, 200)}*" if notice.title else ""
+    title = _fit(notice.title or "", 200)
+    title = f"{prefix}*{title}*" if title else ""
     body = escape_slack(notice.text, multiline=True)
+    if not body and not title:
+        body = common.NO_TEXT
     if not title:
         body = prefix + body
-    texts = common.split_text(f"{title}\n{body}" if title else body, SLACK_SECTION_TEXT)
+    full = "\n".join(part for part in (title, body) if part)
+    texts = common.split_text(full, SLACK_SECTION_TEXT)
     blocks = [_section(text) for text in texts[:SLACK_MAX_BLOCKS]]
     papers = [
         [_paper_section(number, paper, "compact", day=True)]
@@ -340,7 +352,7 @@ def render_slack_abstracts(digest: Digest) -> list[Body]:
     """The digest's full abstracts, for a thread reply under the digest message."""
     units = []
     for number, paper in enumerate(digest.papers, start=1):
-        title = _fit(paper.title, TITLE_LIMIT)
+        title = _fit(paper.title, TITLE_LIMIT) or common.UNTITLED
         abstract = _fit(paper.abstract, SLACK_SECTION_TEXT - len(title) - 20) or "_No abstract._"
         units.append([_section(f"*{number}. {title}*\n{abstract}")])
     if not units:

@@ -60,17 +60,16 @@ def _bold(text: str, color: bool) -> str:
 
 def _digest(digest: Digest, color: bool) -> list[str]:
     heading = common.digest_heading(digest)
-    if digest.topic:
-        heading += f" · topic: {_clean(digest.topic, 200)}"
+    topic = _clean(digest.topic or "", 200)
+    if topic:
+        heading += f" · topic: {topic}"
     lines = [_bold(heading, color)]
-    if digest.note:
-        lines.append(_clean(digest.note))
+    lines += _present(_clean(digest.note or ""))
     lines.append("")
     if not digest.papers:
         lines += [common.EMPTY_DIGEST, ""]
     for number, paper in enumerate(digest.papers, start=1):
-        title = _bold(_clean(paper.title, TITLE_LIMIT), color)
-        lines.append(f"{number}. {title}")
+        lines.append(f"{number}. {_title(paper, color)}")
         lines += _paper_lines(paper, common.detail_lines(paper, digest.style))
         lines.append("")
     lines.append(common.FOOTER)
@@ -82,13 +81,22 @@ def _alert(alert: TopicAlert, color: bool) -> list[str]:
     for group in alert.groups:
         lines.append(_bold(f"Topic {common.quoted(_clean(group.topic, 200))}", color))
         for number, paper in enumerate(group.papers, start=1):
-            lines.append(f"{number}. {_bold(_clean(paper.title, TITLE_LIMIT), color)}")
+            lines.append(f"{number}. {_title(paper, color)}")
             lines += _paper_lines(paper, common.detail_lines(paper, "compact"))
         if group.more:
             lines.append(_clean(common.more_matches(group)))
         lines.append("")
     lines.append(common.ALERT_FOOTER)
     return lines
+
+
+def _title(paper: Paper, color: bool) -> str:
+    return _bold(_clean(paper.title, TITLE_LIMIT) or common.UNTITLED, color)
+
+
+def _present(text: str) -> list[str]:
+    """`text` as a line, or no line when it cleaned to nothing."""
+    return [text] if text else []
 
 
 def _paper_lines(paper: Paper, details: list[str], day: bool = False) -> list[str]:
@@ -108,7 +116,7 @@ def _paper_lines(paper: Paper, details: list[str], day: bool = False) -> list[st
         facts.append(f"code: {code}")
     if facts:
         lines.append(INDENT + " · ".join(facts))
-    lines += [INDENT + _clean(line) for line in details]
+    lines += [INDENT + text for text in map(_clean, details) if text]
     return lines
 
 
@@ -123,15 +131,13 @@ def _brackets(piece: str) -> str:
 
 def _search(page: SearchPage, color: bool) -> list[str]:
     query = common.quoted(_clean(page.query, 200))
+    note = _present(_clean(page.note or ""))
     if not page.hits:
-        lines = [f"No results for {query}."]
-        lines += [_clean(page.note)] if page.note else []
-        return [*lines, common.no_results_hint(page)]
-    lines = [_bold(common.results_heading(page, query), color)]
-    lines += [_clean(page.note)] if page.note else []
-    lines.append("")
+        return [f"No results for {query}.", *note, common.no_results_hint(page)]
+    lines = [_bold(common.results_heading(page, query), color), *note, ""]
     for number, hit in enumerate(page.hits, start=page.offset + 1):
-        lines.append(f"{number}. {_highlighted(hit.title, TITLE_LIMIT, color)}")
+        title = _highlighted(hit.title, TITLE_LIMIT, color) or common.UNTITLED
+        lines.append(f"{number}. {title}")
         lines += _paper_lines(hit.paper, [], day=True)
         snippet = _highlighted(hit.snippet, SNIPPET_LIMIT, color)
         if snippet:
@@ -144,26 +150,31 @@ def _search(page: SearchPage, color: bool) -> list[str]:
 
 def _help(help_: Help, color: bool) -> list[str]:
     lines = []
-    if help_.error:
-        lines += [f"Error: {_clean(help_.error)}", ""]
-    lines.append(_bold(_clean(help_.title, 200), color))
+    error = _clean(help_.error or "")
+    if error:
+        lines += [f"Error: {error}", ""]
+    lines.append(_bold(_clean(help_.title, 200) or common.UNTITLED, color))
     usages = [_clean(topic.usage, 80) for topic in help_.topics]
     width = max((len(u) for u in usages), default=0)
     for usage, topic in zip(usages, help_.topics, strict=True):
         lines.append(f"  {usage.ljust(width)}  {_clean(topic.summary, 300)}")
-    if help_.footer:
-        lines += ["", _clean(help_.footer)]
+    footer = _clean(help_.footer)
+    if footer:
+        lines += ["", footer]
     return lines
 
 
 def _notice(notice: Notice, color: bool) -> list[str]:
     body = clean_terminal(notice.text, multiline=True)
-    title = _clean(notice.title, 200) if notice.title else ""
+    title = _clean(notice.title or "", 200)
+    if not body and not title:
+        body = common.NO_TEXT
     if notice.is_error:
         title = f"Error: {title}" if title else ""
         body = body if title else f"Error: {body}"
-    lines = [_bold(title, color), body] if title else [body]
+    lines = [_bold(title, color), *_present(body)] if title else [body]
     for number, paper in enumerate(notice.papers, start=1):
-        lines.append(f"{number}. {_bold(_clean(paper.title, TITLE_LIMIT), color)}")
+        title = _clean(paper.title, TITLE_LIMIT) or common.UNTITLED
+        lines.append(f"{number}. {_bold(title, color)}")
         lines += _paper_lines(paper, [], day=True)
     return lines

@@ -7,7 +7,7 @@ import asyncio
 from dataclasses import dataclass
 
 from bot.errors import UserError
-from bot.models import Paper
+from bot.models import Paper, scrub_text
 from bot.render.neutral import Hit, SearchPage
 from bot.search.index import Mode, RawHit, SearchIndex
 from bot.search.matcher import matches
@@ -43,6 +43,7 @@ class SearchService:
 
     async def search(self, text: str, limit: int = 5, offset: int = 0) -> SearchPage:
         """Ranked results for raw user text; raises `UserError` for a query it cannot run."""
+        text = scrub_text(text)  # a button's value or the CLI can bring a lone surrogate
         limit = max(1, min(limit, MAX_LIMIT))
         offset = max(0, offset)
         if offset > MAX_OFFSET:

@@ -1,14 +1,17 @@
 import asyncio
 import logging
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.app import Services, build_services
+from bot.ingest import IngestReport, ingest_hf_day
+from bot.models import Destination
 from bot.sources.http import HttpClient
+from schedules import ingest_jobs
 from schedules.ingest_jobs import (
     ARXIV_ANNOUNCED,
     add_ingest_jobs,
@@ -85,6 +88,61 @@ def test_arxiv_job_follows_the_announcement_across_dst() -> None:
     fire = ARXIV_ANNOUNCED.get_next_fire_time(None, after)
     assert fire.astimezone(NEW_YORK).strftime("%a %H:%M") == "Sun 20:30"
     assert fire.astimezone(UTC) == datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
+
+
+async def test_an_unexpected_error_on_one_day_stops_neither_the_next_day_nor_matching(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    yesterday, today = date(2026, 7, 1), date(2026, 7, 2)
+    ada = Destination("console", "local", "ada", kind="dm")
+
+    async def first_day_breaks(services: Services, http: HttpClient, day: date) -> IngestReport:
+        if day == yesterday:
+            raise RuntimeError("no one saw this coming")
+        return await ingest_hf_day(services, http, day)
+
+    now = datetime(2026, 7, 2, 10, tzinfo=UTC)
+    async with (
+        running_fake_sources() as fake,
+        build_services(settings_for(fake), clock=lambda: now) as services,
+    ):
+        # An earlier run stored yesterday's list, complete by now but not matched yet.
+        await ingest_hf_day(services, services.http, yesterday)
+        assert [(d, s) for d, s, _ in await services.store.lists_to_match()] == [(yesterday, "hf")]
+        await services.store.add_subscription(ada, "Dockerless", now, limit=20)
+        monkeypatch.setattr(ingest_jobs, "ingest_hf_day", first_day_breaks)
+
+        reports = await ingest_hf_recent(services)
+
+        assert reports[0].errors == ["no one saw this coming"]
+        assert not reports[1].errors and reports[1].counts.new > 0
+        assert await services.store.list_state(today, "hf") is not None
+        assert await services.store.lists_to_match() == []  # matching ran
+        assert len(await services.store.pending_matches(ada)) == 1
+    [failed] = [r for r in caplog.records if "not ingested" in r.getMessage()]
+    assert failed.getMessage() == (
+        "Hugging Face list for 2026-07-01 not ingested: RuntimeError: no one saw this coming"
+    )
+    assert failed.exc_info is not None  # the traceback of a bug is kept
+
+
+async def test_an_unexpected_arxiv_error_is_logged_and_matching_still_runs(
+    services: Services, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def breaks(*args: object) -> IngestReport:
+        raise KeyError("guid")
+
+    async def matched(services: Services) -> int:
+        calls.append("matched")
+        return 0
+
+    calls: list[str] = []
+    monkeypatch.setattr(ingest_jobs, "ingest_arxiv_rss", breaks)
+    monkeypatch.setattr(ingest_jobs, "match_new_lists", matched)
+    settings = replace(services.settings, arxiv_categories=("cs.CL",))
+    report = await ingest_jobs.ingest_arxiv_announcements(replace(services, settings=settings))
+    assert report.errors == ["'guid'"] and calls == ["matched"]
+    assert "arXiv announcements not ingested: KeyError: 'guid'" in caplog.text
 
 
 async def test_a_failing_source_is_logged_and_does_not_stop_the_other_day(
