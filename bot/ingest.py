@@ -33,7 +33,9 @@ _log = logging.getLogger(__name__)
 
 @dataclass
 class IngestReport:
-    """What an ingest did, summed over its batches."""
+    """What an ingest did, summed over its batches. Every item of the input is counted once:
+    new + updated + unchanged + skipped is the number of items read (a file that could not
+    be read at all is an error, and its items are not counted)."""
 
     counts: IngestCounts = field(default_factory=IngestCounts)
     skipped: int = 0
@@ -90,6 +92,7 @@ async def ingest_hf_day(services: Services, http: HttpClient, day: date) -> Inge
     """Fetch `day`'s Hugging Face list (all pages) and store it. Raises `HttpError` or
     `SourceError` before storing anything when a page fails."""
     fetched = await fetch_hf_day(http, services.settings.hf_url, day, services.clock())
+    log_refused(f"Hugging Face daily papers for {day}", fetched.refused)
     # Recorded even when empty, so the day can become complete with nothing on it.
     return await _store_fetched(services, fetched, hf_rule(services.settings), (day, SOURCE))
 
@@ -126,18 +129,51 @@ async def ingest_arxiv_rss(
     return await _store_fetched(services, fetched, WHOLE)
 
 
+SKIPS_SHOWN = 10  # skipped items named in the log; the rest are counted
+
+
+def log_skips(reasons: Sequence[str]) -> None:
+    """Name each skipped item (position, id when known, why) on stderr, up to
+    `SKIPS_SHOWN`, then how many more."""
+    for reason in reasons[:SKIPS_SHOWN]:
+        _log.warning("skipped %s", reason)
+    if len(reasons) > SKIPS_SHOWN:
+        _log.warning("... and %d more skipped items", len(reasons) - SKIPS_SHOWN)
+
+
+def log_refused(where: str, refused: Sequence[str]) -> None:
+    """One warning for the items of a Hugging Face list that are not arXiv papers."""
+    if refused:
+        _log.warning(
+            "%s: refused %d items whose id is not an arXiv id (the first: %r);"
+            " a Hugging Face daily list holds only arXiv papers",
+            where,
+            len(refused),
+            refused[0][:40],
+        )
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    observations: tuple[Observation, ...]
+    skipped: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()
+
+
 async def ingest_files(
     services: Services, paths: Sequence[Path], kind: str, progress: Progress | None = None
 ) -> IngestReport:
     """Import saved responses: Hugging Face JSON named `YYYY-MM-DD.json` (the list's day),
-    or arXiv Atom / RSS XML. Each file stands alone: a bad one is reported, the rest go in."""
+    or arXiv XML (API Atom, RSS 2.0 or RSS 1.0 / RDF announcements). Each file stands
+    alone: a bad one is reported, the rest go in."""
     report = IngestReport()
     rule = hf_rule(services.settings) if kind == "hf" else WHOLE
+    skipped: list[str] = []
     for number, path in enumerate(paths, 1):
         if progress:
             progress(f"{number}/{len(paths)} {path.name}")
         try:
-            observations, skipped = parse_file(path, kind, services.clock())
+            parsed = parse_file(path, kind, services.clock())
         except OSError as exc:
             report.errors.append(f"{path.name}: {exc.strerror or exc}")
             continue
@@ -145,22 +181,23 @@ async def ingest_files(
             message = str(exc)
             report.errors.append(message if path.name in message else f"{path.name}: {message}")
             continue
-        report.skipped += len(skipped)
-        await store_observations(services, observations, rule, report)
+        report.skipped += len(parsed.skipped) + len(parsed.refused)
+        skipped += (f"{path.name} {reason}" for reason in parsed.skipped)
+        log_refused(path.name, parsed.refused)
+        await store_observations(services, parsed.observations, rule, report)
+    log_skips(skipped)
     await services.refresh_index()
     return report
 
 
-def parse_file(path: Path, kind: str, now: datetime) -> tuple[list[Observation], list[str]]:
+def parse_file(path: Path, kind: str, now: datetime) -> ParsedFile:
     body = path.read_bytes()
     if kind == "hf":
         day = _day_from_name(path)
         page = hf_daily.parse_daily_papers(decode_json(body, path.name), day, now)
-        return list(page.observations), list(page.skipped)
-    if body.lstrip()[:200].find(b"<rss") >= 0:
-        return arxiv.parse_rss(body, now), []
-    atom = arxiv.parse_atom(body, now)
-    return list(atom.observations), list(atom.skipped)
+        return ParsedFile(page.observations, page.skipped, page.refused)
+    feed = arxiv.parse_feed(body, now, path.name)
+    return ParsedFile(feed.observations, feed.skipped)
 
 
 def _day_from_name(path: Path) -> date:
@@ -178,9 +215,8 @@ async def _store_fetched(
     rule: CompletionRule,
     day_list: tuple[date, str] | None = None,
 ) -> IngestReport:
-    report = IngestReport(skipped=len(fetched.skipped))
-    for reason in fetched.skipped:
-        _log.warning("skipped an item: %s", reason)
+    report = IngestReport(skipped=len(fetched.skipped) + len(fetched.refused))
+    log_skips(fetched.skipped)
     await store_observations(services, fetched.observations, rule, report, day_list)
     await services.refresh_index()
     return report

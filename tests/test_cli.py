@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.storage import Store
+from tests.conftest import summary_total
+from tests.fixture_files import SAMPLES
 from tests.payload_checks import check_discord_message, check_slack_message
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -170,3 +172,25 @@ def test_console_channel_names_are_plain_words(tmp_path: Path) -> None:
     assert result.returncode == 2 and "not a console channel name" in result.stderr
     result = run(tmp_path, "shell", "--channel", "@me", stdin="help\n")
     assert result.returncode == 2 and "not a console channel name" in result.stderr
+
+
+def test_ingest_arxiv_files_of_every_shape_account_for_every_item(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.xml"
+    broken.write_text(
+        "<rss version='2.0'><channel><item><title>No id</title></item></channel></rss>"
+    )
+    page = tmp_path / "page.xml"
+    page.write_text("<html><body>Service Unavailable</body></html>")
+    files = [
+        str(SAMPLES / "arxiv_rdf_cs_CL.xml"),  # 9 items
+        str(SAMPLES / "arxiv_rss_affiliations.xml"),  # 8 items
+        str(broken),  # 1 item, skipped
+        str(page),  # not a feed: an error, no items
+    ]
+    result = run(tmp_path, "ingest", "arxiv", "--file", *files)
+    assert result.returncode == 1
+    assert result.stdout.strip() == "17 new, 0 updated, 0 unchanged, 1 skipped, 1 errors"
+    assert summary_total(result.stdout) == 18
+    assert "skipped broken.xml item 1: no arXiv id" in result.stderr
+    assert "page.xml: not an arXiv feed: the root element is <html>" in result.stderr
+    assert "arXiv API" not in result.stderr

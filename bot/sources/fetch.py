@@ -28,9 +28,13 @@ _CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[A-Za-z][A-Za-z\-]*)?$")
 
 @dataclass(frozen=True)
 class Fetched:
+    """What a fetch brought: observations, and every other item it read, named in `skipped`
+    (a bad item) or counted in `refused` (the ids of items not from this source)."""
+
     observations: tuple[Observation, ...]
     skipped: tuple[str, ...] = ()
     requests: int = 0
+    refused: tuple[str, ...] = ()
 
 
 async def fetch_hf_day(
@@ -41,6 +45,7 @@ async def fetch_hf_day(
     url = base_url.rstrip("/") + "/api/daily_papers"
     observations: list[Observation] = []
     skipped: list[str] = []
+    refused: list[str] = []
     seen: set[str] = set()
     for page in range(HF_MAX_PAGES):
         params = {"date": day.isoformat(), "p": str(page), "limit": str(HF_PAGE_SIZE)}
@@ -50,13 +55,17 @@ async def fetch_hf_day(
             payload, day, observed_at, first_rank=page * HF_PAGE_SIZE + 1
         )
         fresh = [o for o in parsed.observations if o.paper_id not in seen]
+        # An empty page ends the list; a page of nothing new means paging is ignored: it is
+        # the list again, so neither its papers nor its bad items are counted twice.
+        if not fresh and page > 0:
+            return Fetched(tuple(observations), tuple(skipped), page + 1, tuple(refused))
         seen.update(o.paper_id for o in fresh)
         observations += fresh
         skipped += parsed.skipped
-        # An empty page ends the list; a page of nothing new means paging is ignored.
+        refused += parsed.refused
         if not fresh:
-            return Fetched(tuple(observations), tuple(skipped), page + 1)
-    return Fetched(tuple(observations), tuple(skipped), HF_MAX_PAGES)
+            return Fetched(tuple(observations), tuple(skipped), page + 1, tuple(refused))
+    return Fetched(tuple(observations), tuple(skipped), HF_MAX_PAGES, tuple(refused))
 
 
 def decode_json(body: bytes, what: str) -> object:
@@ -125,11 +134,13 @@ async def fetch_arxiv_ids(
 async def fetch_arxiv_rss(
     http: HttpClient, rss_url: str, categories: Sequence[str], observed_at: datetime
 ) -> Fetched:
-    """Today's announcements (new and cross-lists) in `categories`, in feed order."""
+    """Today's announcements in `categories`, in feed order: new submissions and cross-lists
+    on the day's list, replacements stored without it. RSS 2.0 or (a mirror's) RDF."""
     for category in categories:
         check_category(category)
     response = await http.get(f"{rss_url.rstrip('/')}/{'+'.join(categories)}", expect="xml")
-    return Fetched(tuple(arxiv.parse_rss(response.body, observed_at)), (), 1)
+    feed = arxiv.parse_feed(response.body, observed_at, "arXiv RSS")
+    return Fetched(feed.observations, feed.skipped, 1)
 
 
 async def _atom(
