@@ -26,8 +26,10 @@ environment (see the README for all of them):
   PAPERWIRE_DB                 database file (default: $XDG_DATA_HOME/paperwire/paperwire.db,
                                i.e. ~/.local/share/paperwire/paperwire.db); the search
                                index lives beside it in paperwire.db.index/
-  PAPERWIRE_SOURCES            sources `run` ingests on a schedule: hf, arxiv (default hf)
+  PAPERWIRE_SOURCES            sources `run` ingests on a schedule: hf, arxiv, biorxiv
+                               (default hf)
   PAPERWIRE_ARXIV_CATEGORIES   e.g. cs.CL,cs.LG for the arxiv source
+  PAPERWIRE_BIORXIV_SERVERS    biorxiv, medrxiv or both for the biorxiv source (default biorxiv)
   PAPERWIRE_DIGEST_SIZE        papers per digest (default 10)
 """
 
@@ -79,6 +81,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--file", nargs="+", type=Path, metavar="F.xml", help="saved Atom or RSS responses"
     )
     arxiv.add_argument("--days", type=_positive, default=1, help="with --category (default 1)")
+    biorxiv = sources.add_parser(
+        "biorxiv", help="bioRxiv or medRxiv: the last days' posts (details API), or saved pages"
+    )
+    biorxiv.add_argument(
+        "--server", choices=("biorxiv", "medrxiv"), default="biorxiv", help="(default biorxiv)"
+    )
+    biorxiv_from = biorxiv.add_mutually_exclusive_group()
+    biorxiv_from.add_argument(
+        "--days", type=_positive, default=1, help="days back, today included (default 1)"
+    )
+    biorxiv_from.add_argument(
+        "--file", nargs="+", type=Path, metavar="F.json", help="saved details API responses"
+    )
 
     search = commands.add_parser("search", help="search the corpus")
     search.add_argument("query", nargs="+", help='words, "phrases", prefix*, -not, author:X')

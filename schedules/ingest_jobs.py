@@ -1,5 +1,6 @@
 """Scheduled ingest: Hugging Face every hour (today's and yesterday's lists, since upvotes
-grow and lists fill in over the day), arXiv after its daily announcement."""
+grow and lists fill in over the day), arXiv after its daily announcement, bioRxiv /
+medRxiv once a day."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.alerts import match_new_lists
 from bot.app import Services
 from bot.errors import PaperwireError
-from bot.ingest import IngestReport, ingest_arxiv_rss, ingest_hf_day
+from bot.ingest import IngestReport, ingest_arxiv_rss, ingest_biorxiv, ingest_hf_day
 from schedules.scheduler import Scheduler, cron
 
 _log = logging.getLogger(__name__)
@@ -19,6 +20,11 @@ _log = logging.getLogger(__name__)
 ARXIV_ANNOUNCED = cron(
     day_of_week="sun,mon,tue,wed,thu", hour=20, minute=30, timezone=ZoneInfo("America/New_York")
 )
+
+# bioRxiv and medRxiv post over the (US) day: fetch the last two days once a day, after
+# midnight in California, when yesterday's lists are whole.
+BIORXIV_DAILY = cron(hour=9, minute=15)
+BIORXIV_DAYS = 2
 
 
 def add_ingest_jobs(scheduler: Scheduler, services: Services) -> list[str]:
@@ -34,6 +40,9 @@ def add_ingest_jobs(scheduler: Scheduler, services: Services) -> list[str]:
             jobs.append("ingest:arxiv")
         else:
             _log.warning("the arxiv source needs PAPERWIRE_ARXIV_CATEGORIES, e.g. cs.CL,cs.LG")
+    if "biorxiv" in settings.sources:
+        scheduler.add("ingest:biorxiv", BIORXIV_DAILY, ingest_biorxiv_recent, services)
+        jobs.append("ingest:biorxiv")
     return jobs
 
 
@@ -65,3 +74,20 @@ async def ingest_arxiv_announcements(services: Services) -> IngestReport:
     _log.info("arXiv announcements of %s: %s", "+".join(categories), report.line())
     await match_new_lists(services)
     return report
+
+
+async def ingest_biorxiv_recent(services: Services) -> list[IngestReport]:
+    """The last days' posts of each configured server; a failing server is logged and does
+    not stop the other."""
+    reports = []
+    for server in services.settings.biorxiv_servers:
+        try:
+            report = await ingest_biorxiv(services, services.http, server, BIORXIV_DAYS)
+        except PaperwireError as exc:
+            _log.warning("%s posts not ingested: %s", server, exc)
+            report = IngestReport(errors=[str(exc)])
+        else:
+            _log.info("%s posts of the last %d days: %s", server, BIORXIV_DAYS, report.line())
+        reports.append(report)
+    await match_new_lists(services)
+    return reports

@@ -15,7 +15,7 @@ import pytest
 
 from bot.storage import Store
 from tests.conftest import summary_total
-from tests.fixture_files import SAMPLES
+from tests.fixture_files import FIXTURES, SAMPLES
 from tests.payload_checks import check_discord_message, check_slack_message
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -194,3 +194,15 @@ def test_ingest_arxiv_files_of_every_shape_account_for_every_item(tmp_path: Path
     assert "skipped broken.xml item 1: no arXiv id" in result.stderr
     assert "page.xml: not an arXiv feed: the root element is <html>" in result.stderr
     assert "arXiv API" not in result.stderr
+
+
+def test_ingest_biorxiv_pages_from_files(tmp_path: Path) -> None:
+    pages = [str(p) for p in sorted((FIXTURES / "biorxiv").glob("details_*.json"))]
+    result = run(tmp_path, "ingest", "biorxiv", "--file", *pages)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "10 new, 1 updated, 0 unchanged, 0 skipped, 0 errors"
+    assert summary_total(result.stdout) == 11
+    found = run(tmp_path, "search", "hippocampal replay", "--json")
+    [hit] = json.loads(found.stdout)
+    assert hit["id"] == "10.1101/2025.01.10.632451"
+    assert hit["url"] == "https://www.biorxiv.org/content/10.1101/2025.01.10.632451v2"

@@ -24,3 +24,14 @@ def test_flag_beats_environment() -> None:
 def test_bad_numbers_are_explained(value: str, message: str) -> None:
     with pytest.raises(UserError, match=message):
         Settings.from_env({"PAPERWIRE_DIGEST_SIZE": value})
+
+
+def test_biorxiv_is_a_source_with_its_servers() -> None:
+    settings = Settings.from_env({"PAPERWIRE_SOURCES": "hf,biorxiv"})
+    assert settings.sources == ("hf", "biorxiv")
+    assert settings.biorxiv_servers == ("biorxiv",)
+    assert settings.biorxiv_api_url == "https://api.biorxiv.org"
+    both = Settings.from_env({"PAPERWIRE_BIORXIV_SERVERS": "biorxiv, medrxiv"})
+    assert both.biorxiv_servers == ("biorxiv", "medrxiv")
+    with pytest.raises(UserError, match="unknown server 'chemrxiv'"):
+        Settings.from_env({"PAPERWIRE_BIORXIV_SERVERS": "chemrxiv"})

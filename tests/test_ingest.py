@@ -25,6 +25,7 @@ from bot.ingest import (
     ingest_arxiv_category,
     ingest_arxiv_ids,
     ingest_arxiv_rss,
+    ingest_biorxiv,
     ingest_files,
     ingest_hf_day,
     ingest_seeds,
@@ -35,6 +36,7 @@ from bot.sources import fetch
 from bot.sources.errors import SourceError
 from bot.sources.http import HttpError
 from tests.conftest import Clock, assert_adds_up, make_observation
+from tests.fixture_files import FIXTURES
 from tests.sources.fake_sources import (
     DATA,
     HF_DIR,
@@ -581,3 +583,57 @@ async def test_a_foreign_json_list_is_refused_with_one_warning(
     assert await services.store.trending_days() == []
     (warning,) = [r.getMessage() for r in caplog.records if r.name == "bot.ingest"]
     assert warning.startswith("2026-07-01.json: refused 40 items whose id is not an arXiv id")
+
+
+# -- bioRxiv and medRxiv --------------------------------------------------------------------
+
+BIORXIV_NEURO = "10.1101/2025.01.10.632451"  # v1 on the 13th, v2 on the 14th
+
+
+async def test_biorxiv_days_make_lists_and_later_versions_update_papers(
+    fake: FakeSources, fake_time: FakeTime, services: Services, clock: Clock
+) -> None:
+    clock.now = datetime(2025, 1, 15, 9, 15, tzinfo=UTC)
+    async with http_client(fake_time) as http:
+        report = await ingest_biorxiv(services, http, "biorxiv", days=3)
+        # 5 first versions, 2 later versions of older papers, and v2 of a paper posted
+        # the day before, all in one page.
+        assert report.line() == "7 new, 1 updated, 0 unchanged, 0 skipped, 0 errors"
+        assert_adds_up(report.line(), 8)
+        assert [r.path for r in fake.requests] == ["/details/biorxiv/2025-01-13/2025-01-15/0/json"]
+        again = await ingest_biorxiv(services, http, "biorxiv", days=3)
+        assert again.line() == "0 new, 0 updated, 8 unchanged, 0 skipped, 0 errors"
+    states = {s.day: s for s in await services.store.list_states()}
+    assert [(day.isoformat(), s.size, s.complete) for day, s in sorted(states.items())] == [
+        ("2025-01-13", 4, True),
+        ("2025-01-14", 1, True),
+        ("2025-01-15", 0, False),  # fetched, nothing posted yet
+    ]
+    paper = await services.store.paper_by_id(BIORXIV_NEURO)
+    assert paper is not None and paper.arxiv_id is None
+    assert paper.title == "Hippocampal replay during sleep follows the novelty of prior exploration"
+    assert paper.version == 2 and len(paper.authors) == 5
+    assert paper.url == f"https://www.biorxiv.org/content/{BIORXIV_NEURO}v2"
+    assert [(e.day, e.source, e.rank) for e in paper.trending] == [
+        (date(2025, 1, 13), "biorxiv", 1)
+    ]
+    later_only = await services.store.paper_by_id("10.1101/2024.11.28.625834")
+    assert later_only is not None and later_only.trending == ()
+    hits = (await services.search.search("cat:cell_biology")).hits
+    assert [hit.paper.id for hit in hits] == ["10.1101/2025.01.11.632519"]
+
+
+async def test_biorxiv_and_medrxiv_pages_import_from_files(services: Services) -> None:
+    pages = sorted((FIXTURES / "biorxiv").glob("details_*.json"))
+    report = await ingest_files(services, pages, "biorxiv")
+    assert report.line() == "10 new, 1 updated, 0 unchanged, 0 skipped, 0 errors"
+    assert_adds_up(report.line(), 11)  # 8 bioRxiv records, 3 medRxiv
+    states = await services.store.list_states()
+    assert sorted((s.day.isoformat(), s.source, s.size) for s in states) == [
+        ("2025-01-13", "biorxiv", 4),
+        ("2025-01-14", "biorxiv", 1),
+        ("2025-01-14", "medrxiv", 2),
+    ]
+    paper = await services.store.paper_by_id("10.1101/2025.01.12.25320315")
+    assert paper is not None and paper.sources == ("medrxiv",)
+    assert paper.url == "https://www.medrxiv.org/content/10.1101/2025.01.12.25320315v1"

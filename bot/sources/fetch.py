@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from bot.errors import UserError
 from bot.models import Observation
-from bot.sources import arxiv, hf_daily
+from bot.sources import arxiv, biorxiv, hf_daily
 from bot.sources.errors import SourceError
 from bot.sources.http import HttpClient
 
@@ -23,6 +23,7 @@ HF_MAX_PAGES = 20  # a day's list is ~20-150 papers; more pages means paging is 
 ARXIV_PAGE_SIZE = 200
 ARXIV_MAX_RESULTS = 30_000  # the API's own ceiling
 ARXIV_IDS_PER_REQUEST = 100
+BIORXIV_MAX_PAGES = 500  # pages of 100: far more than a month of bioRxiv posts
 _CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[A-Za-z][A-Za-z\-]*)?$")
 
 
@@ -141,6 +142,30 @@ async def fetch_arxiv_rss(
     response = await http.get(f"{rss_url.rstrip('/')}/{'+'.join(categories)}", expect="xml")
     feed = arxiv.parse_feed(response.body, observed_at, "arXiv RSS")
     return Fetched(feed.observations, feed.skipped, 1)
+
+
+async def fetch_biorxiv(
+    http: HttpClient, api_url: str, server: str, since: date, until: date, observed_at: datetime
+) -> Fetched:
+    """Every version posted on `server` from `since` to `until` (inclusive), page by page,
+    one request at a time. The cursor is the offset of the next record: it moves by what a
+    page brought, whatever the page size (100 when written)."""
+    biorxiv.check_server(server)
+    base = f"{api_url.rstrip('/')}/details/{server}/{since.isoformat()}/{until.isoformat()}"
+    what = f"{server} details from {since} to {until}"
+    observations: list[Observation] = []
+    skipped: list[str] = []
+    cursor = requests = 0
+    while requests < BIORXIV_MAX_PAGES:
+        response = await http.get(f"{base}/{cursor}/json", expect="json")
+        requests += 1
+        page = biorxiv.parse_details(decode_json(response.body, what), server, observed_at)
+        observations += page.observations
+        skipped += page.skipped
+        cursor += page.count
+        if page.count == 0 or cursor >= page.total:
+            break
+    return Fetched(tuple(biorxiv.rank_by_day(observations)), tuple(skipped), requests)
 
 
 async def _atom(
