@@ -222,7 +222,7 @@ async def test_failed_fetch_leaves_the_database_as_it_was(
     monkeypatch.setattr(fetch, "HF_PAGE_SIZE", 10)
     fake.hf_days["2026-07-01"] = hf_items("2026-07-01")[:15]
     async with http_client(fake_time, retries=1) as http:
-        await ingest_hf_day(services, http, DAY)
+        assert_adds_up((await ingest_hf_day(services, http, DAY)).line(), 15)
         before = await snapshot(services)
         assert before[0] == 15
 
@@ -520,6 +520,7 @@ async def test_a_replacement_updates_the_known_paper_but_is_not_listed(
     await services.store.ingest([known])
     report = await ingest_files(services, [RSS_AFFILIATIONS], "arxiv")
     assert report.line() == "7 new, 1 updated, 0 unchanged, 0 skipped, 0 errors"
+    assert_adds_up(report.line(), 8)
     paper = await services.store.paper_by_id("2410.01234")
     assert paper is not None
     assert paper.version == 3
@@ -580,6 +581,7 @@ async def test_a_foreign_json_list_is_refused_with_one_warning(
     with caplog.at_level(logging.WARNING, logger="bot.ingest"):
         report = await ingest_files(services, [path], "hf")
     assert report.line() == "0 new, 0 updated, 0 unchanged, 40 skipped, 0 errors"
+    assert_adds_up(report.line(), 40)
     assert await services.store.trending_days() == []
     (warning,) = [r.getMessage() for r in caplog.records if r.name == "bot.ingest"]
     assert warning.startswith("2026-07-01.json: refused 40 items whose id is not an arXiv id")
@@ -603,6 +605,7 @@ async def test_biorxiv_days_make_lists_and_later_versions_update_papers(
         assert [r.path for r in fake.requests] == ["/details/biorxiv/2025-01-13/2025-01-15/0/json"]
         again = await ingest_biorxiv(services, http, "biorxiv", days=3)
         assert again.line() == "0 new, 0 updated, 8 unchanged, 0 skipped, 0 errors"
+        assert_adds_up(again.line(), 8)
     states = {s.day: s for s in await services.store.list_states()}
     assert [(day.isoformat(), s.size, s.complete) for day, s in sorted(states.items())] == [
         ("2025-01-13", 4, True),
@@ -637,3 +640,24 @@ async def test_biorxiv_and_medrxiv_pages_import_from_files(services: Services) -
     paper = await services.store.paper_by_id("10.1101/2025.01.12.25320315")
     assert paper is not None and paper.sources == ("medrxiv",)
     assert paper.url == "https://www.medrxiv.org/content/10.1101/2025.01.12.25320315v1"
+
+
+async def test_a_foreign_list_served_as_a_day_is_refused_with_one_warning(
+    fake: FakeSources, fake_time: FakeTime, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    items = hf_items("2026-07-01")[:3]
+    foreign = [{"paper": {"id": str(38212345 + n), "title": f"Trial {n}"}} for n in range(5)]
+    fake.hf_days["2026-07-01"] = [*items, *foreign]
+    with caplog.at_level(logging.WARNING, logger="bot.ingest"):
+        async with http_client(fake_time) as http:
+            report = await ingest_hf_day(services, http, DAY)
+    assert report.line() == "3 new, 0 updated, 0 unchanged, 5 skipped, 0 errors"
+    assert_adds_up(report.line(), 8)
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == "bot.ingest"]
+    assert warning.startswith(
+        "Hugging Face daily papers for 2026-07-01: refused 5 items whose id is not an arXiv id"
+    )
+    state = await services.store.list_state(DAY, "hf")
+    assert state is not None and state.size == 3
+    links = [link for p in await services.store.trending_list(DAY) for link in p.links]
+    assert not any("huggingface.co/papers/382" in link for link in links)
