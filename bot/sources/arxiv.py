@@ -219,7 +219,7 @@ def parse_rss(
     root = _parse_xml(xml, _RSS)
     if root.tag != "rss" or root.find("channel") is None:
         raise SourceError(_RSS, f"expected an RSS <rss><channel>, got <{_local(root.tag)}>")
-    return _announcements(root, _RSS2, observed_at, listed)
+    return _announcements(root, _RSS2_SHAPE, observed_at, listed)
 
 
 def parse_rdf(
@@ -237,7 +237,7 @@ def parse_feed(xml: bytes | str, observed_at: datetime, where: str) -> Announcem
     `where` (a file name) names the document in errors."""
     root = _parse_xml(xml, where)
     if root.tag == "rss" and root.find("channel") is not None:
-        return _announcements(root, _RSS2, observed_at, LISTED)
+        return _announcements(root, _RSS2_SHAPE, observed_at, LISTED)
     if root.tag == f"{_RDF}RDF" and root.find(f"{_RSS1}channel") is not None:
         return _announcements(root, _RSS1_SHAPE, observed_at, LISTED)
     if root.tag == f"{_ATOM}feed":
@@ -259,7 +259,7 @@ class _Shape:
     html_description: bool
 
 
-_RSS2 = _Shape("", items_in_channel=True, html_description=False)
+_RSS2_SHAPE = _Shape("", items_in_channel=True, html_description=False)
 _RSS1_SHAPE = _Shape(_RSS1, items_in_channel=False, html_description=True)
 
 
