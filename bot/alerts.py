@@ -15,27 +15,42 @@ from bot.delivery import OutgoingMessage
 from bot.digest_runs import STALE_RUN
 from bot.models import Destination, Paper
 from bot.render.neutral import AlertGroup, Reply, TopicAlert
-from bot.search.query import parse
+from bot.search.matcher import matches
+from bot.search.query import Query, parse
+from bot.storage import Store
 from bot.subscription_matching import Topic, TopicIndex
 from bot.subscriptions import DEFAULT_ALERT_CAP, AlertSettings, Subscription
 
 _log = logging.getLogger(__name__)
+PREVIEW_SIZE = 3  # recent matches shown when subscribing
+PREVIEW_DAYS = 7  # of the newest lists, so that subscribing stays quick
 
 
 async def match_new_lists(services: Services) -> int:
-    """Match the papers of every complete list not matched yet; returns matches queued."""
+    """Match the papers of every complete list not matched yet; returns matches queued.
+    A subscription gets the papers of lists that became complete after it was made only:
+    alerts are about new papers, not the corpus it found on arrival."""
     store = services.store
     lists = await store.lists_to_match()
     if not lists:
         return 0
     papers: dict[str, Paper] = {}
-    for day, source in lists:
+    completed: dict[str, datetime] = {}  # paper id -> when its latest list here completed
+    for day, source, complete_at in lists:
         for paper in await store.trending_list(day):
             if any(e.day == day and e.source == source for e in paper.trending):
                 papers.setdefault(paper.id, paper)
+                completed[paper.id] = max(complete_at, completed.get(paper.id, complete_at))
     subscriptions = await store.subscriptions()
-    matches = match(subscriptions, list(papers.values()))
-    queued = await store.queue_matches(matches, lists, services.clock())
+    made = {s.id: s.created_at for s in subscriptions}
+    matches = [
+        (owner, paper_id, sub_id)
+        for owner, paper_id, sub_id in match(subscriptions, list(papers.values()))
+        if completed[paper_id] >= made[sub_id]
+    ]
+    queued = await store.queue_matches(
+        matches, [(day, source) for day, source, _ in lists], services.clock()
+    )
     _log.info(
         "matched %d papers of %d lists against %d subscriptions: %d queued",
         len(papers),
@@ -58,6 +73,23 @@ def match(
         owner = by_id[sub_id].owner
         found += [(owner, paper_id, sub_id) for paper_id in paper_ids]
     return found
+
+
+async def recent_matches(
+    store: Store, query: Query, limit: int = PREVIEW_SIZE, days: int = PREVIEW_DAYS
+) -> list[Paper]:
+    """Up to `limit` papers of the newest `days` trending lists that `query` matches,
+    newest list first and by rank within a list: what a new topic would have caught."""
+    found: dict[str, Paper] = {}
+    for day in (await store.trending_days())[:days]:
+        listed = await store.trending_list(day)
+        listed.sort(key=lambda paper: min(e.rank for e in paper.trending if e.day == day))
+        for paper in listed:
+            if paper.id not in found and matches(query, paper):
+                found[paper.id] = paper
+                if len(found) == limit:
+                    return list(found.values())
+    return list(found.values())
 
 
 async def send_alert(

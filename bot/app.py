@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from bot.budget import Budgets
 from bot.channel_digests import DigestSchedule
 from bot.config import Settings
 from bot.delivery import DeliveryService
@@ -33,6 +34,7 @@ class Services:
     clock: Callable[[], datetime]
     digest_schedule: DigestSchedule | None = None  # set while `paperwire run` schedules
     alert_schedule: AlertSchedule | None = None
+    budgets: Budgets = field(default_factory=Budgets)  # commands per user, in memory
 
     async def refresh_index(self) -> int:
         """Bring the search index up to date with the store."""
@@ -63,6 +65,7 @@ async def build_services(
             delivery=DeliveryService(store, clock),
             http=http,
             clock=clock,
+            budgets=Budgets(settings.commands_per_minute, settings.commands_per_hour),
         )
         await services.refresh_index()
         yield services

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from bot.errors import UserError
 from bot.models import Destination
 from bot.render.neutral import DigestStyle
+from bot.wording import plural
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WORKDAYS = WEEKDAYS[:5]
@@ -42,11 +43,13 @@ class DigestSettings:
         return ZoneInfo(self.timezone)
 
     def describe(self) -> str:
-        """e.g. "09:00 Europe/Paris, Mon-Fri, 10 papers, compact, topic: agents"."""
+        """e.g. "09:00 Europe/Paris, Mon-Fri, 10 papers, compact, covers the latest list,
+        topic: agents"."""
         topic = f", topic: {self.topic}" if self.topic else ""
+        covers = "the latest list" if self.covers == "latest" else "yesterday's list"
         return (
             f"{self.time:%H:%M} {self.timezone}, {describe_weekdays(self.weekdays)},"
-            f" {self.size} papers, {self.format}{topic}"
+            f" {plural(self.size, 'paper')}, {self.format}, covers {covers}{topic}"
         )
 
 

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -22,7 +23,7 @@ paperwire brings the day's trending research papers to Slack and Discord.
 With no tokens set it runs on the console: try `paperwire demo`, then `paperwire shell`."""
 
 EPILOG = """\
-environment (see the README for all of them):
+environment (`paperwire run --help` lists them all):
   PAPERWIRE_DB                 database file (default: $XDG_DATA_HOME/paperwire/paperwire.db,
                                i.e. ~/.local/share/paperwire/paperwire.db); the search
                                index lives beside it in paperwire.db.index/
@@ -34,6 +35,54 @@ environment (see the README for all of them):
 """
 
 
+RUN_EPILOG = """\
+environment (README: "Configuration", "Run on Slack", "Run on Discord"):
+  PAPERWIRE_DB                  database file (default: ~/.local/share/paperwire/paperwire.db)
+  PAPERWIRE_SOURCES             sources ingested on a schedule: hf, arxiv, biorxiv (default
+                                hf; empty: none)
+  PAPERWIRE_ARXIV_CATEGORIES    e.g. cs.CL,cs.LG: the arXiv announcements to ingest
+  PAPERWIRE_BIORXIV_SERVERS     biorxiv, medrxiv or both: what the biorxiv source fetches
+  PAPERWIRE_DIGEST_SIZE         papers per digest (default 10)
+  PAPERWIRE_SEARCH_PAGE_SIZE    results per search reply (default 5)
+  PAPERWIRE_MAX_SUBSCRIPTIONS   topics per user (default 20)
+  PAPERWIRE_COMMANDS_PER_MINUTE commands one person may send a minute (default 10; 0: no limit)
+  PAPERWIRE_COMMANDS_PER_HOUR   ... and an hour (default 60; 0: no limit)
+  PAPERWIRE_LIST_SETTLE_HOURS   a day's list is complete once it stopped growing this long (3)
+  PAPERWIRE_LIST_COMPLETE_HOUR  ... or at this UTC hour of the next day (6)
+  PAPERWIRE_DIGEST_GRACE_HOURS  a digest missed while down is posted on return within this (6)
+  PAPERWIRE_HF_URL              Hugging Face API base (a mirror or a proxy)
+  PAPERWIRE_ARXIV_API_URL       arXiv API endpoint
+  PAPERWIRE_ARXIV_RSS_URL       arXiv RSS endpoint
+  PAPERWIRE_ARXIV_INTERVAL_S    seconds between requests to arXiv (default 3)
+  PAPERWIRE_BIORXIV_API_URL     bioRxiv / medRxiv details API base
+Slack:
+  SLACK_BOT_TOKEN               the bot token (xoxb-...): turns Slack on
+  SLACK_SIGNING_SECRET          HTTP mode: checks that requests come from Slack
+  SLACK_APP_TOKEN               Socket Mode instead: an app-level token (xapp-...)
+  PAPERWIRE_HTTP_HOST           where HTTP mode listens (default 0.0.0.0)
+  PAPERWIRE_HTTP_PORT           ... and on which port (default 3000)
+  PAPERWIRE_SLACK_MANAGERS      user ids who may change digests besides admins and owners
+  PAPERWIRE_SLACK_RATE          messages a second across the workspace (default 5)
+  PAPERWIRE_SLACK_API_URL       another Web API base (GovSlack, a proxy)
+Discord:
+  DISCORD_BOT_TOKEN             the bot's token: turns Discord on
+  DISCORD_WEBHOOK_URL           with no bot token: digests only, to the webhook's channel
+  PAPERWIRE_WEBHOOK_DIGEST      webhook mode: when the digest goes (default 09:00 UTC)
+  PAPERWIRE_DISCORD_RATE        requests a second (default 50)
+  PAPERWIRE_DISCORD_API_URL     another REST base (a proxy)
+  PAPERWIRE_DISCORD_GATEWAY_URL another gateway (a proxy)
+With no token set the console is the platform: scheduled digests print to stdout.
+"""
+
+# Library log lines that tell someone running paperwire nothing; shown with -v.
+QUIET_LOGGERS = ("apscheduler", "discord")  # their INFO is chatter ("Adding job tentatively")
+NOISE = (
+    "`token` will be unused",  # slack_bolt: SLACK_BOT_TOKEN is read though the client has it
+    "voice will NOT be supported",  # discord.py: paperwire sends no voice
+    "intent seems to be disabled",  # discord.py: paperwire asks for no gateway intents
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="paperwire",
@@ -42,25 +91,26 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"paperwire {__version__}")
-    parser.add_argument("--db", metavar="PATH", help="database file (also PAPERWIRE_DB)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    parser.add_argument("--db", metavar="PATH", help=DB_HELP)
+    parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    command = _adder(commands)
 
-    commands.add_parser(
+    command(
         "demo",
         help="ingest the bundled papers and show a digest and a search (no tokens, no network)",
     )
 
-    ingest = commands.add_parser("ingest", help="add papers to the corpus")
-    sources = ingest.add_subparsers(dest="source", metavar="SOURCE", required=True)
-    seeds = sources.add_parser("seeds", help="the bundled trending pages, or pages you give")
+    ingest = command("ingest", help="add papers to the corpus")
+    sources = _adder(ingest.add_subparsers(dest="source", metavar="SOURCE", required=True))
+    seeds = sources("seeds", help="the bundled trending pages, or pages you give")
     seeds.add_argument(
         "paths", nargs="*", type=Path, metavar="PATH", help="seed pages (default: the bundled ones)"
     )
     seeds.add_argument(
         "--year", type=int, help="the pages' year (default: the latest year not in the future)"
     )
-    hf = sources.add_parser("hf-daily", help="Hugging Face daily papers (live, or saved files)")
+    hf = sources("hf-daily", help="Hugging Face daily papers (live, or saved files)")
     hf_from = hf.add_mutually_exclusive_group()
     hf_from.add_argument("--date", type=_iso_date, help="the day to fetch (default: today, UTC)")
     hf_from.add_argument(
@@ -70,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="F.json",
         help="saved API responses, each named after its day (2026-07-01.json)",
     )
-    arxiv = sources.add_parser("arxiv", help="arXiv: a category's recent papers, or today's RSS")
+    arxiv = sources("arxiv", help="arXiv: a category's recent papers, or today's RSS")
     arxiv_from = arxiv.add_mutually_exclusive_group(required=True)
     arxiv_from.add_argument("--category", help="e.g. cs.CL (the API, newest first)")
     arxiv_from.add_argument(
@@ -78,10 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     arxiv_from.add_argument("--id", nargs="+", metavar="ID", help="papers by arXiv id")
     arxiv_from.add_argument(
-        "--file", nargs="+", type=Path, metavar="F.xml", help="saved Atom or RSS responses"
+        "--file", nargs="+", type=Path, metavar="F.xml", help="saved Atom, RSS or RDF responses"
     )
     arxiv.add_argument("--days", type=_positive, default=1, help="with --category (default 1)")
-    biorxiv = sources.add_parser(
+    biorxiv = sources(
         "biorxiv", help="bioRxiv or medRxiv: the last days' posts (details API), or saved pages"
     )
     biorxiv.add_argument(
@@ -95,16 +145,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--file", nargs="+", type=Path, metavar="F.json", help="saved details API responses"
     )
 
-    search = commands.add_parser("search", help="search the corpus")
+    search = command("search", help="search the corpus")
     search.add_argument("query", nargs="+", help='words, "phrases", prefix*, -not, author:X')
     search.add_argument("--limit", type=_positive, default=10, help="results (default 10)")
-    search.add_argument("--json", action="store_true", help="print a JSON array")
+    search.add_argument("--json", action="store_true", help="print a JSON array of the hits")
 
-    digest = commands.add_parser("digest", help="show a day's digest as a platform would get it")
+    digest = command("digest", help="show a day's digest as a platform would get it")
     digest.add_argument("--date", type=_iso_date, help="YYYY-MM-DD (default: latest list)")
     digest.add_argument("--limit", type=_positive, help="papers (default 10)")
     digest.add_argument("--topic", help="only papers matching this query")
-    digest.add_argument("--format", choices=("text", "slack", "discord"), default="text")
+    digest.add_argument(
+        "--format",
+        choices=("text", "slack", "discord"),
+        default="text",
+        help="as the terminal, Slack or Discord shows it (default text)",
+    )
     digest.add_argument(
         "--channel",
         metavar="console:NAME",
@@ -114,49 +169,63 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument(
         "--json",
         action="store_true",
-        help="print the request bodies that would be sent (channel as {channel})",
+        help="print the request bodies the bot posts, buttons and Slack's thread of abstracts"
+        " included (Slack: channel as {channel}, the thread's parent as {ts})",
     )
 
-    shell = commands.add_parser("shell", help="type /papers commands; reads stdin when piped")
+    shell = command("shell", help="type /papers commands; reads stdin when piped")
     shell.add_argument(
         "--channel", default="shell", help="the console channel commands act on (default shell)"
     )
-    commands.add_parser(
-        "run", help="run the bot: scheduled ingest (and, with tokens, Slack and Discord)"
+    command(
+        "run",
+        help="run the bot: scheduled ingest (and, with tokens, Slack and Discord)",
+        epilog=RUN_EPILOG,
     )
 
-    status = commands.add_parser(
-        "status", help="each destination: messages waiting, last error, last success"
-    )
-    status.add_argument("--json", action="store_true")
+    status = command("status", help="each destination: messages waiting, last error, last success")
+    status.add_argument("--json", action="store_true", help="print JSON, times in ISO 8601")
 
-    discord_cmd = commands.add_parser("discord", help="Discord setup tasks")
-    discord_tasks = discord_cmd.add_subparsers(dest="task", metavar="TASK", required=True)
-    sync = discord_tasks.add_parser(
+    discord_cmd = command("discord", help="Discord setup tasks")
+    discord_tasks = _adder(discord_cmd.add_subparsers(dest="task", metavar="TASK", required=True))
+    sync = discord_tasks(
         "sync", help="register /papers with Discord (global: up to an hour; --guild: now)"
     )
     sync.add_argument("--guild", type=int, help="a server (guild) id, for instant updates")
 
-    bench = commands.add_parser("bench", help="benchmarks that print their figures")
-    kinds = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
-    bench_search = kinds.add_parser("search", help="search latency and ingest rate")
-    bench_search.add_argument("--papers", type=_positive, default=100_000)
-    bench_search.add_argument("--json", action="store_true")
+    bench = command("bench", help="benchmarks that print their figures")
+    kinds = _adder(bench.add_subparsers(dest="bench", metavar="BENCH", required=True))
+    bench_search = kinds("search", help="search latency and ingest rate")
+    bench_search.add_argument(
+        "--papers", type=_positive, default=100_000, help="synthetic papers (default 100000)"
+    )
+    bench_search.add_argument("--json", action="store_true", help=BENCH_JSON_HELP)
     bench_search.add_argument(
         "--queries", type=_positive, default=300, help="timed queries (default 300)"
     )
-    bench_ingest = kinds.add_parser("ingest", help="import every captured source response")
+    bench_ingest = kinds("ingest", help="import every captured source response")
     bench_ingest.add_argument("--repeat", type=_positive, default=10, help="copies (default 10)")
-    bench_ingest.add_argument("--json", action="store_true")
-    bench_match = kinds.add_parser("match", help="match every subscription against new papers")
-    bench_match.add_argument("--subscriptions", type=_positive, default=100_000)
-    bench_match.add_argument("--papers", type=_positive, default=1000)
-    bench_match.add_argument("--json", action="store_true")
-    bench_deliver = kinds.add_parser(
+    bench_ingest.add_argument("--json", action="store_true", help=BENCH_JSON_HELP)
+    bench_match = kinds("match", help="match every subscription against new papers")
+    bench_match.add_argument(
+        "--subscriptions", type=_positive, default=100_000, help="topics (default 100000)"
+    )
+    bench_match.add_argument(
+        "--papers", type=_positive, default=1000, help="new papers to match (default 1000)"
+    )
+    bench_match.add_argument("--json", action="store_true", help=BENCH_JSON_HELP)
+    bench_deliver = kinds(
         "deliver", help="a digest to N channels against fakes that enforce the rate limits"
     )
-    bench_deliver.add_argument("--recipients", type=_positive, default=10_000)
-    bench_deliver.add_argument("--platform", choices=["slack", "discord", "both"], default="both")
+    bench_deliver.add_argument(
+        "--recipients", type=_positive, default=10_000, help="channels (default 10000)"
+    )
+    bench_deliver.add_argument(
+        "--platform",
+        choices=["slack", "discord", "both"],
+        default="both",
+        help="which fake to deliver to (default both)",
+    )
     bench_deliver.add_argument(
         "--slack-rate",
         type=_positive,
@@ -169,19 +238,81 @@ def build_parser() -> argparse.ArgumentParser:
         default=50,
         help="Discord's global limit, requests/s (default 50)",
     )
-    bench_deliver.add_argument("--json", action="store_true")
+    bench_deliver.add_argument("--json", action="store_true", help=BENCH_JSON_HELP)
     return parser
 
 
+DB_HELP = "database file (also PAPERWIRE_DB)"
+VERBOSE_HELP = "log what happens, libraries included"
+BENCH_JSON_HELP = "print the figures as a JSON object"
+
+
+def _adder(group: Any) -> Any:
+    """`group.add_parser` for a (sub)command that also takes --db and -v after its name
+    and shows its help as its description."""
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: when not given after the command, what was given before it stands.
+    common.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=DB_HELP)
+    common.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP
+    )
+
+    def add(name: str, *, help: str, **kwargs: Any) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = group.add_parser(
+            name,
+            help=help,
+            description=help[:1].upper() + help[1:] + ".",
+            parents=[common],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            **kwargs,
+        )
+        return parser
+
+    return add
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        try:
+            return _main(argv)
+        finally:
+            sys.stdout.flush()  # a reader gone shows here when the output fit in the pipe
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _reader_gone() -> int:
+    """stdout's reader went away (`paperwire status | head -1`): stop quietly, as `cat`
+    does. Python flushes stdout again at exit, so it is pointed at /dev/null first."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 128 + 13  # what a shell reports for a writer stopped by SIGPIPE
+
+
+def configure_logging(verbose: bool, command: str | None) -> None:
     logging.basicConfig(
         # A long-running bot logs what it does; one-off commands only what went wrong.
-        level=logging.INFO if args.verbose or args.command == "run" else logging.WARNING,
+        level=logging.INFO if verbose or command == "run" else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if verbose:
+        return
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_drop_noise)
+
+
+def _drop_noise(record: logging.LogRecord) -> bool:
+    message = record.getMessage()
+    return not any(noise in message for noise in NOISE)
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose, args.command)
     if args.command is None:
         parser.print_help()
         return 0

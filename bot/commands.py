@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
+import shutil
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.app import build_services
@@ -24,9 +27,11 @@ from bot.ingest import (
 )
 from bot.models import Destination
 from bot.render.neutral import Digest, SearchPage
-from bot.render.text import render_text
+from bot.render.text import render_text, wants_color
+from bot.wording import ago, plural
 
 CHANNEL_PLACEHOLDER = "{channel}"
+THREAD_PLACEHOLDER = "{ts}"  # the `ts` Slack answered for the digest's first message
 DEMO_QUERY = '"language model" reasoning'
 
 
@@ -37,28 +42,51 @@ async def demo(settings: Settings, args: argparse.Namespace) -> int:
     async with build_services(settings) as services:
         report = await ingest_seeds(services)
         total = await services.store.count_papers()
-        out.write(f"{report.line()}; {total} papers in the corpus.\n\n")
+        out.write(f"{report.line()}; {plural(total, 'paper')} in the corpus.\n\n")
         digest = await build_digest(
             services.store, now=services.clock(), limit=settings.digest_size
         )
-        out.write(render_text(digest).rstrip() + "\n\n")
+        color = wants_color(out)
+        out.write(render_text(digest, color=color).rstrip() + "\n\n")
         out.write(f"Sample search: /papers search {DEMO_QUERY}\n\n")
         page = await services.search.search(DEMO_QUERY, limit=3)
-        out.write(render_text(page).rstrip() + "\n\n")
-    out.write(NEXT_STEPS)
+        out.write(render_text(page, color=color).rstrip() + "\n\n")
+    out.write(NEXT_STEPS.format(paperwire=invoked_as()))
     return 0
 
 
 NEXT_STEPS = """\
 Next steps
-  • Try commands yourself:   paperwire shell        (then /papers help)
-  • Search from the CLI:     paperwire search diffusion --limit 5
-  • See what Slack would get: paperwire digest --format slack --json
+  • Try commands yourself:    {paperwire} shell   (then /papers help)
+  • Search from the CLI:      {paperwire} search diffusion --limit 5
+  • See what Slack would get: {paperwire} digest --format slack --json
   • Connect Slack:   create the app from slack-app-manifest.yml, then set SLACK_BOT_TOKEN and
                      SLACK_SIGNING_SECRET (README: "Run on Slack").
   • Connect Discord: create a bot, invite it, then set DISCORD_BOT_TOKEN
                      (README: "Run on Discord"), or just DISCORD_WEBHOOK_URL for digests.
 """
+
+
+def invoked_as(argv0: str | None = None, executable: str | None = None) -> str:
+    """paperwire as the user can run it again from here: `paperwire` when that is on PATH,
+    else the path they used (`.venv/bin/paperwire`), or `<python> -m bot`."""
+    argv0 = sys.argv[0] if argv0 is None else argv0
+    if Path(argv0).name == "__main__.py":
+        return f"{_runnable(executable or sys.executable)} -m bot"
+    return _runnable(argv0)
+
+
+def _runnable(path: str) -> str:
+    name = Path(path).name
+    found = shutil.which(name)
+    if found and Path(path).exists() and Path(found).samefile(path):
+        return name
+    shown = path
+    if Path(path).is_absolute():
+        # Under the current directory, shorter as a relative path (`.venv/bin/paperwire`).
+        with contextlib.suppress(ValueError):
+            shown = str(Path(path).relative_to(Path.cwd()))
+    return shown if "/" in shown else f"./{shown}"
 
 
 async def ingest(settings: Settings, args: argparse.Namespace) -> int:
@@ -81,13 +109,13 @@ async def ingest(settings: Settings, args: argparse.Namespace) -> int:
         elif args.file:
             report = await ingest_files(services, args.file, "arxiv", progress)
         elif args.id:
-            progress(f"fetching {len(args.id)} papers from arXiv")
+            progress(f"fetching {plural(len(args.id), 'paper')} from arXiv")
             report = await ingest_arxiv_ids(services, services.http, args.id)
         elif args.rss:
             progress(f"fetching the arXiv announcements of {'+'.join(args.rss)}")
             report = await ingest_arxiv_rss(services, services.http, args.rss)
         else:
-            progress(f"fetching {args.category} from arXiv ({args.days} days)")
+            progress(f"fetching {args.category} from arXiv ({plural(args.days, 'day')})")
             report = await ingest_arxiv_category(services, services.http, args.category, args.days)
     progress.done()
     for error in report.errors:
@@ -131,7 +159,7 @@ async def search(settings: Settings, args: argparse.Namespace) -> int:
 
         print_json([_hit_json(page, i) for i in range(len(page.hits))])
     else:
-        print(render_text(page).rstrip())
+        print(render_text(page, color=wants_color(sys.stdout)).rstrip())
     return 0
 
 
@@ -151,7 +179,7 @@ async def digest(settings: Settings, args: argparse.Namespace) -> int:
 
         print_json(request_bodies(result, args.format))
     else:
-        print(render_text(result).rstrip())
+        print(render_text(result, color=wants_color(sys.stdout)).rstrip())
     return 0
 
 
@@ -184,18 +212,22 @@ async def post_digest_now(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def request_bodies(result: Digest, platform: str) -> list[dict[str, Any]]:
-    """The bodies a digest would be sent as: Slack `chat.postMessage` (with the channel as a
-    placeholder) or Discord create-message (the channel is in the URL path)."""
+    """The bodies a digest is posted as, buttons included, built by the functions the
+    adapters post with: Slack `chat.postMessage` (the channel as a placeholder; the
+    abstracts in the first message's thread, its `ts` as a placeholder) or Discord
+    create-message (the channel is in the URL path)."""
     if platform == "discord":
-        from bot.render.discord import render_discord
+        from bot.platforms.discord import digest_bodies
 
-        return render_discord(result)
+        return digest_bodies(result)
     if platform == "slack":
-        from bot.render.slack import render_slack
+        from bot.render.slack import POST_OPTIONS, render_slack_post
 
-        return [
-            {"channel": CHANNEL_PLACEHOLDER, **body, "unfurl_links": False, "unfurl_media": False}
-            for body in render_slack(result)
+        messages, thread = render_slack_post(result)
+        where = {"channel": CHANNEL_PLACEHOLDER}
+        replies = {**where, "thread_ts": THREAD_PLACEHOLDER}
+        return [{**where, **body, **POST_OPTIONS} for body in messages] + [
+            {**replies, **body, **POST_OPTIONS} for body in thread
         ]
     return [{"channel": CHANNEL_PLACEHOLDER, "text": render_text(result)}]
 
@@ -253,7 +285,7 @@ async def discord(settings: Settings, args: argparse.Namespace) -> int:
         finally:
             await client.close()
     where = f"in server {args.guild} (now)" if args.guild else "globally (up to an hour)"
-    print(f"{count} commands registered {where}.")
+    print(f"{plural(count, 'command')} registered {where}.")
     return 0
 
 
@@ -267,9 +299,11 @@ async def status(settings: Settings, args: argparse.Namespace) -> int:
         depths = {k: n for k, n in depths.items() if Destination.from_key(k).kind != "reply"}
         states = {s.destination: s for s in await store.destination_states()}
         keys = sorted(set(depths) | set(states))
+        now = services.clock()
         rows = []
         for key in keys:
             state = states.get(key) or await store.destination_state(key)
+            states[key] = state
             rows.append(
                 {
                     "destination": key,
@@ -291,18 +325,21 @@ async def status(settings: Settings, args: argparse.Namespace) -> int:
         print("No messages sent yet.")
     if replies:
         print(f"command replies: {replies} waiting to be retried (until they expire)")
-    for row in rows:
-        health = "STOPPED" if row["stopped"] else "ok"
-        error = (
-            f" · last error {row['last_error']} at {row['last_error_at']}"
-            if row["last_error"]
-            else ""
-        )
+    for key in keys:
+        state = states[key]
+        health = "STOPPED" if state.stopped else "ok"
+        error = ""
+        if state.error:
+            error = f" · last error {state.error} {_when(state.last_error_at, now)}"
         print(
-            f"{row['destination']}: {health} · {row['queued']} queued"
-            f" · last success {row['last_success_at'] or 'never'}{error}"
+            f"{key}: {health} · {depths.get(key, 0)} queued"
+            f" · last success {_when(state.last_success_at, now)}{error}"
         )
     return 0
+
+
+def _when(moment: datetime | None, now: datetime) -> str:
+    return ago(moment, now) if moment else "never"
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -37,6 +37,8 @@ class Settings:
     list_complete_hour: int = 6
     digest_grace_hours: int = 6  # a digest missed while down is posted on return within this
     max_subscriptions: int = 20  # topics per user
+    commands_per_minute: int = 10  # per user (0: no limit); see bot.budget
+    commands_per_hour: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, db: str | None = None) -> Settings:
@@ -57,6 +59,8 @@ class Settings:
             list_complete_hour=_int(env, "PAPERWIRE_LIST_COMPLETE_HOUR", 6, 0, 23),
             digest_grace_hours=_int(env, "PAPERWIRE_DIGEST_GRACE_HOURS", 6, 0, 48),
             max_subscriptions=_int(env, "PAPERWIRE_MAX_SUBSCRIPTIONS", 20, 1, 1000),
+            commands_per_minute=_int(env, "PAPERWIRE_COMMANDS_PER_MINUTE", 10, 0, 10_000),
+            commands_per_hour=_int(env, "PAPERWIRE_COMMANDS_PER_HOUR", 60, 0, 100_000),
         )
 
 

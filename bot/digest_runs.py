@@ -13,6 +13,7 @@ from bot.delivery import OutgoingMessage
 from bot.render.neutral import Digest, Reply
 from bot.search.query import parse
 from bot.selection import select_trending
+from bot.wording import plural
 
 _log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ async def run_channel_digest(
         run = replace(run, outcome=Outcome.PLATFORM_ERROR, detail=str(exc)[:300])
     run = replace(run, finished_at=services.clock())
     await services.store.finish_run(run)
-    _log.info("digest for %s: %s (%d papers)", key, run.outcome.value, run.posted)
+    _log.info("digest for %s: %s (%s)", key, run.outcome.value, plural(run.posted, "paper"))
     return run
 
 

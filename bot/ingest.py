@@ -28,6 +28,7 @@ from bot.sources.fetch import (
 from bot.sources.hf_daily import SOURCE
 from bot.sources.http import HttpClient
 from bot.storage import IngestCounts
+from bot.wording import plural
 
 _log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class IngestReport:
         c = self.counts
         return (
             f"{c.new} new, {c.updated} updated, {c.unchanged} unchanged,"
-            f" {self.skipped} skipped, {len(self.errors)} errors"
+            f" {self.skipped} skipped, {plural(len(self.errors), 'error')}"
         )
 
 
@@ -75,6 +76,17 @@ async def ingest_seeds(
     await store_observations(services, list(seeds.observations(pages, now)), WHOLE, report)
     await services.refresh_index()
     return report
+
+
+async def ingest_bundled_seeds(services: Services) -> IngestReport | None:
+    """The bundled pages, unless the corpus already has any of their papers (so running it
+    at every start adds them once). None when nothing was done."""
+    now = services.clock()
+    pages = seeds.read_pages(seeds.bundled_pages(), reference=now.date())
+    ids = sorted({obs.paper_id for obs in seeds.observations(pages, now)})
+    if await services.store.pks_for_ids(ids):
+        return None
+    return await ingest_seeds(services)
 
 
 Progress = Callable[[str], None]

@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import json
 import logging
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -30,7 +31,7 @@ from bot.models import (
     merge_paper,
     normalize_title,
 )
-from bot.subscriptions import AlertSettings, Subscription
+from bot.subscriptions import AlertSettings, Subscription, same_topic
 
 _log = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ class IndexRow:
     abstract: str
     authors: tuple[str, ...]
     categories: tuple[str, ...]
-    day: date | None
+    days: tuple[date, ...]  # every day it trended, else its publication date (if known)
 
 
 class Store:
@@ -250,6 +251,12 @@ class Store:
             elif pending.paper != original[key]:
                 updates.append((*_paper_row(pending), now, seq, key))
                 seq += 1
+        # A paper joining or leaving a day's list is a change for the search index (its
+        # trending days are a date filter) even when nothing else about it changed.
+        rewritten = {row[-1] for row in updates}
+        moved = await self._list_moves(trending_rows)
+        reindexed = [(seq + i, pk) for i, pk in enumerate(sorted(moved - rewritten))]
+        await self._conn.executemany("UPDATE papers SET seq = ? WHERE pk = ?", reindexed)
 
         await self._conn.executemany(
             "UPDATE papers SET id=?, arxiv_id=?, title_hash=?, title=?, abstract=?, authors=?,"
@@ -285,6 +292,22 @@ class Store:
             ],
         )
         return IngestCounts(new, updated, unchanged)
+
+    async def _list_moves(
+        self, trending_rows: Sequence[tuple[str, str, int, int, int | None]]
+    ) -> set[int]:
+        """Existing papers that join or leave a day's list the batch carries (new papers,
+        with placeholder keys below 0, are left out: they are indexed anyway)."""
+        joining: dict[tuple[str, str], set[int]] = defaultdict(set)
+        for day, source, key, *_ in trending_rows:
+            joining[(day, source)].add(key)
+        moved: set[int] = set()
+        for (day, source), keys in joining.items():
+            rows = await self._fetch(
+                "SELECT paper_pk FROM trending WHERE day = ? AND source = ?", (day, source)
+            )
+            moved |= {pk for pk in keys.symmetric_difference(r[0] for r in rows) if pk > 0}
+        return moved
 
     async def _find_existing(self, batch: Sequence[Observation]) -> _Existing:
         """Existing papers matching the batch by id (arXiv id or DOI) or normalised title."""
@@ -372,10 +395,10 @@ class Store:
 
     async def changes_since(self, seq: int, limit: int = 5000) -> list[IndexRow]:
         """What the search index needs of the papers written after change `seq`, oldest
-        change first. `day` is the latest day a paper trended, else its publication date."""
+        change first. `days` are the days a paper trended, else its publication date."""
         rows = await self._fetch(
-            "SELECT pk, seq, title, abstract, authors, categories,"
-            " coalesce((SELECT max(day) FROM trending WHERE paper_pk = pk), published)"
+            "SELECT pk, seq, title, abstract, authors, categories, published,"
+            " (SELECT group_concat(DISTINCT day) FROM trending WHERE paper_pk = pk)"
             " FROM papers WHERE seq > ? ORDER BY seq LIMIT ?",
             (seq, limit),
         )
@@ -387,7 +410,7 @@ class Store:
                 abstract=r[3],
                 authors=tuple(json.loads(r[4])),
                 categories=tuple(json.loads(r[5])),
-                day=date.fromisoformat(r[6]) if r[6] else None,
+                days=_index_days(r[7], r[6]),
             )
             for r in rows
         ]
@@ -445,6 +468,13 @@ class Store:
             (day.isoformat(), source),
         )
         return _list_state(rows[0]) if rows else None
+
+    async def last_fetched(self, source: str) -> datetime | None:
+        """When a day's list from `source` was last fetched, None if never."""
+        rows = await self._fetch(
+            "SELECT max(fetched_at) FROM day_lists WHERE source = ?", (source,)
+        )
+        return datetime.fromisoformat(rows[0][0]) if rows[0][0] else None
 
     async def list_states(self) -> list[ListState]:
         """Every day's list from every source, newest day first."""
@@ -600,15 +630,27 @@ class Store:
 
     # --- subscriptions --------------------------------------------------------------------
 
-    async def add_subscription(self, owner: Destination, topic: str, at: datetime) -> int:
+    async def add_subscription(
+        self, owner: Destination, topic: str, at: datetime, limit: int
+    ) -> tuple[int | None, list[Subscription]]:
+        """Add `topic` to `owner`'s topics unless they follow it already (ignoring case) or
+        follow `limit` topics. Returns the new id (None when nothing was added) and the
+        owner's topics before it. Checks and insert happen under the write lock, and the
+        insert counts again in the same statement, so the limit holds however many adds
+        run at once (another process writing the database included)."""
         async with self._write_lock:
+            mine = await self.subscriptions(owner)
+            if any(same_topic(s.topic, topic) for s in mine):
+                return None, mine
             cursor = await self._conn.execute(
-                "INSERT INTO subscriptions (owner, topic, created_at) VALUES (?, ?, ?)",
-                (owner.key, topic, at.isoformat()),
+                "INSERT OR IGNORE INTO subscriptions (owner, topic, created_at)"
+                " SELECT ?, ?, ? WHERE (SELECT count(*) FROM subscriptions WHERE owner = ?) < ?",
+                (owner.key, topic, at.isoformat(), owner.key, limit),
             )
             await self._conn.commit()
-            assert cursor.lastrowid is not None
-            return cursor.lastrowid
+            if cursor.rowcount == 1 and cursor.lastrowid is not None:
+                return cursor.lastrowid, mine
+            return None, await self.subscriptions(owner)  # another process added some
 
     async def subscriptions(self, owner: Destination | None = None) -> list[Subscription]:
         """One user's subscriptions (or everyone's), oldest first."""
@@ -678,14 +720,15 @@ class Store:
             )
             await self._conn.commit()
 
-    async def lists_to_match(self) -> list[tuple[date, str]]:
-        """Complete day lists whose papers were not matched against subscriptions yet."""
+    async def lists_to_match(self) -> list[tuple[date, str, datetime]]:
+        """Complete day lists whose papers were not matched against subscriptions yet:
+        (day, source, when it became complete)."""
         rows = await self._fetch(
-            "SELECT l.day, l.source FROM day_lists l LEFT JOIN matched_lists m"
+            "SELECT l.day, l.source, l.complete_at FROM day_lists l LEFT JOIN matched_lists m"
             " ON m.day = l.day AND m.source = l.source"
             " WHERE l.complete_at IS NOT NULL AND m.day IS NULL ORDER BY l.day"
         )
-        return [(date.fromisoformat(r[0]), r[1]) for r in rows]
+        return [(date.fromisoformat(r[0]), r[1], datetime.fromisoformat(r[2])) for r in rows]
 
     async def queue_matches(
         self,
@@ -974,6 +1017,12 @@ def _paper_row(pending: _Pending) -> tuple[Any, ...]:
         paper.version,
         _json(paper.affiliations),
     )
+
+
+def _index_days(trended: str | None, published: str | None) -> tuple[date, ...]:
+    """The days the search filters look at: every day it trended, else the day published."""
+    found = trended.split(",") if trended else [published] if published else []
+    return tuple(sorted(date.fromisoformat(day) for day in found))
 
 
 def _json(value: Any) -> str:

@@ -27,10 +27,9 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 
 from bot.models import Paper
-from bot.search.matcher import AnalyzedPaper, matches
+from bot.search.matcher import AnalyzedPaper, in_dates, matches
 from bot.search.query import AnyOf, Author, Category, Clause, Prefix, Query, Term
 
 AUTHOR, CATEGORY, PREFIX = "@", "#", "*"
@@ -205,13 +204,6 @@ class KeyTest:
         )
 
 
-def in_dates(query: Query, day: date | None) -> bool:
-    """The date bounds of `matches`."""
-    if query.since and (day is None or day < query.since):
-        return False
-    return not (query.until and (day is None or day > query.until))
-
-
 # Anchors
 
 
@@ -313,7 +305,7 @@ class _Group:
         """Whether the paper of these keys matches (`keys` with the prefixes in use)."""
         return (
             self.test.passes(keys)
-            and (not self.dated or in_dates(self.query, doc.day))
+            and (not self.dated or in_dates(self.query, doc.days))
             and (self.test.exact or matches(self.query, doc))
         )
 
@@ -369,7 +361,7 @@ class _Batch:
         """What dates and, when the key test is not exact, `matches` leave of `positions`."""
         query, docs = group.query, self.docs
         if group.dated:
-            positions = [i for i in positions if in_dates(query, docs[i].day)]
+            positions = [i for i in positions if in_dates(query, docs[i].days)]
         if not group.test.exact:
             positions = [i for i in positions if matches(query, docs[i])]
         return positions

@@ -67,6 +67,11 @@ def clean_topic(text: str) -> str:
     return topic
 
 
+def same_topic(a: str, b: str) -> bool:
+    """Whether two cleaned topics are one (a user follows each topic once)."""
+    return a.casefold() == b.casefold()
+
+
 _STOPWORDS = frozenset(
     "a an and are as at based by for from in into is of on or the to towards via with without"
     " using toward through over under new large small".split()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from bot.budget import in_words
 from bot.channel_digests import (
     EXPLANATIONS,
     DigestSettings,
@@ -28,6 +29,7 @@ from bot.errors import UserError
 from bot.models import Destination
 from bot.render.neutral import Notice, Reply
 from bot.search.query import parse
+from bot.wording import plural
 from handlers.context import Context
 from schedules.digests import next_run
 
@@ -141,6 +143,12 @@ def _topic(value: str) -> str | None:
 
 
 async def _now(ctx: Context) -> Reply:
+    # Each try runs the digest and retries what waits: not on every press of Enter.
+    wait = ctx.services.budgets.digest(destination(ctx), ctx.now)
+    if wait is not None:
+        raise UserError(
+            f"`digest now` runs at most once a minute in a channel: try again in {in_words(wait)}."
+        )
     settings = await _current(ctx) or DigestSettings(
         destination(ctx), enabled=False, size=ctx.services.settings.digest_size
     )
@@ -154,7 +162,7 @@ async def _now(ctx: Context) -> Reply:
             " posts at most one a day per channel."
         )
     if run.outcome is Outcome.POSTED:
-        return _notice(f"Posted {run.posted} papers from the list of {run.list_day}.")
+        return _notice(f"Posted {plural(run.posted, 'paper')} from the list of {run.list_day}.")
     if run.outcome is Outcome.QUEUED:
         return _notice(
             f"Not posted yet: the platform answered {run.detail}. The digest waits and is"
@@ -186,7 +194,8 @@ async def status(ctx: Context) -> Reply:
     if posted is not None:
         when = _local(posted.started_at, settings)
         lines.append(
-            f"Last post: {when}, {posted.posted} papers from the list of {posted.list_day}."
+            f"Last post: {when}, {plural(posted.posted, 'paper')}"
+            f" from the list of {posted.list_day}."
         )
     else:
         lines.append("Nothing posted here yet.")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
+from bot.budget import in_words
 from bot.errors import UserError
 from bot.render.neutral import Notice, Reply
 from handlers.context import MAX_ARGUMENT_CHARS, Context
@@ -48,15 +50,24 @@ ALIASES = {
     "?": "help",
 }
 
+# Names are case-insensitive, the command's own included.
+COMMAND_NAMES = frozenset({"/papers", "papers"})
+
 
 async def dispatch(ctx: Context) -> Reply:
     """Answer one invocation. Never raises: mistakes get help, bugs get an apology."""
-    text = ctx.invocation.text.strip()
+    inv = ctx.invocation
+    wait = ctx.services.budgets.command(inv.platform, inv.workspace, inv.user, ctx.now)
+    if wait is not None:
+        return slow_down(wait)
+    text = inv.text.strip()
     if len(text) > MAX_ARGUMENT_CHARS:
         return _error(
             f"That is {len(text):,} characters; commands take at most {MAX_ARGUMENT_CHARS:,}."
         )
     name, _, args = text.partition(" ")
+    if name.lower() in COMMAND_NAMES:  # the command itself typed again (`/PAPERS help`)
+        name, _, args = args.strip().partition(" ")
     name = ALIASES.get(name.lower(), name.lower())
     if not name:
         return help_reply()
@@ -70,6 +81,12 @@ async def dispatch(ctx: Context) -> Reply:
     except Exception:
         _log.exception("command failed: %s %s", ctx.invocation.command, name)
         return _error("Sorry, something went wrong on our side. It has been logged.")
+
+
+def slow_down(wait: timedelta) -> Reply:
+    """Over the command budget: said to the asker alone, even for a public mention."""
+    text = f"Slow down: you can send another command in {in_words(wait)}."
+    return Reply(Notice(text), private=True)
 
 
 def _error(text: str) -> Reply:

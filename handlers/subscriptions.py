@@ -9,17 +9,21 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from bot.alerts import PREVIEW_DAYS, recent_matches
 from bot.channel_digests import parse_time, parse_timezone
 from bot.errors import UserError
 from bot.models import Destination
 from bot.render.neutral import Notice, Reply
+from bot.search.query import parse
 from bot.subscriptions import (
     UNTIL_RESUMED,
     AlertSettings,
     Subscription,
     clean_topic,
+    same_topic,
     similar_topic,
 )
+from bot.wording import plural
 from handlers.context import Context
 
 TITLE = "Your topics"
@@ -42,23 +46,29 @@ async def _save_alerts(ctx: Context, settings: AlertSettings) -> None:
 
 async def subscribe(ctx: Context, args: str) -> Reply:
     topic = clean_topic(args)
-    mine = await ctx.services.store.subscriptions(owner(ctx))
-    for number, sub in enumerate(mine, 1):
-        if sub.topic.casefold() == topic.casefold():
-            raise UserError(f"You already follow “{sub.topic}” (#{number}).")
     limit = ctx.services.settings.max_subscriptions
-    if len(mine) >= limit:
+    added, mine = await ctx.services.store.add_subscription(owner(ctx), topic, ctx.now, limit)
+    if added is None:
+        for number, sub in enumerate(mine, 1):
+            if same_topic(sub.topic, topic):
+                raise UserError(f"You already follow “{sub.topic}” (#{number}).")
         raise UserError(
-            f"You follow {len(mine)} topics, the most allowed is {limit}."
+            f"You follow {plural(len(mine), 'topic')}, the most allowed is {limit}."
             " `/papers unsubscribe <number>` makes room."
         )
-    await ctx.services.store.add_subscription(owner(ctx), topic, ctx.now)
     settings = await _alerts(ctx)
     await _save_alerts(ctx, settings)
-    return _notice(
+    preview = await recent_matches(ctx.services.store, parse(topic))
+    caught = (
+        "Recent papers it matches:"
+        if preview
+        else f"No paper on the {PREVIEW_DAYS} newest trending lists matches it yet."
+    )
+    text = (
         f"Subscribed to “{topic}” (#{len(mine) + 1}). New papers that match come as one direct"
         f" message a day at {_when(settings)}; `/papers alerts 08:00 Europe/Paris` changes it."
     )
+    return Reply(Notice(f"{text}\n{caught}", title=TITLE, papers=tuple(preview)))
 
 
 async def unsubscribe(ctx: Context, args: str) -> Reply:
@@ -81,7 +91,9 @@ def _choose(mine: list[Subscription], which: str) -> list[Subscription]:
         number = int(which.lstrip("#"))
         if 1 <= number <= len(mine):
             return [mine[number - 1]]
-        raise UserError(f"You have {len(mine)} topics; pick a number from 1 to {len(mine)}.")
+        raise UserError(
+            f"You have {plural(len(mine), 'topic')}; pick a number from 1 to {len(mine)}."
+        )
     wanted = " ".join(which.split()).casefold()
     found = [s for s in mine if s.topic.casefold() == wanted]
     if not found:
@@ -119,7 +131,7 @@ async def pause(ctx: Context, args: str) -> Reply:
     until = ctx.now + timedelta(days=int(days)) if days else UNTIL_RESUMED
     await _save_alerts(ctx, replace(settings, paused_until=until))
     if days:
-        return _notice(f"Alerts paused for {days} days, until {until:%Y-%m-%d}.")
+        return _notice(f"Alerts paused for {plural(int(days), 'day')}, until {until:%Y-%m-%d}.")
     return _notice("Alerts paused until `/papers resume`.")
 
 

@@ -12,6 +12,7 @@ from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 
 _log = logging.getLogger(__name__)
 
@@ -43,6 +44,14 @@ class Scheduler:
         self.remove(job_id)
         self._scheduler.add_job(
             func, trigger, args=args, id=job_id, name=job_id, replace_existing=True
+        )
+
+    def run_now(self, job_id: str, func: JobFunction, *args: Any) -> None:
+        """Run `func` once in the background as soon as the scheduler runs, however late
+        that is (a start-up job must not be dropped as misfired)."""
+        self.remove(job_id)
+        self._scheduler.add_job(
+            func, DateTrigger(), args=args, id=job_id, name=job_id, misfire_grace_time=None
         )
 
     def remove(self, job_id: str) -> None:

@@ -100,3 +100,20 @@ def summary_total(line: str) -> int:
 def assert_adds_up(line: str, items: int) -> None:
     """Every item of an ingest's input is in its summary line exactly once."""
     assert summary_total(line) == items, f"{line!r} does not add up to {items} items"
+
+
+def offsets_reaching_the_index(services: Services, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every offset the search index is asked for from now on (the list grows). An offset
+    past the bound is recorded but never handed to tantivy, which would reserve memory for
+    it: a test can show a huge offset got through without allocating it."""
+    from bot.search.service import MAX_OFFSET
+
+    seen: list[int] = []
+    search = services.index.search
+
+    def spy(query: Any, limit: int, offset: int = 0, mode: Any = "all") -> Any:
+        seen.append(offset)
+        return [] if offset > MAX_OFFSET else search(query, limit, offset, mode)
+
+    monkeypatch.setattr(services.index, "search", spy)
+    return seen

@@ -20,7 +20,8 @@ PLATFORM_VARIABLES = (
 async def start_paperwire_run(
     db: Path, *, quiet: bool = False, **env: str
 ) -> asyncio.subprocess.Process:
-    """`paperwire run` on `db`, no scheduled ingest, only the platforms `env` sets.
+    """`paperwire run` on `db`, no scheduled ingest (only the bundled papers, loaded at
+    start when `db` has none of them), only the platforms `env` sets.
     stdout and stderr are pipes unless `quiet`."""
     environment = (
         {k: v for k, v in os.environ.items() if k not in PLATFORM_VARIABLES}

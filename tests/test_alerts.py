@@ -12,40 +12,56 @@ from bot.alerts import match_new_lists, send_alert
 from bot.app import Services
 from bot.channel_digests import Outcome
 from bot.day_lists import CompletionRule
+from bot.ingest import ingest_seeds
 from bot.models import Destination, Signals
 from bot.platforms.console import ConsoleTransport
+from bot.render.discord import render_discord
 from bot.render.neutral import Notice
+from bot.render.slack import render_slack
+from bot.render.text import render_text
+from bot.search.matcher import matches
+from bot.search.query import parse
 from bot.subscriptions import AlertSettings
 from handlers.context import Context, Invocation
 from handlers.router import dispatch
 from schedules.alerts import alert_trigger
 from tests.conftest import NOW, make_observation
+from tests.payload_checks import (
+    HOSTILE_TITLE,
+    check_discord_message,
+    check_slack_message,
+    slack_texts,
+)
 
 ADA = Destination("console", "local", "ada", kind="dm")
 
 
-async def ask(services: Services, text: str, user: str = "ada", workspace: str = "local") -> Notice:
+async def ask(
+    services: Services, text: str, user: str = "ada", workspace: str = "local", at: datetime = NOW
+) -> Notice:
     invocation = Invocation("console", workspace, "shell", user, text)
-    reply = await dispatch(Context(invocation, services, NOW))
+    reply = await dispatch(Context(invocation, services, at))
     assert isinstance(reply.content, Notice)
     return reply.content
 
 
-async def publish(services: Services, day: date, titles: list[str]) -> None:
-    """A complete Hugging Face list of `day` with these papers."""
+async def publish(
+    services: Services, day: date, titles: list[str], at: datetime = NOW, first_id: int = 1
+) -> None:
+    """A Hugging Face list of `day` with these papers, complete at `at`."""
     observations = [
         make_observation(
             title=title,
             abstract=f"About {title.lower()}.",
             arxiv_id=f"2607.{i:05d}",
             day=day,
-            rank=i,
+            rank=i - first_id + 1,
             signals=Signals(upvotes=10 - i),
             source="hf",
         )
-        for i, title in enumerate(titles, 1)
+        for i, title in enumerate(titles, first_id)
     ]
-    await services.store.ingest(observations, CompletionRule(settle=timedelta(0)), NOW)
+    await services.store.ingest(observations, CompletionRule(settle=timedelta(0)), at)
 
 
 def console(services: Services) -> io.StringIO:
@@ -125,6 +141,65 @@ async def test_matches_arrive_once_as_one_direct_message_a_day(services: Service
     assert out.getvalue().count("Video Diffusion Today") == 1
     listed = (await ask(services, "subscriptions")).text
     assert "last match" in listed
+
+
+async def test_a_topic_gets_only_lists_completed_after_it_was_made(services: Services) -> None:
+    out = console(services)
+    months_ago = NOW - timedelta(days=90)
+    await ask(services, "subscribe diffusion", user="bob", at=months_ago - timedelta(days=1))
+    # A list loaded months ago (say by `paperwire ingest` while the bot was stopped), not
+    # matched yet when Ada subscribes.
+    await publish(services, date(2026, 8, 20), ["Old Diffusion", "Older Diffusion"], months_ago)
+    await ask(services, "subscribe diffusion")
+    assert await match_new_lists(services) == 2  # Bob's, made before that list: not Ada's
+    assert await services.store.pending_matches(ADA) == []
+    await publish(services, date(2026, 11, 22), ["Diffusion Today"], NOW, first_id=3)
+    assert await match_new_lists(services) == 2  # Ada's and Bob's
+    run = await alert_for(services)
+    assert run is not None and run.posted == 1
+    assert "1 new paper for your topics" in out.getvalue()
+    assert "Diffusion Today" in out.getvalue() and "Old" not in out.getvalue()
+
+
+async def test_subscribing_after_the_bundled_papers_brings_no_old_papers(
+    services: Services,
+) -> None:
+    await ingest_seeds(services)  # as `paperwire demo` does, at NOW
+    await ask(services, "subscribe diffusion", at=NOW + timedelta(minutes=1))
+    assert await match_new_lists(services) == 0
+    run = await alert_for(services, NOW + timedelta(hours=1))
+    assert run is not None and run.outcome is Outcome.NO_MATCH
+
+
+async def test_subscribing_previews_recent_matches(seeded: Services) -> None:
+    reply = await ask(seeded, "subscribe diffusion")
+    assert "Subscribed to “diffusion”" in reply.text and "Recent papers it matches" in reply.text
+    assert len(reply.papers) == 3
+    assert all(matches(parse("diffusion"), paper) for paper in reply.papers)
+    newest = (await seeded.store.trending_days())[0]
+    assert reply.papers[0].trending[0].day == newest  # the newest list first
+    none = await ask(seeded, "subscribe zyxwvut")
+    assert none.papers == () and "No paper on the 7 newest trending lists" in none.text
+    # Nothing was queued by the preview: alerts stay about new lists.
+    assert await seeded.store.pending_matches(ADA) == []
+
+
+async def test_the_preview_reaches_every_platform_within_limits(seeded: Services) -> None:
+    await seeded.store.ingest(
+        [make_observation(title=HOSTILE_TITLE + " diffusion", day=NOW.date(), rank=1)]
+    )
+    reply = await ask(seeded, "subscribe diffusion")
+    assert reply.papers[0].title.startswith(HOSTILE_TITLE)
+    text = render_text(reply)
+    assert text.count("\n1. ") == 1 and "\n3. " in text and "Trended" in text
+    slack = render_slack(reply)
+    for body in slack:
+        check_slack_message(body)
+    assert sum("Trended" in t for body in slack for t in slack_texts(body)) == 3
+    discord = render_discord(reply)
+    for body in discord:
+        check_discord_message(body)
+    assert [len(body["embeds"]) for body in discord] == [3]
 
 
 async def test_cap_and_more(services: Services) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import pty
 import subprocess
 import sys
 import time
@@ -62,6 +63,8 @@ def test_demo_on_a_fresh_machine_shows_a_digest_a_search_and_next_steps(tmp_path
     assert "1. " in out and "10. " in out
     assert "Sample search" in out and "Results 1\u20133 for" in out
     assert "Connect Slack" in out and "Connect Discord" in out
+    # Run as `python -m bot`, with no `paperwire` on PATH: the steps say how to run it.
+    assert f"{Path(sys.executable).name} -m bot shell" in out and " paperwire shell" not in out
     assert (tmp_path / "p.db").exists() and (tmp_path / "p.db.index").is_dir()
 
 
@@ -106,6 +109,9 @@ def test_digest_json_bodies_are_valid_for_the_platform(corpus: Path, platform: s
     text = json.dumps(bodies, ensure_ascii=False)
     assert "Towards a Unified Language Model" in text  # the day's first paper
     assert len(bodies) >= 2  # 30 papers do not fit in one message on either platform
+    # As posted: with the buttons, and on Slack the abstracts in the digest's thread.
+    assert "papers_abstract" in text or "pw:abstract:" in text
+    assert platform == "discord" or bodies[-1]["thread_ts"] == "{ts}"
 
 
 def test_digest_topic_filter_and_bad_date(corpus: Path) -> None:
@@ -189,7 +195,7 @@ def test_ingest_arxiv_files_of_every_shape_account_for_every_item(tmp_path: Path
     ]
     result = run(tmp_path, "ingest", "arxiv", "--file", *files)
     assert result.returncode == 1
-    assert result.stdout.strip() == "17 new, 0 updated, 0 unchanged, 1 skipped, 1 errors"
+    assert result.stdout.strip() == "17 new, 0 updated, 0 unchanged, 1 skipped, 1 error"
     assert summary_total(result.stdout) == 18
     assert "skipped broken.xml item 1: no arXiv id" in result.stderr
     assert "page.xml: not an arXiv feed: the root element is <html>" in result.stderr
@@ -206,3 +212,62 @@ def test_ingest_biorxiv_pages_from_files(tmp_path: Path) -> None:
     [hit] = json.loads(found.stdout)
     assert hit["id"] == "10.1101/2025.01.10.632451"
     assert hit["url"] == "https://www.biorxiv.org/content/10.1101/2025.01.10.632451v2"
+
+
+def _on_a_terminal(tmp_path: Path, *args: str, **env: str) -> str:
+    """What `paperwire ARGS` prints when its stdout is a terminal (a pseudo-terminal)."""
+    leader, follower = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | {
+        "HOME": str(tmp_path / "home"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "PAPERWIRE_DB": str(tmp_path / "p.db"),
+        **env,
+    }
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot", *args],
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env=environment,
+    ) as process:
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        process.wait(timeout=60)
+    os.close(leader)
+    return b"".join(chunks).decode()
+
+
+def test_search_highlights_in_bold_on_a_terminal(corpus: Path) -> None:
+    shown = _on_a_terminal(corpus, "search", "diffusion", "--limit", "2")
+    assert "\x1b[1m" in shown and "[diffusion]" not in shown.lower()
+    plain = _on_a_terminal(corpus, "search", "diffusion", "--limit", "2", NO_COLOR="1")
+    assert "\x1b[" not in plain and "[diffusion" in plain.lower()
+    piped = run(corpus, "search", "diffusion", "--limit", "2").stdout
+    assert "\x1b[" not in piped and "[diffusion" in piped.lower()
+
+
+def test_next_steps_name_paperwire_as_it_was_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.commands import invoked_as
+
+    script, python = tmp_path / "venv" / "bin" / "paperwire", tmp_path / "venv" / "bin" / "python"
+    script.parent.mkdir(parents=True)
+    for executable in (script, python):
+        executable.write_text("#!/bin/sh\n")
+        executable.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert invoked_as("venv/bin/paperwire") == "venv/bin/paperwire"  # as typed
+    assert invoked_as(str(script)) == "venv/bin/paperwire"  # the shell gave the full path
+    monkeypatch.setenv("PATH", f"{script.parent}:/usr/bin:/bin")
+    assert invoked_as(str(script)) == "paperwire"  # on PATH: the venv is active
+    main = str(Path("bot", "__main__.py").resolve())
+    assert invoked_as(main, executable=str(python)) == "python -m bot"

@@ -10,7 +10,7 @@ from typing import TextIO
 from bot.app import Services
 from bot.delivery import OutgoingMessage, Receipt
 from bot.models import Destination
-from bot.render.text import render_text
+from bot.render.text import render_text, wants_color
 from handlers.context import Context, Invocation
 from handlers.router import dispatch
 
@@ -25,13 +25,15 @@ class ConsoleTransport:
 
     def __init__(self, out: TextIO) -> None:
         self._out = out
+        self._color = wants_color(out)
 
     async def send(self, message: OutgoingMessage) -> Receipt:
         kind, name = message.destination.kind, message.destination.channel
         header = {"channel": f"── #{name} ──\n", "dm": f"── direct message to {name} ──\n"}.get(
             kind, ""
         )
-        self._out.write(header + render_text(message.reply.content).rstrip() + "\n\n")
+        text = render_text(message.reply.content, color=self._color)
+        self._out.write(header + text.rstrip() + "\n\n")
         self._out.flush()
         return Receipt(ok=True)
 
@@ -41,10 +43,9 @@ def invocation_from_line(line: str, user: str, channel: str = "shell") -> Invoca
     text = line.strip()
     if not text or text.startswith("#"):
         return None
-    for prefix in ("/papers", "papers"):
-        if text == prefix or text.startswith(prefix + " "):
-            text = text[len(prefix) :].strip()
-            break
+    first, _, rest = text.partition(" ")
+    if first.lower() in ("/papers", "papers"):  # in any case: `/PAPERS help`
+        text = rest.strip()
     return Invocation(
         platform="console",
         workspace="local",

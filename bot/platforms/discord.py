@@ -22,12 +22,14 @@ import discord
 import yarl
 from discord import app_commands
 
+from bot import buttons
 from bot.app import Services
 from bot.delivery import OutgoingMessage, Receipt
 from bot.errors import UserError
 from bot.models import Destination
 from bot.pacing import Pacer
 from bot.render.discord import render_discord
+from bot.render.limits import shorten
 from bot.render.neutral import Content, Digest, Notice, Reply, SearchPage
 from handlers.context import Context, Invocation
 from handlers.router import dispatch
@@ -50,7 +52,10 @@ RATE_LIMITED_HOLD_S = 1.0
 # An interaction's token takes follow-ups for 15 minutes.
 INTERACTION_LIFETIME = timedelta(minutes=15)
 WEBHOOK_WORKSPACE = "webhook"
-_ID = r"[\w.\-/]{1,80}"
+CHOICE_NAME = 100  # an autocomplete choice's name (and value) at most
+_NEXT_ID = r"pw:next:(?P<offset>\d{1,4}):(?P<key>[0-9a-f]{18})"
+_PAPER_ID = rf"pw:(?P<action>abstract|similar):(?P<paper>{buttons.PAPER_ID})"
+_STALE = Reply(Notice(buttons.STALE_BUTTON, is_error=True))
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,7 @@ def webhook_destination(url: str) -> Destination:
 
 class PaperButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=rf"pw:(?P<action>abstract|similar):(?P<paper>{_ID})",
+    template=_PAPER_ID,
 ):
     """A digest paper's "Abstract" (shown only to whoever asks) or "Subscribe to similar"."""
 
@@ -153,7 +158,7 @@ class PaperButton(
 
 class NextButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"pw:next:(?P<offset>\d{1,4}):(?P<key>[0-9a-f]{18})",
+    template=_NEXT_ID,
 ):
     def __init__(self, key: str, offset: int) -> None:
         super().__init__(
@@ -173,6 +178,8 @@ class NextButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = _bot(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
+        if buttons.search_offset(self.offset) is None:
+            return await bot.answer(interaction, _STALE)
         query = await bot.services.store.saved_query(self.key)
         if query is None:
             reply = Reply(Notice("That search has expired; search again.", is_error=True))
@@ -184,6 +191,25 @@ class NextButton(
             except UserError as exc:
                 reply = Reply(Notice(str(exc), is_error=True))
         await bot.answer(interaction, reply)
+
+
+class StaleButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    # Any other paperwire id: one of another version, or one paperwire never wrote.
+    template=rf"(?s)(?!(?:{_NEXT_ID}|{_PAPER_ID})\Z)pw:.*",
+):
+    def __init__(self, custom_id: str) -> None:
+        super().__init__(discord.ui.Button(label="?", custom_id=custom_id))
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> StaleButton:
+        return cls(match.string)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await _bot(interaction).answer(interaction, _STALE)
 
 
 def _invocation(interaction: discord.Interaction, text: str = "") -> Invocation:
@@ -231,7 +257,7 @@ class PaperwireDiscord(discord.Client):
         self.ready = False
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(PaperButton, NextButton)
+        self.add_dynamic_items(PaperButton, NextButton, StaleButton)
 
     async def sync_commands(self, guild: int | None = None) -> int:
         """Register the commands: everywhere (takes up to an hour) or in one guild (now)."""
@@ -317,23 +343,41 @@ class PaperwireDiscord(discord.Client):
         embed per paper, in order), "Next" on the last part of a search with more."""
         views: list[discord.ui.View | None] = [None] * len(bodies)
         if isinstance(content, Digest):
-            number = 0
-            for index, body in enumerate(bodies):
-                view = discord.ui.View(timeout=None)
-                for paper in content.papers[number : number + len(body.get("embeds", []))]:
-                    number += 1
-                    if not re.fullmatch(_ID, paper.id) or len(view.children) > 23:
-                        continue
-                    if paper.abstract:
-                        view.add_item(PaperButton("abstract", paper.id, f"Abstract {number}"))
-                    view.add_item(PaperButton("similar", paper.id, f"Similar to {number}"))
-                views[index] = view if view.children else None
+            views = digest_views(content, bodies)
         elif isinstance(content, SearchPage) and content.has_more and bodies:
             key = await self.services.store.save_query(content.query, self.services.clock())
             view = discord.ui.View(timeout=None)
             view.add_item(NextButton(key, content.offset + len(content.hits)))
             views[-1] = view
         return views
+
+
+def digest_views(digest: Digest, bodies: list[dict[str, Any]]) -> list[discord.ui.View | None]:
+    """The buttons of each part of a digest (one embed per paper, in order): "Abstract"
+    and "Similar to" for each paper."""
+    views: list[discord.ui.View | None] = []
+    number = 0
+    for body in bodies:
+        view = discord.ui.View(timeout=None)
+        for paper in digest.papers[number : number + len(body.get("embeds", []))]:
+            number += 1
+            if buttons.paper_id(paper.id) is None or len(view.children) > 23:
+                continue
+            if paper.abstract:
+                view.add_item(PaperButton("abstract", paper.id, f"Abstract {number}"))
+            view.add_item(PaperButton("similar", paper.id, f"Similar to {number}"))
+        views.append(view if view.children else None)
+    return views
+
+
+def digest_bodies(digest: Digest) -> list[dict[str, Any]]:
+    """A digest's create-message bodies as the bot posts them, buttons included (what
+    `paperwire digest --format discord --json` prints; discord.py adds the nonce)."""
+    bodies = render_discord(digest)
+    return [
+        body | {"components": view.to_components()} if view is not None else body
+        for body, view in zip(bodies, digest_views(digest, bodies), strict=True)
+    ]
 
 
 def papers_commands(bot: PaperwireDiscord) -> app_commands.Group:
@@ -403,17 +447,21 @@ def papers_commands(bot: PaperwireDiscord) -> app_commands.Group:
     async def your_topics(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        """Only the caller's own topics are offered."""
+        """Only the caller's own topics are offered. Each goes by its number, which
+        `unsubscribe` takes back whole: a topic may be 200 characters, a choice's value 100."""
         owner = Destination(
             "discord", str(interaction.guild_id or "dm"), str(interaction.user.id), kind="dm"
         )
         topics = [s.topic for s in await bot.services.store.subscriptions(owner)]
-        wanted = current.casefold()
-        return [
-            app_commands.Choice(name=topic[:100], value=topic[:100])
-            for topic in [*topics, "all"]
-            if wanted in topic.casefold()
-        ][:25]
+        wanted = current.strip().casefold()
+        choices = [
+            app_commands.Choice(name=shorten(f"{number}. {topic}", CHOICE_NAME), value=str(number))
+            for number, topic in enumerate(topics, 1)
+            if wanted in topic.casefold() or wanted.lstrip("#") == str(number)
+        ]
+        if wanted in "all":
+            choices.append(app_commands.Choice(name="all", value="all"))
+        return choices[:25]
 
     @papers.command(name="subscriptions", description="Your topics, each with its last match")
     async def subscriptions(interaction: discord.Interaction) -> None:

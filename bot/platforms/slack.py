@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -31,19 +31,23 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot import buttons
 from bot.app import Services
 from bot.delivery import OutgoingMessage, Receipt
 from bot.errors import UserError
 from bot.models import Destination
 from bot.pacing import Bucket, Pacer
-from bot.render.neutral import Digest, Notice, Reply
+from bot.platforms.slack_http import slack_web_app
+from bot.render.limits import SLACK_BUTTON_VALUE
+from bot.render.neutral import Notice, Reply
 from bot.render.slack import (
     ACTION_ABSTRACT,
     ACTION_NEXT,
     ACTION_SHARE,
     ACTION_SIMILAR,
+    POST_OPTIONS,
     render_slack,
-    render_slack_abstracts,
+    render_slack_post,
 )
 from handlers.context import Context, Invocation
 from handlers.router import dispatch
@@ -161,8 +165,9 @@ class SlackAdapter:
         )
         self.app = AsyncApp(
             client=self.client,
-            signing_secret=config.signing_secret or None,
-            request_verification_enabled=bool(config.signing_secret),
+            # Over HTTP, `web_app` checks each request's signature before bolt sees it
+            # (bolt's own check logs what it refuses, whole); Socket Mode needs none.
+            request_verification_enabled=False,
             logger=logging.getLogger("slack_bolt"),
         )
         self._managers: dict[tuple[str, str], tuple[float, bool]] = {}
@@ -172,6 +177,12 @@ class SlackAdapter:
         self.app.action(ACTION_ABSTRACT)(self._on_abstract)
         self.app.action(ACTION_SIMILAR)(self._on_similar)
         self.app.event("app_mention")(self._on_mention)
+
+    def web_app(self, *, monotonic: Callable[[], float] = time.monotonic) -> web.Application:
+        """The HTTP endpoint Slack posts to: signed requests only, then the bolt app."""
+        return slack_web_app(
+            self.app, self._config.signing_secret, EVENTS_PATH, monotonic=monotonic
+        )
 
     # --- incoming -------------------------------------------------------------------------
 
@@ -201,7 +212,7 @@ class SlackAdapter:
             workspace=str(body.get("team_id") or ""),
             channel=channel,
             user=str(event.get("user") or ""),
-            text=text.removeprefix(COMMAND).strip(),
+            text=re.sub(rf"^{COMMAND}\b", "", text, flags=re.IGNORECASE).strip(),
         )
         if invocation.text.lower().startswith("digest"):
             invocation = _with_manager(
@@ -212,28 +223,37 @@ class SlackAdapter:
         handle = {
             "channel": channel,
             "thread_ts": str(event.get("thread_ts") or event.get("ts") or ""),
+            "user": invocation.user,
             "expires_at": expires.isoformat(),
         }
         where = Destination.reply_in("slack", invocation.workspace, channel)
-        answer = Reply(reply.content, ephemeral=False)
+        # Answers to a mention are public, except what is for the asker alone (a refusal
+        # for sending too many): that one is ephemeral, and spends no posting budget.
+        answer = reply if reply.private else Reply(reply.content, ephemeral=False)
         await self._services.delivery.deliver(OutgoingMessage(where, answer, handle=handle))
 
     async def _on_next(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
-        query, offset = _search_value(body)
-        page = await self._search(query, offset)
+        value = _search_value(body)
+        if value is None:
+            return await self._stale(body)
+        page = await self._search(*value)
         await self._reply(_from_action(body), page, body, replace_original=True)
 
     async def _on_share(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
-        query, offset = _search_value(body)
-        page = await self._search(query, offset)
+        value = _search_value(body)
+        if value is None:
+            return await self._stale(body)
+        page = await self._search(*value)
         shared = Reply(page.content, ephemeral=False)
         await self._reply(_from_action(body), shared, body, replace_original=False)
 
     async def _on_abstract(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
-        paper_id = str((body.get("actions") or [{}])[0].get("value") or "")
+        paper_id = buttons.paper_id(_action_value(body))
+        if paper_id is None:
+            return await self._stale(body)
         paper = await self._services.store.paper_by_id(paper_id)
         if paper is None:
             reply = Reply(Notice("That paper is no longer in the corpus.", is_error=True))
@@ -243,7 +263,9 @@ class SlackAdapter:
 
     async def _on_similar(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
-        paper_id = str((body.get("actions") or [{}])[0].get("value") or "")
+        paper_id = buttons.paper_id(_action_value(body))
+        if paper_id is None:
+            return await self._stale(body)
         invocation = _from_action(body)
         context = Context(invocation, self._services, self._services.clock())
         try:
@@ -251,6 +273,11 @@ class SlackAdapter:
         except UserError as exc:
             reply = Reply(Notice(str(exc), is_error=True))
         await self._reply(invocation, reply, body, replace_original=False)
+
+    async def _stale(self, body: dict[str, Any]) -> None:
+        """A button whose value paperwire did not write: one line to its presser."""
+        reply = Reply(Notice(buttons.STALE_BUTTON, is_error=True))
+        await self._reply(_from_action(body), reply, body, replace_original=False)
 
     async def _search(self, query: str, offset: int) -> Reply:
         size = self._services.settings.search_page_size
@@ -304,23 +331,26 @@ class SlackAdapter:
         destination = message.destination
         content = message.reply.content
         in_thread = destination.kind == "reply" and "thread_ts" in (message.handle or {})
-        # Buttons answer only the person who pressed them: none in a public thread.
-        bodies = render_slack(content, interactive=not in_thread)
         try:
             if in_thread:
+                # Buttons answer only the person who pressed them: none in a thread.
+                bodies = render_slack(content, interactive=False)
+                if message.reply.ephemeral:
+                    return await self._answer_asker(message, bodies)
                 return await self._answer_in_thread(message, bodies)
             if destination.kind == "reply":
-                return await self._respond(message, bodies)
+                return await self._respond(message, render_slack(content, interactive=True))
             channel = destination.channel
             if destination.kind == "dm":
                 channel = await self._dm_channel(destination.channel)
+            bodies, thread = render_slack_post(content)
             arrived = await self._arrived(channel, message) if message.recovering else {}
             ids = []
             for number, body in enumerate(bodies):
                 marker = _marker(message, number)
                 ids.append(arrived.get(number) or await self._post(channel, body, marker))
-            if isinstance(content, Digest) and ids:
-                for number, body in enumerate(render_slack_abstracts(content), len(bodies)):
+            if ids:
+                for number, body in enumerate(thread, len(bodies)):
                     if number not in arrived:
                         marker = _marker(message, number)
                         await self._post(channel, {**body, "thread_ts": ids[0]}, marker)
@@ -349,7 +379,7 @@ class SlackAdapter:
         extra: dict[str, Any] = {"metadata": metadata} if metadata else {}
         await self.pacer.acquire(channel)
         response = await self.client.chat_postMessage(
-            channel=channel, unfurl_links=False, unfurl_media=False, **body, **extra
+            channel=channel, **POST_OPTIONS, **body, **extra
         )
         return str(response.get("ts") or "")
 
@@ -388,6 +418,20 @@ class SlackAdapter:
             marker = _marker(message, number)
             ids.append(await self._post(channel, {**body, "thread_ts": thread}, marker))
         return Receipt(ok=True, platform_ids=tuple(ids))
+
+    async def _answer_asker(
+        self, message: OutgoingMessage, bodies: list[dict[str, Any]]
+    ) -> Receipt:
+        """A mention's answer for the asker alone: ephemeral, in the mention's thread."""
+        handle = message.handle or {}
+        for body in bodies:
+            await self.client.chat_postEphemeral(
+                channel=str(handle.get("channel") or ""),
+                user=str(handle.get("user") or ""),
+                thread_ts=str(handle.get("thread_ts") or ""),
+                **body,
+            )
+        return Receipt(ok=True)
 
     async def _respond(self, message: OutgoingMessage, bodies: list[dict[str, Any]]) -> Receipt:
         handle = message.handle or {}
@@ -461,13 +505,30 @@ def _from_action(body: dict[str, Any]) -> Invocation:
     )
 
 
-def _search_value(body: dict[str, Any]) -> tuple[str, int]:
-    """The query and offset a search button carries (ours, but still checked)."""
+def _action_value(body: Mapping[str, Any]) -> str:
+    """The pressed button's value ("" when the payload has none)."""
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else None
+    value = first.get("value") if isinstance(first, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def _search_value(body: Mapping[str, Any]) -> tuple[str, int] | None:
+    """The query and offset a search button carries, or None when the value is not one
+    paperwire writes (`{"q": "<query>", "o": <offset>}`, within Slack's 2,000 characters)."""
+    raw = _action_value(body)
+    if len(raw) > SLACK_BUTTON_VALUE:
+        return None
     try:
-        value = json.loads((body.get("actions") or [{}])[0].get("value") or "{}")
-        return str(value["q"]), max(0, int(value["o"]))
-    except (ValueError, KeyError, TypeError):
-        return "", 0
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    query, offset = value.get("q"), buttons.search_offset(value.get("o"))
+    if not isinstance(query, str) or not query.strip() or offset is None:
+        return None
+    return query, offset
 
 
 def _error_code(exc: SlackApiError) -> str:
@@ -535,8 +596,7 @@ class SlackServer:
             await self._socket.connect_async()  # type: ignore[no-untyped-call]
             _log.info("Slack: connected in Socket Mode")
             return
-        app = self._adapter.app.web_app(path=EVENTS_PATH, port=self._config.http_port)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(self._adapter.web_app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._config.http_host, self._config.http_port)
         await site.start()

@@ -173,6 +173,14 @@ def quoted(text: str) -> str:
 
 
 NO_RESULTS_HINT = "Try fewer or different words, or check the spelling."
+EMPTY_CORPUS_HINT = (
+    "There are no papers yet: the bot adds the day's trending papers on its schedule, and"
+    " whoever runs it can load some now with `paperwire ingest seeds`."
+)
+
+
+def no_results_hint(page: SearchPage) -> str:
+    return EMPTY_CORPUS_HINT if page.corpus_empty else NO_RESULTS_HINT
 
 
 def more_hint(page: SearchPage) -> str:

@@ -196,15 +196,19 @@ def _alert(alert: TopicAlert) -> list[Body]:
     for group in alert.groups:
         topic = _plain(f"Topic: {group.topic}", DISCORD_FOOTER)
         for number, paper in enumerate(group.papers, start=1):
-            details = common.detail_lines(paper, "compact")
-            description = _fit(details[0], COMPACT_DESCRIPTION) if details else ""
-            embed = _paper_embed(_title(number, paper.title), paper, description, False)
+            embed = _compact_embed(number, paper, day=False)
             embed["footer"] = {"text": topic}
             embeds.append(embed)
         if group.more:
             more.append(_fit(common.more_matches(group), 300))
     tail = "\n".join([*more, f"-# {_fit(common.ALERT_FOOTER, 300)}"])
     return _messages(f"**{common.alert_heading(alert)}**", embeds, tail)
+
+
+def _compact_embed(number: int, paper: Paper, day: bool) -> Embed:
+    details = common.detail_lines(paper, "compact")
+    description = _fit(details[0], COMPACT_DESCRIPTION) if details else ""
+    return _paper_embed(_title(number, paper.title), paper, description, day)
 
 
 def _title(number: int, title: str) -> str:
@@ -228,7 +232,7 @@ def _search(page: SearchPage) -> list[Body]:
     note = f"\n{_fit(page.note, 1000)}" if page.note else ""
     if not page.hits:
         heading = f"No results for {query}."
-        return [_body(f"**{heading}**{note}\n{common.NO_RESULTS_HINT}")]
+        return [_body(f"**{heading}**{note}\n{common.no_results_hint(page)}")]
     head = f"**{common.results_heading(page, query)}**{note}"
     embeds = []
     for number, hit in enumerate(page.hits, start=page.offset + 1):
@@ -271,4 +275,13 @@ def _notice(notice: Notice) -> list[Body]:
     if not title:
         text = prefix + text
     full = f"{title}\n{text}" if title else text
-    return [_body(piece) for piece in common.split_text(full, DISCORD_CONTENT)]
+    bodies = [_body(piece) for piece in common.split_text(full, DISCORD_CONTENT)]
+    if notice.papers:
+        embeds = [
+            _compact_embed(number, paper, day=True)
+            for number, paper in enumerate(notice.papers, start=1)
+        ]
+        first, *rest = _pack(embeds)
+        bodies[-1]["embeds"] = first
+        bodies += [_body("", group) for group in rest]
+    return bodies

@@ -54,6 +54,7 @@ class SearchPage:
     offset: int = 0
     has_more: bool = False  # more results after these (counting them all costs too much)
     note: str | None = None  # e.g. why fewer words had to match
+    corpus_empty: bool = False  # no hits because there are no papers at all yet
 
 
 DigestStyle = Literal["compact", "full"]
@@ -77,6 +78,7 @@ class Notice:
     text: str
     title: str | None = None
     is_error: bool = False
+    papers: tuple[Paper, ...] = ()  # a few papers shown under the text, e.g. a topic's catch
 
 
 @dataclass(frozen=True)
@@ -122,3 +124,4 @@ class Reply:
 
     content: Content
     ephemeral: bool = True
+    private: bool = False  # for the asker only, even where answers are public (a mention)

@@ -50,6 +50,10 @@ ACTION_SHARE = "papers_share"
 ACTION_ABSTRACT = "papers_abstract"
 ACTION_SIMILAR = "papers_similar"
 
+# Sent with every chat.postMessage besides the body: a digest links many papers, and a
+# preview of each would bury it.
+POST_OPTIONS: dict[str, Any] = {"unfurl_links": False, "unfurl_media": False}
+
 
 def render_slack(content: Content, *, interactive: bool = False) -> list[Body]:
     """`content` as one or more Slack message bodies, each within Block Kit limits. With
@@ -64,6 +68,14 @@ def render_slack(content: Content, *, interactive: bool = False) -> list[Body]:
     if isinstance(content, Help):
         return _help(content)
     return _notice(content)
+
+
+def render_slack_post(content: Content) -> tuple[list[Body], list[Body]]:
+    """`content` as posted to a channel or a DM: its messages, buttons included, and the
+    replies that go in the first message's thread (a digest's abstracts). The Slack adapter
+    posts these and `paperwire digest --format slack --json` prints them."""
+    thread = render_slack_abstracts(content) if isinstance(content, Digest) else []
+    return render_slack(content, interactive=True), thread
 
 
 # --- blocks -----------------------------------------------------------------------------
@@ -176,10 +188,10 @@ def _alert(alert: TopicAlert, interactive: bool) -> list[Body]:
     return _bodies([_header(heading)], units, tail, heading)
 
 
-def _paper_section(number: int, paper: Paper, style: str) -> Block:
+def _paper_section(number: int, paper: Paper, style: str, day: bool = False) -> Block:
     title = common.fit(paper.title, TITLE_LIMIT, escape_slack_link_label)
     head = [f"*{number}. {_link(common.paper_url(paper), title)}*"]
-    facts = _facts(paper, day=False)
+    facts = _facts(paper, day=day)
     if facts:
         head.append(facts)
     used = len("\n".join(head))
@@ -230,7 +242,7 @@ def _search(page: SearchPage, interactive: bool = False) -> list[Body]:
     note = [_context(_fit(page.note, 1000))] if page.note else []
     if not page.hits:
         heading = f"No results for {query}."
-        blocks = [_section(heading), *note, _context(common.NO_RESULTS_HINT)]
+        blocks = [_section(heading), *note, _context(common.no_results_hint(page))]
         return _bodies(blocks, [], [], _raw_heading(page))
     heading = common.results_heading(page, query)
     head = [_section(f"*{heading}*"), *note]
@@ -316,8 +328,12 @@ def _notice(notice: Notice) -> list[Body]:
         body = prefix + body
     texts = common.split_text(f"{title}\n{body}" if title else body, SLACK_SECTION_TEXT)
     blocks = [_section(text) for text in texts[:SLACK_MAX_BLOCKS]]
+    papers = [
+        [_paper_section(number, paper, "compact", day=True)]
+        for number, paper in enumerate(notice.papers, start=1)
+    ]
     fallback = " ".join(t for t in (notice.title, notice.text) if t)
-    return _bodies(blocks, [], [], fallback)
+    return _bodies(blocks, papers, [], fallback, divider=False)
 
 
 def render_slack_abstracts(digest: Digest) -> list[Body]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from functools import partial
+from typing import TextIO
 
 from bot.models import Paper
 from bot.render import common
@@ -23,6 +26,13 @@ INDENT = "   "
 TITLE_LIMIT = 300
 SNIPPET_LIMIT = 400
 LINE_LIMIT = 2000
+
+
+def wants_color(stream: TextIO, env: Mapping[str, str] | None = None) -> bool:
+    """Bold (titles, matches) for a terminal, unless NO_COLOR is set (no-color.org);
+    elsewhere matches are shown in [brackets]."""
+    env = os.environ if env is None else env
+    return stream.isatty() and not env.get("NO_COLOR")
 
 
 def render_text(content: Content, *, color: bool = False) -> str:
@@ -116,7 +126,7 @@ def _search(page: SearchPage, color: bool) -> list[str]:
     if not page.hits:
         lines = [f"No results for {query}."]
         lines += [_clean(page.note)] if page.note else []
-        return [*lines, common.NO_RESULTS_HINT]
+        return [*lines, common.no_results_hint(page)]
     lines = [_bold(common.results_heading(page, query), color)]
     lines += [_clean(page.note)] if page.note else []
     lines.append("")
@@ -152,4 +162,8 @@ def _notice(notice: Notice, color: bool) -> list[str]:
     if notice.is_error:
         title = f"Error: {title}" if title else ""
         body = body if title else f"Error: {body}"
-    return [_bold(title, color), body] if title else [body]
+    lines = [_bold(title, color), body] if title else [body]
+    for number, paper in enumerate(notice.papers, start=1):
+        lines.append(f"{number}. {_bold(_clean(paper.title, TITLE_LIMIT), color)}")
+        lines += _paper_lines(paper, [], day=True)
+    return lines

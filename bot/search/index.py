@@ -26,7 +26,7 @@ from bot.storage import IndexRow, Store
 
 _log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: `day` holds every day a paper trended, not only its latest
 TITLE_BOOST = 2.5
 # Split between the two indexing threads; below ~128 MB each, flushes dominate.
 WRITER_HEAP = 256_000_000
@@ -163,8 +163,9 @@ class SearchIndex:
             "authors": list(row.authors),
             "categories": [fold(c) for c in row.categories],
         }
-        if row.day is not None:
-            fields["day"] = (row.day - _EPOCH).days
+        if row.days:
+            # Multi-valued: a date range matches a paper when any of its days is inside.
+            fields["day"] = [(day - _EPOCH).days for day in row.days]
         return fields
 
     def _write_meta(self) -> None:

@@ -20,7 +20,7 @@ class AnalyzedPaper:
     words: frozenset[str]  # folded, unstemmed, for prefixes
     authors: tuple[tuple[str, ...], ...]
     categories: frozenset[str]
-    day: date | None
+    days: tuple[date, ...]  # what date filters look at, see `paper_days`
 
     @classmethod
     def of(cls, paper: Paper) -> AnalyzedPaper:
@@ -32,22 +32,29 @@ class AnalyzedPaper:
             words=frozenset(title_words) | frozenset(abstract_words),
             authors=tuple(tuple(words(a)) for a in paper.authors),
             categories=frozenset(fold(c) for c in paper.categories),
-            day=paper_day(paper),
+            days=paper_days(paper),
         )
 
 
-def paper_day(paper: Paper) -> date | None:
-    """The date filters look at: the latest day it trended, else its publication date."""
+def paper_days(paper: Paper) -> tuple[date, ...]:
+    """The days date filters look at: every day it trended, else its publication date (as
+    the search index stores them)."""
     if paper.trending:
-        return max(entry.day for entry in paper.trending)
-    return paper.published
+        return tuple(sorted({entry.day for entry in paper.trending}))
+    return (paper.published,) if paper.published else ()
+
+
+def in_dates(query: Query, days: tuple[date, ...]) -> bool:
+    """Whether any of `days` is within the query's `since:` / `until:` (both inclusive)."""
+    return any(
+        (query.since is None or day >= query.since) and (query.until is None or day <= query.until)
+        for day in days
+    )
 
 
 def matches(query: Query, paper: Paper | AnalyzedPaper) -> bool:
     doc = paper if isinstance(paper, AnalyzedPaper) else AnalyzedPaper.of(paper)
-    if query.since and (doc.day is None or doc.day < query.since):
-        return False
-    if query.until and (doc.day is None or doc.day > query.until):
+    if (query.since or query.until) and not in_dates(query, doc.days):
         return False
     return all(_clause(c, doc) for c in query.required) and not any(
         _clause(c, doc) for c in query.excluded

@@ -64,7 +64,8 @@ Clause = Term | Prefix | Author | Category | AnyOf
 
 @dataclass(frozen=True)
 class Query:
-    """Every `required` clause must match, no `excluded` one may; dates bound the paper's day."""
+    """Every `required` clause must match, no `excluded` one may; one of the paper's days
+    (every day it trended, else its publication date) must be within the dates."""
 
     required: tuple[Clause, ...] = ()
     excluded: tuple[Clause, ...] = ()

@@ -17,6 +17,11 @@ from bot.storage import Store
 
 SNIPPET_CHARS = 240
 MAX_LIMIT = 50
+# The deepest result a page may start at. tantivy reserves room for offset + limit hits
+# before it collects any, so an unchecked offset from a button sizes an allocation (10^10
+# asked for 160 GB and aborted the process). 1,000 is 200 pages of 5: nobody pages further.
+MAX_OFFSET = 1000
+TOO_DEEP = f"Results stop at {MAX_OFFSET:,}: add words to narrow the search."
 NOTHING_TO_SEARCH = (
     "There is nothing to search for in that query: give at least one word, "
     '"a phrase" or prefix* (an -exclusion alone matches nothing).'
@@ -40,6 +45,8 @@ class SearchService:
         """Ranked results for raw user text; raises `UserError` for a query it cannot run."""
         limit = max(1, min(limit, MAX_LIMIT))
         offset = max(0, offset)
+        if offset > MAX_OFFSET:
+            raise UserError(TOO_DEEP)
         query = parse(text)
         if query.is_empty:
             raise UserError(NOTHING_TO_SEARCH)
@@ -59,8 +66,10 @@ class SearchService:
             query=text,
             hits=hits,
             offset=offset,
-            has_more=len(ranked.hits) > limit,
+            # No "next page" past the bound: it would only be refused.
+            has_more=len(ranked.hits) > limit and offset + limit <= MAX_OFFSET,
             note=ranked.note,
+            corpus_empty=not hits and await self._store.count_papers() == 0,
         )
 
     async def _rank(self, query: Query, want: int, offset: int) -> _Ranked:

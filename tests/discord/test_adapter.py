@@ -14,14 +14,16 @@ import aiohttp
 import pytest
 
 from bot.app import Services
+from bot.buttons import STALE_BUTTON
 from bot.channel_digests import DigestSettings
 from bot.delivery import OutgoingMessage
 from bot.digest_runs import run_channel_digest
 from bot.models import Destination
 from bot.platforms.discord import PaperwireDiscord, WebhookTransport, webhook_destination
 from bot.render.neutral import Digest, Reply
+from bot.search.service import MAX_OFFSET
 from bot.storage import Store
-from tests.conftest import drained_later, seed_observations
+from tests.conftest import drained_later, offsets_reaching_the_index, seed_observations
 from tests.discord.fake_discord import (
     APPLICATION_ID,
     CHANNEL_ID,
@@ -197,6 +199,45 @@ async def test_buttons_keep_working_after_a_restart(fake: FakeDiscord, seeded: S
     assert paper is not None and any(paper.abstract[:30] in text for text in texts)
 
 
+@pytest.mark.parametrize(
+    "custom_id",
+    [
+        "pw:next:5000:{key}",  # past the deepest page
+        "pw:next:10000000000:{key}",
+        "pw:next:-5:{key}",
+        "pw:next:5:{key}0",
+        "pw:next:5:not-a-key",
+        "pw:abstract:" + "2509.04664" * 9,  # longer than any paper id
+        "pw:abstract:2509.04664 or 1=1",
+        "pw:similar:",
+        "pw:frobnicate:2509.04664",
+    ],
+)
+async def test_a_button_id_paperwire_did_not_write_is_refused_in_one_line(
+    fake: FakeDiscord, bot: PaperwireDiscord, monkeypatch: pytest.MonkeyPatch, custom_id: str
+) -> None:
+    key = await bot.services.store.save_query("model", bot.services.clock())
+    offsets = offsets_reaching_the_index(bot.services, monkeypatch)
+    await fake.dispatch("INTERACTION_CREATE", component_interaction(custom_id.format(key=key)))
+    [answer] = await fake.wait_for("POST", FOLLOW_UP)
+    check_discord_message(answer.json)
+    assert STALE_BUTTON in _text(answer.json) and "Results" not in _text(answer.json)
+    assert answer.json["flags"] & 64  # only to whoever pressed it
+    assert offsets == []  # nothing reached the index
+
+
+async def test_the_deepest_page_a_button_may_ask_for_is_answered(
+    fake: FakeDiscord, bot: PaperwireDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = await bot.services.store.save_query("model", bot.services.clock())
+    offsets = offsets_reaching_the_index(bot.services, monkeypatch)
+    custom_id = f"pw:next:{MAX_OFFSET}:{key}"
+    await fake.dispatch("INTERACTION_CREATE", component_interaction(custom_id))
+    [answer] = await fake.wait_for("POST", FOLLOW_UP)
+    assert STALE_BUTTON not in _text(answer.json)
+    assert offsets and max(offsets) == MAX_OFFSET
+
+
 async def test_webhook_mode_posts_digests_without_a_bot(
     fake: FakeDiscord, seeded: Services
 ) -> None:
@@ -293,7 +334,32 @@ async def test_unsubscribe_offers_only_the_callers_own_topics(
     await fake.wait_for("POST", r"/interactions/[^/]+/[^/]+/callback", count=3)
     answer = fake.interaction_responses()[-1]
     assert answer["type"] == 8
-    assert [c["value"] for c in answer["data"]["choices"]] == ["diffusion models"]
+    assert answer["data"]["choices"] == [{"name": "1. diffusion models", "value": "1"}]
+
+
+async def test_unsubscribe_takes_back_a_long_topic_it_offered(
+    fake: FakeDiscord, bot: PaperwireDiscord
+) -> None:
+    from tests.discord.fake_discord import autocomplete_interaction
+
+    long_topic = "diffusion " * 19 + "generative"
+    assert len(long_topic) == 200  # the longest topic allowed
+    await _ask(fake, "subscribe", options={"topic": "graph neural"})
+    await _ask(fake, "subscribe", options={"topic": long_topic})
+    await fake.dispatch(
+        "INTERACTION_CREATE",
+        autocomplete_interaction(
+            subcommand="unsubscribe", options={"topic": "diffusion diff"}, focused="topic"
+        ),
+    )
+    await fake.wait_for("POST", r"/interactions/[^/]+/[^/]+/callback", count=3)
+    [choice] = fake.interaction_responses()[-1]["data"]["choices"]
+    assert choice["value"] == "2"  # its number: the topic itself is longer than a value may be
+    assert choice["name"].startswith("2. diffusion") and len(choice["name"]) <= 100
+    [reply] = await _ask(fake, "unsubscribe", options={"topic": choice["value"]})
+    assert f"Unsubscribed from “{long_topic}”" in _text(reply)
+    owner = Destination("discord", GUILD_ID, "500", kind="dm")
+    assert [s.topic for s in await bot.services.store.subscriptions(owner)] == ["graph neural"]
 
 
 async def test_webhook_mode_gives_its_channel_a_digest_once(seeded: Services) -> None:

@@ -156,7 +156,7 @@ async def test_a_non_manager_cannot_turn_off_an_existing_digest(bot: Bot) -> Non
 async def test_on_with_time_and_zone_stores_and_tells_the_next_run(bot: Bot) -> None:
     text = await bot.ok("digest on 08:30 Europe/Paris")
     assert text == (
-        "On: 08:30 Europe/Paris, Mon-Fri, 10 papers, compact.\n"
+        "On: 08:30 Europe/Paris, Mon-Fri, 10 papers, compact, covers the latest list.\n"
         "Next: Monday 23 November, 08:30 (Europe/Paris)."
     )
     stored = await bot.stored()
@@ -166,7 +166,7 @@ async def test_on_with_time_and_zone_stores_and_tells_the_next_run(bot: Bot) -> 
 
 async def test_on_without_arguments_uses_the_defaults(bot: Bot) -> None:
     text = await bot.ok("digest on")
-    assert text.startswith("On: 09:00 UTC, Mon-Fri, 10 papers, compact.")
+    assert text.startswith("On: 09:00 UTC, Mon-Fri, 10 papers, compact, covers the latest list.")
     assert "Next: Monday 23 November, 09:00 (UTC)." in text
     assert await bot.stored() == DigestSettings(CHANNEL)
 
@@ -274,7 +274,7 @@ async def test_set_each_setting(bot: Bot, text: str, field: str, value: object) 
 async def test_set_topic_none_clears_it_and_set_before_on_says_it_is_off(bot: Bot) -> None:
     reply = await bot.ok("digest set topic agents")
     assert reply == (
-        "Saved: 09:00 UTC, Mon-Fri, 10 papers, compact, topic: agents"
+        "Saved: 09:00 UTC, Mon-Fri, 10 papers, compact, covers the latest list, topic: agents"
         " (the digest is off: `/papers digest on` starts it)."
     )
     stored = await bot.stored()
@@ -330,7 +330,7 @@ async def test_status_tells_the_next_run_in_the_channels_own_time(bot: Bot) -> N
     await bot.ok("digest on 08:30 Europe/Paris")
     status = await bot.ok("digest status")
     assert status.splitlines() == [
-        "On: 08:30 Europe/Paris, Mon-Fri, 10 papers, compact.",
+        "On: 08:30 Europe/Paris, Mon-Fri, 10 papers, compact, covers the latest list.",
         "Next: Monday 23 November, 08:30 (Europe/Paris).",
         "Nothing posted here yet.",
     ]
@@ -424,9 +424,11 @@ async def test_a_refused_digest_waits_and_status_says_so(bot: Bot) -> None:
     assert "is waiting to be delivered: the platform answered channel_not_found." in status
     # Once the channel is fixed, `now` sends the digest that waited (not a second one).
     bot.services.delivery.register(bot.transport)
+    bot.clock.advance(minutes=1)  # `now` runs at most once a minute in a channel
     assert (await bot.ok("digest now")).startswith("Sent the digest that was waiting")
     assert bot.transport.titles() == ["Agents That Plan"]
     assert (await bot.services.store.outbox_depths()) == {}
+    bot.clock.advance(minutes=1)
     assert "already posted" in await bot.ok("digest now")
 
 
@@ -452,7 +454,7 @@ async def test_now_and_the_scheduled_run_racing_post_once(bot: Bot) -> None:
     scheduled, asked = await asyncio.gather(jobs.run_scheduled(CHANNEL.key), bot.ask("digest now"))
     assert len(bot.transport.sent) == 1
     if scheduled is None:
-        assert asked.text.startswith("Posted 1 papers")
+        assert asked.text.startswith("Posted 1 paper")
     else:
         assert scheduled.outcome is Outcome.POSTED and "already posted" in asked.text
 
@@ -523,7 +525,7 @@ async def test_no_repeats_across_days_per_channel(bot: Bot) -> None:
     # Sunday's list (Saturday's papers) shares a paper with Friday's.
     bot.clock.now = NOW
     await bot.ingest_list(YESTERDAY, ["Sparse Attention", "Diffusion Everywhere"])
-    assert await bot.ok("digest now") == "Posted 1 papers from the list of 2026-11-21."
+    assert await bot.ok("digest now") == "Posted 1 paper from the list of 2026-11-21."
     assert bot.transport.titles() == ["Sparse Attention"]
     # Another channel was sent nothing yet: it gets the whole list.
     await bot.ok("digest on 08:30 Europe/Paris", channel=OTHER)
@@ -556,7 +558,7 @@ async def test_covers_yesterday_takes_the_channels_yesterday(bot: Bot) -> None:
     await bot.ok("digest on 09:00 Europe/Paris", channel=OTHER)
     await bot.ok("digest set covers yesterday", channel=OTHER)
     assert await bot.ok("digest now", channel=OTHER) == (
-        "Posted 1 papers from the list of 2026-11-21."
+        "Posted 1 paper from the list of 2026-11-21."
     )
 
 
@@ -578,3 +580,11 @@ async def test_a_permanent_refusal_stops_the_channel_until_on_again(bot: Bot) ->
     assert "Posting here is stopped" not in await bot.ok("digest status")
     assert bot.transport.titles() == ["Agents That Plan"]
     assert (await bot.services.store.outbox_depths()) == {}
+
+
+async def test_status_shows_what_the_digest_covers(bot: Bot) -> None:
+    await bot.ok("digest on 08:30 Europe/Paris")
+    assert "covers yesterday's list" in await bot.ok("digest set covers yesterday")
+    assert "covers yesterday's list" in await bot.ok("digest status")
+    await bot.ok("digest set covers latest")
+    assert "covers the latest list" in await bot.ok("digest status")

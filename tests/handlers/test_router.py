@@ -78,3 +78,19 @@ async def test_a_bug_becomes_an_apology_not_a_traceback(
     assert isinstance(reply.content, Notice) and reply.content.text.startswith("Sorry")
     assert "boom" not in reply.content.text
     assert "command failed" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "text", ["/PAPERS help", "/Papers HELP", "PAPERS", "papers Search diffusion"]
+)
+async def test_command_names_are_case_insensitive(seeded: Services, text: str) -> None:
+    reply = await dispatch(_ctx(seeded, text))
+    assert not (isinstance(reply.content, Help) and reply.content.error)
+    assert isinstance(reply.content, Help | SearchPage)
+
+
+def test_the_shell_takes_the_command_in_any_case() -> None:
+    from bot.platforms.console import invocation_from_line
+
+    invocation = invocation_from_line("/PAPERS help", user="ada")
+    assert invocation is not None and invocation.text == "help"

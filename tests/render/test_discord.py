@@ -325,3 +325,13 @@ def test_checker_rejects_bad_messages(breakage: Any, message: str) -> None:
     breakage(body)
     with pytest.raises(AssertionError, match=re.escape(message)):
         check_discord_message(body)
+
+
+def test_a_notice_with_papers_shows_them_as_embeds() -> None:
+    papers = (hostile_paper(), make_paper(), make_paper(title="Third"))
+    [body] = _checked(render_discord(Notice("Subscribed.", title="Your topics", papers=papers)))
+    assert body["content"] == "**Your topics**\nSubscribed."
+    assert [e["title"][:3] for e in body["embeds"]] == ["1. ", "2. ", "3. "]
+    assert body["embeds"][1]["fields"][0]["value"] == "Wednesday, 1 July 2026"
+    long = _checked(render_discord(Notice("word " * 2000, papers=papers)))
+    assert len(long) > 1 and [len(b["embeds"]) for b in long][-1] == 3

@@ -342,3 +342,13 @@ def test_abstracts_thread_reply_holds_every_full_abstract_within_limits() -> Non
     check_slack_message(hostile[0])
     assert "<!channel>" not in str(hostile)
     assert render_slack_abstracts(Digest(day=digest.day, papers=())) == []
+
+
+def test_a_notice_with_papers_shows_them_within_limits() -> None:
+    papers = (hostile_paper(), make_paper(), make_paper(title="Third"))
+    [body] = _checked(render_slack(Notice("Subscribed.", title="Your topics", papers=papers)))
+    sections = _sections([body])
+    assert len(sections) == 4 and sections[3].startswith("*3. <https://arxiv.org/abs/")
+    assert "Trended" in sections[2]
+    long = _checked(render_slack(Notice("word & " * 25_000, papers=papers)))
+    assert len(long) == 2 and "*3. " in _sections(long)[-1]

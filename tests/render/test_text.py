@@ -1,3 +1,4 @@
+import io
 import re
 from dataclasses import replace
 from datetime import date
@@ -8,7 +9,7 @@ from bot.models import Signals
 from bot.render import common
 from bot.render.limits import shorten
 from bot.render.neutral import Digest, Help, HelpTopic, Highlighted, Hit, Notice, SearchPage
-from bot.render.text import BOLD, RESET, render_text
+from bot.render.text import BOLD, RESET, render_text, wants_color
 from tests.conftest import make_paper
 from tests.payload_checks import (
     HOSTILE_TITLE,
@@ -293,3 +294,40 @@ def test_a_digest_ends_with_how_to_search_subscribe_and_get_help() -> None:
     assert out.rstrip().splitlines()[-1] == (
         "Search: /papers search <words> · Alerts: /papers subscribe <topic> · Help: /papers help"
     )
+
+
+class _Stream(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self._tty = tty
+
+    def isatty(self) -> bool:
+        return self._tty
+
+
+def test_bold_on_a_terminal_unless_no_color_brackets_elsewhere() -> None:
+    assert wants_color(_Stream(tty=True), env={})
+    assert not wants_color(_Stream(tty=True), env={"NO_COLOR": "1"})
+    assert wants_color(_Stream(tty=True), env={"NO_COLOR": ""})  # set but empty: ignored
+    assert not wants_color(_Stream(tty=False), env={})
+
+
+async def test_the_console_prints_bold_on_a_terminal() -> None:
+    from bot.delivery import OutgoingMessage
+    from bot.models import Destination
+    from bot.platforms.console import ConsoleTransport
+    from bot.render.neutral import Reply
+
+    page = seed_search_pages()[0]
+    for tty, marked in ((True, BOLD), (False, "[")):
+        out = _Stream(tty)
+        await ConsoleTransport(out).send(
+            OutgoingMessage(Destination("console", "local", "shell"), Reply(page))
+        )
+        assert marked in out.getvalue()
+
+
+def test_a_notice_with_papers_lists_them_with_their_day() -> None:
+    out = render_text(Notice("Subscribed.", title="Done", papers=(make_paper(),)))
+    assert out.startswith("Done\nSubscribed.\n1. A Study of Diffusion Models\n")
+    assert "   https://arxiv.org/abs/2607.00001\n" in out and "Trended" in out

@@ -1,17 +1,23 @@
+import asyncio
+import logging
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import Services
+from bot.app import Services, build_services
 from bot.sources.http import HttpClient
 from schedules.ingest_jobs import (
     ARXIV_ANNOUNCED,
     BIORXIV_DAILY,
     add_ingest_jobs,
+    catch_up_biorxiv,
+    catch_up_hf,
     ingest_biorxiv_recent,
     ingest_hf_recent,
+    ingest_seeds_at_start,
 )
 from schedules.scheduler import Scheduler, cron
 from tests.conftest import Clock
@@ -24,11 +30,37 @@ def test_configured_sources_become_jobs(services: Services) -> None:
     scheduler = Scheduler()
     settings = replace(services.settings, sources=("hf", "arxiv"), arxiv_categories=("cs.CL",))
     jobs = add_ingest_jobs(scheduler, replace(services, settings=settings))
-    assert jobs == ["ingest:hf", "ingest:arxiv"]
-    assert scheduler.job_ids() == ["ingest:arxiv", "ingest:hf"]
+    assert jobs == ["ingest:hf", "ingest:hf:start", "ingest:arxiv", "ingest:arxiv:start"]
+    assert scheduler.job_ids() == sorted(jobs)
     # Adding again replaces rather than duplicates (stable ids).
     add_ingest_jobs(scheduler, replace(services, settings=settings))
-    assert scheduler.job_ids() == ["ingest:arxiv", "ingest:hf"]
+    assert scheduler.job_ids() == sorted(jobs)
+
+
+def test_with_no_source_the_bundled_papers_are_loaded_at_start(services: Services) -> None:
+    scheduler = Scheduler()
+    settings = replace(services.settings, sources=())
+    assert add_ingest_jobs(scheduler, replace(services, settings=settings)) == ["ingest:seeds"]
+
+
+async def test_a_run_now_job_runs_once_in_the_background_when_the_scheduler_starts() -> None:
+    ran = asyncio.Event()
+    calls = []
+
+    async def job(value: int) -> None:
+        calls.append(value)
+        ran.set()
+
+    scheduler = Scheduler()
+    scheduler.run_now("once", job, 7)
+    scheduler.start()
+    try:
+        async with asyncio.timeout(10):
+            await ran.wait()
+        assert scheduler.job_ids() == []  # once only
+    finally:
+        scheduler.stop()
+    assert calls == [7]
 
 
 def test_arxiv_without_categories_is_not_scheduled(
@@ -75,7 +107,8 @@ def test_biorxiv_is_scheduled_once_a_day_after_midnight_in_california(
 ) -> None:
     scheduler = Scheduler()
     settings = replace(services.settings, sources=("biorxiv",))
-    assert add_ingest_jobs(scheduler, replace(services, settings=settings)) == ["ingest:biorxiv"]
+    jobs = add_ingest_jobs(scheduler, replace(services, settings=settings))
+    assert jobs == ["ingest:biorxiv", "ingest:biorxiv:start"]
     fire = BIORXIV_DAILY.get_next_fire_time(None, datetime(2025, 1, 15, 12, tzinfo=UTC))
     assert fire == datetime(2025, 1, 16, 9, 15, tzinfo=UTC)
     assert fire.astimezone(ZoneInfo("America/Los_Angeles")).strftime("%H:%M") == "01:15"
@@ -106,3 +139,59 @@ async def test_scheduled_biorxiv_fetches_each_server_and_a_failing_one_does_not_
 
 async def _no_wait(seconds: float) -> None:
     return None
+
+
+async def test_at_start_biorxiv_is_fetched_unless_fetched_within_a_day() -> None:
+    clock = Clock(datetime(2025, 1, 15, 9, 0, tzinfo=UTC))
+    async with (
+        running_fake_sources() as fake,
+        build_services(settings_for(fake, sources=("biorxiv",)), clock=clock) as services,
+    ):
+        assert await catch_up_biorxiv(services)  # a new deployment
+        assert await services.store.count_papers() == 3  # the 14th's posts
+        clock.advance(hours=20)
+        assert not await catch_up_biorxiv(services)
+
+
+def hf_item(number: int, title: str) -> dict[str, Any]:
+    return {"paper": {"id": f"2611.{number:05d}", "title": title, "summary": "About it."}}
+
+
+async def test_at_start_a_source_not_fetched_within_its_period_is_ingested() -> None:
+    clock = Clock()
+    async with (
+        running_fake_sources() as fake,
+        build_services(settings_for(fake), clock=clock) as services,
+    ):
+        fake.hf_days[clock.now.date().isoformat()] = [hf_item(1, "Fresh"), hf_item(2, "Agents")]
+        assert await catch_up_hf(services)  # never fetched: a new deployment
+        assert await services.store.count_papers() == 2
+        fetches = len(fake.requests_to("/api/daily_papers"))
+        clock.advance(minutes=40)
+        assert not await catch_up_hf(services)  # a restart soon after: the schedule will do
+        assert len(fake.requests_to("/api/daily_papers")) == fetches
+        clock.advance(minutes=30)
+        assert await catch_up_hf(services)  # down for longer than an hour
+        assert len(fake.requests_to("/api/daily_papers")) > fetches
+
+
+async def test_an_unreachable_source_at_start_is_one_line_and_the_schedule_stays(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = replace(services.settings, hf_url="http://127.0.0.1:9")
+    async with HttpClient(retries=0) as http:
+        unreachable = replace(services, settings=settings, http=http)
+        scheduler = Scheduler()
+        add_ingest_jobs(scheduler, unreachable)
+        with caplog.at_level(logging.WARNING):
+            assert await catch_up_hf(unreachable)
+    [line] = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert line.startswith("Hugging Face lists not ingested")
+    assert "ingest:hf" in scheduler.job_ids()
+
+
+async def test_the_bundled_papers_are_loaded_once(services: Services) -> None:
+    report = await ingest_seeds_at_start(services)
+    assert report is not None and report.counts.new == await services.store.count_papers() > 200
+    assert await ingest_seeds_at_start(services) is None
+    assert await services.store.count_papers() == report.counts.new

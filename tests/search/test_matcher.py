@@ -12,7 +12,10 @@ PAPER = make_paper(
     abstract="We evaluate state-of-the-art models on reasoning benchmarks.",
     authors=("Yann LeCun", "José Núñez"),
     categories=("cs.CL", "cs.LG"),
-    trending=(TrendingEntry(date(2026, 7, 15), "hf", 3, 5),),
+    trending=(
+        TrendingEntry(date(2026, 7, 15), "hf", 3, 5),
+        TrendingEntry(date(2026, 6, 1), "hf", 9),
+    ),
 )
 
 
@@ -37,7 +40,10 @@ PAPER = make_paper(
         ("cat:cs", True),
         ("cat:math.AG", False),
         ("since:2026-07-01 reasoning", True),
-        ("until:2026-07-14 reasoning", False),
+        ("until:2026-05-31 reasoning", False),
+        ("until:2026-06-30 reasoning", True),  # any day it trended counts, not only the latest
+        ("since:2026-06-02 until:2026-07-14 reasoning", False),
+        ("since:2026-07-15 until:2026-07-15 reasoning", True),
         ("reasoning zebra", False),
     ],
 )

@@ -1,16 +1,20 @@
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from bot.app import Services
 from bot.errors import UserError
-from bot.models import Paper
+from bot.models import Observation, Paper
+from bot.search import service
 from bot.search.analysis import terms
 from bot.search.index import SearchIndex
-from bot.search.service import PARTIAL_NOTE
+from bot.search.matcher import matches
+from bot.search.query import parse
+from bot.search.service import MAX_OFFSET, PARTIAL_NOTE
 from bot.search.snippets import Highlighter
 from bot.storage import Store
-from tests.conftest import make_observation, seed_observations
+from tests.conftest import make_observation, offsets_reaching_the_index, seed_observations
 
 
 async def test_title_matches_outrank_abstract_only_matches(seeded: Services) -> None:
@@ -65,6 +69,41 @@ async def test_date_and_author_filters(services: Services) -> None:
     assert [h.paper.title for h in turing.hits] == ["Graph nets two"]
 
 
+async def test_date_filters_match_any_day_a_paper_trended(seeded: Services) -> None:
+    # MatFormer trended on 2026-03-11 and again on 2026-05-09.
+    march = await seeded.search.search("MatFormer since:2026-03-01 until:2026-03-31")
+    [hit] = march.hits
+    assert hit.paper.title.startswith("MatFormer")
+    assert matches(parse("MatFormer since:2026-03-01 until:2026-03-31"), hit.paper)
+    assert len((await seeded.search.search("MatFormer since:2026-05-09")).hits) == 1
+    between = "MatFormer since:2026-03-12 until:2026-05-08"
+    assert not (await seeded.search.search(between)).hits
+    assert not matches(parse(between), hit.paper)
+
+
+async def test_a_paper_joining_or_leaving_a_list_is_reindexed(services: Services) -> None:
+    def listed(day: date, *titles: str) -> list[Observation]:
+        return [make_observation(title=t, day=day, rank=i) for i, t in enumerate(titles, 1)]
+
+    async def found(query: str) -> list[str]:
+        await services.refresh_index()
+        return sorted(h.paper.title for h in (await services.search.search(query)).hits)
+
+    july, august = date(2026, 7, 1), date(2026, 8, 1)
+    await services.store.ingest(listed(july, "Graph nets one", "Graph nets two"))
+    assert await found("graph since:2026-07-01 until:2026-07-01") == [
+        "Graph nets one",
+        "Graph nets two",
+    ]
+    # The same paper, unchanged, on a later list: both of its days count.
+    await services.store.ingest(listed(august, "Graph nets one"))
+    assert await found("graph since:2026-08-01") == ["Graph nets one"]
+    assert await found("graph until:2026-07-31") == ["Graph nets one", "Graph nets two"]
+    # July's list fetched again without it: July no longer counts for it.
+    await services.store.ingest(listed(july, "Graph nets two"))
+    assert await found("graph until:2026-07-31") == ["Graph nets two"]
+
+
 @pytest.mark.parametrize(
     "raw", ["C++", "NEAR(", '"unbalanced', "title:x", "AND model", "-x model", "émoji 😀 model"]
 )
@@ -96,6 +135,28 @@ async def test_paging_and_total(seeded: Services) -> None:
     second = await seeded.search.search("model", limit=5, offset=5)
     assert first.has_more and second.has_more
     assert not {h.paper.id for h in first.hits} & {h.paper.id for h in second.hits}
+
+
+async def test_an_offset_past_the_bound_never_reaches_the_index(
+    seeded: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    offsets = offsets_reaching_the_index(seeded, monkeypatch)
+    with pytest.raises(UserError, match="Results stop at 1,000"):
+        await seeded.search.search("model", limit=5, offset=10**10)
+    with pytest.raises(UserError):
+        await seeded.search.search("model", limit=5, offset=MAX_OFFSET + 1)
+    assert offsets == []  # refused before tantivy reserved anything
+    deepest = await seeded.search.search("model", limit=5, offset=MAX_OFFSET)
+    assert deepest.offset == MAX_OFFSET and offsets and max(offsets) == MAX_OFFSET
+
+
+async def test_no_next_page_is_offered_past_the_bound(
+    seeded: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "MAX_OFFSET", 5)  # the seeds have fewer than 1,000 hits
+    assert (await seeded.search.search("model", limit=5)).has_more
+    last = await seeded.search.search("model", limit=5, offset=5)
+    assert last.hits and not last.has_more  # its next page would start past the bound
 
 
 async def test_index_on_disk_follows_the_store_and_rebuilds(tmp_path: Path) -> None:

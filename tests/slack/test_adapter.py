@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import signal
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -16,15 +18,18 @@ from urllib.parse import parse_qsl
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.app import Services
+from bot.buttons import STALE_BUTTON
 from bot.channel_digests import DigestSettings
 from bot.models import Destination
 from bot.platforms.slack import EVENTS_PATH, SlackAdapter, SlackConfig, SlackServer
-from bot.render.slack import ACTION_ABSTRACT, ACTION_NEXT, ACTION_SHARE
+from bot.render.slack import ACTION_ABSTRACT, ACTION_NEXT, ACTION_SHARE, ACTION_SIMILAR
+from bot.search.service import MAX_OFFSET
 from bot.storage import Store
-from tests.conftest import drained_later, seed_observations
+from tests.conftest import drained_later, offsets_reaching_the_index, seed_observations
 from tests.payload_checks import check_slack_message
 from tests.processes import start_paperwire_run
 from tests.slack.fake_slack import (
@@ -88,8 +93,8 @@ async def bot(seeded: Services) -> AsyncIterator[Bot]:
         config = SlackConfig(bot_token=TOKEN, signing_secret=SECRET, api_url=fake.api_url)
         adapter = SlackAdapter(seeded, config)
         seeded.delivery.register(adapter)
-        server = TestServer(adapter.app.web_app(path=EVENTS_PATH), host="127.0.0.1")
-        await server.start_server()
+        server = TestServer(adapter.web_app(), host="127.0.0.1")
+        await server.start_server(access_log=None)  # as `paperwire run` serves it
         try:
             async with aiohttp.ClientSession() as http:
                 yield Bot(fake, seeded, adapter, str(server.make_url(EVENTS_PATH)), http)
@@ -151,6 +156,97 @@ async def test_forged_and_replayed_requests_get_401_and_do_nothing(bot: Bot) -> 
     assert bot.fake.calls_to("chat.postMessage") == []
 
 
+MARKER = "zq-marker-7f3a"  # in the body of each refused request: must appear in no log
+
+
+def _logged(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name != "aiohttp.access"]
+
+
+@pytest.mark.parametrize("refusal", ["wrong secret", "clock skew"])
+async def test_a_refused_request_is_logged_in_one_short_line_without_its_body(
+    bot: Bot, caplog: pytest.LogCaptureFixture, refusal: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    # A genuine request carries a live response URL and the verification token.
+    url = bot.fake.response_url(MARKER)
+    body = slash_command_body(f"search {MARKER}", response_url=url, token=MARKER)
+    if refusal == "wrong secret":
+        status = await bot.post(body, secret="not-the-secret")
+    else:
+        status = await bot.post(body, timestamp=int(time.time()) - 360)
+    assert status == 401
+    assert bot.fake.calls_to("response_url") == []
+    assert MARKER not in caplog.text and "v0=" not in caplog.text
+    [line] = _logged(caplog)
+    assert line.levelno == logging.WARNING and len(line.getMessage()) < 160
+
+
+async def test_a_burst_of_refusals_logs_one_line_a_minute(
+    seeded: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    minute = 0.0
+    config = SlackConfig(bot_token=TOKEN, signing_secret=SECRET, api_url="http://127.0.0.1:9/")
+    app = SlackAdapter(seeded, config).web_app(monotonic=lambda: minute)
+    body = slash_command_body(MARKER, response_url="http://127.0.0.1:9/r")
+    huge = MARKER * (1024 * 1024 // len(MARKER))  # 1 MB: refused before it is read whole
+    async with _served(app) as url, aiohttp.ClientSession() as http:
+
+        async def forge(data: str, chunked: bool = False) -> int:
+            headers = signed_headers("not-the-secret", data)
+
+            async def chunks() -> AsyncIterator[bytes]:  # no Content-Length to refuse early
+                yield data.encode()
+
+            sent = chunks() if chunked else data.encode()
+            async with http.post(url, data=sent, headers=headers) as response:
+                return response.status
+
+        statuses = [await forge(body) for _ in range(20)] + [await forge(huge) for _ in range(5)]
+        statuses.append(await forge(huge, chunked=True))
+        assert statuses == [401] * 20 + [413] * 6
+        assert len(_logged(caplog)) == 1
+        minute = 61.0
+        assert await forge(body) == 401
+    _, second = _logged(caplog)
+    assert "25 more" in second.getMessage()  # the ones not logged are counted
+    assert MARKER not in caplog.text
+
+
+@asynccontextmanager
+async def _served(app: web.Application) -> AsyncIterator[str]:
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server(access_log=None)
+    try:
+        yield str(server.make_url(EVENTS_PATH))
+    finally:
+        await server.close()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": "v0=00"},
+        {"X-Slack-Request-Timestamp": "1e9", "X-Slack-Signature": "v0=00"},
+        {"X-Slack-Request-Timestamp": "", "X-Slack-Signature": ""},
+        {"X-Slack-Request-Timestamp": "{now}", "X-Slack-Signature": "v0=é"},
+        {"Content-Type": "application/json", "X-Slack-Request-Timestamp": "{now}"},
+        {"Content-Type": "text/plain; charset=bogus", "X-Slack-Request-Timestamp": "{now}"},
+        {},
+    ],
+)
+@pytest.mark.parametrize("body", [b"text=help", b"{not json", b"payload=%7Bnot", b"\xff\xfe"])
+async def test_a_malformed_signature_or_body_is_a_401_not_a_500(
+    bot: Bot, caplog: pytest.LogCaptureFixture, headers: dict[str, str], body: bytes
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sent = {name: value.format(now=int(time.time())) for name, value in headers.items()}
+    async with bot.http.post(bot.url, data=body, headers=sent) as response:
+        assert response.status == 401
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
 async def test_buttons_next_share_and_abstract(bot: Bot) -> None:
     first = await bot.command("search model")
     buttons = _buttons(first)
@@ -166,6 +262,46 @@ async def test_buttons_next_share_and_abstract(bot: Bot) -> None:
     check_slack_message(abstract.args)
     assert abstract.args["response_type"] == "ephemeral"
     assert paper.abstract[:40].replace("&", "&amp;") in _texts(abstract)
+
+
+@pytest.mark.parametrize(
+    ("action_id", "value"),
+    [
+        (ACTION_NEXT, '{"q":"model","o":10000000000}'),  # aborted the process (160 GB)
+        (ACTION_NEXT, '{"q":"model","o":1001}'),
+        (ACTION_NEXT, '{"q":"model","o":-5}'),
+        (ACTION_NEXT, '{"q":"model","o":1e999}'),
+        (ACTION_NEXT, '{"q":"model","o":"5"}'),
+        (ACTION_NEXT, '{"q":"model","o":true}'),
+        (ACTION_NEXT, '{"q":["model"],"o":5}'),
+        (ACTION_NEXT, '["model",5]'),
+        (ACTION_NEXT, "not json"),
+        (ACTION_SHARE, '{"q":"model","o":10000000000}'),
+        (ACTION_SHARE, '{"q":" ","o":0}'),
+        (ACTION_ABSTRACT, "2509.04664" * 9),  # longer than any paper id
+        (ACTION_ABSTRACT, "2509.04664 or 1=1"),
+        (ACTION_SIMILAR, ""),
+    ],
+)
+async def test_a_button_value_paperwire_did_not_write_is_refused_in_one_line(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch, action_id: str, value: str
+) -> None:
+    offsets = offsets_reaching_the_index(bot.services, monkeypatch)
+    answer = await bot.press(action_id, value)
+    check_slack_message(answer.args)
+    assert STALE_BUTTON in _texts(answer) and "Results" not in _texts(answer)
+    assert answer.args["response_type"] == "ephemeral"
+    assert answer.args["replace_original"] is False  # the message with the button stays
+    assert offsets == []  # nothing reached the index
+
+
+async def test_the_deepest_page_a_button_may_ask_for_is_answered(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    offsets = offsets_reaching_the_index(bot.services, monkeypatch)
+    answer = await bot.press(ACTION_NEXT, json.dumps({"q": "model", "o": MAX_OFFSET}))
+    assert STALE_BUTTON not in _texts(answer) and answer.args["replace_original"] is True
+    assert offsets and max(offsets) == MAX_OFFSET
 
 
 async def test_digest_commands_are_for_managers_only(bot: Bot) -> None:
@@ -214,7 +350,8 @@ async def test_channel_not_found_stops_the_destination_and_shows_in_status(bot: 
     assert "channel_not_found" in _texts(reply)
     state = await bot.services.store.destination_state("slack:T1:C1")
     assert state.stopped and state.error == "channel_not_found"
-    assert await bot.services.store.outbox_depths() == {"slack:T1:C1": 1}  # kept
+    # Kept. (The command's own reply may still be marked sent: only the channel's queue.)
+    assert (await bot.services.store.outbox_depths()).get("slack:T1:C1") == 1
     status = await bot.command("digest status", user="U3")
     assert "stopped" in _texts(status) and "channel_not_found" in _texts(status)
     # Turning it on again (after inviting the bot) resumes posting.
@@ -286,7 +423,7 @@ async def _listening_url(stderr: asyncio.StreamReader) -> str:
                 return match.group(1)
 
 
-def _mention_body() -> str:
+def _mention_body(text: str = "<@UBOT> search diffusion") -> str:
     payload = {
         "token": "x",
         "team_id": "T1",
@@ -297,7 +434,7 @@ def _mention_body() -> str:
         "event": {
             "type": "app_mention",
             "user": "U1",
-            "text": "<@UBOT> search diffusion",
+            "text": text,
             "ts": "1700000000.000200",
             "channel": "C1",
             "event_ts": "1700000000.000200",
@@ -306,8 +443,8 @@ def _mention_body() -> str:
     return json.dumps(payload)
 
 
-async def _mention(bot: Bot) -> None:
-    body = _mention_body()
+async def _mention(bot: Bot, text: str = "<@UBOT> search diffusion") -> None:
+    body = _mention_body(text)
     headers = {**signed_headers(SECRET, body), "Content-Type": "application/json"}
     async with bot.http.post(bot.url, data=body.encode(), headers=headers) as response:
         assert response.status == 200
@@ -322,6 +459,13 @@ async def test_a_mention_is_answered_in_a_thread(bot: Bot) -> None:
     assert _buttons(post) == {}  # buttons answer one person: none in a public thread
 
 
+async def test_a_mention_takes_the_command_name_in_any_case(bot: Bot) -> None:
+    bot.fake.users["U1"] = {"is_admin": True}
+    await _mention(bot, "<@UBOT> /PAPERS digest status")
+    [post] = await bot.fake.wait_for("chat.postMessage")
+    assert "No daily digest here yet" in _texts(post)
+
+
 async def test_a_mention_answer_that_failed_is_posted_once_later(bot: Bot) -> None:
     bot.fake.fail("chat.postMessage", server_error(500))
     await _mention(bot)
@@ -331,6 +475,29 @@ async def test_a_mention_answer_that_failed_is_posted_once_later(bot: Bot) -> No
     [thread] = bot.fake.threads.values()
     assert len(thread) == 1 and thread[0]["thread_ts"] == "1700000000.000200"
     assert bot.fake.calls_to("conversations.replies")  # it looked in the thread first
+
+
+async def test_the_eleventh_command_in_a_minute_is_refused_and_the_digest_still_posts(
+    bot: Bot,
+) -> None:
+    await _mention(bot)  # a mention counts: its answer is a public post
+    await bot.fake.wait_for("chat.postMessage")
+    for _ in range(9):
+        assert "Slow down" not in _texts(await bot.command("help"))
+    refused = await bot.command("search diffusion")
+    assert _texts(refused).startswith("Slow down: you can send another command in 6 s.")
+    assert refused.args["response_type"] == "ephemeral"
+    # A mention over the budget is answered to the asker alone: no public post.
+    await _mention(bot)
+    [private] = await bot.fake.wait_for("chat.postEphemeral")
+    check_slack_message(private.args)
+    assert private.args["user"] == "U1" and private.args["thread_ts"] == "1700000000.000200"
+    assert _texts(private).startswith("Slow down")
+    assert len(bot.fake.calls_to("chat.postMessage")) == 1
+    # The channel's digest is not held back by one person's commands.
+    bot.fake.users["U3"] = {"is_admin": True}
+    assert "Posted 10 papers" in _texts(await bot.command("digest now", user="U3"))
+    assert len(await bot.services.store.sent_paper_ids("slack:T1:C1")) == 10
 
 
 def test_the_manifest_asks_for_what_the_bot_uses() -> None:
@@ -350,7 +517,6 @@ def test_the_manifest_asks_for_what_the_bot_uses() -> None:
 
 async def test_subscriptions_on_slack_end_in_a_direct_message(bot: Bot) -> None:
     from bot.alerts import match_new_lists, send_alert
-    from bot.render.slack import ACTION_SIMILAR
     from bot.subscriptions import AlertSettings
 
     reply = await bot.command("subscribe diffusion", user="U7")
