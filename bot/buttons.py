@@ -12,7 +12,8 @@ import re
 from bot.search.service import MAX_OFFSET
 
 STALE_BUTTON = "That button is out of date or not valid; run the command again."
-# Paper ids as paperwire makes them: arXiv ids (2509.04664, astro-ph/0601001) or t-<hex>.
+# Paper ids as paperwire makes them: arXiv ids (2509.04664, astro-ph/0601001), DOIs
+# (10.1101/2025.01.10.632451) or t-<hex>.
 PAPER_ID = r"[A-Za-z0-9_.\-/]{1,80}"
 _PAPER_ID = re.compile(PAPER_ID)
 

@@ -27,8 +27,10 @@ environment (`paperwire run --help` lists them all):
   PAPERWIRE_DB                 database file (default: $XDG_DATA_HOME/paperwire/paperwire.db,
                                i.e. ~/.local/share/paperwire/paperwire.db); the search
                                index lives beside it in paperwire.db.index/
-  PAPERWIRE_SOURCES            sources `run` ingests on a schedule: hf, arxiv (default hf)
+  PAPERWIRE_SOURCES            sources `run` ingests on a schedule: hf, arxiv, biorxiv
+                               (default hf)
   PAPERWIRE_ARXIV_CATEGORIES   e.g. cs.CL,cs.LG for the arxiv source
+  PAPERWIRE_BIORXIV_SERVERS    biorxiv, medrxiv or both for the biorxiv source (default biorxiv)
   PAPERWIRE_DIGEST_SIZE        papers per digest (default 10)
 """
 
@@ -36,9 +38,10 @@ environment (`paperwire run --help` lists them all):
 RUN_EPILOG = """\
 environment (README: "Configuration", "Run on Slack", "Run on Discord"):
   PAPERWIRE_DB                  database file (default: ~/.local/share/paperwire/paperwire.db)
-  PAPERWIRE_SOURCES             sources ingested on a schedule: hf, arxiv (default hf;
-                                empty: none)
+  PAPERWIRE_SOURCES             sources ingested on a schedule: hf, arxiv, biorxiv (default
+                                hf; empty: none)
   PAPERWIRE_ARXIV_CATEGORIES    e.g. cs.CL,cs.LG: the arXiv announcements to ingest
+  PAPERWIRE_BIORXIV_SERVERS     biorxiv, medrxiv or both: what the biorxiv source fetches
   PAPERWIRE_DIGEST_SIZE         papers per digest (default 10)
   PAPERWIRE_SEARCH_PAGE_SIZE    results per search reply (default 5)
   PAPERWIRE_MAX_SUBSCRIPTIONS   topics per user (default 20)
@@ -51,6 +54,7 @@ environment (README: "Configuration", "Run on Slack", "Run on Discord"):
   PAPERWIRE_ARXIV_API_URL       arXiv API endpoint
   PAPERWIRE_ARXIV_RSS_URL       arXiv RSS endpoint
   PAPERWIRE_ARXIV_INTERVAL_S    seconds between requests to arXiv (default 3)
+  PAPERWIRE_BIORXIV_API_URL     bioRxiv / medRxiv details API base
 Slack:
   SLACK_BOT_TOKEN               the bot token (xoxb-...): turns Slack on
   SLACK_SIGNING_SECRET          HTTP mode: checks that requests come from Slack
@@ -124,9 +128,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     arxiv_from.add_argument("--id", nargs="+", metavar="ID", help="papers by arXiv id")
     arxiv_from.add_argument(
-        "--file", nargs="+", type=Path, metavar="F.xml", help="saved Atom or RSS responses"
+        "--file", nargs="+", type=Path, metavar="F.xml", help="saved Atom, RSS or RDF responses"
     )
     arxiv.add_argument("--days", type=_positive, default=1, help="with --category (default 1)")
+    biorxiv = sources(
+        "biorxiv", help="bioRxiv or medRxiv: the last days' posts (details API), or saved pages"
+    )
+    biorxiv.add_argument(
+        "--server", choices=("biorxiv", "medrxiv"), default="biorxiv", help="(default biorxiv)"
+    )
+    biorxiv_from = biorxiv.add_mutually_exclusive_group()
+    biorxiv_from.add_argument(
+        "--days", type=_positive, default=1, help="days back, today included (default 1)"
+    )
+    biorxiv_from.add_argument(
+        "--file", nargs="+", type=Path, metavar="F.json", help="saved details API responses"
+    )
 
     search = command("search", help="search the corpus")
     search.add_argument("query", nargs="+", help='words, "phrases", prefix*, -not, author:X')

@@ -20,6 +20,7 @@ from bot.ingest import (
     ingest_arxiv_category,
     ingest_arxiv_ids,
     ingest_arxiv_rss,
+    ingest_biorxiv,
     ingest_files,
     ingest_hf_day,
     ingest_seeds,
@@ -100,6 +101,11 @@ async def ingest(settings: Settings, args: argparse.Namespace) -> int:
             day = args.date or services.clock().date()
             progress(f"fetching Hugging Face daily papers for {day}")
             report = await ingest_hf_day(services, services.http, day)
+        elif args.source == "biorxiv" and args.file:
+            report = await ingest_files(services, args.file, args.server, progress)
+        elif args.source == "biorxiv":
+            progress(f"fetching {args.server} posts of the last {args.days} days")
+            report = await ingest_biorxiv(services, services.http, args.server, args.days)
         elif args.file:
             report = await ingest_files(services, args.file, "arxiv", progress)
         elif args.id:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import UserError
+from bot.sources.biorxiv import SERVERS as BIORXIV_SERVERS
 
 
 def default_db_path(env: Mapping[str, str]) -> str:
@@ -16,7 +17,7 @@ def default_db_path(env: Mapping[str, str]) -> str:
     return str(Path(data_home) / "paperwire" / "paperwire.db")
 
 
-KNOWN_SOURCES = ("hf", "arxiv")
+KNOWN_SOURCES = ("hf", "arxiv", "biorxiv")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Settings:
     arxiv_rss_url: str = "https://rss.arxiv.org/rss"
     arxiv_categories: tuple[str, ...] = ()
     arxiv_interval_s: int = 3  # arXiv asks for at most one request every 3 seconds
+    biorxiv_api_url: str = "https://api.biorxiv.org"
+    biorxiv_servers: tuple[str, ...] = ("biorxiv",)
     list_settle_hours: int = 3
     list_complete_hour: int = 6
     digest_grace_hours: int = 6  # a digest missed while down is posted on return within this
@@ -50,6 +53,8 @@ class Settings:
             arxiv_rss_url=_url(env, "PAPERWIRE_ARXIV_RSS_URL", cls.arxiv_rss_url),
             arxiv_categories=_list(env, "PAPERWIRE_ARXIV_CATEGORIES"),
             arxiv_interval_s=_int(env, "PAPERWIRE_ARXIV_INTERVAL_S", 3, 0, 60),
+            biorxiv_api_url=_url(env, "PAPERWIRE_BIORXIV_API_URL", cls.biorxiv_api_url),
+            biorxiv_servers=_biorxiv_servers(env),
             list_settle_hours=_int(env, "PAPERWIRE_LIST_SETTLE_HOURS", 3, 0, 48),
             list_complete_hour=_int(env, "PAPERWIRE_LIST_COMPLETE_HOUR", 6, 0, 23),
             digest_grace_hours=_int(env, "PAPERWIRE_DIGEST_GRACE_HOURS", 6, 0, 48),
@@ -74,6 +79,17 @@ def _sources(env: Mapping[str, str]) -> tuple[str, ...]:
             f" {', '.join(KNOWN_SOURCES)} (or nothing for the bundled papers only)"
         )
     return sources
+
+
+def _biorxiv_servers(env: Mapping[str, str]) -> tuple[str, ...]:
+    servers = _list(env, "PAPERWIRE_BIORXIV_SERVERS") or ("biorxiv",)
+    for server in servers:
+        if server not in BIORXIV_SERVERS:
+            raise UserError(
+                f"PAPERWIRE_BIORXIV_SERVERS: unknown server {server[:20]!r};"
+                f" use {' or '.join(BIORXIV_SERVERS)}"
+            )
+    return servers
 
 
 def _url(env: Mapping[str, str], name: str, default: str) -> str:

@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.day_lists import WHOLE, CompletionRule, ListState
 from bot.errors import PaperwireError, UserError
 from bot.models import Observation, normalize_arxiv_id
-from bot.sources import arxiv, hf_daily, seeds
+from bot.sources import arxiv, biorxiv, hf_daily, seeds
 from bot.sources.fetch import (
     Fetched,
     days_back,
@@ -22,6 +22,7 @@ from bot.sources.fetch import (
     fetch_arxiv_category,
     fetch_arxiv_ids,
     fetch_arxiv_rss,
+    fetch_biorxiv,
     fetch_hf_day,
 )
 from bot.sources.hf_daily import SOURCE
@@ -34,7 +35,9 @@ _log = logging.getLogger(__name__)
 
 @dataclass
 class IngestReport:
-    """What an ingest did, summed over its batches."""
+    """What an ingest did, summed over its batches. Every item of the input is counted once:
+    new + updated + unchanged + skipped is the number of items read (a file that could not
+    be read at all is an error, and its items are not counted)."""
 
     counts: IngestCounts = field(default_factory=IngestCounts)
     skipped: int = 0
@@ -54,13 +57,11 @@ async def store_observations(
     observations: Sequence[Observation],
     rule: CompletionRule,
     report: IngestReport,
-    day_list: tuple[date, str] | None = None,
+    day_lists: Sequence[tuple[date, str]] = (),
 ) -> None:
-    """Store one fetched batch, with the size of each day's list it carried (`day_list`
-    is recorded even when the batch is empty: that day's list was fetched)."""
-    counts = await services.store.ingest(
-        observations, rule, services.clock(), [day_list] if day_list else ()
-    )
+    """Store one fetched batch, with the size of each day's list it carried (`day_lists`
+    are recorded even when the batch has none of their papers: those lists were fetched)."""
+    counts = await services.store.ingest(observations, rule, services.clock(), day_lists)
     report.counts += counts
     report.lists += counts.lists
 
@@ -102,8 +103,9 @@ async def ingest_hf_day(services: Services, http: HttpClient, day: date) -> Inge
     """Fetch `day`'s Hugging Face list (all pages) and store it. Raises `HttpError` or
     `SourceError` before storing anything when a page fails."""
     fetched = await fetch_hf_day(http, services.settings.hf_url, day, services.clock())
+    log_refused(f"Hugging Face daily papers for {day}", fetched.refused)
     # Recorded even when empty, so the day can become complete with nothing on it.
-    return await _store_fetched(services, fetched, hf_rule(services.settings), (day, SOURCE))
+    return await _store_fetched(services, fetched, hf_rule(services.settings), [(day, SOURCE)])
 
 
 async def ingest_arxiv_category(
@@ -138,19 +140,71 @@ async def ingest_arxiv_rss(
     return await _store_fetched(services, fetched, WHOLE)
 
 
+SKIPS_SHOWN = 10  # skipped items named in the log; the rest are counted
+
+
+def log_skips(reasons: Sequence[str]) -> None:
+    """Name each skipped item (position, id when known, why) on stderr, up to
+    `SKIPS_SHOWN`, then how many more."""
+    for reason in reasons[:SKIPS_SHOWN]:
+        _log.warning("skipped %s", reason)
+    if len(reasons) > SKIPS_SHOWN:
+        _log.warning("... and %d more skipped items", len(reasons) - SKIPS_SHOWN)
+
+
+def log_refused(where: str, refused: Sequence[str]) -> None:
+    """One warning for the items of a Hugging Face list that are not arXiv papers."""
+    if refused:
+        _log.warning(
+            "%s: refused %d items whose id is not an arXiv id (the first: %r);"
+            " a Hugging Face daily list holds only arXiv papers",
+            where,
+            len(refused),
+            refused[0][:40],
+        )
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    observations: tuple[Observation, ...]
+    skipped: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()
+
+
+async def ingest_biorxiv(
+    services: Services, http: HttpClient, server: str, days: int
+) -> IngestReport:
+    """`server`'s posts of the last `days` days (UTC dates, today included). Each day's
+    first versions make its list, recorded even when empty; posts arrive over the day, so
+    a list completes as a Hugging Face one does."""
+    now = services.clock()
+    since = days_back(now, days)
+    fetched = await fetch_biorxiv(
+        http, services.settings.biorxiv_api_url, server, since, now.date(), now
+    )
+    lists = [(since + timedelta(days=n), server) for n in range((now.date() - since).days + 1)]
+    return await _store_fetched(services, fetched, hf_rule(services.settings), lists)
+
+
 async def ingest_files(
     services: Services, paths: Sequence[Path], kind: str, progress: Progress | None = None
 ) -> IngestReport:
     """Import saved responses: Hugging Face JSON named `YYYY-MM-DD.json` (the list's day),
-    or arXiv Atom / RSS XML. Each file stands alone: a bad one is reported, the rest go in."""
+    arXiv XML (API Atom, RSS 2.0 or RSS 1.0 / RDF announcements), or pages of the bioRxiv /
+    medRxiv details API (`kind` "biorxiv" or "medrxiv", the server of records that do not
+    name theirs). Each file stands alone: a bad one is reported, the rest go in. The pages
+    of the details API are stored as one batch: together they are the days' lists."""
     report = IngestReport()
-    rule = hf_rule(services.settings) if kind == "hf" else WHOLE
+    rule = WHOLE if kind == "arxiv" else hf_rule(services.settings)
+    skipped: list[str] = []
+    pages: list[Observation] = []
     for number, path in enumerate(paths, 1):
         if progress:
             progress(f"{number}/{len(paths)} {path.name}")
         try:
-            observations, skipped = parse_file(path, kind, services.clock())
-            await store_observations(services, observations, rule, report)
+            parsed = parse_file(path, kind, services.clock())
+            if kind not in biorxiv.SERVERS:  # those are ranked together, after the last file
+                await store_observations(services, parsed.observations, rule, report)
         except OSError as exc:
             report.errors.append(f"{path.name}: {exc.strerror or exc}")
             continue
@@ -162,21 +216,29 @@ async def ingest_files(
             _log.debug("importing %s failed", path, exc_info=exc)
             report.errors.append(f"{path.name}: {type(exc).__name__}: {exc}")
             continue
-        report.skipped += len(skipped)
+        report.skipped += len(parsed.skipped) + len(parsed.refused)
+        skipped += (f"{path.name} {reason}" for reason in parsed.skipped)
+        log_refused(path.name, parsed.refused)
+        if kind in biorxiv.SERVERS:
+            pages += parsed.observations
+    if pages:
+        await store_observations(services, biorxiv.rank_by_day(pages), rule, report)
+    log_skips(skipped)
     await services.refresh_index()
     return report
 
 
-def parse_file(path: Path, kind: str, now: datetime) -> tuple[list[Observation], list[str]]:
+def parse_file(path: Path, kind: str, now: datetime) -> ParsedFile:
     body = path.read_bytes()
     if kind == "hf":
         day = _day_from_name(path)
         page = hf_daily.parse_daily_papers(decode_json(body, path.name), day, now)
-        return list(page.observations), list(page.skipped)
-    if body.lstrip()[:200].find(b"<rss") >= 0:
-        return arxiv.parse_rss(body, now), []
-    atom = arxiv.parse_atom(body, now)
-    return list(atom.observations), list(atom.skipped)
+        return ParsedFile(page.observations, page.skipped, page.refused)
+    if kind in biorxiv.SERVERS:
+        details = biorxiv.parse_details(decode_json(body, path.name), kind, now)
+        return ParsedFile(details.observations, details.skipped)
+    feed = arxiv.parse_feed(body, now, path.name)
+    return ParsedFile(feed.observations, feed.skipped)
 
 
 def _day_from_name(path: Path) -> date:
@@ -192,11 +254,10 @@ async def _store_fetched(
     services: Services,
     fetched: Fetched,
     rule: CompletionRule,
-    day_list: tuple[date, str] | None = None,
+    day_lists: Sequence[tuple[date, str]] = (),
 ) -> IngestReport:
-    report = IngestReport(skipped=len(fetched.skipped))
-    for reason in fetched.skipped:
-        _log.warning("skipped an item: %s", reason)
-    await store_observations(services, fetched.observations, rule, report, day_list)
+    report = IngestReport(skipped=len(fetched.skipped) + len(fetched.refused))
+    log_skips(fetched.skipped)
+    await store_observations(services, fetched.observations, rule, report, day_lists)
     await services.refresh_index()
     return report

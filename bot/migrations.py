@@ -166,6 +166,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX outbox_waiting ON outbox(destination, id) WHERE state IN ('pending', 'sending');
     ALTER TABLE outbox ADD COLUMN handle TEXT;
     """,
+    # 10: a paper's latest version where its source numbers them (arXiv, bioRxiv), and its
+    # authors' affiliations (JSON, one per author) apart from their names.
+    """
+    ALTER TABLE papers ADD COLUMN version INTEGER;
+    ALTER TABLE papers ADD COLUMN affiliations TEXT NOT NULL DEFAULT '[]';
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

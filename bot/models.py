@@ -27,16 +27,28 @@ _CODE_URL = re.compile(
 
 def normalize_arxiv_id(raw: str | None) -> str | None:
     """The arXiv id without its version, or None when `raw` is not an arXiv id."""
+    match = _match_arxiv_id(raw)
+    return match.group(1) if match else None
+
+
+def arxiv_version(raw: str | None) -> int | None:
+    """The version an arXiv id names (`2509.04664v2` is 2), None when it names none."""
+    match = _match_arxiv_id(raw)
+    return int(match.group(2)[1:]) if match and match.group(2) else None
+
+
+def _match_arxiv_id(raw: str | None) -> re.Match[str] | None:
     if not raw:
         return None
     text = _ARXIV_URL_PREFIX.sub("", raw.strip())
     text = text.removeprefix("arXiv:").removeprefix("arxiv:")
     text = text.removesuffix(".pdf")
-    for pattern in (_ARXIV_NEW, _ARXIV_OLD):
-        match = pattern.match(text)
-        if match:
-            return match.group(1)
-    return None
+    return _ARXIV_NEW.match(text) or _ARXIV_OLD.match(text)
+
+
+def is_title_key(paper_id: str) -> bool:
+    """Whether `paper_id` was made from a title (no source gave the paper an id)."""
+    return paper_id.startswith("t-")
 
 
 def normalize_title(title: str) -> str:
@@ -50,7 +62,7 @@ def normalize_title(title: str) -> str:
 
 
 def title_key(title: str) -> str:
-    """The stable id of a paper whose arXiv id is unknown."""
+    """The stable id of a paper no source gave an id (arXiv id or DOI)."""
     digest = hashlib.sha1(normalize_title(title).encode("utf-8")).hexdigest()
     return f"t-{digest[:16]}"
 
@@ -177,6 +189,9 @@ class Paper:
     categories: tuple[str, ...] = ()
     signals: Signals = field(default_factory=Signals)
     sources: tuple[str, ...] = ()
+    version: int | None = None  # the latest version seen, where the source numbers them
+    # One per author ("" for none) when any author has one; never part of a name.
+    affiliations: tuple[str, ...] = ()
     # Filled when read from the store: the days it trended, newest first, with its rank.
     trending: tuple[TrendingEntry, ...] = ()
 
@@ -204,7 +219,11 @@ class TrendingEntry:
 
 @dataclass(frozen=True)
 class Observation:
-    """A paper as one source saw it at one moment, possibly on a day's trending list."""
+    """A paper as one source saw it at one moment, possibly on a day's trending list.
+
+    `doi` is a preprint server's DOI (bioRxiv, medRxiv): the paper's id when it has no arXiv
+    id. A DOI (`10.1101/...`) can never read as an arXiv id or a title key.
+    """
 
     title: str
     source: str
@@ -218,6 +237,9 @@ class Observation:
     signals: Signals = field(default_factory=Signals)
     day: date | None = None
     rank: int | None = None
+    doi: str | None = None
+    version: int | None = None
+    affiliations: tuple[str, ...] = ()
     normalized_title: str = field(init=False, compare=False, default="")
 
     def __post_init__(self) -> None:
@@ -228,12 +250,19 @@ class Observation:
         object.__setattr__(self, "links", _clean_all(self.links))
         object.__setattr__(self, "categories", _clean_all(self.categories))
         object.__setattr__(self, "signals", self.signals.cleaned())
+        if self.version is None:  # `2509.04664v2` names its version; the id keeps none
+            object.__setattr__(self, "version", arxiv_version(self.arxiv_id))
         object.__setattr__(self, "arxiv_id", normalize_arxiv_id(self.arxiv_id))
         object.__setattr__(self, "normalized_title", normalize_title(self.title))
 
     @property
+    def known_id(self) -> str | None:
+        """The id a source gave the paper (arXiv id, else DOI); None means a title key."""
+        return self.arxiv_id or self.doi
+
+    @property
     def paper_id(self) -> str:
-        return self.arxiv_id or title_key(self.title)
+        return self.known_id or title_key(self.title)
 
     def to_paper(self) -> Paper:
         return Paper(
@@ -248,30 +277,41 @@ class Observation:
             categories=self.categories,
             signals=self.signals,
             sources=(self.source,),
+            version=self.version,
+            affiliations=self.affiliations,
         )
 
 
 def merge_paper(old: Paper, obs: Observation, newer: bool) -> Paper:
-    """`old` updated with what `obs` adds. Signals and text refresh only when `obs` is newer;
-    ids, links, sources and categories only ever grow."""
+    """`old` updated with what `obs` adds. Signals refresh only when `obs` is newer; text
+    (title, abstract, authors) when it is of a later version, or, versions being equal or
+    unknown, newer. Ids, links, sources and categories only ever grow; the links of a later
+    version come first (a bioRxiv paper's link names its version)."""
     arxiv_id = old.arxiv_id or obs.arxiv_id
     new = obs.to_paper()
-    take = newer or not old.abstract
+    versions_differ = None not in (obs.version, old.version) and obs.version != old.version
+    later = (obs.version or 0) > (old.version or 0)
+    current = later if versions_differ else newer
+    take = current or not old.abstract
+    take_authors = (current or not old.authors) and bool(new.authors)
     return replace(
         old,
-        id=arxiv_id or old.id,
+        # A title-keyed paper takes the id a source gives it (arXiv id, else DOI).
+        id=arxiv_id or (obs.paper_id if is_title_key(old.id) else old.id),
         arxiv_id=arxiv_id,
-        title=new.title if newer and new.title else old.title,
+        title=new.title if current and new.title else old.title,
         abstract=new.abstract if take and new.abstract else old.abstract,
-        authors=new.authors if (newer or not old.authors) and new.authors else old.authors,
+        authors=new.authors if take_authors else old.authors,
+        affiliations=new.affiliations if take_authors else old.affiliations,
         published=old.published or new.published,
-        links=_union(old.links, new.links),
+        links=_union(new.links, old.links) if later else _union(old.links, new.links),
         code_links=_union(old.code_links, new.code_links),
         categories=_union(old.categories, new.categories),
         signals=old.signals.merged_with(new.signals)
         if newer
         else new.signals.merged_with(old.signals),
         sources=_union(old.sources, new.sources),
+        version=max(old.version or 0, obs.version or 0) or None,
     )
 
 

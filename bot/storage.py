@@ -29,6 +29,7 @@ from bot.models import (
     Paper,
     Signals,
     TrendingEntry,
+    is_title_key,
     merge_paper,
     normalize_title,
 )
@@ -38,13 +39,17 @@ _log = logging.getLogger(__name__)
 
 _PAPER_COLUMNS = (
     "pk, id, arxiv_id, title, abstract, authors, published, links, code_links, "
-    "categories, signals, signals_at, sources"
+    "categories, signals, signals_at, sources, version, affiliations"
 )
 _CHUNK = 500  # SQLite's default limit on bound parameters is far above this.
 
 
 @dataclass(frozen=True)
 class IngestCounts:
+    """What happened to each observation of a batch: it made a new paper, changed a known
+    one, or changed nothing. The three add up to the observations given, even when two of
+    them are the same paper."""
+
     new: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -61,7 +66,7 @@ class IngestCounts:
 
 @dataclass(frozen=True)
 class _Existing:
-    by_arxiv: dict[str, int]
+    by_id: dict[str, int]  # by paper id: an arXiv id, a DOI or a title key
     by_title: dict[str, int]
     papers: dict[int, Paper]
     signals_at: dict[int, str | None]
@@ -194,29 +199,31 @@ class Store:
 
     async def _ingest_batch(self, batch: list[Observation]) -> IngestCounts:
         existing = await self._find_existing(batch)
-        by_arxiv, by_title, original = existing.by_arxiv, existing.by_title, existing.papers
+        by_id, by_title, original = existing.by_id, existing.by_title, existing.papers
         now = datetime.now(UTC).isoformat()
         seq, first_pk = await self._next_keys()
         # Papers this batch writes, by key; new papers get negative placeholder keys.
         touched: dict[int, _Pending] = {}
         next_placeholder = -1
         trending_rows: list[tuple[str, str, int, int, int | None]] = []
+        new = updated = unchanged = 0
 
         for obs in batch:
             key = None
-            if obs.arxiv_id:
-                key = by_arxiv.get(obs.arxiv_id)
+            if obs.known_id:
+                key = by_id.get(obs.known_id)
             if key is None:
                 key = by_title.get(obs.normalized_title)
-                # A title match with a different arXiv id is a different paper.
-                if key is not None and obs.arxiv_id:
+                # A title match with a different id (arXiv or DOI) is a different paper.
+                if key is not None and obs.known_id:
                     known = touched[key].paper if key in touched else original.get(key)
-                    if known is not None and known.arxiv_id not in (None, obs.arxiv_id):
+                    if known and not is_title_key(known.id) and known.id != obs.known_id:
                         key = None
             observed = obs.observed_at.isoformat()
             if key is None:
                 key, next_placeholder = next_placeholder, next_placeholder - 1
                 pending = _Pending(obs.to_paper(), observed, True, obs.normalized_title)
+                new += 1
             else:
                 before = touched.get(key) or _Pending(
                     original[key], existing.signals_at.get(key), False, ""
@@ -230,30 +237,28 @@ class Store:
                     before.is_new,
                     obs.normalized_title if same_title else normalize_title(paper.title),
                 )
+                if paper != before.paper:
+                    updated += 1
+                else:
+                    unchanged += 1
             touched[key] = pending
-            if pending.paper.arxiv_id:
-                by_arxiv[pending.paper.arxiv_id] = key
+            by_id[pending.paper.id] = key
             by_title.setdefault(pending.normalized_title, key)
             if obs.day is not None and obs.rank is not None:
                 trending_rows.append(
                     (obs.day.isoformat(), obs.source, key, obs.rank, obs.signals.upvotes)
                 )
 
-        new = updated = unchanged = 0
         placeholder_pk: dict[int, int] = {}
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
         for key, pending in touched.items():
             if pending.is_new:
-                new += 1
                 inserts.append((*_paper_row(pending), now, now, seq, key))
                 seq += 1
             elif pending.paper != original[key]:
-                updated += 1
                 updates.append((*_paper_row(pending), now, seq, key))
                 seq += 1
-            else:
-                unchanged += 1
         # A paper joining or leaving a day's list is a change for the search index (its
         # trending days are a date filter) even when nothing else about it changed.
         rewritten = {row[-1] for row in updates}
@@ -264,7 +269,7 @@ class Store:
         await self._conn.executemany(
             "UPDATE papers SET id=?, arxiv_id=?, title_hash=?, title=?, abstract=?, authors=?,"
             " published=?, links=?, code_links=?, categories=?, signals=?, signals_at=?,"
-            " sources=?, updated_at=?, seq=? WHERE pk=?",
+            " sources=?, version=?, affiliations=?, updated_at=?, seq=? WHERE pk=?",
             updates,
         )
         # Keys are given, not left to SQLite, so a batch is one statement (single writer).
@@ -273,7 +278,8 @@ class Store:
         await self._conn.executemany(
             "INSERT INTO papers (id, arxiv_id, title_hash, title, abstract, authors,"
             " published, links, code_links, categories, signals, signals_at, sources,"
-            " first_seen, updated_at, seq, pk) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " version, affiliations, first_seen, updated_at, seq, pk)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [(*row[:-1], placeholder_pk[row[-1]]) for row in inserts],
         )
         # A batch carrying a day's list from a source is that list now: it replaces the
@@ -312,12 +318,12 @@ class Store:
         return moved
 
     async def _find_existing(self, batch: Sequence[Observation]) -> _Existing:
-        """Existing papers matching the batch by arXiv id or normalised title."""
-        arxiv_ids = sorted({o.arxiv_id for o in batch if o.arxiv_id})
+        """Existing papers matching the batch by id (arXiv id or DOI) or normalised title."""
+        known_ids = sorted({o.known_id for o in batch if o.known_id})
         hashes = sorted({title_hash(o.normalized_title) for o in batch})
         rows: list[aiosqlite.Row] = []
-        # A known arXiv id is also the paper's id, so the id index serves both lookups.
-        for column, keys in (("id", arxiv_ids), ("title_hash", hashes)):
+        # A known arXiv id or DOI is also the paper's id, so the id index serves both.
+        for column, keys in (("id", known_ids), ("title_hash", hashes)):
             for chunk in _chunks(keys):
                 rows += await self._fetch(
                     f"SELECT {_PAPER_COLUMNS} FROM papers WHERE {column} IN"
@@ -329,12 +335,11 @@ class Store:
             pk = row[0]
             found.papers[pk] = _paper_from_row(row)
             found.signals_at[pk] = row[11]
-            if row[2]:
-                found.by_arxiv[row[2]] = pk
-            # Prefer the record without an arXiv id for title matches: that is the one a
-            # source without ids created and that an arXiv id should upgrade.
+            found.by_id[row[1]] = pk
+            # Prefer the title-keyed record for title matches: that is the one a source
+            # without ids created and that an arXiv id (or DOI) should upgrade.
             normalized = normalize_title(row[3])
-            if normalized not in found.by_title or not row[2]:
+            if normalized not in found.by_title or is_title_key(row[1]):
                 found.by_title[normalized] = pk
         return found
 
@@ -1038,6 +1043,8 @@ def _paper_row(pending: _Pending) -> tuple[Any, ...]:
         _json(signals) if signals else "{}",
         pending.signals_at,
         _json(paper.sources),
+        paper.version,
+        _json(paper.affiliations),
     )
 
 
@@ -1067,6 +1074,8 @@ def _paper_from_row(row: Sequence[Any]) -> Paper:
         categories=tuple(json.loads(row[9])),
         signals=Signals(**signals),
         sources=tuple(json.loads(row[12])),
+        version=row[13],
+        affiliations=tuple(json.loads(row[14])),
     )
 
 

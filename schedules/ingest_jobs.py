@@ -1,5 +1,6 @@
 """Scheduled ingest: Hugging Face every hour (today's and yesterday's lists, since upvotes
-grow and lists fill in over the day), arXiv after its daily announcement.
+grow and lists fill in over the day), arXiv after its daily announcement, bioRxiv /
+medRxiv once a day.
 
 A new deployment is never empty: at start, each source whose lists were last fetched
 longer ago than its period is ingested at once, in the background (the bot serves and
@@ -16,7 +17,13 @@ from zoneinfo import ZoneInfo
 from bot.alerts import match_new_lists
 from bot.app import Services
 from bot.errors import PaperwireError
-from bot.ingest import IngestReport, ingest_arxiv_rss, ingest_bundled_seeds, ingest_hf_day
+from bot.ingest import (
+    IngestReport,
+    ingest_arxiv_rss,
+    ingest_biorxiv,
+    ingest_bundled_seeds,
+    ingest_hf_day,
+)
 from bot.sources import arxiv, hf_daily
 from schedules.scheduler import Scheduler, cron
 
@@ -28,6 +35,11 @@ ARXIV_ANNOUNCED = cron(
 )
 HF_PERIOD = timedelta(hours=1)
 ARXIV_PERIOD = timedelta(days=1)
+# bioRxiv and medRxiv post over the (US) day: fetch the last two days once a day, after
+# midnight in California, when yesterday's lists are whole.
+BIORXIV_DAILY = cron(hour=9, minute=15)
+BIORXIV_DAYS = 2
+BIORXIV_PERIOD = timedelta(days=1)
 
 
 def add_ingest_jobs(scheduler: Scheduler, services: Services) -> list[str]:
@@ -45,6 +57,10 @@ def add_ingest_jobs(scheduler: Scheduler, services: Services) -> list[str]:
             jobs += ["ingest:arxiv", "ingest:arxiv:start"]
         else:
             _log.warning("the arxiv source needs PAPERWIRE_ARXIV_CATEGORIES, e.g. cs.CL,cs.LG")
+    if "biorxiv" in settings.sources:
+        scheduler.add("ingest:biorxiv", BIORXIV_DAILY, ingest_biorxiv_recent, services)
+        scheduler.run_now("ingest:biorxiv:start", catch_up_biorxiv, services)
+        jobs += ["ingest:biorxiv", "ingest:biorxiv:start"]
     if not settings.sources:
         scheduler.run_now("ingest:seeds", ingest_seeds_at_start, services)
         jobs.append("ingest:seeds")
@@ -87,12 +103,35 @@ async def ingest_arxiv_announcements(services: Services) -> IngestReport:
     return report
 
 
+async def ingest_biorxiv_recent(services: Services) -> list[IngestReport]:
+    """The last days' posts of each configured server; a failing server is logged and does
+    not stop the other."""
+    reports = []
+    for server in services.settings.biorxiv_servers:
+        try:
+            report = await ingest_biorxiv(services, services.http, server, BIORXIV_DAYS)
+        except PaperwireError as exc:
+            _log.warning("%s posts not ingested: %s", server, exc)
+            report = IngestReport(errors=[str(exc)])
+        else:
+            _log.info("%s posts of the last %d days: %s", server, BIORXIV_DAYS, report.line())
+        reports.append(report)
+    await match_new_lists(services)
+    return reports
+
+
 async def catch_up_hf(services: Services) -> bool:
     return await _catch_up(services, hf_daily.SOURCE, HF_PERIOD, ingest_hf_recent)
 
 
 async def catch_up_arxiv(services: Services) -> bool:
     return await _catch_up(services, arxiv.SOURCE, ARXIV_PERIOD, ingest_arxiv_announcements)
+
+
+async def catch_up_biorxiv(services: Services) -> bool:
+    # One job fetches every configured server: the first one's lists stand for them all.
+    server = services.settings.biorxiv_servers[0]
+    return await _catch_up(services, server, BIORXIV_PERIOD, ingest_biorxiv_recent)
 
 
 async def _catch_up(

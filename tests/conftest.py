@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -86,6 +87,19 @@ async def seeded(services: Services) -> Services:
     await services.store.ingest(seed_observations())
     await services.refresh_index()
     return services
+
+
+def summary_total(line: str) -> int:
+    """new + updated + unchanged + skipped of an ingest summary line
+    (`12 new, 3 updated, 40 unchanged, 0 skipped, 0 errors`)."""
+    counts = dict((kind, int(n)) for n, kind in re.findall(r"(\d+) ([a-z]+)", line))
+    assert {"new", "updated", "unchanged", "skipped"} <= counts.keys(), line
+    return counts["new"] + counts["updated"] + counts["unchanged"] + counts["skipped"]
+
+
+def assert_adds_up(line: str, items: int) -> None:
+    """Every item of an ingest's input is in its summary line exactly once."""
+    assert summary_total(line) == items, f"{line!r} does not add up to {items} items"
 
 
 def offsets_reaching_the_index(services: Services, monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -7,5 +7,6 @@ from pathlib import Path
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 HF_DAILY = FIXTURES / "hf_daily"
 ARXIV = FIXTURES / "arxiv"
+BIORXIV = FIXTURES / "biorxiv"
 SLACK = FIXTURES / "platform" / "slack"
 SAMPLES = FIXTURES / "samples"

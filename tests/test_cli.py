@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot.storage import Store
+from tests.conftest import summary_total
+from tests.fixture_files import FIXTURES, SAMPLES
 from tests.payload_checks import check_discord_message, check_slack_message
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -45,7 +47,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("cli")
     result = run(tmp, "ingest", "seeds")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "223 new, 0 updated, 0 unchanged, 0 skipped, 0 errors"
+    # 317 entries: 223 papers, 94 entries of a paper listed on another page.
+    assert result.stdout.strip() == "223 new, 0 updated, 94 unchanged, 0 skipped, 0 errors"
     return tmp
 
 
@@ -67,7 +70,7 @@ def test_demo_on_a_fresh_machine_shows_a_digest_a_search_and_next_steps(tmp_path
 
 def test_reingest_reports_nothing_new(corpus: Path) -> None:
     result = run(corpus, "ingest", "seeds")
-    assert result.stdout.strip() == "0 new, 0 updated, 223 unchanged, 0 skipped, 0 errors"
+    assert result.stdout.strip() == "0 new, 0 updated, 317 unchanged, 0 skipped, 0 errors"
 
 
 def test_search_json(corpus: Path) -> None:
@@ -175,6 +178,40 @@ def test_console_channel_names_are_plain_words(tmp_path: Path) -> None:
     assert result.returncode == 2 and "not a console channel name" in result.stderr
     result = run(tmp_path, "shell", "--channel", "@me", stdin="help\n")
     assert result.returncode == 2 and "not a console channel name" in result.stderr
+
+
+def test_ingest_arxiv_files_of_every_shape_account_for_every_item(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.xml"
+    broken.write_text(
+        "<rss version='2.0'><channel><item><title>No id</title></item></channel></rss>"
+    )
+    page = tmp_path / "page.xml"
+    page.write_text("<html><body>Service Unavailable</body></html>")
+    files = [
+        str(SAMPLES / "arxiv_rdf_cs_CL.xml"),  # 9 items
+        str(SAMPLES / "arxiv_rss_affiliations.xml"),  # 8 items
+        str(broken),  # 1 item, skipped
+        str(page),  # not a feed: an error, no items
+    ]
+    result = run(tmp_path, "ingest", "arxiv", "--file", *files)
+    assert result.returncode == 1
+    assert result.stdout.strip() == "17 new, 0 updated, 0 unchanged, 1 skipped, 1 error"
+    assert summary_total(result.stdout) == 18
+    assert "skipped broken.xml item 1: no arXiv id" in result.stderr
+    assert "page.xml: not an arXiv feed: the root element is <html>" in result.stderr
+    assert "arXiv API" not in result.stderr
+
+
+def test_ingest_biorxiv_pages_from_files(tmp_path: Path) -> None:
+    pages = [str(p) for p in sorted((FIXTURES / "biorxiv").glob("details_*.json"))]
+    result = run(tmp_path, "ingest", "biorxiv", "--file", *pages)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "10 new, 1 updated, 0 unchanged, 0 skipped, 0 errors"
+    assert summary_total(result.stdout) == 11
+    found = run(tmp_path, "search", "hippocampal replay", "--json")
+    [hit] = json.loads(found.stdout)
+    assert hit["id"] == "10.1101/2025.01.10.632451"
+    assert hit["url"] == "https://www.biorxiv.org/content/10.1101/2025.01.10.632451v2"
 
 
 def _on_a_terminal(tmp_path: Path, *args: str, **env: str) -> str:

@@ -65,3 +65,14 @@ def test_anything_but_a_discord_https_webhook_url_is_refused_when_read(url: str)
     message = str(refused.value)
     assert message.startswith("DISCORD_WEBHOOK_URL is not a Discord webhook URL")
     assert "\n" not in message and "Secret" not in message and "example" not in message
+
+
+def test_biorxiv_is_a_source_with_its_servers() -> None:
+    settings = Settings.from_env({"PAPERWIRE_SOURCES": "hf,biorxiv"})
+    assert settings.sources == ("hf", "biorxiv")
+    assert settings.biorxiv_servers == ("biorxiv",)
+    assert settings.biorxiv_api_url == "https://api.biorxiv.org"
+    both = Settings.from_env({"PAPERWIRE_BIORXIV_SERVERS": "biorxiv, medrxiv"})
+    assert both.biorxiv_servers == ("biorxiv", "medrxiv")
+    with pytest.raises(UserError, match="unknown server 'chemrxiv'"):
+        Settings.from_env({"PAPERWIRE_BIORXIV_SERVERS": "chemrxiv"})

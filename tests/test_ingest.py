@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -24,15 +25,18 @@ from bot.ingest import (
     ingest_arxiv_category,
     ingest_arxiv_ids,
     ingest_arxiv_rss,
+    ingest_biorxiv,
     ingest_files,
     ingest_hf_day,
     ingest_seeds,
 )
 from bot.models import normalize_title
+from bot.render.common import short_authors
 from bot.sources import fetch
 from bot.sources.errors import SourceError
 from bot.sources.http import HttpError
-from tests.conftest import Clock
+from tests.conftest import Clock, assert_adds_up, make_observation
+from tests.fixture_files import FIXTURES
 from tests.sources.fake_sources import (
     DATA,
     HF_DIR,
@@ -110,6 +114,7 @@ async def test_hf_day_is_stored_with_its_ranks_and_an_open_list(
         report = await ingest_hf_day(services, http, DAY)
     assert (report.counts.new, report.counts.updated, report.counts.unchanged) == (23, 0, 0)
     assert report.line() == "23 new, 0 updated, 0 unchanged, 0 skipped, 0 errors"
+    assert_adds_up(report.line(), 23)
     assert await services.store.count_papers() == 23
     listed = await services.store.trending_list(DAY)
     ranks = sorted(t.rank for p in listed for t in p.trending if t.day == DAY)
@@ -147,7 +152,8 @@ async def test_hf_list_is_complete_after_the_next_days_hour(
 ) -> None:
     clock.now = fetched_at
     async with http_client(fake_time) as http:
-        await ingest_hf_day(services, http, DAY)
+        report = await ingest_hf_day(services, http, DAY)
+    assert_adds_up(report.line(), 23)
     state = await services.store.list_state(DAY, "hf")
     assert state is not None
     assert state.complete_at == (fetched_at if complete else None)
@@ -162,6 +168,7 @@ async def test_hf_list_growing_during_the_day_then_settling(
     async with http_client(fake_time) as http:
         early = await ingest_hf_day(services, http, DAY)
         assert early.counts.new == 10
+        assert_adds_up(early.line(), 10)
 
         # An hour later the list has all 23, and the top paper gained upvotes.
         grown = copy.deepcopy(items)
@@ -170,6 +177,7 @@ async def test_hf_list_growing_during_the_day_then_settling(
         grew_at = clock.advance(hours=1)
         later = await ingest_hf_day(services, http, DAY)
         assert (later.counts.new, later.counts.updated, later.counts.unchanged) == (13, 1, 9)
+        assert_adds_up(later.line(), 23)
         state = await services.store.list_state(DAY, "hf")
         assert state is not None
         assert (state.size, state.grew_at, state.fetched_at) == (23, grew_at, grew_at)
@@ -181,11 +189,11 @@ async def test_hf_list_growing_during_the_day_then_settling(
 
         # No growth for less than `settle` (3 h): still open; from 3 h on: complete.
         clock.advance(hours=2, minutes=59)
-        await ingest_hf_day(services, http, DAY)
+        assert_adds_up((await ingest_hf_day(services, http, DAY)).line(), 23)
         state = await services.store.list_state(DAY, "hf")
         assert state is not None and state.grew_at == grew_at and not state.complete
         done_at = clock.advance(minutes=1)
-        await ingest_hf_day(services, http, DAY)
+        assert_adds_up((await ingest_hf_day(services, http, DAY)).line(), 23)
     state = await services.store.list_state(DAY, "hf")
     assert state is not None
     assert (state.size, state.grew_at, state.complete_at) == (23, grew_at, done_at)
@@ -214,7 +222,7 @@ async def test_failed_fetch_leaves_the_database_as_it_was(
     monkeypatch.setattr(fetch, "HF_PAGE_SIZE", 10)
     fake.hf_days["2026-07-01"] = hf_items("2026-07-01")[:15]
     async with http_client(fake_time, retries=1) as http:
-        await ingest_hf_day(services, http, DAY)
+        assert_adds_up((await ingest_hf_day(services, http, DAY)).line(), 15)
         before = await snapshot(services)
         assert before[0] == 15
 
@@ -264,7 +272,8 @@ async def test_arxiv_rss_announcement_is_a_complete_list(
 ) -> None:
     async with http_client(fake_time) as http:
         report = await ingest_arxiv_rss(services, http, ["cs.CL"])
-    assert report.counts.new == 4
+    assert report.counts.new == 6
+    assert_adds_up(report.line(), 6)  # 3 new, 1 cross-list, 2 replacements
     announced = date(2025, 9, 8)
     state = await services.store.list_state(announced, "arxiv")
     assert state is not None and state.size == 4 and state.complete_at == clock.now
@@ -275,7 +284,9 @@ async def test_arxiv_rss_announcement_is_a_complete_list(
         (3, "2509.03988"),
         (4, "2509.05120"),
     ]
-    assert await services.store.paper_by_id("2401.01313") is None  # a replacement
+    # A replacement is stored, but is not on the day's list.
+    replaced = await services.store.paper_by_id("2401.01313")
+    assert replaced is not None and replaced.trending == () and replaced.version == 4
 
 
 async def test_arxiv_ids_are_fetched_and_bad_ids_refused_before_any_request(
@@ -284,6 +295,7 @@ async def test_arxiv_ids_are_fetched_and_bad_ids_refused_before_any_request(
     async with http_client(fake_time) as http:
         report = await ingest_arxiv_ids(services, http, ["2104.12255v1"])
         assert report.counts.new == 1
+        assert_adds_up(report.line(), 1)
         paper = await services.store.paper_by_id("2104.12255")
         assert paper is not None and paper.title == "0" and "arxiv" in paper.sources
         asked = len(fake.requests)
@@ -305,6 +317,7 @@ async def test_arxiv_category_stores_the_recent_papers_without_a_day_list(
         # The 20 recorded entries, newest first: 4 since 2024-06-01 (the last 281 days).
         report = await ingest_arxiv_category(services, http, "cs.SE", days=281)
     assert report.counts.new == 4
+    assert_adds_up(report.line(), 4)  # the entries of the days asked for
     assert await services.store.count_papers() == 4
     assert await services.store.list_states() == []  # arXiv search results are no list
     paper = await services.store.paper_by_id("2503.05378")
@@ -322,6 +335,7 @@ async def test_all_hugging_face_fixture_files_import(services: Services, clock: 
     report = await ingest_files(services, paths, "hf", progress=seen.append)
     assert report.errors == [] and report.skipped == 0
     assert report.counts.new == 853
+    assert_adds_up(report.line(), 855)  # two papers are on two days' lists
     assert await services.store.count_papers() == 853
     assert seen[0] == "1/43 2024-05-27.json" and seen[-1] == "43/43 2026-08-21.json"
     states = await services.store.list_states()
@@ -354,6 +368,7 @@ async def test_a_bad_file_is_reported_and_the_others_go_in(
     paths = [good[0], truncated, error_page, undated, missing, nested, good[1]]
     report = await ingest_files(services, paths, "hf")
     assert report.counts.new == 46
+    assert_adds_up(report.line(), 46)  # the two good files; the others are errors
     assert await services.store.count_papers() == 46
     assert len(report.errors) == 5
     by_file = dict(error.split(": ", 1) for error in report.errors)
@@ -402,6 +417,7 @@ async def _ingest_from(
         fake.add_arxiv_feed(ATOM_V2.read_bytes())
         async with http_client(fake_time) as http:
             report = await ingest_arxiv_category(services, http, "cs.CL", days=7)
+    assert_adds_up(report.line(), {"seeds": 2, "hf": 13, "arxiv": 1}[source])
     return report.counts.new, report.counts.updated
 
 
@@ -463,14 +479,14 @@ async def test_refetched_list_in_a_new_order_has_the_new_ranks(
     items = hf_items("2026-07-01")
     first, second = items[0]["paper"]["id"], items[1]["paper"]["id"]
     async with http_client(fake_time) as http:
-        await ingest_hf_day(services, http, DAY)
+        assert_adds_up((await ingest_hf_day(services, http, DAY)).line(), 23)
         # An hour later the second paper overtook the first.
         reordered = copy.deepcopy(items)
         reordered[0], reordered[1] = reordered[1], reordered[0]
         reordered[0]["paper"]["upvotes"] = 200
         fake.hf_days["2026-07-01"] = reordered
         clock.advance(hours=1)
-        await ingest_hf_day(services, http, DAY)
+        assert_adds_up((await ingest_hf_day(services, http, DAY)).line(), 23)
     ranks = {p.id: t.rank for p in await services.store.trending_list(DAY) for t in p.trending}
     assert sorted(ranks.values()) == list(range(1, 24))
     assert (ranks[second], ranks[first]) == (1, 2)
@@ -482,7 +498,200 @@ async def test_file_errors_name_the_file_once(services: Services, tmp_path: Path
     undated = tmp_path / "papers.json"
     shutil.copy(HF_DIR / "2026-07-06.json", undated)
     report = await ingest_files(services, [truncated, undated], "hf")
+    assert_adds_up(report.line(), 0)
     assert len(report.errors) == 2
     for error, path in zip(report.errors, (truncated, undated), strict=True):
         assert error.startswith(f"{path.name}: ")
         assert error.count(path.name) == 1, error
+
+
+# -- every arXiv feed shape, every item accounted for ---------------------------------------
+
+RDF = DATA / "arxiv_rdf_cs_CL.xml"  # 5 new, 2 cross-lists, 2 UPDATED
+RSS_AFFILIATIONS = DATA / "arxiv_rss_affiliations.xml"  # 3 new, 2 cross, 2 replace, 1 r-cross
+
+
+async def test_an_rdf_feed_imports_with_its_day_list(services: Services, clock: Clock) -> None:
+    report = await ingest_files(services, [RDF], "arxiv")
+    assert report.line() == "9 new, 0 updated, 0 unchanged, 0 skipped, 0 errors"
+    assert_adds_up(report.line(), 9)
+    state = await services.store.list_state(date(2018, 8, 29), "arxiv")
+    assert state is not None and state.size == 7 and state.complete
+    updated = await services.store.paper_by_id("1808.09876")
+    assert updated is not None and updated.trending == () and updated.version == 2
+    assert updated.title == "Neural Machine Translation of Rare Words with Subword Lattices"
+    hits = (await services.search.search('author:"Jürgen Müller"')).hits
+    assert [hit.paper.id for hit in hits] == ["1808.09601"]
+
+
+async def test_rss_affiliations_are_not_authors(services: Services) -> None:
+    report = await ingest_files(services, [RSS_AFFILIATIONS], "arxiv")
+    assert report.line() == "8 new, 0 updated, 0 unchanged, 0 skipped, 0 errors"
+    assert_adds_up(report.line(), 8)
+    assert (await services.search.search('author:"Chennai"')).hits == ()
+    assert (await services.search.search('author:"Max Planck"')).hits == ()
+    hits = (await services.search.search("author:Iyer")).hits
+    assert [hit.paper.id for hit in hits] == ["2501.07011"]
+    paper = hits[0].paper
+    assert paper.authors == ("R. K. Iyer", "Meera Pillai", "Tobias Lang")
+    assert paper.affiliations[2] == "Max Planck Institute for Polymer Research, Mainz, Germany"
+    assert short_authors(paper.authors) == "R. K. Iyer, M. Pillai, T. Lang"
+
+
+async def test_a_replacement_updates_the_known_paper_but_is_not_listed(
+    services: Services, clock: Clock
+) -> None:
+    hf_day = date(2025, 1, 6)
+    known = make_observation(
+        title="Coupled-Cluster Theory for Open-Shell Molecules",
+        abstract="First version.",
+        arxiv_id="2410.01234",
+        source="hf",
+        observed_at=clock.now - timedelta(days=30),
+        day=hf_day,
+        rank=2,
+    )
+    await services.store.ingest([known])
+    report = await ingest_files(services, [RSS_AFFILIATIONS], "arxiv")
+    assert report.line() == "7 new, 1 updated, 0 unchanged, 0 skipped, 0 errors"
+    assert_adds_up(report.line(), 8)
+    paper = await services.store.paper_by_id("2410.01234")
+    assert paper is not None
+    assert paper.version == 3
+    assert paper.abstract.startswith("Third version: adds triples corrections")
+    assert paper.title == "Coupled-Cluster Theory for Open-Shell Molecules, Revisited"
+    assert [(e.day, e.source) for e in paper.trending] == [(hf_day, "hf")]
+    listed = await services.store.trending_list(date(2025, 1, 14))
+    assert len(listed) == 5 and "2410.01234" not in {p.id for p in listed}
+
+
+async def test_an_unknown_file_names_itself_and_its_root(
+    services: Services, tmp_path: Path
+) -> None:
+    page = tmp_path / "page.xml"
+    page.write_text("<html><body>Service Unavailable</body></html>")
+    report = await ingest_files(services, [page, RDF], "arxiv")
+    assert report.errors == [
+        "page.xml: not an arXiv feed: the root element is <html>; expected RSS 2.0 <rss>,"
+        " RSS 1.0 <rdf:RDF> or an Atom <feed>"
+    ]
+    assert_adds_up(report.line(), 9)
+
+
+async def test_skipped_items_are_named_ten_at_most_then_counted(
+    services: Services, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    items = "".join(
+        f"<item><link>https://arxiv.org/abs/2501.{n:05d}</link></item>" for n in range(12)
+    )
+    feed = tmp_path / "untitled.xml"
+    feed.write_text(f"<rss version='2.0'><channel><title>x</title>{items}</channel></rss>")
+    atom = tmp_path / "atom.xml"
+    atom.write_text(
+        "<feed xmlns='http://www.w3.org/2005/Atom'><entry><title>No id</title></entry>"
+        "<entry><id>http://arxiv.org/abs/2501.00099v1</id><title>Kept</title></entry></feed>"
+    )
+    with caplog.at_level(logging.WARNING, logger="bot.ingest"):
+        report = await ingest_files(services, [atom, feed], "arxiv")
+    assert report.line() == "1 new, 0 updated, 0 unchanged, 13 skipped, 0 errors"
+    assert_adds_up(report.line(), 14)
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.ingest"]
+    assert lines[:3] == [
+        "skipped atom.xml entry 1: no <id>",
+        "skipped untitled.xml item 1 (2501.00000): no title",
+        "skipped untitled.xml item 2 (2501.00001): no title",
+    ]
+    assert len(lines) == 11 and lines[-1] == "... and 3 more skipped items"
+
+
+async def test_a_foreign_json_list_is_refused_with_one_warning(
+    services: Services, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    items = [
+        {"paper": {"id": str(38212345 + n), "title": f"Trial {n}", "upvotes": 3}} for n in range(40)
+    ]
+    path = tmp_path / "2026-07-01.json"
+    path.write_text(json.dumps(items))
+    with caplog.at_level(logging.WARNING, logger="bot.ingest"):
+        report = await ingest_files(services, [path], "hf")
+    assert report.line() == "0 new, 0 updated, 0 unchanged, 40 skipped, 0 errors"
+    assert_adds_up(report.line(), 40)
+    assert await services.store.trending_days() == []
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == "bot.ingest"]
+    assert warning.startswith("2026-07-01.json: refused 40 items whose id is not an arXiv id")
+
+
+# -- bioRxiv and medRxiv --------------------------------------------------------------------
+
+BIORXIV_NEURO = "10.1101/2025.01.10.632451"  # v1 on the 13th, v2 on the 14th
+
+
+async def test_biorxiv_days_make_lists_and_later_versions_update_papers(
+    fake: FakeSources, fake_time: FakeTime, services: Services, clock: Clock
+) -> None:
+    clock.now = datetime(2025, 1, 15, 9, 15, tzinfo=UTC)
+    async with http_client(fake_time) as http:
+        report = await ingest_biorxiv(services, http, "biorxiv", days=3)
+        # 5 first versions, 2 later versions of older papers, and v2 of a paper posted
+        # the day before, all in one page.
+        assert report.line() == "7 new, 1 updated, 0 unchanged, 0 skipped, 0 errors"
+        assert_adds_up(report.line(), 8)
+        assert [r.path for r in fake.requests] == ["/details/biorxiv/2025-01-13/2025-01-15/0/json"]
+        again = await ingest_biorxiv(services, http, "biorxiv", days=3)
+        assert again.line() == "0 new, 0 updated, 8 unchanged, 0 skipped, 0 errors"
+        assert_adds_up(again.line(), 8)
+    states = {s.day: s for s in await services.store.list_states()}
+    assert [(day.isoformat(), s.size, s.complete) for day, s in sorted(states.items())] == [
+        ("2025-01-13", 4, True),
+        ("2025-01-14", 1, True),
+        ("2025-01-15", 0, False),  # fetched, nothing posted yet
+    ]
+    paper = await services.store.paper_by_id(BIORXIV_NEURO)
+    assert paper is not None and paper.arxiv_id is None
+    assert paper.title == "Hippocampal replay during sleep follows the novelty of prior exploration"
+    assert paper.version == 2 and len(paper.authors) == 5
+    assert paper.url == f"https://www.biorxiv.org/content/{BIORXIV_NEURO}v2"
+    assert [(e.day, e.source, e.rank) for e in paper.trending] == [
+        (date(2025, 1, 13), "biorxiv", 1)
+    ]
+    later_only = await services.store.paper_by_id("10.1101/2024.11.28.625834")
+    assert later_only is not None and later_only.trending == ()
+    hits = (await services.search.search("cat:cell_biology")).hits
+    assert [hit.paper.id for hit in hits] == ["10.1101/2025.01.11.632519"]
+
+
+async def test_biorxiv_and_medrxiv_pages_import_from_files(services: Services) -> None:
+    pages = sorted((FIXTURES / "biorxiv").glob("details_*.json"))
+    report = await ingest_files(services, pages, "biorxiv")
+    assert report.line() == "10 new, 1 updated, 0 unchanged, 0 skipped, 0 errors"
+    assert_adds_up(report.line(), 11)  # 8 bioRxiv records, 3 medRxiv
+    states = await services.store.list_states()
+    assert sorted((s.day.isoformat(), s.source, s.size) for s in states) == [
+        ("2025-01-13", "biorxiv", 4),
+        ("2025-01-14", "biorxiv", 1),
+        ("2025-01-14", "medrxiv", 2),
+    ]
+    paper = await services.store.paper_by_id("10.1101/2025.01.12.25320315")
+    assert paper is not None and paper.sources == ("medrxiv",)
+    assert paper.url == "https://www.medrxiv.org/content/10.1101/2025.01.12.25320315v1"
+
+
+async def test_a_foreign_list_served_as_a_day_is_refused_with_one_warning(
+    fake: FakeSources, fake_time: FakeTime, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    items = hf_items("2026-07-01")[:3]
+    foreign = [{"paper": {"id": str(38212345 + n), "title": f"Trial {n}"}} for n in range(5)]
+    fake.hf_days["2026-07-01"] = [*items, *foreign]
+    with caplog.at_level(logging.WARNING, logger="bot.ingest"):
+        async with http_client(fake_time) as http:
+            report = await ingest_hf_day(services, http, DAY)
+    assert report.line() == "3 new, 0 updated, 0 unchanged, 5 skipped, 0 errors"
+    assert_adds_up(report.line(), 8)
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == "bot.ingest"]
+    assert warning.startswith(
+        "Hugging Face daily papers for 2026-07-01: refused 5 items whose id is not an arXiv id"
+    )
+    state = await services.store.list_state(DAY, "hf")
+    assert state is not None and state.size == 3
+    links = [link for p in await services.store.trending_list(DAY) for link in p.links]
+    assert not any("huggingface.co/papers/382" in link for link in links)

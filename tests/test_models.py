@@ -3,9 +3,12 @@ from datetime import date
 import pytest
 
 from bot.models import (
+    Observation,
     Signals,
+    arxiv_version,
     clean_text,
     find_code_links,
+    is_title_key,
     merge_paper,
     normalize_arxiv_id,
     normalize_title,
@@ -111,3 +114,44 @@ def test_older_observation_does_not_overwrite_newer_signals() -> None:
     assert merged.signals.upvotes == 50
     assert merged.signals.comments == 4  # unknown before, so taken
     assert merged.published is None or isinstance(merged.published, date)
+
+
+def test_arxiv_versions_are_read_from_any_id_form() -> None:
+    assert arxiv_version("2509.04664v12") == 12
+    assert arxiv_version("https://arxiv.org/abs/astro-ph/0601001v1") == 1
+    assert arxiv_version("2509.04664") is None
+    assert arxiv_version("10.1101/2024.01.05.574321") is None
+
+
+def test_a_doi_is_the_id_of_a_paper_without_an_arxiv_id() -> None:
+    doi = "10.1101/2024.01.05.574321"
+    assert make_observation(doi=doi).paper_id == doi
+    # A DOI can never be read as an arXiv id or a title key.
+    assert normalize_arxiv_id(doi) is None and not is_title_key(doi)
+    assert make_observation(doi=doi, arxiv_id="2401.00001").paper_id == "2401.00001"
+    old = make_paper(id=title_key("A Study"), arxiv_id=None)
+    assert merge_paper(old, make_observation(doi=doi), newer=True).id == doi
+
+
+def test_a_later_version_wins_the_text_whatever_order_it_arrives_in() -> None:
+    v2 = make_observation(arxiv_id="2607.00001v2", title="Second", abstract="Two.", version=2)
+    v1 = make_observation(arxiv_id="2607.00001v1", title="First", abstract="One.", version=1)
+    paper = merge_paper(v2.to_paper(), v1, newer=True)  # v1 seen later, but it is older
+    assert (paper.title, paper.abstract, paper.version) == ("Second", "Two.", 2)
+    paper = merge_paper(v1.to_paper(), v2, newer=False)
+    assert (paper.title, paper.abstract, paper.version) == ("Second", "Two.", 2)
+    # Without versions, the newer observation decides as before.
+    plain = make_observation(arxiv_id="2607.00001", title="Plain")
+    assert merge_paper(v2.to_paper(), plain, newer=True).title == "Plain"
+    assert merge_paper(v2.to_paper(), plain, newer=True).version == 2
+
+
+def test_a_later_versions_link_comes_first() -> None:
+    def biorxiv(version: int) -> Observation:
+        link = f"https://www.biorxiv.org/content/10.1101/2024.01.05.574321v{version}"
+        return make_observation(doi="10.1101/2024.01.05.574321", version=version, links=(link,))
+
+    paper = merge_paper(biorxiv(1).to_paper(), biorxiv(2), newer=True)
+    assert paper.url == "https://www.biorxiv.org/content/10.1101/2024.01.05.574321v2"
+    paper = merge_paper(biorxiv(2).to_paper(), biorxiv(1), newer=True)
+    assert paper.url == "https://www.biorxiv.org/content/10.1101/2024.01.05.574321v2"

@@ -193,3 +193,72 @@ async def test_sent_papers_are_remembered_per_destination() -> None:
         await store.enqueue("slack:T:C1", "{}", ["2607.00001", "unknown"], datetime.now(UTC))
         assert await store.sent_paper_ids("slack:T:C1") == frozenset({"2607.00001"})
         assert await store.sent_paper_ids("slack:T:C2") == frozenset()
+
+
+async def test_every_observation_of_a_batch_is_counted_even_a_repeat() -> None:
+    async with Store.open(":memory:") as store:
+        await store.ingest([make_observation(title="Known", arxiv_id="2607.00010")])
+        batch = [
+            make_observation(title="Fresh", arxiv_id="2607.00011v1"),
+            make_observation(title="Fresh", arxiv_id="2607.00011v1"),  # the same again
+            make_observation(title="Fresh, v2", arxiv_id="2607.00011v2"),  # changes it
+            make_observation(title="Known", arxiv_id="2607.00010"),
+            make_observation(title="Known", arxiv_id="2607.00010", abstract="New text."),
+        ]
+        counts = await store.ingest(batch)
+        assert (counts.new, counts.updated, counts.unchanged) == (1, 2, 2)
+        assert counts.new + counts.updated + counts.unchanged == len(batch)
+        assert await store.count_papers() == 2
+
+
+async def test_a_doi_is_a_papers_id_and_finds_it_again_under_a_new_title() -> None:
+    async with Store.open(":memory:") as store:
+        v1 = make_observation(
+            title="Gut Microbes in Mice",
+            doi="10.1101/2024.01.05.574321",
+            version=1,
+            source="biorxiv",
+            links=("https://www.biorxiv.org/content/10.1101/2024.01.05.574321v1",),
+        )
+        v2 = make_observation(
+            title="Gut Microbes Shape Sleep in Mice",
+            abstract="Revised.",
+            doi="10.1101/2024.01.05.574321",
+            version=2,
+            source="biorxiv",
+            links=("https://www.biorxiv.org/content/10.1101/2024.01.05.574321v2",),
+            authors=("Ana Ruiz", "Ben Cole"),
+            affiliations=("Univ. of Leeds, UK", ""),
+        )
+        assert await store.ingest([v1]) == IngestCounts(new=1)
+        assert await store.ingest([v2]) == IngestCounts(updated=1)
+        # An arXiv paper of the same title is another paper: its id differs.
+        await store.ingest(
+            [make_observation(title="Gut Microbes Shape Sleep in Mice", arxiv_id="2401.00001")]
+        )
+        assert await store.count_papers() == 2
+        paper = await store.paper_by_id("10.1101/2024.01.05.574321")
+        assert paper is not None and paper.arxiv_id is None
+        assert (paper.title, paper.abstract, paper.version) == (v2.title, "Revised.", 2)
+        assert paper.authors == ("Ana Ruiz", "Ben Cole")
+        assert paper.affiliations == ("Univ. of Leeds, UK", "")
+        assert paper.url == "https://www.biorxiv.org/content/10.1101/2024.01.05.574321v2"
+
+
+async def test_database_from_version_9_gains_versions_and_affiliations(tmp_path: Path) -> None:
+    path = tmp_path / "v9.db"
+    async with aiosqlite.connect(path) as conn:
+        script = "".join(MIGRATIONS[:9])
+        await conn.executescript(f"BEGIN; {script} PRAGMA user_version = 9; COMMIT;")
+        await conn.execute(
+            "INSERT INTO papers (id, arxiv_id, title_hash, title, first_seen, updated_at, seq)"
+            " VALUES ('2607.00042', '2607.00042', 42, 'Old Paper', 'x', 'x', 1)"
+        )
+        await conn.commit()
+    async with Store.open(path) as store:
+        paper = await store.paper_by_id("2607.00042")
+        assert paper is not None and (paper.version, paper.affiliations) == (None, ())
+        counts = await store.ingest([make_observation(title="Old Paper", arxiv_id="2607.00042v3")])
+        assert counts == IngestCounts(updated=1)
+        paper = await store.paper_by_id("2607.00042")
+        assert paper is not None and paper.version == 3

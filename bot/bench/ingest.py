@@ -32,7 +32,7 @@ async def run_ingest_bench(repeat: int, as_json: bool) -> int:
             report = IngestReport()
             for copy in range(repeat):
                 for kind, path in files:
-                    observations, _ = parse_file(path, kind, NOW)
+                    observations = list(parse_file(path, kind, NOW).observations)
                     if copy:
                         observations = [_as_copy(o, copy) for o in observations]
                     await store_observations(
@@ -44,7 +44,7 @@ async def run_ingest_bench(repeat: int, as_json: bool) -> int:
             started = time.perf_counter()
             refresh = IngestReport()
             for kind, path in files:
-                observations, _ = parse_file(path, kind, NOW)
+                observations = list(parse_file(path, kind, NOW).observations)
                 await store_observations(services, observations, rule, refresh)
             await services.refresh_index()
             refresh_s = time.perf_counter() - started

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from bot.errors import UserError
 from bot.models import Observation
-from bot.sources import arxiv, hf_daily
+from bot.sources import arxiv, biorxiv, hf_daily
 from bot.sources.errors import SourceError
 from bot.sources.http import HttpClient
 
@@ -23,14 +23,19 @@ HF_MAX_PAGES = 20  # a day's list is ~20-150 papers; more pages means paging is 
 ARXIV_PAGE_SIZE = 200
 ARXIV_MAX_RESULTS = 30_000  # the API's own ceiling
 ARXIV_IDS_PER_REQUEST = 100
+BIORXIV_MAX_PAGES = 500  # pages of 100: far more than a month of bioRxiv posts
 _CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[A-Za-z][A-Za-z\-]*)?$")
 
 
 @dataclass(frozen=True)
 class Fetched:
+    """What a fetch brought: observations, and every other item it read, named in `skipped`
+    (a bad item) or counted in `refused` (the ids of items not from this source)."""
+
     observations: tuple[Observation, ...]
     skipped: tuple[str, ...] = ()
     requests: int = 0
+    refused: tuple[str, ...] = ()
 
 
 async def fetch_hf_day(
@@ -41,6 +46,7 @@ async def fetch_hf_day(
     url = base_url.rstrip("/") + "/api/daily_papers"
     observations: list[Observation] = []
     skipped: list[str] = []
+    refused: list[str] = []
     seen: set[str] = set()
     for page in range(HF_MAX_PAGES):
         params = {"date": day.isoformat(), "p": str(page), "limit": str(HF_PAGE_SIZE)}
@@ -50,13 +56,17 @@ async def fetch_hf_day(
             payload, day, observed_at, first_rank=page * HF_PAGE_SIZE + 1
         )
         fresh = [o for o in parsed.observations if o.paper_id not in seen]
+        # An empty page ends the list; a page of nothing new means paging is ignored: it is
+        # the list again, so neither its papers nor its bad items are counted twice.
+        if not fresh and page > 0:
+            return Fetched(tuple(observations), tuple(skipped), page + 1, tuple(refused))
         seen.update(o.paper_id for o in fresh)
         observations += fresh
         skipped += parsed.skipped
-        # An empty page ends the list; a page of nothing new means paging is ignored.
+        refused += parsed.refused
         if not fresh:
-            return Fetched(tuple(observations), tuple(skipped), page + 1)
-    return Fetched(tuple(observations), tuple(skipped), HF_MAX_PAGES)
+            return Fetched(tuple(observations), tuple(skipped), page + 1, tuple(refused))
+    return Fetched(tuple(observations), tuple(skipped), HF_MAX_PAGES, tuple(refused))
 
 
 def decode_json(body: bytes, what: str) -> object:
@@ -125,11 +135,37 @@ async def fetch_arxiv_ids(
 async def fetch_arxiv_rss(
     http: HttpClient, rss_url: str, categories: Sequence[str], observed_at: datetime
 ) -> Fetched:
-    """Today's announcements (new and cross-lists) in `categories`, in feed order."""
+    """Today's announcements in `categories`, in feed order: new submissions and cross-lists
+    on the day's list, replacements stored without it. RSS 2.0 or (a mirror's) RDF."""
     for category in categories:
         check_category(category)
     response = await http.get(f"{rss_url.rstrip('/')}/{'+'.join(categories)}", expect="xml")
-    return Fetched(tuple(arxiv.parse_rss(response.body, observed_at)), (), 1)
+    feed = arxiv.parse_feed(response.body, observed_at, "arXiv RSS")
+    return Fetched(feed.observations, feed.skipped, 1)
+
+
+async def fetch_biorxiv(
+    http: HttpClient, api_url: str, server: str, since: date, until: date, observed_at: datetime
+) -> Fetched:
+    """Every version posted on `server` from `since` to `until` (inclusive), page by page,
+    one request at a time. The cursor is the offset of the next record: it moves by what a
+    page brought, whatever the page size (100 when written)."""
+    biorxiv.check_server(server)
+    base = f"{api_url.rstrip('/')}/details/{server}/{since.isoformat()}/{until.isoformat()}"
+    what = f"{server} details from {since} to {until}"
+    observations: list[Observation] = []
+    skipped: list[str] = []
+    cursor = requests = 0
+    while requests < BIORXIV_MAX_PAGES:
+        response = await http.get(f"{base}/{cursor}/json", expect="json")
+        requests += 1
+        page = biorxiv.parse_details(decode_json(response.body, what), server, observed_at)
+        observations += page.observations
+        skipped += page.skipped
+        cursor += page.count
+        if page.count == 0 or cursor >= page.total:
+            break
+    return Fetched(tuple(biorxiv.rank_by_day(observations)), tuple(skipped), requests)
 
 
 async def _atom(

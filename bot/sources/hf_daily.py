@@ -10,8 +10,12 @@ Decisions:
   raises `SourceError`. A bad item inside a good list is skipped and named in
   `DailyPage.skipped`; the other items keep their API position as rank, so a skipped item
   leaves a gap in the ranks rather than moving everyone below it up.
-- An item needs only a title (`paper.title`, else the item's `title`). A missing or
-  malformed optional field (wrong type, blank, not a URL) reads as unknown, never as 0.
+- An item needs an arXiv id (`paper.id`, old or new style) and a title (`paper.title`,
+  else the item's `title`). Hugging Face lists only arXiv papers: a list in the same shape
+  whose ids are not arXiv ids (a PubMed export, say) is not a trending list, so such items
+  are refused (`DailyPage.refused`, for one warning with their count) rather than given
+  made-up paper pages. A missing or malformed optional field (wrong type, blank, not a
+  URL) reads as unknown, never as 0.
 - Authors marked `hidden: true` are kept. `hidden` only says the author hid the paper from
   their Hugging Face profile; the name is the paper's public (arXiv) author list, and
   dropping it would change the author order. We read `name`, never the linked account's
@@ -27,7 +31,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from bot.models import Observation, Signals, clean_text
+from bot.models import Observation, Signals, clean_text, normalize_arxiv_id
 from bot.sources.errors import SourceError, excerpt
 
 SOURCE = "hf"
@@ -39,17 +43,31 @@ _SOURCE_NAME = "Hugging Face daily papers"
 class DailyPage:
     """One fetched page of a day's list.
 
-    `skipped` holds one reason per item left out, such as `"rank 7: no title"`, for the
-    caller to log; `observations` are in API order.
+    `skipped` holds one reason per item left out, such as `"rank 7 (2608.00007): no
+    title"`, for the caller to log; `refused` the ids of items that are not arXiv papers
+    (see the module docstring). `observations` are in API order.
     """
 
     day: date
     observations: tuple[Observation, ...]
     skipped: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()
 
 
 class _BadItem(ValueError):
     """An item of the list that cannot become an observation; the message says why."""
+
+    def __init__(self, reason: str, paper_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.paper_id = paper_id
+
+    def at(self, rank: int) -> str:
+        """`rank 7 (2608.00007): no title`: where, which paper when known, and why."""
+        return f"rank {rank}{f' ({self.paper_id})' if self.paper_id else ''}: {self}"
+
+
+class _Refused(ValueError):
+    """An item whose id is not an arXiv id; the message is the id."""
 
 
 def parse_daily_papers(
@@ -62,22 +80,25 @@ def parse_daily_papers(
     items = _items(payload, day)
     observations: list[Observation] = []
     skipped: list[str] = []
+    refused: list[str] = []
     first_rank_of: dict[str, int] = {}
     for index, item in enumerate(items):
         rank = first_rank + index
         try:
             obs = _observation(item, day, rank, observed_at)
         except _BadItem as exc:
-            skipped.append(f"rank {rank}: {exc}")
+            skipped.append(exc.at(rank))
             continue
-        if obs.arxiv_id is not None:
-            if obs.arxiv_id in first_rank_of:
-                earlier = first_rank_of[obs.arxiv_id]
-                skipped.append(f"rank {rank}: {obs.arxiv_id} repeats rank {earlier}")
-                continue
-            first_rank_of[obs.arxiv_id] = rank
+        except _Refused as exc:
+            refused.append(str(exc))
+            continue
+        paper_id = obs.paper_id
+        if paper_id in first_rank_of:
+            skipped.append(f"rank {rank} ({paper_id}): repeats rank {first_rank_of[paper_id]}")
+            continue
+        first_rank_of[paper_id] = rank
         observations.append(obs)
-    return DailyPage(day, tuple(observations), tuple(skipped))
+    return DailyPage(day, tuple(observations), tuple(skipped), tuple(refused))
 
 
 def _items(payload: Any, day: date) -> list[Any]:
@@ -101,13 +122,16 @@ def _observation(item: Any, day: date, rank: int, observed_at: datetime) -> Obse
         raise _BadItem(f"not an object but {type(item).__name__}: {excerpt(item, 60)}")
     paper = item.get("paper")
     if not isinstance(paper, Mapping):
-        # The paper object carries everything; without one we still have the item's title.
         paper = {}
+    raw_id = _text(paper, "id")
+    if raw_id is None:
+        raise _BadItem("no paper id")
+    if normalize_arxiv_id(raw_id) is None:
+        raise _Refused(raw_id)
     # `paper.title` first: the item's own title can hold raw LaTeX (`\textsc{...}` in 2024).
     title = _text(paper, "title") or _text(item, "title")
     if title is None:
-        raise _BadItem("no title")
-    raw_id = _text(paper, "id")
+        raise _BadItem("no title", raw_id)
     return Observation(
         title=title,
         source=SOURCE,
@@ -116,7 +140,7 @@ def _observation(item: Any, day: date, rank: int, observed_at: datetime) -> Obse
         authors=_authors(paper.get("authors")),
         arxiv_id=raw_id,
         published=_date(paper.get("publishedAt")),
-        links=(PAPER_PAGE.format(quote(raw_id, safe="./")),) if raw_id else (),
+        links=(PAPER_PAGE.format(quote(raw_id, safe="./")),),
         signals=_signals(item, paper),
         day=day,
         rank=rank,

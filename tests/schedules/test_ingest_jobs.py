@@ -14,14 +14,17 @@ from bot.sources.http import HttpClient
 from schedules import ingest_jobs
 from schedules.ingest_jobs import (
     ARXIV_ANNOUNCED,
+    BIORXIV_DAILY,
     add_ingest_jobs,
+    catch_up_biorxiv,
     catch_up_hf,
+    ingest_biorxiv_recent,
     ingest_hf_recent,
     ingest_seeds_at_start,
 )
 from schedules.scheduler import Scheduler, cron
 from tests.conftest import Clock
-from tests.sources.fake_sources import running_fake_sources, settings_for
+from tests.sources.fake_sources import running_fake_sources, settings_for, status
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -155,6 +158,57 @@ async def test_a_failing_source_is_logged_and_does_not_stop_the_other_day(
     assert len(reports) == 2 and all(r.errors for r in reports)
     assert "not ingested" in caplog.text
     assert await services.store.count_papers() == 0
+
+
+def test_biorxiv_is_scheduled_once_a_day_after_midnight_in_california(
+    services: Services,
+) -> None:
+    scheduler = Scheduler()
+    settings = replace(services.settings, sources=("biorxiv",))
+    jobs = add_ingest_jobs(scheduler, replace(services, settings=settings))
+    assert jobs == ["ingest:biorxiv", "ingest:biorxiv:start"]
+    fire = BIORXIV_DAILY.get_next_fire_time(None, datetime(2025, 1, 15, 12, tzinfo=UTC))
+    assert fire == datetime(2025, 1, 16, 9, 15, tzinfo=UTC)
+    assert fire.astimezone(ZoneInfo("America/Los_Angeles")).strftime("%H:%M") == "01:15"
+
+
+async def test_scheduled_biorxiv_fetches_each_server_and_a_failing_one_does_not_stop_the_other(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_fake_sources() as fake:
+        settings = replace(
+            settings_for(fake),
+            sources=("biorxiv",),
+            biorxiv_servers=("medrxiv", "biorxiv"),
+        )
+        fake.fail("/details/medrxiv/2025-01-14/2025-01-15/0/json", status(500), status(500))
+        clock = Clock(datetime(2025, 1, 15, 9, 15, tzinfo=UTC))
+        async with HttpClient(retries=1, sleep=_no_wait) as http:
+            reports = await ingest_biorxiv_recent(
+                replace(services, settings=settings, http=http, clock=clock)
+            )
+    assert [bool(r.errors) for r in reports] == [True, False]
+    assert "medrxiv posts not ingested" in caplog.text
+    # bioRxiv's 14th: one first version, and the two later versions posted that day.
+    assert reports[1].line() == "3 new, 0 updated, 0 unchanged, 0 skipped, 0 errors"
+    state = await services.store.list_state(date(2025, 1, 14), "biorxiv")
+    assert state is not None and state.size == 1 and state.complete
+
+
+async def _no_wait(seconds: float) -> None:
+    return None
+
+
+async def test_at_start_biorxiv_is_fetched_unless_fetched_within_a_day() -> None:
+    clock = Clock(datetime(2025, 1, 15, 9, 0, tzinfo=UTC))
+    async with (
+        running_fake_sources() as fake,
+        build_services(settings_for(fake, sources=("biorxiv",)), clock=clock) as services,
+    ):
+        assert await catch_up_biorxiv(services)  # a new deployment
+        assert await services.store.count_papers() == 3  # the 14th's posts
+        clock.advance(hours=20)
+        assert not await catch_up_biorxiv(services)
 
 
 def hf_item(number: int, title: str) -> dict[str, Any]:

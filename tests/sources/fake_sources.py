@@ -12,7 +12,12 @@ and `fake.url` is its base URL. It answers:
   `search_query=cat:...` is answered from `fake.category_entries` (by default the 20 real
   entries of the recorded "testing" search), newest `<published>` first, paged by
   `start` / `max_results` with OpenSearch totals. Other search queries use the recordings.
-- `GET /rss/<categories>`: `tests/sources/data/arxiv_rss_cs_CL.xml`.
+- `GET /rss/<categories>`: `tests/fixtures/samples/arxiv_rss_cs_CL.xml`.
+- `GET /details/<server>/<from>/<to>/<cursor>[/json]`: the bioRxiv / medRxiv details API
+  over `fake.biorxiv[server]` (by default the records of the constructed pages in
+  `tests/fixtures/biorxiv/`), those posted from `from` to `to`, `fake.biorxiv_page_size`
+  (100) a page from offset `cursor`, with the API's messages (numbers as strings where
+  the API sends strings); an interval without posts answers "no posts found".
 
 Scripting: `fake.fail(path, *canned, when={"p": "1"})` queues canned answers returned, one per
 request, before the real ones for requests to `path` whose query includes `when`. The
@@ -39,7 +44,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.config import Settings
 from bot.sources.http import HttpClient
-from tests.fixture_files import ARXIV, HF_DAILY, SAMPLES
+from tests.fixture_files import ARXIV, BIORXIV, HF_DAILY, SAMPLES
 
 HF_DIR = HF_DAILY
 ARXIV_RECORDED_DIR = ARXIV / "api_2026_recorded"
@@ -178,10 +183,15 @@ class FakeSources:
     _recorded_ids: dict[str, _Recording] = field(default_factory=dict)
     _recorded_searches: dict[tuple[str, str], _Recording] = field(default_factory=dict)
     _entries_by_id: dict[str, str] = field(default_factory=dict)
+    biorxiv: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    biorxiv_page_size: int = 100
 
     def __post_init__(self) -> None:
         for path in sorted(ARXIV_RECORDED_DIR.glob("*.json")):
             self._load_recording(path)
+        for path in sorted(BIORXIV.glob("details_*.json")):
+            server = path.name.split("_")[1]
+            self.biorxiv.setdefault(server, []).extend(json.loads(path.read_bytes())["collection"])
 
     # -- scripting --------------------------------------------------------------------------
 
@@ -217,6 +227,8 @@ class FakeSources:
         app.router.add_get("/api/daily_papers", self._daily_papers)
         app.router.add_get("/api/query", self._arxiv_query)
         app.router.add_get("/rss/{categories}", self._rss)
+        app.router.add_get("/details/{server}/{since}/{until}/{cursor}", self._details)
+        app.router.add_get("/details/{server}/{since}/{until}/{cursor}/json", self._details)
         return app
 
     async def _serve(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -288,6 +300,28 @@ class FakeSources:
 
     async def _rss(self, request: web.Request) -> web.Response:
         return web.Response(body=RSS_FILE.read_bytes(), headers={"Content-Type": RSS_TYPE})
+
+    async def _details(self, request: web.Request) -> web.Response:
+        info = request.match_info
+        since, until = info["since"], info["until"]
+        posted = [r for r in self.biorxiv.get(info["server"], []) if since <= r["date"] <= until]
+        cursor = int(info["cursor"])
+        page = posted[cursor : cursor + self.biorxiv_page_size]
+        if not page:
+            body: dict[str, Any] = {"messages": [{"status": "no posts found"}], "collection": []}
+        else:
+            message = {
+                "status": "ok",
+                "category": "all",
+                "interval": f"{since}:{until}",
+                "funder": "all",
+                "cursor": cursor,
+                "count": len(page),
+                "count_new_papers": str(sum(r["version"] == "1" for r in posted)),
+                "total": str(len(posted)),
+            }
+            body = {"messages": [message], "collection": page}
+        return web.Response(body=json.dumps(body).encode(), content_type="application/json")
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -361,6 +395,7 @@ def settings_for(fake: FakeSources, **overrides: Any) -> Settings:
         "hf_url": fake.url,
         "arxiv_api_url": f"{fake.url}/api/query",
         "arxiv_rss_url": f"{fake.url}/rss",
+        "biorxiv_api_url": fake.url,
         "arxiv_interval_s": 0,
     }
     values.update(overrides)

@@ -24,6 +24,7 @@ from bot.sources.fetch import (
     fetch_hf_day,
 )
 from bot.sources.http import HttpError
+from tests.conftest import assert_adds_up
 from tests.sources.fake_sources import (
     HF_DIR,
     FakeSources,
@@ -215,6 +216,7 @@ async def test_hf_empty_day_gives_no_papers(
         report = await ingest_hf_day(services, http, date(2026, 7, 4))
     assert fetched.observations == () and fetched.requests == 1
     assert (report.counts.new, report.counts.updated, report.skipped) == (0, 0, 0)
+    assert_adds_up(report.line(), 0)
     assert await services.store.count_papers() == 0
 
 
@@ -224,6 +226,7 @@ async def test_hf_old_format_day_imports(
     async with http_client(fake_time) as http:
         report = await ingest_hf_day(services, http, date(2024, 5, 27))
     assert report.counts.new == 13 and report.skipped == 0
+    assert_adds_up(report.line(), 13)
     assert await services.store.count_papers() == 13
     paper = await services.store.paper_by_id("2405.15071")
     assert paper is not None
@@ -352,16 +355,20 @@ async def test_arxiv_bad_category_is_refused_before_any_request(
 # -- arXiv RSS ------------------------------------------------------------------------------
 
 
-async def test_rss_keeps_new_and_cross_lists_only(fake: FakeSources, fake_time: FakeTime) -> None:
+async def test_rss_lists_new_and_cross_lists_and_keeps_replacements(
+    fake: FakeSources, fake_time: FakeTime
+) -> None:
     async with http_client(fake_time) as http:
         fetched = await fetch_arxiv_rss(http, f"{fake.url}/rss", ["cs.CL", "cs.LG"], NOW)
-    assert [(o.arxiv_id, o.rank) for o in fetched.observations] == [
-        ("2509.04664", 1),
-        ("2509.04701", 2),
-        ("2509.03988", 3),  # the cross-list
-        ("2509.05120", 4),
-    ]  # 2401.01313 (replace) and 2502.11207 (replace-cross) are left out
-    assert {o.day for o in fetched.observations} == {date(2025, 9, 8)}
+    assert [(o.arxiv_id, o.rank, o.day) for o in fetched.observations] == [
+        ("2509.04664", 1, date(2025, 9, 8)),
+        ("2509.04701", 2, date(2025, 9, 8)),
+        ("2509.03988", 3, date(2025, 9, 8)),  # the cross-list
+        ("2401.01313", None, None),  # replace: a new version, on no day's list
+        ("2502.11207", None, None),  # replace-cross
+        ("2509.05120", 4, date(2025, 9, 8)),
+    ]
+    assert fetched.skipped == ()
     (request,) = fake.requests
     assert request.path == "/rss/cs.CL+cs.LG"
     assert "application/rss+xml" in request.headers["Accept"]

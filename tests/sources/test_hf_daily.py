@@ -207,9 +207,9 @@ def test_bad_items_are_skipped_and_named_while_good_ones_keep_their_rank() -> No
     assert [(obs.title, obs.rank) for obs in page.observations] == [("First", 1), ("Fifth", 5)]
     assert page.skipped == (
         "rank 2: not an object but str: 'garbage'",
-        "rank 3: no title",
+        "rank 3 (2608.00002): no title",
         "rank 4: not an object but NoneType: None",
-        "rank 6: 2608.00001 repeats rank 1",
+        "rank 6 (2608.00001): repeats rank 1",
     )
 
 
@@ -252,15 +252,29 @@ def test_wrong_types_in_optional_fields_read_as_unknown() -> None:
     assert s.organization == "hf-handle"
 
 
-def test_an_item_without_a_paper_object_falls_back_to_the_item_fields() -> None:
-    payload = [{"title": "Only\n  Item Level", "summary": "Abstract here."}]
-    (obs,) = parse_daily_papers(payload, DAY, NOW).observations
+def test_a_paper_without_title_or_abstract_falls_back_to_the_item_fields() -> None:
+    payload = [
+        {"paper": {"id": "2608.00003"}, "title": "Only\n  Item Level", "summary": "Abstract."},
+        {"title": "No paper object", "summary": "So no id either."},
+    ]
+    page = parse_daily_papers(payload, DAY, NOW)
+    (obs,) = page.observations
     assert (obs.title, obs.abstract, obs.arxiv_id, obs.links) == (
         "Only Item Level",
-        "Abstract here.",
-        None,
-        (),
+        "Abstract.",
+        "2608.00003",
+        ("https://huggingface.co/papers/2608.00003",),
     )
+    assert page.skipped == ("rank 2: no paper id",)
+
+
+def test_a_list_of_other_papers_in_the_same_shape_is_refused() -> None:
+    # A PubMed list dressed like the API: no arXiv ids, so no trending list and no links.
+    pubmed = [item(id=pmid, title=f"Trial {pmid}") for pmid in ("38212345", "38212346")]
+    page = parse_daily_papers([*pubmed, item(id="hep-th/9901001", title="Old style")], DAY, NOW)
+    assert [(obs.arxiv_id, obs.rank) for obs in page.observations] == [("hep-th/9901001", 3)]
+    assert page.refused == ("38212345", "38212346")
+    assert page.skipped == ()
 
 
 def test_a_truncated_list_of_garbage_skips_everything() -> None:
