@@ -96,6 +96,22 @@ def _clean_all(texts: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(text for text in map(clean_text, texts) if text)
 
 
+def _clean_authors(
+    authors: tuple[str, ...], affiliations: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Cleaned names, and the affiliations that go with them (one per name, when given):
+    a name that cleans to nothing goes with its affiliation, so the two stay in step."""
+    if not affiliations:
+        return _clean_all(authors), ()
+    padded = (*affiliations, *[""] * (len(authors) - len(affiliations)))
+    pairs = [
+        (name, clean_text(affiliation))
+        for name, affiliation in zip(map(clean_text, authors), padded, strict=False)
+        if name
+    ]
+    return tuple(n for n, _ in pairs), tuple(a for _, a in pairs)
+
+
 def find_code_links(text: str) -> tuple[str, ...]:
     """Repository links mentioned in an abstract, in order, without duplicates."""
     seen: dict[str, None] = {}
@@ -246,7 +262,9 @@ class Observation:
         # Every source's text passes here: whatever a parser let through is cleaned once.
         object.__setattr__(self, "title", clean_text(self.title))
         object.__setattr__(self, "abstract", clean_text(self.abstract))
-        object.__setattr__(self, "authors", _clean_all(self.authors))
+        authors, affiliations = _clean_authors(self.authors, self.affiliations)
+        object.__setattr__(self, "authors", authors)
+        object.__setattr__(self, "affiliations", affiliations)
         object.__setattr__(self, "links", _clean_all(self.links))
         object.__setattr__(self, "categories", _clean_all(self.categories))
         object.__setattr__(self, "signals", self.signals.cleaned())

@@ -155,3 +155,15 @@ def test_a_later_versions_link_comes_first() -> None:
     assert paper.url == "https://www.biorxiv.org/content/10.1101/2024.01.05.574321v2"
     paper = merge_paper(biorxiv(2).to_paper(), biorxiv(1), newer=True)
     assert paper.url == "https://www.biorxiv.org/content/10.1101/2024.01.05.574321v2"
+
+
+def test_affiliations_are_cleaned_and_stay_with_their_names() -> None:
+    obs = make_observation(
+        authors=("Ada Lovelace", "\x1b\x00 ", "Alan Turing"),
+        affiliations=("Analytical \ud800Engine", "Nowhere", "Bletchley\x00 Park"),
+    )
+    assert obs.authors == ("Ada Lovelace", "Alan Turing")
+    assert obs.affiliations == ("Analytical \ufffdEngine", "Bletchley Park")
+    short = make_observation(authors=("A. One", "B. Two"), affiliations=("Somewhere",))
+    assert short.authors == ("A. One", "B. Two")
+    assert short.affiliations == ("Somewhere", "")
