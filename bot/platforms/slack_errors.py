@@ -48,14 +48,19 @@ def slack_error(exc: SlackApiError) -> str:
 
 
 def _what_came(data: object, headers: Mapping[str, Any]) -> str:
-    content_type = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
+    def header(name: str) -> str:
+        return next((str(v) for k, v in headers.items() if k.lower() == name), "")
+
+    content_type = header("content-type").split(";")[0].strip()
+    if header("content-length") == "0":
+        return "empty answer"
     if "html" in content_type:
         return "HTML page"
-    if isinstance(data, Mapping) and data:
+    if not isinstance(data, Mapping):
+        return "unreadable answer"
+    if data or "json" in content_type:
         return "no error code"
-    if isinstance(data, Mapping) or not data:
-        return "empty answer" if not content_type or "json" in content_type else content_type
-    return "unreadable answer"
+    return f"{content_type} answer" if content_type else "empty answer"
 
 
 def network_error(exc: BaseException) -> str:

@@ -415,7 +415,7 @@ class FakeSlack:
         queue = self._queues.get(f"{method}#{channel}") or self._queues.get(method)
         return queue.pop(0) if queue else None
 
-    async def _api(self, request: web.Request) -> web.Response:
+    async def _api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         call = await self._record(request, method)
         token = call.token
@@ -433,16 +433,11 @@ class FakeSlack:
             return self._default(call)
 
         canned = self._take(method, str(call.args.get("channel") or ""))
-        if canned is None:
-            return await default()
-        try:
-            return await canned.answer(call, default)
-        except ConnectionCut:
-            assert request.transport is not None
-            request.transport.abort()  # no answer at all: the client sees the connection drop
-            return web.Response(status=204)  # written nowhere
+        if canned is not None:
+            return await _answer(request, canned, call, default)
+        return await default()
 
-    async def _response_url(self, request: web.Request) -> web.Response:
+    async def _response_url(self, request: web.Request) -> web.StreamResponse:
         call = await self._record(request, RESPONSE_URL_METHOD)
 
         async def default() -> web.Response:
@@ -450,7 +445,7 @@ class FakeSlack:
 
         canned = self._take(RESPONSE_URL_METHOD)
         if canned is not None:
-            return await canned.answer(call, default)
+            return await _answer(request, canned, call, default)
         return await default()
 
     def _default(self, call: SlackCall) -> web.Response:
@@ -543,6 +538,17 @@ class FakeSlack:
         if "tz_offset" not in user and isinstance(user.get("tz"), str):
             user["tz_offset"] = _tz_offset(user["tz"])
         return _ok({"ok": True, "user": user})
+
+
+async def _answer(
+    request: web.Request, canned: Canned, call: SlackCall, default: DefaultAnswer
+) -> web.StreamResponse:
+    try:
+        return await canned.answer(call, default)
+    except ConnectionCut:
+        assert request.transport is not None
+        request.transport.abort()  # no answer at all: the client sees the connection drop
+        return web.Response(status=204)  # written nowhere
 
 
 def _truthy(value: Any) -> bool:
