@@ -36,6 +36,7 @@ from bot.platforms.slack import SlackAdapter, SlackConfig, SlackServer
 from schedules.alerts import AlertJobs
 from schedules.digests import DigestJobs
 from schedules.ingest_jobs import add_ingest_jobs
+from schedules.outbox import drain_when_due
 from schedules.scheduler import Scheduler
 
 _log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ async def _serve(
         await services.store.release_interrupted_runs()
         await services.delivery.drain()
         scheduler = Scheduler()
+        drain_when_due(scheduler, services.delivery)
         scheduler.add("outbox:retry", IntervalTrigger(seconds=30), services.delivery.drain)
         scheduler.add("outbox:prune", IntervalTrigger(hours=6), _prune_outbox, services)
         jobs = ["outbox:retry", "outbox:prune", *add_ingest_jobs(scheduler, services)]
