@@ -344,3 +344,15 @@ async def test_paperwire_run_acknowledges_at_once_while_auth_test_is_in_trouble(
         if trouble == "rate-limited":
             assert "cannot connect (Slack answered ratelimited, HTTP 429)" in running
         assert "None" not in running and "Traceback" not in running, logged
+
+
+def test_building_the_bolt_app_logs_nothing_the_start_up_log_would_show(
+    seeded: Services, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import _drop_noise
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)  # as under `paperwire run`
+    caplog.set_level(logging.DEBUG, logger="slack_bolt")
+    SlackAdapter(seeded, SlackConfig(TOKEN, SECRET))
+    bolt = [r for r in caplog.records if r.name.startswith("slack_bolt")]
+    assert [r.getMessage() for r in bolt if r.levelno >= logging.INFO and _drop_noise(r)] == []
