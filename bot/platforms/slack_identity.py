@@ -47,10 +47,7 @@ class SlackIdentity(AsyncAuthorize):
         self._known: dict[str, Any] | None = None  # the last auth.test that answered ok
         self._scopes: str | None = None
         self._checking: asyncio.Task[bool] | None = None
-
-    @property
-    def known(self) -> bool:
-        return self._known is not None
+        self._failed_at: float | None = None  # loop time of the last lazy check that failed
 
     async def check(self) -> AsyncSlackResponse:
         """Ask Slack who the token is, and keep the answer. Raises what the call raises."""
@@ -90,9 +87,19 @@ class SlackIdentity(AsyncAuthorize):
         )
 
     def _check_soon(self) -> None:
-        """A check in the background, unless one is under way."""
-        if self._checking is None or self._checking.done():
-            self._checking = asyncio.create_task(self._check_quietly(), name="slack auth.test")
+        """A check in the background, unless one is under way or failed less than
+        RECHECK_FAILED_S ago (Slack is not asked once per request while it refuses)."""
+        now = asyncio.get_running_loop().time()
+        if self._checking is not None and not self._checking.done():
+            return
+        if self._failed_at is not None and now - self._failed_at < RECHECK_FAILED_S:
+            return
+        self._checking = asyncio.create_task(self._check_lazily(), name="slack auth.test")
+
+    async def _check_lazily(self) -> bool:
+        answered = await self._check_quietly()
+        self._failed_at = None if answered else asyncio.get_running_loop().time()
+        return answered
 
     async def _check_quietly(self) -> bool:
         """`check`, its failure logged in a line; whether it answered."""
@@ -111,6 +118,9 @@ class SlackIdentity(AsyncAuthorize):
             return False
         except NETWORK_ERRORS as exc:
             _log.warning("Slack: checking the bot token failed (%s)", network_error(exc))
+            return False
+        except Exception:  # a bug, not Slack: logged whole; it must not end the run
+            _log.exception("Slack: checking the bot token failed")
             return False
         return True
 
