@@ -55,7 +55,10 @@ def http_client(settings: Settings) -> HttpClient:
 async def build_services(
     settings: Settings, clock: Callable[[], datetime] = utc_now
 ) -> AsyncIterator[Services]:
-    async with Store.open(settings.db_path) as store, http_client(settings) as http:
+    async with (
+        Store.open(settings.db_path, settings.own_data_folder) as store,
+        http_client(settings) as http,
+    ):
         index = SearchIndex.open(index_path_for(settings.db_path))
         services = Services(
             settings=settings,
