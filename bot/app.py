@@ -12,6 +12,7 @@ from bot.budget import Budgets
 from bot.channel_digests import DigestSchedule
 from bot.config import Settings
 from bot.delivery import DeliveryService
+from bot.in_flight import InFlight
 from bot.search.index import SearchIndex, index_path_for
 from bot.search.service import SearchService
 from bot.sources.http import HttpClient
@@ -35,6 +36,7 @@ class Services:
     digest_schedule: DigestSchedule | None = None  # set while `paperwire run` schedules
     alert_schedule: AlertSchedule | None = None
     budgets: Budgets = field(default_factory=Budgets)  # commands per user, in memory
+    requests: InFlight = field(default_factory=InFlight)  # being answered: ended on a stop
 
     async def refresh_index(self) -> int:
         """Bring the search index up to date with the store."""

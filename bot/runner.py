@@ -139,6 +139,9 @@ async def _platforms(
     services.delivery.register(ConsoleTransport(sys.stdout))
     platforms = Platforms()
     async with contextlib.AsyncExitStack() as stack:
+        # Last in, first out: the platforms close (no new requests), then the requests
+        # still being answered end, then (build_services) the database closes.
+        stack.push_async_callback(services.requests.stop)
         stack.push_async_callback(platforms.close)
         if slack is not None:
             adapter = SlackAdapter(services, slack)
