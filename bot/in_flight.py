@@ -3,9 +3,9 @@
 The platform libraries run each handler in a task of their own that nothing awaits
 (slack-bolt answers Slack once the handler acks, then lets it run on; discord.py starts a
 task per interaction). Closing a platform stops new requests, not those: left running,
-they would meet a closed database. A stop gives them `GRACE_S` to finish (most take
-milliseconds), then cancels the rest; a reply already in the outbox goes out on the next
-start.
+they would meet a closed database. A stop gives them `GRACE_S` to finish before the
+platforms close (most take milliseconds), and cancels the rest once they are closed; a
+reply already in the outbox goes out on the next start.
 """
 
 from __future__ import annotations
@@ -55,15 +55,19 @@ class InFlight:
 
         return run
 
-    async def stop(self, grace_s: float = GRACE_S) -> None:
-        """Wait up to `grace_s` for the requests being answered, then cancel the rest and
-        wait (as long again at most) for them to end."""
+    async def finish(self, grace_s: float = GRACE_S) -> None:
+        """Wait up to `grace_s` for the requests being answered (while the platforms are
+        still up, so that their replies can go out)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=grace_s)
+
+    async def cancel(self, wait_s: float = GRACE_S) -> None:
+        """Cancel the requests still being answered, and wait up to `wait_s` for them to
+        end."""
         if not self._tasks:
             return
-        _, pending = await asyncio.wait(set(self._tasks), timeout=grace_s)
-        if not pending:
-            return
-        _log.info("stopping: %d request(s) still being answered were cancelled", len(pending))
-        for task in pending:
+        running = set(self._tasks)
+        _log.info("stopping: %d request(s) still being answered were cancelled", len(running))
+        for task in running:
             task.cancel()
-        await asyncio.wait(pending, timeout=grace_s)
+        await asyncio.wait(running, timeout=wait_s)

@@ -139,10 +139,12 @@ async def _platforms(
     services.delivery.register(ConsoleTransport(sys.stdout))
     platforms = Platforms()
     async with contextlib.AsyncExitStack() as stack:
-        # Last in, first out: the platforms close (no new requests), then the requests
-        # still being answered end, then (build_services) the database closes.
-        stack.push_async_callback(services.requests.stop)
+        # Last in, first out: the requests being answered get a moment to finish, the
+        # platforms close (no new requests), the requests still running are cancelled,
+        # then (build_services) the database closes.
+        stack.push_async_callback(services.requests.cancel)
         stack.push_async_callback(platforms.close)
+        stack.push_async_callback(services.requests.finish)
         if slack is not None:
             adapter = SlackAdapter(services, slack)
             services.delivery.register(adapter)

@@ -4,7 +4,7 @@ import inspect
 from bot.in_flight import InFlight
 
 
-async def test_a_request_finishing_within_the_grace_is_waited_for_not_cancelled() -> None:
+async def test_finish_waits_for_a_request_within_the_grace() -> None:
     requests = InFlight()
     release = asyncio.Event()
     answered = []
@@ -16,20 +16,22 @@ async def test_a_request_finishing_within_the_grace_is_waited_for_not_cancelled(
 
     task = asyncio.create_task(handler(ack="ack", body={"text": "help"}))
     await asyncio.sleep(0)  # it starts, and waits
-    stopping = asyncio.create_task(requests.stop(grace_s=30))
+    finishing = asyncio.create_task(requests.finish(grace_s=30))
     await asyncio.sleep(0)
-    assert not stopping.done()  # waiting for it
+    assert not finishing.done()  # waiting for it
     release.set()
-    await stopping
+    await finishing
     assert answered == ["help"] and not task.cancelled()
 
 
-async def test_a_request_still_running_after_the_grace_is_cancelled() -> None:
+async def test_finish_does_not_cancel_and_cancel_does() -> None:
     requests = InFlight()
     never = asyncio.Event()
     task = asyncio.create_task(requests.tracked(never.wait)())
     await asyncio.sleep(0)
-    await requests.stop(grace_s=0.01)
+    await requests.finish(grace_s=0.01)
+    assert not task.done()
+    await requests.cancel()
     assert task.cancelled()
 
 
@@ -41,7 +43,8 @@ async def test_nothing_to_wait_for_once_requests_are_answered() -> None:
 
     assert await requests.tracked(quick)() == 1
     async with asyncio.timeout(1):
-        await requests.stop(grace_s=3600)  # returns at once
+        await requests.finish(grace_s=3600)  # returns at once
+        await requests.cancel(wait_s=3600)
 
 
 def test_a_tracked_handler_shows_its_arguments_to_slack_bolt() -> None:
