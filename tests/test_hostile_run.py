@@ -1,7 +1,8 @@
 """Hostile input against a real `paperwire run` (issue 13, "Done when"): a signed button
 with a forged offset, a forged request with a marker in its body, 60 concurrent
 subscribes from one user and a poisoned source file leave it alive, its log clean, at
-most 20 topics stored and every other paper ingested.
+most 20 topics stored and every other paper ingested (and what it stored is private to its
+owner).
 
 The run is in Slack HTTP mode against the fake Slack, with Hugging Face as its source,
 served by the fake sources. The command budget is off (`PAPERWIRE_COMMANDS_PER_MINUTE=0`,
@@ -15,6 +16,7 @@ import asyncio
 import json
 import re
 import signal
+import stat
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -102,6 +104,10 @@ def poisoned_day() -> list[dict[str, Any]]:
 async def post(http: aiohttp.ClientSession, url: str, body: str, secret: str = SECRET) -> int:
     async with http.post(url, data=body.encode(), headers=signed_headers(secret, body)) as response:
         return response.status
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
 
 
 def texts(call: SlackCall) -> str:
@@ -192,6 +198,9 @@ async def test_hostile_input_leaves_a_real_run_alive_and_its_log_clean(tmp_path:
     assert "signature does not match" in log  # the forged request's one line
     for secret in (MARKER, SECRET, TOKEN, VERIFICATION_TOKEN, "/response/", "subscribe topic"):
         assert secret not in log, f"{secret!r} in the log:\n{log}"
+
+    # What it stored (response_urls among it) is its owner's alone.
+    assert mode(db) == 0o600 and mode(Path(f"{db}.index")) == 0o700
 
     async with Store.open(db) as store:
         subscriptions = await store.subscriptions()  # everyone's: there is one user
