@@ -16,6 +16,7 @@ from bot.search.index import SearchIndex, index_path_for
 from bot.search.service import SearchService
 from bot.sources.http import HttpClient
 from bot.storage import Store
+from bot.subscription_matching import LiveTopics
 from bot.subscriptions import AlertSchedule
 
 
@@ -35,6 +36,7 @@ class Services:
     digest_schedule: DigestSchedule | None = None  # set while `paperwire run` schedules
     alert_schedule: AlertSchedule | None = None
     budgets: Budgets = field(default_factory=Budgets)  # commands per user, in memory
+    topics: LiveTopics = field(default_factory=LiveTopics)  # every subscription, indexed
 
     async def refresh_index(self) -> int:
         """Bring the search index up to date with the store."""
