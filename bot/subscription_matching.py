@@ -425,23 +425,6 @@ class TopicIndex:
         """The keys a topic is indexed under (none: it meets every paper)."""
         return self._groups[self._queries[topic_id]].anchors
 
-    def match_paper(self, paper: AnalyzedPaper | Paper) -> list[int]:
-        """The ids of the topics one paper matches, ascending."""
-        doc = paper if isinstance(paper, AnalyzedPaper) else AnalyzedPaper.of(paper)
-        keys = self._keys_of(doc, {})
-        candidates: dict[int, _Group] = {}
-        for key in keys:
-            bucket = self._anchored.get(key)
-            if bucket:
-                candidates.update(bucket)
-        candidates.update(self._unanchored)
-        return sorted(
-            topic_id
-            for group in candidates.values()
-            if group.accepts(doc, keys)
-            for topic_id in group.topic_ids
-        )
-
     def match(self, papers: Sequence[Paper]) -> dict[int, list[str]]:
         """Topic id -> ids of the papers it matches, in paper order (matched topics only).
 
