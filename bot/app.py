@@ -17,6 +17,7 @@ from bot.search.index import SearchIndex, index_path_for
 from bot.search.service import SearchService
 from bot.sources.http import HttpClient
 from bot.storage import Store
+from bot.subscription_matching import LiveTopics
 from bot.subscriptions import AlertSchedule
 
 
@@ -37,6 +38,7 @@ class Services:
     alert_schedule: AlertSchedule | None = None
     budgets: Budgets = field(default_factory=Budgets)  # commands per user, in memory
     requests: InFlight = field(default_factory=InFlight)  # being answered: ended on a stop
+    topics: LiveTopics = field(default_factory=LiveTopics)  # every subscription, indexed
 
     async def refresh_index(self) -> int:
         """Bring the search index up to date with the store."""
