@@ -32,6 +32,7 @@ from bot.render.neutral import Notice, Reply
 from bot.search.query import parse
 from bot.wording import plural
 from handlers.context import Context
+from handlers.guards import ManagersOnly
 from schedules.digests import next_run
 
 TITLE = "Daily digest"
@@ -40,21 +41,10 @@ USAGE = (
     " `set size N`, `set topic <query>`, `set days mon-fri`, `set format compact|full`,"
     " `set covers latest|yesterday`."
 )
-UNCHECKED = (
-    "Could not check your permissions with the platform just now (it did not answer); try"
-    " again in a minute."
-)
-REFUSAL = (
-    "Only channel managers can change this channel's digest (Slack: workspace admins and"
-    " owners, or the configured allow-list; Discord: the Manage Channels permission)."
-)
 
 
+@ManagersOnly
 async def digest(ctx: Context, args: str) -> Reply:
-    if ctx.invocation.is_manager is None:
-        raise UserError(UNCHECKED)
-    if not ctx.invocation.is_manager:
-        raise UserError(REFUSAL)
     action, _, rest = args.partition(" ")
     action = action.lower() or "status"
     rest = rest.strip()

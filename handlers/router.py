@@ -1,4 +1,5 @@
-"""`/papers <subcommand> ...`: finds the handler, and turns every failure into a reply."""
+"""`/papers <subcommand> ...` and button presses: finds the handler, and turns every failure
+into a reply."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from datetime import timedelta
 from bot.budget import in_words
 from bot.errors import UserError
 from bot.render.neutral import Notice, Reply
+from handlers import buttons
+from handlers.buttons import Press
 from handlers.context import MAX_ARGUMENT_CHARS, Context
 from handlers.digest import digest
+from handlers.guards import needs_manager as guarded
 from handlers.help import help_reply, show_help
 from handlers.search import search
 from handlers.subscriptions import (
@@ -50,6 +54,7 @@ ALIASES = {
     "?": "help",
 }
 
+APOLOGY = "Sorry, something went wrong on our side. It has been logged."
 # Names are case-insensitive, the command's own included.
 COMMAND_NAMES = frozenset({"/papers", "papers"})
 
@@ -65,28 +70,57 @@ async def dispatch(ctx: Context) -> Reply:
         return _error(
             f"That is {len(text):,} characters; commands take at most {MAX_ARGUMENT_CHARS:,}."
         )
-    name, _, args = text.partition(" ")
-    if name.lower() in COMMAND_NAMES:  # the command itself typed again (`/PAPERS help`)
-        name, _, args = args.strip().partition(" ")
-    name = ALIASES.get(name.lower(), name.lower())
+    name, args = _parse(text)
     if not name:
         return help_reply()
     handler = SUBCOMMANDS.get(name)
     if handler is None:
         return help_reply(error=f"Unknown command `{name[:40]}`.")
+    return await _answer(handler(ctx, args), f"command failed: {inv.command} {name}")
+
+
+async def press(ctx: Context, pressed: Press) -> Reply:
+    """Answer one button press. Never raises, like `dispatch`. Presses spend no command
+    budget: each answers the one person who pressed, about a message already sent."""
+    handler = buttons.handler_for(pressed.action)
+    return await _answer(handler(ctx, pressed), f"button failed: {pressed.action[:40]}")
+
+
+def needs_manager(text: str) -> bool:
+    """Whether the command in `text` is for channel managers only: the platforms where
+    knowing it takes a request (Slack) ask only then."""
+    return guarded(SUBCOMMANDS.get(_parse(text)[0]))
+
+
+def _parse(text: str) -> tuple[str, str]:
+    """The subcommand's name (aliases resolved, lower case) and its arguments."""
+    name, _, args = text.strip().partition(" ")
+    if name.lower() in COMMAND_NAMES:  # the command itself typed again (`/PAPERS help`)
+        name, _, args = args.strip().partition(" ")
+    return ALIASES.get(name.lower(), name.lower()), args.strip()
+
+
+async def _answer(answering: Awaitable[Reply], failed: str) -> Reply:
+    """The handler's reply; a `UserError` as its one-line message; anything else (a bug)
+    as an apology, and its traceback logged once."""
     try:
-        return await handler(ctx, args.strip())
+        return await answering
     except UserError as exc:
         return _error(str(exc))
     except Exception:
-        _log.exception("command failed: %s %s", ctx.invocation.command, name)
-        return _error("Sorry, something went wrong on our side. It has been logged.")
+        _log.exception("%s", failed)
+        return apology()
 
 
 def slow_down(wait: timedelta) -> Reply:
     """Over the command budget: said to the asker alone, even for a public mention."""
     text = f"Slow down: you can send another command in {in_words(wait)}."
     return Reply(Notice(text), private=True)
+
+
+def apology() -> Reply:
+    """What the asker gets for a bug: no detail (it is in the log)."""
+    return _error(APOLOGY)
 
 
 def _error(text: str) -> Reply:

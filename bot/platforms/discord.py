@@ -8,15 +8,14 @@ transport here; every message goes with `allowed_mentions` none.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 import os
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import aiohttp
 import discord
@@ -32,10 +31,10 @@ from bot.pacing import Pacer
 from bot.platforms.connecting import Unreachable, describe, one_line_errors
 from bot.render.discord import render_discord
 from bot.render.limits import shorten
-from bot.render.neutral import Content, Digest, Notice, Reply, SearchPage
+from bot.render.neutral import Content, Digest, Reply, SearchPage
+from handlers.buttons import NEXT, Page, Press
 from handlers.context import Context, Invocation
-from handlers.router import dispatch
-from handlers.subscriptions import subscribe_similar
+from handlers.router import apology, dispatch, press
 
 _log = logging.getLogger(__name__)
 
@@ -57,8 +56,6 @@ WEBHOOK_WORKSPACE = "webhook"
 CHOICE_NAME = 100  # an autocomplete choice's name (and value) at most
 _NEXT_ID = r"pw:next:(?P<offset>\d{1,4}):(?P<key>[0-9a-f]{18})"
 _PAPER_ID = rf"pw:(?P<action>abstract|similar):(?P<paper>{buttons.PAPER_ID})"
-_STALE = Reply(Notice(buttons.STALE_BUTTON, is_error=True))
-_Item = TypeVar("_Item")  # a button
 # What discord.Webhook.from_url accepts (its own pattern), from the start of an https URL.
 WEBHOOK_URL = re.compile(
     r"https://(?:[a-z]+\.)?discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9.\-_]{60,}"
@@ -122,21 +119,7 @@ def webhook_destination(url: str) -> Destination:
 
 
 # --- buttons that keep working after a restart (their state is in the custom id) --------
-
-
-def _answering(
-    callback: Callable[[_Item, discord.Interaction], Awaitable[None]],
-) -> Callable[[_Item, discord.Interaction], Coroutine[Any, Any, None]]:
-    """A button's `callback`, counted among the requests being answered while it runs:
-    discord.py runs it in a task it does not await, which a stop must end before the
-    database closes."""
-
-    @functools.wraps(callback)
-    async def run(item: _Item, interaction: discord.Interaction) -> None:
-        with _bot(interaction).services.requests.answering():
-            await callback(item, interaction)
-
-    return run
+# Each only translates: its custom id becomes a neutral press, answered by handlers.buttons.
 
 
 class PaperButton(
@@ -153,7 +136,7 @@ class PaperButton(
                 custom_id=f"pw:{action}:{paper_id}",
             )
         )
-        self.action = action
+        self.action = action  # also the neutral action's name (ABSTRACT, SIMILAR)
         self.paper_id = paper_id
 
     @classmethod
@@ -162,25 +145,8 @@ class PaperButton(
     ) -> PaperButton:
         return cls(match["action"], match["paper"], "")
 
-    @_answering
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot = _bot(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        if self.action == "similar":
-            context = Context(_invocation(interaction), bot.services, bot.services.clock())
-            try:
-                reply = await subscribe_similar(context, self.paper_id)
-            except UserError as exc:
-                reply = Reply(Notice(str(exc), is_error=True))
-        else:
-            paper = await bot.services.store.paper_by_id(self.paper_id)
-            notice = (
-                Notice(paper.abstract or "No abstract.", title=paper.title)
-                if paper is not None
-                else Notice("That paper is no longer in the corpus.", is_error=True)
-            )
-            reply = Reply(notice)
-        await bot.answer(interaction, reply)
+        await _bot(interaction).press(interaction, Press(self.action, self.paper_id))
 
 
 class NextButton(
@@ -202,23 +168,9 @@ class NextButton(
     ) -> NextButton:
         return cls(match["key"], int(match["offset"]))
 
-    @_answering
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot = _bot(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        if buttons.search_offset(self.offset) is None:
-            return await bot.answer(interaction, _STALE)
-        query = await bot.services.store.saved_query(self.key)
-        if query is None:
-            reply = Reply(Notice("That search has expired; search again.", is_error=True))
-        else:
-            try:
-                size = bot.services.settings.search_page_size
-                page = await bot.services.search.search(query, limit=size, offset=self.offset)
-                reply = Reply(page)
-            except UserError as exc:
-                reply = Reply(Notice(str(exc), is_error=True))
-        await bot.answer(interaction, reply)
+        page = Page(self.offset, saved_as=self.key)
+        await _bot(interaction).press(interaction, Press(NEXT, page))
 
 
 class StaleButton(
@@ -235,10 +187,8 @@ class StaleButton(
     ) -> StaleButton:
         return cls(match.string)
 
-    @_answering
     async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        await _bot(interaction).answer(interaction, _STALE)
+        await _bot(interaction).press(interaction, Press("", None))  # no action: out of date
 
 
 def _invocation(interaction: discord.Interaction, text: str = "") -> Invocation:
@@ -282,6 +232,7 @@ class PaperwireDiscord(discord.Client):
         self.pacer = pacer or Pacer(DiscordConfig.requests_per_s)
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(papers_commands(self))
+        self.tree.error(self._on_app_command_error)
         self._sync_guild = sync_guild
         self.ready = False
         self.logged_in = False
@@ -311,11 +262,50 @@ class PaperwireDiscord(discord.Client):
 
     async def run_command(self, interaction: discord.Interaction, text: str) -> None:
         """Defer, answer through the shared handlers, follow up."""
+        await self._handle(interaction, dispatch, text)
+
+    async def press(self, interaction: discord.Interaction, pressed: Press) -> None:
+        """A button: the same, through the buttons' handlers."""
+        await self._handle(interaction, lambda ctx: press(ctx, pressed))
+
+    async def _handle(
+        self,
+        interaction: discord.Interaction,
+        handler: Callable[[Context], Awaitable[Reply]],
+        text: str = "",
+    ) -> None:
         with self.services.requests.answering():  # in a task discord.py does not await
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            invocation = _invocation(interaction, text)
-            reply = await dispatch(Context(invocation, self.services, self.services.clock()))
-            await self.answer(interaction, reply)
+            try:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+                context = Context(
+                    _invocation(interaction, text), self.services, self.services.clock()
+                )
+                await self.answer(interaction, await handler(context))
+            except Exception as error:
+                # discord.py would log a button's error and leave "thinking..." unanswered.
+                await self.on_interaction_error(interaction, error)
+
+    async def _on_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """The command tree's hook: whatever a command raised outside `_handle` (an
+        argument it could not convert, a check)."""
+        if isinstance(error, app_commands.CommandInvokeError):
+            error = error.original  # type: ignore[assignment]
+        await self.on_interaction_error(interaction, error)
+
+    async def on_interaction_error(
+        self, interaction: discord.Interaction, error: Exception
+    ) -> None:
+        """Anything unexpected while answering an interaction: its traceback logged once,
+        and an apology to the person, so that Discord's "thinking..." is answered."""
+        _log.error("Discord: answering an interaction failed", exc_info=error)
+        try:
+            if not interaction.response.is_done():
+                await interaction.response.defer(ephemeral=True, thinking=True)
+            await self.answer(interaction, apology())
+        except Exception as exc:  # the apology's own way out failed: the log has the cause
+            _log.warning("Discord: the apology could not be sent (%s)", describe(exc))
 
     async def answer(self, interaction: discord.Interaction, reply: Reply) -> None:
         """Follow up a deferred interaction, by way of the outbox."""

@@ -8,6 +8,7 @@ through the delivery service, which calls `send` here.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -16,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, ParamSpec
 
 from aiohttp import ClientConnectorError, web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -33,7 +34,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot import buttons
 from bot.app import Services
 from bot.delivery import OutgoingMessage, Receipt
 from bot.errors import UserError
@@ -50,7 +50,7 @@ from bot.platforms.slack_errors import (
 from bot.platforms.slack_http import slack_web_app
 from bot.platforms.slack_identity import SlackIdentity
 from bot.render.limits import SLACK_BUTTON_VALUE
-from bot.render.neutral import Notice, Reply
+from bot.render.neutral import Reply, SearchPage
 from bot.render.slack import (
     ACTION_ABSTRACT,
     ACTION_NEXT,
@@ -60,11 +60,13 @@ from bot.render.slack import (
     render_slack,
     render_slack_post,
 )
+from handlers import buttons
+from handlers.buttons import Page, Press
 from handlers.context import Context, Invocation
-from handlers.router import dispatch
-from handlers.subscriptions import subscribe_similar
+from handlers.router import apology, dispatch, needs_manager, press
 
 _log = logging.getLogger(__name__)
+P = ParamSpec("P")
 _QUIET = logging.getLogger(f"{__name__}.webhook")
 _QUIET.setLevel(logging.WARNING)
 # The Socket Mode client's own log. It logs each websocket that fails to open with a
@@ -204,12 +206,11 @@ class SlackAdapter:
         self._managers: dict[tuple[str, str], tuple[float, bool | None]] = {}
         # bolt runs each handler in a task nothing awaits: a stop must know of them.
         tracked = services.requests.tracked
-        self.app.command(COMMAND)(tracked(self._on_command))
-        self.app.action(ACTION_NEXT)(tracked(self._on_next))
-        self.app.action(ACTION_SHARE)(tracked(self._on_share))
-        self.app.action(ACTION_ABSTRACT)(tracked(self._on_abstract))
-        self.app.action(ACTION_SIMILAR)(tracked(self._on_similar))
-        self.app.event("app_mention")(tracked(self._on_mention))
+        self.app.command(COMMAND)(tracked(self._hooked(self._on_command)))
+        for action_id in ACTIONS:
+            self.app.action(action_id)(tracked(self._hooked(self._on_press)))
+        self.app.event("app_mention")(tracked(self._hooked(self._on_mention)))
+        self.app.error(tracked(self._on_error))  # what bolt's own middleware raises
 
     def web_app(self, *, monotonic: Callable[[], float] = time.monotonic) -> web.Application:
         """The HTTP endpoint Slack posts to: signed requests only, then the bolt app."""
@@ -221,37 +222,71 @@ class SlackAdapter:
 
     async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()  # within Slack's 3 s; the answer follows through the response URL
-        text = str(body.get("text") or "")
-        invocation = Invocation(
-            platform="slack",
-            workspace=str(body.get("team_id") or ""),
-            channel=str(body.get("channel_id") or ""),
-            user=str(body.get("user_id") or ""),
-            text=text,
-            command=str(body.get("command") or COMMAND),
-        )
-        if text.strip().lower().startswith("digest"):
-            is_manager = await self._is_manager(invocation.workspace, invocation.user)
-            invocation = _with_manager(invocation, is_manager)
+        invocation = await self._with_manager(_from_command(body))
         reply = await dispatch(Context(invocation, self._services, self._services.clock()))
         await self._reply(invocation, reply, body)
 
     async def _on_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         """`@paperwire search diffusion` in a channel: answered in a thread, for everyone."""
-        text = _MENTION.sub("", str(event.get("text") or "")).strip()
-        channel = str(event.get("channel") or "")
-        invocation = Invocation(
-            platform="slack",
-            workspace=str(body.get("team_id") or ""),
-            channel=channel,
-            user=str(event.get("user") or ""),
-            text=re.sub(rf"^{COMMAND}\b", "", text, flags=re.IGNORECASE).strip(),
-        )
-        if invocation.text.lower().startswith("digest"):
-            invocation = _with_manager(
-                invocation, await self._is_manager(invocation.workspace, invocation.user)
-            )
+        invocation = await self._with_manager(_from_mention(event, body))
         reply = await dispatch(Context(invocation, self._services, self._services.clock()))
+        # Answers to a mention are public, except what is for the asker alone (a refusal
+        # for sending too many): that one is ephemeral, and spends no posting budget.
+        answer = reply if reply.private else Reply(reply.content, ephemeral=False)
+        await self._answer_mention(invocation, event, answer)
+
+    async def _on_press(self, ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        pressed = _press(body)
+        invocation = _from_action(body)
+        if buttons.needs_manager(pressed.action):
+            invocation = replace(invocation, is_manager=await self._is_manager(invocation))
+        reply = await press(Context(invocation, self._services, self._services.clock()), pressed)
+        # A Next's page takes the place of the one it was pressed under; anything else
+        # (a shared page, an abstract, a refusal) is a message of its own.
+        in_place = pressed.action == buttons.NEXT and isinstance(reply.content, SearchPage)
+        await self._reply(invocation, reply, body, replace_original=in_place)
+
+    def _hooked(self, listener: Callable[P, Awaitable[None]]) -> Callable[P, Awaitable[None]]:
+        """`listener` with what it raises handed to `_on_error` here rather than to bolt:
+        bolt's own path forgets the ack of a listener that fails within 10 ms of acking
+        (Slack then gets a 404, and shows the person an error of its own). Its signature
+        shows through: bolt picks the arguments it passes by their names."""
+
+        @functools.wraps(listener)
+        async def run(*args: P.args, **kwargs: P.kwargs) -> None:
+            try:
+                await listener(*args, **kwargs)
+            except Exception as error:
+                body = kwargs.get("body")
+                await self._on_error(error, body if isinstance(body, dict) else {})
+
+        return run
+
+    async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        """The one hook for whatever answering a request raised (a listener, or bolt's
+        middleware): its traceback logged once, and an apology to the person who asked,
+        where the request says how."""
+        what = body.get("command") or body.get("type") or "request"
+        _log.error("Slack: answering a %s failed", str(what)[:40], exc_info=error)
+        sorry = apology()
+        event = body.get("event")
+        try:
+            if body.get("response_url"):
+                asker = _from_command(body) if "command" in body else _from_action(body)
+                await self._reply(asker, sorry, body, replace_original=False)
+            elif isinstance(event, dict) and event.get("type") == "app_mention":
+                mention = _from_mention(event, body)
+                await self._answer_mention(mention, event, sorry)  # ephemeral: the asker alone
+        except Exception as exc:  # the apology's own way out failed: the log has the cause
+            _log.warning("Slack: the apology could not be sent (%s)", describe(exc))
+
+    async def _answer_mention(
+        self, invocation: Invocation, event: Mapping[str, Any], reply: Reply
+    ) -> None:
+        """In the mention's thread, by way of the outbox: for everyone there, or (a private
+        reply) for the asker alone."""
+        channel = invocation.channel
         expires = self._services.clock() + MENTION_ANSWER_LIFETIME
         handle = {
             "channel": channel,
@@ -260,65 +295,14 @@ class SlackAdapter:
             "expires_at": expires.isoformat(),
         }
         where = Destination.reply_in("slack", invocation.workspace, channel)
-        # Answers to a mention are public, except what is for the asker alone (a refusal
-        # for sending too many): that one is ephemeral, and spends no posting budget.
-        answer = reply if reply.private else Reply(reply.content, ephemeral=False)
-        await self._services.delivery.deliver(OutgoingMessage(where, answer, handle=handle))
+        await self._services.delivery.deliver(OutgoingMessage(where, reply, handle=handle))
 
-    async def _on_next(self, ack: Any, body: dict[str, Any]) -> None:
-        await ack()
-        value = _search_value(body)
-        if value is None:
-            return await self._stale(body)
-        page = await self._search(*value)
-        await self._reply(_from_action(body), page, body, replace_original=True)
-
-    async def _on_share(self, ack: Any, body: dict[str, Any]) -> None:
-        await ack()
-        value = _search_value(body)
-        if value is None:
-            return await self._stale(body)
-        page = await self._search(*value)
-        shared = Reply(page.content, ephemeral=False)
-        await self._reply(_from_action(body), shared, body, replace_original=False)
-
-    async def _on_abstract(self, ack: Any, body: dict[str, Any]) -> None:
-        await ack()
-        paper_id = buttons.paper_id(_action_value(body))
-        if paper_id is None:
-            return await self._stale(body)
-        paper = await self._services.store.paper_by_id(paper_id)
-        if paper is None:
-            reply = Reply(Notice("That paper is no longer in the corpus.", is_error=True))
-        else:
-            reply = Reply(Notice(paper.abstract or "No abstract.", title=paper.title))
-        await self._reply(_from_action(body), reply, body, replace_original=False)
-
-    async def _on_similar(self, ack: Any, body: dict[str, Any]) -> None:
-        await ack()
-        paper_id = buttons.paper_id(_action_value(body))
-        if paper_id is None:
-            return await self._stale(body)
-        invocation = _from_action(body)
-        context = Context(invocation, self._services, self._services.clock())
-        try:
-            reply = await subscribe_similar(context, paper_id)
-        except UserError as exc:
-            reply = Reply(Notice(str(exc), is_error=True))
-        await self._reply(invocation, reply, body, replace_original=False)
-
-    async def _stale(self, body: dict[str, Any]) -> None:
-        """A button whose value paperwire did not write: one line to its presser."""
-        reply = Reply(Notice(buttons.STALE_BUTTON, is_error=True))
-        await self._reply(_from_action(body), reply, body, replace_original=False)
-
-    async def _search(self, query: str, offset: int) -> Reply:
-        size = self._services.settings.search_page_size
-        try:
-            page = await self._services.search.search(query, limit=size, offset=offset)
-        except UserError as exc:
-            return Reply(Notice(str(exc), is_error=True))
-        return Reply(page)
+    async def _with_manager(self, invocation: Invocation) -> Invocation:
+        """Whether the asker manages the channel is looked up only for a command that
+        needs it (a request to Slack)."""
+        if not needs_manager(invocation.text):
+            return invocation
+        return replace(invocation, is_manager=await self._is_manager(invocation))
 
     async def _reply(
         self,
@@ -341,9 +325,10 @@ class SlackAdapter:
         }
         await self._services.delivery.deliver(OutgoingMessage(where, reply, handle=handle))
 
-    async def _is_manager(self, team: str, user: str) -> bool | None:
+    async def _is_manager(self, invocation: Invocation) -> bool | None:
         """Workspace admins and owners, or the configured allow-list (cached a while).
         None when Slack could not tell (that too is kept a minute, not asked per command)."""
+        team, user = invocation.workspace, invocation.user
         if user in self._config.managers:
             return True
         cached = self._managers.get((team, user))
@@ -537,11 +522,29 @@ def _part_of(item: Mapping[str, Any], message: OutgoingMessage) -> int | None:
     return part if isinstance(part, int) else None
 
 
-def _with_manager(invocation: Invocation, is_manager: bool | None) -> Invocation:
-    return replace(invocation, is_manager=is_manager)
+def _from_command(body: Mapping[str, Any]) -> Invocation:
+    return Invocation(
+        platform="slack",
+        workspace=str(body.get("team_id") or ""),
+        channel=str(body.get("channel_id") or ""),
+        user=str(body.get("user_id") or ""),
+        text=str(body.get("text") or ""),
+        command=str(body.get("command") or COMMAND),
+    )
 
 
-def _from_action(body: dict[str, Any]) -> Invocation:
+def _from_mention(event: Mapping[str, Any], body: Mapping[str, Any]) -> Invocation:
+    text = _MENTION.sub("", str(event.get("text") or "")).strip()
+    return Invocation(
+        platform="slack",
+        workspace=str(body.get("team_id") or ""),
+        channel=str(event.get("channel") or ""),
+        user=str(event.get("user") or ""),
+        text=re.sub(rf"^{COMMAND}\b", "", text, flags=re.IGNORECASE).strip(),
+    )
+
+
+def _from_action(body: Mapping[str, Any]) -> Invocation:
     return Invocation(
         platform="slack",
         workspace=str((body.get("team") or {}).get("id") or ""),
@@ -551,18 +554,31 @@ def _from_action(body: dict[str, Any]) -> Invocation:
     )
 
 
-def _action_value(body: Mapping[str, Any]) -> str:
-    """The pressed button's value ("" when the payload has none)."""
+# The button's action id (bot.render.slack) -> the neutral action.
+ACTIONS = {
+    ACTION_NEXT: buttons.NEXT,
+    ACTION_SHARE: buttons.SHARE,
+    ACTION_ABSTRACT: buttons.ABSTRACT,
+    ACTION_SIMILAR: buttons.SIMILAR,
+}
+
+
+def _press(body: Mapping[str, Any]) -> Press:
+    """The pressed button: its action, and its value decoded (checked by the handler)."""
     actions = body.get("actions")
     first = actions[0] if isinstance(actions, list) and actions else None
-    value = first.get("value") if isinstance(first, dict) else None
-    return value if isinstance(value, str) else ""
+    pressed = first if isinstance(first, dict) else {}
+    action = ACTIONS.get(str(pressed.get("action_id") or ""), "")
+    value = pressed.get("value")
+    raw = value if isinstance(value, str) else ""
+    if action in (buttons.NEXT, buttons.SHARE):
+        return Press(action, _page(raw))
+    return Press(action, raw)
 
 
-def _search_value(body: Mapping[str, Any]) -> tuple[str, int] | None:
-    """The query and offset a search button carries, or None when the value is not one
-    paperwire writes (`{"q": "<query>", "o": <offset>}`, within Slack's 2,000 characters)."""
-    raw = _action_value(body)
+def _page(raw: str) -> Page | None:
+    """The page a search button carries, `{"q": "<query>", "o": <offset>}` within Slack's
+    2,000 characters; None for any other value."""
     if len(raw) > SLACK_BUTTON_VALUE:
         return None
     try:
@@ -571,10 +587,10 @@ def _search_value(body: Mapping[str, Any]) -> tuple[str, int] | None:
         return None
     if not isinstance(value, dict):
         return None
-    query, offset = value.get("q"), buttons.search_offset(value.get("o"))
-    if not isinstance(query, str) or not query.strip() or offset is None:
+    query, offset = value.get("q"), value.get("o")
+    if not isinstance(query, str) or not isinstance(offset, int):
         return None
-    return query, offset
+    return Page(offset, query=query)
 
 
 def _posted_ts(response: AsyncSlackResponse) -> str:

@@ -17,7 +17,7 @@ from bot.delivery import OutgoingMessage, Receipt
 from bot.models import Destination, Observation, Signals
 from bot.render.neutral import Digest, Notice, Reply
 from handlers.context import Context, Invocation
-from handlers.digest import REFUSAL
+from handlers.guards import REFUSAL
 from handlers.router import dispatch
 from schedules.digests import DigestJobs
 from schedules.scheduler import Scheduler

@@ -307,6 +307,66 @@ async def test_the_deepest_page_a_button_may_ask_for_is_answered(
     assert offsets and max(offsets) == MAX_OFFSET
 
 
+def _errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_bug_in_a_button_handler_is_an_apology_and_one_logged_traceback(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(bot.services.search, "search", broken)
+    answer = await bot.press(ACTION_NEXT, json.dumps({"q": "model", "o": 5}))
+    check_slack_message(answer.args)
+    assert _texts(answer).startswith("Sorry, something went wrong") and "boom" not in _texts(answer)
+    assert answer.args["replace_original"] is False  # the results it was pressed under stay
+    [error] = _errors(caplog)
+    assert error.getMessage() == "button failed: next" and error.exc_info is not None
+
+
+@pytest.mark.parametrize("where", ["command", "button"])
+async def test_an_error_past_the_handlers_gets_an_apology_from_the_error_hook(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, where: str
+) -> None:
+    """bolt's error hook: what the adapter itself raised is answered and logged once."""
+    import bot.platforms.slack as slack
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(slack, "dispatch" if where == "command" else "press", broken)
+    if where == "command":
+        answer = await bot.command("help")
+    else:
+        answer = await bot.press(ACTION_ABSTRACT, "2509.04664")
+    check_slack_message(answer.args)
+    assert _texts(answer).startswith("Sorry, something went wrong") and "boom" not in _texts(answer)
+    assert answer.args["response_type"] == "ephemeral"
+    [error] = _errors(caplog)
+    assert error.name == "bot.platforms.slack" and error.getMessage().startswith("Slack: answering")
+    assert error.exc_info is not None and str(error.exc_info[1]) == "boom"
+
+
+async def test_a_mention_that_fails_gets_an_apology_for_the_asker_alone(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import bot.platforms.slack as slack
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(slack, "dispatch", broken)
+    await _mention(bot)
+    [private] = await bot.fake.wait_for("chat.postEphemeral")
+    assert private.args["user"] == "U1" and private.args["thread_ts"] == "1700000000.000200"
+    assert _texts(private).startswith("Sorry, something went wrong")
+    assert bot.fake.calls_to("chat.postMessage") == []
+    await bot.services.delivery.wait_idle()
+    assert len(_errors(caplog)) == 1
+
+
 async def test_digest_commands_are_for_managers_only(bot: Bot) -> None:
     bot.fake.users["U2"] = {"is_admin": False, "is_owner": False}
     refused = await bot.command("digest on 08:30 Europe/Paris", user="U2")
