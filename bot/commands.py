@@ -274,14 +274,14 @@ async def discord(settings: Settings, args: argparse.Namespace) -> int:
     config = DiscordConfig.from_env()
     if config is None or config.bot_token is None:
         raise UserError("Set DISCORD_BOT_TOKEN to register the commands.")
-    config.point_discord_py()
-    async with build_services(settings) as services:
-        client = PaperwireDiscord(services)
-        try:
-            await client.login(config.bot_token)
-            count = await client.sync_commands(args.guild)
-        finally:
-            await client.close()
+    with config.endpoints():
+        async with build_services(settings) as services:
+            client = PaperwireDiscord(services)
+            try:
+                await client.login(config.bot_token)
+                count = await client.sync_commands(args.guild)
+            finally:
+                await client.close()
     where = f"in server {args.guild} (now)" if args.guild else "globally (up to an hour)"
     print(f"{plural(count, 'command')} registered {where}.")
     return 0

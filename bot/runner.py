@@ -90,7 +90,8 @@ def _stopping(stop: asyncio.Event, sig: signal.Signals) -> None:
 async def _serve(
     settings: Settings, slack: SlackConfig | None, discord_config: DiscordConfig | None
 ) -> None:
-    """Start, and serve until cancelled (a stop) or a platform fails for good."""
+    """Start, and serve until cancelled (a stop) or a platform fails for good. Started in
+    order, stopped in reverse: the database, the platforms, then the scheduler."""
     async with (
         build_services(settings) as services,
         _platforms(services, slack, discord_config) as platforms,
@@ -100,21 +101,7 @@ async def _serve(
         # outbox goes first (a part that did arrive is not sent again).
         await services.store.release_interrupted_runs()
         await services.delivery.drain()
-        scheduler = Scheduler()
-        drain_when_due(scheduler, services.delivery)
-        scheduler.add("outbox:retry", IntervalTrigger(seconds=30), services.delivery.drain)
-        scheduler.add("outbox:prune", IntervalTrigger(hours=6), _prune_outbox, services)
-        jobs = ["outbox:retry", "outbox:prune", *add_ingest_jobs(scheduler, services)]
-        digests = DigestJobs(scheduler, services, timedelta(hours=settings.digest_grace_hours))
-        jobs += await digests.load()
-        services.digest_schedule = digests
-        await digests.catch_up()
-        alerts = AlertJobs(scheduler, services)
-        jobs += await alerts.load()
-        services.alert_schedule = alerts
-        await match_new_lists(services)
-        scheduler.start()
-        try:
+        async with _scheduled(settings, services) as jobs:
             _log.info(
                 "paperwire is running (database %s; platforms: %s; jobs: %s). Ctrl-C stops it.",
                 settings.db_path,
@@ -122,8 +109,30 @@ async def _serve(
                 ", ".join(jobs) or "none",
             )
             await platforms.failure()
-        finally:
-            await scheduler.stop()
+
+
+@asynccontextmanager
+async def _scheduled(settings: Settings, services: Services) -> AsyncIterator[list[str]]:
+    """The scheduler with every job (their names): what was missed is caught up before it
+    starts; its stop waits for the jobs running."""
+    scheduler = Scheduler()
+    drain_when_due(scheduler, services.delivery)
+    scheduler.add("outbox:retry", IntervalTrigger(seconds=30), services.delivery.drain)
+    scheduler.add("outbox:prune", IntervalTrigger(hours=6), _prune_outbox, services)
+    jobs = ["outbox:retry", "outbox:prune", *add_ingest_jobs(scheduler, services)]
+    digests = DigestJobs(scheduler, services, timedelta(hours=settings.digest_grace_hours))
+    jobs += await digests.load()
+    services.digest_schedule = digests
+    await digests.catch_up()
+    alerts = AlertJobs(scheduler, services)
+    jobs += await alerts.load()
+    services.alert_schedule = alerts
+    await match_new_lists(services)
+    scheduler.start()
+    try:
+        yield jobs
+    finally:
+        await scheduler.stop()
 
 
 async def _prune_outbox(services: Services) -> None:
@@ -136,39 +145,41 @@ async def _prune_outbox(services: Services) -> None:
 async def _platforms(
     services: Services, slack: SlackConfig | None, discord_config: DiscordConfig | None
 ) -> AsyncIterator[Platforms]:
-    """Register each configured platform's transport and start connecting to it."""
+    """Register each configured platform's transport, start it and go on connecting to it
+    in the background."""
     services.delivery.register(ConsoleTransport(sys.stdout))
     platforms = Platforms()
     async with contextlib.AsyncExitStack() as stack:
         # Last in, first out: the requests being answered get a moment to finish, the
-        # platforms close (no new requests), the requests still running are cancelled,
+        # platforms stop (no new requests), the requests still running are cancelled,
         # then (build_services) the database closes.
         stack.push_async_callback(services.requests.cancel)
-        stack.push_async_callback(platforms.close)
+        stack.push_async_callback(platforms.stop)
         stack.push_async_callback(services.requests.finish)
         if slack is not None:
             adapter = SlackAdapter(services, slack)
             services.delivery.register(adapter)
-            platforms.start(SlackServer(adapter, slack))
+            await platforms.start(SlackServer(adapter, slack))
         if discord_config is not None:
-            platforms.start(await _discord(services, discord_config, stack))
+            await platforms.start(await _discord(services, discord_config, stack))
         yield platforms
 
 
 async def _discord(
     services: Services, config: DiscordConfig, stack: contextlib.AsyncExitStack
 ) -> Platform:
-    config.point_discord_py()
     if config.bot_token is None:
         assert config.webhook_url is not None
         session = await stack.enter_async_context(aiohttp.ClientSession())
-        webhook = WebhookTransport(config.webhook_url, session)
+        webhook = WebhookTransport(config.webhook_url, session, api_url=config.api_url)
         services.delivery.register(webhook)
         await ensure_webhook_digest(services, config.webhook_url, config.webhook_digest)
         return webhook
     client = PaperwireDiscord(services, pacer=Pacer(config.requests_per_s))
     services.delivery.register(client)
-    return DiscordBot(client, config.bot_token)
+    return DiscordBot(
+        client, config.bot_token, api_url=config.api_url, gateway_url=config.gateway_url
+    )
 
 
 async def ensure_webhook_digest(services: Services, url: str, when: str) -> DigestSettings:

@@ -9,29 +9,45 @@ import random
 import pytest
 
 from bot.errors import UserError
-from bot.platforms.connecting import Backoff, OneLineErrors, Unreachable, keep_connecting
+from bot.platforms.connecting import (
+    Backoff,
+    OneLineErrors,
+    Platforms,
+    Unreachable,
+    keep_connecting,
+)
 
 
 class Scripted:
-    """A platform whose attempts go as scripted: an exception to raise, or None to connect."""
+    """A platform whose attempts go as scripted: an exception to raise, or None to connect.
+    `steps` records its lifecycle."""
 
     name = "scripted"
 
-    def __init__(self, *outcomes: BaseException | None) -> None:
+    def __init__(self, *outcomes: BaseException | None, start: BaseException | None = None) -> None:
         self.outcomes = list(outcomes)
         self.attempts = 0
+        self.steps: list[str] = []
+        self._start = start
+
+    async def start(self) -> None:
+        self.steps.append("start")
+        if self._start is not None:
+            raise self._start
 
     async def connect(self) -> None:
         self.attempts += 1
+        self.steps.append("connect")
         outcome = self.outcomes.pop(0)
         if outcome is not None:
             raise outcome
 
     async def serve(self) -> None:
-        pass
+        self.steps.append("serve")
+        await asyncio.Event().wait()  # until cancelled
 
-    async def close(self) -> None:
-        pass
+    async def stop(self) -> None:
+        self.steps.append("stop")
 
 
 def test_backoff_doubles_from_1_s_to_60_s_with_jitter() -> None:
@@ -109,3 +125,26 @@ def test_a_library_traceback_for_a_reconnect_becomes_one_line() -> None:
         " Connect call failed ws://h/?ticket=...&v=1)"
     )
     assert other.exc_info is not None  # other errors keep their traceback
+
+
+async def test_platforms_are_started_then_connected_and_stopped_at_the_end() -> None:
+    first, second = Scripted(None), Scripted(None)
+    platforms = Platforms()
+    await platforms.start(first)
+    await platforms.start(second)
+    await platforms.first_attempts(timeout=5)
+    await asyncio.sleep(0)  # each goes on from connecting to serving
+    assert first.steps == second.steps == ["start", "connect", "serve"]
+    await platforms.stop()
+    assert first.steps[-1] == second.steps[-1] == "stop"
+    assert all(r.task.cancelled() for r in platforms.running)
+
+
+async def test_a_platform_whose_start_fails_is_stopped_and_never_connected() -> None:
+    """A port in use: the error ends the run; what that start took is given back."""
+    broken = Scripted(None, start=UserError("cannot listen on 127.0.0.1:3000"))
+    platforms = Platforms()
+    with pytest.raises(UserError, match="cannot listen"):
+        await platforms.start(broken)
+    await platforms.stop()
+    assert broken.steps == ["start", "stop"] and broken.attempts == 0

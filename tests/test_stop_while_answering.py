@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import discord
 import pytest
 
 from bot.config import Settings
@@ -23,7 +24,6 @@ from bot.runner import run_bot
 from tests.canned import Slow, slow
 from tests.discord.fake_discord import (
     APPLICATION_ID,
-    point_discord_py_at,
     running_fake_discord,
     slash_interaction,
 )
@@ -127,17 +127,19 @@ async def test_a_stop_ends_the_discord_interactions_being_answered(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     held = slow()
+    default = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     async with running_fake_discord() as fake:
-        with point_discord_py_at(fake):  # restored after: paperwire sets them for good
-            fake.fail("POST", rf"/webhooks/{APPLICATION_ID}/[^/]+", held)
-            monkeypatch.setenv("DISCORD_BOT_TOKEN", fake.token)
-            monkeypatch.setenv("PAPERWIRE_DISCORD_API_URL", fake.api_base)
-            monkeypatch.setenv("PAPERWIRE_DISCORD_GATEWAY_URL", fake.gateway_url)
-            stop = asyncio.Event()
-            settings = Settings(db_path=str(tmp_path / "p.db"), sources=())
-            with caplog.at_level(logging.INFO):
-                running = asyncio.create_task(run_bot(settings, stop))
-                await fake.wait_ready(timeout=20)
-                await fake.dispatch("INTERACTION_CREATE", slash_interaction(subcommand="help"))
-                await _stop_while_answering(running, stop, held)
+        fake.fail("POST", rf"/webhooks/{APPLICATION_ID}/[^/]+", held)
+        monkeypatch.setenv("DISCORD_BOT_TOKEN", fake.token)
+        monkeypatch.setenv("PAPERWIRE_DISCORD_API_URL", fake.api_base)
+        monkeypatch.setenv("PAPERWIRE_DISCORD_GATEWAY_URL", fake.gateway_url)
+        stop = asyncio.Event()
+        settings = Settings(db_path=str(tmp_path / "p.db"), sources=())
+        with caplog.at_level(logging.INFO):
+            running = asyncio.create_task(run_bot(settings, stop))
+            await fake.wait_ready(timeout=20)
+            await fake.dispatch("INTERACTION_CREATE", slash_interaction(subcommand="help"))
+            await _stop_while_answering(running, stop, held)
     _assert_clean(caplog)
+    # discord.py was pointed at the fake from the platform's start to its stop only.
+    assert default == (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)

@@ -19,7 +19,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import discord
 from aiohttp import web
 
 from bot.app import Services, build_services
@@ -199,13 +198,11 @@ async def _platform(platform: str, services: Services, url: str, rate: int) -> A
         services.delivery.register(SlackAdapter(services, config))
         yield None
         return
-    base = discord.http.Route.BASE
-    DiscordConfig(api_url=f"{url}/api/v10").point_discord_py()
-    client = PaperwireDiscord(services, pacer=Pacer(rate))
-    try:
-        await client.login("bench-token")
-        services.delivery.register(client)
-        yield None
-    finally:
-        await client.close()
-        discord.http.Route.BASE = base  # discord.py's endpoint is global: put it back
+    with DiscordConfig(api_url=f"{url}/api/v10").endpoints():
+        client = PaperwireDiscord(services, pacer=Pacer(rate))
+        try:
+            await client.login("bench-token")
+            services.delivery.register(client)
+            yield None
+        finally:
+            await client.close()

@@ -30,7 +30,15 @@ class Unreachable(Exception):
 
 
 class Platform(Protocol):
+    """A chat platform as `paperwire run` drives it: `start`, then `connect` until it
+    works, then `serve`; `stop` at the end, whatever happened before."""
+
     name: str  # in logs and in the "running" line: "slack", "discord (webhook)"
+
+    async def start(self) -> None:
+        """Take what the platform needs in this process (a listening socket, discord.py
+        pointed at its endpoints), asking the platform nothing: `UserError` if it cannot
+        (a port in use)."""
 
     async def connect(self) -> None:
         """One attempt: `Unreachable` to be tried again, `UserError` if refused."""
@@ -38,7 +46,9 @@ class Platform(Protocol):
     async def serve(self) -> None:
         """After connecting: whatever runs until cancelled (it may return at once)."""
 
-    async def close(self) -> None: ...
+    async def stop(self) -> None:
+        """Give back what `start` took, and close the connection: safe after a `start`
+        that failed half-way, or none."""
 
 
 @dataclass(frozen=True)
@@ -124,9 +134,13 @@ class Platforms:
 
     def __init__(self) -> None:
         self.running: list[_Running] = []
+        self._started: list[Platform] = []
         self._ended = asyncio.Event()
 
-    def start(self, platform: Platform) -> None:
+    async def start(self, platform: Platform) -> None:
+        """Start `platform` and go on connecting to it in the background."""
+        self._started.append(platform)  # stopped even if its start fails half-way
+        await platform.start()
         running = _Running(platform)
         running.task.add_done_callback(self._on_end)
         self.running.append(running)
@@ -163,16 +177,17 @@ class Platforms:
     def names(self) -> list[str]:
         return [r.platform.name + ("" if r.connected else " (connecting)") for r in self.running]
 
-    async def close(self) -> None:
-        """Stop every platform: each gets at most CLOSE_S to say goodbye."""
+    async def stop(self) -> None:
+        """Stop every platform started: they get at most CLOSE_S, together, to say
+        goodbye."""
         tasks = [r.task for r in self.running]
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=CLOSE_S)
-        closing = [asyncio.create_task(_close(r.platform)) for r in self.running]
-        if closing:
-            await asyncio.wait(closing, timeout=CLOSE_S)
+        stopping = [asyncio.create_task(_stop(p)) for p in self._started]
+        if stopping:
+            await asyncio.wait(stopping, timeout=CLOSE_S)
 
 
 async def _first_attempt(running: _Running) -> None:
@@ -183,11 +198,11 @@ async def _first_attempt(running: _Running) -> None:
         tried.cancel()
 
 
-async def _close(platform: Platform) -> None:
+async def _stop(platform: Platform) -> None:
     try:
-        await platform.close()
+        await platform.stop()
     except Exception as exc:  # stopping anyway: say what went wrong, in a line
-        _log.warning("%s: closing failed (%s)", platform.name, describe(exc))
+        _log.warning("%s: stopping failed (%s)", platform.name, describe(exc))
 
 
 class OneLineErrors(logging.Filter):
@@ -210,9 +225,3 @@ class OneLineErrors(logging.Filter):
             record.exc_info = None
             record.exc_text = None
         return True
-
-
-def one_line_errors(logger: logging.Logger, *prefixes: str) -> None:
-    """Install `OneLineErrors(*prefixes)` on `logger`, once."""
-    if not any(isinstance(f, OneLineErrors) and f.prefixes == prefixes for f in logger.filters):
-        logger.addFilter(OneLineErrors(*prefixes))

@@ -8,11 +8,12 @@ transport here; every message goes with `allowed_mentions` none.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
@@ -28,7 +29,7 @@ from bot.delivery import OutgoingMessage, Receipt
 from bot.errors import PaperwireError, UserError
 from bot.models import Destination
 from bot.pacing import Pacer
-from bot.platforms.connecting import Unreachable, describe, one_line_errors
+from bot.platforms.connecting import OneLineErrors, Unreachable, describe
 from bot.render.discord import render_discord
 from bot.render.limits import shorten
 from bot.render.neutral import Content, Digest, Reply, SearchPage
@@ -103,12 +104,27 @@ class DiscordConfig:
             requests_per_s=int(rate),
         )
 
-    def point_discord_py(self) -> None:
-        """Send discord.py's REST and gateway traffic to other endpoints (a proxy, tests)."""
-        if self.api_url:
-            discord.http.Route.BASE = self.api_url.rstrip("/")
-        if self.gateway_url:
-            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.gateway_url)
+    def endpoints(self) -> contextlib.AbstractContextManager[None]:
+        """discord.py pointed at this configuration's endpoints, while in the block."""
+        return discord_py_endpoints(self.api_url, self.gateway_url)
+
+
+@contextlib.contextmanager
+def discord_py_endpoints(api_url: str | None, gateway_url: str | None) -> Iterator[None]:
+    """discord.py's REST and gateway traffic sent to other endpoints (a proxy, tests) while
+    in this block, then put back. discord.py has no per-client setting: its endpoints are
+    class attributes that every client and webhook in the process reads, so they are
+    changed only while a platform runs (from its start to its stop), never at import."""
+    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    if api_url:
+        discord.http.Route.BASE = api_url.rstrip("/")
+    if gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+    try:
+        yield
+    finally:
+        discord.http.Route.BASE = base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
 
 
 def webhook_destination(url: str) -> Destination:
@@ -414,18 +430,33 @@ def digest_bodies(digest: Digest) -> list[dict[str, Any]]:
 
 
 class DiscordBot:
-    """The bot as a platform of `paperwire run`. Each attempt to connect logs in and
+    """The bot as a platform of `paperwire run`. Its start points discord.py at the
+    configured endpoints (its stop puts them back); each attempt to connect logs in and
     registers the commands: a token Discord refuses stops paperwire, Discord out of reach is
     tried again (`bot.platforms.connecting`). Then discord.py keeps the gateway connected,
     reconnecting by itself with its own backoff."""
 
     name = "discord"
 
-    def __init__(self, client: PaperwireDiscord, token: str) -> None:
+    def __init__(
+        self,
+        client: PaperwireDiscord,
+        token: str,
+        *,
+        api_url: str | None = None,
+        gateway_url: str | None = None,
+    ) -> None:
         self.client = client
         self._token = token
+        self._endpoints = (api_url, gateway_url)
+        self._started = contextlib.ExitStack()
+
+    async def start(self) -> None:
+        self._started.enter_context(discord_py_endpoints(*self._endpoints))
         # discord.py logs each failed gateway connection with a traceback: one line will do.
-        one_line_errors(logging.getLogger("discord.client"), "Attempting a reconnect")
+        self._started.enter_context(
+            _filtered(logging.getLogger("discord.client"), OneLineErrors("Attempting a reconnect"))
+        )
 
     async def connect(self) -> None:
         client = self.client
@@ -454,8 +485,20 @@ class DiscordBot:
         except discord.DiscordException as exc:  # e.g. privileged intents not enabled
             raise PaperwireError(f"Discord: {describe(exc)}") from None
 
-    async def close(self) -> None:
-        await self.client.close()
+    async def stop(self) -> None:
+        try:
+            await self.client.close()
+        finally:
+            self._started.close()
+
+
+@contextlib.contextmanager
+def _filtered(logger: logging.Logger, log_filter: logging.Filter) -> Iterator[None]:
+    logger.addFilter(log_filter)
+    try:
+        yield
+    finally:
+        logger.removeFilter(log_filter)
 
 
 def papers_commands(bot: PaperwireDiscord) -> app_commands.Group:
@@ -572,8 +615,15 @@ class WebhookTransport:
     platform = "discord"
     name = "discord webhook"
 
-    def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
+    def __init__(
+        self, url: str, session: aiohttp.ClientSession, *, api_url: str | None = None
+    ) -> None:
         self._webhook = discord.Webhook.from_url(url, session=session)
+        self._api_url = api_url
+        self._started = contextlib.ExitStack()
+
+    async def start(self) -> None:
+        self._started.enter_context(discord_py_endpoints(self._api_url, None))
 
     async def connect(self) -> None:
         try:
@@ -592,8 +642,9 @@ class WebhookTransport:
     async def serve(self) -> None:
         """Nothing to do: each message is a request of its own."""
 
-    async def close(self) -> None:
-        """Nothing to close: the session is the caller's."""
+    async def stop(self) -> None:
+        """The session is the caller's: only the endpoint is put back."""
+        self._started.close()
 
     async def send(self, message: OutgoingMessage) -> Receipt:
         if message.destination.workspace != WEBHOOK_WORKSPACE:

@@ -39,7 +39,7 @@ from bot.delivery import OutgoingMessage, Receipt
 from bot.errors import UserError
 from bot.models import Destination
 from bot.pacing import Bucket, Pacer
-from bot.platforms.connecting import Unreachable, describe, one_line_errors
+from bot.platforms.connecting import OneLineErrors, Unreachable, describe
 from bot.platforms.slack_errors import (
     NETWORK_ERRORS,
     REFUSED_TOKEN_ERRORS,
@@ -67,12 +67,6 @@ from handlers.router import apology, dispatch, needs_manager, press
 
 _log = logging.getLogger(__name__)
 P = ParamSpec("P")
-_QUIET = logging.getLogger(f"{__name__}.webhook")
-_QUIET.setLevel(logging.WARNING)
-# The Socket Mode client's own log. It logs each websocket that fails to open with a
-# traceback, and tries again by itself: one line is enough.
-_SOCKET_LOG = logging.getLogger(f"{__name__}.socket")
-one_line_errors(_SOCKET_LOG, "Failed to connect", "Failed to close the old session")
 
 COMMAND = "/papers"
 EVENTS_PATH = "/slack/events"
@@ -173,6 +167,8 @@ class SlackAdapter:
         self.pacer = pacer or Pacer(config.posts_per_s, per_channel=CHANNEL_POSTS_PER_S)
         self._opens = Bucket(OPENS_PER_S, burst=5)
         self._dm_channels: dict[str, str] = {}  # user id -> the DM channel's id
+        # The SDK logs a response URL (a credential) at INFO when it retries: warnings only.
+        self._webhook_log = _library_log("webhook", logging.WARNING)
         # Retried inside the SDK: only what surely did not reach Slack (a refused
         # connection, a 429). A 5xx or a cut connection may have posted: the outbox
         # retries it after looking for the message's marker.
@@ -474,7 +470,7 @@ class SlackAdapter:
             timeout=RESPONSE_TIMEOUT_S,
             # Retry only a connection that never opened: a post may have gone otherwise.
             retry_handlers=[AsyncConnectionErrorRetryHandler(error_types=[ClientConnectorError])],
-            logger=_QUIET,  # the SDK logs the URL (a credential) at INFO when it retries
+            logger=self._webhook_log,
         )
         response_type = "ephemeral" if message.reply.ephemeral else "in_channel"
         # A response URL takes 5 posts: a long reply is cut to its first messages.
@@ -644,10 +640,10 @@ def _retry_after(headers: Mapping[str, Any]) -> float:
 
 class SlackServer:
     """Receives Slack's requests: HTTP (`POST /slack/events`) or, with an app-level
-    token, Socket Mode (no public URL needed). As a platform of `paperwire run`, each
-    attempt to connect first asks Slack about the tokens (`auth.test`, and in Socket Mode
-    `apps.connections.open`): a token Slack refuses stops paperwire; Slack out of reach is
-    tried again (`bot.platforms.connecting`)."""
+    token, Socket Mode (no public URL needed). As a platform of `paperwire run`, its start
+    listens (over HTTP); each attempt to connect then asks Slack about the tokens
+    (`auth.test`, and in Socket Mode `apps.connections.open`): a token Slack refuses stops
+    paperwire; Slack out of reach is tried again (`bot.platforms.connecting`)."""
 
     name = "slack"
 
@@ -656,15 +652,25 @@ class SlackServer:
         self._config = config
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
+        # The Socket Mode client logs each websocket that fails to open with a traceback,
+        # and tries again by itself: one line is enough.
+        self._socket_log = _library_log("socket")
+        self._socket_log.addFilter(
+            OneLineErrors("Failed to connect", "Failed to close the old session")
+        )
         self.port: int | None = None
         # One request per attempt: the retrying is keep_connecting's, with its backoff.
         self._web = AsyncWebClient(
             token=config.bot_token, base_url=config.api_url, retry_handlers=[]
         )
 
-    async def connect(self) -> None:
+    async def start(self) -> None:
+        """Over HTTP, listen: Slack's requests can come in while the token's check is
+        tried again."""
         if not self._config.app_token and self._runner is None:
-            await self._listen()  # Slack's requests can come in while the check is retried
+            await self._listen()
+
+    async def connect(self) -> None:
         # Its answer is kept for bolt, so that no request waits on auth.test.
         await _ask_slack(self._adapter.identity.check(), "SLACK_BOT_TOKEN")
         if self._config.app_token:
@@ -683,7 +689,7 @@ class SlackServer:
             self._socket = AsyncSocketModeHandler(
                 self._adapter.app,
                 app_token,
-                logger=_SOCKET_LOG,
+                logger=self._socket_log,
                 web_client=self._web,
                 ping_interval=SOCKET_PING_S,
             )
@@ -719,12 +725,22 @@ class SlackServer:
             "Slack: listening on http://%s:%s%s", self._config.http_host, self.port, EVENTS_PATH
         )
 
-    async def close(self) -> None:
+    async def stop(self) -> None:
         await self._adapter.identity.close()
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
+
+
+def _library_log(name: str, level: int = logging.NOTSET) -> logging.Logger:
+    """A logger handed to a Slack SDK client, with a level or filters of its own. It is
+    not registered with `logging` (so setting it up changes no logger anyone else can
+    get): what it lets through goes on to this module's logger and its handlers."""
+    logger = logging.Logger(f"{__name__}.{name}", level)
+    logger.parent = _log
+    return logger
 
 
 async def _ask_slack(call: Awaitable[AsyncSlackResponse], variable: str) -> AsyncSlackResponse:

@@ -394,7 +394,7 @@ async def test_a_login_that_fails_is_tried_again_and_nothing_goes_before(
         assert fake.calls_to("PUT", rf"/applications/{APPLICATION_ID}/commands")
         assert (await client.send(OutgoingMessage(CHANNEL, Reply(Notice("hello"))))).ok
     finally:
-        await bot.close()
+        await bot.stop()
     assert len(fake.calls_to("GET", "/users/@me")) == 2
 
 

@@ -669,6 +669,7 @@ async def test_socket_mode_acknowledges_a_command_and_answers_it(seeded: Service
         adapter = SlackAdapter(seeded, config)
         seeded.delivery.register(adapter)
         server = SlackServer(adapter, config)
+        await server.start()  # Socket Mode: nothing to listen on
         await server.connect()  # asks apps.connections.open for the socket, with the app token
         try:
             await fake.wait_for_socket()
@@ -682,7 +683,8 @@ async def test_socket_mode_acknowledges_a_command_and_answers_it(seeded: Service
             await fake.send_envelope("interactive", press)
             _, page_two = await fake.wait_for("response_url", count=2)
         finally:
-            await server.close()
+            await server.stop()
+    assert server.port is None
     [opened] = fake.calls_to("apps.connections.open")
     assert opened.token == fake.app_token  # not the bot token
     assert ack["envelope_id"].startswith("env-")
@@ -705,14 +707,15 @@ async def test_connecting_checks_the_token_and_tries_again_after_a_server_error(
         server = SlackServer(SlackAdapter(seeded, config), config)
         fake.fail("auth.test", server_error(503))
         try:
+            await server.start()
+            port = server.port  # listening before the first attempt: Slack's requests come in
+            assert port
             with pytest.raises(Unreachable, match=r"^Slack answered HTTP 503 \(HTML page\)$"):
                 await server.connect()
-            port = server.port  # listening from the first attempt: Slack's requests come in
-            assert port
             await server.connect()
             assert server.port == port  # the same listener, not a second one
         finally:
-            await server.close()
+            await server.stop()
         assert len(fake.calls_to("auth.test")) == 2  # once per attempt: no retries inside
         wrong = replace(config, bot_token="xoxb-no")
         refused = SlackServer(SlackAdapter(seeded, wrong), wrong)
@@ -720,7 +723,7 @@ async def test_connecting_checks_the_token_and_tries_again_after_a_server_error(
             with pytest.raises(UserError, match=r"^Slack refused SLACK_BOT_TOKEN \(invalid_auth\)"):
                 await refused.connect()
         finally:
-            await refused.close()
+            await refused.stop()
 
 
 async def test_a_port_in_use_is_one_clear_error(seeded: Services) -> None:
@@ -731,8 +734,8 @@ async def test_a_port_in_use_is_one_clear_error(seeded: Services) -> None:
         config = SlackConfig(TOKEN, SECRET, http_host="127.0.0.1", http_port=port)
         server = SlackServer(SlackAdapter(seeded, config), config)
         with pytest.raises(UserError) as refused:
-            await server.connect()
-        await server.close()
+            await server.start()
+        await server.stop()
     assert str(refused.value).startswith(
         f"cannot listen on 127.0.0.1:{port} for Slack (PAPERWIRE_HTTP_HOST / PAPERWIRE_HTTP_PORT)"
     )

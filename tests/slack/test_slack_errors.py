@@ -191,6 +191,7 @@ async def test_the_start_up_check_is_handed_to_bolt(seeded: Services) -> None:
         adapter = SlackAdapter(seeded, config)
         seeded.delivery.register(adapter)
         server = SlackServer(adapter, config)
+        await server.start()
         await server.connect()
         try:
             fake.fail("auth.test", slow())  # were bolt to ask again, the command would wait
@@ -202,7 +203,7 @@ async def test_the_start_up_check_is_handed_to_bolt(seeded: Services) -> None:
                     assert r.status == 200 and time.monotonic() - started < 1.0
             await fake.wait_for("response_url")
         finally:
-            await server.close()
+            await server.stop()
         assert len(fake.calls_to("auth.test")) == 1  # the start-up check only
 
 
