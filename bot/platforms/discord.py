@@ -304,8 +304,8 @@ class PaperwireDiscord(discord.Client):
     async def _on_app_command_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
-        """The command tree's hook: whatever a command raised outside `_handle` (an
-        argument it could not convert, a check)."""
+        """The command tree's hook: what failed outside `_handle` (a command the tree does
+        not know, an argument it could not convert)."""
         if isinstance(error, app_commands.CommandInvokeError):
             error = error.original  # type: ignore[assignment]
         await self.on_interaction_error(interaction, error)
