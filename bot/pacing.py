@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 Clock = Callable[[], float]  # monotonic seconds
 Sleep = Callable[[float], Awaitable[None]]
@@ -46,6 +47,11 @@ class Bucket:
             if self._clock() >= self._held_until:
                 return
             # A 429 arrived while this request waited: its slot is gone, take a new one.
+
+    def delay(self) -> float:
+        """How long a request asking now would wait for its turn (nothing is reserved)."""
+        now = self._clock()
+        return max(0.0, self._next - self._tolerance - now, self._held_until - now)
 
     def went(self) -> None:
         """A request just went (maybe later than its turn): the next one waits a full
@@ -113,3 +119,15 @@ class Pacer:
         now = self._clock()
         for key in [k for k, b in self._channels.items() if b.idle_since(now)]:
             del self._channels[key]
+
+
+def retry_after(headers: Mapping[str, Any], default: float = 1.0) -> float:
+    """The seconds a 429's `Retry-After` header asks for (`default` when it has none)."""
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) and value else value
+            try:
+                return max(0.0, float(raw))
+            except (TypeError, ValueError):
+                break
+    return default
