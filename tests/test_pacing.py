@@ -115,3 +115,14 @@ async def test_idle_channel_buckets_are_forgotten_past_the_limit() -> None:
     await time.run(pacer.acquire("d"), pacer.acquire("d"))
     assert set(pacer._channels) == {"d"}  # the idle ones went; "d" kept its spacing
     assert time.now == pytest.approx(1003.0, abs=0.01)  # d's second request waited 1 s
+
+
+async def test_delay_says_how_long_a_request_would_wait_without_reserving() -> None:
+    time = VirtualTime()
+    bucket = Bucket(2, clock=time.clock, sleep=time.sleep)
+    assert bucket.delay() == 0.0
+    await time.run(bucket.acquire())
+    assert bucket.delay() == pytest.approx(0.5)
+    assert bucket.delay() == pytest.approx(0.5)  # asking reserved nothing
+    bucket.hold(3.0)
+    assert bucket.delay() == pytest.approx(3.0)
