@@ -96,10 +96,8 @@ async def _serve(
         _platforms(services, slack, discord_config) as platforms,
     ):
         await platforms.first_attempts(FIRST_TRY_S)
-        # What a crash left: runs that queued nothing are taken again; what is in the
-        # outbox goes first (a part that did arrive is not sent again).
+        # What a crash left: runs that queued nothing are taken again (by the catch-up).
         await services.store.release_interrupted_runs()
-        await services.delivery.drain()
         scheduler = Scheduler()
         scheduler.add("outbox:retry", IntervalTrigger(seconds=30), services.delivery.drain)
         scheduler.add("outbox:prune", IntervalTrigger(hours=6), _prune_outbox, services)
@@ -107,7 +105,11 @@ async def _serve(
         digests = DigestJobs(scheduler, services, timedelta(hours=settings.digest_grace_hours))
         jobs += await digests.load()
         services.digest_schedule = digests
-        await digests.catch_up()
+        # In the background, so the schedule runs meanwhile: what waits in the outbox (a part
+        # that did arrive is not sent again), and the digests missed while down, side by
+        # side (each destination's messages still go in order).
+        scheduler.run_now("outbox:start", services.delivery.drain)
+        scheduler.run_now("digests:catch-up", digests.catch_up)
         alerts = AlertJobs(scheduler, services)
         jobs += await alerts.load()
         services.alert_schedule = alerts
