@@ -33,6 +33,7 @@ from bot.platforms.discord import (
     webhook_destination,
 )
 from bot.platforms.slack import SlackAdapter, SlackConfig, SlackServer
+from bot.wording import plural
 from schedules.alerts import AlertJobs
 from schedules.digests import DigestJobs
 from schedules.ingest_jobs import add_ingest_jobs
@@ -108,7 +109,7 @@ async def _serve(
         # In the background, so the schedule runs meanwhile: what waits in the outbox (a part
         # that did arrive is not sent again), and the digests missed while down, side by
         # side (each destination's messages still go in order).
-        scheduler.run_now("outbox:start", services.delivery.drain)
+        scheduler.run_now("outbox:start", _send_what_waits, services)
         scheduler.run_now("digests:catch-up", digests.catch_up)
         alerts = AlertJobs(scheduler, services)
         jobs += await alerts.load()
@@ -125,6 +126,13 @@ async def _serve(
             await platforms.failure()
         finally:
             await scheduler.stop()
+
+
+async def _send_what_waits(services: Services) -> None:
+    """What waited in the outbox at start (what a crash left included), one line when done."""
+    results = await services.delivery.drain()
+    sent = sum(receipt.ok for receipt in results.values())
+    _log.info("outbox at start: %s tried, %d sent", plural(len(results), "message"), sent)
 
 
 async def _prune_outbox(services: Services) -> None:

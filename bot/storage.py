@@ -866,12 +866,14 @@ class Store:
             return cursor.lastrowid
 
     async def due_destinations(self, now: datetime) -> list[str]:
-        """Destinations not stopped whose oldest undelivered message is due, oldest first."""
+        """Destinations not stopped whose oldest undelivered message is due, oldest first;
+        but first those whose message may have arrived before (settled first, their check
+        does not wait behind new sends)."""
         rows = await self._fetch(
             "SELECT o.destination, o.next_attempt_at FROM outbox o JOIN"
             f" (SELECT min(id) AS first FROM outbox WHERE {_WAITING} GROUP BY destination)"
             " ON o.id = first LEFT JOIN destinations d ON d.destination = o.destination"
-            " WHERE d.stopped_at IS NULL ORDER BY o.id"
+            " WHERE d.stopped_at IS NULL ORDER BY o.sends = 0, o.id"
         )
         return [r[0] for r in rows if datetime.fromisoformat(r[1]) <= now]
 

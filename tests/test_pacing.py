@@ -3,11 +3,12 @@ and holds everyone back after a 429, all measured on a virtual clock."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 
 import pytest
 
-from bot.pacing import Bucket, Pacer
+from bot.pacing import Bucket, Pacer, Places
 from tests.virtual_time import VirtualTime
 
 
@@ -126,3 +127,25 @@ async def test_delay_says_how_long_a_request_would_wait_without_reserving() -> N
     assert bucket.delay() == pytest.approx(0.5)  # asking reserved nothing
     bucket.hold(3.0)
     assert bucket.delay() == pytest.approx(3.0)
+
+
+async def test_places_let_so_many_in_and_those_asking_first_go_before_the_others() -> None:
+    places = Places(2)
+    order: list[str] = []
+    gate = asyncio.Event()
+
+    async def hold(name: str, first: bool = False) -> None:
+        async with places.taken(first):
+            order.append(name)
+            await gate.wait()
+
+    holders = [asyncio.create_task(hold(n)) for n in ("a", "b")]
+    waiters = [asyncio.create_task(hold("new")), asyncio.create_task(hold("settle", True))]
+    cancelled = asyncio.create_task(hold("gone", True))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert order == ["a", "b"]  # two places, both taken
+    cancelled.cancel()  # one that stops waiting takes no place
+    gate.set()
+    await asyncio.gather(*holders, *waiters, cancelled, return_exceptions=True)
+    assert order == ["a", "b", "settle", "new"]

@@ -38,7 +38,7 @@ from bot.app import Services
 from bot.delivery import OutgoingMessage, Receipt
 from bot.errors import UserError
 from bot.models import Destination
-from bot.pacing import Bucket, Pacer, retry_after
+from bot.pacing import Bucket, Pacer, Places, retry_after
 from bot.platforms.connecting import Unreachable, describe, one_line_errors
 from bot.platforms.slack_http import slack_web_app
 from bot.platforms.slack_recovery import (
@@ -193,7 +193,7 @@ class SlackAdapter:
         self._opens = Bucket(OPENS_PER_S, burst=5)
         # Channel messages under way at once: about what the workspace budget posts in a
         # second, so that it is kept busy, and a crash leaves no more than that to check.
-        self._under_way = asyncio.Semaphore(config.posts_per_s)
+        self._under_way = Places(config.posts_per_s)
         self._dm_channels: dict[str, str] = {}  # user id -> the DM channel's id
         # Retried inside the SDK: only what surely did not reach Slack (a refused
         # connection, a 429). A 5xx or a cut connection may have posted: the outbox
@@ -401,12 +401,14 @@ class SlackAdapter:
             if destination.kind == "dm":
                 channel = await self._dm_channel(destination.channel)
             bodies, thread = render_slack_post(content)
-            arrived = {}
-            if message.recovering:  # an earlier send may have posted some of it
-                arrived = await self._recovery.in_channel(channel, message)
             # From its first request to its last answer a message is uncertain: only so many
-            # are under way at once (its thread replies wait behind those, not a fan-out).
-            async with self._under_way:
+            # are under way at once (its thread replies wait behind those, not a fan-out),
+            # and one that may have arrived before is settled first, so a crash never leaves
+            # more to check than it found.
+            async with self._under_way.taken(first=message.recovering):
+                arrived = {}
+                if message.recovering:  # an earlier send may have posted some of it
+                    arrived = await self._recovery.in_channel(channel, message)
                 ids = await self._post_parts(message, channel, bodies, thread, arrived)
             return Receipt(ok=True, platform_ids=tuple(ids))
         except ReadDeferred as deferred:
