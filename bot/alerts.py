@@ -18,12 +18,13 @@ from bot.render.neutral import AlertGroup, Reply, TopicAlert
 from bot.search.matcher import matches
 from bot.search.query import Query, parse
 from bot.storage import Store
-from bot.subscription_matching import Topic, TopicIndex
+from bot.subscription_matching import LiveTopics
 from bot.subscriptions import DEFAULT_ALERT_CAP, AlertSettings, Subscription
 
 _log = logging.getLogger(__name__)
 PREVIEW_SIZE = 3  # recent matches shown when subscribing
 PREVIEW_DAYS = 7  # of the newest lists, so that subscribing stays quick
+HISTORY_DAYS = 30  # lists whose word frequencies pick the topics' anchors
 
 
 async def match_new_lists(services: Services) -> int:
@@ -43,9 +44,11 @@ async def match_new_lists(services: Services) -> int:
                 completed[paper.id] = max(complete_at, completed.get(paper.id, complete_at))
     subscriptions = await store.subscriptions()
     made = {s.id: s.created_at for s in subscriptions}
+    if not services.topics.built:
+        services.topics.build(await history(store))
     matches = [
         (owner, paper_id, sub_id)
-        for owner, paper_id, sub_id in match(subscriptions, list(papers.values()))
+        for owner, paper_id, sub_id in match(subscriptions, list(papers.values()), services.topics)
         if completed[paper_id] >= made[sub_id]
     ]
     queued = await store.queue_matches(
@@ -62,17 +65,26 @@ async def match_new_lists(services: Services) -> int:
 
 
 def match(
-    subscriptions: Sequence[Subscription], papers: Sequence[Paper]
+    subscriptions: Sequence[Subscription], papers: Sequence[Paper], topics: LiveTopics
 ) -> list[tuple[Destination, str, int]]:
     """(owner, paper id, subscription id) for every subscription a paper matches, through
     the topic index (candidates by a selective anchor term, then the exact matcher)."""
     by_id = {s.id: s for s in subscriptions}
-    index = TopicIndex([Topic(s.id, parse(s.topic)) for s in subscriptions])
+    index = topics.update({s.id: s.topic for s in subscriptions}, parse)
     found = []
     for sub_id, paper_ids in index.match(papers).items():
         owner = by_id[sub_id].owner
         found += [(owner, paper_id, sub_id) for paper_id in paper_ids]
     return found
+
+
+async def history(store: Store, days: int = HISTORY_DAYS) -> list[Paper]:
+    """The papers of the newest `days` trending lists: how often each word occurs in them
+    picks the rarest anchor of each topic."""
+    papers: dict[str, Paper] = {}
+    for day in (await store.trending_days())[:days]:
+        papers.update((paper.id, paper) for paper in await store.trending_list(day))
+    return list(papers.values())
 
 
 async def recent_matches(

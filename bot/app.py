@@ -12,10 +12,12 @@ from bot.budget import Budgets
 from bot.channel_digests import DigestSchedule
 from bot.config import Settings
 from bot.delivery import DeliveryService
+from bot.in_flight import InFlight
 from bot.search.index import SearchIndex, index_path_for
 from bot.search.service import SearchService
 from bot.sources.http import HttpClient
 from bot.storage import Store
+from bot.subscription_matching import LiveTopics
 from bot.subscriptions import AlertSchedule
 
 
@@ -35,6 +37,8 @@ class Services:
     digest_schedule: DigestSchedule | None = None  # set while `paperwire run` schedules
     alert_schedule: AlertSchedule | None = None
     budgets: Budgets = field(default_factory=Budgets)  # commands per user, in memory
+    requests: InFlight = field(default_factory=InFlight)  # being answered: ended on a stop
+    topics: LiveTopics = field(default_factory=LiveTopics)  # every subscription, indexed
 
     async def refresh_index(self) -> int:
         """Bring the search index up to date with the store."""
@@ -55,7 +59,10 @@ def http_client(settings: Settings) -> HttpClient:
 async def build_services(
     settings: Settings, clock: Callable[[], datetime] = utc_now
 ) -> AsyncIterator[Services]:
-    async with Store.open(settings.db_path) as store, http_client(settings) as http:
+    async with (
+        Store.open(settings.db_path, settings.own_data_folder) as store,
+        http_client(settings) as http,
+    ):
         index = SearchIndex.open(index_path_for(settings.db_path))
         services = Services(
             settings=settings,

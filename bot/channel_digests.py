@@ -4,10 +4,10 @@ parsing of what a channel manager types (`on 08:30 Europe/Paris`, `set days mon,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Literal, Protocol, cast
+from typing import Literal, Protocol, TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.errors import UserError
@@ -104,6 +104,37 @@ def parse_time(text: str) -> time:
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise UserError(f"`{text[:20]}` is not a time of day; use HH:MM, e.g. 08:30 or 17:00.")
     return time(hour, minute)
+
+
+_Timed = TypeVar("_Timed")
+
+
+@dataclass(frozen=True)
+class When:
+    """A time of day and a time zone, each given or not: what "08:30 Europe/Paris" says."""
+
+    at: time | None = None
+    zone: str | None = None
+
+    def apply(self, settings: _Timed) -> _Timed:
+        """`settings` (a dataclass with `time` and `timezone`) with what was given."""
+        given = {"time": self.at, "timezone": self.zone}
+        changes = {name: value for name, value in given.items() if value is not None}
+        return replace(settings, **changes)  # type: ignore[type-var]
+
+
+def parse_when(text: str) -> When:
+    """ "08:30", "Europe/Paris" or both, in either order: a word starting with a digit is
+    the time, anything else the zone (raises `UserError` on either, or on more words)."""
+    when = When()
+    for part in text.split():
+        if part[:1].isdigit() and when.at is None:
+            when = replace(when, at=parse_time(part))
+        elif not part[:1].isdigit() and when.zone is None:
+            when = replace(when, zone=parse_timezone(part))
+        else:
+            raise UserError(f"`{text[:40]}`: give one time (HH:MM) and one time zone at most.")
+    return when
 
 
 def parse_timezone(text: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import sys
@@ -338,9 +337,7 @@ async def _run(args: argparse.Namespace) -> int:
         from bot import bench
 
         return await bench.run(args)
-    handler: Any = getattr(commands, args.command)
-    result: int = await handler(settings, args)
-    return result
+    return await commands.COMMANDS[args.command](settings, args)
 
 
 def _positive(text: str) -> int:
@@ -358,8 +355,3 @@ def _iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-07-01") from None
-
-
-def print_json(value: Any) -> None:
-    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import re
 import shutil
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -156,8 +158,6 @@ async def search(settings: Settings, args: argparse.Namespace) -> int:
     async with build_services(settings) as services:
         page = await services.search.search(text, limit=args.limit)
     if args.json:
-        from bot.cli import print_json
-
         print_json([_hit_json(page, i) for i in range(len(page.hits))])
     else:
         print(render_text(page, color=wants_color(sys.stdout)).rstrip())
@@ -176,8 +176,6 @@ async def digest(settings: Settings, args: argparse.Namespace) -> int:
             topic=args.topic,
         )
     if args.json or args.format != "text":
-        from bot.cli import print_json
-
         print_json(request_bodies(result, args.format))
     else:
         print(render_text(result, color=wants_color(sys.stdout)).rstrip())
@@ -323,8 +321,6 @@ async def status(settings: Settings, args: argparse.Namespace) -> int:
                 }
             )
     if args.json:
-        from bot.cli import print_json
-
         print_json(
             {"destinations": rows, "queued": sum(depths.values()), "replies_queued": replies}
         )
@@ -366,3 +362,22 @@ def _when(moment: datetime | None, now: datetime) -> str:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+def print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
+# What each `paperwire` subcommand runs (`bench` has its own table in `bot.bench`).
+COMMANDS: dict[str, Command] = {
+    "demo": demo,
+    "ingest": ingest,
+    "run": run,
+    "search": search,
+    "digest": digest,
+    "shell": shell,
+    "discord": discord,
+    "status": status,
+}

@@ -23,6 +23,7 @@ KNOWN_SOURCES = ("hf", "arxiv", "biorxiv")
 @dataclass(frozen=True)
 class Settings:
     db_path: str
+    own_data_folder: bool = False  # db_path is in paperwire's default folder: kept 0700
     digest_size: int = 10
     search_page_size: int = 5
     sources: tuple[str, ...] = ("hf",)
@@ -43,8 +44,10 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, db: str | None = None) -> Settings:
         env = os.environ if env is None else env
+        db_path = db or env.get("PAPERWIRE_DB") or default_db_path(env)
         return cls(
-            db_path=db or env.get("PAPERWIRE_DB") or default_db_path(env),
+            db_path=db_path,
+            own_data_folder=_in_default_folder(db_path, env),
             digest_size=_int(env, "PAPERWIRE_DIGEST_SIZE", 10, 1, 50),
             search_page_size=_int(env, "PAPERWIRE_SEARCH_PAGE_SIZE", 5, 1, 20),
             sources=_sources(env),
@@ -62,6 +65,14 @@ class Settings:
             commands_per_minute=_int(env, "PAPERWIRE_COMMANDS_PER_MINUTE", 10, 0, 10_000),
             commands_per_hour=_int(env, "PAPERWIRE_COMMANDS_PER_HOUR", 60, 0, 100_000),
         )
+
+
+def _in_default_folder(db_path: str, env: Mapping[str, str]) -> bool:
+    try:
+        default = default_db_path(env)
+    except RuntimeError:  # no home folder: no default folder either
+        return False
+    return Path(db_path).parent == Path(default).parent
 
 
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:

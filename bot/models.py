@@ -222,6 +222,14 @@ class Paper:
     def code_url(self) -> str | None:
         return self.signals.github_repo or (self.code_links[0] if self.code_links else None)
 
+    @property
+    def days(self) -> tuple[date, ...]:
+        """Every day it trended, oldest first, else its publication date: the days date
+        filters look at, and the last of them the day a digest or a result shows."""
+        if self.trending:
+            return tuple(sorted({entry.day for entry in self.trending}))
+        return (self.published,) if self.published else ()
+
 
 @dataclass(frozen=True)
 class TrendingEntry:

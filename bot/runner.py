@@ -12,7 +12,6 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from datetime import timedelta
 
 import aiohttp
@@ -20,7 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.alerts import match_new_lists
 from bot.app import Services, build_services
-from bot.channel_digests import DigestSettings, parse_time, parse_timezone
+from bot.channel_digests import DigestSettings, parse_when
 from bot.config import Settings
 from bot.pacing import Pacer
 from bot.platforms.connecting import Platform, Platforms
@@ -149,7 +148,12 @@ async def _platforms(
     services.delivery.register(ConsoleTransport(sys.stdout))
     platforms = Platforms()
     async with contextlib.AsyncExitStack() as stack:
+        # Last in, first out: the requests being answered get a moment to finish, the
+        # platforms close (no new requests), the requests still running are cancelled,
+        # then (build_services) the database closes.
+        stack.push_async_callback(services.requests.cancel)
         stack.push_async_callback(platforms.close)
+        stack.push_async_callback(services.requests.finish)
         if slack is not None:
             adapter = SlackAdapter(services, slack)
             services.delivery.register(adapter)
@@ -183,10 +187,6 @@ async def ensure_webhook_digest(services: Services, url: str, when: str) -> Dige
     if existing is not None:
         return existing
     settings = DigestSettings(destination, size=services.settings.digest_size)
-    for part in when.split():
-        if part[:1].isdigit():
-            settings = replace(settings, time=parse_time(part))
-        else:
-            settings = replace(settings, timezone=parse_timezone(part))
+    settings = parse_when(when).apply(settings)
     await services.store.save_channel_digest(settings, "webhook", services.clock())
     return settings

@@ -33,6 +33,7 @@ from bot.models import (
     merge_paper,
     normalize_title,
 )
+from bot.private_files import FILE_MODE, narrow, private_file, private_folder
 from bot.subscriptions import AlertSettings, Subscription, same_topic
 
 _log = logging.getLogger(__name__)
@@ -147,10 +148,14 @@ class Store:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, path: str | Path) -> AsyncIterator[Store]:
-        """Open (creating if needed) and migrate the database at `path` (':memory:' works)."""
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    async def open(cls, path: str | Path, own_folder: bool = False) -> AsyncIterator[Store]:
+        """Open (creating if needed) and migrate the database at `path` (':memory:' works).
+        The database is private to its owner: a folder made for it is 0700 (an existing one
+        is narrowed too if it is paperwire's `own_folder`), the files 0600."""
+        on_disk = str(path) not in (":memory:", "")
+        if on_disk:
+            private_folder(Path(path).parent, narrow_existing=own_folder)
+            private_file(Path(path))
         try:
             conn = await aiosqlite.connect(str(path))
         except sqlite3.Error as exc:
@@ -159,6 +164,9 @@ class Store:
             # Whose file is it? Asked before any PRAGMA that writes (journal_mode=WAL does):
             # a file paperwire must not touch is left exactly as it was.
             await check_schema(conn, path)
+            if on_disk:  # files of an older paperwire, before their modes were set
+                for suffix in ("", "-wal", "-shm"):
+                    narrow(Path(f"{path}{suffix}"), FILE_MODE)
             await conn.execute("PRAGMA journal_mode=WAL")
             await conn.execute("PRAGMA synchronous=NORMAL")
             await conn.execute("PRAGMA foreign_keys=ON")

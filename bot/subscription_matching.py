@@ -27,6 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from bot.models import Paper
 from bot.search.matcher import AnalyzedPaper, in_dates, matches
@@ -417,26 +418,12 @@ class TopicIndex:
         if not group.topic_ids:
             self._drop_group(group)
 
+    def topic_ids(self) -> set[int]:
+        return set(self._queries)
+
     def anchors_of(self, topic_id: int) -> tuple[str, ...]:
         """The keys a topic is indexed under (none: it meets every paper)."""
         return self._groups[self._queries[topic_id]].anchors
-
-    def match_paper(self, paper: AnalyzedPaper | Paper) -> list[int]:
-        """The ids of the topics one paper matches, ascending."""
-        doc = paper if isinstance(paper, AnalyzedPaper) else AnalyzedPaper.of(paper)
-        keys = self._keys_of(doc, {})
-        candidates: dict[int, _Group] = {}
-        for key in keys:
-            bucket = self._anchored.get(key)
-            if bucket:
-                candidates.update(bucket)
-        candidates.update(self._unanchored)
-        return sorted(
-            topic_id
-            for group in candidates.values()
-            if group.accepts(doc, keys)
-            for topic_id in group.topic_ids
-        )
 
     def match(self, papers: Sequence[Paper]) -> dict[int, list[str]]:
         """Topic id -> ids of the papers it matches, in paper order (matched topics only).
@@ -523,11 +510,19 @@ class TopicIndex:
             del bucket[group.serial]
             if not bucket:
                 del self._anchored[key]
-        self._keys_in_use.subtract(group.keys)
-        self._prefix_steps.subtract(_prefix_steps(group.keys))
-        # Forget what no topic uses any more (`+=` keeps only positive counts).
-        self._keys_in_use += Counter()
-        self._prefix_steps += Counter()
+        _take_away(self._keys_in_use, group.keys)
+        _take_away(self._prefix_steps, _prefix_steps(group.keys))
+
+
+def _take_away(counts: Counter[str], keys: Iterable[str]) -> None:
+    """Count `keys` once less each, forgetting those no topic uses any more (only the keys
+    touched: a pass over every count would make removing a topic cost the whole index)."""
+    for key in keys:
+        left = counts[key] - 1
+        if left > 0:
+            counts[key] = left
+        else:
+            del counts[key]
 
 
 @contextmanager
@@ -563,3 +558,46 @@ def naive_match_analyzed(
         if hits:
             found[topic.id] = hits
     return found
+
+
+_T = TypeVar("_T")
+
+
+class LiveTopics:
+    """The topic index of every subscription, kept for the life of the process: each alert
+    run brings it in step with the subscriptions (adding and removing only the difference)
+    and so pays for the match, not for building the index again."""
+
+    def __init__(self) -> None:
+        self._index: TopicIndex | None = None
+
+    @property
+    def built(self) -> bool:
+        return self._index is not None
+
+    def build(self, history: Iterable[Paper | AnalyzedPaper]) -> None:
+        """Start empty, anchors to be picked by how often each key occurs in `history`."""
+        self._index = build_topic_index((), history)
+
+    def update(self, topics: Mapping[int, _T], parse: Callable[[_T], Query]) -> TopicIndex:
+        """The index of exactly `topics` (id -> its query's text); only the topics new to
+        it are parsed and added, and those gone removed."""
+        if self._index is None:
+            self.build(())
+        index = self._index
+        assert index is not None
+        with _gc_paused():
+            for gone in index.topic_ids() - topics.keys():
+                index.remove(gone)
+            for topic_id in topics.keys() - index.topic_ids():
+                index.add(Topic(topic_id, parse(topics[topic_id])))
+        return index
+
+
+def build_topic_index(
+    topics: Iterable[Topic], history: Iterable[Paper | AnalyzedPaper]
+) -> TopicIndex:
+    """The one way the index is built, by alerts and by `bench match` alike: anchors picked
+    by how often each key occurs in `history` (papers already seen)."""
+    docs = (p if isinstance(p, AnalyzedPaper) else AnalyzedPaper.of(p) for p in history)
+    return TopicIndex(topics, doc_freq=DocFrequencies.of(docs))

@@ -20,9 +20,8 @@ from bot.channel_digests import (
     parse_covers,
     parse_format,
     parse_size,
-    parse_time,
-    parse_timezone,
     parse_weekdays,
+    parse_when,
 )
 from bot.digest_runs import run_channel_digest
 from bot.errors import UserError
@@ -83,16 +82,9 @@ async def _turn_on(ctx: Context, rest: str) -> Reply:
     settings = await _current(ctx) or DigestSettings(
         destination(ctx), size=ctx.services.settings.digest_size
     )
-    parts = rest.split()
-    if len(parts) > 2:
+    if len(rest.split()) > 2:
         raise UserError(f"`on` takes a time and a time zone, e.g. `on 08:30 Europe/Paris`. {USAGE}")
-    changes: dict[str, object] = {"enabled": True}
-    for part in parts:
-        if part[:1].isdigit():
-            changes["time"] = parse_time(part)
-        else:
-            changes["timezone"] = parse_timezone(part)
-    settings = replace(settings, **changes)  # type: ignore[arg-type]
+    settings = parse_when(rest).apply(replace(settings, enabled=True))
     await _save(ctx, settings)
     # A manager turning it on here is the sign the platform's refusal was dealt with.
     await ctx.services.delivery.retry_now(settings.destination.key)

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot.alerts import PREVIEW_DAYS, recent_matches
-from bot.channel_digests import parse_time, parse_timezone
+from bot.channel_digests import parse_when
 from bot.errors import UserError
 from bot.models import Destination
 from bot.render.neutral import Notice, Reply
@@ -147,9 +147,12 @@ async def alerts(ctx: Context, args: str) -> Reply:
         raise UserError(
             "Use `/papers alerts HH:MM [Time/Zone]`, e.g. `/papers alerts 08:00 Europe/Paris`."
         )
-    settings = replace(await _alerts(ctx), time=parse_time(parts[0]))
-    if len(parts) == 2:
-        settings = replace(settings, timezone=parse_timezone(parts[1]))
+    when = parse_when(args)
+    if when.at is None:
+        raise UserError(
+            "Use `/papers alerts HH:MM [Time/Zone]`, e.g. `/papers alerts 08:00 Europe/Paris`."
+        )
+    settings = when.apply(await _alerts(ctx))
     await _save_alerts(ctx, settings)
     return _notice(f"Your alerts now come daily at {_when(settings)}.")
 

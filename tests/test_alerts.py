@@ -268,3 +268,25 @@ def test_similar_topic_prefers_ai_keywords_then_distinctive_title_words() -> Non
     assert similar_topic(with_keywords) == '"video diffusion" OR "world models"'
     plain = make_paper(title="A Study of Diffusion Transformers for Protein Design")
     assert similar_topic(plain) == "transformers diffusion"
+
+
+async def test_the_topic_index_is_kept_across_runs_and_follows_the_subscriptions(
+    services: Services,
+) -> None:
+    await ask(services, "subscribe diffusion")
+    await ask(services, "subscribe graph")
+    await publish(services, date(2026, 11, 21), ["Diffusion Models", "Graph Nets"])
+    assert await match_new_lists(services) == 2
+    first = services.topics.update({}, parse)  # (what the last run left, emptied here)
+    await ask(services, "unsubscribe 1")  # diffusion
+    await ask(services, "subscribe codecs")
+    day_two = ["Diffusion Again", "Video Codecs", "Graph Cuts"]
+    await publish(services, date(2026, 11, 22), day_two, first_id=3)
+    assert await match_new_lists(services) == 2  # graph and codecs; diffusion no longer
+    kept = services.topics.update(
+        {s.id: s.topic for s in await services.store.subscriptions()}, parse
+    )
+    assert kept is first  # the same index, brought in step rather than built again
+    assert kept.topic_ids() == {s.id for s in await services.store.subscriptions()}
+    by_topic = [sub_id for _, sub_id in await services.store.pending_matches(ADA)]
+    assert sorted(by_topic) == [2, 2, 3]  # graph twice, codecs; diffusion gone with its topic

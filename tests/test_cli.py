@@ -271,3 +271,14 @@ def test_next_steps_name_paperwire_as_it_was_run(
     assert invoked_as(str(script)) == "paperwire"  # on PATH: the venv is active
     main = str(Path("bot", "__main__.py").resolve())
     assert invoked_as(main, executable=str(python)) == "python -m bot"
+
+
+def test_every_subcommand_has_its_handler() -> None:
+    import argparse
+
+    from bot.cli import build_parser
+    from bot.commands import COMMANDS
+
+    parser = build_parser()
+    [subcommands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(subcommands.choices) - {"bench"} == set(COMMANDS)

@@ -175,13 +175,13 @@ def test_the_index_matches_exactly_what_the_naive_loop_does(
     assert len(expected) > len(topics) / 3
 
 
-def test_one_paper_at_a_time_agrees_with_the_batch(papers: list[Paper]) -> None:
+def test_one_paper_at_a_time_agrees_with_the_loop(papers: list[Paper]) -> None:
     topics = topics_for(papers, 200)
     index = TopicIndex(topics)
     for paper in papers[::3] + extra_papers():
-        doc = AnalyzedPaper.of(paper)
-        assert index.match_paper(doc) == naive_ids(topics, doc), paper.title
-        assert index.match_paper(paper) == naive_ids(topics, doc)
+        found = index.match([paper])
+        assert sorted(found) == naive_ids(topics, AnalyzedPaper.of(paper)), paper.title
+        assert all(ids == [paper.id] for ids in found.values())
 
 
 def test_every_clause_kind_is_anchored_on_a_key(papers: list[Paper]) -> None:
@@ -281,7 +281,6 @@ def test_an_empty_index(papers: list[Paper]) -> None:
     assert len(index) == 0
     assert index.match(papers) == {}
     assert index.match([]) == {}
-    assert index.match_paper(papers[0]) == []
 
 
 def test_no_papers() -> None:

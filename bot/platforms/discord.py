@@ -8,14 +8,15 @@ transport here; every message goes with `allowed_mentions` none.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import aiohttp
 import discord
@@ -57,6 +58,7 @@ CHOICE_NAME = 100  # an autocomplete choice's name (and value) at most
 _NEXT_ID = r"pw:next:(?P<offset>\d{1,4}):(?P<key>[0-9a-f]{18})"
 _PAPER_ID = rf"pw:(?P<action>abstract|similar):(?P<paper>{buttons.PAPER_ID})"
 _STALE = Reply(Notice(buttons.STALE_BUTTON, is_error=True))
+_Item = TypeVar("_Item")  # a button
 # What discord.Webhook.from_url accepts (its own pattern), from the start of an https URL.
 WEBHOOK_URL = re.compile(
     r"https://(?:[a-z]+\.)?discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9.\-_]{60,}"
@@ -122,6 +124,21 @@ def webhook_destination(url: str) -> Destination:
 # --- buttons that keep working after a restart (their state is in the custom id) --------
 
 
+def _answering(
+    callback: Callable[[_Item, discord.Interaction], Awaitable[None]],
+) -> Callable[[_Item, discord.Interaction], Coroutine[Any, Any, None]]:
+    """A button's `callback`, counted among the requests being answered while it runs:
+    discord.py runs it in a task it does not await, which a stop must end before the
+    database closes."""
+
+    @functools.wraps(callback)
+    async def run(item: _Item, interaction: discord.Interaction) -> None:
+        with _bot(interaction).services.requests.answering():
+            await callback(item, interaction)
+
+    return run
+
+
 class PaperButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=_PAPER_ID,
@@ -145,6 +162,7 @@ class PaperButton(
     ) -> PaperButton:
         return cls(match["action"], match["paper"], "")
 
+    @_answering
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = _bot(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -184,6 +202,7 @@ class NextButton(
     ) -> NextButton:
         return cls(match["key"], int(match["offset"]))
 
+    @_answering
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = _bot(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -216,6 +235,7 @@ class StaleButton(
     ) -> StaleButton:
         return cls(match.string)
 
+    @_answering
     async def callback(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         await _bot(interaction).answer(interaction, _STALE)
@@ -291,10 +311,11 @@ class PaperwireDiscord(discord.Client):
 
     async def run_command(self, interaction: discord.Interaction, text: str) -> None:
         """Defer, answer through the shared handlers, follow up."""
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        invocation = _invocation(interaction, text)
-        reply = await dispatch(Context(invocation, self.services, self.services.clock()))
-        await self.answer(interaction, reply)
+        with self.services.requests.answering():  # in a task discord.py does not await
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            invocation = _invocation(interaction, text)
+            reply = await dispatch(Context(invocation, self.services, self.services.clock()))
+            await self.answer(interaction, reply)
 
     async def answer(self, interaction: discord.Interaction, reply: Reply) -> None:
         """Follow up a deferred interaction, by way of the outbox."""
@@ -340,6 +361,8 @@ class PaperwireDiscord(discord.Client):
             if exc.status == 429:  # still limited after discord.py's own retries: ease off
                 self.pacer.hold(RATE_LIMITED_HOLD_S)
             return _failure(exc)
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:  # tried again later
+            return _unreachable(exc, str((message.handle or {}).get("token") or ""))
 
     def _followup(self, message: OutgoingMessage) -> discord.Webhook | None:
         """The interaction's follow-up webhook (what `interaction.followup` builds), from
@@ -519,7 +542,8 @@ def papers_commands(bot: PaperwireDiscord) -> app_commands.Group:
         owner = Destination(
             "discord", str(interaction.guild_id or "dm"), str(interaction.user.id), kind="dm"
         )
-        topics = [s.topic for s in await bot.services.store.subscriptions(owner)]
+        with bot.services.requests.answering():
+            topics = [s.topic for s in await bot.services.store.subscriptions(owner)]
         wanted = current.strip().casefold()
         choices = [
             app_commands.Choice(name=shorten(f"{number}. {topic}", CHOICE_NAME), value=str(number))
@@ -594,6 +618,8 @@ class WebhookTransport:
                 ids.append(str(sent.id))
         except discord.HTTPException as exc:
             return _failure(exc)
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            return _unreachable(exc, self._webhook.token or "")
         return Receipt(ok=True, platform_ids=tuple(ids))
 
 
@@ -616,6 +642,14 @@ def _nonce(message: OutgoingMessage, part: int) -> str:
     ids = ",".join(message.paper_ids) or repr(message.reply.content)[:2000]
     seed = f"{message.destination.key}|{part}|{ids}"
     return hashlib.blake2b(seed.encode("utf-8"), digest_size=12).hexdigest()[:25]
+
+
+def _unreachable(exc: BaseException, secret: str) -> Receipt:
+    """Discord out of reach, or the connection lost, while sending (a stop closing the
+    session under a send included): one line and a retry, not a transport bug. The URL's
+    token is a secret: never in the error."""
+    text = describe(exc).replace(secret, "...") if secret else describe(exc)
+    return Receipt(ok=False, error=f"Discord could not be reached: {text}"[:200])
 
 
 def _failure(exc: discord.HTTPException) -> Receipt:

@@ -228,12 +228,14 @@ class SlackAdapter:
             logger=logging.getLogger("slack_bolt"),
         )
         self._managers: dict[tuple[str, str], tuple[float, bool]] = {}
-        self.app.command(COMMAND)(self._on_command)
-        self.app.action(ACTION_NEXT)(self._on_next)
-        self.app.action(ACTION_SHARE)(self._on_share)
-        self.app.action(ACTION_ABSTRACT)(self._on_abstract)
-        self.app.action(ACTION_SIMILAR)(self._on_similar)
-        self.app.event("app_mention")(self._on_mention)
+        # bolt runs each handler in a task nothing awaits: a stop must know of them.
+        tracked = services.requests.tracked
+        self.app.command(COMMAND)(tracked(self._on_command))
+        self.app.action(ACTION_NEXT)(tracked(self._on_next))
+        self.app.action(ACTION_SHARE)(tracked(self._on_share))
+        self.app.action(ACTION_ABSTRACT)(tracked(self._on_abstract))
+        self.app.action(ACTION_SIMILAR)(tracked(self._on_similar))
+        self.app.event("app_mention")(tracked(self._on_mention))
 
     def web_app(self, *, monotonic: Callable[[], float] = time.monotonic) -> web.Application:
         """The HTTP endpoint Slack posts to: signed requests only, then the bolt app."""

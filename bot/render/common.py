@@ -92,9 +92,7 @@ def upvote_text(paper: Paper) -> str:
 
 def trend_day(paper: Paper) -> date | None:
     """The latest day the paper trended, else its publication date."""
-    if paper.trending:
-        return max(entry.day for entry in paper.trending)
-    return paper.published
+    return paper.days[-1] if paper.days else None
 
 
 def safe_url(url: str | None) -> str | None:

@@ -42,7 +42,6 @@ FACTS_LIMIT = 1200
 SNIPPET_LIMIT = 700
 MAX_URL = 1000  # longer URLs are not linked: they would crowd out the text
 WARNING = ":warning: "
-DIVIDER: Block = {"type": "divider"}
 
 
 # Buttons (with `interactive`): their action ids, which the Slack adapter listens for.

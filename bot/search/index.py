@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import tantivy
 
+from bot.private_files import FOLDER_MODE, narrow, private_folder
 from bot.search.analysis import fold
 from bot.search.query import AnyOf, Author, Category, Clause, Prefix, Query, Term
 from bot.storage import IndexRow, Store
@@ -98,11 +99,13 @@ class SearchIndex:
                     raise ValueError("schema version changed")
                 index = tantivy.Index(schema, path=str(path), reuse=True)
                 meta = stored
+                narrow(path, FOLDER_MODE)  # made by an older paperwire
             except (OSError, ValueError) as exc:
                 if path.exists():
                     _log.warning("rebuilding the search index at %s (%s)", path, exc)
                     shutil.rmtree(path, ignore_errors=True)
-                path.mkdir(parents=True, exist_ok=True)
+                # Paper data, not secrets, but private like the database beside it.
+                private_folder(path, narrow_existing=True)
                 index = tantivy.Index(schema, path=str(path), reuse=False)
         index.register_tokenizer(_NAMES, _names_analyzer())  # not persisted: every open
         return cls(index, schema, path, int(meta["last_seq"]), int(meta["max_pk"]))

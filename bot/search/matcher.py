@@ -20,7 +20,7 @@ class AnalyzedPaper:
     words: frozenset[str]  # folded, unstemmed, for prefixes
     authors: tuple[tuple[str, ...], ...]
     categories: frozenset[str]
-    days: tuple[date, ...]  # what date filters look at, see `paper_days`
+    days: tuple[date, ...]  # what date filters look at, see `Paper.days`
 
     @classmethod
     def of(cls, paper: Paper) -> AnalyzedPaper:
@@ -32,16 +32,8 @@ class AnalyzedPaper:
             words=frozenset(title_words) | frozenset(abstract_words),
             authors=tuple(tuple(words(a)) for a in paper.authors),
             categories=frozenset(fold(c) for c in paper.categories),
-            days=paper_days(paper),
+            days=paper.days,
         )
-
-
-def paper_days(paper: Paper) -> tuple[date, ...]:
-    """The days date filters look at: every day it trended, else its publication date (as
-    the search index stores them)."""
-    if paper.trending:
-        return tuple(sorted({entry.day for entry in paper.trending}))
-    return (paper.published,) if paper.published else ()
 
 
 def in_dates(query: Query, days: tuple[date, ...]) -> bool:

@@ -41,7 +41,6 @@ from bot.errors import PlatformError
 _log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = f"paperwire/{__version__} (+https://github.com/paperwire/paperwire)"
-ARXIV_MIN_INTERVAL_S: Mapping[str, float] = {"export.arxiv.org": 3.0, "rss.arxiv.org": 3.0}
 
 Expect = Literal["json", "xml"]
 # What a Content-Type must contain for each `expect`, and what to send as Accept.

@@ -435,3 +435,40 @@ async def test_a_follow_up_kept_in_the_outbox_is_sent_after_a_restart(
     first, second = fake.calls_to("POST", FOLLOW_UP)
     assert second.path == first.path and second.json == first.json
     assert await store.outbox_depths() == {}
+
+
+async def test_discord_out_of_reach_while_sending_is_a_failed_send_not_a_bug(
+    fake: FakeDiscord, bot: PaperwireDiscord
+) -> None:
+    """A lost connection (a stop closing the session under a send, Discord gone) is tried
+    again later with one line, like a refused send; the interaction's token stays out."""
+    import discord
+
+    from tests.processes import closed_port
+
+    token = "itoken-secret-of-the-interaction"
+    reply = OutgoingMessage(
+        Destination.reply_in("discord", GUILD_ID, CHANNEL_ID),
+        Reply(Notice("hello")),
+        handle={"application_id": APPLICATION_ID, "token": token},
+    )
+    url = fake.add_webhook()
+    base = discord.http.Route.BASE
+    with closed_port() as port:
+        discord.http.Route.BASE = f"http://127.0.0.1:{port}/api/v10"
+        try:
+            receipts = [
+                await bot.send(reply),
+                await bot.send(OutgoingMessage(CHANNEL, Reply(Notice("hello")))),
+            ]
+            async with aiohttp.ClientSession() as session:
+                webhook = WebhookTransport(url, session)
+                where = webhook_destination(url)
+                receipts.append(await webhook.send(OutgoingMessage(where, Reply(Notice("hi")))))
+        finally:
+            discord.http.Route.BASE = base
+    for receipt in receipts:
+        assert not receipt.ok and not receipt.permanent
+        assert receipt.error is not None
+        assert receipt.error.startswith("Discord could not be reached: ClientConnectorError")
+        assert token not in receipt.error and url.rsplit("/", 1)[1] not in receipt.error
