@@ -80,6 +80,53 @@ EXPLANATIONS = {
 }
 
 
+# What a channel manager can do about a refusal that stopped posting, by the platform's
+# error (Slack's code; Discord's "(code N)").
+_NEW_TOKEN = (
+    "Slack no longer takes paperwire's token (the app was uninstalled or the token revoked):"
+    " a workspace admin reinstalls the app and the new bot token goes into SLACK_BOT_TOKEN"
+)
+_PERMISSIONS = "give the bot the View Channel and Send Messages permissions here"
+REMEDIES = {
+    "not_in_channel": "invite the bot to the channel (`/invite @paperwire`)",
+    "channel_not_found": (
+        "invite the bot to the channel (a private channel must add the app), or check that"
+        " the channel still exists"
+    ),
+    "is_archived": "unarchive the channel, or turn this digest off",
+    "invalid_auth": _NEW_TOKEN,
+    "account_inactive": _NEW_TOKEN,
+    "token_revoked": _NEW_TOKEN,
+    "token_expired": _NEW_TOKEN,
+    "not_authed": _NEW_TOKEN,
+    "missing_scope": (
+        "the app lacks a permission it needs: add it under OAuth & Permissions in the app's"
+        " settings and reinstall the app"
+    ),
+    "(code 10003)": "the channel no longer exists",
+    "(code 50001)": _PERMISSIONS,
+    "(code 50013)": _PERMISSIONS,
+}
+DEFAULT_REMEDY = "check the bot's access to this channel, its permissions and its token"
+
+
+def remedy(error: str | None) -> str:
+    """What to do about the refusal `error` that stopped a destination."""
+    text = error or ""
+    return next((fix for key, fix in REMEDIES.items() if key in text), DEFAULT_REMEDY)
+
+
+def answered(platform: str, error: str | None) -> str:
+    """A failed send as shown to people (never "None"): "Slack answered `not_in_channel`"
+    for the platform's own code or HTTP status, a failure that got no answer as it is
+    worded ("Slack did not answer in time")."""
+    if not error:
+        return f"{platform} gave no reason"
+    if " " not in error or error[:1].isdigit() or error.startswith("HTTP "):
+        return f"{platform} answered `{error}`"
+    return error
+
+
 @dataclass(frozen=True)
 class DigestRun:
     destination: str

@@ -77,7 +77,10 @@ With no token set the console is the platform: scheduled digests print to stdout
 # Library log lines that tell someone running paperwire nothing; shown with -v.
 QUIET_LOGGERS = ("apscheduler", "discord")  # their INFO is chatter ("Adding job tentatively")
 NOISE = (
-    "`token` will be unused",  # slack_bolt: SLACK_BOT_TOKEN is read though the client has it
+    # slack_bolt reads SLACK_BOT_TOKEN from the environment whatever it is given, and warns
+    # that it is unused when given anything else: paperwire gives it `authorize` (the token
+    # with the kept auth.test answer) and a client; given either, bolt warns.
+    "`token` will be unused",
     "voice will NOT be supported",  # discord.py: paperwire sends no voice
     "intent seems to be disabled",  # discord.py: paperwire asks for no gateway intents
 )

@@ -115,6 +115,9 @@ class DeliveryService:
         self._busy = 0  # destinations being drained now
         self._idle = asyncio.Event()
         self._idle.set()
+        # Told of each failed send that will be retried (its destination, when it is due):
+        # `paperwire run` drains the destination then (schedules/outbox.py).
+        self.wake_at: Callable[[str, datetime], None] | None = None
 
     def register(self, transport: Transport) -> None:
         self._transports[transport.platform] = transport
@@ -262,16 +265,23 @@ class DeliveryService:
             error,
         )
         await self._store.mark_failed(queued.id, error, retry_at)
+        self._retry_at(queued.destination, retry_at, receipt.permanent)
         if not is_reply:
             await self._store.record_delivery(queued.destination, now, error, receipt.permanent)
         return replace(receipt, queued=True)
+
+    def _retry_at(self, destination: str, at: datetime, permanent: bool) -> None:
+        if self.wake_at is not None and not permanent:  # a stopped one waits to be resumed
+            self.wake_at(destination, at)
 
     async def _defer(self, queued: QueuedMessage, receipt: Receipt, now: datetime) -> Receipt:
         """The transport asked to wait: no failure, so the attempts (and backoff) stay."""
         reason = receipt.error or "waiting"
         wait = max(0.0, receipt.retry_in or 0.0)
         _log.info("delivery to %s waits %.0f s: %s", queued.destination, wait, reason)
-        await self._store.mark_deferred(queued.id, reason, now + timedelta(seconds=wait))
+        retry_at = now + timedelta(seconds=wait)
+        await self._store.mark_deferred(queued.id, reason, retry_at)
+        self._retry_at(queued.destination, retry_at, permanent=False)
         return replace(receipt, queued=True)
 
 

@@ -36,6 +36,7 @@ from bot.wording import plural
 from schedules.alerts import AlertJobs
 from schedules.digests import DigestJobs
 from schedules.ingest_jobs import add_ingest_jobs
+from schedules.outbox import drain_when_due
 from schedules.scheduler import Scheduler
 
 _log = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ async def _serve(
         # What a crash left: runs that queued nothing are taken again (by the catch-up).
         await services.store.release_interrupted_runs()
         scheduler = Scheduler()
+        drain_when_due(scheduler, services.delivery)
         scheduler.add("outbox:retry", IntervalTrigger(seconds=30), services.delivery.drain)
         scheduler.add("outbox:prune", IntervalTrigger(hours=6), _prune_outbox, services)
         jobs = ["outbox:retry", "outbox:prune", *add_ingest_jobs(scheduler, services)]

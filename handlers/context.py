@@ -21,7 +21,9 @@ class Invocation:
     user: str
     text: str  # everything after the command name, as typed
     command: str = "/papers"
-    is_manager: bool = False  # may change channel settings (platform permission)
+    # May change channel settings (a platform permission); None: the platform could not be
+    # asked just now (neither yes nor no).
+    is_manager: bool | None = False
 
     def __post_init__(self) -> None:
         # A platform's JSON can carry a lone surrogate ("\\ud800"), which no store or

@@ -17,11 +17,13 @@ from bot.channel_digests import (
     EXPLANATIONS,
     DigestSettings,
     Outcome,
+    answered,
     parse_covers,
     parse_format,
     parse_size,
     parse_weekdays,
     parse_when,
+    remedy,
 )
 from bot.digest_runs import run_channel_digest
 from bot.errors import UserError
@@ -38,6 +40,10 @@ USAGE = (
     " `set size N`, `set topic <query>`, `set days mon-fri`, `set format compact|full`,"
     " `set covers latest|yesterday`."
 )
+UNCHECKED = (
+    "Could not check your permissions with the platform just now (it did not answer); try"
+    " again in a minute."
+)
 REFUSAL = (
     "Only channel managers can change this channel's digest (Slack: workspace admins and"
     " owners, or the configured allow-list; Discord: the Manage Channels permission)."
@@ -45,6 +51,8 @@ REFUSAL = (
 
 
 async def digest(ctx: Context, args: str) -> Reply:
+    if ctx.invocation.is_manager is None:
+        raise UserError(UNCHECKED)
     if not ctx.invocation.is_manager:
         raise UserError(REFUSAL)
     action, _, rest = args.partition(" ")
@@ -156,24 +164,32 @@ async def _now(ctx: Context) -> Reply:
     if run.outcome is Outcome.POSTED:
         return _notice(f"Posted {plural(run.posted, 'paper')} from the list of {run.list_day}.")
     if run.outcome is Outcome.QUEUED:
+        state = await ctx.services.store.destination_state(settings.destination.key)
+        if state.stopped:
+            return _notice(f"Not posted. {_stopped(ctx, state.error)}")
         return _notice(
-            f"Not posted yet: the platform answered {run.detail}. The digest waits and is"
+            f"Not posted yet: {answered(_platform(ctx), run.detail)}. The digest waits and is"
             " retried; `/papers digest status` shows it."
         )
     return _notice(f"Nothing posted: {_why(run.outcome, run.detail)}.")
 
 
+def _platform(ctx: Context) -> str:
+    return {"slack": "Slack", "discord": "Discord"}.get(ctx.invocation.platform, "the platform")
+
+
+def _stopped(ctx: Context, error: str | None) -> str:
+    """A stopped destination: that it is, why, and what a manager does about it."""
+    return (
+        f"Posting here is stopped: {answered(_platform(ctx), error)}. To fix it,"
+        f" {remedy(error)}; then `/papers digest on` resumes posting (what waits is kept)."
+    )
+
+
 async def status(ctx: Context) -> Reply:
     settings = await _current(ctx)
     state = await ctx.services.store.destination_state(destination(ctx).key)
-    stopped = (
-        [
-            f"Posting here is stopped: the platform answered {state.error}. Fix it (for"
-            " instance invite the bot to the channel), then `/papers digest on`."
-        ]
-        if state.stopped
-        else []
-    )
+    stopped = [_stopped(ctx, state.error)] if state.stopped else []
     if settings is None:
         start = "No daily digest here yet. `/papers digest on 09:00 Europe/Paris` starts one."
         return _notice("\n".join([start, *stopped]))
@@ -195,7 +211,7 @@ async def status(ctx: Context) -> Reply:
         last = runs[0]
         lines.append(
             f"The digest of {last.run_day:%A} {last.run_day.day} {last.run_day:%B} is waiting"
-            f" to be delivered: the platform answered {last.detail}."
+            f" to be delivered: {answered(_platform(ctx), last.detail)}."
         )
     elif runs and runs[0].outcome not in (Outcome.POSTED, Outcome.RUNNING):
         last = runs[0]

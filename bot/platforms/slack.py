@@ -18,10 +18,10 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from aiohttp import ClientConnectorError, ClientError, web
+from aiohttp import ClientConnectorError, web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -40,7 +40,15 @@ from bot.errors import UserError
 from bot.models import Destination
 from bot.pacing import Bucket, Pacer, Places, retry_after
 from bot.platforms.connecting import Unreachable, describe, one_line_errors
+from bot.platforms.slack_errors import (
+    NETWORK_ERRORS,
+    REFUSED_TOKEN_ERRORS,
+    IncompleteAnswer,
+    network_error,
+    slack_error,
+)
 from bot.platforms.slack_http import slack_web_app
+from bot.platforms.slack_identity import SlackIdentity
 from bot.platforms.slack_recovery import (
     READS_PER_MIN,
     ReadDeferred,
@@ -87,24 +95,13 @@ PERMANENT_ERRORS = frozenset(
         "cannot_dm_bot",
     }
 )
-# What Slack answers at start (auth.test, apps.connections.open) to a token it will not take.
-REFUSED_TOKEN_ERRORS = frozenset(
-    {
-        "invalid_auth",
-        "not_authed",
-        "account_inactive",
-        "token_revoked",
-        "token_expired",
-        "not_allowed_token_type",
-        "missing_scope",
-        "no_permission",
-    }
-)
 # The Socket Mode client tries a websocket again every SOCKET_PING_S; before its second try
 # with the same URL, the next attempt asks for a new one.
 SOCKET_PING_S = 10.0
 SOCKET_OPEN_S = 8.0
 MANAGER_CACHE_S = 600.0
+# A lookup that failed is not tried again on every command meanwhile.
+MANAGER_FAILURE_CACHE_S = 60.0
 # A response URL takes posts for 30 minutes (and at most 5 of them).
 RESPONSE_URL_LIFETIME = timedelta(minutes=30)
 RESPONSE_TIMEOUT_S = 30
@@ -208,26 +205,27 @@ class SlackAdapter:
                 _HoldOnRateLimit(self.pacer, max_retry_count=5),
             ],
         )
-        # The reads that look for what arrived keep to their own pace: a 429 there is
-        # answered by waiting in the outbox, not by the SDK's retries.
-        reads = AsyncWebClient(
-            token=config.bot_token,
-            base_url=config.api_url,
-            retry_handlers=[
-                AsyncConnectionErrorRetryHandler(
-                    max_retry_count=2, error_types=[ClientConnectorError]
-                )
-            ],
+        # Lookups a command waits for (auth.test, users.info): one attempt each, as a
+        # command is better answered "try again" at once than after a 429's Retry-After.
+        self._lookups = AsyncWebClient(
+            token=config.bot_token, base_url=config.api_url, retry_handlers=[]
         )
-        self._recovery = Recovery(reads, config.history_per_min)
+        self.identity = SlackIdentity(self._lookups, config.bot_token)
+        # The reads that look for what arrived keep to their own pace, one attempt each: a
+        # 429 there is answered by waiting in the outbox, not by the SDK's retries.
+        self._recovery = Recovery(self._lookups, config.history_per_min)
         self.app = AsyncApp(
-            client=self.client,
+            # bolt's own client (for listeners' `client`, unused here) gets the token from
+            # `authorize`, which answers at once: no request waits on auth.test.
+            client=AsyncWebClient(base_url=config.api_url),
+            authorize=self.identity,
             # Over HTTP, `web_app` checks each request's signature before bolt sees it
             # (bolt's own check logs what it refuses, whole); Socket Mode needs none.
             request_verification_enabled=False,
             logger=logging.getLogger("slack_bolt"),
         )
-        self._managers: dict[tuple[str, str], tuple[float, bool]] = {}
+        # (team, user) -> (when looked up, admin or owner; None: the lookup failed)
+        self._managers: dict[tuple[str, str], tuple[float, bool | None]] = {}
         # bolt runs each handler in a task nothing awaits: a stop must know of them.
         tracked = services.requests.tracked
         self.app.command(COMMAND)(tracked(self._on_command))
@@ -367,22 +365,32 @@ class SlackAdapter:
         }
         await self._services.delivery.deliver(OutgoingMessage(where, reply, handle=handle))
 
-    async def _is_manager(self, team: str, user: str) -> bool:
-        """Workspace admins and owners, or the configured allow-list (cached a while)."""
+    async def _is_manager(self, team: str, user: str) -> bool | None:
+        """Workspace admins and owners, or the configured allow-list (cached a while).
+        None when Slack could not tell (that too is kept a minute, not asked per command)."""
         if user in self._config.managers:
             return True
         cached = self._managers.get((team, user))
-        if cached and time.monotonic() - cached[0] < MANAGER_CACHE_S:
-            return cached[1]
-        try:
-            info = await self.client.users_info(user=user)
-        except SlackApiError as exc:
-            _log.warning("could not look up Slack user %s: %s", user, _error_code(exc))
-            return False
-        profile = info.get("user") or {}
-        allowed = bool(profile.get("is_admin") or profile.get("is_owner"))
+        if cached:
+            at, allowed = cached
+            keep = MANAGER_CACHE_S if allowed is not None else MANAGER_FAILURE_CACHE_S
+            if time.monotonic() - at < keep:
+                return allowed
+        allowed = await self._look_up_manager(user)
         self._managers[(team, user)] = (time.monotonic(), allowed)
         return allowed
+
+    async def _look_up_manager(self, user: str) -> bool | None:
+        try:
+            info = await self._lookups.users_info(user=user)
+        except SlackApiError as exc:
+            _log.warning("could not look up Slack user %s: %s", user, slack_error(exc))
+            return None
+        except NETWORK_ERRORS as exc:
+            _log.warning("could not look up Slack user %s: %s", user, network_error(exc))
+            return None
+        profile = info.get("user") or {}
+        return bool(profile.get("is_admin") or profile.get("is_owner"))
 
     # --- outgoing (the transport) ---------------------------------------------------------
 
@@ -416,10 +424,12 @@ class SlackAdapter:
         except ReadDeferred as deferred:
             return Receipt(ok=False, error=str(deferred), retry_in=deferred.wait_s)
         except SlackApiError as exc:
-            code = _error_code(exc)
+            code = slack_error(exc)
             return Receipt(ok=False, error=code, permanent=code in PERMANENT_ERRORS)
-        except (SlackRequestError, OSError, TimeoutError) as exc:
-            return Receipt(ok=False, error=f"Slack could not be reached: {type(exc).__name__}")
+        except IncompleteAnswer as exc:
+            return Receipt(ok=False, error=str(exc))
+        except NETWORK_ERRORS as exc:  # it may have arrived: the retry looks first
+            return Receipt(ok=False, error=network_error(exc))
 
     async def _dm_channel(self, user: str) -> str:
         """The DM channel with `user`, opened once per process."""
@@ -428,8 +438,9 @@ class SlackAdapter:
             await self._opens.acquire()
             opened = await self.client.conversations_open(users=user)
             channel = str((opened.get("channel") or {}).get("id") or "")
-            if channel:
-                self._dm_channels[user] = channel
+            if not channel:
+                raise IncompleteAnswer("Slack opened the direct message without naming it")
+            self._dm_channels[user] = channel
         return channel
 
     async def _post_parts(
@@ -462,7 +473,7 @@ class SlackAdapter:
         response = await self.client.chat_postMessage(
             channel=channel, **POST_OPTIONS, **body, **extra
         )
-        return str(response.get("ts") or "")
+        return _posted_ts(response)
 
     async def _answer_in_thread(
         self, message: OutgoingMessage, bodies: list[dict[str, Any]]
@@ -527,7 +538,7 @@ class SlackAdapter:
         return Receipt(ok=True)
 
 
-def _with_manager(invocation: Invocation, is_manager: bool) -> Invocation:
+def _with_manager(invocation: Invocation, is_manager: bool | None) -> Invocation:
     return replace(invocation, is_manager=is_manager)
 
 
@@ -567,12 +578,13 @@ def _search_value(body: Mapping[str, Any]) -> tuple[str, int] | None:
     return query, offset
 
 
-def _error_code(exc: SlackApiError) -> str:
-    response = getattr(exc, "response", None)
-    try:
-        return str(response["error"]) if response is not None else "unknown_error"
-    except (KeyError, TypeError):
-        return "unknown_error"
+def _posted_ts(response: AsyncSlackResponse) -> str:
+    """The `ts` of a post. An `ok` without one may or may not have posted: uncertain, so
+    the retry looks for it (and no thread reply goes to `thread_ts: ""`)."""
+    ts = response.get("ts")
+    if not isinstance(ts, str) or not ts:
+        raise IncompleteAnswer("Slack answered ok without the message's ts (it may have posted)")
+    return ts
 
 
 class _HoldOnRateLimit(AsyncRateLimitErrorRetryHandler):
@@ -627,12 +639,15 @@ class SlackServer:
     async def connect(self) -> None:
         if not self._config.app_token and self._runner is None:
             await self._listen()  # Slack's requests can come in while the check is retried
-        await _ask_slack(self._web.auth_test(), "SLACK_BOT_TOKEN")
+        # Its answer is kept for bolt, so that no request waits on auth.test.
+        await _ask_slack(self._adapter.identity.check(), "SLACK_BOT_TOKEN")
         if self._config.app_token:
             await self._open_socket(self._config.app_token)
 
     async def serve(self) -> None:
-        """Nothing to do: aiohttp and the Socket Mode client run on their own."""
+        """aiohttp and the Socket Mode client run on their own: only the token is checked
+        again now and then."""
+        await self._adapter.identity.keep_checking()
 
     async def _open_socket(self, app_token: str) -> None:
         opened = await _ask_slack(
@@ -679,6 +694,7 @@ class SlackServer:
         )
 
     async def close(self) -> None:
+        await self._adapter.identity.close()
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
         if self._runner is not None:
@@ -691,14 +707,14 @@ async def _ask_slack(call: Awaitable[AsyncSlackResponse], variable: str) -> Asyn
     try:
         return await call
     except SlackApiError as exc:
-        code = _error_code(exc)
+        code = slack_error(exc)
         if code in REFUSED_TOKEN_ERRORS:
             raise UserError(
                 f"Slack refused {variable} ({code}): copy the token again from the app's"
                 " settings at https://api.slack.com/apps"
             ) from None
         status = getattr(exc.response, "status_code", 0)
-        said = f"{code}, " if exc.response.get("error") else ""  # none in a proxy's 5xx page
-        raise Unreachable(f"Slack answered {said}HTTP {status}") from None
-    except (SlackRequestError, ClientError, OSError, TimeoutError) as exc:
+        said = f"{code}, HTTP {status}" if not code.startswith("HTTP ") else code
+        raise Unreachable(f"Slack answered {said}") from None
+    except NETWORK_ERRORS as exc:
         raise Unreachable(describe(exc)) from None

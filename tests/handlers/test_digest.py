@@ -415,13 +415,13 @@ async def test_a_refused_digest_waits_and_status_says_so(bot: Bot) -> None:
     await bot.ingest_list(YESTERDAY, ["Agents That Plan"])
     await bot.ok("digest on 08:30 Europe/Paris")
     assert (await bot.ok("digest now")).startswith(
-        "Not posted yet: the platform answered channel_not_found."
+        "Not posted yet: the platform answered `channel_not_found`."
     )
     assert len(failing.sent) == 1
     assert (await bot.services.store.outbox_depths()) == {CHANNEL.key: 1}
     status = await bot.ok("digest status")
     assert "Nothing posted here yet." in status
-    assert "is waiting to be delivered: the platform answered channel_not_found." in status
+    assert "is waiting to be delivered: the platform answered `channel_not_found`." in status
     # Once the channel is fixed, `now` sends the digest that waited (not a second one).
     bot.services.delivery.register(bot.transport)
     bot.clock.advance(minutes=1)  # `now` runs at most once a minute in a channel
@@ -567,9 +567,16 @@ async def test_a_permanent_refusal_stops_the_channel_until_on_again(bot: Bot) ->
     bot.services.delivery.register(refusing)
     await bot.ingest_list(YESTERDAY, ["Agents That Plan"])
     await bot.ok("digest on 08:30 Europe/Paris")
-    assert "channel_not_found" in await bot.ok("digest now")
+    stopped = (
+        "Posting here is stopped: the platform answered `channel_not_found`. To fix it,"
+        " invite the bot to the channel"
+    )
+    # The reply says what the log says: stopped, why, and what to do (not "retried").
+    now = await bot.ok("digest now")
+    assert now.startswith(f"Not posted. {stopped}") and "retried" not in now
+    assert "`/papers digest on` resumes posting" in now
     status = await bot.ok("digest status")
-    assert "Posting here is stopped: the platform answered channel_not_found." in status
+    assert stopped in status
     # Stopped: a scheduled run does not reach the platform; the message is kept.
     await bot.services.delivery.drain()
     assert len(refusing.sent) == 1

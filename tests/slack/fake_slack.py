@@ -27,8 +27,11 @@ What it answers:
   `ok` (text/plain), which is what `fake.response_url_body` sends by default.
 
 Scripting: `fake.fail(method, *answers)` queues canned answers returned, one per call, before
-the defaults: `rate_limited(retry_after=1)`, `server_error(500)`, `api_error("not_in_channel")`,
-`reply({...}, status=200)`, `slow()` / `slow(seconds)` (answers normally once released).
+the defaults: `rate_limited(retry_after=1)` (`None`: no `Retry-After`), `server_error(500)`,
+`html_page(404)` (no `error` field), `api_error("not_in_channel")`, `reply({...}, status=200)`,
+`slow()` / `slow(seconds)` (answers normally once released), `cut()` / `cut(after=True)` (the
+connection closed with no answer, before or after the fake did what was asked),
+`without("ts")` (the fake's own answer less some fields).
 
 Waiting: `await fake.wait_for("chat.postMessage", count=2)` returns the calls once that many
 were recorded, or fails the test with what was recorded instead. `fake.calls_to(method)`.
@@ -116,13 +119,11 @@ def reply(
     return _Reply(status, json.dumps(body).encode(), "application/json", dict(headers or {}))
 
 
-def rate_limited(retry_after: int = 1) -> Canned:
-    """HTTP 429 with `Retry-After` (whole seconds), as Slack rate-limits a method."""
-    return reply(
-        {"ok": False, "error": "ratelimited"},
-        status=429,
-        headers={"Retry-After": str(retry_after)},
-    )
+def rate_limited(retry_after: int | None = 1) -> Canned:
+    """HTTP 429 with `Retry-After` (whole seconds; None: without it), as Slack rate-limits
+    a method."""
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    return reply({"ok": False, "error": "ratelimited"}, status=429, headers=headers)
 
 
 def server_error(status: int = 500, *, error: str | None = None) -> Canned:
@@ -130,8 +131,51 @@ def server_error(status: int = 500, *, error: str | None = None) -> Canned:
     slack_sdk then has no `error` to show); with it, `{"ok": false, "error": error}`."""
     if error is not None:
         return reply({"ok": False, "error": error}, status=status)
-    page = f"<html><body><h1>{status} Server Error</h1></body></html>".encode()
-    return _Reply(status, page, "text/html; charset=utf-8", {})
+    return html_page(status)
+
+
+def html_page(status: int) -> Canned:
+    """An HTML error page with `status` (Slack's own 5xx and 404 pages): no `error` field."""
+    page = f"<html><body><h1>{status}</h1><p>Slack is having trouble.</p></body></html>"
+    return _Reply(status, page.encode(), "text/html; charset=utf-8", {})
+
+
+class ConnectionCut(Exception):
+    """Raised by a canned answer: the fake closes the connection instead of answering."""
+
+
+class _Cut(Canned):
+    def __init__(self, after: bool) -> None:
+        self.after = after
+
+    async def answer(self, call: SlackCall, default: DefaultAnswer) -> web.Response:
+        if self.after:
+            await default()  # done (posted), but the answer never leaves
+        raise ConnectionCut
+
+
+def cut(*, after: bool = False) -> Canned:
+    """The connection closed with no answer; with `after`, once the fake did what was asked
+    (a post that arrived though its sender saw only the cut)."""
+    return _Cut(after)
+
+
+class _Without(Canned):
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        self.fields = fields
+
+    async def answer(self, call: SlackCall, default: DefaultAnswer) -> web.Response:
+        answer: web.Response = await default()
+        assert answer.body is not None
+        body = json.loads(bytes(answer.body))  # type: ignore[arg-type]
+        trimmed = {k: v for k, v in body.items() if k not in self.fields}
+        return web.json_response(trimmed, status=answer.status)
+
+
+def without(*fields: str) -> Canned:
+    """The fake's own answer (it does act: a post is posted) less `fields`, e.g. an `ok`
+    answer to chat.postMessage without its `ts`."""
+    return _Without(fields)
 
 
 def api_error(error: str, status: int = 200, **extra: Any) -> Canned:
@@ -373,7 +417,7 @@ class FakeSlack:
         queue = self._queues.get(f"{method}#{channel}") or self._queues.get(method)
         return queue.pop(0) if queue else None
 
-    async def _api(self, request: web.Request) -> web.Response:
+    async def _api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         call = await self._record(request, method)
         token = call.token
@@ -392,10 +436,10 @@ class FakeSlack:
 
         canned = self._take(method, str(call.args.get("channel") or ""))
         if canned is not None:
-            return await canned.answer(call, default)
+            return await _answer(request, canned, call, default)
         return await default()
 
-    async def _response_url(self, request: web.Request) -> web.Response:
+    async def _response_url(self, request: web.Request) -> web.StreamResponse:
         call = await self._record(request, RESPONSE_URL_METHOD)
 
         async def default() -> web.Response:
@@ -403,7 +447,7 @@ class FakeSlack:
 
         canned = self._take(RESPONSE_URL_METHOD)
         if canned is not None:
-            return await canned.answer(call, default)
+            return await _answer(request, canned, call, default)
         return await default()
 
     def _default(self, call: SlackCall) -> web.Response:
@@ -505,6 +549,17 @@ class FakeSlack:
         if "tz_offset" not in user and isinstance(user.get("tz"), str):
             user["tz_offset"] = _tz_offset(user["tz"])
         return _ok({"ok": True, "user": user})
+
+
+async def _answer(
+    request: web.Request, canned: Canned, call: SlackCall, default: DefaultAnswer
+) -> web.StreamResponse:
+    try:
+        return await canned.answer(call, default)
+    except ConnectionCut:
+        assert request.transport is not None
+        request.transport.abort()  # no answer at all: the client sees the connection drop
+        return web.Response(status=204)  # written nowhere
 
 
 def _truthy(value: Any) -> bool:

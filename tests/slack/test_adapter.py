@@ -645,7 +645,7 @@ async def test_connecting_checks_the_token_and_tries_again_after_a_server_error(
         server = SlackServer(SlackAdapter(seeded, config), config)
         fake.fail("auth.test", server_error(503))
         try:
-            with pytest.raises(Unreachable, match=r"^Slack answered HTTP 503$"):
+            with pytest.raises(Unreachable, match=r"^Slack answered HTTP 503 \(HTML page\)$"):
                 await server.connect()
             port = server.port  # listening from the first attempt: Slack's requests come in
             assert port
@@ -654,7 +654,8 @@ async def test_connecting_checks_the_token_and_tries_again_after_a_server_error(
         finally:
             await server.close()
         assert len(fake.calls_to("auth.test")) == 2  # once per attempt: no retries inside
-        refused = SlackServer(SlackAdapter(seeded, config), replace(config, bot_token="xoxb-no"))
+        wrong = replace(config, bot_token="xoxb-no")
+        refused = SlackServer(SlackAdapter(seeded, wrong), wrong)
         try:
             with pytest.raises(UserError, match=r"^Slack refused SLACK_BOT_TOKEN \(invalid_auth\)"):
                 await refused.connect()
