@@ -4,7 +4,7 @@ failures, and a message whose last attempt had an unknown outcome is sent as rec
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -323,9 +323,12 @@ async def test_a_transport_asking_to_wait_counts_no_failure(services: Services) 
     delivery = DeliveryService(services.store, clock)
     wait = Receipt(ok=False, error="waiting to read the channel's history", retry_in=90)
     delivery.register(Recorder(wait))
+    woken: list[tuple[str, datetime]] = []
+    delivery.wake_at = lambda destination, at: woken.append((destination, at))
     receipt = await delivery.deliver(OutgoingMessage(CHANNEL, Reply(Notice("x"))))
     assert receipt.queued and not receipt.ok
     [head] = await services.store.outbox_heads()
     assert (head.attempts, head.last_error) == (0, "waiting to read the channel's history")
     assert head.next_attempt_at == clock() + timedelta(seconds=90)
     assert await services.store.destination_states() == []  # no failure recorded either
+    assert woken == [(CHANNEL.key, clock() + timedelta(seconds=90))]  # drained when due
