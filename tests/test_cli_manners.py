@@ -228,7 +228,7 @@ async def test_the_start_up_log_has_no_library_noise(tmp_path: Path) -> None:
             PAPERWIRE_DISCORD_GATEWAY_URL=fake.gateway_url,
         )
         assert process.stderr is not None
-        lines = []
+        lines: list[str] = []
         try:
             async with asyncio.timeout(60):
                 while not any("paperwire is running" in line for line in lines):

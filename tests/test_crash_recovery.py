@@ -271,7 +271,7 @@ async def test_every_channel_gets_its_digest_exactly_once_across_kills(tmp_path:
         fans = Fans(slack, discord)
         await _set_up(db)
         for _ in range(KILLS):
-            process = await start_paperwire_run(db, quiet=True, **fans.env())
+            process = await start_paperwire_run(db, True, **fans.env())
             try:
                 held = await fans.kill_point(rng.choice(KINDS), rng)
             finally:
@@ -292,7 +292,7 @@ async def _finish(
 ) -> None:
     """A run left alone until everything arrived, stopped; then one more start settles a
     send the stop cut short (its answer not yet kept)."""
-    process = await start_paperwire_run(db, quiet=True, **fans.env())
+    process = await start_paperwire_run(db, True, **fans.env())
     try:
         while not fans.complete():
             await fans.more_posts(1)

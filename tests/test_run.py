@@ -148,7 +148,7 @@ async def _run_until_logged(db: Path, wanted: str, times: int = 1, **env: str) -
     `wanted`; returns its exit code and its log."""
     process = await start_paperwire_run(db, **env)
     assert process.stderr is not None
-    lines = []
+    lines: list[str] = []
     try:
         async with asyncio.timeout(60):
             while sum(wanted in line for line in lines) < times:

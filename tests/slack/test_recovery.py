@@ -88,9 +88,8 @@ def _message(outbox_id: int) -> OutgoingMessage:
 
 
 async def _post(client: AsyncWebClient, part: int, thread_ts: str | None = None) -> str:
-    extra = {"thread_ts": thread_ts} if thread_ts else {}
     posted = await client.chat_postMessage(
-        channel="C1", text="x", metadata=marker(_message(7), part), **extra
+        channel="C1", text="x", metadata=marker(_message(7), part), thread_ts=thread_ts
     )
     return str(posted["ts"])
 
