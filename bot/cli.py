@@ -62,6 +62,7 @@ Slack:
   PAPERWIRE_HTTP_PORT           ... and on which port (default 3000)
   PAPERWIRE_SLACK_MANAGERS      user ids who may change digests besides admins and owners
   PAPERWIRE_SLACK_RATE          messages a second across the workspace (default 5)
+  PAPERWIRE_SLACK_HISTORY_RATE  history reads a minute, to check what a crash left (default 1)
   PAPERWIRE_SLACK_API_URL       another Web API base (GovSlack, a proxy)
 Discord:
   DISCORD_BOT_TOKEN             the bot's token: turns Discord on

@@ -30,7 +30,8 @@ from bot.ingest import (
 from bot.models import Destination
 from bot.render.neutral import Digest, SearchPage
 from bot.render.text import render_text, wants_color
-from bot.wording import ago, plural
+from bot.storage import DestinationState, OutboxHead
+from bot.wording import ago, plural, until
 
 CHANNEL_PLACEHOLDER = "{channel}"
 THREAD_PLACEHOLDER = "{ts}"  # the `ts` Slack answered for the digest's first message
@@ -296,17 +297,24 @@ async def status(settings: Settings, args: argparse.Namespace) -> int:
         replies = sum(n for k, n in depths.items() if Destination.from_key(k).kind == "reply")
         depths = {k: n for k, n in depths.items() if Destination.from_key(k).kind != "reply"}
         states = {s.destination: s for s in await store.destination_states()}
+        heads = {h.destination: h for h in await store.outbox_heads()}
         keys = sorted(set(depths) | set(states))
         now = services.clock()
         rows = []
         for key in keys:
             state = states.get(key) or await store.destination_state(key)
             states[key] = state
+            head = heads.get(key)
             rows.append(
                 {
                     "destination": key,
                     "stopped": state.stopped,
                     "queued": depths.get(key, 0),
+                    # The first waiting message, which the others wait behind.
+                    "attempts": head.attempts if head else 0,
+                    "sending": head is not None and head.state == "sending",
+                    "next_try_at": _iso(head.next_attempt_at) if head else None,
+                    "waiting_because": head.last_error if head else None,
                     "last_error": state.error,
                     "last_error_at": _iso(state.last_error_at),
                     "last_success_at": _iso(state.last_success_at),
@@ -327,11 +335,25 @@ async def status(settings: Settings, args: argparse.Namespace) -> int:
         error = ""
         if state.error:
             error = f" · last error {state.error} {_when(state.last_error_at, now)}"
-        print(
-            f"{key}: {health} · {depths.get(key, 0)} queued"
-            f" · last success {_when(state.last_success_at, now)}{error}"
-        )
+        queue = f"{depths.get(key, 0)} queued"
+        if (head := heads.get(key)) is not None and not state.stopped:
+            queue += _next_try(head, state, now)
+        success = _when(state.last_success_at, now)
+        print(f"{key}: {health} · {queue} · last success {success}{error}")
     return 0
+
+
+def _next_try(head: OutboxHead, state: DestinationState, now: datetime) -> str:
+    """`, 3 failed tries, next try in 58 minutes (...)`: why the queue waits, and until when."""
+    parts = [plural(head.attempts, "failed try", "failed tries")] if head.attempts else []
+    if head.state == "sending":
+        parts.append("one under way (cut short by a stop, it is looked for before it goes again)")
+    else:
+        parts.append(f"next try {until(head.next_attempt_at, now)}")
+    text = ", " + ", ".join(parts)
+    if head.last_error and head.last_error != state.error:  # a wait that is no failure
+        text += f": {head.last_error}"
+    return text
 
 
 def _when(moment: datetime | None, now: datetime) -> str:

@@ -3,10 +3,13 @@ transports only execute.
 
 Messages go through a persistent outbox: written (with the papers they show, recorded as
 sent) in one transaction, then drained per destination in order, destinations side by
-side. A failed send stays queued and is retried with backoff; a destination a platform
-refuses for good stops, keeping its messages, until resumed. A message tried before (the
-process died while it was out, or it failed after some of it went) is sent again with
-`recovering` set: the transport looks for what arrived, so nothing is posted twice.
+side. A failed send stays queued and is retried with backoff (by its failures: waiting
+for a turn is no failure); a destination a platform refuses for good stops, keeping its
+messages, until resumed. A message is marked sending only when a request of it leaves: the
+transport calls `departs()` after the request's pacing turn, right before it. So a crash
+leaves uncertain only what was really out; a message a request of which did leave is sent
+again with `recovering` set: the transport looks for what arrived, so nothing is posted
+twice.
 
 A command's reply is kept with its `handle` (the platform's response URL or interaction
 token) in a queue of its own, so it waits behind nothing and outlives a restart; once the
@@ -22,7 +25,7 @@ import json
 import logging
 import random
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -34,6 +37,8 @@ from bot.render.neutral import Reply
 from bot.storage import QueuedMessage, Store
 
 _log = logging.getLogger(__name__)
+
+Departing = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,15 @@ class OutgoingMessage:
     # The digest run (destination key, local day) this message settles: the run is marked
     # queued in the outbox's own transaction, so a crash cannot separate the two.
     run: tuple[str, date] | None = None
+    # The outbox's hook, see `departs`.
+    departing: Departing | None = field(default=None, compare=False, repr=False)
+
+    async def departs(self) -> None:
+        """A transport calls this right before each request that may post some of the
+        message, once the request had its pacing turn: from then on, until the outcome is
+        kept, a crash leaves the message uncertain (checked before it is sent again)."""
+        if self.departing is not None:
+            await self.departing()
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,9 @@ class Receipt:
     error: str | None = None
     permanent: bool = False  # the platform will keep refusing: stop this destination
     queued: bool = False  # not sent yet, kept in the outbox for a retry
+    # Not tried now, and no failure: try again this many seconds from now (`error` says
+    # why, e.g. the check for what arrived waits for the platform to allow a read).
+    retry_in: float | None = None
 
 
 # Waits before the next try of a failed send: seconds, by attempts so far (each with up to
@@ -206,16 +223,16 @@ class DeliveryService:
             _log.info("a reply in %s expired before it could be sent", queued.destination)
             await self._store.mark_dropped(queued.id, "expired")
             return Receipt(ok=False, error="expired", permanent=True)
-        await self._store.mark_sending(queued.id)
         message = OutgoingMessage(
             destination,
             reply,
             queued.paper_ids,
             outbox_id=queued.id,
-            # Any earlier attempt (cut short by a crash, or failed after a part went) may
+            # Any earlier send begun (cut short by a crash, or failed after a part went) may
             # have posted some of it: the transport looks before it sends.
-            recovering=queued.attempts > 0,
+            recovering=queued.sends > 0,
             handle=handle,
+            departing=_Departure(self._store, queued.id),
         )
         try:
             receipt = await asyncio.wait_for(transport.send(message), self._send_timeout_s)
@@ -230,6 +247,8 @@ class DeliveryService:
             if not is_reply:
                 await self._store.record_delivery(queued.destination, now)
             return receipt
+        if receipt.retry_in is not None:
+            return await self._defer(queued, receipt, now)
         error = receipt.error or "unknown error"
         wait = BACKOFF_S[min(queued.attempts, len(BACKOFF_S) - 1)] * (1 + random.random() / 5)
         retry_at = now + timedelta(seconds=wait)
@@ -254,6 +273,31 @@ class DeliveryService:
     def _retry_at(self, destination: str, at: datetime, permanent: bool) -> None:
         if self.wake_at is not None and not permanent:  # a stopped one waits to be resumed
             self.wake_at(destination, at)
+
+    async def _defer(self, queued: QueuedMessage, receipt: Receipt, now: datetime) -> Receipt:
+        """The transport asked to wait: no failure, so the attempts (and backoff) stay."""
+        reason = receipt.error or "waiting"
+        wait = max(0.0, receipt.retry_in or 0.0)
+        _log.info("delivery to %s waits %.0f s: %s", queued.destination, wait, reason)
+        retry_at = now + timedelta(seconds=wait)
+        await self._store.mark_deferred(queued.id, reason, retry_at)
+        self._retry_at(queued.destination, retry_at, permanent=False)
+        return replace(receipt, queued=True)
+
+
+class _Departure:
+    """An outbox message's `departing` hook: its first request of an attempt marks it
+    sending (a send begun); the attempt's later requests find it marked."""
+
+    def __init__(self, store: Store, message_id: int) -> None:
+        self._store = store
+        self._message_id = message_id
+        self._marked = False
+
+    async def __call__(self) -> None:
+        if not self._marked:
+            await self._store.mark_sending(self._message_id)
+            self._marked = True
 
 
 _NO_SLOT = contextlib.nullcontext()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
@@ -44,7 +44,7 @@ class InFlight:
         finally:
             self._tasks.discard(task)
 
-    def tracked(self, handler: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    def tracked(self, handler: Callable[P, Awaitable[T]]) -> Callable[P, Coroutine[Any, Any, T]]:
         """`handler`, counted while it runs. Its signature shows through (`functools.wraps`):
         slack-bolt picks the arguments it passes by their names."""
 

@@ -172,6 +172,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE papers ADD COLUMN version INTEGER;
     ALTER TABLE papers ADD COLUMN affiliations TEXT NOT NULL DEFAULT '[]';
     """,
+    # 11: an outbox message's sends begun (a request of it left: it may have arrived) apart
+    # from its attempts (sends that failed), which set the backoff. Until now one count held
+    # both: a waiting message's sends are taken to be what it counted.
+    """
+    ALTER TABLE outbox ADD COLUMN sends INTEGER NOT NULL DEFAULT 0;
+    UPDATE outbox SET sends = attempts WHERE state IN ('pending', 'sending');
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

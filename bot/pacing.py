@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
 
 Clock = Callable[[], float]  # monotonic seconds
 Sleep = Callable[[float], Awaitable[None]]
@@ -46,6 +49,11 @@ class Bucket:
             if self._clock() >= self._held_until:
                 return
             # A 429 arrived while this request waited: its slot is gone, take a new one.
+
+    def delay(self) -> float:
+        """How long a request asking now would wait for its turn (nothing is reserved)."""
+        now = self._clock()
+        return max(0.0, self._next - self._tolerance - now, self._held_until - now)
 
     def went(self) -> None:
         """A request just went (maybe later than its turn): the next one waits a full
@@ -113,3 +121,60 @@ class Pacer:
         now = self._clock()
         for key in [k for k, b in self._channels.items() if b.idle_since(now)]:
             del self._channels[key]
+
+
+class Places:
+    """At most `count` holders at once, in arrival order, except that those asking `first`
+    go before every other waiter."""
+
+    def __init__(self, count: int) -> None:
+        if count < 1:
+            raise ValueError("places need a count of at least 1")
+        self._free = count
+        self._first: deque[asyncio.Future[None]] = deque()
+        self._others: deque[asyncio.Future[None]] = deque()
+
+    @asynccontextmanager
+    async def taken(self, first: bool = False) -> AsyncIterator[None]:
+        await self._take(first)
+        try:
+            yield
+        finally:
+            self._give_back()
+
+    async def _take(self, first: bool) -> None:
+        if self._free and not (self._first or self._others):
+            self._free -= 1
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._first if first else self._others
+        queue.append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self._give_back()  # handed a place just as it was cancelled: pass it on
+            else:
+                queue.remove(turn)
+            raise
+
+    def _give_back(self) -> None:
+        for queue in (self._first, self._others):
+            while queue:
+                turn = queue.popleft()
+                if not turn.done():
+                    turn.set_result(None)
+                    return
+        self._free += 1
+
+
+def retry_after(headers: Mapping[str, Any], default: float = 1.0) -> float:
+    """The seconds a 429's `Retry-After` header asks for (`default` when it has none)."""
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) and value else value
+            try:
+                return max(0.0, float(raw))
+            except (TypeError, ValueError):
+                break
+    return default

@@ -32,6 +32,7 @@ from bot.platforms.discord import (
     webhook_destination,
 )
 from bot.platforms.slack import SlackAdapter, SlackConfig, SlackServer
+from bot.wording import plural
 from schedules.alerts import AlertJobs
 from schedules.digests import DigestJobs
 from schedules.ingest_jobs import add_ingest_jobs
@@ -97,10 +98,8 @@ async def _serve(
         _platforms(services, slack, discord_config) as platforms,
     ):
         await platforms.first_attempts(FIRST_TRY_S)
-        # What a crash left: runs that queued nothing are taken again; what is in the
-        # outbox goes first (a part that did arrive is not sent again).
+        # What a crash left: runs that queued nothing are taken again (by the catch-up).
         await services.store.release_interrupted_runs()
-        await services.delivery.drain()
         async with _scheduled(settings, services) as jobs:
             _log.info(
                 "paperwire is running (database %s; platforms: %s; jobs: %s). Ctrl-C stops it.",
@@ -113,8 +112,7 @@ async def _serve(
 
 @asynccontextmanager
 async def _scheduled(settings: Settings, services: Services) -> AsyncIterator[list[str]]:
-    """The scheduler with every job (their names): what was missed is caught up before it
-    starts; its stop waits for the jobs running."""
+    """The scheduler with every job (their names); its stop waits for the jobs running."""
     scheduler = Scheduler()
     drain_when_due(scheduler, services.delivery)
     scheduler.add("outbox:retry", IntervalTrigger(seconds=30), services.delivery.drain)
@@ -123,7 +121,11 @@ async def _scheduled(settings: Settings, services: Services) -> AsyncIterator[li
     digests = DigestJobs(scheduler, services, timedelta(hours=settings.digest_grace_hours))
     jobs += await digests.load()
     services.digest_schedule = digests
-    await digests.catch_up()
+    # In the background, so the schedule runs meanwhile: what waits in the outbox (a part
+    # that did arrive is not sent again), and the digests missed while down, side by
+    # side (each destination's messages still go in order).
+    scheduler.run_now("outbox:start", _send_what_waits, services)
+    scheduler.run_now("digests:catch-up", digests.catch_up)
     alerts = AlertJobs(scheduler, services)
     jobs += await alerts.load()
     services.alert_schedule = alerts
@@ -133,6 +135,13 @@ async def _scheduled(settings: Settings, services: Services) -> AsyncIterator[li
         yield jobs
     finally:
         await scheduler.stop()
+
+
+async def _send_what_waits(services: Services) -> None:
+    """What waited in the outbox at start (what a crash left included), one line when done."""
+    results = await services.delivery.drain()
+    sent = sum(receipt.ok for receipt in results.values())
+    _log.info("outbox at start: %s tried, %d sent", plural(len(results), "message"), sent)
 
 
 async def _prune_outbox(services: Services) -> None:

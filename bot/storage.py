@@ -100,16 +100,29 @@ class DestinationState:
 
 @dataclass(frozen=True)
 class QueuedMessage:
-    """A message in the outbox. `state` "sending" after a restart means the last attempt's
-    outcome is unknown (the process died while it was out)."""
+    """A message in the outbox. `state` "sending" after a restart means a request of it had
+    left and its outcome is unknown (the process died while it was out)."""
 
     id: int
     destination: str
     reply: str  # bot.codec JSON
     paper_ids: tuple[str, ...]
     state: str
-    attempts: int
+    attempts: int  # sends that failed: the backoff follows them
     handle: str | None = None  # a command reply's address (JSON), see `enqueue`
+    sends: int = 0  # sends begun (a request left): any may have posted some of it
+
+
+@dataclass(frozen=True)
+class OutboxHead:
+    """Where a destination's queue stands: its first waiting message and how many wait."""
+
+    destination: str
+    waiting: int
+    state: str  # of the first message: "pending", or "sending" (a send was under way)
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
 
 
 @dataclass(frozen=True)
@@ -861,12 +874,14 @@ class Store:
             return cursor.lastrowid
 
     async def due_destinations(self, now: datetime) -> list[str]:
-        """Destinations not stopped whose oldest undelivered message is due, oldest first."""
+        """Destinations not stopped whose oldest undelivered message is due, oldest first;
+        but first those whose message may have arrived before (settled first, their check
+        does not wait behind new sends)."""
         rows = await self._fetch(
             "SELECT o.destination, o.next_attempt_at FROM outbox o JOIN"
             f" (SELECT min(id) AS first FROM outbox WHERE {_WAITING} GROUP BY destination)"
             " ON o.id = first LEFT JOIN destinations d ON d.destination = o.destination"
-            " WHERE d.stopped_at IS NULL ORDER BY o.id"
+            " WHERE d.stopped_at IS NULL ORDER BY o.sends = 0, o.id"
         )
         return [r[0] for r in rows if datetime.fromisoformat(r[1]) <= now]
 
@@ -875,8 +890,8 @@ class Store:
         per destination, only those up to its first not yet due (order is kept)."""
         where = _WAITING + (" AND destination = ?" if destination else "")
         rows = await self._fetch(
-            "SELECT id, destination, reply, paper_ids, state, attempts, next_attempt_at, handle"
-            f" FROM outbox WHERE {where} ORDER BY destination, id",
+            "SELECT id, destination, reply, paper_ids, state, attempts, next_attempt_at, handle,"
+            f" sends FROM outbox WHERE {where} ORDER BY destination, id",
             (destination,) if destination else (),
         )
         due: list[QueuedMessage] = []
@@ -889,14 +904,23 @@ class Store:
                 continue
             due.append(
                 QueuedMessage(
-                    row[0], row[1], row[2], tuple(json.loads(row[3])), row[4], row[5], row[7]
+                    id=row[0],
+                    destination=row[1],
+                    reply=row[2],
+                    paper_ids=tuple(json.loads(row[3])),
+                    state=row[4],
+                    attempts=row[5],
+                    handle=row[7],
+                    sends=row[8],
                 )
             )
         return due
 
     async def mark_sending(self, message_id: int) -> None:
+        """A request of it is about to leave (it had its turn): from now until its outcome is
+        kept, it may have arrived. A send begun, not an attempt: only a failure counts."""
         await self._outbox_update(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?",
+            "UPDATE outbox SET state = 'sending', sends = sends + 1 WHERE id = ?",
             (message_id,),
         )
 
@@ -917,10 +941,18 @@ class Store:
             await self._conn.commit()
 
     async def mark_failed(self, message_id: int, error: str, retry_at: datetime) -> None:
-        """Not delivered; tried again at `retry_at`."""
+        """Not delivered (one more failed attempt); tried again at `retry_at`."""
+        await self._outbox_update(
+            "UPDATE outbox SET state = 'pending', attempts = attempts + 1, last_error = ?,"
+            " next_attempt_at = ? WHERE id = ?",
+            (error, retry_at.isoformat(), message_id),
+        )
+
+    async def mark_deferred(self, message_id: int, reason: str, retry_at: datetime) -> None:
+        """Not tried now, for `reason` (no failure: the attempts stay); tried at `retry_at`."""
         await self._outbox_update(
             "UPDATE outbox SET state = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?",
-            (error, retry_at.isoformat(), message_id),
+            (reason, retry_at.isoformat(), message_id),
         )
 
     async def prune_outbox(self, before: datetime) -> int:
@@ -952,6 +984,19 @@ class Store:
             f"SELECT destination, count(*) FROM outbox WHERE {_WAITING} GROUP BY destination"
         )
         return {r[0]: int(r[1]) for r in rows}
+
+    async def outbox_heads(self) -> list[OutboxHead]:
+        """Each destination's first waiting message (the one the others wait behind)."""
+        rows = await self._fetch(
+            "SELECT o.destination, n.waiting, o.state, o.attempts, o.next_attempt_at,"
+            " o.last_error FROM outbox o JOIN (SELECT min(id) AS first, count(*) AS waiting"
+            f" FROM outbox WHERE {_WAITING} GROUP BY destination) n ON o.id = n.first"
+            " ORDER BY o.destination"
+        )
+        return [
+            OutboxHead(r[0], int(r[1]), r[2], int(r[3]), datetime.fromisoformat(r[4]), r[5])
+            for r in rows
+        ]
 
     async def destination_states(self) -> list[DestinationState]:
         rows = await self._fetch(f"{_DESTINATION_SELECT} ORDER BY destination")

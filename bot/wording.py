@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, tzinfo
 
 
@@ -27,3 +28,14 @@ def ago(moment: datetime, now: datetime, tz: tzinfo | None = None) -> str:
         relative = f"{amount} ago" if seconds > 0 else f"in {amount}"
     local = moment.astimezone(tz)
     return f"{relative} ({local:%Y-%m-%d %H:%M} {local.tzname() or ''})".replace(" )", ")")
+
+
+def until(moment: datetime, now: datetime, tz: tzinfo | None = None) -> str:
+    """When something due at `moment` happens: `now`, `in 45 seconds`, or
+    `in 58 minutes (2026-11-22 15:12 CET)`."""
+    seconds = (moment - now).total_seconds()
+    if seconds <= 0:
+        return "now"
+    if seconds < 60:
+        return f"in {plural(math.ceil(seconds), 'second')}"
+    return ago(moment, now, tz)

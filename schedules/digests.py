@@ -4,6 +4,7 @@ missed while paperwire was down."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -93,30 +94,40 @@ class DigestJobs:
 
     async def catch_up(self) -> list[DigestRun]:
         """Post each digest whose last scheduled time passed while paperwire was down, if
-        it is within the grace period; otherwise record it as missed, with a log line."""
+        it is within the grace period; otherwise record it as missed, with a log line.
+        Channels are caught up side by side, as their scheduled runs would be: each queues
+        its digest in the outbox, which sends them all like any fan-out."""
         now = self._services.clock()
+        channels = await self._services.store.channel_digests()
+        outcomes = await asyncio.gather(
+            *(self._catch_up_one(settings, now) for settings in channels),
+            return_exceptions=True,
+        )
         done = []
-        for settings in await self._services.store.channel_digests():
-            due = previous_run(settings, now)
-            if due is None or await self._ran_on(settings, due):
-                continue
-            if settings.updated_at is not None and due < settings.updated_at:
-                continue  # due before the channel asked for this: nothing was missed
-            key = settings.destination.key
-            if now - due <= self._grace:
-                _log.info("posting the digest for %s missed at %s", key, due.isoformat())
-                run = await run_channel_digest(self._services, settings, due)
-            else:
-                _log.warning(
-                    "skipping the digest for %s missed at %s: more than %s ago",
-                    key,
-                    due.isoformat(),
-                    self._grace,
-                )
-                run = await self._record_missed(settings, due, now)
-            if run is not None:
-                done.append(run)
+        for settings, outcome in zip(channels, outcomes, strict=True):
+            if isinstance(outcome, BaseException):  # one channel's trouble stays its own
+                _log.error("catching up %s failed", settings.destination.key, exc_info=outcome)
+            elif outcome is not None:
+                done.append(outcome)
         return done
+
+    async def _catch_up_one(self, settings: DigestSettings, now: datetime) -> DigestRun | None:
+        due = previous_run(settings, now)
+        if due is None or await self._ran_on(settings, due):
+            return None
+        if settings.updated_at is not None and due < settings.updated_at:
+            return None  # due before the channel asked for this: nothing was missed
+        key = settings.destination.key
+        if now - due <= self._grace:
+            _log.info("posting the digest for %s missed at %s", key, due.isoformat())
+            return await run_channel_digest(self._services, settings, due)
+        _log.warning(
+            "skipping the digest for %s missed at %s: more than %s ago",
+            key,
+            due.isoformat(),
+            self._grace,
+        )
+        return await self._record_missed(settings, due, now)
 
     async def _ran_on(self, settings: DigestSettings, due: datetime) -> bool:
         """Whether the day of `due` has its run (a claim left by a dead process does not

@@ -94,7 +94,7 @@ def summary_total(line: str) -> int:
     (`12 new, 3 updated, 40 unchanged, 0 skipped, 0 errors`)."""
     counts = dict((kind, int(n)) for n, kind in re.findall(r"(\d+) ([a-z]+)", line))
     assert {"new", "updated", "unchanged", "skipped"} <= counts.keys(), line
-    return counts["new"] + counts["updated"] + counts["unchanged"] + counts["skipped"]
+    return sum(counts[kind] for kind in ("new", "updated", "unchanged", "skipped"))
 
 
 def assert_adds_up(line: str, items: int) -> None:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.alerts import match_new_lists, send_alert
 from bot.app import Services
-from bot.channel_digests import Outcome
+from bot.channel_digests import DigestRun, Outcome
 from bot.day_lists import CompletionRule
 from bot.ingest import ingest_seeds
 from bot.models import Destination, Signals
@@ -70,7 +70,9 @@ def console(services: Services) -> io.StringIO:
     return out
 
 
-async def alert_for(services: Services, at: datetime = NOW, user: Destination = ADA) -> object:
+async def alert_for(
+    services: Services, at: datetime = NOW, user: Destination = ADA
+) -> DigestRun | None:
     settings = await services.store.alert_settings(user) or AlertSettings(user)
     return await send_alert(services, settings, at)
 

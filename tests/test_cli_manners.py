@@ -21,7 +21,7 @@ import pytest
 
 from bot.cli import build_parser
 from bot.storage import Store
-from bot.wording import ago
+from bot.wording import ago, until
 from tests.discord.fake_discord import running_fake_discord
 from tests.processes import start_paperwire_run
 from tests.slack.fake_slack import running_fake_slack
@@ -161,6 +161,50 @@ def test_status_shows_local_times_and_json_keeps_iso(tmp_path: Path) -> None:
     assert rows[0]["last_success_at"] == at.isoformat()
 
 
+def test_until_reads_as_when_something_due_happens() -> None:
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    paris = ZoneInfo("Europe/Paris")
+    assert until(now - timedelta(minutes=5), now, paris) == "now"
+    assert until(now + timedelta(seconds=44.2), now, paris) == "in 45 seconds"
+    assert until(now + timedelta(seconds=3895), now, paris) == "in 1 hour (2026-11-22 14:04 CET)"
+
+
+def test_status_shows_each_queues_attempts_and_next_try(tmp_path: Path) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    async def queue() -> None:
+        async with Store.open(tmp_path / "default.db") as store:
+            failing, deferred, sending = [
+                await store.enqueue(f"slack:T1:C{n}", '"x"', (), now) for n in (1, 2, 3)
+            ]
+            for _ in range(2):
+                await store.mark_failed(failing, "internal_error", now + timedelta(minutes=65))
+            await store.record_delivery("slack:T1:C1", now, error="internal_error")
+            await store.mark_sending(deferred)
+            await store.mark_deferred(
+                deferred, "waiting to read history", now + timedelta(hours=2, minutes=30)
+            )
+            await store.mark_sending(sending)
+
+    asyncio.run(queue())
+    text = _paperwire(tmp_path, "status", TZ="Europe/Paris").stdout
+    lines = {line.split(":")[2]: line for line in text.splitlines()}
+    at = (now + timedelta(minutes=65)).astimezone(ZoneInfo("Europe/Paris"))
+    assert f"1 queued, 2 failed tries, next try in 1 hour ({at:%Y-%m-%d %H:%M}" in lines["C1"]
+    assert "last error internal_error" in lines["C1"]
+    assert "1 queued, next try in 2 hours (" in lines["C2"]
+    assert lines["C2"].split(" · ")[1].endswith("): waiting to read history")
+    assert "1 queued, one under way (cut short by a stop" in lines["C3"]
+    rows = json.loads(_paperwire(tmp_path, "status", "--json").stdout)["destinations"]
+    first, second, third = rows
+    assert (first["attempts"], first["next_try_at"]) == (
+        2,
+        (now + timedelta(minutes=65)).isoformat(),
+    )
+    assert (second["attempts"], second["waiting_because"]) == (0, "waiting to read history")
+    assert third["sending"] and not first["sending"]
+
+
 NOISE = (
     "Adding job tentatively",
     "will be unused",
@@ -184,7 +228,7 @@ async def test_the_start_up_log_has_no_library_noise(tmp_path: Path) -> None:
             PAPERWIRE_DISCORD_GATEWAY_URL=fake.gateway_url,
         )
         assert process.stderr is not None
-        lines = []
+        lines: list[str] = []
         try:
             async with asyncio.timeout(60):
                 while not any("paperwire is running" in line for line in lines):

@@ -107,8 +107,7 @@ def test_a_library_traceback_for_a_reconnect_becomes_one_line() -> None:
     logger = logging.getLogger("tests.one_line")
     logger.addFilter(OneLineErrors("Attempting a reconnect"))
     records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
+    handler = _Recording(records)
     logger.addHandler(handler)
     try:
         for message in ("Attempting a reconnect in %.2fs", "Ignoring exception after %ss"):
@@ -125,6 +124,15 @@ def test_a_library_traceback_for_a_reconnect_becomes_one_line() -> None:
         " Connect call failed ws://h/?ticket=...&v=1)"
     )
     assert other.exc_info is not None  # other errors keep their traceback
+
+
+class _Recording(logging.Handler):
+    def __init__(self, records: list[logging.LogRecord]) -> None:
+        super().__init__()
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
 
 
 async def test_platforms_are_started_then_connected_and_stopped_at_the_end() -> None:

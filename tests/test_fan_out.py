@@ -284,6 +284,87 @@ async def test_discord_channel_refusing_mid_fan_out_stops_only_that_channel(
     assert state.stopped and "50013" in (state.error or "")
 
 
+# --- what a crash would leave uncertain ------------------------------------------------
+
+
+class GatedPacer(Pacer):
+    """Turns come only as the test hands them out (`give`); `asking` counts the requests
+    that waited for one."""
+
+    def __init__(self) -> None:
+        super().__init__(FAST, per_channel=FAST)
+        self.asking = 0
+        self._turns = asyncio.Semaphore(0)
+        self._changed = asyncio.Condition()
+
+    async def acquire(self, channel: str | None = None) -> None:
+        async with self._changed:
+            self.asking += 1
+            self._changed.notify_all()
+        await self._turns.acquire()
+
+    def give(self, turns: int) -> None:
+        for _ in range(turns):
+            self._turns.release()
+
+    async def wait_asking(self, count: int) -> None:
+        async with asyncio.timeout(10), self._changed:
+            await self._changed.wait_for(lambda: self.asking >= count)
+
+
+async def _states(services: Services) -> list[str]:
+    rows = await services.store.fetch_raw("SELECT state FROM outbox ORDER BY id")
+    return [str(r[0]) for r in rows]
+
+
+async def test_slack_messages_waiting_for_their_turn_are_not_in_flight(
+    services: Services, fake_slack: FakeSlack
+) -> None:
+    pacer = GatedPacer()
+    delivery = DeliveryService(services.store, Clock())
+    config = SlackConfig(TOKEN, "secret", api_url=fake_slack.api_url, posts_per_s=3)
+    delivery.register(SlackAdapter(services, config, pacer))
+    fan_out = asyncio.create_task(_fan_out(delivery, [_digest(f"C{n}") for n in range(10)]))
+    await pacer.wait_asking(3)  # three messages under way (the rate), seven behind them
+    pacer.give(1)
+    await fake_slack.wait_for("chat.postMessage", count=1)
+    # Only the message whose request left is uncertain: a crash now leaves one to check.
+    assert sorted(await _states(services)) == ["pending"] * 9 + ["sending"]
+    await pacer.wait_asking(4)  # its thread reply waits for a turn: it stays the one
+    assert sorted(await _states(services)) == ["pending"] * 9 + ["sending"]
+    pacer.give(100)
+    await fan_out
+    assert await _states(services) == ["sent"] * 10
+    assert len(fake_slack.calls_to("chat.postMessage")) == 20  # each digest and its thread
+    rows = await services.store.fetch_raw("SELECT attempts, sends FROM outbox")
+    assert set(rows) == {(0, 1)}  # one send begun each, no failure
+
+
+async def test_discord_messages_waiting_for_their_turn_are_not_in_flight(
+    services: Services, fake_discord: FakeDiscord
+) -> None:
+    channels = [str(800 + n) for n in range(10)]
+    for channel in channels:
+        fake_discord.channels[channel] = text_channel_object(channel)
+    pacer = GatedPacer()
+    client = PaperwireDiscord(services, pacer=pacer)
+    try:
+        await client.login(DEFAULT_TOKEN)
+        delivery = DeliveryService(services.store, Clock())
+        delivery.register(client)
+        messages = [_notice("discord", "1", c) for c in channels]
+        fan_out = asyncio.create_task(_fan_out(delivery, messages))
+        await pacer.wait_asking(10)
+        pacer.give(1)
+        await fake_discord.wait_for("POST", r"/channels/\d+/messages", count=1)
+        assert sorted(await _states(services)) == ["pending"] * 9 + ["sending"]
+        pacer.give(100)
+        await fan_out
+    finally:
+        await client.close()
+    assert await _states(services) == ["sent"] * 10
+
+
 # --- the benchmark ---------------------------------------------------------------------
 
 

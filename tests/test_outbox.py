@@ -4,7 +4,7 @@ failures, and a message whose last attempt had an unknown outcome is sent as rec
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -24,6 +24,7 @@ from bot.render.neutral import (
     SearchPage,
     TopicAlert,
 )
+from bot.storage import QueuedMessage
 from tests.conftest import NOW, Clock, make_paper
 
 CHANNEL = Destination("fake", "T1", "C1")
@@ -220,3 +221,114 @@ async def test_pruning_forgets_old_delivered_messages_but_never_reuses_an_id(
     assert await store.outbox_state(newest) == "sent"  # the newest row stays...
     fresh = await store.enqueue(CHANNEL.key, codec.dumps(Reply(Notice("new"))), (), NOW)
     assert fresh == newest + 1  # ...so no id (a platform marker and nonce) comes back
+
+
+# --- what a crash leaves uncertain -----------------------------------------------------
+
+
+class Paced(Recorder):
+    """Each send waits for its turn (`turn` set), then its request departs and waits for
+    its answer (`answer` set); `waiting` / `departed` are set on reaching each point."""
+
+    def __init__(self, *receipts: Receipt) -> None:
+        super().__init__(*receipts)
+        self.turn = asyncio.Event()
+        self.answer = asyncio.Event()
+        self.waiting = asyncio.Event()
+        self.departed = asyncio.Event()
+
+    async def send(self, message: OutgoingMessage) -> Receipt:
+        self.waiting.set()
+        await self.turn.wait()
+        await message.departs()
+        self.departed.set()
+        await self.answer.wait()
+        return await super().send(message)
+
+
+async def _queue(services: Services) -> None:
+    await services.store.enqueue(CHANNEL.key, codec.dumps(Reply(Notice("x"))), (), NOW)
+
+
+async def _crash_at(services: Services, point: str, clock: Clock) -> QueuedMessage:
+    """A process sending what waits, cut short (its drain cancelled, as a process dies:
+    nothing more is written) while waiting for its turn or after its request left; the
+    row it leaves."""
+    transport = Paced()
+    if point == "departed":
+        transport.turn.set()
+    delivery = DeliveryService(services.store, clock)
+    delivery.register(transport)
+    sending = asyncio.create_task(delivery.drain())
+    await (transport.departed if point == "departed" else transport.waiting).wait()
+    sending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await sending
+    [row] = await services.store.due_messages(CHANNEL.key, clock())
+    return row
+
+
+async def test_a_crash_while_waiting_for_a_turn_leaves_the_message_plainly_queued(
+    services: Services,
+) -> None:
+    clock = Clock()
+    await _queue(services)
+    for _ in range(3):  # three crashes, each while the message waited for its turn
+        row = await _crash_at(services, "waiting", clock)
+        assert (row.state, row.attempts, row.sends) == ("pending", 0, 0)
+    later = Recorder()
+    delivery = DeliveryService(services.store, clock)
+    delivery.register(later)
+    await delivery.drain()
+    [sent] = later.sent
+    assert not sent.recovering  # nothing of it can have arrived: no check
+
+
+async def test_a_crash_after_the_request_left_leaves_it_uncertain_but_no_failure(
+    services: Services,
+) -> None:
+    clock = Clock()
+    await _queue(services)
+    row = await _crash_at(services, "departed", clock)
+    assert (row.state, row.attempts, row.sends) == ("sending", 0, 1)
+    later = Recorder()
+    delivery = DeliveryService(services.store, clock)
+    delivery.register(later)
+    await delivery.drain()
+    [sent] = later.sent
+    assert sent.recovering  # it may have arrived: the transport looks first
+
+
+async def test_the_backoff_follows_real_failures_not_crashes(services: Services) -> None:
+    clock = Clock()
+    delivery = DeliveryService(services.store, clock)
+    delivery.register(Recorder(Receipt(ok=False, error="internal_error")))
+    await delivery.deliver(OutgoingMessage(CHANNEL, Reply(Notice("x"))))  # failure 1
+    for _ in range(4):  # then four crashes while it waited for its turn
+        clock.advance(minutes=1)
+        await _crash_at(services, "waiting", clock)
+    clock.advance(minutes=1)
+    failing = DeliveryService(services.store, clock)
+    failing.register(Recorder(Receipt(ok=False, error="internal_error")))
+    [receipt] = (await failing.drain()).values()  # failure 2
+    assert not receipt.ok
+    [head] = await services.store.outbox_heads()
+    assert head.attempts == 2
+    # The wait after a second failure (30 s, up to a fifth more), not after a sixth (1 h).
+    assert timedelta(seconds=30) <= head.next_attempt_at - clock() <= timedelta(seconds=36)
+
+
+async def test_a_transport_asking_to_wait_counts_no_failure(services: Services) -> None:
+    clock = Clock()
+    delivery = DeliveryService(services.store, clock)
+    wait = Receipt(ok=False, error="waiting to read the channel's history", retry_in=90)
+    delivery.register(Recorder(wait))
+    woken: list[tuple[str, datetime]] = []
+    delivery.wake_at = lambda destination, at: woken.append((destination, at))
+    receipt = await delivery.deliver(OutgoingMessage(CHANNEL, Reply(Notice("x"))))
+    assert receipt.queued and not receipt.ok
+    [head] = await services.store.outbox_heads()
+    assert (head.attempts, head.last_error) == (0, "waiting to read the channel's history")
+    assert head.next_attempt_at == clock() + timedelta(seconds=90)
+    assert await services.store.destination_states() == []  # no failure recorded either
+    assert woken == [(CHANNEL.key, clock() + timedelta(seconds=90))]  # drained when due

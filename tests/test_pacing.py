@@ -3,11 +3,12 @@ and holds everyone back after a 429, all measured on a virtual clock."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 
 import pytest
 
-from bot.pacing import Bucket, Pacer
+from bot.pacing import Bucket, Pacer, Places
 from tests.virtual_time import VirtualTime
 
 
@@ -115,3 +116,36 @@ async def test_idle_channel_buckets_are_forgotten_past_the_limit() -> None:
     await time.run(pacer.acquire("d"), pacer.acquire("d"))
     assert set(pacer._channels) == {"d"}  # the idle ones went; "d" kept its spacing
     assert time.now == pytest.approx(1003.0, abs=0.01)  # d's second request waited 1 s
+
+
+async def test_delay_says_how_long_a_request_would_wait_without_reserving() -> None:
+    time = VirtualTime()
+    bucket = Bucket(2, clock=time.clock, sleep=time.sleep)
+    assert bucket.delay() == 0.0
+    await time.run(bucket.acquire())
+    assert bucket.delay() == pytest.approx(0.5)
+    assert bucket.delay() == pytest.approx(0.5)  # asking reserved nothing
+    bucket.hold(3.0)
+    assert bucket.delay() == pytest.approx(3.0)
+
+
+async def test_places_let_so_many_in_and_those_asking_first_go_before_the_others() -> None:
+    places = Places(2)
+    order: list[str] = []
+    gate = asyncio.Event()
+
+    async def hold(name: str, first: bool = False) -> None:
+        async with places.taken(first):
+            order.append(name)
+            await gate.wait()
+
+    holders = [asyncio.create_task(hold(n)) for n in ("a", "b")]
+    waiters = [asyncio.create_task(hold("new")), asyncio.create_task(hold("settle", True))]
+    cancelled = asyncio.create_task(hold("gone", True))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert order == ["a", "b"]  # two places, both taken
+    cancelled.cancel()  # one that stops waiting takes no place
+    gate.set()
+    await asyncio.gather(*holders, *waiters, cancelled, return_exceptions=True)
+    assert order == ["a", "b", "settle", "new"]

@@ -67,12 +67,15 @@ def assert_clean(stderr: str) -> None:
         assert secret not in stderr, stderr
 
 
-async def seed_missed_digest(db: Path) -> DigestSettings:
+CONSOLE = Destination("console", "local", "general")
+
+
+async def seed_missed_digest(db: Path, destination: Destination = CONSOLE) -> DigestSettings:
     due = datetime.now(UTC) - timedelta(hours=1)
     async with Store.open(db) as store:
         await store.ingest(seed_observations())
         settings = DigestSettings(
-            Destination("console", "local", "general"),
+            destination,
             time=due.time().replace(second=0, microsecond=0),
             timezone="UTC",
             weekdays=WEEKDAYS,
@@ -111,12 +114,41 @@ async def test_run_posts_a_missed_digest_to_the_console_and_stops_on_sigterm(
         assert run.posted == 3
 
 
+async def test_run_schedules_at_once_while_missed_digests_are_still_being_posted(
+    tmp_path: Path,
+) -> None:
+    """The catch-up runs through the outbox in the background: a post that takes long
+    (here, held by Slack) holds up neither the start nor the schedule."""
+    db = tmp_path / "p.db"
+    await seed_missed_digest(db, Destination("slack", "T1", "C1"))
+    async with running_fake_slack(token="xoxb-secret-bot") as fake:
+        held = slow()
+        fake.fail("chat.postMessage", held)
+        env = unreachable("http", 0) | {"PAPERWIRE_SLACK_API_URL": fake.api_url}
+        process = await start_paperwire_run(db, **env)
+        assert process.stderr is not None
+        try:
+            await asyncio.wait_for(held.arrived.wait(), 60)
+            # Still held (Slack's client gives up only after 30 s): yet paperwire is running,
+            # its scheduler started.
+            lines = await read_until(
+                process.stderr, "scheduler started", "paperwire is running", timeout=20
+            )
+            assert not fake.history.get("C1")
+            held.release()
+            await fake.wait_for("chat.postMessage", count=2, timeout=60)  # and its thread
+        finally:
+            code, _ = await stop(process, signal.SIGTERM)
+    assert code == 0, "".join(lines)
+    assert len(fake.history["C1"]) == 1
+
+
 async def _run_until_logged(db: Path, wanted: str, times: int = 1, **env: str) -> tuple[int, str]:
     """Start `paperwire run`, stop it with SIGTERM once its log has `times` lines with
     `wanted`; returns its exit code and its log."""
     process = await start_paperwire_run(db, **env)
     assert process.stderr is not None
-    lines = []
+    lines: list[str] = []
     try:
         async with asyncio.timeout(60):
             while sum(wanted in line for line in lines) < times:

@@ -262,3 +262,34 @@ async def test_database_from_version_9_gains_versions_and_affiliations(tmp_path:
         assert counts == IngestCounts(updated=1)
         paper = await store.paper_by_id("2607.00042")
         assert paper is not None and paper.version == 3
+
+
+async def test_database_from_version_10_keeps_what_its_waiting_messages_began(
+    tmp_path: Path,
+) -> None:
+    """Until version 11 one count held sends begun and failures: a waiting message that
+    counted some is still looked for before it goes again."""
+    path = tmp_path / "v10.db"
+    async with aiosqlite.connect(path) as conn:
+        script = "".join(MIGRATIONS[:10])
+        await conn.executescript(f"BEGIN; {script} PRAGMA user_version = 10; COMMIT;")
+        await conn.executemany(
+            "INSERT INTO outbox (destination, reply, paper_ids, created_at, state, attempts,"
+            " next_attempt_at) VALUES (?, '\"x\"', '[]', 'x', ?, ?, ?)",
+            [
+                ("slack:T1:C1", "sending", 3, NOW.isoformat()),
+                ("slack:T1:C2", "pending", 0, NOW.isoformat()),
+                ("slack:T1:C3", "sent", 1, NOW.isoformat()),
+            ],
+        )
+        await conn.commit()
+    async with Store.open(path) as store:
+        rows = await store.fetch_raw("SELECT destination, attempts, sends FROM outbox")
+        assert sorted(rows) == [("slack:T1:C1", 3, 3), ("slack:T1:C2", 0, 0), ("slack:T1:C3", 1, 0)]
+
+
+async def test_destinations_whose_message_may_have_arrived_are_sent_to_first() -> None:
+    async with Store.open(":memory:") as store:
+        ids = [await store.enqueue(f"slack:T1:C{n}", '"x"', (), NOW) for n in range(3)]
+        await store.mark_sending(ids[2])  # a crash left its request out
+        assert await store.due_destinations(NOW) == ["slack:T1:C2", "slack:T1:C0", "slack:T1:C1"]

@@ -33,6 +33,7 @@ class ConsoleTransport:
             kind, ""
         )
         text = render_text(message.reply.content, color=self._color)
+        await message.departs()
         self._out.write(header + text.rstrip() + "\n\n")
         self._out.flush()
         return Receipt(ok=True)

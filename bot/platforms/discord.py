@@ -350,6 +350,7 @@ class PaperwireDiscord(discord.Client):
                 if followup is None:
                     return Receipt(ok=False, error="no interaction to answer", permanent=True)
                 for body, view in zip(bodies, views, strict=True):
+                    await message.departs()
                     await followup.send(ephemeral=message.reply.ephemeral, **_kwargs(body, view))
                 return Receipt(ok=True)
             target = await self._messageable(message.destination)
@@ -358,6 +359,7 @@ class PaperwireDiscord(discord.Client):
                 # The nonce makes a retried send of the same part a no-op on Discord's side.
                 nonce = _nonce(message, number)
                 await self.pacer.acquire()
+                await message.departs()  # its turn came: from now on it may arrive
                 sent = await target.send(nonce=nonce, **_kwargs(body, view))
                 ids.append(str(sent.id))
             return Receipt(ok=True, platform_ids=tuple(ids))
@@ -652,6 +654,7 @@ class WebhookTransport:
         ids = []
         try:
             for body in render_discord(message.reply.content):
+                await message.departs()
                 sent = await self._webhook.send(wait=True, **_kwargs(body, None))
                 ids.append(str(sent.id))
         except discord.HTTPException as exc:

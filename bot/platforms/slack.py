@@ -38,7 +38,7 @@ from bot.app import Services
 from bot.delivery import OutgoingMessage, Receipt
 from bot.errors import UserError
 from bot.models import Destination
-from bot.pacing import Bucket, Pacer
+from bot.pacing import Bucket, Pacer, Places, retry_after
 from bot.platforms.connecting import OneLineErrors, Unreachable, describe
 from bot.platforms.slack_errors import (
     NETWORK_ERRORS,
@@ -49,6 +49,13 @@ from bot.platforms.slack_errors import (
 )
 from bot.platforms.slack_http import slack_web_app
 from bot.platforms.slack_identity import SlackIdentity
+from bot.platforms.slack_recovery import (
+    READS_PER_MIN,
+    ReadDeferred,
+    Recovery,
+    marker,
+    parts_found,
+)
 from bot.render.limits import SLACK_BUTTON_VALUE
 from bot.render.neutral import Reply, SearchPage
 from bot.render.slack import (
@@ -117,6 +124,10 @@ class SlackConfig:
     # Messages a second across the workspace. Slack publishes no number for this budget
     # ("a workspace-wide limit"); a 429 beyond it holds every sender for its Retry-After.
     posts_per_s: int = 5
+    # Reads a minute of conversations.history (and of conversations.replies), to look for
+    # what an earlier send posted: Slack allows one to apps outside its Marketplace created
+    # since May 2025, 50 or more to the others.
+    history_per_min: int = READS_PER_MIN
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SlackConfig | None:
@@ -144,6 +155,12 @@ class SlackConfig:
             raise UserError(
                 f"PAPERWIRE_SLACK_RATE must be messages a second from 1 to 1000, not {rate[:10]!r}"
             )
+        reads = env.get("PAPERWIRE_SLACK_HISTORY_RATE", "").strip() or str(cls.history_per_min)
+        if not reads.isdigit() or not 1 <= int(reads) <= 1000:
+            raise UserError(
+                "PAPERWIRE_SLACK_HISTORY_RATE must be history reads a minute from 1 to 1000,"
+                f" not {reads[:10]!r}"
+            )
         return cls(
             bot_token=token,
             signing_secret=secret,
@@ -153,6 +170,7 @@ class SlackConfig:
             http_port=int(port),
             managers=managers,
             posts_per_s=int(rate),
+            history_per_min=int(reads),
         )
 
 
@@ -166,6 +184,9 @@ class SlackAdapter:
         self._config = config
         self.pacer = pacer or Pacer(config.posts_per_s, per_channel=CHANNEL_POSTS_PER_S)
         self._opens = Bucket(OPENS_PER_S, burst=5)
+        # Channel messages under way at once: about what the workspace budget posts in a
+        # second, so that it is kept busy, and a crash leaves no more than that to check.
+        self._under_way = Places(config.posts_per_s)
         self._dm_channels: dict[str, str] = {}  # user id -> the DM channel's id
         # The SDK logs a response URL (a credential) at INFO when it retries: warnings only.
         self._webhook_log = _library_log("webhook", logging.WARNING)
@@ -188,6 +209,9 @@ class SlackAdapter:
             token=config.bot_token, base_url=config.api_url, retry_handlers=[]
         )
         self.identity = SlackIdentity(self._lookups, config.bot_token)
+        # The reads that look for what arrived keep to their own pace, one attempt each: a
+        # 429 there is answered by waiting in the outbox, not by the SDK's retries.
+        self._recovery = Recovery(self._lookups, config.history_per_min)
         self.app = AsyncApp(
             # bolt's own client (for listeners' `client`, unused here) gets the token from
             # `authorize`, which answers at once: no request waits on auth.test.
@@ -368,17 +392,18 @@ class SlackAdapter:
             if destination.kind == "dm":
                 channel = await self._dm_channel(destination.channel)
             bodies, thread = render_slack_post(content)
-            arrived = await self._arrived(channel, message) if message.recovering else {}
-            ids = []
-            for number, body in enumerate(bodies):
-                marker = _marker(message, number)
-                ids.append(arrived.get(number) or await self._post(channel, body, marker))
-            if ids:
-                for number, body in enumerate(thread, len(bodies)):
-                    if number not in arrived:
-                        marker = _marker(message, number)
-                        await self._post(channel, {**body, "thread_ts": ids[0]}, marker)
+            # From its first request to its last answer a message is uncertain: only so many
+            # are under way at once (its thread replies wait behind those, not a fan-out),
+            # and one that may have arrived before is settled first, so a crash never leaves
+            # more to check than it found.
+            async with self._under_way.taken(first=message.recovering):
+                arrived = {}
+                if message.recovering:  # an earlier send may have posted some of it
+                    arrived = await self._recovery.in_channel(channel, message)
+                ids = await self._post_parts(message, channel, bodies, thread, arrived)
             return Receipt(ok=True, platform_ids=tuple(ids))
+        except ReadDeferred as deferred:
+            return Receipt(ok=False, error=str(deferred), retry_in=deferred.wait_s)
         except SlackApiError as exc:
             code = slack_error(exc)
             return Receipt(ok=False, error=code, permanent=code in PERMANENT_ERRORS)
@@ -399,34 +424,37 @@ class SlackAdapter:
             self._dm_channels[user] = channel
         return channel
 
+    async def _post_parts(
+        self,
+        message: OutgoingMessage,
+        channel: str,
+        bodies: list[dict[str, Any]],
+        thread: list[dict[str, Any]],
+        arrived: dict[int, str],
+    ) -> list[str]:
+        """The message's parts not yet `arrived`: its messages, then the thread replies
+        under the first; their ts."""
+        ids = []
+        for number, body in enumerate(bodies):
+            ids.append(arrived.get(number) or await self._post(message, channel, body, number))
+        if ids:
+            for number, body in enumerate(thread, len(bodies)):
+                if number not in arrived:
+                    await self._post(message, channel, {**body, "thread_ts": ids[0]}, number)
+        return ids
+
     async def _post(
-        self, channel: str, body: dict[str, Any], metadata: dict[str, Any] | None = None
+        self, message: OutgoingMessage, channel: str, body: dict[str, Any], part: int
     ) -> str:
         # Never `link_names` or `parse=full`: untrusted text must not become mentions.
+        metadata = marker(message, part)
         extra: dict[str, Any] = {"metadata": metadata} if metadata else {}
         await self.pacer.acquire(channel)
+        await message.departs()  # its turn came: from now on it may arrive
         response = await self.client.chat_postMessage(
             channel=channel, **POST_OPTIONS, **body, **extra
         )
         return _posted_ts(response)
-
-    async def _arrived(self, channel: str, message: OutgoingMessage) -> dict[int, str]:
-        """Parts of `message` an earlier attempt did post, found by the marker each part
-        carries in its metadata (its thread replies too): part number -> ts."""
-        history = await self.client.conversations_history(
-            channel=channel, limit=100, include_all_metadata=True
-        )
-        messages = list(history.get("messages") or [])
-        for item in list(messages):
-            if _part_of(item, message) == 0 and item.get("ts"):
-                messages += await self._thread(channel, str(item["ts"]))
-        return _parts_found(messages, message)
-
-    async def _thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
-        replies = await self.client.conversations_replies(
-            channel=channel, ts=ts, include_all_metadata=True
-        )
-        return list(replies.get("messages") or [])
 
     async def _answer_in_thread(
         self, message: OutgoingMessage, bodies: list[dict[str, Any]]
@@ -434,16 +462,15 @@ class SlackAdapter:
         """A mention's answer, posted in its thread (for everyone there)."""
         handle = message.handle or {}
         channel, thread = str(handle.get("channel") or ""), str(handle.get("thread_ts") or "")
-        arrived = (
-            _parts_found(await self._thread(channel, thread), message) if message.recovering else {}
-        )
+        arrived = {}
+        if message.recovering:
+            arrived = parts_found(await self._recovery.in_thread(channel, thread), message)
         ids = []
         for number, body in enumerate(bodies):
             if number in arrived:
                 ids.append(arrived[number])
                 continue
-            marker = _marker(message, number)
-            ids.append(await self._post(channel, {**body, "thread_ts": thread}, marker))
+            ids.append(await self._post(message, channel, {**body, "thread_ts": thread}, number))
         return Receipt(ok=True, platform_ids=tuple(ids))
 
     async def _answer_asker(
@@ -452,6 +479,7 @@ class SlackAdapter:
         """A mention's answer for the asker alone: ephemeral, in the mention's thread."""
         handle = message.handle or {}
         for body in bodies:
+            await message.departs()
             await self.client.chat_postEphemeral(
                 channel=str(handle.get("channel") or ""),
                 user=str(handle.get("user") or ""),
@@ -475,6 +503,7 @@ class SlackAdapter:
         response_type = "ephemeral" if message.reply.ephemeral else "in_channel"
         # A response URL takes 5 posts: a long reply is cut to its first messages.
         for number, body in enumerate(bodies[:5]):
+            await message.departs()
             result = await webhook.send(
                 text=body["text"],
                 blocks=body["blocks"],
@@ -488,34 +517,6 @@ class SlackAdapter:
                 error = f"response_url answered {status}"
                 return Receipt(ok=False, error=error, permanent=not passing)
         return Receipt(ok=True)
-
-
-OUTBOX_EVENT = "paperwire_outbox"
-
-
-def _marker(message: OutgoingMessage, part: int) -> dict[str, Any] | None:
-    """Slack message metadata naming the outbox message and part (to spot a duplicate)."""
-    if message.outbox_id is None:
-        return None
-    return {"event_type": OUTBOX_EVENT, "event_payload": {"id": message.outbox_id, "part": part}}
-
-
-def _parts_found(messages: list[dict[str, Any]], message: OutgoingMessage) -> dict[int, str]:
-    found: dict[int, str] = {}
-    for item in messages:
-        part = _part_of(item, message)
-        if part is not None:
-            found[part] = str(item.get("ts") or "")
-    return found
-
-
-def _part_of(item: Mapping[str, Any], message: OutgoingMessage) -> int | None:
-    metadata = item.get("metadata") or {}
-    payload = metadata.get("event_payload") or {}
-    if metadata.get("event_type") != OUTBOX_EVENT or payload.get("id") != message.outbox_id:
-        return None
-    part = payload.get("part")
-    return part if isinstance(part, int) else None
 
 
 def _from_command(body: Mapping[str, Any]) -> Invocation:
@@ -617,7 +618,7 @@ class _HoldOnRateLimit(AsyncRateLimitErrorRetryHandler):
         error: Exception | None = None,
     ) -> None:
         if response is not None and request.url.endswith("/chat.postMessage"):
-            self._pacer.hold(_retry_after(response.headers))
+            self._pacer.hold(retry_after(response.headers))
             state.next_attempt_requested = True
             await self._pacer.acquire()  # after the hold, in order with the others
             state.increment_current_attempt()
@@ -625,17 +626,6 @@ class _HoldOnRateLimit(AsyncRateLimitErrorRetryHandler):
         await super().prepare_for_next_attempt_async(
             state=state, request=request, response=response, error=error
         )
-
-
-def _retry_after(headers: Mapping[str, Any]) -> float:
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            raw = value[0] if isinstance(value, list) and value else value
-            try:
-                return max(0.0, float(raw))
-            except (TypeError, ValueError):
-                break
-    return 1.0
 
 
 class SlackServer:

@@ -434,6 +434,36 @@ async def test_catch_up_retakes_a_run_that_died_with_the_process(
     assert len(transport.sent) == 1
 
 
+class Together(FakeTransport):
+    """Holds each send until `count` of them are under way at once."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(hold=True)
+        self.count = count
+        self.under_way = 0
+
+    async def send(self, message: OutgoingMessage) -> Receipt:
+        self.under_way += 1
+        if self.under_way == self.count:
+            self.release.set()
+        return await super().send(message)
+
+
+async def test_catch_up_posts_the_missed_digests_side_by_side(
+    env: tuple[Services, Clock, FakeTransport],
+) -> None:
+    services, clock, _ = env
+    together = Together(count=3)
+    services.delivery.register(together)  # one after the other, this would never end
+    channels = [Destination("fake", "T1", f"C{n}") for n in range(3)]
+    await _save(services, *(_settings("08:00", "Europe/Paris", destination=c) for c in channels))
+    clock.now = DUE + timedelta(hours=2)
+    async with asyncio.timeout(10):
+        done = await DigestJobs(Scheduler(), services, GRACE).catch_up()
+    assert [r.outcome for r in done] == [Outcome.POSTED] * 3
+    assert sorted(m.destination.channel for m in together.sent) == ["C0", "C1", "C2"]
+
+
 # --- never two digests for one channel and local day -------------------------------------
 
 

@@ -19,7 +19,9 @@ What it answers:
   Defaults: `auth.test`, `chat.postMessage` (incrementing `ts`; a missing channel, no text
   or blocks, or blocks over Slack's limits get Slack's errors), `chat.postEphemeral`,
   `conversations.open` (`D` + users), `users.info` (`fake.users[user_id]` overrides),
-  `conversations.history` (`fake.history[channel]`), anything else `{"ok": true}`.
+  `conversations.history` (`fake.history[channel]`; a message with thread replies has
+  `thread_ts`, `reply_count` and `latest_reply`, as on Slack), `conversations.replies`,
+  anything else `{"ok": true}`.
 - `POST /response/<anything>`: a response_url; the JSON body is recorded with method
   `"response_url"` (the path kept in `SlackCall.path`). Slack answers these with a plain
   `ok` (text/plain), which is what `fake.response_url_body` sends by default.
@@ -518,9 +520,18 @@ class FakeSlack:
         if args.get("thread_ts"):
             message["thread_ts"] = args["thread_ts"]
             self.threads.setdefault((channel, str(args["thread_ts"])), []).append(message)
+            self._count_reply(str(channel), str(args["thread_ts"]), ts)
         else:
             self.history.setdefault(str(channel), []).insert(0, message)
         return _ok({"ok": True, "channel": channel, "ts": ts, "message": message})
+
+    def _count_reply(self, channel: str, parent_ts: str, ts: str) -> None:
+        """As Slack shows a thread's parent in the history: its replies counted."""
+        for parent in self.history.get(channel, []):
+            if parent.get("ts") == parent_ts:
+                parent["thread_ts"] = parent_ts
+                parent["reply_count"] = int(parent.get("reply_count") or 0) + 1
+                parent["latest_reply"] = ts
 
     def _user_info(self, user_id: str) -> web.Response:
         if not user_id:

@@ -226,6 +226,24 @@ async def test_ephemeral_open_users_and_history(fake: FakeSlack) -> None:
     assert fake.calls_to("chat.postEphemeral")[0].content_type.startswith("application/json")
 
 
+async def test_a_thread_parent_shows_its_replies_in_the_history(fake: FakeSlack) -> None:
+    client = client_for(fake)
+    parent = await client.chat_postMessage(channel="C1", text="digest")
+    alone = await client.chat_postMessage(channel="C1", text="no thread")
+    reply = await client.chat_postMessage(channel="C1", text="abstracts", thread_ts=parent["ts"])
+    history = (await client.conversations_history(channel="C1"))["messages"]
+    by_ts = {m["ts"]: m for m in history}
+    shown = by_ts[parent["ts"]]
+    assert (shown["thread_ts"], shown["reply_count"], shown["latest_reply"]) == (
+        parent["ts"],
+        1,
+        reply["ts"],
+    )
+    assert "reply_count" not in by_ts[alone["ts"]] and "thread_ts" not in by_ts[alone["ts"]]
+    replies = await client.conversations_replies(channel="C1", ts=parent["ts"])
+    assert [m["text"] for m in replies["messages"]] == ["digest", "abstracts"]
+
+
 async def test_wrong_token_gets_invalid_auth(fake: FakeSlack) -> None:
     fake.fail("auth.test", api_error("should_not_be_used"))
     with pytest.raises(SlackApiError) as raised:

@@ -1,0 +1,148 @@
+"""Looking for what an earlier send posted: reads keep to their method's pace (on a
+virtual clock), callers of one channel waiting together share a read, a thread is read
+only when there is one, and a read that cannot be made now (its turn far off, or Slack's
+429) makes the message wait in the outbox, with no failure counted."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import codec
+from bot.app import Services
+from bot.delivery import DeliveryService, OutgoingMessage
+from bot.models import Destination
+from bot.pacing import Pacer
+from bot.platforms.slack import SlackAdapter, SlackConfig
+from bot.platforms.slack_recovery import PacedReads, ReadDeferred, Recovery, marker
+from bot.render.neutral import Notice, Reply
+from tests.conftest import NOW, Clock
+from tests.slack.fake_slack import FakeSlack, rate_limited, running_fake_slack
+from tests.virtual_time import VirtualTime
+
+CHANNEL = Destination("slack", "T1", "C1")
+
+
+class Reads:
+    """A `PacedReads` on virtual time whose reads are counted, per key, with their time."""
+
+    def __init__(self, per_min: float) -> None:
+        self.time = VirtualTime()
+        self.made: list[tuple[Any, float]] = []
+        self.reads = PacedReads(
+            "conversations.history", per_min, self._fetch, self.time.clock, self.time.sleep
+        )
+
+    async def _fetch(self, key: Any) -> list[dict[str, Any]]:
+        self.made.append((key, round(self.time.now - 1000.0, 3)))
+        return [{"ts": f"{key}-1"}]
+
+
+async def test_reads_keep_to_their_methods_pace() -> None:
+    reads = Reads(per_min=60)
+    await reads.time.run(*(reads.reads.read(key) for key in ("C1", "C2", "C3")))
+    assert reads.made == [("C1", 0.0), ("C2", 1.0), ("C3", 2.0)]
+
+
+async def test_callers_of_one_channel_waiting_together_share_one_read() -> None:
+    reads = Reads(per_min=60)
+    answers = await reads.time.run(
+        reads.reads.read("C1"), *(reads.reads.read("C2") for _ in range(3))
+    )
+    assert reads.made == [("C1", 0.0), ("C2", 1.0)]  # one read covers the three
+    assert answers[1:] == [[{"ts": "C2-1"}]] * 3
+
+
+async def test_a_caller_asking_after_a_read_was_sent_reads_again() -> None:
+    reads = Reads(per_min=60)
+    await reads.time.run(reads.reads.read("C1"))
+    await reads.time.run(reads.reads.read("C1"))  # what it looks for may be newer
+    assert reads.made == [("C1", 0.0), ("C1", 1.0)]
+
+
+async def test_a_read_whose_turn_is_far_off_is_not_waited_for() -> None:
+    reads = Reads(per_min=1)  # what Slack allows apps outside its Marketplace
+    await reads.time.run(reads.reads.read("C1"))
+    with pytest.raises(ReadDeferred) as deferred:
+        await reads.time.run(reads.reads.read("C2"))
+    assert deferred.value.wait_s == pytest.approx(60.0)
+    assert "paced at 1 a minute" in str(deferred.value)
+    assert reads.made == [("C1", 0.0)]
+
+
+# --- against the fake Slack -------------------------------------------------------------
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    async with running_fake_slack() as running:
+        yield running
+
+
+def _message(outbox_id: int) -> OutgoingMessage:
+    return OutgoingMessage(CHANNEL, Reply(Notice("x")), outbox_id=outbox_id)
+
+
+async def _post(client: AsyncWebClient, part: int, thread_ts: str | None = None) -> str:
+    posted = await client.chat_postMessage(
+        channel="C1", text="x", metadata=marker(_message(7), part), thread_ts=thread_ts
+    )
+    return str(posted["ts"])
+
+
+async def test_a_thread_is_read_only_when_the_first_part_has_replies(fake: FakeSlack) -> None:
+    client = AsyncWebClient(token=fake.token, base_url=fake.api_url)
+    recovery = Recovery(client, per_min=1000)
+    first = await _post(client, 0)
+    assert await recovery.in_channel("C1", _message(7)) == {0: first}
+    assert fake.calls_to("conversations.replies") == []  # no replies: no thread to read
+    reply = await _post(client, 1, thread_ts=first)
+    assert await recovery.in_channel("C1", _message(7)) == {0: first, 1: reply}
+    assert len(fake.calls_to("conversations.replies")) == 1
+
+
+async def test_a_read_slack_refuses_is_not_retried_until_its_retry_after(
+    fake: FakeSlack,
+) -> None:
+    client = AsyncWebClient(token=fake.token, base_url=fake.api_url, retry_handlers=[])
+    recovery = Recovery(client, per_min=1000)
+    fake.fail("conversations.history", rate_limited(retry_after=45))
+    with pytest.raises(ReadDeferred) as refused:
+        await recovery.in_channel("C1", _message(7))
+    assert refused.value.wait_s == 45 and "429" in str(refused.value)
+    with pytest.raises(ReadDeferred) as held:  # held: Slack is not asked again meanwhile
+        await recovery.in_channel("C2", _message(8))
+    assert 40 < held.value.wait_s <= 45
+    assert len(fake.calls_to("conversations.history")) == 1
+
+
+async def test_a_message_whose_check_slack_refuses_waits_without_a_failure(
+    services: Services, fake: FakeSlack
+) -> None:
+    clock = Clock()
+    delivery = DeliveryService(services.store, clock)
+    config = SlackConfig(fake.token, "secret", api_url=fake.api_url)
+    delivery.register(SlackAdapter(services, config, Pacer(1000, per_channel=1000)))
+    # A crash left a message whose request had left: it is checked before it goes again.
+    message_id = await services.store.enqueue(CHANNEL.key, codec.dumps(Reply(Notice("x"))), (), NOW)
+    await services.store.mark_sending(message_id)
+    fake.fail("conversations.history", rate_limited(retry_after=45))
+    [receipt] = (await delivery.drain()).values()
+    assert receipt.queued and receipt.retry_in == 45
+    assert len(fake.calls_to("conversations.history")) == 1  # once: no SDK retries
+    assert fake.calls_to("chat.postMessage") == []  # nothing sent unchecked
+    [head] = await services.store.outbox_heads()
+    assert (head.attempts, head.next_attempt_at) == (0, NOW + timedelta(seconds=45))
+    assert "429" in (head.last_error or "")
+    # Once Slack allows it, the check is made and the message goes.
+    clock.advance(seconds=46)
+    # A new process (this one holds its reads for 45 real seconds):
+    adapter = SlackAdapter(services, config, Pacer(1000, per_channel=1000))
+    later = DeliveryService(services.store, clock)
+    later.register(adapter)
+    [receipt] = (await later.drain()).values()
+    assert receipt.ok and len(fake.calls_to("chat.postMessage")) == 1
