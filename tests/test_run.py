@@ -17,9 +17,9 @@ import aiosqlite
 import pytest
 
 from bot.channel_digests import WEEKDAYS, DigestSettings
-from bot.migrations import LATEST_VERSION
 from bot.models import Destination
 from bot.storage import Store
+from bot.storage.migrations import LATEST_VERSION
 from tests.canned import slow
 from tests.conftest import seed_observations
 from tests.discord.fake_discord import running_fake_discord

@@ -5,9 +5,9 @@ import aiosqlite
 import pytest
 
 from bot.errors import UserError
-from bot.migrations import LATEST_VERSION, MIGRATIONS
 from bot.models import Signals, title_key
 from bot.storage import IngestCounts, Store
+from bot.storage.migrations import LATEST_VERSION, MIGRATIONS
 from tests.conftest import NOW, make_observation
 
 

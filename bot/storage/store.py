@@ -8,7 +8,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import sqlite3
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -21,19 +20,15 @@ import aiosqlite
 
 from bot.channel_digests import DigestRun, DigestSettings, Outcome
 from bot.day_lists import WHOLE, CompletionRule, ListState
-from bot.errors import UserError
-from bot.migrations import LATEST_VERSION, MIGRATIONS
 from bot.models import (
     Destination,
     Observation,
     Paper,
     Signals,
     TrendingEntry,
-    is_title_key,
-    merge_paper,
-    normalize_title,
 )
-from bot.private_files import FILE_MODE, narrow, private_file, private_folder
+from bot.storage.database import Database
+from bot.storage.merge import Known, Pending, plan_batch
 from bot.subscriptions import AlertSettings, Subscription, same_topic
 
 _log = logging.getLogger(__name__)
@@ -63,24 +58,6 @@ class IngestCounts:
             self.unchanged + other.unchanged,
             self.lists + other.lists,
         )
-
-
-@dataclass(frozen=True)
-class _Existing:
-    by_id: dict[str, int]  # by paper id: an arXiv id, a DOI or a title key
-    by_title: dict[str, int]
-    papers: dict[int, Paper]
-    signals_at: dict[int, str | None]
-
-
-@dataclass(frozen=True)
-class _Pending:
-    """A paper an ingest batch is about to write."""
-
-    paper: Paper
-    signals_at: str | None
-    is_new: bool
-    normalized_title: str
 
 
 @dataclass(frozen=True)
@@ -141,40 +118,16 @@ class IndexRow:
 class Store:
     """Papers, trending lists and sent records. Build with `Store.open(path)`."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
-        self._write_lock = asyncio.Lock()
+    def __init__(self, db: Database) -> None:
+        self._db = db
         self._changed = asyncio.Event()
 
     @classmethod
     @asynccontextmanager
     async def open(cls, path: str | Path, own_folder: bool = False) -> AsyncIterator[Store]:
-        """Open (creating if needed) and migrate the database at `path` (':memory:' works).
-        The database is private to its owner: a folder made for it is 0700 (an existing one
-        is narrowed too if it is paperwire's `own_folder`), the files 0600."""
-        on_disk = str(path) not in (":memory:", "")
-        if on_disk:
-            private_folder(Path(path).parent, narrow_existing=own_folder)
-            private_file(Path(path))
-        try:
-            conn = await aiosqlite.connect(str(path))
-        except sqlite3.Error as exc:
-            raise UserError(f"cannot open the database {path} ({exc})") from None
-        try:
-            # Whose file is it? Asked before any PRAGMA that writes (journal_mode=WAL does):
-            # a file paperwire must not touch is left exactly as it was.
-            await check_schema(conn, path)
-            if on_disk:  # files of an older paperwire, before their modes were set
-                for suffix in ("", "-wal", "-shm"):
-                    narrow(Path(f"{path}{suffix}"), FILE_MODE)
-            await conn.execute("PRAGMA journal_mode=WAL")
-            await conn.execute("PRAGMA synchronous=NORMAL")
-            await conn.execute("PRAGMA foreign_keys=ON")
-            await conn.execute("PRAGMA busy_timeout=5000")
-            await migrate(conn)
-            yield cls(conn)
-        finally:
-            await conn.close()
+        """Open (creating if needed) and migrate the database at `path`, see `Database`."""
+        async with Database.open(path, own_folder) as db:
+            yield cls(db)
 
     # --- ingest ---------------------------------------------------------------------------
 
@@ -193,17 +146,11 @@ class Store:
         fetched = set(fetched)
         if not batch and not fetched:
             return IngestCounts()
-        async with self._write_lock:
-            try:
-                counts = await self._ingest_batch(batch) if batch else IngestCounts()
-                states = await self._record_lists(batch, fetched, lists, now or datetime.now(UTC))
-                counts = replace(counts, lists=tuple(states))
-            except BaseException:
-                await self._conn.rollback()
-                raise
-            await self._conn.commit()
-            self._changed.set()
-            return counts
+        async with self._db.transaction() as conn:
+            counts = await self._ingest_batch(conn, batch) if batch else IngestCounts()
+            states = await self._record_lists(conn, batch, fetched, lists, now or datetime.now(UTC))
+        self._changed.set()
+        return replace(counts, lists=tuple(states))
 
     async def wait_for_change(self, or_until: asyncio.Event) -> None:
         """Return once an ingest has committed since the last call, or `or_until` is set."""
@@ -218,58 +165,18 @@ class Store:
                 waiter.cancel()
         self._changed.clear()
 
-    async def _ingest_batch(self, batch: list[Observation]) -> IngestCounts:
-        existing = await self._find_existing(batch)
-        by_id, by_title, original = existing.by_id, existing.by_title, existing.papers
+    async def _ingest_batch(
+        self, conn: aiosqlite.Connection, batch: list[Observation]
+    ) -> IngestCounts:
+        known = await self._find_existing(batch)
+        plan = plan_batch(batch, known)
         now = datetime.now(UTC).isoformat()
         seq, first_pk = await self._next_keys()
-        # Papers this batch writes, by key; new papers get negative placeholder keys.
-        touched: dict[int, _Pending] = {}
-        next_placeholder = -1
-        trending_rows: list[tuple[str, str, int, int, int | None]] = []
-        new = updated = unchanged = 0
-
-        for obs in batch:
-            key = None
-            if obs.known_id:
-                key = by_id.get(obs.known_id)
-            if key is None:
-                key = by_title.get(obs.normalized_title)
-                # A title match with a different id (arXiv or DOI) is a different paper.
-                if key is not None and obs.known_id:
-                    known = touched[key].paper if key in touched else original.get(key)
-                    if known and not is_title_key(known.id) and known.id != obs.known_id:
-                        key = None
-            observed = obs.observed_at.isoformat()
-            if key is None:
-                key, next_placeholder = next_placeholder, next_placeholder - 1
-                pending = _Pending(obs.to_paper(), observed, True, obs.normalized_title)
-                new += 1
-            else:
-                before = touched.get(key) or _Pending(
-                    original[key], existing.signals_at.get(key), False, ""
-                )
-                newer = before.signals_at is None or observed >= before.signals_at
-                paper = merge_paper(before.paper, obs, newer)
-                same_title = paper.title == obs.title
-                pending = _Pending(
-                    paper,
-                    max(observed, before.signals_at or observed),
-                    before.is_new,
-                    obs.normalized_title if same_title else normalize_title(paper.title),
-                )
-                if paper != before.paper:
-                    updated += 1
-                else:
-                    unchanged += 1
-            touched[key] = pending
-            by_id[pending.paper.id] = key
-            by_title.setdefault(pending.normalized_title, key)
-            if obs.day is not None and obs.rank is not None:
-                trending_rows.append(
-                    (obs.day.isoformat(), obs.source, key, obs.rank, obs.signals.upvotes)
-                )
-
+        original = known.papers
+        touched = plan.touched
+        trending_rows = [
+            (row.day, row.source, row.key, row.rank, row.upvotes) for row in plan.trending
+        ]
         placeholder_pk: dict[int, int] = {}
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
@@ -285,9 +192,9 @@ class Store:
         rewritten = {row[-1] for row in updates}
         moved = await self._list_moves(trending_rows)
         reindexed = [(seq + i, pk) for i, pk in enumerate(sorted(moved - rewritten))]
-        await self._conn.executemany("UPDATE papers SET seq = ? WHERE pk = ?", reindexed)
+        await conn.executemany("UPDATE papers SET seq = ? WHERE pk = ?", reindexed)
 
-        await self._conn.executemany(
+        await conn.executemany(
             "UPDATE papers SET id=?, arxiv_id=?, title_hash=?, title=?, abstract=?, authors=?,"
             " published=?, links=?, code_links=?, categories=?, signals=?, signals_at=?,"
             " sources=?, version=?, affiliations=?, updated_at=?, seq=? WHERE pk=?",
@@ -296,7 +203,7 @@ class Store:
         # Keys are given, not left to SQLite, so a batch is one statement (single writer).
         for offset, row in enumerate(inserts):
             placeholder_pk[row[-1]] = first_pk + offset
-        await self._conn.executemany(
+        await conn.executemany(
             "INSERT INTO papers (id, arxiv_id, title_hash, title, abstract, authors,"
             " published, links, code_links, categories, signals, signals_at, sources,"
             " version, affiliations, first_seen, updated_at, seq, pk)"
@@ -306,11 +213,11 @@ class Store:
         # A batch carrying a day's list from a source is that list now: it replaces the
         # earlier fetch (Hugging Face reorders by upvotes during the day). The same paper
         # twice in one list keeps its best rank.
-        await self._conn.executemany(
+        await conn.executemany(
             "DELETE FROM trending WHERE day = ? AND source = ?",
             sorted({(day, source) for day, source, *_ in trending_rows}),
         )
-        await self._conn.executemany(
+        await conn.executemany(
             "INSERT INTO trending (day, source, paper_pk, rank, upvotes) VALUES (?,?,?,?,?)"
             " ON CONFLICT (day, source, paper_pk) DO UPDATE SET"
             " rank = min(rank, excluded.rank),"
@@ -320,7 +227,7 @@ class Store:
                 for day, source, key, rank, upvotes in trending_rows
             ],
         )
-        return IngestCounts(new, updated, unchanged)
+        return IngestCounts(plan.new, plan.updated, plan.unchanged)
 
     async def _list_moves(
         self, trending_rows: Sequence[tuple[str, str, int, int, int | None]]
@@ -332,13 +239,13 @@ class Store:
             joining[(day, source)].add(key)
         moved: set[int] = set()
         for (day, source), keys in joining.items():
-            rows = await self._fetch(
+            rows = await self._db.fetch(
                 "SELECT paper_pk FROM trending WHERE day = ? AND source = ?", (day, source)
             )
             moved |= {pk for pk in keys.symmetric_difference(r[0] for r in rows) if pk > 0}
         return moved
 
-    async def _find_existing(self, batch: Sequence[Observation]) -> _Existing:
+    async def _find_existing(self, batch: Sequence[Observation]) -> Known:
         """Existing papers matching the batch by id (arXiv id or DOI) or normalised title."""
         known_ids = sorted({o.known_id for o in batch if o.known_id})
         hashes = sorted({title_hash(o.normalized_title) for o in batch})
@@ -346,49 +253,37 @@ class Store:
         # A known arXiv id or DOI is also the paper's id, so the id index serves both.
         for column, keys in (("id", known_ids), ("title_hash", hashes)):
             for chunk in _chunks(keys):
-                rows += await self._fetch(
+                rows += await self._db.fetch(
                     f"SELECT {_PAPER_COLUMNS} FROM papers WHERE {column} IN"
                     f" ({','.join('?' * len(chunk))})",
                     chunk,
                 )
-        found = _Existing({}, {}, {}, {})
+        found = Known()
         for row in rows:
-            pk = row[0]
-            found.papers[pk] = _paper_from_row(row)
-            found.signals_at[pk] = row[11]
-            found.by_id[row[1]] = pk
-            # Prefer the title-keyed record for title matches: that is the one a source
-            # without ids created and that an arXiv id (or DOI) should upgrade.
-            normalized = normalize_title(row[3])
-            if normalized not in found.by_title or is_title_key(row[1]):
-                found.by_title[normalized] = pk
+            found.add(row[0], _paper_from_row(row), row[11])
         return found
 
     async def _next_keys(self) -> tuple[int, int]:
         """The next change sequence and the next internal key."""
-        rows = await self._fetch(
+        rows = await self._db.fetch(
             "SELECT coalesce(max(seq), 0) + 1, coalesce(max(pk), 0) + 1 FROM papers"
         )
         return int(rows[0][0]), int(rows[0][1])
 
-    async def _scalar(self, sql: str) -> int:
-        rows = await self._fetch(sql)
-        return int(rows[0][0])
-
     # --- reads ----------------------------------------------------------------------------
 
     async def count_papers(self) -> int:
-        return await self._scalar("SELECT count(*) FROM papers")
+        return await self._db.scalar("SELECT count(*) FROM papers")
 
     async def papers_by_pk(self, pks: Sequence[int]) -> dict[int, Paper]:
         """Papers with their trending days, keyed by internal key."""
         result: dict[int, Paper] = {}
         for chunk in _chunks(list(pks)):
             marks = ",".join("?" * len(chunk))
-            rows = await self._fetch(
+            rows = await self._db.fetch(
                 f"SELECT {_PAPER_COLUMNS} FROM papers WHERE pk IN ({marks})", chunk
             )
-            trending = await self._fetch(
+            trending = await self._db.fetch(
                 f"SELECT paper_pk, day, source, rank, upvotes FROM trending"
                 f" WHERE paper_pk IN ({marks}) ORDER BY day DESC, rank",
                 chunk,
@@ -404,19 +299,19 @@ class Store:
         return result
 
     async def paper_by_id(self, paper_id: str) -> Paper | None:
-        rows = await self._fetch("SELECT pk FROM papers WHERE id = ?", (paper_id,))
+        rows = await self._db.fetch("SELECT pk FROM papers WHERE id = ?", (paper_id,))
         if not rows:
             return None
         return (await self.papers_by_pk([rows[0][0]]))[rows[0][0]]
 
     async def trending_days(self) -> list[date]:
         """Days that have a trending list, newest first."""
-        rows = await self._fetch("SELECT DISTINCT day FROM trending ORDER BY day DESC")
+        rows = await self._db.fetch("SELECT DISTINCT day FROM trending ORDER BY day DESC")
         return [date.fromisoformat(r[0]) for r in rows]
 
     async def trending_list(self, day: date) -> list[Paper]:
         """Papers on `day`'s trending lists (any source), each with all its entries."""
-        rows = await self._fetch(
+        rows = await self._db.fetch(
             "SELECT DISTINCT paper_pk FROM trending WHERE day = ?", (day.isoformat(),)
         )
         papers = await self.papers_by_pk([r[0] for r in rows])
@@ -425,7 +320,7 @@ class Store:
     async def changes_since(self, seq: int, limit: int = 5000) -> list[IndexRow]:
         """What the search index needs of the papers written after change `seq`, oldest
         change first. `days` are the days a paper trended, else its publication date."""
-        rows = await self._fetch(
+        rows = await self._db.fetch(
             "SELECT pk, seq, title, abstract, authors, categories, published,"
             " (SELECT group_concat(DISTINCT day) FROM trending WHERE paper_pk = pk)"
             " FROM papers WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -445,12 +340,12 @@ class Store:
         ]
 
     async def max_seq(self) -> int:
-        return await self._scalar("SELECT coalesce(max(seq), 0) FROM papers")
+        return await self._db.scalar("SELECT coalesce(max(seq), 0) FROM papers")
 
     async def pks_for_ids(self, paper_ids: Sequence[str]) -> dict[str, int]:
         result: dict[str, int] = {}
         for chunk in _chunks(list(paper_ids)):
-            rows = await self._fetch(
+            rows = await self._db.fetch(
                 f"SELECT id, pk FROM papers WHERE id IN ({','.join('?' * len(chunk))})", chunk
             )
             result.update({r[0]: r[1] for r in rows})
@@ -460,6 +355,7 @@ class Store:
 
     async def _record_lists(
         self,
+        conn: aiosqlite.Connection,
         batch: list[Observation],
         fetched: set[tuple[date, str]],
         rule: CompletionRule,
@@ -475,7 +371,7 @@ class Store:
         for (day, source), ids in sorted(papers.items()):
             previous = await self.list_state(day, source)
             state = rule.after_fetch(previous, day, source, len(ids), now)
-            await self._conn.execute(
+            await conn.execute(
                 "INSERT OR REPLACE INTO day_lists"
                 " (day, source, size, grew_at, fetched_at, complete_at) VALUES (?,?,?,?,?,?)",
                 (
@@ -491,7 +387,7 @@ class Store:
         return states
 
     async def list_state(self, day: date, source: str) -> ListState | None:
-        rows = await self._fetch(
+        rows = await self._db.fetch(
             "SELECT day, source, size, grew_at, fetched_at, complete_at FROM day_lists"
             " WHERE day = ? AND source = ?",
             (day.isoformat(), source),
@@ -500,14 +396,14 @@ class Store:
 
     async def last_fetched(self, source: str) -> datetime | None:
         """When a day's list from `source` was last fetched, None if never."""
-        rows = await self._fetch(
+        rows = await self._db.fetch(
             "SELECT max(fetched_at) FROM day_lists WHERE source = ?", (source,)
         )
         return datetime.fromisoformat(rows[0][0]) if rows[0][0] else None
 
     async def list_states(self) -> list[ListState]:
         """Every day's list from every source, newest day first."""
-        rows = await self._fetch(
+        rows = await self._db.fetch(
             "SELECT day, source, size, grew_at, fetched_at, complete_at FROM day_lists"
             " ORDER BY day DESC, source"
         )
@@ -516,17 +412,17 @@ class Store:
     # --- channel digests ------------------------------------------------------------------
 
     async def channel_digest(self, destination: str) -> DigestSettings | None:
-        rows = await self._fetch(f"{_DIGEST_SELECT} WHERE destination = ?", (destination,))
+        rows = await self._db.fetch(f"{_DIGEST_SELECT} WHERE destination = ?", (destination,))
         return _digest_settings(rows[0]) if rows else None
 
     async def channel_digests(self, enabled_only: bool = True) -> list[DigestSettings]:
         where = " WHERE enabled = 1" if enabled_only else ""
-        rows = await self._fetch(f"{_DIGEST_SELECT}{where} ORDER BY destination")
+        rows = await self._db.fetch(f"{_DIGEST_SELECT}{where} ORDER BY destination")
         return [_digest_settings(row) for row in rows]
 
     async def save_channel_digest(self, digest: DigestSettings, by: str, at: datetime) -> None:
-        async with self._write_lock:
-            await self._conn.execute(
+        async with self._db.transaction() as conn:
+            await conn.execute(
                 "INSERT OR REPLACE INTO channel_digests (destination, enabled, time, timezone,"
                 " weekdays, size, topic, format, covers, updated_at, updated_by)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -544,7 +440,6 @@ class Store:
                     by,
                 ),
             )
-            await self._conn.commit()
 
     async def claim_run(
         self, destination: str, run_day: date, at: datetime, stale_after: timedelta
@@ -552,8 +447,8 @@ class Store:
         """Take the one digest `destination` may have on `run_day`. False when it is taken:
         posted, or running (by the schedule, `now`, or another process). A run that posted
         nothing, or that died more than `stale_after` ago, may be taken again."""
-        async with self._write_lock:
-            cursor = await self._conn.execute(
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
                 "INSERT INTO digest_runs (destination, run_day, started_at, outcome)"
                 " VALUES (?, ?, ?, 'running') ON CONFLICT (destination, run_day) DO UPDATE SET"
                 " started_at = excluded.started_at, outcome = 'running', finished_at = NULL,"
@@ -562,12 +457,11 @@ class Store:
                 " (outcome = 'running' AND started_at < ?)",
                 (destination, run_day.isoformat(), at.isoformat(), (at - stale_after).isoformat()),
             )
-            await self._conn.commit()
             return cursor.rowcount == 1
 
     async def finish_run(self, run: DigestRun) -> None:
-        async with self._write_lock:
-            await self._conn.execute(
+        async with self._db.transaction() as conn:
+            await conn.execute(
                 "INSERT OR REPLACE INTO digest_runs (destination, run_day, started_at,"
                 " finished_at, list_day, posted, outcome, detail) VALUES (?,?,?,?,?,?,?,?)",
                 (
@@ -581,22 +475,20 @@ class Store:
                     run.detail,
                 ),
             )
-            await self._conn.commit()
 
     async def release_interrupted_runs(self) -> int:
         """At start: runs left "running" by a process that died before it queued anything
         can be taken again at once (a run that queued its message is "queued", not these)."""
-        async with self._write_lock:
-            cursor = await self._conn.execute(
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
                 "UPDATE digest_runs SET started_at = '1970-01-01T00:00:00+00:00'"
                 " WHERE outcome = 'running'"
             )
-            await self._conn.commit()
             return cursor.rowcount
 
     async def digest_runs(self, destination: str, limit: int = 10) -> list[DigestRun]:
         """The latest runs for `destination`, newest first."""
-        rows = await self._fetch(
+        rows = await self._db.fetch(
             "SELECT destination, run_day, started_at, outcome, finished_at, list_day, posted,"
             " detail FROM digest_runs WHERE destination = ? ORDER BY run_day DESC LIMIT ?",
             (destination, limit),
@@ -618,7 +510,7 @@ class Store:
     # --- destinations ---------------------------------------------------------------------
 
     async def destination_state(self, destination: str) -> DestinationState:
-        rows = await self._fetch(f"{_DESTINATION_SELECT} WHERE destination = ?", (destination,))
+        rows = await self._db.fetch(f"{_DESTINATION_SELECT} WHERE destination = ?", (destination,))
         return _destination_state(rows[0]) if rows else DestinationState(destination)
 
     async def record_delivery(
@@ -641,21 +533,19 @@ class Store:
                 " error = excluded.error, last_error_at = excluded.last_error_at"
             )
             params = (destination, when if permanent else None, error, when)
-        async with self._write_lock:
-            await self._conn.execute(sql, params)
-            await self._conn.commit()
+        async with self._db.transaction() as conn:
+            await conn.execute(sql, params)
 
     async def resume_destination(self, destination: str, at: datetime) -> None:
         """Take messages again; what waits in the outbox is due at once."""
-        async with self._write_lock:
-            await self._conn.execute(
+        async with self._db.transaction() as conn:
+            await conn.execute(
                 "UPDATE destinations SET stopped_at = NULL WHERE destination = ?", (destination,)
             )
-            await self._conn.execute(
+            await conn.execute(
                 f"UPDATE outbox SET next_attempt_at = ? WHERE destination = ? AND {_WAITING}",
                 (at.isoformat(), destination),
             )
-            await self._conn.commit()
 
     # --- subscriptions --------------------------------------------------------------------
 
@@ -667,16 +557,15 @@ class Store:
         owner's topics before it. Checks and insert happen under the write lock, and the
         insert counts again in the same statement, so the limit holds however many adds
         run at once (another process writing the database included)."""
-        async with self._write_lock:
+        async with self._db.transaction() as conn:
             mine = await self.subscriptions(owner)
             if any(same_topic(s.topic, topic) for s in mine):
                 return None, mine
-            cursor = await self._conn.execute(
+            cursor = await conn.execute(
                 "INSERT OR IGNORE INTO subscriptions (owner, topic, created_at)"
                 " SELECT ?, ?, ? WHERE (SELECT count(*) FROM subscriptions WHERE owner = ?) < ?",
                 (owner.key, topic, at.isoformat(), owner.key, limit),
             )
-            await self._conn.commit()
             if cursor.rowcount == 1 and cursor.lastrowid is not None:
                 return cursor.lastrowid, mine
             return None, await self.subscriptions(owner)  # another process added some
@@ -684,7 +573,7 @@ class Store:
     async def subscriptions(self, owner: Destination | None = None) -> list[Subscription]:
         """One user's subscriptions (or everyone's), oldest first."""
         where, params = ("WHERE owner = ?", (owner.key,)) if owner else ("", ())
-        rows = await self._fetch(
+        rows = await self._db.fetch(
             "SELECT id, owner, topic, created_at, last_match_at, last_match_title"
             f" FROM subscriptions {where} ORDER BY id",
             params,
@@ -703,24 +592,23 @@ class Store:
 
     async def remove_subscriptions(self, owner: Destination, ids: Sequence[int]) -> int:
         """Remove some of `owner`'s subscriptions; others' ids are never touched."""
-        async with self._write_lock:
+        async with self._db.transaction() as conn:
             total = 0
             for chunk in _chunks(list(ids)):
                 marks = ",".join("?" * len(chunk))
-                cursor = await self._conn.execute(
+                cursor = await conn.execute(
                     f"DELETE FROM subscriptions WHERE owner = ? AND id IN ({marks})",
                     (owner.key, *chunk),
                 )
                 total += cursor.rowcount
-                await self._conn.execute(
+                await conn.execute(
                     f"DELETE FROM pending_matches WHERE owner = ? AND subscription_id IN ({marks})",
                     (owner.key, *chunk),
                 )
-            await self._conn.commit()
             return total
 
     async def alert_settings(self, owner: Destination) -> AlertSettings | None:
-        rows = await self._fetch(
+        rows = await self._db.fetch(
             "SELECT time, timezone, paused_until FROM alert_settings WHERE owner = ?",
             (owner.key,),
         )
@@ -735,8 +623,8 @@ class Store:
         )
 
     async def save_alert_settings(self, settings: AlertSettings, at: datetime) -> None:
-        async with self._write_lock:
-            await self._conn.execute(
+        async with self._db.transaction() as conn:
+            await conn.execute(
                 "INSERT OR REPLACE INTO alert_settings (owner, time, timezone, paused_until,"
                 " updated_at) VALUES (?, ?, ?, ?, ?)",
                 (
@@ -747,12 +635,11 @@ class Store:
                     at.isoformat(),
                 ),
             )
-            await self._conn.commit()
 
     async def lists_to_match(self) -> list[tuple[date, str, datetime]]:
         """Complete day lists whose papers were not matched against subscriptions yet:
         (day, source, when it became complete)."""
-        rows = await self._fetch(
+        rows = await self._db.fetch(
             "SELECT l.day, l.source, l.complete_at FROM day_lists l LEFT JOIN matched_lists m"
             " ON m.day = l.day AND m.source = l.source"
             " WHERE l.complete_at IS NOT NULL AND m.day IS NULL ORDER BY l.day"
@@ -767,31 +654,30 @@ class Store:
     ) -> int:
         """Queue (owner, paper id, subscription id) matches, and mark `lists` matched, in
         one transaction. Papers already sent to the owner are left out."""
-        async with self._write_lock:
+        async with self._db.transaction() as conn:
             pks = await self.pks_for_ids(sorted({paper_id for _, paper_id, _ in matches}))
             rows = [
                 (owner.key, pks[paper_id], sub_id, at.isoformat())
                 for owner, paper_id, sub_id in matches
                 if paper_id in pks
             ]
-            before = self._conn.total_changes
-            await self._conn.executemany(
+            before = conn.total_changes
+            await conn.executemany(
                 "INSERT OR IGNORE INTO pending_matches (owner, paper_pk, subscription_id,"
                 " matched_at) SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM sent_papers"
                 " WHERE destination = ?1 AND paper_pk = ?2)",
                 rows,
             )
-            queued = self._conn.total_changes - before
-            await self._conn.executemany(
+            queued = conn.total_changes - before
+            await conn.executemany(
                 "INSERT OR IGNORE INTO matched_lists (day, source, matched_at) VALUES (?, ?, ?)",
                 [(day.isoformat(), source, at.isoformat()) for day, source in lists],
             )
-            await self._conn.commit()
             return queued
 
     async def pending_matches(self, owner: Destination) -> list[tuple[int, int]]:
         """(paper key, subscription id) waiting for `owner`, oldest match first."""
-        rows = await self._fetch(
+        rows = await self._db.fetch(
             "SELECT paper_pk, subscription_id FROM pending_matches WHERE owner = ?"
             " ORDER BY matched_at, paper_pk",
             (owner.key,),
@@ -799,33 +685,30 @@ class Store:
         return [(r[0], r[1]) for r in rows]
 
     async def clear_pending(self, owner: Destination) -> None:
-        async with self._write_lock:
-            await self._conn.execute("DELETE FROM pending_matches WHERE owner = ?", (owner.key,))
-            await self._conn.commit()
+        async with self._db.transaction() as conn:
+            await conn.execute("DELETE FROM pending_matches WHERE owner = ?", (owner.key,))
 
     async def note_last_match(self, sub_id: int, title: str, at: datetime) -> None:
-        async with self._write_lock:
-            await self._conn.execute(
+        async with self._db.transaction() as conn:
+            await conn.execute(
                 "UPDATE subscriptions SET last_match_at = ?, last_match_title = ? WHERE id = ?",
                 (at.isoformat(), title, sub_id),
             )
-            await self._conn.commit()
 
     # --- saved queries --------------------------------------------------------------------
 
     async def save_query(self, query: str, at: datetime) -> str:
         """A short stable key for `query` (buttons carry the key, not the query)."""
         key = hashlib.blake2b(query.encode("utf-8"), digest_size=9).hexdigest()
-        async with self._write_lock:
-            await self._conn.execute(
+        async with self._db.transaction() as conn:
+            await conn.execute(
                 "INSERT OR IGNORE INTO saved_queries (key, query, created_at) VALUES (?, ?, ?)",
                 (key, query, at.isoformat()),
             )
-            await self._conn.commit()
         return key
 
     async def saved_query(self, key: str) -> str | None:
-        rows = await self._fetch("SELECT query FROM saved_queries WHERE key = ?", (key,))
+        rows = await self._db.fetch("SELECT query FROM saved_queries WHERE key = ?", (key,))
         return str(rows[0][0]) if rows else None
 
     # --- outbox ---------------------------------------------------------------------------
@@ -843,14 +726,14 @@ class Store:
         the digest `run` it settles as queued, in one transaction: deciding to send it and
         sending it cannot come apart. A command's reply comes with its `handle` (JSON):
         where to answer, for as long as the platform allows."""
-        async with self._write_lock:
+        async with self._db.transaction() as conn:
             if run is not None:
-                await self._conn.execute(
+                await conn.execute(
                     "UPDATE digest_runs SET outcome = 'queued', posted = ? WHERE destination = ?"
                     " AND run_day = ?",
                     (len(paper_ids), run[0], run[1].isoformat()),
                 )
-            cursor = await self._conn.execute(
+            cursor = await conn.execute(
                 "INSERT INTO outbox (destination, reply, paper_ids, created_at, state,"
                 " next_attempt_at, run_day, handle) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
                 (
@@ -864,12 +747,11 @@ class Store:
                 ),
             )
             pks = await self.pks_for_ids(paper_ids)
-            await self._conn.executemany(
+            await conn.executemany(
                 "INSERT OR IGNORE INTO sent_papers (destination, paper_pk, sent_at)"
                 " VALUES (?, ?, ?)",
                 [(destination, pk, at.isoformat()) for pk in pks.values()],
             )
-            await self._conn.commit()
             assert cursor.lastrowid is not None
             return cursor.lastrowid
 
@@ -877,7 +759,7 @@ class Store:
         """Destinations not stopped whose oldest undelivered message is due, oldest first;
         but first those whose message may have arrived before (settled first, their check
         does not wait behind new sends)."""
-        rows = await self._fetch(
+        rows = await self._db.fetch(
             "SELECT o.destination, o.next_attempt_at FROM outbox o JOIN"
             f" (SELECT min(id) AS first FROM outbox WHERE {_WAITING} GROUP BY destination)"
             " ON o.id = first LEFT JOIN destinations d ON d.destination = o.destination"
@@ -889,7 +771,7 @@ class Store:
         """Undelivered messages in order (of one destination, or all) whose time has come;
         per destination, only those up to its first not yet due (order is kept)."""
         where = _WAITING + (" AND destination = ?" if destination else "")
-        rows = await self._fetch(
+        rows = await self._db.fetch(
             "SELECT id, destination, reply, paper_ids, state, attempts, next_attempt_at, handle,"
             f" sends FROM outbox WHERE {where} ORDER BY destination, id",
             (destination,) if destination else (),
@@ -926,19 +808,18 @@ class Store:
 
     async def mark_sent(self, message_id: int, platform_ids: Sequence[str], at: datetime) -> None:
         """Delivered; a run it settles that was still "queued" is now "posted"."""
-        async with self._write_lock:
-            await self._conn.execute(
+        async with self._db.transaction() as conn:
+            await conn.execute(
                 "UPDATE outbox SET state = 'sent', platform_ids = ?, sent_at = ?,"
                 " last_error = NULL, handle = NULL WHERE id = ?",
                 (json.dumps(list(platform_ids)), at.isoformat(), message_id),
             )
-            await self._conn.execute(
+            await conn.execute(
                 "UPDATE digest_runs SET outcome = 'posted', finished_at = ?, detail = NULL"
                 " WHERE outcome = 'queued' AND (destination, run_day) IN"
                 " (SELECT destination, run_day FROM outbox WHERE id = ?)",
                 (at.isoformat(), message_id),
             )
-            await self._conn.commit()
 
     async def mark_failed(self, message_id: int, error: str, retry_at: datetime) -> None:
         """Not delivered (one more failed attempt); tried again at `retry_at`."""
@@ -959,17 +840,16 @@ class Store:
         """Forget delivered (or dropped) messages created before `before`; what they
         showed stays recorded as sent. The newest row always stays: ids must never be
         reused, since a message's id is its marker and nonce on the platforms."""
-        async with self._write_lock:
-            cursor = await self._conn.execute(
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
                 "DELETE FROM outbox WHERE state IN ('sent', 'dropped') AND created_at < ?"
                 " AND id < (SELECT max(id) FROM outbox)",
                 (before.isoformat(),),
             )
-            await self._conn.commit()
             return cursor.rowcount
 
     async def outbox_state(self, message_id: int) -> str | None:
-        rows = await self._fetch("SELECT state FROM outbox WHERE id = ?", (message_id,))
+        rows = await self._db.fetch("SELECT state FROM outbox WHERE id = ?", (message_id,))
         return str(rows[0][0]) if rows else None
 
     async def mark_dropped(self, message_id: int, error: str) -> None:
@@ -980,14 +860,14 @@ class Store:
         )
 
     async def outbox_depths(self) -> dict[str, int]:
-        rows = await self._fetch(
+        rows = await self._db.fetch(
             f"SELECT destination, count(*) FROM outbox WHERE {_WAITING} GROUP BY destination"
         )
         return {r[0]: int(r[1]) for r in rows}
 
     async def outbox_heads(self) -> list[OutboxHead]:
         """Each destination's first waiting message (the one the others wait behind)."""
-        rows = await self._fetch(
+        rows = await self._db.fetch(
             "SELECT o.destination, n.waiting, o.state, o.attempts, o.next_attempt_at,"
             " o.last_error FROM outbox o JOIN (SELECT min(id) AS first, count(*) AS waiting"
             f" FROM outbox WHERE {_WAITING} GROUP BY destination) n ON o.id = n.first"
@@ -999,18 +879,17 @@ class Store:
         ]
 
     async def destination_states(self) -> list[DestinationState]:
-        rows = await self._fetch(f"{_DESTINATION_SELECT} ORDER BY destination")
+        rows = await self._db.fetch(f"{_DESTINATION_SELECT} ORDER BY destination")
         return [_destination_state(row) for row in rows]
 
     async def _outbox_update(self, sql: str, params: tuple[Any, ...]) -> None:
-        async with self._write_lock:
-            await self._conn.execute(sql, params)
-            await self._conn.commit()
+        async with self._db.transaction() as conn:
+            await conn.execute(sql, params)
 
     # --- sent records ---------------------------------------------------------------------
 
     async def sent_paper_ids(self, destination: str) -> frozenset[str]:
-        rows = await self._fetch(
+        rows = await self._db.fetch(
             "SELECT p.id FROM sent_papers s JOIN papers p ON p.pk = s.paper_pk"
             " WHERE s.destination = ?",
             (destination,),
@@ -1019,53 +898,9 @@ class Store:
 
     # --- helpers --------------------------------------------------------------------------
 
-    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
-
     async def fetch_raw(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Read-only SQL for diagnostics and benchmarks."""
-        return [tuple(r) for r in await self._fetch(sql, params)]
-
-
-async def check_schema(conn: aiosqlite.Connection, path: str | Path) -> int:
-    """The schema version of the database at `path`, read without writing anything; a
-    `UserError` if it is not a paperwire database or one from a newer paperwire."""
-    try:
-        version = await _user_version(conn)
-        async with conn.execute("SELECT count(*) FROM sqlite_master") as cursor:
-            row = await cursor.fetchone()
-    except sqlite3.DatabaseError as exc:
-        raise UserError(f"{path} is not a paperwire database ({exc})") from None
-    if version == 0 and row is not None and row[0] > 0:
-        # Every migration sets user_version with its tables: these are someone else's.
-        raise UserError(f"{path} is not a paperwire database (it has other tables)")
-    if version > LATEST_VERSION:
-        raise UserError(
-            f"{path} was written by a newer paperwire (schema {version}, this one knows"
-            f" {LATEST_VERSION}): upgrade paperwire"
-        )
-    return version
-
-
-async def _user_version(conn: aiosqlite.Connection) -> int:
-    async with conn.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
-
-
-async def migrate(conn: aiosqlite.Connection) -> int:
-    """Bring the database to the latest schema; returns the version it was at."""
-    start = await _user_version(conn)
-    if start > LATEST_VERSION:  # check_schema refuses these first
-        raise UserError(f"the database is at schema {start}, newer than this paperwire")
-    for version in range(start + 1, LATEST_VERSION + 1):
-        _log.info("migrating database to schema version %d", version)
-        # executescript commits first; each migration runs in its own transaction.
-        await conn.executescript(
-            f"BEGIN; {MIGRATIONS[version - 1]} PRAGMA user_version = {version}; COMMIT;"
-        )
-    return start
+        return await self._db.fetch_raw(sql, params)
 
 
 def title_hash(normalized_title: str) -> int:
@@ -1079,7 +914,7 @@ def _chunks(items: list[Any]) -> Iterable[list[Any]]:
         yield items[start : start + _CHUNK]
 
 
-def _paper_row(pending: _Pending) -> tuple[Any, ...]:
+def _paper_row(pending: Pending) -> tuple[Any, ...]:
     paper = pending.paper
     signals = {k: v for k, v in paper.signals.__dict__.items() if v not in (None, ())}
     return (
