@@ -173,7 +173,7 @@ class PaperButton(
             except UserError as exc:
                 reply = Reply(Notice(str(exc), is_error=True))
         else:
-            paper = await bot.services.store.paper_by_id(self.paper_id)
+            paper = await bot.services.papers.paper_by_id(self.paper_id)
             notice = (
                 Notice(paper.abstract or "No abstract.", title=paper.title)
                 if paper is not None
@@ -208,7 +208,7 @@ class NextButton(
         await interaction.response.defer(ephemeral=True, thinking=True)
         if buttons.search_offset(self.offset) is None:
             return await bot.answer(interaction, _STALE)
-        query = await bot.services.store.saved_query(self.key)
+        query = await bot.services.saved_queries.saved_query(self.key)
         if query is None:
             reply = Reply(Notice("That search has expired; search again.", is_error=True))
         else:
@@ -390,7 +390,7 @@ class PaperwireDiscord(discord.Client):
         if isinstance(content, Digest):
             views = digest_views(content, bodies)
         elif isinstance(content, SearchPage) and content.has_more and bodies:
-            key = await self.services.store.save_query(content.query, self.services.clock())
+            key = await self.services.saved_queries.save_query(content.query, self.services.clock())
             view = discord.ui.View(timeout=None)
             view.add_item(NextButton(key, content.offset + len(content.hits)))
             views[-1] = view
@@ -543,7 +543,7 @@ def papers_commands(bot: PaperwireDiscord) -> app_commands.Group:
             "discord", str(interaction.guild_id or "dm"), str(interaction.user.id), kind="dm"
         )
         with bot.services.requests.answering():
-            topics = [s.topic for s in await bot.services.store.subscriptions(owner)]
+            topics = [s.topic for s in await bot.services.subscriptions.subscriptions(owner)]
         wanted = current.strip().casefold()
         choices = [
             app_commands.Choice(name=shorten(f"{number}. {topic}", CHOICE_NAME), value=str(number))

@@ -311,7 +311,7 @@ class SlackAdapter:
         paper_id = buttons.paper_id(_action_value(body))
         if paper_id is None:
             return await self._stale(body)
-        paper = await self._services.store.paper_by_id(paper_id)
+        paper = await self._services.papers.paper_by_id(paper_id)
         if paper is None:
             reply = Reply(Notice("That paper is no longer in the corpus.", is_error=True))
         else:
