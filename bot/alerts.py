@@ -17,7 +17,7 @@ from bot.models import Destination, Paper
 from bot.render.neutral import AlertGroup, Reply, TopicAlert
 from bot.search.matcher import matches
 from bot.search.query import Query, parse
-from bot.storage import Store
+from bot.storage import Papers
 from bot.subscription_matching import LiveTopics
 from bot.subscriptions import DEFAULT_ALERT_CAP, AlertSettings, Subscription
 
@@ -31,27 +31,26 @@ async def match_new_lists(services: Services) -> int:
     """Match the papers of every complete list not matched yet; returns matches queued.
     A subscription gets the papers of lists that became complete after it was made only:
     alerts are about new papers, not the corpus it found on arrival."""
-    store = services.store
-    lists = await store.lists_to_match()
+    lists = await services.subscriptions.lists_to_match()
     if not lists:
         return 0
     papers: dict[str, Paper] = {}
     completed: dict[str, datetime] = {}  # paper id -> when its latest list here completed
     for day, source, complete_at in lists:
-        for paper in await store.trending_list(day):
+        for paper in await services.papers.trending_list(day):
             if any(e.day == day and e.source == source for e in paper.trending):
                 papers.setdefault(paper.id, paper)
                 completed[paper.id] = max(complete_at, completed.get(paper.id, complete_at))
-    subscriptions = await store.subscriptions()
+    subscriptions = await services.subscriptions.subscriptions()
     made = {s.id: s.created_at for s in subscriptions}
     if not services.topics.built:
-        services.topics.build(await history(store))
+        services.topics.build(await history(services.papers))
     matches = [
         (owner, paper_id, sub_id)
         for owner, paper_id, sub_id in match(subscriptions, list(papers.values()), services.topics)
         if completed[paper_id] >= made[sub_id]
     ]
-    queued = await store.queue_matches(
+    queued = await services.subscriptions.queue_matches(
         matches, [(day, source) for day, source, _ in lists], services.clock()
     )
     _log.info(
@@ -78,23 +77,23 @@ def match(
     return found
 
 
-async def history(store: Store, days: int = HISTORY_DAYS) -> list[Paper]:
+async def history(papers: Papers, days: int = HISTORY_DAYS) -> list[Paper]:
     """The papers of the newest `days` trending lists: how often each word occurs in them
     picks the rarest anchor of each topic."""
-    papers: dict[str, Paper] = {}
-    for day in (await store.trending_days())[:days]:
-        papers.update((paper.id, paper) for paper in await store.trending_list(day))
-    return list(papers.values())
+    found: dict[str, Paper] = {}
+    for day in (await papers.trending_days())[:days]:
+        found.update((paper.id, paper) for paper in await papers.trending_list(day))
+    return list(found.values())
 
 
 async def recent_matches(
-    store: Store, query: Query, limit: int = PREVIEW_SIZE, days: int = PREVIEW_DAYS
+    papers: Papers, query: Query, limit: int = PREVIEW_SIZE, days: int = PREVIEW_DAYS
 ) -> list[Paper]:
     """Up to `limit` papers of the newest `days` trending lists that `query` matches,
     newest list first and by rank within a list: what a new topic would have caught."""
     found: dict[str, Paper] = {}
-    for day in (await store.trending_days())[:days]:
-        listed = await store.trending_list(day)
+    for day in (await papers.trending_days())[:days]:
+        listed = await papers.trending_list(day)
         listed.sort(key=lambda paper: min(e.rank for e in paper.trending if e.day == day))
         for paper in listed:
             if paper.id not in found and matches(query, paper):
@@ -109,13 +108,12 @@ async def send_alert(
 ) -> DigestRun | None:
     """The user's direct message for the local day of `at`: at most one a day, never a paper
     sent before. None when that day's message was already sent (or is being sent)."""
-    store = services.store
     owner = settings.owner
     run_day = at.astimezone(settings.zone).date()
     if settings.paused(at):
         return None
     now = services.clock()
-    if not await store.claim_run(owner.key, run_day, now, STALE_RUN):
+    if not await services.digests.claim_run(owner.key, run_day, now, STALE_RUN):
         return None
     run = DigestRun(owner.key, run_day, now, Outcome.RUNNING)
     alert, paper_ids = await _compose(services, owner, cap)
@@ -128,11 +126,11 @@ async def send_alert(
             )
         )
         # Sent or kept in the outbox, the matches are dealt with either way.
-        await store.clear_pending(owner)
+        await services.subscriptions.clear_pending(owner)
         outcome = Outcome.POSTED if receipt.ok else Outcome.QUEUED
         run = replace(run, outcome=outcome, posted=len(paper_ids), detail=receipt.error)
     run = replace(run, finished_at=services.clock())
-    await store.finish_run(run)
+    await services.digests.finish_run(run)
     return run
 
 
@@ -140,11 +138,10 @@ async def _compose(
     services: Services, owner: Destination, cap: int
 ) -> tuple[TopicAlert | None, list[str]]:
     """The pending matches grouped by topic, at most `cap` papers in all."""
-    store = services.store
-    pending = await store.pending_matches(owner)
-    sent = await store.sent_paper_ids(owner.key)
-    subscriptions = {s.id: s for s in await store.subscriptions(owner)}
-    papers = await store.papers_by_pk(sorted({pk for pk, _ in pending}))
+    pending = await services.subscriptions.pending_matches(owner)
+    sent = await services.outbox.sent_paper_ids(owner.key)
+    subscriptions = {s.id: s for s in await services.subscriptions.subscriptions(owner)}
+    papers = await services.papers.papers_by_pk(sorted({pk for pk, _ in pending}))
     by_topic: dict[int, list[Paper]] = defaultdict(list)
     seen: set[str] = set()
     for pk, sub_id in pending:
@@ -162,7 +159,7 @@ async def _compose(
         shown += [p.id for p in take]
         topic = subscriptions[sub_id].topic
         groups.append(AlertGroup(topic, tuple(take), more=len(matched) - len(take)))
-        await store.note_last_match(sub_id, matched[0].title, services.clock())
+        await services.subscriptions.note_last_match(sub_id, matched[0].title, services.clock())
     if not shown:
         return None, []
     return TopicAlert(tuple(groups)), shown

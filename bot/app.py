@@ -16,7 +16,16 @@ from bot.in_flight import InFlight
 from bot.search.index import SearchIndex, index_path_for
 from bot.search.service import SearchService
 from bot.sources.http import HttpClient
-from bot.storage import Store
+from bot.storage import (
+    Database,
+    DayLists,
+    Digests,
+    Outbox,
+    Papers,
+    SavedQueries,
+    Subscriptions,
+    open_storage,
+)
 from bot.subscription_matching import LiveTopics
 from bot.subscriptions import AlertSchedule
 
@@ -28,7 +37,13 @@ def utc_now() -> datetime:
 @dataclass
 class Services:
     settings: Settings
-    store: Store
+    db: Database  # for diagnostics (`fetch_raw`); callers use the repositories below
+    papers: Papers
+    day_lists: DayLists
+    digests: Digests
+    subscriptions: Subscriptions
+    outbox: Outbox
+    saved_queries: SavedQueries
     index: SearchIndex
     search: SearchService
     delivery: DeliveryService
@@ -42,7 +57,7 @@ class Services:
 
     async def refresh_index(self) -> int:
         """Bring the search index up to date with the store."""
-        return await self.index.sync(self.store)
+        return await self.index.sync(self.papers)
 
 
 def http_client(settings: Settings) -> HttpClient:
@@ -60,16 +75,22 @@ async def build_services(
     settings: Settings, clock: Callable[[], datetime] = utc_now
 ) -> AsyncIterator[Services]:
     async with (
-        Store.open(settings.db_path, settings.own_data_folder) as store,
+        open_storage(settings.db_path, settings.own_data_folder) as storage,
         http_client(settings) as http,
     ):
         index = SearchIndex.open(index_path_for(settings.db_path))
         services = Services(
             settings=settings,
-            store=store,
+            db=storage.db,
+            papers=storage.papers,
+            day_lists=storage.day_lists,
+            digests=storage.digests,
+            subscriptions=storage.subscriptions,
+            outbox=storage.outbox,
+            saved_queries=storage.saved_queries,
             index=index,
-            search=SearchService(store, index),
-            delivery=DeliveryService(store, clock),
+            search=SearchService(storage.papers, index),
+            delivery=DeliveryService(storage.outbox, clock),
             http=http,
             clock=clock,
             budgets=Budgets(settings.commands_per_minute, settings.commands_per_hour),

@@ -44,10 +44,10 @@ async def demo(settings: Settings, args: argparse.Namespace) -> int:
     out.flush()
     async with build_services(settings) as services:
         report = await ingest_seeds(services)
-        total = await services.store.count_papers()
+        total = await services.papers.count_papers()
         out.write(f"{report.line()}; {plural(total, 'paper')} in the corpus.\n\n")
         digest = await build_digest(
-            services.store, now=services.clock(), limit=settings.digest_size
+            services.papers, now=services.clock(), limit=settings.digest_size
         )
         color = wants_color(out)
         out.write(render_text(digest, color=color).rstrip() + "\n\n")
@@ -169,7 +169,7 @@ async def digest(settings: Settings, args: argparse.Namespace) -> int:
         return await post_digest_now(settings, args)
     async with build_services(settings) as services:
         result = await build_digest(
-            services.store,
+            services.papers,
             now=services.clock(),
             day=args.date,
             limit=args.limit or settings.digest_size,
@@ -199,7 +199,7 @@ async def post_digest_now(settings: Settings, args: argparse.Namespace) -> int:
     async with build_services(settings) as services:
         services.delivery.register(ConsoleTransport(sys.stdout))
         where = Destination("console", "local", name)
-        chosen = await services.store.channel_digest(where.key) or DigestSettings(
+        chosen = await services.digests.channel_digest(where.key) or DigestSettings(
             where, enabled=False, size=args.limit or settings.digest_size, topic=args.topic
         )
         run = await run_channel_digest(services, chosen, services.clock())
@@ -291,18 +291,17 @@ async def discord(settings: Settings, args: argparse.Namespace) -> int:
 async def status(settings: Settings, args: argparse.Namespace) -> int:
     """`paperwire status [--json]`: each destination's outbox and last outcomes."""
     async with build_services(settings) as services:
-        store = services.store
-        depths = await store.outbox_depths()
+        depths = await services.outbox.outbox_depths()
         # Command replies each wait in a queue of their own: counted together.
         replies = sum(n for k, n in depths.items() if Destination.from_key(k).kind == "reply")
         depths = {k: n for k, n in depths.items() if Destination.from_key(k).kind != "reply"}
-        states = {s.destination: s for s in await store.destination_states()}
-        heads = {h.destination: h for h in await store.outbox_heads()}
+        states = {s.destination: s for s in await services.outbox.destination_states()}
+        heads = {h.destination: h for h in await services.outbox.outbox_heads()}
         keys = sorted(set(depths) | set(states))
         now = services.clock()
         rows = []
         for key in keys:
-            state = states.get(key) or await store.destination_state(key)
+            state = states.get(key) or await services.outbox.destination_state(key)
             states[key] = state
             head = heads.get(key)
             rows.append(

@@ -34,7 +34,7 @@ from bot import codec
 from bot.errors import PaperwireError
 from bot.models import Destination
 from bot.render.neutral import Reply
-from bot.storage import QueuedMessage, Store
+from bot.storage import Outbox, QueuedMessage
 
 _log = logging.getLogger(__name__)
 
@@ -100,11 +100,11 @@ class Transport(Protocol):
 class DeliveryService:
     def __init__(
         self,
-        store: Store,
+        outbox: Outbox,
         clock: Callable[[], datetime],
         send_timeout_s: float = SEND_TIMEOUT_S,
     ) -> None:
-        self._store = store
+        self._outbox = outbox
         self._clock = clock
         self._send_timeout_s = send_timeout_s
         self._transports: dict[str, Transport] = {}
@@ -135,7 +135,7 @@ class DeliveryService:
             raise PaperwireError(f"no transport for platform {destination.platform!r}")
         if destination.kind == "reply" and message.handle is None:
             return await transport.send(message)
-        outbox_id = await self._store.enqueue(
+        outbox_id = await self._outbox.enqueue(
             destination.key,
             codec.dumps(message.reply),
             message.paper_ids,
@@ -146,23 +146,23 @@ class DeliveryService:
         results = await self.drain(destination.key)
         if outbox_id in results:
             return results[outbox_id]
-        if await self._store.outbox_state(outbox_id) == "sent":
+        if await self._outbox.outbox_state(outbox_id) == "sent":
             return Receipt(ok=True)  # another drain (the periodic one) sent it first
-        state = await self._store.destination_state(destination.key)
+        state = await self._outbox.destination_state(destination.key)
         if state.stopped:
             return Receipt(ok=False, error=f"stopped after {state.error}", permanent=True)
         return Receipt(ok=False, error="queued behind earlier messages", queued=True)
 
     async def retry_now(self, destination: str) -> dict[int, Receipt]:
         """Try `destination`'s waiting messages now (a manager asked: it may be fixed)."""
-        await self._store.resume_destination(destination, self._clock())
+        await self._outbox.resume_destination(destination, self._clock())
         return await self.drain(destination)
 
     async def drain(self, destination: str | None = None) -> dict[int, Receipt]:
         """Send what is due in the outbox (for one destination, or all): destinations side
         by side, each one's messages in order, stopping at its first failure so that the
         rest keep their order."""
-        keys = [destination] if destination else await self._store.due_destinations(self._clock())
+        keys = [destination] if destination else await self._outbox.due_destinations(self._clock())
         results: dict[int, Receipt] = {}
         outcomes = await asyncio.gather(
             *(self._drain_one(key, results) for key in keys), return_exceptions=True
@@ -196,10 +196,10 @@ class DeliveryService:
         slot = self._slots if target.kind != "reply" else _NO_SLOT
         # The lock first: a drain waiting for another on the same destination holds no place.
         async with lock, slot:
-            if (await self._store.destination_state(destination)).stopped:
+            if (await self._outbox.destination_state(destination)).stopped:
                 return
             # Read under the lock: another drain may have just sent some of them.
-            for queued in await self._store.due_messages(destination, self._clock()):
+            for queued in await self._outbox.due_messages(destination, self._clock()):
                 receipt = await self._send_queued(queued, target, transport)
                 results[queued.id] = receipt
                 if not receipt.ok:
@@ -217,11 +217,11 @@ class DeliveryService:
             expires = _expiry(handle)
         except (ValueError, KeyError, TypeError) as exc:  # a row no code of ours wrote
             _log.error("outbox message %d cannot be read, dropping it: %s", queued.id, exc)
-            await self._store.mark_dropped(queued.id, "unreadable")
+            await self._outbox.mark_dropped(queued.id, "unreadable")
             return Receipt(ok=False, error="unreadable", permanent=True)
         if is_reply and expires is not None and expires <= now:
             _log.info("a reply in %s expired before it could be sent", queued.destination)
-            await self._store.mark_dropped(queued.id, "expired")
+            await self._outbox.mark_dropped(queued.id, "expired")
             return Receipt(ok=False, error="expired", permanent=True)
         message = OutgoingMessage(
             destination,
@@ -232,7 +232,7 @@ class DeliveryService:
             # have posted some of it: the transport looks before it sends.
             recovering=queued.sends > 0,
             handle=handle,
-            departing=_Departure(self._store, queued.id),
+            departing=_Departure(self._outbox, queued.id),
         )
         try:
             receipt = await asyncio.wait_for(transport.send(message), self._send_timeout_s)
@@ -243,9 +243,9 @@ class DeliveryService:
             receipt = Receipt(ok=False, error=f"{type(exc).__name__}: {exc}"[:200])
         now = self._clock()
         if receipt.ok:
-            await self._store.mark_sent(queued.id, receipt.platform_ids, now)
+            await self._outbox.mark_sent(queued.id, receipt.platform_ids, now)
             if not is_reply:
-                await self._store.record_delivery(queued.destination, now)
+                await self._outbox.record_delivery(queued.destination, now)
             return receipt
         if receipt.retry_in is not None:
             return await self._defer(queued, receipt, now)
@@ -256,7 +256,7 @@ class DeliveryService:
             # Only this reply is refused, or it would expire before the retry: drop it
             # (there is no destination to stop).
             _log.warning("a reply in %s could not be sent: %s", queued.destination, error)
-            await self._store.mark_dropped(queued.id, error)
+            await self._outbox.mark_dropped(queued.id, error)
             return replace(receipt, permanent=True)
         _log.warning(
             "delivery to %s failed%s: %s",
@@ -264,10 +264,10 @@ class DeliveryService:
             " for good, stopping it" if receipt.permanent else f"; retrying in {wait:.0f} s",
             error,
         )
-        await self._store.mark_failed(queued.id, error, retry_at)
+        await self._outbox.mark_failed(queued.id, error, retry_at)
         self._retry_at(queued.destination, retry_at, receipt.permanent)
         if not is_reply:
-            await self._store.record_delivery(queued.destination, now, error, receipt.permanent)
+            await self._outbox.record_delivery(queued.destination, now, error, receipt.permanent)
         return replace(receipt, queued=True)
 
     def _retry_at(self, destination: str, at: datetime, permanent: bool) -> None:
@@ -280,7 +280,7 @@ class DeliveryService:
         wait = max(0.0, receipt.retry_in or 0.0)
         _log.info("delivery to %s waits %.0f s: %s", queued.destination, wait, reason)
         retry_at = now + timedelta(seconds=wait)
-        await self._store.mark_deferred(queued.id, reason, retry_at)
+        await self._outbox.mark_deferred(queued.id, reason, retry_at)
         self._retry_at(queued.destination, retry_at, permanent=False)
         return replace(receipt, queued=True)
 
@@ -289,14 +289,14 @@ class _Departure:
     """An outbox message's `departing` hook: its first request of an attempt marks it
     sending (a send begun); the attempt's later requests find it marked."""
 
-    def __init__(self, store: Store, message_id: int) -> None:
-        self._store = store
+    def __init__(self, outbox: Outbox, message_id: int) -> None:
+        self._outbox = outbox
         self._message_id = message_id
         self._marked = False
 
     async def __call__(self) -> None:
         if not self._marked:
-            await self._store.mark_sending(self._message_id)
+            await self._outbox.mark_sending(self._message_id)
             self._marked = True
 
 

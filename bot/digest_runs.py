@@ -28,7 +28,7 @@ async def run_channel_digest(
     key = settings.destination.key
     run_day = at.astimezone(settings.zone).date()
     now = services.clock()
-    if not await services.store.claim_run(key, run_day, now, STALE_RUN):
+    if not await services.digests.claim_run(key, run_day, now, STALE_RUN):
         return None
     run = DigestRun(key, run_day, now, Outcome.RUNNING)
     try:
@@ -37,7 +37,7 @@ async def run_channel_digest(
         _log.exception("digest for %s failed", key)
         run = replace(run, outcome=Outcome.PLATFORM_ERROR, detail=str(exc)[:300])
     run = replace(run, finished_at=services.clock())
-    await services.store.finish_run(run)
+    await services.digests.finish_run(run)
     _log.info("digest for %s: %s (%s)", key, run.outcome.value, plural(run.posted, "paper"))
     return run
 
@@ -45,14 +45,13 @@ async def run_channel_digest(
 async def _compose_and_send(
     services: Services, settings: DigestSettings, run: DigestRun, at: datetime
 ) -> DigestRun:
-    store = services.store
     day = await _list_day(services, settings, at)
     if day is None:
         return replace(run, outcome=Outcome.NOTHING_COMPLETE)
     run = replace(run, list_day=day)
-    papers = await store.trending_list(day)
+    papers = await services.papers.trending_list(day)
     topic = parse(settings.topic) if settings.topic else None
-    sent = await store.sent_paper_ids(settings.destination.key)
+    sent = await services.outbox.sent_paper_ids(settings.destination.key)
     chosen = select_trending(papers, day, now=at, limit=settings.size, topic=topic, exclude=sent)
     if not chosen:
         matching = select_trending(papers, day, now=at, limit=1, topic=topic)
@@ -72,7 +71,7 @@ async def _compose_and_send(
 
 async def _list_day(services: Services, settings: DigestSettings, at: datetime) -> date | None:
     """The most recent complete list up to `at` (or yesterday's, when asked for)."""
-    complete = {s.day for s in await services.store.list_states() if s.complete}
+    complete = {s.day for s in await services.day_lists.list_states() if s.complete}
     if settings.covers == "yesterday":
         yesterday = at.astimezone(settings.zone).date() - timedelta(days=1)
         return yesterday if yesterday in complete else None

@@ -8,11 +8,11 @@ from bot.errors import UserError
 from bot.render.neutral import Digest
 from bot.search.query import parse
 from bot.selection import latest_day, select_trending
-from bot.storage import Store
+from bot.storage import Papers
 
 
 async def build_digest(
-    store: Store,
+    papers: Papers,
     *,
     now: datetime,
     day: date | None = None,
@@ -25,7 +25,7 @@ async def build_digest(
     topic_query = parse(topic) if topic else None
     if topic_query is not None and topic_query.is_empty:
         raise UserError(f"The topic {topic!r} has no words to match.")
-    days = await store.trending_days()
+    days = await papers.trending_days()
     if not days:
         raise UserError("No papers yet. Ingest some first: `paperwire ingest seeds`.")
     if day is None:
@@ -35,12 +35,12 @@ async def build_digest(
     elif day not in days:
         known = ", ".join(d.isoformat() for d in days[:5])
         raise UserError(f"No trending list for {day.isoformat()}. Latest lists: {known}.")
-    papers = select_trending(
-        await store.trending_list(day),
+    chosen = select_trending(
+        await papers.trending_list(day),
         day,
         now=now,
         limit=limit,
         topic=topic_query,
         exclude=exclude,
     )
-    return Digest(day=day, papers=tuple(papers), topic=topic)
+    return Digest(day=day, papers=tuple(chosen), topic=topic)

@@ -61,7 +61,7 @@ async def store_observations(
 ) -> None:
     """Store one fetched batch, with the size of each day's list it carried (`day_lists`
     are recorded even when the batch has none of their papers: those lists were fetched)."""
-    counts = await services.store.ingest(observations, rule, services.clock(), day_lists)
+    counts = await services.papers.ingest(observations, rule, services.clock(), day_lists)
     report.counts += counts
     report.lists += counts.lists
 
@@ -84,7 +84,7 @@ async def ingest_bundled_seeds(services: Services) -> IngestReport | None:
     now = services.clock()
     pages = seeds.read_pages(seeds.bundled_pages(), reference=now.date())
     ids = sorted({obs.paper_id for obs in seeds.observations(pages, now)})
-    if await services.store.pks_for_ids(ids):
+    if await services.papers.pks_for_ids(ids):
         return None
     return await ingest_seeds(services)
 

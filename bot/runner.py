@@ -99,7 +99,7 @@ async def _serve(
     ):
         await platforms.first_attempts(FIRST_TRY_S)
         # What a crash left: runs that queued nothing are taken again (by the catch-up).
-        await services.store.release_interrupted_runs()
+        await services.digests.release_interrupted_runs()
         async with _scheduled(settings, services) as jobs:
             _log.info(
                 "paperwire is running (database %s; platforms: %s; jobs: %s). Ctrl-C stops it.",
@@ -146,7 +146,7 @@ async def _send_what_waits(services: Services) -> None:
 
 async def _prune_outbox(services: Services) -> None:
     before = services.clock() - OUTBOX_KEEP
-    if pruned := await services.store.prune_outbox(before):
+    if pruned := await services.outbox.prune_outbox(before):
         _log.info("outbox: forgot %d messages delivered before %s", pruned, before.date())
 
 
@@ -195,10 +195,10 @@ async def ensure_webhook_digest(services: Services, url: str, when: str) -> Dige
     """The webhook's channel gets a daily digest (PAPERWIRE_WEBHOOK_DIGEST, e.g. "08:30
     Europe/Paris", default 09:00 UTC) unless it already has settings."""
     destination = webhook_destination(url)
-    existing = await services.store.channel_digest(destination.key)
+    existing = await services.digests.channel_digest(destination.key)
     if existing is not None:
         return existing
     settings = DigestSettings(destination, size=services.settings.digest_size)
     settings = parse_when(when).apply(settings)
-    await services.store.save_channel_digest(settings, "webhook", services.clock())
+    await services.digests.save_channel_digest(settings, "webhook", services.clock())
     return settings

@@ -64,7 +64,7 @@ async def share(ctx: Context, press: Press) -> Reply:
 
 
 async def abstract(ctx: Context, press: Press) -> Reply:
-    paper = await ctx.services.store.paper_by_id(_paper_id(press))
+    paper = await ctx.services.papers.paper_by_id(_paper_id(press))
     if paper is None:
         raise UserError(GONE_PAPER)
     return Reply(Notice(paper.abstract or "No abstract.", title=paper.title))
@@ -87,7 +87,7 @@ async def _query(ctx: Context, page: Page) -> str:
         return page.query
     if page.saved_as is None:
         raise UserError(STALE_BUTTON)
-    query = await ctx.services.store.saved_query(page.saved_as)
+    query = await ctx.services.saved_queries.saved_query(page.saved_as)
     if query is None:
         raise UserError(EXPIRED_SEARCH)
     return query

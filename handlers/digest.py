@@ -67,11 +67,11 @@ def destination(ctx: Context) -> Destination:
 
 
 async def _current(ctx: Context) -> DigestSettings | None:
-    return await ctx.services.store.channel_digest(destination(ctx).key)
+    return await ctx.services.digests.channel_digest(destination(ctx).key)
 
 
 async def _save(ctx: Context, settings: DigestSettings) -> None:
-    await ctx.services.store.save_channel_digest(settings, ctx.invocation.user, ctx.now)
+    await ctx.services.digests.save_channel_digest(settings, ctx.invocation.user, ctx.now)
     if ctx.services.digest_schedule is not None:
         ctx.services.digest_schedule.update(settings)
 
@@ -154,7 +154,7 @@ async def _now(ctx: Context) -> Reply:
     if run.outcome is Outcome.POSTED:
         return _notice(f"Posted {plural(run.posted, 'paper')} from the list of {run.list_day}.")
     if run.outcome is Outcome.QUEUED:
-        state = await ctx.services.store.destination_state(settings.destination.key)
+        state = await ctx.services.outbox.destination_state(settings.destination.key)
         if state.stopped:
             return _notice(f"Not posted. {_stopped(ctx, state.error)}")
         return _notice(
@@ -178,7 +178,7 @@ def _stopped(ctx: Context, error: str | None) -> str:
 
 async def status(ctx: Context) -> Reply:
     settings = await _current(ctx)
-    state = await ctx.services.store.destination_state(destination(ctx).key)
+    state = await ctx.services.outbox.destination_state(destination(ctx).key)
     stopped = [_stopped(ctx, state.error)] if state.stopped else []
     if settings is None:
         start = "No daily digest here yet. `/papers digest on 09:00 Europe/Paris` starts one."
@@ -187,7 +187,7 @@ async def status(ctx: Context) -> Reply:
     if settings.enabled:
         lines.append(_next_line(settings, ctx.now))
     lines += stopped
-    runs = await ctx.services.store.digest_runs(settings.destination.key)
+    runs = await ctx.services.digests.digest_runs(settings.destination.key)
     posted = next((r for r in runs if r.outcome is Outcome.POSTED), None)
     if posted is not None:
         when = _local(posted.started_at, settings)

@@ -35,11 +35,11 @@ def owner(ctx: Context) -> Destination:
 
 
 async def _alerts(ctx: Context) -> AlertSettings:
-    return await ctx.services.store.alert_settings(owner(ctx)) or AlertSettings(owner(ctx))
+    return await ctx.services.subscriptions.alert_settings(owner(ctx)) or AlertSettings(owner(ctx))
 
 
 async def _save_alerts(ctx: Context, settings: AlertSettings) -> None:
-    await ctx.services.store.save_alert_settings(settings, ctx.now)
+    await ctx.services.subscriptions.save_alert_settings(settings, ctx.now)
     if ctx.services.alert_schedule is not None:
         ctx.services.alert_schedule.update(settings)
 
@@ -47,7 +47,9 @@ async def _save_alerts(ctx: Context, settings: AlertSettings) -> None:
 async def subscribe(ctx: Context, args: str) -> Reply:
     topic = clean_topic(args)
     limit = ctx.services.settings.max_subscriptions
-    added, mine = await ctx.services.store.add_subscription(owner(ctx), topic, ctx.now, limit)
+    added, mine = await ctx.services.subscriptions.add_subscription(
+        owner(ctx), topic, ctx.now, limit
+    )
     if added is None:
         for number, sub in enumerate(mine, 1):
             if same_topic(sub.topic, topic):
@@ -58,7 +60,7 @@ async def subscribe(ctx: Context, args: str) -> Reply:
         )
     settings = await _alerts(ctx)
     await _save_alerts(ctx, settings)
-    preview = await recent_matches(ctx.services.store, parse(topic))
+    preview = await recent_matches(ctx.services.papers, parse(topic))
     caught = (
         "Recent papers it matches:"
         if preview
@@ -75,11 +77,13 @@ async def unsubscribe(ctx: Context, args: str) -> Reply:
     which = args.strip()
     if not which:
         raise UserError("Say which: `/papers unsubscribe 2`, a topic, or `all`.")
-    mine = await ctx.services.store.subscriptions(owner(ctx))
+    mine = await ctx.services.subscriptions.subscriptions(owner(ctx))
     if not mine:
         raise UserError("You follow no topics.")
     chosen = _choose(mine, which)
-    removed = await ctx.services.store.remove_subscriptions(owner(ctx), [s.id for s in chosen])
+    removed = await ctx.services.subscriptions.remove_subscriptions(
+        owner(ctx), [s.id for s in chosen]
+    )
     names = ", ".join(f"“{s.topic}”" for s in chosen[:5]) + (" …" if len(chosen) > 5 else "")
     return _notice(f"Unsubscribed from {names} ({removed} in all).")
 
@@ -102,7 +106,7 @@ def _choose(mine: list[Subscription], which: str) -> list[Subscription]:
 
 
 async def subscriptions(ctx: Context, args: str) -> Reply:
-    mine = await ctx.services.store.subscriptions(owner(ctx))
+    mine = await ctx.services.subscriptions.subscriptions(owner(ctx))
     settings = await _alerts(ctx)
     if not mine:
         return _notice("You follow no topics yet. `/papers subscribe diffusion models` starts.")
@@ -167,7 +171,7 @@ def _notice(text: str) -> Reply:
 
 async def subscribe_similar(ctx: Context, paper_id: str) -> Reply:
     """The "Subscribe to similar" button of a digest: a topic from that paper's keywords."""
-    paper = await ctx.services.store.paper_by_id(paper_id)
+    paper = await ctx.services.papers.paper_by_id(paper_id)
     if paper is None:
         raise UserError("That paper is no longer in the corpus.")
     return await subscribe(ctx, similar_topic(paper))

@@ -13,7 +13,7 @@ from handlers.context import Context
 async def trending(ctx: Context, args: str) -> Reply:
     day = parse_day(args) if args else None
     digest = await build_digest(
-        ctx.services.store, now=ctx.now, day=day, limit=ctx.services.settings.digest_size
+        ctx.services.papers, now=ctx.now, day=day, limit=ctx.services.settings.digest_size
     )
     return Reply(digest)
 

@@ -33,7 +33,7 @@ class AlertJobs:
         self._services = services
 
     async def load(self) -> list[str]:
-        owners = {s.owner for s in await self._services.store.subscriptions()}
+        owners = {s.owner for s in await self._services.subscriptions.subscriptions()}
         for owner in sorted(owners, key=lambda o: o.key):
             self.update(await self._settings(owner))
         return [job_id(owner) for owner in owners]
@@ -48,7 +48,7 @@ class AlertJobs:
 
     async def run_scheduled(self, owner_key: str) -> DigestRun | None:
         owner = Destination.from_key(owner_key)
-        if not await self._services.store.subscriptions(owner):
+        if not await self._services.subscriptions.subscriptions(owner):
             self._scheduler.remove(job_id(owner))  # unsubscribed from everything
             return None
         await match_new_lists(self._services)
@@ -56,4 +56,4 @@ class AlertJobs:
         return await send_alert(self._services, settings, self._services.clock())
 
     async def _settings(self, owner: Destination) -> AlertSettings:
-        return await self._services.store.alert_settings(owner) or AlertSettings(owner)
+        return await self._services.subscriptions.alert_settings(owner) or AlertSettings(owner)

@@ -66,7 +66,7 @@ class DigestJobs:
     async def load(self) -> list[str]:
         """One job per enabled channel; returns their ids."""
         ids = []
-        for settings in await self._services.store.channel_digests():
+        for settings in await self._services.digests.channel_digests():
             self.update(settings)
             ids.append(job_id(settings))
         return ids
@@ -84,7 +84,7 @@ class DigestJobs:
 
     async def run_scheduled(self, destination: str) -> DigestRun | None:
         """The job: reads the settings afresh, so a change since scheduling counts."""
-        settings = await self._services.store.channel_digest(destination)
+        settings = await self._services.digests.channel_digest(destination)
         if settings is None or not settings.enabled:
             return None
         # The day is the scheduled time's, even if the job starts a little late.
@@ -98,7 +98,7 @@ class DigestJobs:
         Channels are caught up side by side, as their scheduled runs would be: each queues
         its digest in the outbox, which sends them all like any fan-out."""
         now = self._services.clock()
-        channels = await self._services.store.channel_digests()
+        channels = await self._services.digests.channel_digests()
         outcomes = await asyncio.gather(
             *(self._catch_up_one(settings, now) for settings in channels),
             return_exceptions=True,
@@ -133,7 +133,7 @@ class DigestJobs:
         """Whether the day of `due` has its run (a claim left by a dead process does not
         count once stale)."""
         run_day = due.astimezone(settings.zone).date()
-        runs = await self._services.store.digest_runs(settings.destination.key, limit=1)
+        runs = await self._services.digests.digest_runs(settings.destination.key, limit=1)
         if not runs or runs[0].run_day < run_day:
             return False
         last = runs[0]
@@ -153,5 +153,5 @@ class DigestJobs:
             finished_at=now,
             detail=f"due {due.isoformat()}",
         )
-        await self._services.store.finish_run(run)
+        await self._services.digests.finish_run(run)
         return run

@@ -142,7 +142,7 @@ async def _catch_up(
 ) -> bool:
     """Ingest `source` now unless its lists were fetched within `period` (the next
     scheduled run is soon enough then); whether it did."""
-    fetched = await services.store.last_fetched(source)
+    fetched = await services.day_lists.last_fetched(source)
     if fetched is not None and services.clock() - fetched < period:
         return False
     _log.info("start-up ingest of %s (last fetched: %s)", source, fetched or "never")

@@ -63,9 +63,9 @@ class Clock:
 async def drained_later(services: Services, transport: Transport, minutes: float) -> Receipt:
     """The one waiting message, as a new process `minutes` later sends it: after the first
     try ended (draining its destination waits for that), a fresh delivery service."""
-    [key] = await services.store.outbox_depths()
+    [key] = await services.outbox.outbox_depths()
     assert await services.delivery.drain(key) == {}  # not due yet for the first process
-    later = DeliveryService(services.store, lambda: NOW + timedelta(minutes=minutes))
+    later = DeliveryService(services.outbox, lambda: NOW + timedelta(minutes=minutes))
     later.register(transport)
     [receipt] = (await later.drain()).values()
     return receipt
@@ -84,7 +84,7 @@ async def services() -> AsyncIterator[Services]:
 
 @pytest.fixture
 async def seeded(services: Services) -> Services:
-    await services.store.ingest(seed_observations())
+    await services.papers.ingest(seed_observations())
     await services.refresh_index()
     return services
 

@@ -61,7 +61,7 @@ async def publish(
         )
         for i, title in enumerate(titles, first_id)
     ]
-    await services.store.ingest(observations, CompletionRule(settle=timedelta(0)), at)
+    await services.papers.ingest(observations, CompletionRule(settle=timedelta(0)), at)
 
 
 def console(services: Services) -> io.StringIO:
@@ -73,7 +73,7 @@ def console(services: Services) -> io.StringIO:
 async def alert_for(
     services: Services, at: datetime = NOW, user: Destination = ADA
 ) -> DigestRun | None:
-    settings = await services.store.alert_settings(user) or AlertSettings(user)
+    settings = await services.subscriptions.alert_settings(user) or AlertSettings(user)
     return await send_alert(services, settings, at)
 
 
@@ -108,7 +108,7 @@ async def test_bad_topics_are_explained_and_store_nothing(services: Services) ->
     limited = replace(services, settings=replace(services.settings, max_subscriptions=1))
     over = await ask(limited, "subscribe robots")
     assert over.is_error and "the most allowed is 1" in over.text
-    assert [s.topic for s in await services.store.subscriptions(ADA)] == ["agents"]
+    assert [s.topic for s in await services.subscriptions.subscriptions(ADA)] == ["agents"]
 
 
 async def test_subscriptions_are_private(services: Services) -> None:
@@ -116,7 +116,7 @@ async def test_subscriptions_are_private(services: Services) -> None:
     assert "no topics" in (await ask(services, "subscriptions", user="bob")).text
     assert (await ask(services, "unsubscribe 1", user="bob")).is_error
     assert "no topics" in (await ask(services, "subscriptions", workspace="other")).text
-    assert len(await services.store.subscriptions(ADA)) == 1
+    assert len(await services.subscriptions.subscriptions(ADA)) == 1
 
 
 async def test_matches_arrive_once_as_one_direct_message_a_day(services: Services) -> None:
@@ -154,7 +154,7 @@ async def test_a_topic_gets_only_lists_completed_after_it_was_made(services: Ser
     await publish(services, date(2026, 8, 20), ["Old Diffusion", "Older Diffusion"], months_ago)
     await ask(services, "subscribe diffusion")
     assert await match_new_lists(services) == 2  # Bob's, made before that list: not Ada's
-    assert await services.store.pending_matches(ADA) == []
+    assert await services.subscriptions.pending_matches(ADA) == []
     await publish(services, date(2026, 11, 22), ["Diffusion Today"], NOW, first_id=3)
     assert await match_new_lists(services) == 2  # Ada's and Bob's
     run = await alert_for(services)
@@ -178,16 +178,16 @@ async def test_subscribing_previews_recent_matches(seeded: Services) -> None:
     assert "Subscribed to “diffusion”" in reply.text and "Recent papers it matches" in reply.text
     assert len(reply.papers) == 3
     assert all(matches(parse("diffusion"), paper) for paper in reply.papers)
-    newest = (await seeded.store.trending_days())[0]
+    newest = (await seeded.papers.trending_days())[0]
     assert reply.papers[0].trending[0].day == newest  # the newest list first
     none = await ask(seeded, "subscribe zyxwvut")
     assert none.papers == () and "No paper on the 7 newest trending lists" in none.text
     # Nothing was queued by the preview: alerts stay about new lists.
-    assert await seeded.store.pending_matches(ADA) == []
+    assert await seeded.subscriptions.pending_matches(ADA) == []
 
 
 async def test_the_preview_reaches_every_platform_within_limits(seeded: Services) -> None:
-    await seeded.store.ingest(
+    await seeded.papers.ingest(
         [make_observation(title=HOSTILE_TITLE + " diffusion", day=NOW.date(), rank=1)]
     )
     reply = await ask(seeded, "subscribe diffusion")
@@ -212,7 +212,7 @@ async def test_cap_and_more(services: Services) -> None:
     run = await send_alert(services, AlertSettings(ADA), NOW, cap=10)
     assert run is not None and run.posted == 10
     assert "…and 4 more: /papers search paper" in out.getvalue()
-    assert await services.store.pending_matches(ADA) == []
+    assert await services.subscriptions.pending_matches(ADA) == []
 
 
 async def test_pause_and_resume(services: Services) -> None:
@@ -243,7 +243,7 @@ async def test_no_match_sends_nothing(services: Services) -> None:
 
 async def test_delivery_time_in_two_time_zones(services: Services) -> None:
     assert "08:00 Europe/Paris" in (await ask(services, "alerts 08:00 Europe/Paris")).text
-    paris = await services.store.alert_settings(ADA)
+    paris = await services.subscriptions.alert_settings(ADA)
     assert paris is not None
     fire = alert_trigger(paris).get_next_fire_time(None, NOW)
     assert fire.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M") == "08:00"
@@ -286,9 +286,9 @@ async def test_the_topic_index_is_kept_across_runs_and_follows_the_subscriptions
     await publish(services, date(2026, 11, 22), day_two, first_id=3)
     assert await match_new_lists(services) == 2  # graph and codecs; diffusion no longer
     kept = services.topics.update(
-        {s.id: s.topic for s in await services.store.subscriptions()}, parse
+        {s.id: s.topic for s in await services.subscriptions.subscriptions()}, parse
     )
     assert kept is first  # the same index, brought in step rather than built again
-    assert kept.topic_ids() == {s.id for s in await services.store.subscriptions()}
-    by_topic = [sub_id for _, sub_id in await services.store.pending_matches(ADA)]
+    assert kept.topic_ids() == {s.id for s in await services.subscriptions.subscriptions()}
+    by_topic = [sub_id for _, sub_id in await services.subscriptions.pending_matches(ADA)]
     assert sorted(by_topic) == [2, 2, 3]  # graph twice, codecs; diffusion gone with its topic

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import Store
+from bot.storage import open_storage
 from tests.conftest import summary_total
 from tests.fixture_files import FIXTURES, SAMPLES
 from tests.payload_checks import check_discord_message, check_slack_message
@@ -160,10 +160,10 @@ def test_status_lists_destinations_as_json(corpus: Path) -> None:
 
 def test_status_counts_waiting_replies_apart_from_destinations(tmp_path: Path) -> None:
     async def queue() -> None:
-        async with Store.open(tmp_path / "p.db") as store:
+        async with open_storage(tmp_path / "p.db") as storage:
             at = datetime(2026, 11, 22, tzinfo=UTC)
-            await store.enqueue("slack:T1:C1!0a1b2c3d", '"x"', (), at, handle="{}")
-            await store.enqueue("slack:T1:C1", '"x"', (), at)
+            await storage.outbox.enqueue("slack:T1:C1!0a1b2c3d", '"x"', (), at, handle="{}")
+            await storage.outbox.enqueue("slack:T1:C1", '"x"', (), at)
 
     asyncio.run(queue())
     figures = json.loads(run(tmp_path, "status", "--json").stdout)

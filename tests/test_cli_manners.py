@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.cli import build_parser
-from bot.storage import Store
+from bot.storage import open_storage
 from bot.wording import ago, until
 from tests.discord.fake_discord import running_fake_discord
 from tests.processes import start_paperwire_run
@@ -83,9 +83,9 @@ def test_db_and_verbose_work_after_the_command(tmp_path: Path) -> None:
     assert parser.parse_args(["search", "x"]).verbose is False
 
     async def queue() -> None:
-        async with Store.open(tmp_path / "given.db") as store:
+        async with open_storage(tmp_path / "given.db") as storage:
             at = datetime(2026, 11, 22, tzinfo=UTC)
-            await store.enqueue("slack:T1:C1", '"x"', (), at)
+            await storage.outbox.enqueue("slack:T1:C1", '"x"', (), at)
 
     asyncio.run(queue())
     result = _paperwire(tmp_path, "status", "--json", "--db", str(tmp_path / "given.db"))
@@ -146,9 +146,9 @@ def test_status_shows_local_times_and_json_keeps_iso(tmp_path: Path) -> None:
     at = (datetime.now(UTC) - timedelta(hours=3, minutes=10)).replace(microsecond=0)
 
     async def deliver() -> None:
-        async with Store.open(tmp_path / "default.db") as store:
-            await store.record_delivery("slack:T1:C1", at)
-            await store.record_delivery("slack:T1:C2", at, error="not_in_channel")
+        async with open_storage(tmp_path / "default.db") as storage:
+            await storage.outbox.record_delivery("slack:T1:C1", at)
+            await storage.outbox.record_delivery("slack:T1:C2", at, error="not_in_channel")
 
     asyncio.run(deliver())
     text = _paperwire(tmp_path, "status", TZ="Europe/Paris").stdout
@@ -173,18 +173,20 @@ def test_status_shows_each_queues_attempts_and_next_try(tmp_path: Path) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
 
     async def queue() -> None:
-        async with Store.open(tmp_path / "default.db") as store:
+        async with open_storage(tmp_path / "default.db") as storage:
             failing, deferred, sending = [
-                await store.enqueue(f"slack:T1:C{n}", '"x"', (), now) for n in (1, 2, 3)
+                await storage.outbox.enqueue(f"slack:T1:C{n}", '"x"', (), now) for n in (1, 2, 3)
             ]
             for _ in range(2):
-                await store.mark_failed(failing, "internal_error", now + timedelta(minutes=65))
-            await store.record_delivery("slack:T1:C1", now, error="internal_error")
-            await store.mark_sending(deferred)
-            await store.mark_deferred(
+                await storage.outbox.mark_failed(
+                    failing, "internal_error", now + timedelta(minutes=65)
+                )
+            await storage.outbox.record_delivery("slack:T1:C1", now, error="internal_error")
+            await storage.outbox.mark_sending(deferred)
+            await storage.outbox.mark_deferred(
                 deferred, "waiting to read history", now + timedelta(hours=2, minutes=30)
             )
-            await store.mark_sending(sending)
+            await storage.outbox.mark_sending(sending)
 
     asyncio.run(queue())
     text = _paperwire(tmp_path, "status", TZ="Europe/Paris").stdout

@@ -27,7 +27,7 @@ from aiohttp import web
 
 from bot.channel_digests import WEEKDAYS, DigestSettings
 from bot.models import Destination
-from bot.storage import Store
+from bot.storage import open_storage
 from tests.canned import Canned, DefaultAnswer, Slow, slow
 from tests.conftest import seed_observations
 from tests.discord.fake_discord import GUILD_ID, FakeDiscord, running_fake_discord
@@ -218,8 +218,8 @@ async def first_of(*waits: Awaitable[Any]) -> None:
 
 async def _set_up(db: Path) -> None:
     due = datetime.now(UTC) - timedelta(minutes=30)
-    async with Store.open(db) as store:
-        await store.ingest(seed_observations())
+    async with open_storage(db) as storage:
+        await storage.papers.ingest(seed_observations())
         places = [("slack", TEAM_ID, c) for c in SLACK_CHANNELS] + [
             ("discord", GUILD_ID, c) for c in DISCORD_CHANNELS
         ]
@@ -230,12 +230,12 @@ async def _set_up(db: Path) -> None:
                 weekdays=WEEKDAYS,
                 size=DIGEST_SIZE,
             )
-            await store.save_channel_digest(settings, "test", due - timedelta(minutes=5))
+            await storage.digests.save_channel_digest(settings, "test", due - timedelta(minutes=5))
 
 
 async def _outbox(db: Path) -> list[tuple[int, str, str]]:
-    async with Store.open(db) as store:
-        rows = await store.fetch_raw("SELECT id, destination, state FROM outbox ORDER BY id")
+    async with open_storage(db) as storage:
+        rows = await storage.db.fetch_raw("SELECT id, destination, state FROM outbox ORDER BY id")
     return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
 
 
@@ -336,9 +336,9 @@ async def _check_outcome(db: Path, fans: Fans, figures: Figures) -> None:
         DISCORD_CHANNELS, 1
     )
     failures = fans.slack_failures()
-    async with Store.open(db) as store:
-        assert await store.outbox_depths() == {}  # nothing waits
-        rows = await store.fetch_raw(
+    async with open_storage(db) as storage:
+        assert await storage.outbox.outbox_depths() == {}  # nothing waits
+        rows = await storage.db.fetch_raw(
             "SELECT id, destination, attempts, created_at, sent_at FROM outbox"
         )
         for platform, workspace, channels in (
@@ -346,7 +346,7 @@ async def _check_outcome(db: Path, fans: Fans, figures: Figures) -> None:
             ("discord", GUILD_ID, DISCORD_CHANNELS),
         ):
             for channel in channels:
-                [run] = await store.digest_runs(f"{platform}:{workspace}:{channel}")
+                [run] = await storage.digests.digest_runs(f"{platform}:{workspace}:{channel}")
                 assert (run.outcome.value, run.posted) == ("posted", DIGEST_SIZE)
     assert len(rows) == len(SLACK_CHANNELS) + len(DISCORD_CHANNELS)
     for message, destination, attempts, _, _ in rows:

@@ -48,7 +48,7 @@ async def test_seed_lists_are_recorded_complete(services: Services) -> None:
     # 317 entries on 5 pages: 223 papers, and 94 entries of a paper already listed.
     assert report.line() == "223 new, 0 updated, 94 unchanged, 0 skipped, 0 errors"
     assert_adds_up(report.line(), 317)
-    states = await services.store.list_states()
+    states = await services.day_lists.list_states()
     assert [(s.day.isoformat(), s.size) for s in states] == [
         ("2026-05-09", 60),
         ("2026-03-14", 52),
@@ -56,5 +56,5 @@ async def test_seed_lists_are_recorded_complete(services: Services) -> None:
         ("2026-03-11", 126),
     ]
     assert all(s.complete for s in states)
-    again = await services.store.list_state(date(2026, 3, 11), "seeds")
+    again = await services.day_lists.list_state(date(2026, 3, 11), "seeds")
     assert again == states[-1]

@@ -28,7 +28,7 @@ NOTICE = Reply(Notice("digest"))
 
 
 async def _with_paper(services: Services) -> str:
-    await services.store.ingest([make_observation(arxiv_id="2607.00001")])
+    await services.papers.ingest([make_observation(arxiv_id="2607.00001")])
     return "2607.00001"
 
 
@@ -39,7 +39,7 @@ async def test_papers_delivered_to_a_channel_are_recorded(services: Services) ->
     message = OutgoingMessage(CHANNEL, Reply(Notice("digest")), paper_ids=(paper_id,))
     assert (await services.delivery.deliver(message)).ok
     assert transport.sent == [replace(message, outbox_id=1)]
-    assert await services.store.sent_paper_ids(CHANNEL.key) == frozenset({paper_id})
+    assert await services.outbox.sent_paper_ids(CHANNEL.key) == frozenset({paper_id})
 
 
 async def test_command_replies_record_nothing_and_failures_wait(services: Services) -> None:
@@ -55,8 +55,8 @@ async def test_command_replies_record_nothing_and_failures_wait(services: Servic
     )
     assert not receipt.ok and receipt.error == "channel_not_found" and receipt.queued
     # The decision to send it stands: the papers count as sent, the message waits.
-    assert await services.store.sent_paper_ids(CHANNEL.key) == frozenset({paper_id})
-    assert await services.store.outbox_depths() == {CHANNEL.key: 1}
+    assert await services.outbox.sent_paper_ids(CHANNEL.key) == frozenset({paper_id})
+    assert await services.outbox.outbox_depths() == {CHANNEL.key: 1}
 
 
 async def test_unknown_platform_is_an_error(services: Services) -> None:
@@ -90,8 +90,8 @@ async def test_wait_idle_returns_once_what_the_platform_received_is_recorded(
     idle = asyncio.create_task(services.delivery.wait_idle())
     await asyncio.sleep(0)  # let it look: the send is still under way
     assert not idle.done()
-    assert await services.store.outbox_depths() == {CHANNEL.key: 1}
+    assert await services.outbox.outbox_depths() == {CHANNEL.key: 1}
     transport.release.set()
     await idle
-    assert await services.store.outbox_depths() == {}  # recorded as sent before idle
+    assert await services.outbox.outbox_depths() == {}  # recorded as sent before idle
     assert (await sending).ok

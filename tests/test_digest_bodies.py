@@ -27,8 +27,8 @@ from tests.slack.fake_slack import running_fake_slack
 
 
 async def _digest(services: Services) -> Digest:
-    day = (await services.store.trending_days())[0]
-    return await build_digest(services.store, now=services.clock(), day=day, limit=12)
+    day = (await services.papers.trending_days())[0]
+    return await build_digest(services.papers, now=services.clock(), day=day, limit=12)
 
 
 def _filled(body: dict[str, Any], **values: str) -> dict[str, Any]:

@@ -57,7 +57,7 @@ async def _fan_out(delivery: DeliveryService, messages: list[OutgoingMessage]) -
 def _slack(
     services: Services, api_url: str, clock: Clock, rate: int = FAST, timeout_s: int = 30
 ) -> DeliveryService:
-    delivery = DeliveryService(services.store, clock)
+    delivery = DeliveryService(services.outbox, clock)
     config = SlackConfig(TOKEN, "secret", api_url=api_url, posts_per_s=rate)
     adapter = SlackAdapter(services, config, Pacer(rate, per_channel=FAST))
     adapter.client.timeout = timeout_s  # the Web API client's own request timeout
@@ -91,7 +91,7 @@ async def test_slack_paced_to_the_budget_meets_no_429(
     assert fake.tally.rate_limited == 0
     assert sorted(c for c, _ in fake.tally.kept) == sorted(f"C{n}" for n in range(40))
     assert fake.tally.duplicated == 0
-    assert await services.store.outbox_depths() == {}
+    assert await services.outbox.outbox_depths() == {}
 
 
 async def test_slack_429_storm_is_waited_out_without_loss_or_duplicate(
@@ -106,7 +106,7 @@ async def test_slack_429_storm_is_waited_out_without_loss_or_duplicate(
     assert fake.tally.rate_limited > 0
     assert sorted(c for c, _ in fake.tally.kept) == sorted(f"C{n}" for n in range(40))
     assert fake.tally.duplicated == 0
-    assert await services.store.outbox_depths() == {}
+    assert await services.outbox.outbox_depths() == {}
 
 
 async def test_slack_5xx_after_posting_is_retried_without_a_duplicate(
@@ -123,7 +123,7 @@ async def test_slack_5xx_after_posting_is_retried_without_a_duplicate(
     assert len(fake_slack.history["C1"]) == 1  # found by its marker, not posted again
     [(_, thread)] = fake_slack.threads.items()
     assert len(thread) == 1  # the abstracts, posted once in its thread
-    assert await services.store.outbox_depths() == {}
+    assert await services.outbox.outbox_depths() == {}
 
 
 async def test_slack_digest_whose_thread_reply_failed_is_not_posted_again(
@@ -140,7 +140,7 @@ async def test_slack_digest_whose_thread_reply_failed_is_not_posted_again(
     assert len(fake_slack.history["C1"]) == 1  # the message: once
     [thread] = fake_slack.threads.values()
     assert len(thread) == 1  # the abstracts: once, now
-    assert await services.store.outbox_depths() == {}
+    assert await services.outbox.outbox_depths() == {}
 
 
 async def test_slack_timeout_is_checked_before_resending(
@@ -156,7 +156,7 @@ async def test_slack_timeout_is_checked_before_resending(
     await delivery.drain()
     assert len(fake_slack.history["C1"]) == 1
     assert len(fake_slack.calls_to("conversations.history")) == 1  # it looked first
-    assert await services.store.outbox_depths() == {}
+    assert await services.outbox.outbox_depths() == {}
 
 
 async def test_slack_channel_refusing_mid_fan_out_stops_only_that_channel(
@@ -168,8 +168,8 @@ async def test_slack_channel_refusing_mid_fan_out_stops_only_that_channel(
     later = await delivery.deliver(_notice("slack", "T1", "C5"))  # kept, not tried
     assert later.permanent and not later.ok
     assert sorted(fake_slack.history) == sorted(f"C{n}" for n in range(10) if n != 5)
-    assert await services.store.outbox_depths() == {"slack:T1:C5": 2}
-    states = {s.destination: s for s in await services.store.destination_states()}
+    assert await services.outbox.outbox_depths() == {"slack:T1:C5": 2}
+    states = {s.destination: s for s in await services.outbox.destination_states()}
     assert states["slack:T1:C5"].stopped and states["slack:T1:C5"].error == "channel_not_found"
     assert not any(s.stopped for k, s in states.items() if k != "slack:T1:C5")
 
@@ -184,7 +184,7 @@ async def _discord(
     client = PaperwireDiscord(services, pacer=Pacer(rate))
     try:
         await client.login(DEFAULT_TOKEN)
-        delivery = DeliveryService(services.store, clock, send_timeout_s=send_timeout_s)
+        delivery = DeliveryService(services.outbox, clock, send_timeout_s=send_timeout_s)
         delivery.register(client)
         yield delivery
     finally:
@@ -195,11 +195,11 @@ async def _until_empty(services: Services, delivery: DeliveryService, clock: Clo
     """Retry what waits in the outbox (moving the clock past each backoff) until it is
     empty; how many rounds it took."""
     for rounds in range(10):
-        if not await services.store.outbox_depths():
+        if not await services.outbox.outbox_depths():
             return rounds
         clock.advance(seconds=3600)
         await delivery.drain()
-    raise AssertionError(f"still waiting: {await services.store.outbox_depths()}")
+    raise AssertionError(f"still waiting: {await services.outbox.outbox_depths()}")
 
 
 @pytest.fixture
@@ -230,7 +230,7 @@ async def test_discord_429_storm_is_waited_out_without_loss_or_duplicate(
     assert fake.tally.rate_limited > 0
     assert sorted(c for c, _ in fake.tally.kept) == sorted(channels)
     assert fake.tally.duplicated == 0
-    assert await services.store.outbox_depths() == {}
+    assert await services.outbox.outbox_depths() == {}
 
 
 async def test_discord_5xx_after_posting_is_retried_without_a_duplicate(
@@ -245,7 +245,7 @@ async def test_discord_5xx_after_posting_is_retried_without_a_duplicate(
         clock.advance(seconds=10)
         await delivery.drain()  # the same nonce: Discord hands back the message it made
     assert len(fake_discord.messages_in("500")) == 1
-    assert await services.store.outbox_depths() == {}
+    assert await services.outbox.outbox_depths() == {}
 
 
 async def test_discord_send_that_hangs_is_given_up_and_retried_without_a_duplicate(
@@ -262,7 +262,7 @@ async def test_discord_send_that_hangs_is_given_up_and_retried_without_a_duplica
         clock.advance(seconds=10)
         await delivery.drain()
     assert len(fake_discord.messages_in("600")) == 1  # the retry's nonce matched
-    assert await services.store.outbox_depths() == {}
+    assert await services.outbox.outbox_depths() == {}
 
 
 async def test_discord_channel_refusing_mid_fan_out_stops_only_that_channel(
@@ -279,8 +279,8 @@ async def test_discord_channel_refusing_mid_fan_out_stops_only_that_channel(
     assert [c for c in channels if fake_discord.messages_in(c)] == [
         c for c in channels if c != "705"
     ]
-    assert await services.store.outbox_depths() == {"discord:1:705": 1}
-    state = await services.store.destination_state("discord:1:705")
+    assert await services.outbox.outbox_depths() == {"discord:1:705": 1}
+    state = await services.outbox.destination_state("discord:1:705")
     assert state.stopped and "50013" in (state.error or "")
 
 
@@ -313,7 +313,7 @@ class GatedPacer(Pacer):
 
 
 async def _states(services: Services) -> list[str]:
-    rows = await services.store.fetch_raw("SELECT state FROM outbox ORDER BY id")
+    rows = await services.db.fetch_raw("SELECT state FROM outbox ORDER BY id")
     return [str(r[0]) for r in rows]
 
 
@@ -321,7 +321,7 @@ async def test_slack_messages_waiting_for_their_turn_are_not_in_flight(
     services: Services, fake_slack: FakeSlack
 ) -> None:
     pacer = GatedPacer()
-    delivery = DeliveryService(services.store, Clock())
+    delivery = DeliveryService(services.outbox, Clock())
     config = SlackConfig(TOKEN, "secret", api_url=fake_slack.api_url, posts_per_s=3)
     delivery.register(SlackAdapter(services, config, pacer))
     fan_out = asyncio.create_task(_fan_out(delivery, [_digest(f"C{n}") for n in range(10)]))
@@ -336,7 +336,7 @@ async def test_slack_messages_waiting_for_their_turn_are_not_in_flight(
     await fan_out
     assert await _states(services) == ["sent"] * 10
     assert len(fake_slack.calls_to("chat.postMessage")) == 20  # each digest and its thread
-    rows = await services.store.fetch_raw("SELECT attempts, sends FROM outbox")
+    rows = await services.db.fetch_raw("SELECT attempts, sends FROM outbox")
     assert set(rows) == {(0, 1)}  # one send begun each, no failure
 
 
@@ -350,7 +350,7 @@ async def test_discord_messages_waiting_for_their_turn_are_not_in_flight(
     client = PaperwireDiscord(services, pacer=pacer)
     try:
         await client.login(DEFAULT_TOKEN)
-        delivery = DeliveryService(services.store, Clock())
+        delivery = DeliveryService(services.outbox, Clock())
         delivery.register(client)
         messages = [_notice("discord", "1", c) for c in channels]
         fan_out = asyncio.create_task(_fan_out(delivery, messages))

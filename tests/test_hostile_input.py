@@ -202,7 +202,7 @@ def hostile_observations() -> list[Observation]:
 @pytest.fixture
 async def corpus() -> AsyncIterator[Services]:
     async with build_services(Settings(db_path=":memory:"), clock=lambda: NOW) as services:
-        await services.store.ingest([*seed_observations(), *hostile_observations()])
+        await services.papers.ingest([*seed_observations(), *hostile_observations()])
         await services.refresh_index()
         yield services
 
@@ -263,7 +263,7 @@ async def test_a_topic_with_a_lone_surrogate_is_stored_cleaned(corpus: Services)
     # Found by the property test: SQLite refused the topic and the user got an apology.
     reply = await ask(corpus, "subscribe diffusion \udfff", "ada")
     assert isinstance(reply, Notice) and not reply.is_error
-    [topic] = await corpus.store.subscriptions()
+    [topic] = await corpus.subscriptions.subscriptions()
     assert topic.topic == "diffusion \ufffd"
 
 

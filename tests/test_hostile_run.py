@@ -27,7 +27,7 @@ import aiohttp
 from bot.buttons import STALE_BUTTON
 from bot.models import Destination
 from bot.render.slack import ACTION_NEXT
-from bot.storage import Store
+from bot.storage import open_storage
 from tests.fixture_files import HF_DAILY
 from tests.processes import start_paperwire_run
 from tests.slack.fake_slack import RESPONSE_URL_METHOD, SlackCall, running_fake_slack
@@ -202,15 +202,15 @@ async def test_hostile_input_leaves_a_real_run_alive_and_its_log_clean(tmp_path:
     # What it stored (response_urls among it) is its owner's alone.
     assert mode(db) == 0o600 and mode(Path(f"{db}.index")) == 0o700
 
-    async with Store.open(db) as store:
-        subscriptions = await store.subscriptions()  # everyone's: there is one user
+    async with open_storage(db) as storage:
+        subscriptions = await storage.subscriptions.subscriptions()  # everyone's: there is one user
         assert len(subscriptions) == LIMIT
         assert {s.owner for s in subscriptions} == {Destination("slack", "T1", "U1", "dm")}
         for item in items:
-            paper = await store.paper_by_id(item["paper"]["id"])
+            paper = await storage.papers.paper_by_id(item["paper"]["id"])
             assert paper is not None, item["paper"]["id"]
-        assert await store.count_papers() == len(items)
-        poisoned = await store.paper_by_id(POISONED_ID)
+        assert await storage.papers.count_papers() == len(items)
+        poisoned = await storage.papers.paper_by_id(POISONED_ID)
         assert poisoned is not None
         assert poisoned.title == "The Road \ufffd Less Scheduled"
         assert poisoned.abstract == "Poisoned \ufffd summary."

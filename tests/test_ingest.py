@@ -94,13 +94,12 @@ def hf_items(day: str) -> list[Any]:
 
 
 async def snapshot(services: Services) -> tuple[object, ...]:
-    store = services.store
     return (
-        await store.count_papers(),
-        await store.list_states(),
-        await store.fetch_raw("SELECT * FROM papers ORDER BY pk"),
-        await store.fetch_raw("SELECT * FROM trending ORDER BY day, source, paper_pk"),
-        await store.max_seq(),
+        await services.papers.count_papers(),
+        await services.day_lists.list_states(),
+        await services.db.fetch_raw("SELECT * FROM papers ORDER BY pk"),
+        await services.db.fetch_raw("SELECT * FROM trending ORDER BY day, source, paper_pk"),
+        await services.papers.max_seq(),
     )
 
 
@@ -115,15 +114,15 @@ async def test_hf_day_is_stored_with_its_ranks_and_an_open_list(
     assert (report.counts.new, report.counts.updated, report.counts.unchanged) == (23, 0, 0)
     assert report.line() == "23 new, 0 updated, 0 unchanged, 0 skipped, 0 errors"
     assert_adds_up(report.line(), 23)
-    assert await services.store.count_papers() == 23
-    listed = await services.store.trending_list(DAY)
+    assert await services.papers.count_papers() == 23
+    listed = await services.papers.trending_list(DAY)
     ranks = sorted(t.rank for p in listed for t in p.trending if t.day == DAY)
     assert ranks == list(range(1, 24))
-    first = await services.store.paper_by_id(hf_items("2026-07-01")[0]["paper"]["id"])
+    first = await services.papers.paper_by_id(hf_items("2026-07-01")[0]["paper"]["id"])
     assert first is not None and first.sources == ("hf",)
     assert first.trending[0].rank == 1 and first.trending[0].upvotes == 162
     # Fetched at 10:00 on the list's own day: it is still filling in.
-    state = await services.store.list_state(DAY, "hf")
+    state = await services.day_lists.list_state(DAY, "hf")
     assert state is not None
     assert (state.size, state.grew_at, state.fetched_at) == (23, clock.now, clock.now)
     assert not state.complete
@@ -154,7 +153,7 @@ async def test_hf_list_is_complete_after_the_next_days_hour(
     async with http_client(fake_time) as http:
         report = await ingest_hf_day(services, http, DAY)
     assert_adds_up(report.line(), 23)
-    state = await services.store.list_state(DAY, "hf")
+    state = await services.day_lists.list_state(DAY, "hf")
     assert state is not None
     assert state.complete_at == (fetched_at if complete else None)
 
@@ -178,26 +177,26 @@ async def test_hf_list_growing_during_the_day_then_settling(
         later = await ingest_hf_day(services, http, DAY)
         assert (later.counts.new, later.counts.updated, later.counts.unchanged) == (13, 1, 9)
         assert_adds_up(later.line(), 23)
-        state = await services.store.list_state(DAY, "hf")
+        state = await services.day_lists.list_state(DAY, "hf")
         assert state is not None
         assert (state.size, state.grew_at, state.fetched_at) == (23, grew_at, grew_at)
         assert state.grew_at > first_fetch and not state.complete
 
-        top = await services.store.paper_by_id(items[0]["paper"]["id"])
+        top = await services.papers.paper_by_id(items[0]["paper"]["id"])
         assert top is not None and top.signals.upvotes == 170
         assert [(t.rank, t.upvotes) for t in top.trending] == [(1, 170)]
 
         # No growth for less than `settle` (3 h): still open; from 3 h on: complete.
         clock.advance(hours=2, minutes=59)
         assert_adds_up((await ingest_hf_day(services, http, DAY)).line(), 23)
-        state = await services.store.list_state(DAY, "hf")
+        state = await services.day_lists.list_state(DAY, "hf")
         assert state is not None and state.grew_at == grew_at and not state.complete
         done_at = clock.advance(minutes=1)
         assert_adds_up((await ingest_hf_day(services, http, DAY)).line(), 23)
-    state = await services.store.list_state(DAY, "hf")
+    state = await services.day_lists.list_state(DAY, "hf")
     assert state is not None
     assert (state.size, state.grew_at, state.complete_at) == (23, grew_at, done_at)
-    assert await services.store.count_papers() == 23
+    assert await services.papers.count_papers() == 23
 
 
 def _failures(kind: str, tries: int) -> tuple[type[PaperwireError], list[Canned]]:
@@ -236,7 +235,7 @@ async def test_failed_fetch_leaves_the_database_as_it_was(
     assert [r.query["p"] for r in fake.requests_to(HF_PATH)][-1] == "1"  # failed part-way
     assert await snapshot(services) == before
     rank_20 = hf_items("2026-07-01")[19]["paper"]["id"]
-    assert await services.store.paper_by_id(rank_20) is None
+    assert await services.papers.paper_by_id(rank_20) is None
 
 
 async def test_a_lone_surrogate_in_one_title_does_not_stop_the_day(
@@ -254,8 +253,8 @@ async def test_a_lone_surrogate_in_one_title_does_not_stop_the_day(
     async with http_client(fake_time) as http:
         report = await ingest_hf_day(services, http, DAY)
     assert report.counts.new == 23 and not report.errors
-    assert await services.store.count_papers() == 23
-    stored = await services.store.paper_by_id(poisoned["id"])
+    assert await services.papers.count_papers() == 23
+    stored = await services.papers.paper_by_id(poisoned["id"])
     assert stored is not None
     assert stored.title == "Bad\ufffd title here"
     assert stored.authors[1] == "Zheyuan\ufffd Liu"
@@ -275,9 +274,9 @@ async def test_arxiv_rss_announcement_is_a_complete_list(
     assert report.counts.new == 6
     assert_adds_up(report.line(), 6)  # 3 new, 1 cross-list, 2 replacements
     announced = date(2025, 9, 8)
-    state = await services.store.list_state(announced, "arxiv")
+    state = await services.day_lists.list_state(announced, "arxiv")
     assert state is not None and state.size == 4 and state.complete_at == clock.now
-    listed = await services.store.trending_list(announced)
+    listed = await services.papers.trending_list(announced)
     assert sorted((t.rank, p.id) for p in listed for t in p.trending) == [
         (1, "2509.04664"),
         (2, "2509.04701"),
@@ -285,7 +284,7 @@ async def test_arxiv_rss_announcement_is_a_complete_list(
         (4, "2509.05120"),
     ]
     # A replacement is stored, but is not on the day's list.
-    replaced = await services.store.paper_by_id("2401.01313")
+    replaced = await services.papers.paper_by_id("2401.01313")
     assert replaced is not None and replaced.trending == () and replaced.version == 4
 
 
@@ -296,7 +295,7 @@ async def test_arxiv_ids_are_fetched_and_bad_ids_refused_before_any_request(
         report = await ingest_arxiv_ids(services, http, ["2104.12255v1"])
         assert report.counts.new == 1
         assert_adds_up(report.line(), 1)
-        paper = await services.store.paper_by_id("2104.12255")
+        paper = await services.papers.paper_by_id("2104.12255")
         assert paper is not None and paper.title == "0" and "arxiv" in paper.sources
         asked = len(fake.requests)
         with pytest.raises(UserError, match="is not an arXiv id"):
@@ -318,9 +317,9 @@ async def test_arxiv_category_stores_the_recent_papers_without_a_day_list(
         report = await ingest_arxiv_category(services, http, "cs.SE", days=281)
     assert report.counts.new == 4
     assert_adds_up(report.line(), 4)  # the entries of the days asked for
-    assert await services.store.count_papers() == 4
-    assert await services.store.list_states() == []  # arXiv search results are no list
-    paper = await services.store.paper_by_id("2503.05378")
+    assert await services.papers.count_papers() == 4
+    assert await services.day_lists.list_states() == []  # arXiv search results are no list
+    paper = await services.papers.paper_by_id("2503.05378")
     assert paper is not None and paper.sources == ("arxiv",) and paper.trending == ()
 
 
@@ -336,13 +335,13 @@ async def test_all_hugging_face_fixture_files_import(services: Services, clock: 
     assert report.errors == [] and report.skipped == 0
     assert report.counts.new == 853
     assert_adds_up(report.line(), 855)  # two papers are on two days' lists
-    assert await services.store.count_papers() == 853
+    assert await services.papers.count_papers() == 853
     assert seen[0] == "1/43 2024-05-27.json" and seen[-1] == "43/43 2026-08-21.json"
-    states = await services.store.list_states()
+    states = await services.day_lists.list_states()
     assert len(states) == 43 and all(s.complete for s in states)
     assert sum(s.size for s in states) == 855
     # The two papers listed on two days have one record each, with both days.
-    twice = await services.store.fetch_raw(
+    twice = await services.db.fetch_raw(
         "SELECT p.id, count(*) FROM trending t JOIN papers p ON p.pk = t.paper_pk"
         " GROUP BY p.pk HAVING count(*) > 1 ORDER BY p.id"
     )
@@ -369,7 +368,7 @@ async def test_a_bad_file_is_reported_and_the_others_go_in(
     report = await ingest_files(services, paths, "hf")
     assert report.counts.new == 46
     assert_adds_up(report.line(), 46)  # the two good files; the others are errors
-    assert await services.store.count_papers() == 46
+    assert await services.papers.count_papers() == 46
     assert len(report.errors) == 5
     by_file = dict(error.split(": ", 1) for error in report.errors)
     assert list(by_file) == [
@@ -383,7 +382,7 @@ async def test_a_bad_file_is_reported_and_the_others_go_in(
     assert "not valid JSON (cut off?)" in by_file[truncated.name]
     assert "Invalid date" in by_file[error_page.name]
     assert "name the file after its list's day" in by_file[undated.name]
-    assert [s.day for s in await services.store.list_states()] == [date(2026, 7, 2), DAY]
+    assert [s.day for s in await services.day_lists.list_states()] == [date(2026, 7, 2), DAY]
 
 
 # -- one paper from three sources -----------------------------------------------------------
@@ -447,7 +446,7 @@ async def test_one_paper_from_seeds_hugging_face_and_arxiv_is_one_record(
         clock.advance(hours=1)
     assert got == counts
 
-    paper = await services.store.paper_by_id(GROKKED_ID)
+    paper = await services.papers.paper_by_id(GROKKED_ID)
     assert paper is not None
     assert (paper.id, paper.arxiv_id) == (GROKKED_ID, GROKKED_ID)
     assert set(paper.sources) == {"seeds", "hf", "arxiv"}
@@ -463,8 +462,8 @@ async def test_one_paper_from_seeds_hugging_face_and_arxiv_is_one_record(
     assert f"https://arxiv.org/abs/{GROKKED_ID}" in paper.links
     assert normalize_title(paper.title) == normalize_title(GROKKED_HF_TITLE)
     # 13 on Hugging Face + the other seed paper; no title-keyed twin left behind.
-    assert await services.store.count_papers() == 14
-    title_keyed = await services.store.fetch_raw("SELECT title FROM papers WHERE id LIKE 't-%'")
+    assert await services.papers.count_papers() == 14
+    title_keyed = await services.db.fetch_raw("SELECT title FROM papers WHERE id LIKE 't-%'")
     assert title_keyed == [("A Seeds-Only Paper About Something Else",)]
     hits = (await services.search.search("grokked mechanistic")).hits
     assert [hit.paper.id for hit in hits] == [GROKKED_ID]
@@ -487,7 +486,7 @@ async def test_refetched_list_in_a_new_order_has_the_new_ranks(
         fake.hf_days["2026-07-01"] = reordered
         clock.advance(hours=1)
         assert_adds_up((await ingest_hf_day(services, http, DAY)).line(), 23)
-    ranks = {p.id: t.rank for p in await services.store.trending_list(DAY) for t in p.trending}
+    ranks = {p.id: t.rank for p in await services.papers.trending_list(DAY) for t in p.trending}
     assert sorted(ranks.values()) == list(range(1, 24))
     assert (ranks[second], ranks[first]) == (1, 2)
 
@@ -515,9 +514,9 @@ async def test_an_rdf_feed_imports_with_its_day_list(services: Services, clock: 
     report = await ingest_files(services, [RDF], "arxiv")
     assert report.line() == "9 new, 0 updated, 0 unchanged, 0 skipped, 0 errors"
     assert_adds_up(report.line(), 9)
-    state = await services.store.list_state(date(2018, 8, 29), "arxiv")
+    state = await services.day_lists.list_state(date(2018, 8, 29), "arxiv")
     assert state is not None and state.size == 7 and state.complete
-    updated = await services.store.paper_by_id("1808.09876")
+    updated = await services.papers.paper_by_id("1808.09876")
     assert updated is not None and updated.trending == () and updated.version == 2
     assert updated.title == "Neural Machine Translation of Rare Words with Subword Lattices"
     hits = (await services.search.search('author:"Jürgen Müller"')).hits
@@ -551,17 +550,17 @@ async def test_a_replacement_updates_the_known_paper_but_is_not_listed(
         day=hf_day,
         rank=2,
     )
-    await services.store.ingest([known])
+    await services.papers.ingest([known])
     report = await ingest_files(services, [RSS_AFFILIATIONS], "arxiv")
     assert report.line() == "7 new, 1 updated, 0 unchanged, 0 skipped, 0 errors"
     assert_adds_up(report.line(), 8)
-    paper = await services.store.paper_by_id("2410.01234")
+    paper = await services.papers.paper_by_id("2410.01234")
     assert paper is not None
     assert paper.version == 3
     assert paper.abstract.startswith("Third version: adds triples corrections")
     assert paper.title == "Coupled-Cluster Theory for Open-Shell Molecules, Revisited"
     assert [(e.day, e.source) for e in paper.trending] == [(hf_day, "hf")]
-    listed = await services.store.trending_list(date(2025, 1, 14))
+    listed = await services.papers.trending_list(date(2025, 1, 14))
     assert len(listed) == 5 and "2410.01234" not in {p.id for p in listed}
 
 
@@ -616,7 +615,7 @@ async def test_a_foreign_json_list_is_refused_with_one_warning(
         report = await ingest_files(services, [path], "hf")
     assert report.line() == "0 new, 0 updated, 0 unchanged, 40 skipped, 0 errors"
     assert_adds_up(report.line(), 40)
-    assert await services.store.trending_days() == []
+    assert await services.papers.trending_days() == []
     (warning,) = [r.getMessage() for r in caplog.records if r.name == "bot.ingest"]
     assert warning.startswith("2026-07-01.json: refused 40 items whose id is not an arXiv id")
 
@@ -640,13 +639,13 @@ async def test_biorxiv_days_make_lists_and_later_versions_update_papers(
         again = await ingest_biorxiv(services, http, "biorxiv", days=3)
         assert again.line() == "0 new, 0 updated, 8 unchanged, 0 skipped, 0 errors"
         assert_adds_up(again.line(), 8)
-    states = {s.day: s for s in await services.store.list_states()}
+    states = {s.day: s for s in await services.day_lists.list_states()}
     assert [(day.isoformat(), s.size, s.complete) for day, s in sorted(states.items())] == [
         ("2025-01-13", 4, True),
         ("2025-01-14", 1, True),
         ("2025-01-15", 0, False),  # fetched, nothing posted yet
     ]
-    paper = await services.store.paper_by_id(BIORXIV_NEURO)
+    paper = await services.papers.paper_by_id(BIORXIV_NEURO)
     assert paper is not None and paper.arxiv_id is None
     assert paper.title == "Hippocampal replay during sleep follows the novelty of prior exploration"
     assert paper.version == 2 and len(paper.authors) == 5
@@ -654,7 +653,7 @@ async def test_biorxiv_days_make_lists_and_later_versions_update_papers(
     assert [(e.day, e.source, e.rank) for e in paper.trending] == [
         (date(2025, 1, 13), "biorxiv", 1)
     ]
-    later_only = await services.store.paper_by_id("10.1101/2024.11.28.625834")
+    later_only = await services.papers.paper_by_id("10.1101/2024.11.28.625834")
     assert later_only is not None and later_only.trending == ()
     hits = (await services.search.search("cat:cell_biology")).hits
     assert [hit.paper.id for hit in hits] == ["10.1101/2025.01.11.632519"]
@@ -665,13 +664,13 @@ async def test_biorxiv_and_medrxiv_pages_import_from_files(services: Services) -
     report = await ingest_files(services, pages, "biorxiv")
     assert report.line() == "10 new, 1 updated, 0 unchanged, 0 skipped, 0 errors"
     assert_adds_up(report.line(), 11)  # 8 bioRxiv records, 3 medRxiv
-    states = await services.store.list_states()
+    states = await services.day_lists.list_states()
     assert sorted((s.day.isoformat(), s.source, s.size) for s in states) == [
         ("2025-01-13", "biorxiv", 4),
         ("2025-01-14", "biorxiv", 1),
         ("2025-01-14", "medrxiv", 2),
     ]
-    paper = await services.store.paper_by_id("10.1101/2025.01.12.25320315")
+    paper = await services.papers.paper_by_id("10.1101/2025.01.12.25320315")
     assert paper is not None and paper.sources == ("medrxiv",)
     assert paper.url == "https://www.medrxiv.org/content/10.1101/2025.01.12.25320315v1"
 
@@ -691,7 +690,7 @@ async def test_a_foreign_list_served_as_a_day_is_refused_with_one_warning(
     assert warning.startswith(
         "Hugging Face daily papers for 2026-07-01: refused 5 items whose id is not an arXiv id"
     )
-    state = await services.store.list_state(DAY, "hf")
+    state = await services.day_lists.list_state(DAY, "hf")
     assert state is not None and state.size == 3
-    links = [link for p in await services.store.trending_list(DAY) for link in p.links]
+    links = [link for p in await services.papers.trending_list(DAY) for link in p.links]
     assert not any("huggingface.co/papers/382" in link for link in links)

@@ -1,21 +1,17 @@
-from datetime import date
-
 import pytest
 
 from bot.models import (
-    Observation,
     Signals,
     arxiv_version,
     clean_text,
     find_code_links,
     is_title_key,
-    merge_paper,
     normalize_arxiv_id,
     normalize_title,
     scrub_text,
     title_key,
 )
-from tests.conftest import make_observation, make_paper
+from tests.conftest import make_observation
 
 
 @pytest.mark.parametrize(
@@ -96,26 +92,6 @@ def test_newer_signals_win_but_unknown_values_do_not_erase() -> None:
     )
 
 
-def test_merge_upgrades_a_title_keyed_paper_to_its_arxiv_id() -> None:
-    old = make_paper(id=title_key("A Study"), arxiv_id=None, sources=("seeds",))
-    obs = make_observation(arxiv_id="2607.99999v2", signals=Signals(upvotes=7), source="hf")
-    merged = merge_paper(old, obs, newer=True)
-    assert merged.id == "2607.99999"
-    assert merged.arxiv_id == "2607.99999"
-    assert merged.sources == ("seeds", "hf")
-    assert merged.signals.upvotes == 7
-    assert merged.url == "https://arxiv.org/abs/2607.99999"
-
-
-def test_older_observation_does_not_overwrite_newer_signals() -> None:
-    old = make_paper(signals=Signals(upvotes=50))
-    obs = make_observation(arxiv_id="2607.00001", signals=Signals(upvotes=1, comments=4))
-    merged = merge_paper(old, obs, newer=False)
-    assert merged.signals.upvotes == 50
-    assert merged.signals.comments == 4  # unknown before, so taken
-    assert merged.published is None or isinstance(merged.published, date)
-
-
 def test_arxiv_versions_are_read_from_any_id_form() -> None:
     assert arxiv_version("2509.04664v12") == 12
     assert arxiv_version("https://arxiv.org/abs/astro-ph/0601001v1") == 1
@@ -129,32 +105,6 @@ def test_a_doi_is_the_id_of_a_paper_without_an_arxiv_id() -> None:
     # A DOI can never be read as an arXiv id or a title key.
     assert normalize_arxiv_id(doi) is None and not is_title_key(doi)
     assert make_observation(doi=doi, arxiv_id="2401.00001").paper_id == "2401.00001"
-    old = make_paper(id=title_key("A Study"), arxiv_id=None)
-    assert merge_paper(old, make_observation(doi=doi), newer=True).id == doi
-
-
-def test_a_later_version_wins_the_text_whatever_order_it_arrives_in() -> None:
-    v2 = make_observation(arxiv_id="2607.00001v2", title="Second", abstract="Two.", version=2)
-    v1 = make_observation(arxiv_id="2607.00001v1", title="First", abstract="One.", version=1)
-    paper = merge_paper(v2.to_paper(), v1, newer=True)  # v1 seen later, but it is older
-    assert (paper.title, paper.abstract, paper.version) == ("Second", "Two.", 2)
-    paper = merge_paper(v1.to_paper(), v2, newer=False)
-    assert (paper.title, paper.abstract, paper.version) == ("Second", "Two.", 2)
-    # Without versions, the newer observation decides as before.
-    plain = make_observation(arxiv_id="2607.00001", title="Plain")
-    assert merge_paper(v2.to_paper(), plain, newer=True).title == "Plain"
-    assert merge_paper(v2.to_paper(), plain, newer=True).version == 2
-
-
-def test_a_later_versions_link_comes_first() -> None:
-    def biorxiv(version: int) -> Observation:
-        link = f"https://www.biorxiv.org/content/10.1101/2024.01.05.574321v{version}"
-        return make_observation(doi="10.1101/2024.01.05.574321", version=version, links=(link,))
-
-    paper = merge_paper(biorxiv(1).to_paper(), biorxiv(2), newer=True)
-    assert paper.url == "https://www.biorxiv.org/content/10.1101/2024.01.05.574321v2"
-    paper = merge_paper(biorxiv(2).to_paper(), biorxiv(1), newer=True)
-    assert paper.url == "https://www.biorxiv.org/content/10.1101/2024.01.05.574321v2"
 
 
 def test_affiliations_are_cleaned_and_stay_with_their_names() -> None:

@@ -70,23 +70,23 @@ async def test_a_message_cut_short_by_a_crash_is_sent_again_as_recovering(
 ) -> None:
     # A crash right after the send left the process: the row says "sending".
     key = CHANNEL.key
-    message_id = await services.store.enqueue(key, codec.dumps(Reply(Notice("x"))), (), NOW)
-    await services.store.mark_sending(message_id)
+    message_id = await services.outbox.enqueue(key, codec.dumps(Reply(Notice("x"))), (), NOW)
+    await services.outbox.mark_sending(message_id)
     # A new process: its delivery service drains what was left.
     recorder = Recorder()
-    delivery = DeliveryService(services.store, lambda: NOW)
+    delivery = DeliveryService(services.outbox, lambda: NOW)
     delivery.register(recorder)
     results = await delivery.drain()
     assert list(results) == [message_id] and results[message_id].ok
     [sent] = recorder.sent
     assert sent.recovering and sent.outbox_id == message_id
     assert await delivery.drain() == {}  # delivered once
-    assert await services.store.outbox_depths() == {}
+    assert await services.outbox.outbox_depths() == {}
 
 
 async def test_order_is_kept_per_destination_and_failures_wait(services: Services) -> None:
     clock = Clock()
-    delivery = DeliveryService(services.store, clock)
+    delivery = DeliveryService(services.outbox, clock)
     failing = Recorder(Receipt(ok=False, error="ratelimited"))
     delivery.register(failing)
     first = await delivery.deliver(OutgoingMessage(CHANNEL, Reply(Notice("first"))))
@@ -105,10 +105,9 @@ async def test_order_is_kept_per_destination_and_failures_wait(services: Service
 
 
 async def test_destination_states_list_every_destination(services: Services) -> None:
-    store = services.store
-    await store.record_delivery(CHANNEL.key, NOW)
-    await store.record_delivery(OTHER.key, NOW, "channel_not_found", permanent=True)
-    ok, stopped = await store.destination_states()
+    await services.outbox.record_delivery(CHANNEL.key, NOW)
+    await services.outbox.record_delivery(OTHER.key, NOW, "channel_not_found", permanent=True)
+    ok, stopped = await services.outbox.destination_states()
     assert (ok.destination, ok.stopped, ok.last_success_at) == (CHANNEL.key, False, NOW)
     assert (stopped.destination, stopped.stopped, stopped.error) == (
         OTHER.key,
@@ -130,7 +129,7 @@ async def test_a_refused_reply_is_dropped_without_stopping_the_channel(
     services: Services,
 ) -> None:
     clock = Clock()
-    delivery = DeliveryService(services.store, clock)
+    delivery = DeliveryService(services.outbox, clock)
     recorder = Recorder(Receipt(ok=False, error="404 Unknown Webhook", permanent=True))
     delivery.register(recorder)
     handle = {"token": "t", "expires_at": (NOW + timedelta(minutes=15)).isoformat()}
@@ -138,13 +137,13 @@ async def test_a_refused_reply_is_dropped_without_stopping_the_channel(
     refused = await delivery.deliver(OutgoingMessage(where, Reply(Notice("late")), handle=handle))
     assert refused.permanent and not refused.ok
     assert recorder.sent[0].handle == handle  # the transport got the kept handle
-    assert await services.store.outbox_depths() == {}  # dropped, not waiting
-    assert await services.store.destination_states() == []  # nothing stopped
+    assert await services.outbox.outbox_depths() == {}  # dropped, not waiting
+    assert await services.outbox.destination_states() == []  # nothing stopped
     assert (await delivery.deliver(OutgoingMessage(CHANNEL, Reply(Notice("digest"))))).ok
 
 
 async def test_a_reply_without_a_handle_is_sent_directly(services: Services) -> None:
-    delivery = DeliveryService(services.store, Clock())
+    delivery = DeliveryService(services.outbox, Clock())
     recorder = Recorder()
     delivery.register(recorder)
     where = Destination("fake", "local", "shell", kind="reply")
@@ -173,7 +172,7 @@ class Blocking(Recorder):
 
 
 async def test_a_reply_does_not_wait_behind_a_fan_out(services: Services) -> None:
-    delivery = DeliveryService(services.store, Clock())
+    delivery = DeliveryService(services.outbox, Clock())
     transport = Blocking(places=CONCURRENT_DESTINATIONS)
     delivery.register(transport)
     digests = [
@@ -192,34 +191,33 @@ async def test_a_reply_does_not_wait_behind_a_fan_out(services: Services) -> Non
 
 
 async def test_an_unreadable_row_is_dropped_and_the_rest_still_go(services: Services) -> None:
-    delivery = DeliveryService(services.store, Clock())
+    delivery = DeliveryService(services.outbox, Clock())
     recorder = Recorder()
     delivery.register(recorder)
-    bad = await services.store.enqueue(OTHER.key, '{"$": "no.such.Type"}', (), NOW)
-    await services.store.enqueue(CHANNEL.key, codec.dumps(Reply(Notice("fine"))), (), NOW)
+    bad = await services.outbox.enqueue(OTHER.key, '{"$": "no.such.Type"}', (), NOW)
+    await services.outbox.enqueue(CHANNEL.key, codec.dumps(Reply(Notice("fine"))), (), NOW)
     results = await delivery.drain()
     assert results[bad].error == "unreadable" and not results[bad].ok
     assert [m.destination for m in recorder.sent] == [CHANNEL]
-    assert await services.store.outbox_depths() == {}
-    assert await services.store.outbox_state(bad) == "dropped"
+    assert await services.outbox.outbox_depths() == {}
+    assert await services.outbox.outbox_state(bad) == "dropped"
 
 
 async def test_pruning_forgets_old_delivered_messages_but_never_reuses_an_id(
     services: Services,
 ) -> None:
-    store = services.store
     long_ago = NOW - timedelta(days=9)
     old, waiting, newest = [
-        await store.enqueue(CHANNEL.key, codec.dumps(Reply(Notice(text))), (), long_ago)
+        await services.outbox.enqueue(CHANNEL.key, codec.dumps(Reply(Notice(text))), (), long_ago)
         for text in ("old", "waiting", "newest")
     ]
-    await store.mark_sent(old, ("ts",), NOW)
-    await store.mark_sent(newest, ("ts",), NOW)
-    assert await store.prune_outbox(NOW - timedelta(days=7)) == 1
-    assert await store.outbox_state(old) is None  # forgotten
-    assert await store.outbox_state(waiting) == "pending"  # still to deliver: kept
-    assert await store.outbox_state(newest) == "sent"  # the newest row stays...
-    fresh = await store.enqueue(CHANNEL.key, codec.dumps(Reply(Notice("new"))), (), NOW)
+    await services.outbox.mark_sent(old, ("ts",), NOW)
+    await services.outbox.mark_sent(newest, ("ts",), NOW)
+    assert await services.outbox.prune_outbox(NOW - timedelta(days=7)) == 1
+    assert await services.outbox.outbox_state(old) is None  # forgotten
+    assert await services.outbox.outbox_state(waiting) == "pending"  # still to deliver: kept
+    assert await services.outbox.outbox_state(newest) == "sent"  # the newest row stays...
+    fresh = await services.outbox.enqueue(CHANNEL.key, codec.dumps(Reply(Notice("new"))), (), NOW)
     assert fresh == newest + 1  # ...so no id (a platform marker and nonce) comes back
 
 
@@ -247,7 +245,7 @@ class Paced(Recorder):
 
 
 async def _queue(services: Services) -> None:
-    await services.store.enqueue(CHANNEL.key, codec.dumps(Reply(Notice("x"))), (), NOW)
+    await services.outbox.enqueue(CHANNEL.key, codec.dumps(Reply(Notice("x"))), (), NOW)
 
 
 async def _crash_at(services: Services, point: str, clock: Clock) -> QueuedMessage:
@@ -257,14 +255,14 @@ async def _crash_at(services: Services, point: str, clock: Clock) -> QueuedMessa
     transport = Paced()
     if point == "departed":
         transport.turn.set()
-    delivery = DeliveryService(services.store, clock)
+    delivery = DeliveryService(services.outbox, clock)
     delivery.register(transport)
     sending = asyncio.create_task(delivery.drain())
     await (transport.departed if point == "departed" else transport.waiting).wait()
     sending.cancel()
     with pytest.raises(asyncio.CancelledError):
         await sending
-    [row] = await services.store.due_messages(CHANNEL.key, clock())
+    [row] = await services.outbox.due_messages(CHANNEL.key, clock())
     return row
 
 
@@ -277,7 +275,7 @@ async def test_a_crash_while_waiting_for_a_turn_leaves_the_message_plainly_queue
         row = await _crash_at(services, "waiting", clock)
         assert (row.state, row.attempts, row.sends) == ("pending", 0, 0)
     later = Recorder()
-    delivery = DeliveryService(services.store, clock)
+    delivery = DeliveryService(services.outbox, clock)
     delivery.register(later)
     await delivery.drain()
     [sent] = later.sent
@@ -292,7 +290,7 @@ async def test_a_crash_after_the_request_left_leaves_it_uncertain_but_no_failure
     row = await _crash_at(services, "departed", clock)
     assert (row.state, row.attempts, row.sends) == ("sending", 0, 1)
     later = Recorder()
-    delivery = DeliveryService(services.store, clock)
+    delivery = DeliveryService(services.outbox, clock)
     delivery.register(later)
     await delivery.drain()
     [sent] = later.sent
@@ -301,18 +299,18 @@ async def test_a_crash_after_the_request_left_leaves_it_uncertain_but_no_failure
 
 async def test_the_backoff_follows_real_failures_not_crashes(services: Services) -> None:
     clock = Clock()
-    delivery = DeliveryService(services.store, clock)
+    delivery = DeliveryService(services.outbox, clock)
     delivery.register(Recorder(Receipt(ok=False, error="internal_error")))
     await delivery.deliver(OutgoingMessage(CHANNEL, Reply(Notice("x"))))  # failure 1
     for _ in range(4):  # then four crashes while it waited for its turn
         clock.advance(minutes=1)
         await _crash_at(services, "waiting", clock)
     clock.advance(minutes=1)
-    failing = DeliveryService(services.store, clock)
+    failing = DeliveryService(services.outbox, clock)
     failing.register(Recorder(Receipt(ok=False, error="internal_error")))
     [receipt] = (await failing.drain()).values()  # failure 2
     assert not receipt.ok
-    [head] = await services.store.outbox_heads()
+    [head] = await services.outbox.outbox_heads()
     assert head.attempts == 2
     # The wait after a second failure (30 s, up to a fifth more), not after a sixth (1 h).
     assert timedelta(seconds=30) <= head.next_attempt_at - clock() <= timedelta(seconds=36)
@@ -320,15 +318,15 @@ async def test_the_backoff_follows_real_failures_not_crashes(services: Services)
 
 async def test_a_transport_asking_to_wait_counts_no_failure(services: Services) -> None:
     clock = Clock()
-    delivery = DeliveryService(services.store, clock)
+    delivery = DeliveryService(services.outbox, clock)
     wait = Receipt(ok=False, error="waiting to read the channel's history", retry_in=90)
     delivery.register(Recorder(wait))
     woken: list[tuple[str, datetime]] = []
     delivery.wake_at = lambda destination, at: woken.append((destination, at))
     receipt = await delivery.deliver(OutgoingMessage(CHANNEL, Reply(Notice("x"))))
     assert receipt.queued and not receipt.ok
-    [head] = await services.store.outbox_heads()
+    [head] = await services.outbox.outbox_heads()
     assert (head.attempts, head.last_error) == (0, "waiting to read the channel's history")
     assert head.next_attempt_at == clock() + timedelta(seconds=90)
-    assert await services.store.destination_states() == []  # no failure recorded either
+    assert await services.outbox.destination_states() == []  # no failure recorded either
     assert woken == [(CHANNEL.key, clock() + timedelta(seconds=90))]  # drained when due

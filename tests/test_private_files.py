@@ -15,7 +15,7 @@ import pytest
 from bot.app import build_services
 from bot.config import Settings
 from bot.errors import UserError
-from bot.storage import Store
+from bot.storage import open_storage
 from tests.conftest import make_observation
 
 
@@ -37,7 +37,7 @@ async def test_a_new_database_is_created_private_whatever_the_umask(
 ) -> None:
     db = tmp_path / "home" / "data" / "paperwire.db"
     async with build_services(Settings(db_path=str(db), sources=())) as services:
-        await services.store.ingest([make_observation()])
+        await services.papers.ingest([make_observation()])
         await services.refresh_index()
         # While it runs: the WAL files exist, and take the database file's mode.
         assert {p.name for p in db.parent.iterdir()} >= {
@@ -58,7 +58,7 @@ async def test_files_of_an_older_paperwire_are_narrowed_with_a_log_line(
 ) -> None:
     db = tmp_path / "paperwire.db"
     async with build_services(Settings(db_path=str(db), sources=())) as services:
-        await services.store.ingest([make_observation()])
+        await services.papers.ingest([make_observation()])
         await services.refresh_index()
     # Another process (a reader) keeps the WAL files in place while this one starts.
     reader = sqlite3.connect(db)
@@ -96,7 +96,7 @@ async def test_paperwires_own_data_folder_is_narrowed_when_found_wide(
     os.chmod(folder, 0o755)
     settings = Settings.from_env({"XDG_DATA_HOME": str(tmp_path), "PAPERWIRE_SOURCES": ""})
     assert settings.own_data_folder
-    async with Store.open(settings.db_path, settings.own_data_folder):
+    async with open_storage(settings.db_path, settings.own_data_folder):
         pass
     assert _mode(folder) == 0o700
     assert _mode(folder / "paperwire.db") == 0o600
@@ -117,7 +117,7 @@ async def test_another_programs_file_keeps_its_mode(tmp_path: Path, loose_umask:
     path.write_bytes(b"not a database, and readable by all on purpose")
     os.chmod(path, 0o644)
     with pytest.raises(UserError, match="not a paperwire database"):
-        async with Store.open(path):
+        async with open_storage(path):
             pass
     assert _mode(path) == 0o644
 
@@ -125,5 +125,5 @@ async def test_another_programs_file_keeps_its_mode(tmp_path: Path, loose_umask:
 async def test_a_folder_that_cannot_be_made_is_a_one_line_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("in the way")
     with pytest.raises(UserError, match=r"cannot create the folder .*file/data"):
-        async with Store.open(tmp_path / "file" / "data" / "paperwire.db"):
+        async with open_storage(tmp_path / "file" / "data" / "paperwire.db"):
             pass

@@ -17,9 +17,9 @@ import aiosqlite
 import pytest
 
 from bot.channel_digests import WEEKDAYS, DigestSettings
-from bot.migrations import LATEST_VERSION
 from bot.models import Destination
-from bot.storage import Store
+from bot.storage import open_storage
+from bot.storage.migrations import LATEST_VERSION
 from tests.canned import slow
 from tests.conftest import seed_observations
 from tests.discord.fake_discord import running_fake_discord
@@ -72,8 +72,8 @@ CONSOLE = Destination("console", "local", "general")
 
 async def seed_missed_digest(db: Path, destination: Destination = CONSOLE) -> DigestSettings:
     due = datetime.now(UTC) - timedelta(hours=1)
-    async with Store.open(db) as store:
-        await store.ingest(seed_observations())
+    async with open_storage(db) as storage:
+        await storage.papers.ingest(seed_observations())
         settings = DigestSettings(
             destination,
             time=due.time().replace(second=0, microsecond=0),
@@ -82,7 +82,7 @@ async def seed_missed_digest(db: Path, destination: Destination = CONSOLE) -> Di
             size=3,
         )
         # Set up before it was due (a run due before the setup is not a missed one).
-        await store.save_channel_digest(settings, "test", due - timedelta(minutes=5))
+        await storage.digests.save_channel_digest(settings, "test", due - timedelta(minutes=5))
     return settings
 
 
@@ -109,8 +109,8 @@ async def test_run_posts_a_missed_digest_to_the_console_and_stops_on_sigterm(
     assert_clean(stderr)
     if slack == "unreachable":
         assert "platforms: console, slack (connecting)" in running
-    async with Store.open(db) as store:
-        [run] = await store.digest_runs(settings.destination.key)
+    async with open_storage(db) as storage:
+        [run] = await storage.digests.digest_runs(settings.destination.key)
         assert run.posted == 3
 
 
@@ -166,8 +166,8 @@ async def test_run_with_no_source_serves_the_bundled_papers(tmp_path: Path) -> N
     db = tmp_path / "p.db"
     code, logged = await _run_until_logged(db, "bundled papers:")  # PAPERWIRE_SOURCES=""
     assert code == 0, logged
-    async with Store.open(db) as store:
-        assert await store.count_papers() == len({o.paper_id for o in seed_observations()})
+    async with open_storage(db) as storage:
+        assert await storage.papers.count_papers() == len({o.paper_id for o in seed_observations()})
 
 
 async def test_run_ingests_a_new_deployment_at_once(tmp_path: Path) -> None:
@@ -183,8 +183,8 @@ async def test_run_ingests_a_new_deployment_at_once(tmp_path: Path) -> None:
         )
     assert code == 0, logged
     assert "start-up ingest of hf" in logged
-    async with Store.open(db) as store:
-        assert await store.count_papers() == 2
+    async with open_storage(db) as storage:
+        assert await storage.papers.count_papers() == 2
 
 
 @pytest.mark.parametrize(

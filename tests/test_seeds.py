@@ -5,7 +5,7 @@ import pytest
 
 from bot.errors import UserError
 from bot.sources import seeds
-from bot.storage import Store
+from bot.storage import open_storage
 from tests.conftest import seed_observations
 
 PAGE = """new
@@ -37,12 +37,12 @@ def test_bundled_pages_are_five_days_in_file_order() -> None:
 
 
 async def test_bundled_pages_hold_223_distinct_papers() -> None:
-    async with Store.open(":memory:") as store:
-        counts = await store.ingest(seed_observations())
+    async with open_storage(":memory:") as storage:
+        counts = await storage.papers.ingest(seed_observations())
         # Every one of the 317 entries is accounted for: 94 repeat a paper listed before.
         assert (counts.new, counts.updated, counts.unchanged) == (223, 0, 94)
-        assert await store.count_papers() == 223
-        days = await store.trending_days()
+        assert await storage.papers.count_papers() == 223
+        days = await storage.papers.trending_days()
         assert [d.isoformat() for d in days] == [
             "2026-05-09",
             "2026-03-14",

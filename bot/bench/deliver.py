@@ -83,7 +83,7 @@ async def _bench(platform: str, recipients: int, rate: int) -> Figures:
             messages = [_message(platform, n, digest) for n in range(recipients)]
             started = time.monotonic()
             await asyncio.gather(*(services.delivery.deliver(m) for m in messages))
-            while await services.store.outbox_depths():  # a failed send retries after a wait
+            while await services.outbox.outbox_depths():  # a failed send retries after a wait
                 if time.monotonic() - started > SETTLE_LIMIT_S + recipients / rate * 3:
                     break
                 await asyncio.sleep(1)

@@ -18,7 +18,7 @@ from bot.bench.corpus import load_vocabulary, synthetic_observations
 from bot.search.analysis import words
 from bot.search.index import SearchIndex, index_path_for
 from bot.search.service import SearchService
-from bot.storage import Store
+from bot.storage import Database, Papers, open_storage
 
 # A fixed mix of 1-, 2- and 3-term queries, very common terms included.
 QUERY_MIX = (
@@ -59,14 +59,14 @@ async def run_search_bench(papers: int, queries: int, as_json: bool) -> int:
     print(f"vocabulary: {vocabulary.source}, {len(vocabulary.sentences)} sentences", file=log)
     with tempfile.TemporaryDirectory(prefix="paperwire-bench-") as tmp:
         db = str(Path(tmp) / "bench.db")
-        async with Store.open(db) as store:
+        async with open_storage(db) as storage:
             index = SearchIndex.open(index_path_for(db))
-            store_s, ingest_s = await _ingest(store, index, papers, vocabulary, log)
-            service = SearchService(store, index)
+            store_s, ingest_s = await _ingest(storage.papers, index, papers, vocabulary, log)
+            service = SearchService(storage.papers, index)
             latencies = await _time_queries(service, queries)
-            like = await _time_like(store, min(LIKE_RUNS_MAX, queries))
+            like = await _time_like(storage.db, min(LIKE_RUNS_MAX, queries))
             rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            rebuild_s = await _time_rebuild(store, Path(tmp) / "rebuilt.index")
+            rebuild_s = await _time_rebuild(storage.papers, Path(tmp) / "rebuilt.index")
     figures: dict[str, Any] = {
         "papers": papers,
         "ingest_per_s": round(papers / ingest_s),
@@ -88,7 +88,7 @@ async def run_search_bench(papers: int, queries: int, as_json: bool) -> int:
 
 
 async def _ingest(
-    store: Store, index: SearchIndex, papers: int, vocabulary: Any, log: Any
+    corpus: Papers, index: SearchIndex, papers: int, vocabulary: Any, log: Any
 ) -> tuple[float, float]:
     """Store the corpus batch by batch while the index follows. Returns (seconds storing,
     seconds until all is stored and indexed), without the time making the papers."""
@@ -107,7 +107,7 @@ async def _ingest(
             making_s += started - made
             if not batch:
                 break
-            await store.ingest(batch)
+            await corpus.ingest(batch)
             store_s += time.perf_counter() - started
             done += len(batch)
             if done % 100_000 == 0:
@@ -115,16 +115,16 @@ async def _ingest(
         stored.set()
 
     started = time.perf_counter()
-    await asyncio.gather(store_all(), index.sync(store, follow_until=stored))
+    await asyncio.gather(store_all(), index.sync(corpus, follow_until=stored))
     total_s = time.perf_counter() - started - making_s
     print(f"  indexed {index.num_docs():,} papers", file=log)
     return store_s, total_s
 
 
-async def _time_rebuild(store: Store, path: Path) -> float:
+async def _time_rebuild(corpus: Papers, path: Path) -> float:
     """Seconds to build a new index from the store alone (what a damaged index costs)."""
     started = time.perf_counter()
-    await SearchIndex.open(path).sync(store)
+    await SearchIndex.open(path).sync(corpus)
     return time.perf_counter() - started
 
 
@@ -140,7 +140,7 @@ async def _time_queries(service: SearchService, count: int) -> list[float]:
     return latencies
 
 
-async def _time_like(store: Store, count: int) -> list[float]:
+async def _time_like(db: Database, count: int) -> list[float]:
     """The naive way: read every row, score with LIKE matches (title counting triple)."""
     latencies = []
     for query in QUERY_MIX[:count]:
@@ -149,7 +149,7 @@ async def _time_like(store: Store, count: int) -> list[float]:
         where = " AND ".join("(title LIKE ? OR abstract LIKE ?)" for _ in terms)
         params = [t for t in terms for _ in (0, 1)]
         started = time.perf_counter()
-        await store.fetch_raw(
+        await db.fetch_raw(
             f"SELECT id, title, substr(abstract, 1, 240), {score} AS score FROM papers"
             f" WHERE {where} ORDER BY score DESC LIMIT 10",
             params + params,

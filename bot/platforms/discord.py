@@ -396,7 +396,7 @@ class PaperwireDiscord(discord.Client):
         if isinstance(content, Digest):
             views = digest_views(content, bodies)
         elif isinstance(content, SearchPage) and content.has_more and bodies:
-            key = await self.services.store.save_query(content.query, self.services.clock())
+            key = await self.services.saved_queries.save_query(content.query, self.services.clock())
             view = discord.ui.View(timeout=None)
             view.add_item(NextButton(key, content.offset + len(content.hits)))
             views[-1] = view
@@ -576,7 +576,7 @@ def papers_commands(bot: PaperwireDiscord) -> app_commands.Group:
             "discord", str(interaction.guild_id or "dm"), str(interaction.user.id), kind="dm"
         )
         with bot.services.requests.answering():
-            topics = [s.topic for s in await bot.services.store.subscriptions(owner)]
+            topics = [s.topic for s in await bot.services.subscriptions.subscriptions(owner)]
         wanted = current.strip().casefold()
         choices = [
             app_commands.Choice(name=shorten(f"{number}. {topic}", CHOICE_NAME), value=str(number))

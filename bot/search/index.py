@@ -23,7 +23,7 @@ import tantivy
 from bot.private_files import FOLDER_MODE, narrow, private_folder
 from bot.search.analysis import fold
 from bot.search.query import AnyOf, Author, Category, Clause, Prefix, Query, Term
-from bot.storage import IndexRow, Store
+from bot.storage import IndexRow, Papers
 
 _log = logging.getLogger(__name__)
 
@@ -113,14 +113,14 @@ class SearchIndex:
     # --- keeping up with the store ------------------------------------------------------
 
     async def sync(
-        self, store: Store, batch: int = 5000, follow_until: asyncio.Event | None = None
+        self, papers: Papers, batch: int = 5000, follow_until: asyncio.Event | None = None
     ) -> int:
         """Index every paper the store changed since the last sync; returns how many.
         With `follow_until`, keep indexing changes as they land until that event is set, so
         a bulk load and its indexing overlap. Another process holding the index's writer is
         not an error: that process keeps the index current."""
         async with self._lock:
-            if follow_until is None and await store.max_seq() <= self.last_seq:
+            if follow_until is None and await papers.max_seq() <= self.last_seq:
                 return 0
             try:
                 writer = self._index.writer(heap_size=WRITER_HEAP, num_threads=2)
@@ -130,7 +130,7 @@ class SearchIndex:
             indexed = 0
             try:
                 while True:
-                    changes = await store.changes_since(self.last_seq, batch)
+                    changes = await papers.changes_since(self.last_seq, batch)
                     if changes:
                         # Inline, not in a thread: tantivy indexes on its own threads, and
                         # the Python part is best kept off a second GIL-bound thread.
@@ -141,7 +141,7 @@ class SearchIndex:
                     elif follow_until is None or follow_until.is_set():
                         break
                     else:
-                        await store.wait_for_change(follow_until)
+                        await papers.wait_for_change(follow_until)
                 await asyncio.to_thread(writer.commit)
                 await asyncio.to_thread(writer.wait_merging_threads)
             except BaseException:

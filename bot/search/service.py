@@ -13,7 +13,7 @@ from bot.search.index import Mode, RawHit, SearchIndex
 from bot.search.matcher import matches
 from bot.search.query import Prefix, Query, Term, parse
 from bot.search.snippets import Highlighter
-from bot.storage import Store
+from bot.storage import Papers
 
 SNIPPET_CHARS = 240
 MAX_LIMIT = 50
@@ -37,8 +37,8 @@ class _Ranked:
 
 
 class SearchService:
-    def __init__(self, store: Store, index: SearchIndex) -> None:
-        self._store = store
+    def __init__(self, papers: Papers, index: SearchIndex) -> None:
+        self._papers = papers
         self._index = index
 
     async def search(self, text: str, limit: int = 5, offset: int = 0) -> SearchPage:
@@ -70,7 +70,7 @@ class SearchService:
             # No "next page" past the bound: it would only be refused.
             has_more=len(ranked.hits) > limit and offset + limit <= MAX_OFFSET,
             note=ranked.note,
-            corpus_empty=not hits and await self._store.count_papers() == 0,
+            corpus_empty=not hits and await self._papers.count_papers() == 0,
         )
 
     async def _rank(self, query: Query, want: int, offset: int) -> _Ranked:
@@ -92,7 +92,7 @@ class SearchService:
 
     async def _fetch(self, query: Query, want: int, offset: int, mode: Mode) -> _Ranked:
         hits = await asyncio.to_thread(self._index.search, query, want, offset, mode)
-        return _Ranked(hits, await self._store.papers_by_pk([h.pk for h in hits]))
+        return _Ranked(hits, await self._papers.papers_by_pk([h.pk for h in hits]))
 
 
 def highlighter_for(query: Query) -> Highlighter:

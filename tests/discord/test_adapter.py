@@ -30,7 +30,7 @@ from bot.platforms.discord import (
 )
 from bot.render.neutral import Digest, Notice, Reply
 from bot.search.service import MAX_OFFSET
-from bot.storage import Store
+from bot.storage import open_storage
 from tests.conftest import drained_later, offsets_reaching_the_index, seed_observations
 from tests.discord.fake_discord import (
     APPLICATION_ID,
@@ -149,12 +149,12 @@ async def test_digest_posts_embeds_with_nonce_and_no_mentions(
         assert post.json["allowed_mentions"] == {"parse": []}
     ids = [cid for post in posts for cid in _custom_ids(post.json)]
     assert len([cid for cid in ids if cid.startswith("pw:abstract:")]) == 10
-    assert len(await bot.services.store.sent_paper_ids(CHANNEL.key)) == 10
+    assert len(await bot.services.outbox.sent_paper_ids(CHANNEL.key)) == 10
 
 
 async def test_a_retried_send_is_not_duplicated(fake: FakeDiscord, bot: PaperwireDiscord) -> None:
-    day = (await bot.services.store.trending_days())[0]
-    papers = tuple((await bot.services.store.trending_list(day))[:3])
+    day = (await bot.services.papers.trending_days())[0]
+    papers = tuple((await bot.services.papers.trending_list(day))[:3])
     message = OutgoingMessage(CHANNEL, Reply(Digest(day=day, papers=papers)))
     first = await bot.send(message)
     again = await bot.send(message)  # the same message sent twice, as after a crash
@@ -179,8 +179,8 @@ async def test_missing_access_stops_the_channel(fake: FakeDiscord, bot: Paperwir
         bot.services, DigestSettings(CHANNEL, size=2), bot.services.clock()
     )
     assert run is not None and run.outcome.value == "queued"
-    assert await bot.services.store.outbox_depths() == {CHANNEL.key: 1}  # kept
-    state = await bot.services.store.destination_state(CHANNEL.key)
+    assert await bot.services.outbox.outbox_depths() == {CHANNEL.key: 1}  # kept
+    state = await bot.services.outbox.destination_state(CHANNEL.key)
     assert state.stopped and "50001" in (state.error or "")
     [status] = await _ask(fake, "status", group="digest", permissions=str(MANAGE_CHANNELS))
     assert "stopped" in _text(status)
@@ -204,7 +204,7 @@ async def test_buttons_keep_working_after_a_restart(fake: FakeDiscord, seeded: S
         calls = await fake.wait_for("POST", FOLLOW_UP, count=before + 2)
     texts = [_text(call.json) for call in calls[before:]]
     assert any("Results 6" in text for text in texts)
-    paper = await seeded.store.paper_by_id(abstract_id.removeprefix("pw:abstract:"))
+    paper = await seeded.papers.paper_by_id(abstract_id.removeprefix("pw:abstract:"))
     assert paper is not None and any(paper.abstract[:30] in text for text in texts)
 
 
@@ -225,7 +225,7 @@ async def test_buttons_keep_working_after_a_restart(fake: FakeDiscord, seeded: S
 async def test_a_button_id_paperwire_did_not_write_is_refused_in_one_line(
     fake: FakeDiscord, bot: PaperwireDiscord, monkeypatch: pytest.MonkeyPatch, custom_id: str
 ) -> None:
-    key = await bot.services.store.save_query("model", bot.services.clock())
+    key = await bot.services.saved_queries.save_query("model", bot.services.clock())
     offsets = offsets_reaching_the_index(bot.services, monkeypatch)
     await fake.dispatch("INTERACTION_CREATE", component_interaction(custom_id.format(key=key)))
     [answer] = await fake.wait_for("POST", FOLLOW_UP)
@@ -238,7 +238,7 @@ async def test_a_button_id_paperwire_did_not_write_is_refused_in_one_line(
 async def test_the_deepest_page_a_button_may_ask_for_is_answered(
     fake: FakeDiscord, bot: PaperwireDiscord, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    key = await bot.services.store.save_query("model", bot.services.clock())
+    key = await bot.services.saved_queries.save_query("model", bot.services.clock())
     offsets = offsets_reaching_the_index(bot.services, monkeypatch)
     custom_id = f"pw:next:{MAX_OFFSET}:{key}"
     await fake.dispatch("INTERACTION_CREATE", component_interaction(custom_id))
@@ -264,7 +264,7 @@ async def test_a_bug_in_a_button_handler_is_an_apology_and_one_logged_traceback(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    key = await bot.services.store.save_query("model", bot.services.clock())
+    key = await bot.services.saved_queries.save_query("model", bot.services.clock())
     monkeypatch.setattr(bot.services.search, "search", broken)
     await fake.dispatch("INTERACTION_CREATE", component_interaction(f"pw:next:5:{key}"))
     [answer] = await fake.wait_for("POST", FOLLOW_UP)
@@ -324,8 +324,8 @@ async def test_webhook_mode_posts_digests_without_a_bot(
 
 async def test_paperwire_run_answers_an_interaction(fake: FakeDiscord, tmp_path: Path) -> None:
     db = tmp_path / "p.db"
-    async with Store.open(db) as store:
-        await store.ingest(seed_observations())
+    async with open_storage(db) as storage:
+        await storage.papers.ingest(seed_observations())
     process = await start_paperwire_run(db, **_discord_env(fake, fake.token))
     assert process.stderr is not None
     try:
@@ -414,8 +414,8 @@ async def test_webhook_mode_asks_discord_about_its_webhook(fake: FakeDiscord) ->
 async def test_a_recovering_send_is_deduplicated_by_its_nonce(
     fake: FakeDiscord, bot: PaperwireDiscord
 ) -> None:
-    day = (await bot.services.store.trending_days())[0]
-    papers = tuple((await bot.services.store.trending_list(day))[:2])
+    day = (await bot.services.papers.trending_days())[0]
+    papers = tuple((await bot.services.papers.trending_list(day))[:2])
     message = OutgoingMessage(CHANNEL, Reply(Digest(day=day, papers=papers)), outbox_id=42)
     first = await bot.send(message)  # arrived, but the process died before noting it
     again = await bot.send(replace(message, recovering=True))
@@ -466,7 +466,9 @@ async def test_unsubscribe_takes_back_a_long_topic_it_offered(
     [reply] = await _ask(fake, "unsubscribe", options={"topic": choice["value"]})
     assert f"Unsubscribed from “{long_topic}”" in _text(reply)
     owner = Destination("discord", GUILD_ID, "500", kind="dm")
-    assert [s.topic for s in await bot.services.store.subscriptions(owner)] == ["graph neural"]
+    assert [s.topic for s in await bot.services.subscriptions.subscriptions(owner)] == [
+        "graph neural"
+    ]
 
 
 async def test_webhook_mode_gives_its_channel_a_digest_once(seeded: Services) -> None:
@@ -488,15 +490,14 @@ async def test_a_follow_up_kept_in_the_outbox_is_sent_after_a_restart(
     await fake.dispatch("INTERACTION_CREATE", slash_interaction(subcommand="help"))
     await fake.wait_for("POST", FOLLOW_UP, count=1)
     await bot.services.delivery.wait_idle()  # the failure is recorded
-    store = bot.services.store
-    [key] = await store.outbox_depths()
+    [key] = await bot.services.outbox.outbox_depths()
     assert key.startswith(f"discord:{GUILD_ID}:") and "!" in key
     # A new delivery service, a minute later: the follow-up goes with the kept token.
     receipt = await drained_later(bot.services, bot, minutes=1)
     assert receipt.ok
     first, second = fake.calls_to("POST", FOLLOW_UP)
     assert second.path == first.path and second.json == first.json
-    assert await store.outbox_depths() == {}
+    assert await bot.services.outbox.outbox_depths() == {}
 
 
 async def test_discord_out_of_reach_while_sending_is_a_failed_send_not_a_bug(

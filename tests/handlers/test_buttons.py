@@ -37,7 +37,7 @@ async def test_next_answers_the_page_it_stands_for(seeded: Services) -> None:
 
 
 async def test_next_finds_a_saved_query_by_its_key(seeded: Services) -> None:
-    key = await seeded.store.save_query("model", NOW)
+    key = await seeded.saved_queries.save_query("model", NOW)
     reply = await press(_ctx(seeded), Press(NEXT, Page(5, saved_as=key)))
     assert isinstance(reply.content, SearchPage) and reply.content.query == "model"
     gone = _notice(await press(_ctx(seeded), Press(NEXT, Page(5, saved_as="0" * 18))))
@@ -62,7 +62,7 @@ async def test_similar_subscribes_the_presser_to_the_papers_keywords(seeded: Ser
     paper = (await seeded.search.search("graph", limit=1)).hits[0].paper
     notice = _notice(await press(_ctx(seeded), Press(SIMILAR, paper.id)))
     assert notice.text.startswith("Subscribed to")
-    mine = await seeded.store.subscriptions(Destination("slack", "T1", "U1", kind="dm"))
+    mine = await seeded.subscriptions.subscriptions(Destination("slack", "T1", "U1", kind="dm"))
     assert len(mine) == 1
     again = _notice(await press(_ctx(seeded), Press(SIMILAR, paper.id)))
     assert again.is_error and again.text.startswith("You already follow")
@@ -96,7 +96,9 @@ async def test_a_value_paperwire_did_not_write_is_refused_in_one_line(
     notice = _notice(await press(_ctx(seeded), pressed))
     assert notice.is_error and notice.text == STALE_BUTTON
     assert offsets == []  # nothing reached the index
-    assert await seeded.store.subscriptions(Destination("slack", "T1", "U1", kind="dm")) == []
+    assert (
+        await seeded.subscriptions.subscriptions(Destination("slack", "T1", "U1", kind="dm")) == []
+    )
 
 
 async def test_a_bug_becomes_an_apology_and_one_logged_traceback(
@@ -105,7 +107,7 @@ async def test_a_bug_becomes_an_apology_and_one_logged_traceback(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(seeded.store, "paper_by_id", broken)
+    monkeypatch.setattr(seeded.papers, "paper_by_id", broken)
     notice = _notice(await press(_ctx(seeded), Press(ABSTRACT, "2509.04664")))
     assert notice.is_error and notice.text.startswith("Sorry") and "boom" not in notice.text
     [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]

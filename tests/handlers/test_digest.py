@@ -74,16 +74,16 @@ class Bot:
         return notice.text
 
     async def stored(self, channel: Destination = CHANNEL) -> DigestSettings | None:
-        return await self.services.store.channel_digest(channel.key)
+        return await self.services.digests.channel_digest(channel.key)
 
     async def ingest_list(
         self, day: date, titles: list[str], rule: CompletionRule | None = None
     ) -> None:
         observations = [_observation(day, rank, title) for rank, title in enumerate(titles, 1)]
         if rule is None:
-            await self.services.store.ingest(observations, now=self.clock())
+            await self.services.papers.ingest(observations, now=self.clock())
         else:
-            await self.services.store.ingest(observations, lists=rule, now=self.clock())
+            await self.services.papers.ingest(observations, lists=rule, now=self.clock())
 
 
 def _observation(day: date, rank: int, title: str) -> Observation:
@@ -139,7 +139,7 @@ async def test_only_channel_managers_may_use_digest_commands(bot: Bot, text: str
     assert notice.is_error and notice.text == REFUSAL
     assert await bot.stored() is None
     assert bot.transport.sent == []
-    assert await bot.services.store.digest_runs(CHANNEL.key) == []
+    assert await bot.services.digests.digest_runs(CHANNEL.key) == []
 
 
 async def test_a_non_manager_cannot_turn_off_an_existing_digest(bot: Bot) -> None:
@@ -367,7 +367,7 @@ async def test_status_when_no_list_is_complete_yet(bot: Bot) -> None:
     assert reply == "Nothing posted: no trending list was complete yet."
     # Hugging Face's list for today, fetched once: it is still growing, so not complete.
     await bot.ingest_list(date(2026, 11, 22), ["Agents That Plan"], rule=CompletionRule())
-    states = await bot.services.store.list_states()
+    states = await bot.services.day_lists.list_states()
     assert [s.complete for s in states] == [False]
     bot.clock.now = NOW + timedelta(minutes=10)
     assert "no trending list was complete yet" in await bot.ok("digest now")
@@ -418,7 +418,7 @@ async def test_a_refused_digest_waits_and_status_says_so(bot: Bot) -> None:
         "Not posted yet: the platform answered `channel_not_found`."
     )
     assert len(failing.sent) == 1
-    assert (await bot.services.store.outbox_depths()) == {CHANNEL.key: 1}
+    assert (await bot.services.outbox.outbox_depths()) == {CHANNEL.key: 1}
     status = await bot.ok("digest status")
     assert "Nothing posted here yet." in status
     assert "is waiting to be delivered: the platform answered `channel_not_found`." in status
@@ -427,7 +427,7 @@ async def test_a_refused_digest_waits_and_status_says_so(bot: Bot) -> None:
     bot.clock.advance(minutes=1)  # `now` runs at most once a minute in a channel
     assert (await bot.ok("digest now")).startswith("Sent the digest that was waiting")
     assert bot.transport.titles() == ["Agents That Plan"]
-    assert (await bot.services.store.outbox_depths()) == {}
+    assert (await bot.services.outbox.outbox_depths()) == {}
     bot.clock.advance(minutes=1)
     assert "already posted" in await bot.ok("digest now")
 
@@ -470,7 +470,7 @@ async def test_a_digest_is_ranked_by_upvotes_comments_stars_then_list_order(bot:
         _with(4, "Tool-Using Agents", upvotes=9, comments=3, github_stars=50),
         _with(5, "Protein Folding Again", upvotes=9, comments=3, github_stars=50),
     ]
-    await bot.services.store.ingest(observations, now=NOW)
+    await bot.services.papers.ingest(observations, now=NOW)
     await bot.ok("digest on")
     await bot.ok("digest set format full")
     await bot.ok("digest now")
@@ -532,14 +532,13 @@ async def test_no_repeats_across_days_per_channel(bot: Bot) -> None:
     await bot.ok("digest now", channel=OTHER)
     assert bot.transport.titles() == ["Sparse Attention", "Diffusion Everywhere"]
     assert [m.destination for m in bot.transport.sent] == [CHANNEL, CHANNEL, OTHER]
-    store = bot.services.store
-    assert await store.sent_paper_ids(CHANNEL.key) == frozenset(
+    assert await bot.services.outbox.sent_paper_ids(CHANNEL.key) == frozenset(
         PAPER_IDS[t] for t in ("Agents That Plan", "Diffusion Everywhere", "Sparse Attention")
     )
-    assert await store.sent_paper_ids(OTHER.key) == frozenset(
+    assert await bot.services.outbox.sent_paper_ids(OTHER.key) == frozenset(
         PAPER_IDS[t] for t in ("Diffusion Everywhere", "Sparse Attention")
     )
-    runs = await store.digest_runs(CHANNEL.key)
+    runs = await bot.services.digests.digest_runs(CHANNEL.key)
     assert [(r.run_day, r.list_day, r.posted) for r in runs] == [
         (date(2026, 11, 22), YESTERDAY, 1),
         (date(2026, 11, 21), DAY_BEFORE, 2),
@@ -580,13 +579,13 @@ async def test_a_permanent_refusal_stops_the_channel_until_on_again(bot: Bot) ->
     # Stopped: a scheduled run does not reach the platform; the message is kept.
     await bot.services.delivery.drain()
     assert len(refusing.sent) == 1
-    assert (await bot.services.store.outbox_depths()) == {CHANNEL.key: 1}
+    assert (await bot.services.outbox.outbox_depths()) == {CHANNEL.key: 1}
     # A manager turning it on again resumes it: the kept digest goes, once.
     bot.services.delivery.register(bot.transport)
     await bot.ok("digest on")
     assert "Posting here is stopped" not in await bot.ok("digest status")
     assert bot.transport.titles() == ["Agents That Plan"]
-    assert (await bot.services.store.outbox_depths()) == {}
+    assert (await bot.services.outbox.outbox_depths()) == {}
 
 
 async def test_status_shows_what_the_digest_covers(bot: Bot) -> None:

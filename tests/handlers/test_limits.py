@@ -24,7 +24,7 @@ async def test_concurrent_subscribes_stop_at_the_limit(services: Services) -> No
         return reply.content
 
     answers = await asyncio.gather(*(subscribe(n) for n in range(60)))
-    assert len(await services.store.subscriptions(ADA)) == 20
+    assert len(await services.subscriptions.subscriptions(ADA)) == 20
     refused = [a for a in answers if a.is_error]
     assert len(refused) == 40
     assert all("the most allowed is 20" in a.text for a in refused)
@@ -40,7 +40,7 @@ async def test_concurrent_subscribes_to_one_topic_store_it_once(services: Servic
         return reply.content
 
     answers = await asyncio.gather(*(subscribe(t) for t in ["agents", "Agents", "AGENTS"] * 4))
-    assert [s.topic for s in await services.store.subscriptions(ADA)] == ["agents"]
+    assert [s.topic for s in await services.subscriptions.subscriptions(ADA)] == ["agents"]
     refused = [a.text for a in answers if a.is_error]
     assert len(refused) == 11 and all("already follow “agents” (#1)" in t for t in refused)
 

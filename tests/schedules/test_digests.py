@@ -273,13 +273,13 @@ async def env() -> AsyncIterator[tuple[Services, Clock, FakeTransport]]:
             "Sparse Attention",
             observed_at=DUE,
         )
-        await services.store.ingest(observations, now=DUE)
+        await services.papers.ingest(observations, now=DUE)
         yield services, clock, transport
 
 
 async def _save(services: Services, *settings: DigestSettings) -> None:
     for one in settings:
-        await services.store.save_channel_digest(one, "ada", services.clock())
+        await services.digests.save_channel_digest(one, "ada", services.clock())
 
 
 # --- rebuilt after a restart ---------------------------------------------------------------
@@ -302,7 +302,7 @@ async def test_jobs_are_rebuilt_from_the_database_after_a_restart(tmp_path: Path
         assert sorted(ids) == ["digest:fake:T1:A", "digest:fake:T2:B"]
         assert scheduler.job_ids() == ["digest:fake:T1:A", "digest:fake:T2:B"]
         # The settings came back whole from the file.
-        assert await again.store.channel_digest("fake:T2:B") == enabled[1]
+        assert await again.digests.channel_digest("fake:T2:B") == enabled[1]
         # Loading twice does not duplicate jobs (stable ids).
         await jobs.load()
         assert scheduler.job_ids() == ["digest:fake:T1:A", "digest:fake:T2:B"]
@@ -352,7 +352,7 @@ async def test_a_missed_run_within_the_grace_period_is_posted_on_return(
         (Outcome.POSTED, date(2026, 11, 22), 3)
     ]
     assert len(transport.sent) == 1
-    runs = await services.store.digest_runs(CHANNEL.key)
+    runs = await services.digests.digest_runs(CHANNEL.key)
     assert [(r.outcome, r.list_day) for r in runs] == [(Outcome.POSTED, LIST_DAY)]
     # A second catch-up (another restart) does nothing.
     clock.now += timedelta(minutes=30)
@@ -372,7 +372,7 @@ async def test_a_missed_run_past_the_grace_period_is_skipped_and_recorded(
         done = await jobs.catch_up()
     assert [(r.outcome, r.run_day) for r in done] == [(Outcome.MISSED, date(2026, 11, 22))]
     assert transport.sent == []
-    runs = await services.store.digest_runs(CHANNEL.key)
+    runs = await services.digests.digest_runs(CHANNEL.key)
     assert [r.outcome for r in runs] == [Outcome.MISSED]
     assert runs[0].detail is not None and "2026-11-22T08:00:00+01:00" in runs[0].detail
     skipped = [r for r in caplog.records if "skipping the digest" in r.getMessage()]
@@ -405,7 +405,7 @@ async def test_catch_up_ignores_disabled_channels_and_runs_already_done(
     clock.now = DUE + timedelta(hours=1)
     assert await DigestJobs(Scheduler(), services, GRACE).catch_up() == []
     assert len(transport.sent) == 1
-    assert await services.store.digest_runs(OTHER.key) == []
+    assert await services.digests.digest_runs(OTHER.key) == []
 
 
 async def test_catch_up_does_not_post_a_run_due_before_the_digest_was_set_up(
@@ -427,7 +427,7 @@ async def test_catch_up_retakes_a_run_that_died_with_the_process(
     settings = _settings("08:00", "Europe/Paris")
     await _save(services, settings)
     # The 08:00 run claimed the day, then the process died before sending.
-    assert await services.store.claim_run(CHANNEL.key, date(2026, 11, 22), DUE, STALE_RUN)
+    assert await services.digests.claim_run(CHANNEL.key, date(2026, 11, 22), DUE, STALE_RUN)
     clock.now = DUE + timedelta(hours=2)  # back within the grace; the claim is stale
     done = await DigestJobs(Scheduler(), services, GRACE).catch_up()
     assert [r.outcome for r in done] == [Outcome.POSTED]
@@ -486,7 +486,7 @@ async def test_concurrent_runs_for_one_channel_and_day_post_once(
     # A run at 00:15 in Paris (still the 22nd in UTC) is the next local day: a new day.
     await _save(services, _settings("00:15", "Europe/Paris"))
     clock.now = datetime(2026, 11, 22, 23, 15, tzinfo=UTC)
-    await services.store.ingest(
+    await services.papers.ingest(
         _list(date(2026, 11, 21), "Fresh Paper", observed_at=clock.now), now=clock.now
     )
     run = await DigestJobs(Scheduler(), services, GRACE).run_scheduled(CHANNEL.key)
@@ -520,7 +520,7 @@ async def test_the_second_fire_of_a_repeated_hour_does_not_post_again(
     await _save(services, settings)
     fires = _fires(settings, datetime(2026, 10, 24, 12, tzinfo=UTC), days=1)
     assert len(fires) == 2
-    await services.store.ingest(
+    await services.papers.ingest(
         _list(date(2026, 10, 23), "October Paper", observed_at=fires[0]), now=fires[0]
     )
     jobs = DigestJobs(Scheduler(), services, GRACE)
@@ -543,14 +543,14 @@ async def test_a_run_that_posted_nothing_can_be_retried_the_same_day(
     assert first is not None and first.outcome is Outcome.NOTHING_COMPLETE
     assert transport.sent == []
     clock.now = DUE + timedelta(hours=1)
-    await services.store.ingest(
+    await services.papers.ingest(
         _list(date(2026, 11, 21), "Late List Paper", observed_at=clock.now), now=clock.now
     )
     second = await run_channel_digest(services, settings, clock.now)
     assert second is not None and second.outcome is Outcome.POSTED
     assert second.run_day == first.run_day and second.list_day == date(2026, 11, 21)
     assert len(transport.sent) == 1
-    runs = await services.store.digest_runs(CHANNEL.key)
+    runs = await services.digests.digest_runs(CHANNEL.key)
     assert [(r.outcome, r.posted) for r in runs] == [(Outcome.POSTED, 1)]
     # ...and once posted, not again.
     assert await run_channel_digest(services, settings, clock.now) is None
@@ -588,9 +588,9 @@ async def test_a_transport_that_raises_keeps_the_message(
     run = await run_channel_digest(services, _settings("08:00"), DUE)
     assert run is not None and run.outcome is Outcome.QUEUED
     assert run.detail == "ConnectionError: socket closed"
-    runs = await services.store.digest_runs(CHANNEL.key)
+    runs = await services.digests.digest_runs(CHANNEL.key)
     assert runs[0].outcome is Outcome.QUEUED and runs[0].finished_at is not None
-    assert (await services.store.outbox_depths()) == {CHANNEL.key: 1}
+    assert (await services.outbox.outbox_depths()) == {CHANNEL.key: 1}
 
 
 @pytest.mark.parametrize(
@@ -603,12 +603,12 @@ async def test_a_stale_running_claim_can_be_retaken(
     services, clock, transport = env
     settings = _settings("08:00", "Europe/Paris")
     # A process claimed today's run and died before finishing it.
-    assert await services.store.claim_run(CHANNEL.key, date(2026, 11, 22), DUE, STALE_RUN)
+    assert await services.digests.claim_run(CHANNEL.key, date(2026, 11, 22), DUE, STALE_RUN)
     clock.now = DUE + age
     run = await run_channel_digest(services, settings, clock.now)
     assert (run is not None and run.outcome is Outcome.POSTED) is retaken
     assert len(transport.sent) == int(retaken)
-    runs = await services.store.digest_runs(CHANNEL.key)
+    runs = await services.digests.digest_runs(CHANNEL.key)
     assert runs[0].outcome is (Outcome.POSTED if retaken else Outcome.RUNNING)
 
 
@@ -623,4 +623,4 @@ async def test_what_a_digest_sent_is_its_selection_in_order(
     assert content.day == LIST_DAY and content.style == "compact"
     assert [p.title for p in content.papers] == ["Agents That Plan", "Diffusion Everywhere"]
     assert message.paper_ids == tuple(p.id for p in content.papers)
-    assert await services.store.sent_paper_ids(CHANNEL.key) == frozenset(message.paper_ids)
+    assert await services.outbox.sent_paper_ids(CHANNEL.key) == frozenset(message.paper_ids)

@@ -111,17 +111,19 @@ async def test_an_unexpected_error_on_one_day_stops_neither_the_next_day_nor_mat
     ):
         # An earlier run stored yesterday's list, complete by now but not matched yet.
         await ingest_hf_day(services, services.http, yesterday)
-        assert [(d, s) for d, s, _ in await services.store.lists_to_match()] == [(yesterday, "hf")]
-        await services.store.add_subscription(ada, "Dockerless", now, limit=20)
+        assert [(d, s) for d, s, _ in await services.subscriptions.lists_to_match()] == [
+            (yesterday, "hf")
+        ]
+        await services.subscriptions.add_subscription(ada, "Dockerless", now, limit=20)
         monkeypatch.setattr(ingest_jobs, "ingest_hf_day", first_day_breaks)
 
         reports = await ingest_hf_recent(services)
 
         assert reports[0].errors == ["no one saw this coming"]
         assert not reports[1].errors and reports[1].counts.new > 0
-        assert await services.store.list_state(today, "hf") is not None
-        assert await services.store.lists_to_match() == []  # matching ran
-        assert len(await services.store.pending_matches(ada)) == 1
+        assert await services.day_lists.list_state(today, "hf") is not None
+        assert await services.subscriptions.lists_to_match() == []  # matching ran
+        assert len(await services.subscriptions.pending_matches(ada)) == 1
     [failed] = [r for r in caplog.records if "not ingested" in r.getMessage()]
     assert failed.getMessage() == (
         "Hugging Face list for 2026-07-01 not ingested: RuntimeError: no one saw this coming"
@@ -157,7 +159,7 @@ async def test_a_failing_source_is_logged_and_does_not_stop_the_other_day(
         reports = await ingest_hf_recent(replace(services, settings=settings, http=http))
     assert len(reports) == 2 and all(r.errors for r in reports)
     assert "not ingested" in caplog.text
-    assert await services.store.count_papers() == 0
+    assert await services.papers.count_papers() == 0
 
 
 def test_biorxiv_is_scheduled_once_a_day_after_midnight_in_california(
@@ -191,7 +193,7 @@ async def test_scheduled_biorxiv_fetches_each_server_and_a_failing_one_does_not_
     assert "medrxiv posts not ingested" in caplog.text
     # bioRxiv's 14th: one first version, and the two later versions posted that day.
     assert reports[1].line() == "3 new, 0 updated, 0 unchanged, 0 skipped, 0 errors"
-    state = await services.store.list_state(date(2025, 1, 14), "biorxiv")
+    state = await services.day_lists.list_state(date(2025, 1, 14), "biorxiv")
     assert state is not None and state.size == 1 and state.complete
 
 
@@ -206,7 +208,7 @@ async def test_at_start_biorxiv_is_fetched_unless_fetched_within_a_day() -> None
         build_services(settings_for(fake, sources=("biorxiv",)), clock=clock) as services,
     ):
         assert await catch_up_biorxiv(services)  # a new deployment
-        assert await services.store.count_papers() == 3  # the 14th's posts
+        assert await services.papers.count_papers() == 3  # the 14th's posts
         clock.advance(hours=20)
         assert not await catch_up_biorxiv(services)
 
@@ -223,7 +225,7 @@ async def test_at_start_a_source_not_fetched_within_its_period_is_ingested() -> 
     ):
         fake.hf_days[clock.now.date().isoformat()] = [hf_item(1, "Fresh"), hf_item(2, "Agents")]
         assert await catch_up_hf(services)  # never fetched: a new deployment
-        assert await services.store.count_papers() == 2
+        assert await services.papers.count_papers() == 2
         fetches = len(fake.requests_to("/api/daily_papers"))
         clock.advance(minutes=40)
         assert not await catch_up_hf(services)  # a restart soon after: the schedule will do
@@ -250,6 +252,6 @@ async def test_an_unreachable_source_at_start_is_one_line_and_the_schedule_stays
 
 async def test_the_bundled_papers_are_loaded_once(services: Services) -> None:
     report = await ingest_seeds_at_start(services)
-    assert report is not None and report.counts.new == await services.store.count_papers() > 200
+    assert report is not None and report.counts.new == await services.papers.count_papers() > 200
     assert await ingest_seeds_at_start(services) is None
-    assert await services.store.count_papers() == report.counts.new
+    assert await services.papers.count_papers() == report.counts.new

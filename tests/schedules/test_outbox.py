@@ -33,7 +33,7 @@ class FailingOnce:
 
 async def test_a_failed_send_is_drained_again_when_its_retry_is_due(services: Services) -> None:
     clock = Clock(datetime.now(UTC))  # APScheduler runs on the wall clock
-    delivery = DeliveryService(services.store, clock)
+    delivery = DeliveryService(services.outbox, clock)
     transport = FailingOnce(Receipt(ok=False, error="HTTP 503 (HTML page)"))
     delivery.register(transport)
     scheduler = Scheduler()
@@ -53,13 +53,13 @@ async def test_a_failed_send_is_drained_again_when_its_retry_is_due(services: Se
         async with asyncio.timeout(5):
             await transport.second.wait()
         await delivery.wait_idle()
-        assert await services.store.outbox_depths() == {}
+        assert await services.outbox.outbox_depths() == {}
     finally:
         await scheduler.stop()
 
 
 async def test_a_destination_stopped_for_good_is_not_woken(services: Services) -> None:
-    delivery = DeliveryService(services.store, Clock())
+    delivery = DeliveryService(services.outbox, Clock())
     delivery.register(FailingOnce(Receipt(ok=False, error="not_in_channel", permanent=True)))
     woken: list[tuple[str, datetime]] = []
     delivery.wake_at = lambda destination, at: woken.append((destination, at))

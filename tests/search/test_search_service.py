@@ -13,7 +13,7 @@ from bot.search.matcher import matches
 from bot.search.query import parse
 from bot.search.service import MAX_OFFSET, PARTIAL_NOTE
 from bot.search.snippets import Highlighter
-from bot.storage import Store
+from bot.storage import open_storage
 from tests.conftest import make_observation, offsets_reaching_the_index, seed_observations
 
 
@@ -52,7 +52,7 @@ def _has_phrase(paper: Paper, stems: str) -> bool:
 async def test_date_and_author_filters(services: Services) -> None:
     from datetime import date
 
-    await services.store.ingest(
+    await services.papers.ingest(
         [
             make_observation(
                 title="Graph nets one", authors=("Ada Lovelace",), day=date(2026, 7, 1), rank=1
@@ -90,17 +90,17 @@ async def test_a_paper_joining_or_leaving_a_list_is_reindexed(services: Services
         return sorted(h.paper.title for h in (await services.search.search(query)).hits)
 
     july, august = date(2026, 7, 1), date(2026, 8, 1)
-    await services.store.ingest(listed(july, "Graph nets one", "Graph nets two"))
+    await services.papers.ingest(listed(july, "Graph nets one", "Graph nets two"))
     assert await found("graph since:2026-07-01 until:2026-07-01") == [
         "Graph nets one",
         "Graph nets two",
     ]
     # The same paper, unchanged, on a later list: both of its days count.
-    await services.store.ingest(listed(august, "Graph nets one"))
+    await services.papers.ingest(listed(august, "Graph nets one"))
     assert await found("graph since:2026-08-01") == ["Graph nets one"]
     assert await found("graph until:2026-07-31") == ["Graph nets one", "Graph nets two"]
     # July's list fetched again without it: July no longer counts for it.
-    await services.store.ingest(listed(july, "Graph nets two"))
+    await services.papers.ingest(listed(july, "Graph nets two"))
     assert await found("graph until:2026-07-31") == ["Graph nets two"]
 
 
@@ -162,27 +162,27 @@ async def test_no_next_page_is_offered_past_the_bound(
 async def test_index_on_disk_follows_the_store_and_rebuilds(tmp_path: Path) -> None:
     db = tmp_path / "p.db"
     index_dir = tmp_path / "p.db.index"
-    async with Store.open(db) as store:
-        await store.ingest(seed_observations())
+    async with open_storage(db) as storage:
+        await storage.papers.ingest(seed_observations())
         index = SearchIndex.open(index_dir)
-        assert await index.sync(store) == 223
-        assert await index.sync(store) == 0  # nothing changed
-        await store.ingest([make_observation(title="Brand new zygote paper")])
+        assert await index.sync(storage.papers) == 223
+        assert await index.sync(storage.papers) == 0  # nothing changed
+        await storage.papers.ingest([make_observation(title="Brand new zygote paper")])
         reopened = SearchIndex.open(index_dir)
         assert reopened.num_docs() == 223
-        assert await reopened.sync(store) == 1
+        assert await reopened.sync(storage.papers) == 1
         assert reopened.num_docs() == 224
         # A damaged index is thrown away and rebuilt from the store.
         (index_dir / "paperwire-index.json").write_text("{broken")
         rebuilt = SearchIndex.open(index_dir)
         assert rebuilt.num_docs() == 0
-        assert await rebuilt.sync(store) == 224
+        assert await rebuilt.sync(storage.papers) == 224
 
 
 async def test_updated_papers_replace_their_index_document(services: Services) -> None:
-    await services.store.ingest([make_observation(arxiv_id="2607.00001", title="Old words")])
+    await services.papers.ingest([make_observation(arxiv_id="2607.00001", title="Old words")])
     await services.refresh_index()
-    await services.store.ingest([make_observation(arxiv_id="2607.00001", title="Fresh words")])
+    await services.papers.ingest([make_observation(arxiv_id="2607.00001", title="Fresh words")])
     await services.refresh_index()
     assert services.index.num_docs() == 1
     page = await services.search.search("fresh")

@@ -31,7 +31,7 @@ from bot.platforms.connecting import Unreachable
 from bot.platforms.slack import EVENTS_PATH, SlackAdapter, SlackConfig, SlackServer
 from bot.render.slack import ACTION_ABSTRACT, ACTION_NEXT, ACTION_SHARE, ACTION_SIMILAR
 from bot.search.service import MAX_OFFSET
-from bot.storage import Store
+from bot.storage import open_storage
 from tests.conftest import drained_later, offsets_reaching_the_index, seed_observations
 from tests.payload_checks import check_slack_message
 from tests.processes import start_paperwire_run
@@ -371,11 +371,11 @@ async def test_digest_commands_are_for_managers_only(bot: Bot) -> None:
     bot.fake.users["U2"] = {"is_admin": False, "is_owner": False}
     refused = await bot.command("digest on 08:30 Europe/Paris", user="U2")
     assert "Only channel managers" in _texts(refused)
-    assert await bot.services.store.channel_digest("slack:T1:C1") is None
+    assert await bot.services.digests.channel_digest("slack:T1:C1") is None
     bot.fake.users["U3"] = {"is_admin": True}
     accepted = await bot.command("digest on 08:30 Europe/Paris", user="U3")
     assert "On: 08:30 Europe/Paris" in _texts(accepted)
-    assert await bot.services.store.channel_digest("slack:T1:C1") is not None
+    assert await bot.services.digests.channel_digest("slack:T1:C1") is not None
 
 
 async def test_digest_posts_to_the_channel_with_abstracts_in_a_thread(bot: Bot) -> None:
@@ -392,13 +392,13 @@ async def test_digest_posts_to_the_channel_with_abstracts_in_a_thread(bot: Bot) 
         assert "link_names" not in post.args and "parse" not in post.args
         assert post.args["unfurl_links"] is False
     assert ACTION_ABSTRACT in _buttons(main)
-    assert len(await bot.services.store.sent_paper_ids("slack:T1:C1")) == 10
+    assert len(await bot.services.outbox.sent_paper_ids("slack:T1:C1")) == 10
 
 
 async def test_rate_limited_and_failing_posts_are_retried(bot: Bot) -> None:
     bot.fake.fail("chat.postMessage", rate_limited(retry_after=0), server_error(500))
     settings = DigestSettings(Destination("slack", "T1", "C9"), size=2)
-    await bot.services.store.save_channel_digest(settings, "test", bot.services.clock())
+    await bot.services.digests.save_channel_digest(settings, "test", bot.services.clock())
     from bot.digest_runs import run_channel_digest
 
     run = await run_channel_digest(bot.services, settings, bot.services.clock())
@@ -411,15 +411,15 @@ async def test_channel_not_found_stops_the_destination_and_shows_in_status(bot: 
     bot.fake.fail("chat.postMessage", api_error("channel_not_found"))
     reply = await bot.command("digest now", user="U3")
     assert "channel_not_found" in _texts(reply)
-    state = await bot.services.store.destination_state("slack:T1:C1")
+    state = await bot.services.outbox.destination_state("slack:T1:C1")
     assert state.stopped and state.error == "channel_not_found"
     # Kept. (The command's own reply may still be marked sent: only the channel's queue.)
-    assert (await bot.services.store.outbox_depths()).get("slack:T1:C1") == 1
+    assert (await bot.services.outbox.outbox_depths()).get("slack:T1:C1") == 1
     status = await bot.command("digest status", user="U3")
     assert "stopped" in _texts(status) and "channel_not_found" in _texts(status)
     # Turning it on again (after inviting the bot) resumes posting.
     await bot.command("digest on", user="U3")
-    assert not (await bot.services.store.destination_state("slack:T1:C1")).stopped
+    assert not (await bot.services.outbox.destination_state("slack:T1:C1")).stopped
 
 
 async def test_hostile_query_is_escaped_in_the_reply(bot: Bot) -> None:
@@ -444,8 +444,8 @@ def test_config_needs_the_signing_secret_or_an_app_token() -> None:
 
 async def test_paperwire_run_answers_a_signed_slash_command_over_http(tmp_path: Path) -> None:
     db = tmp_path / "p.db"
-    async with Store.open(db) as store:
-        await store.ingest(seed_observations())
+    async with open_storage(db) as storage:
+        await storage.papers.ingest(seed_observations())
     async with running_fake_slack(token=TOKEN) as fake:
         process = await start_paperwire_run(
             db,
@@ -560,7 +560,7 @@ async def test_the_eleventh_command_in_a_minute_is_refused_and_the_digest_still_
     # The channel's digest is not held back by one person's commands.
     bot.fake.users["U3"] = {"is_admin": True}
     assert "Posted 10 papers" in _texts(await bot.command("digest now", user="U3"))
-    assert len(await bot.services.store.sent_paper_ids("slack:T1:C1")) == 10
+    assert len(await bot.services.outbox.sent_paper_ids("slack:T1:C1")) == 10
 
 
 def test_the_manifest_asks_for_what_the_bot_uses() -> None:
@@ -587,7 +587,10 @@ async def test_subscriptions_on_slack_end_in_a_direct_message(bot: Bot) -> None:
     paper = (await bot.services.search.search("graph", limit=1)).hits[0].paper
     similar = await bot.press(ACTION_SIMILAR, paper.id)
     assert "Subscribed to" in _texts(similar)
-    assert len(await bot.services.store.subscriptions(Destination("slack", "T1", "U1", "dm"))) == 1
+    assert (
+        len(await bot.services.subscriptions.subscriptions(Destination("slack", "T1", "U1", "dm")))
+        == 1
+    )
     assert await match_new_lists(bot.services) > 0
     owner = Destination("slack", "T1", "U7", kind="dm")
     run = await send_alert(bot.services, AlertSettings(owner), bot.services.clock())
@@ -604,8 +607,8 @@ async def test_a_recovering_send_skips_the_parts_that_arrived(bot: Bot) -> None:
     from bot.delivery import OutgoingMessage
     from bot.render.neutral import Digest, Reply
 
-    day = (await bot.services.store.trending_days())[0]
-    papers = tuple((await bot.services.store.trending_list(day))[:2])
+    day = (await bot.services.papers.trending_days())[0]
+    papers = tuple((await bot.services.papers.trending_list(day))[:2])
     message = OutgoingMessage(
         Destination("slack", "T1", "C1"), Reply(Digest(day=day, papers=papers)), outbox_id=7
     )
@@ -636,16 +639,16 @@ async def test_a_reply_kept_in_the_outbox_is_sent_after_a_restart(bot: Bot) -> N
     assert await bot.post(body) == 200
     await bot.fake.wait_for("response_url")
     await bot.services.delivery.wait_idle()
-    [(key, depth)] = (await bot.services.store.outbox_depths()).items()
+    [(key, depth)] = (await bot.services.outbox.outbox_depths()).items()
     assert key.startswith("slack:T1:C1!") and depth == 1  # a queue of its own
-    assert not (await bot.services.store.destination_state("slack:T1:C1")).stopped
+    assert not (await bot.services.outbox.destination_state("slack:T1:C1")).stopped
     # A new process, a minute later: the reply goes through the same response URL.
     receipt = await drained_later(bot.services, bot.adapter, minutes=1)
     assert receipt.ok
     first, second = bot.fake.calls_to("response_url")
     assert second.args["blocks"] == first.args["blocks"]
     assert second.args["response_type"] == "ephemeral"
-    assert await bot.services.store.outbox_depths() == {}
+    assert await bot.services.outbox.outbox_depths() == {}
 
 
 async def test_a_reply_past_its_response_url_lifetime_is_dropped(bot: Bot) -> None:
@@ -657,8 +660,8 @@ async def test_a_reply_past_its_response_url_lifetime_is_dropped(bot: Bot) -> No
     receipt = await drained_later(bot.services, bot.adapter, minutes=31)
     assert not receipt.ok and receipt.error == "expired"
     assert len(bot.fake.calls_to("response_url")) == 1  # not tried again
-    assert await bot.services.store.outbox_depths() == {}
-    assert await bot.services.store.destination_states() == []  # nothing stopped
+    assert await bot.services.outbox.outbox_depths() == {}
+    assert await bot.services.outbox.destination_states() == []  # nothing stopped
 
 
 async def test_socket_mode_acknowledges_a_command_and_answers_it(seeded: Services) -> None:

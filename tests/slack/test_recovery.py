@@ -124,25 +124,27 @@ async def test_a_message_whose_check_slack_refuses_waits_without_a_failure(
     services: Services, fake: FakeSlack
 ) -> None:
     clock = Clock()
-    delivery = DeliveryService(services.store, clock)
+    delivery = DeliveryService(services.outbox, clock)
     config = SlackConfig(fake.token, "secret", api_url=fake.api_url)
     delivery.register(SlackAdapter(services, config, Pacer(1000, per_channel=1000)))
     # A crash left a message whose request had left: it is checked before it goes again.
-    message_id = await services.store.enqueue(CHANNEL.key, codec.dumps(Reply(Notice("x"))), (), NOW)
-    await services.store.mark_sending(message_id)
+    message_id = await services.outbox.enqueue(
+        CHANNEL.key, codec.dumps(Reply(Notice("x"))), (), NOW
+    )
+    await services.outbox.mark_sending(message_id)
     fake.fail("conversations.history", rate_limited(retry_after=45))
     [receipt] = (await delivery.drain()).values()
     assert receipt.queued and receipt.retry_in == 45
     assert len(fake.calls_to("conversations.history")) == 1  # once: no SDK retries
     assert fake.calls_to("chat.postMessage") == []  # nothing sent unchecked
-    [head] = await services.store.outbox_heads()
+    [head] = await services.outbox.outbox_heads()
     assert (head.attempts, head.next_attempt_at) == (0, NOW + timedelta(seconds=45))
     assert "429" in (head.last_error or "")
     # Once Slack allows it, the check is made and the message goes.
     clock.advance(seconds=46)
     # A new process (this one holds its reads for 45 real seconds):
     adapter = SlackAdapter(services, config, Pacer(1000, per_channel=1000))
-    later = DeliveryService(services.store, clock)
+    later = DeliveryService(services.outbox, clock)
     later.register(adapter)
     [receipt] = (await later.drain()).values()
     assert receipt.ok and len(fake.calls_to("chat.postMessage")) == 1

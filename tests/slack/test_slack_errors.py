@@ -19,7 +19,7 @@ import pytest
 from bot.app import Services
 from bot.platforms.slack import SlackAdapter, SlackConfig, SlackServer
 from bot.platforms.slack_identity import RECHECK_FAILED_S, RECHECK_S
-from bot.storage import Store
+from bot.storage import open_storage
 from tests.canned import Canned, Passes, slow
 from tests.conftest import drained_later, seed_observations
 from tests.processes import start_paperwire_run
@@ -76,7 +76,7 @@ async def test_an_html_error_page_is_named_by_its_status_in_the_log_reply_and_st
     reply = _texts(await bot.command("digest now", user=ADMIN))
     named = f"HTTP {status} (HTML page)"
     assert f"Not posted yet: Slack answered `{named}`." in reply
-    state = await bot.services.store.destination_state(CHANNEL)
+    state = await bot.services.outbox.destination_state(CHANNEL)
     assert state.error == named and not state.stopped  # what `paperwire status` shows
     assert re.search(
         rf"delivery to {CHANNEL} failed; retrying in \d+ s: {re.escape(named)}$", caplog.text, re.M
@@ -305,8 +305,8 @@ async def test_paperwire_run_acknowledges_at_once_while_auth_test_is_in_trouble(
     tmp_path: Path, trouble: str
 ) -> None:
     db = tmp_path / "p.db"
-    async with Store.open(db) as store:
-        await store.ingest(seed_observations())
+    async with open_storage(db) as storage:
+        await storage.papers.ingest(seed_observations())
     async with running_fake_slack(token=TOKEN) as fake:
         if trouble == "slow":
             fake.fail("auth.test", *[slow() for _ in range(3)])

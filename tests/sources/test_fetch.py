@@ -173,8 +173,8 @@ async def test_hf_timeout_raises_http_error_and_stores_nothing(
         with pytest.raises(HttpError, match=r"timed out after 0\.3 s; gave up after 2 tries"):
             await ingest_hf_day(services, http, date(2026, 7, 7))
     assert [p for _, p, _ in pages_asked(fake)] == ["0", "1", "1"]
-    assert await services.store.count_papers() == 0
-    assert await services.store.list_states() == []
+    assert await services.papers.count_papers() == 0
+    assert await services.day_lists.list_states() == []
 
 
 async def test_hf_truncated_json_is_a_source_error_and_stores_nothing(
@@ -186,8 +186,8 @@ async def test_hf_truncated_json_is_a_source_error_and_stores_nothing(
             await ingest_hf_day(services, http, date(2026, 7, 7))
     assert caught.value.source == "Hugging Face daily papers for 2026-07-07"
     assert len(fake.requests_to(HF_PATH)) == 2  # not retried: the HTTP response was whole
-    assert await services.store.count_papers() == 0
-    assert await services.store.list_states() == []
+    assert await services.papers.count_papers() == 0
+    assert await services.day_lists.list_states() == []
 
 
 async def test_hf_non_json_body_is_a_source_error(fake: FakeSources, fake_time: FakeTime) -> None:
@@ -217,7 +217,7 @@ async def test_hf_empty_day_gives_no_papers(
     assert fetched.observations == () and fetched.requests == 1
     assert (report.counts.new, report.counts.updated, report.skipped) == (0, 0, 0)
     assert_adds_up(report.line(), 0)
-    assert await services.store.count_papers() == 0
+    assert await services.papers.count_papers() == 0
 
 
 async def test_hf_old_format_day_imports(
@@ -227,8 +227,8 @@ async def test_hf_old_format_day_imports(
         report = await ingest_hf_day(services, http, date(2024, 5, 27))
     assert report.counts.new == 13 and report.skipped == 0
     assert_adds_up(report.line(), 13)
-    assert await services.store.count_papers() == 13
-    paper = await services.store.paper_by_id("2405.15071")
+    assert await services.papers.count_papers() == 13
+    paper = await services.papers.paper_by_id("2405.15071")
     assert paper is not None
     assert paper.title == (
         "Grokked Transformers are Implicit Reasoners: A Mechanistic Journey to the Edge of"

@@ -1,0 +1,136 @@
+"""Channel digests (their settings) and digest runs (one per destination and day), in
+SQLite. Alert runs are digest runs too, keyed by the user's direct-message destination."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from bot.channel_digests import DigestRun, DigestSettings, Outcome
+from bot.models import Destination
+from bot.storage.database import Database
+
+
+class SqliteDigests:
+    """Channel digest settings and the runs that post them."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def channel_digest(self, destination: str) -> DigestSettings | None:
+        rows = await self._db.fetch(f"{_DIGEST_SELECT} WHERE destination = ?", (destination,))
+        return _digest_settings(rows[0]) if rows else None
+
+    async def channel_digests(self, enabled_only: bool = True) -> list[DigestSettings]:
+        where = " WHERE enabled = 1" if enabled_only else ""
+        rows = await self._db.fetch(f"{_DIGEST_SELECT}{where} ORDER BY destination")
+        return [_digest_settings(row) for row in rows]
+
+    async def save_channel_digest(self, digest: DigestSettings, by: str, at: datetime) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT OR REPLACE INTO channel_digests (destination, enabled, time, timezone,"
+                " weekdays, size, topic, format, covers, updated_at, updated_by)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    digest.destination.key,
+                    int(digest.enabled),
+                    digest.time.strftime("%H:%M"),
+                    digest.timezone,
+                    ",".join(digest.weekdays),
+                    digest.size,
+                    digest.topic,
+                    digest.format,
+                    digest.covers,
+                    at.isoformat(),
+                    by,
+                ),
+            )
+
+    async def claim_run(
+        self, destination: str, run_day: date, at: datetime, stale_after: timedelta
+    ) -> bool:
+        """Take the one digest `destination` may have on `run_day`. False when it is taken:
+        posted, or running (by the schedule, `now`, or another process). A run that posted
+        nothing, or that died more than `stale_after` ago, may be taken again."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO digest_runs (destination, run_day, started_at, outcome)"
+                " VALUES (?, ?, ?, 'running') ON CONFLICT (destination, run_day) DO UPDATE SET"
+                " started_at = excluded.started_at, outcome = 'running', finished_at = NULL,"
+                " posted = 0, detail = NULL, list_day = NULL"
+                " WHERE outcome NOT IN ('running', 'posted', 'queued') OR"
+                " (outcome = 'running' AND started_at < ?)",
+                (destination, run_day.isoformat(), at.isoformat(), (at - stale_after).isoformat()),
+            )
+            return cursor.rowcount == 1
+
+    async def finish_run(self, run: DigestRun) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT OR REPLACE INTO digest_runs (destination, run_day, started_at,"
+                " finished_at, list_day, posted, outcome, detail) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    run.destination,
+                    run.run_day.isoformat(),
+                    run.started_at.isoformat(),
+                    run.finished_at.isoformat() if run.finished_at else None,
+                    run.list_day.isoformat() if run.list_day else None,
+                    run.posted,
+                    run.outcome.value,
+                    run.detail,
+                ),
+            )
+
+    async def release_interrupted_runs(self) -> int:
+        """At start: runs left "running" by a process that died before it queued anything
+        can be taken again at once (a run that queued its message is "queued", not these)."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE digest_runs SET started_at = '1970-01-01T00:00:00+00:00'"
+                " WHERE outcome = 'running'"
+            )
+            return cursor.rowcount
+
+    async def digest_runs(self, destination: str, limit: int = 10) -> list[DigestRun]:
+        """The latest runs for `destination`, newest first."""
+        rows = await self._db.fetch(
+            "SELECT destination, run_day, started_at, outcome, finished_at, list_day, posted,"
+            " detail FROM digest_runs WHERE destination = ? ORDER BY run_day DESC LIMIT ?",
+            (destination, limit),
+        )
+        return [
+            DigestRun(
+                destination=r[0],
+                run_day=date.fromisoformat(r[1]),
+                started_at=datetime.fromisoformat(r[2]),
+                outcome=Outcome(r[3]),
+                finished_at=datetime.fromisoformat(r[4]) if r[4] else None,
+                list_day=date.fromisoformat(r[5]) if r[5] else None,
+                posted=r[6],
+                detail=r[7],
+            )
+            for r in rows
+        ]
+
+
+_DIGEST_SELECT = (
+    "SELECT destination, enabled, time, timezone, weekdays, size, topic, format, covers,"
+    " updated_at FROM channel_digests"
+)
+
+
+def _digest_settings(row: Sequence[Any]) -> DigestSettings:
+    return DigestSettings(
+        destination=Destination.from_key(row[0]),
+        enabled=bool(row[1]),
+        time=time.fromisoformat(row[2]),
+        timezone=row[3],
+        weekdays=tuple(row[4].split(",")),
+        size=row[5],
+        topic=row[6],
+        format=row[7],
+        covers=row[8],
+        updated_at=datetime.fromisoformat(row[9]),
+    )

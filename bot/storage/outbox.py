@@ -1,0 +1,257 @@
+"""The outbox in SQLite: every message kept until delivered, what was sent where, and each
+destination's state (stopped or not, how its last sends went)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from bot.storage.database import Database
+from bot.storage.rows import WAITING, pks_for_ids
+from bot.storage.types import DestinationState, OutboxHead, QueuedMessage
+
+
+class SqliteOutbox:
+    """Messages waiting for delivery, sent records and destination states."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def enqueue(
+        self,
+        destination: str,
+        reply: str,
+        paper_ids: Sequence[str],
+        at: datetime,
+        run: tuple[str, date] | None = None,
+        handle: str | None = None,
+    ) -> int:
+        """Keep a message until it is delivered, record its papers as sent there, and mark
+        the digest `run` it settles as queued, in one transaction: deciding to send it and
+        sending it cannot come apart. A command's reply comes with its `handle` (JSON):
+        where to answer, for as long as the platform allows."""
+        async with self._db.transaction() as conn:
+            if run is not None:
+                await conn.execute(
+                    "UPDATE digest_runs SET outcome = 'queued', posted = ? WHERE destination = ?"
+                    " AND run_day = ?",
+                    (len(paper_ids), run[0], run[1].isoformat()),
+                )
+            cursor = await conn.execute(
+                "INSERT INTO outbox (destination, reply, paper_ids, created_at, state,"
+                " next_attempt_at, run_day, handle) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+                (
+                    destination,
+                    reply,
+                    json.dumps(list(paper_ids)),
+                    at.isoformat(),
+                    at.isoformat(),
+                    run[1].isoformat() if run else None,
+                    handle,
+                ),
+            )
+            pks = await pks_for_ids(self._db, paper_ids)
+            await conn.executemany(
+                "INSERT OR IGNORE INTO sent_papers (destination, paper_pk, sent_at)"
+                " VALUES (?, ?, ?)",
+                [(destination, pk, at.isoformat()) for pk in pks.values()],
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+    async def due_destinations(self, now: datetime) -> list[str]:
+        """Destinations not stopped whose oldest undelivered message is due, oldest first;
+        but first those whose message may have arrived before (settled first, their check
+        does not wait behind new sends)."""
+        rows = await self._db.fetch(
+            "SELECT o.destination, o.next_attempt_at FROM outbox o JOIN"
+            f" (SELECT min(id) AS first FROM outbox WHERE {WAITING} GROUP BY destination)"
+            " ON o.id = first LEFT JOIN destinations d ON d.destination = o.destination"
+            " WHERE d.stopped_at IS NULL ORDER BY o.sends = 0, o.id"
+        )
+        return [r[0] for r in rows if datetime.fromisoformat(r[1]) <= now]
+
+    async def due_messages(self, destination: str | None, now: datetime) -> list[QueuedMessage]:
+        """Undelivered messages in order (of one destination, or all) whose time has come;
+        per destination, only those up to its first not yet due (order is kept)."""
+        where = WAITING + (" AND destination = ?" if destination else "")
+        rows = await self._db.fetch(
+            "SELECT id, destination, reply, paper_ids, state, attempts, next_attempt_at, handle,"
+            f" sends FROM outbox WHERE {where} ORDER BY destination, id",
+            (destination,) if destination else (),
+        )
+        due: list[QueuedMessage] = []
+        blocked: set[str] = set()
+        for row in rows:
+            if row[1] in blocked:
+                continue
+            if datetime.fromisoformat(row[6]) > now:
+                blocked.add(row[1])
+                continue
+            due.append(
+                QueuedMessage(
+                    id=row[0],
+                    destination=row[1],
+                    reply=row[2],
+                    paper_ids=tuple(json.loads(row[3])),
+                    state=row[4],
+                    attempts=row[5],
+                    handle=row[7],
+                    sends=row[8],
+                )
+            )
+        return due
+
+    async def mark_sending(self, message_id: int) -> None:
+        """A request of it is about to leave (it had its turn): from now until its outcome is
+        kept, it may have arrived. A send begun, not an attempt: only a failure counts."""
+        await self._outbox_update(
+            "UPDATE outbox SET state = 'sending', sends = sends + 1 WHERE id = ?",
+            (message_id,),
+        )
+
+    async def mark_sent(self, message_id: int, platform_ids: Sequence[str], at: datetime) -> None:
+        """Delivered; a run it settles that was still "queued" is now "posted"."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET state = 'sent', platform_ids = ?, sent_at = ?,"
+                " last_error = NULL, handle = NULL WHERE id = ?",
+                (json.dumps(list(platform_ids)), at.isoformat(), message_id),
+            )
+            await conn.execute(
+                "UPDATE digest_runs SET outcome = 'posted', finished_at = ?, detail = NULL"
+                " WHERE outcome = 'queued' AND (destination, run_day) IN"
+                " (SELECT destination, run_day FROM outbox WHERE id = ?)",
+                (at.isoformat(), message_id),
+            )
+
+    async def mark_failed(self, message_id: int, error: str, retry_at: datetime) -> None:
+        """Not delivered (one more failed attempt); tried again at `retry_at`."""
+        await self._outbox_update(
+            "UPDATE outbox SET state = 'pending', attempts = attempts + 1, last_error = ?,"
+            " next_attempt_at = ? WHERE id = ?",
+            (error, retry_at.isoformat(), message_id),
+        )
+
+    async def mark_deferred(self, message_id: int, reason: str, retry_at: datetime) -> None:
+        """Not tried now, for `reason` (no failure: the attempts stay); tried at `retry_at`."""
+        await self._outbox_update(
+            "UPDATE outbox SET state = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?",
+            (reason, retry_at.isoformat(), message_id),
+        )
+
+    async def prune_outbox(self, before: datetime) -> int:
+        """Forget delivered (or dropped) messages created before `before`; what they
+        showed stays recorded as sent. The newest row always stays: ids must never be
+        reused, since a message's id is its marker and nonce on the platforms."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM outbox WHERE state IN ('sent', 'dropped') AND created_at < ?"
+                " AND id < (SELECT max(id) FROM outbox)",
+                (before.isoformat(),),
+            )
+            return cursor.rowcount
+
+    async def outbox_state(self, message_id: int) -> str | None:
+        rows = await self._db.fetch("SELECT state FROM outbox WHERE id = ?", (message_id,))
+        return str(rows[0][0]) if rows else None
+
+    async def mark_dropped(self, message_id: int, error: str) -> None:
+        """Given up for good: a command's reply the platform no longer takes (expired)."""
+        await self._outbox_update(
+            "UPDATE outbox SET state = 'dropped', last_error = ?, handle = NULL WHERE id = ?",
+            (error, message_id),
+        )
+
+    async def outbox_depths(self) -> dict[str, int]:
+        rows = await self._db.fetch(
+            f"SELECT destination, count(*) FROM outbox WHERE {WAITING} GROUP BY destination"
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    async def outbox_heads(self) -> list[OutboxHead]:
+        """Each destination's first waiting message (the one the others wait behind)."""
+        rows = await self._db.fetch(
+            "SELECT o.destination, n.waiting, o.state, o.attempts, o.next_attempt_at,"
+            " o.last_error FROM outbox o JOIN (SELECT min(id) AS first, count(*) AS waiting"
+            f" FROM outbox WHERE {WAITING} GROUP BY destination) n ON o.id = n.first"
+            " ORDER BY o.destination"
+        )
+        return [
+            OutboxHead(r[0], int(r[1]), r[2], int(r[3]), datetime.fromisoformat(r[4]), r[5])
+            for r in rows
+        ]
+
+    async def _outbox_update(self, sql: str, params: tuple[Any, ...]) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(sql, params)
+
+    async def sent_paper_ids(self, destination: str) -> frozenset[str]:
+        rows = await self._db.fetch(
+            "SELECT p.id FROM sent_papers s JOIN papers p ON p.pk = s.paper_pk"
+            " WHERE s.destination = ?",
+            (destination,),
+        )
+        return frozenset(r[0] for r in rows)
+
+    async def destination_state(self, destination: str) -> DestinationState:
+        rows = await self._db.fetch(f"{_DESTINATION_SELECT} WHERE destination = ?", (destination,))
+        return _destination_state(rows[0]) if rows else DestinationState(destination)
+
+    async def destination_states(self) -> list[DestinationState]:
+        rows = await self._db.fetch(f"{_DESTINATION_SELECT} ORDER BY destination")
+        return [_destination_state(row) for row in rows]
+
+    async def record_delivery(
+        self, destination: str, at: datetime, error: str | None = None, permanent: bool = False
+    ) -> None:
+        """A send's outcome: success, a passing error, or a permanent one that stops it."""
+        when = at.isoformat()
+        if error is None:
+            sql = (
+                "INSERT INTO destinations (destination, last_success_at) VALUES (?, ?)"
+                " ON CONFLICT (destination) DO UPDATE SET"
+                " last_success_at = excluded.last_success_at"
+            )
+            params: tuple[Any, ...] = (destination, when)
+        else:
+            sql = (
+                "INSERT INTO destinations (destination, stopped_at, error, last_error_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (destination) DO UPDATE SET"
+                " stopped_at = coalesce(excluded.stopped_at, stopped_at),"
+                " error = excluded.error, last_error_at = excluded.last_error_at"
+            )
+            params = (destination, when if permanent else None, error, when)
+        async with self._db.transaction() as conn:
+            await conn.execute(sql, params)
+
+    async def resume_destination(self, destination: str, at: datetime) -> None:
+        """Take messages again; what waits in the outbox is due at once."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE destinations SET stopped_at = NULL WHERE destination = ?", (destination,)
+            )
+            await conn.execute(
+                f"UPDATE outbox SET next_attempt_at = ? WHERE destination = ? AND {WAITING}",
+                (at.isoformat(), destination),
+            )
+
+
+_DESTINATION_SELECT = (
+    "SELECT destination, stopped_at, error, last_success_at, last_error_at FROM destinations"
+)
+
+
+def _destination_state(row: Sequence[Any]) -> DestinationState:
+    def moment(text: str | None) -> datetime | None:
+        return datetime.fromisoformat(text) if text else None
+
+    return DestinationState(
+        row[0],
+        stopped_at=moment(row[1]),
+        error=row[2],
+        last_success_at=moment(row[3]),
+        last_error_at=moment(row[4]),
+    )

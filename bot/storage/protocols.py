@@ -1,0 +1,244 @@
+"""What callers may do with storage: one Protocol per repository. A second backend
+(PostgreSQL) implements these; `bot.storage.sqlite` builds the SQLite ones."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+from bot.channel_digests import DigestRun, DigestSettings
+from bot.day_lists import WHOLE, CompletionRule, ListState
+from bot.models import Destination, Observation, Paper
+from bot.storage.types import DestinationState, IndexRow, IngestCounts, OutboxHead, QueuedMessage
+from bot.subscriptions import AlertSettings, Subscription
+
+
+class Papers(Protocol):
+    """The corpus: papers, their trending days and their change sequence."""
+
+    async def ingest(
+        self,
+        observations: Iterable[Observation],
+        lists: CompletionRule = WHOLE,
+        now: datetime | None = None,
+        fetched: Iterable[tuple[date, str]] = (),
+    ) -> IngestCounts:
+        """Merge observations into the corpus in one transaction: the same paper from two
+        sources or two days becomes one record, and newer signals refresh older ones. The
+        day lists they carry, and the `fetched` (day, source) lists even when empty, are
+        recorded in the same transaction, judged by `lists`."""
+        ...
+
+    async def wait_for_change(self, or_until: asyncio.Event) -> None:
+        """Return once an ingest has committed since the last call, or `or_until` is set."""
+        ...
+
+    async def count_papers(self) -> int: ...
+
+    async def papers_by_pk(self, pks: Sequence[int]) -> dict[int, Paper]:
+        """Papers with their trending days, keyed by internal key."""
+        ...
+
+    async def paper_by_id(self, paper_id: str) -> Paper | None: ...
+
+    async def trending_days(self) -> list[date]:
+        """Days that have a trending list, newest first."""
+        ...
+
+    async def trending_list(self, day: date) -> list[Paper]:
+        """Papers on `day`'s trending lists (any source), each with all its entries."""
+        ...
+
+    async def changes_since(self, seq: int, limit: int = 5000) -> list[IndexRow]:
+        """What the search index needs of the papers written after change `seq`, oldest
+        change first. `days` are the days a paper trended, else its publication date."""
+        ...
+
+    async def max_seq(self) -> int: ...
+
+    async def pks_for_ids(self, paper_ids: Sequence[str]) -> dict[str, int]: ...
+
+
+class DayLists(Protocol):
+    """How each day's list from each source is filling in."""
+
+    async def list_state(self, day: date, source: str) -> ListState | None: ...
+
+    async def last_fetched(self, source: str) -> datetime | None:
+        """When a day's list from `source` was last fetched, None if never."""
+        ...
+
+    async def list_states(self) -> list[ListState]:
+        """Every day's list from every source, newest day first."""
+        ...
+
+
+class Digests(Protocol):
+    """Channel digest settings and the runs (digests and alerts) that post them."""
+
+    async def channel_digest(self, destination: str) -> DigestSettings | None: ...
+
+    async def channel_digests(self, enabled_only: bool = True) -> list[DigestSettings]: ...
+
+    async def save_channel_digest(self, digest: DigestSettings, by: str, at: datetime) -> None: ...
+
+    async def claim_run(
+        self, destination: str, run_day: date, at: datetime, stale_after: timedelta
+    ) -> bool:
+        """Take the one digest `destination` may have on `run_day`. False when it is taken:
+        posted, or running (by the schedule, `now`, or another process). A run that posted
+        nothing, or that died more than `stale_after` ago, may be taken again."""
+        ...
+
+    async def finish_run(self, run: DigestRun) -> None: ...
+
+    async def release_interrupted_runs(self) -> int:
+        """At start: runs left "running" by a process that died before it queued anything
+        can be taken again at once (a run that queued its message is "queued", not these)."""
+        ...
+
+    async def digest_runs(self, destination: str, limit: int = 10) -> list[DigestRun]:
+        """The latest runs for `destination`, newest first."""
+        ...
+
+
+class Subscriptions(Protocol):
+    """Users' topics, their alert settings and the matches waiting for them."""
+
+    async def add_subscription(
+        self, owner: Destination, topic: str, at: datetime, limit: int
+    ) -> tuple[int | None, list[Subscription]]:
+        """Add `topic` to `owner`'s topics unless they follow it already (ignoring case) or
+        follow `limit` topics. Returns the new id (None when nothing was added) and the
+        owner's topics before it. Checks and insert happen under the write lock, and the
+        insert counts again in the same statement, so the limit holds however many adds
+        run at once (another process writing the database included)."""
+        ...
+
+    async def subscriptions(self, owner: Destination | None = None) -> list[Subscription]:
+        """One user's subscriptions (or everyone's), oldest first."""
+        ...
+
+    async def remove_subscriptions(self, owner: Destination, ids: Sequence[int]) -> int:
+        """Remove some of `owner`'s subscriptions; others' ids are never touched."""
+        ...
+
+    async def alert_settings(self, owner: Destination) -> AlertSettings | None: ...
+
+    async def save_alert_settings(self, settings: AlertSettings, at: datetime) -> None: ...
+
+    async def lists_to_match(self) -> list[tuple[date, str, datetime]]:
+        """Complete day lists whose papers were not matched against subscriptions yet:
+        (day, source, when it became complete)."""
+        ...
+
+    async def queue_matches(
+        self,
+        matches: Sequence[tuple[Destination, str, int]],
+        lists: Sequence[tuple[date, str]],
+        at: datetime,
+    ) -> int:
+        """Queue (owner, paper id, subscription id) matches, and mark `lists` matched, in
+        one transaction. Papers already sent to the owner are left out."""
+        ...
+
+    async def pending_matches(self, owner: Destination) -> list[tuple[int, int]]:
+        """(paper key, subscription id) waiting for `owner`, oldest match first."""
+        ...
+
+    async def clear_pending(self, owner: Destination) -> None: ...
+
+    async def note_last_match(self, sub_id: int, title: str, at: datetime) -> None: ...
+
+
+class Outbox(Protocol):
+    """Messages kept until delivered, sent records, destination states."""
+
+    async def enqueue(
+        self,
+        destination: str,
+        reply: str,
+        paper_ids: Sequence[str],
+        at: datetime,
+        run: tuple[str, date] | None = None,
+        handle: str | None = None,
+    ) -> int:
+        """Keep a message until it is delivered, record its papers as sent there, and mark
+        the digest `run` it settles as queued, in one transaction: deciding to send it and
+        sending it cannot come apart. A command's reply comes with its `handle` (JSON):
+        where to answer, for as long as the platform allows."""
+        ...
+
+    async def due_destinations(self, now: datetime) -> list[str]:
+        """Destinations not stopped whose oldest undelivered message is due, oldest first;
+        but first those whose message may have arrived before (settled first, their check
+        does not wait behind new sends)."""
+        ...
+
+    async def due_messages(self, destination: str | None, now: datetime) -> list[QueuedMessage]:
+        """Undelivered messages in order (of one destination, or all) whose time has come;
+        per destination, only those up to its first not yet due (order is kept)."""
+        ...
+
+    async def mark_sending(self, message_id: int) -> None:
+        """A request of it is about to leave (it had its turn): from now until its outcome is
+        kept, it may have arrived. A send begun, not an attempt: only a failure counts."""
+        ...
+
+    async def mark_sent(self, message_id: int, platform_ids: Sequence[str], at: datetime) -> None:
+        """Delivered; a run it settles that was still "queued" is now "posted"."""
+        ...
+
+    async def mark_failed(self, message_id: int, error: str, retry_at: datetime) -> None:
+        """Not delivered (one more failed attempt); tried again at `retry_at`."""
+        ...
+
+    async def mark_deferred(self, message_id: int, reason: str, retry_at: datetime) -> None:
+        """Not tried now, for `reason` (no failure: the attempts stay); tried at `retry_at`."""
+        ...
+
+    async def prune_outbox(self, before: datetime) -> int:
+        """Forget delivered (or dropped) messages created before `before`; what they
+        showed stays recorded as sent. The newest row always stays: ids must never be
+        reused, since a message's id is its marker and nonce on the platforms."""
+        ...
+
+    async def outbox_state(self, message_id: int) -> str | None: ...
+
+    async def mark_dropped(self, message_id: int, error: str) -> None:
+        """Given up for good: a command's reply the platform no longer takes (expired)."""
+        ...
+
+    async def outbox_depths(self) -> dict[str, int]: ...
+
+    async def outbox_heads(self) -> list[OutboxHead]:
+        """Each destination's first waiting message (the one the others wait behind)."""
+        ...
+
+    async def sent_paper_ids(self, destination: str) -> frozenset[str]: ...
+
+    async def destination_state(self, destination: str) -> DestinationState: ...
+
+    async def destination_states(self) -> list[DestinationState]: ...
+
+    async def record_delivery(
+        self, destination: str, at: datetime, error: str | None = None, permanent: bool = False
+    ) -> None:
+        """A send's outcome: success, a passing error, or a permanent one that stops it."""
+        ...
+
+    async def resume_destination(self, destination: str, at: datetime) -> None:
+        """Take messages again; what waits in the outbox is due at once."""
+        ...
+
+
+class SavedQueries(Protocol):
+    """Queries kept under a short stable key (for buttons)."""
+
+    async def save_query(self, query: str, at: datetime) -> str:
+        """A short stable key for `query` (buttons carry the key, not the query)."""
+        ...
+
+    async def saved_query(self, key: str) -> str | None: ...

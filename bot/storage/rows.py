@@ -1,0 +1,91 @@
+"""SQLite row helpers the repositories share: papers to and from rows, key lookups."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from bot.models import Paper, Signals
+from bot.storage.database import Database
+from bot.storage.merge import Pending
+
+PAPER_COLUMNS = (
+    "pk, id, arxiv_id, title, abstract, authors, published, links, code_links, "
+    "categories, signals, signals_at, sources, version, affiliations"
+)
+_CHUNK = 500  # SQLite's default limit on bound parameters is far above this.
+
+# Outbox rows still to deliver ("sent" and "dropped" are done).
+WAITING = "state IN ('pending', 'sending')"
+
+
+async def pks_for_ids(db: Database, paper_ids: Sequence[str]) -> dict[str, int]:
+    """Internal keys of the papers with these ids (unknown ids are left out)."""
+    result: dict[str, int] = {}
+    for chunk in chunks(list(paper_ids)):
+        rows = await db.fetch(
+            f"SELECT id, pk FROM papers WHERE id IN ({','.join('?' * len(chunk))})", chunk
+        )
+        result.update({r[0]: r[1] for r in rows})
+    return result
+
+
+def title_hash(normalized_title: str) -> int:
+    """A signed 64-bit key for a normalised title: a far smaller index than the text."""
+    digest = hashlib.blake2b(normalized_title.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def chunks(items: list[Any]) -> Iterable[list[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def paper_row(pending: Pending) -> tuple[Any, ...]:
+    paper = pending.paper
+    signals = {k: v for k, v in paper.signals.__dict__.items() if v not in (None, ())}
+    return (
+        paper.id,
+        paper.arxiv_id,
+        title_hash(pending.normalized_title),
+        paper.title,
+        paper.abstract,
+        to_json(paper.authors),
+        paper.published.isoformat() if paper.published else None,
+        to_json(paper.links),
+        to_json(paper.code_links),
+        to_json(paper.categories),
+        to_json(signals) if signals else "{}",
+        pending.signals_at,
+        to_json(paper.sources),
+        paper.version,
+        to_json(paper.affiliations),
+    )
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if value else "[]"
+
+
+def paper_from_row(row: Sequence[Any]) -> Paper:
+    signals = json.loads(row[10])
+    if "ai_keywords" in signals:
+        signals["ai_keywords"] = tuple(signals["ai_keywords"])
+    return Paper(
+        id=row[1],
+        arxiv_id=row[2],
+        title=row[3],
+        abstract=row[4],
+        authors=tuple(json.loads(row[5])),
+        published=date.fromisoformat(row[6]) if row[6] else None,
+        links=tuple(json.loads(row[7])),
+        code_links=tuple(json.loads(row[8])),
+        categories=tuple(json.loads(row[9])),
+        signals=Signals(**signals),
+        sources=tuple(json.loads(row[12])),
+        version=row[13],
+        affiliations=tuple(json.loads(row[14])),
+    )

@@ -1,0 +1,45 @@
+"""The SQLite backend: every repository over one `Database`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.storage.database import Database
+from bot.storage.day_lists import SqliteDayLists
+from bot.storage.digests import SqliteDigests
+from bot.storage.outbox import SqliteOutbox
+from bot.storage.papers import SqlitePapers
+from bot.storage.protocols import DayLists, Digests, Outbox, Papers, SavedQueries, Subscriptions
+from bot.storage.saved_queries import SqliteSavedQueries
+from bot.storage.subscriptions import SqliteSubscriptions
+
+
+@dataclass(frozen=True)
+class Storage:
+    """The repositories of one database (and the database, for diagnostics)."""
+
+    db: Database
+    papers: Papers
+    day_lists: DayLists
+    digests: Digests
+    subscriptions: Subscriptions
+    outbox: Outbox
+    saved_queries: SavedQueries
+
+
+@asynccontextmanager
+async def open_storage(path: str | Path, own_folder: bool = False) -> AsyncIterator[Storage]:
+    """Open the database at `path` (see `Database.open`) with its repositories."""
+    async with Database.open(path, own_folder) as db:
+        yield Storage(
+            db=db,
+            papers=SqlitePapers(db),
+            day_lists=SqliteDayLists(db),
+            digests=SqliteDigests(db),
+            subscriptions=SqliteSubscriptions(db),
+            outbox=SqliteOutbox(db),
+            saved_queries=SqliteSavedQueries(db),
+        )

@@ -1,0 +1,164 @@
+"""Topic subscriptions, alert settings and the matches waiting for delivery, in SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time
+
+from bot.models import Destination
+from bot.storage.database import Database
+from bot.storage.rows import chunks, pks_for_ids
+from bot.subscriptions import AlertSettings, Subscription, same_topic
+
+
+class SqliteSubscriptions:
+    """Users' topics, when their alerts go out, and the papers matched for them."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add_subscription(
+        self, owner: Destination, topic: str, at: datetime, limit: int
+    ) -> tuple[int | None, list[Subscription]]:
+        """Add `topic` to `owner`'s topics unless they follow it already (ignoring case) or
+        follow `limit` topics. Returns the new id (None when nothing was added) and the
+        owner's topics before it. Checks and insert happen under the write lock, and the
+        insert counts again in the same statement, so the limit holds however many adds
+        run at once (another process writing the database included)."""
+        async with self._db.transaction() as conn:
+            mine = await self.subscriptions(owner)
+            if any(same_topic(s.topic, topic) for s in mine):
+                return None, mine
+            cursor = await conn.execute(
+                "INSERT OR IGNORE INTO subscriptions (owner, topic, created_at)"
+                " SELECT ?, ?, ? WHERE (SELECT count(*) FROM subscriptions WHERE owner = ?) < ?",
+                (owner.key, topic, at.isoformat(), owner.key, limit),
+            )
+            if cursor.rowcount == 1 and cursor.lastrowid is not None:
+                return cursor.lastrowid, mine
+            return None, await self.subscriptions(owner)  # another process added some
+
+    async def subscriptions(self, owner: Destination | None = None) -> list[Subscription]:
+        """One user's subscriptions (or everyone's), oldest first."""
+        where, params = ("WHERE owner = ?", (owner.key,)) if owner else ("", ())
+        rows = await self._db.fetch(
+            "SELECT id, owner, topic, created_at, last_match_at, last_match_title"
+            f" FROM subscriptions {where} ORDER BY id",
+            params,
+        )
+        return [
+            Subscription(
+                id=r[0],
+                owner=Destination.from_key(r[1]),
+                topic=r[2],
+                created_at=datetime.fromisoformat(r[3]),
+                last_match_at=datetime.fromisoformat(r[4]) if r[4] else None,
+                last_match_title=r[5],
+            )
+            for r in rows
+        ]
+
+    async def remove_subscriptions(self, owner: Destination, ids: Sequence[int]) -> int:
+        """Remove some of `owner`'s subscriptions; others' ids are never touched."""
+        async with self._db.transaction() as conn:
+            total = 0
+            for chunk in chunks(list(ids)):
+                marks = ",".join("?" * len(chunk))
+                cursor = await conn.execute(
+                    f"DELETE FROM subscriptions WHERE owner = ? AND id IN ({marks})",
+                    (owner.key, *chunk),
+                )
+                total += cursor.rowcount
+                await conn.execute(
+                    f"DELETE FROM pending_matches WHERE owner = ? AND subscription_id IN ({marks})",
+                    (owner.key, *chunk),
+                )
+            return total
+
+    async def alert_settings(self, owner: Destination) -> AlertSettings | None:
+        rows = await self._db.fetch(
+            "SELECT time, timezone, paused_until FROM alert_settings WHERE owner = ?",
+            (owner.key,),
+        )
+        if not rows:
+            return None
+        clock_time, zone, paused = rows[0]
+        return AlertSettings(
+            owner,
+            time.fromisoformat(clock_time),
+            zone,
+            datetime.fromisoformat(paused) if paused else None,
+        )
+
+    async def save_alert_settings(self, settings: AlertSettings, at: datetime) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT OR REPLACE INTO alert_settings (owner, time, timezone, paused_until,"
+                " updated_at) VALUES (?, ?, ?, ?, ?)",
+                (
+                    settings.owner.key,
+                    settings.time.strftime("%H:%M"),
+                    settings.timezone,
+                    settings.paused_until.isoformat() if settings.paused_until else None,
+                    at.isoformat(),
+                ),
+            )
+
+    async def lists_to_match(self) -> list[tuple[date, str, datetime]]:
+        """Complete day lists whose papers were not matched against subscriptions yet:
+        (day, source, when it became complete)."""
+        rows = await self._db.fetch(
+            "SELECT l.day, l.source, l.complete_at FROM day_lists l LEFT JOIN matched_lists m"
+            " ON m.day = l.day AND m.source = l.source"
+            " WHERE l.complete_at IS NOT NULL AND m.day IS NULL ORDER BY l.day"
+        )
+        return [(date.fromisoformat(r[0]), r[1], datetime.fromisoformat(r[2])) for r in rows]
+
+    async def queue_matches(
+        self,
+        matches: Sequence[tuple[Destination, str, int]],
+        lists: Sequence[tuple[date, str]],
+        at: datetime,
+    ) -> int:
+        """Queue (owner, paper id, subscription id) matches, and mark `lists` matched, in
+        one transaction. Papers already sent to the owner are left out."""
+        async with self._db.transaction() as conn:
+            pks = await pks_for_ids(self._db, sorted({paper_id for _, paper_id, _ in matches}))
+            rows = [
+                (owner.key, pks[paper_id], sub_id, at.isoformat())
+                for owner, paper_id, sub_id in matches
+                if paper_id in pks
+            ]
+            before = conn.total_changes
+            await conn.executemany(
+                "INSERT OR IGNORE INTO pending_matches (owner, paper_pk, subscription_id,"
+                " matched_at) SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM sent_papers"
+                " WHERE destination = ?1 AND paper_pk = ?2)",
+                rows,
+            )
+            queued = conn.total_changes - before
+            await conn.executemany(
+                "INSERT OR IGNORE INTO matched_lists (day, source, matched_at) VALUES (?, ?, ?)",
+                [(day.isoformat(), source, at.isoformat()) for day, source in lists],
+            )
+            return queued
+
+    async def pending_matches(self, owner: Destination) -> list[tuple[int, int]]:
+        """(paper key, subscription id) waiting for `owner`, oldest match first."""
+        rows = await self._db.fetch(
+            "SELECT paper_pk, subscription_id FROM pending_matches WHERE owner = ?"
+            " ORDER BY matched_at, paper_pk",
+            (owner.key,),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    async def clear_pending(self, owner: Destination) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute("DELETE FROM pending_matches WHERE owner = ?", (owner.key,))
+
+    async def note_last_match(self, sub_id: int, title: str, at: datetime) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE subscriptions SET last_match_at = ?, last_match_title = ? WHERE id = ?",
+                (at.isoformat(), title, sub_id),
+            )

@@ -1,0 +1,83 @@
+"""Values the storage repositories take and give (whatever the backend)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from bot.day_lists import ListState
+
+
+@dataclass(frozen=True)
+class IngestCounts:
+    """What happened to each observation of a batch: it made a new paper, changed a known
+    one, or changed nothing. The three add up to the observations given, even when two of
+    them are the same paper."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    lists: tuple[ListState, ...] = field(default=(), compare=False)  # day lists it touched
+
+    def __add__(self, other: IngestCounts) -> IngestCounts:
+        return IngestCounts(
+            self.new + other.new,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+            self.lists + other.lists,
+        )
+
+
+@dataclass(frozen=True)
+class DestinationState:
+    """Whether a destination takes messages, and how the last sends went."""
+
+    destination: str
+    stopped_at: datetime | None = None
+    error: str | None = None
+    last_success_at: datetime | None = None
+    last_error_at: datetime | None = None
+
+    @property
+    def stopped(self) -> bool:
+        return self.stopped_at is not None
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    """A message in the outbox. `state` "sending" after a restart means a request of it had
+    left and its outcome is unknown (the process died while it was out)."""
+
+    id: int
+    destination: str
+    reply: str  # bot.codec JSON
+    paper_ids: tuple[str, ...]
+    state: str
+    attempts: int  # sends that failed: the backoff follows them
+    handle: str | None = None  # a command reply's address (JSON), see `enqueue`
+    sends: int = 0  # sends begun (a request left): any may have posted some of it
+
+
+@dataclass(frozen=True)
+class OutboxHead:
+    """Where a destination's queue stands: its first waiting message and how many wait."""
+
+    destination: str
+    waiting: int
+    state: str  # of the first message: "pending", or "sending" (a send was under way)
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    """What the search index holds of a paper, with its key and change sequence."""
+
+    pk: int
+    seq: int
+    title: str
+    abstract: str
+    authors: tuple[str, ...]
+    categories: tuple[str, ...]
+    days: tuple[date, ...]  # every day it trended, else its publication date (if known)
