@@ -570,6 +570,7 @@ class LiveTopics:
 
     def __init__(self) -> None:
         self._index: TopicIndex | None = None
+        self._given: dict[int, object] = {}  # what each indexed topic was parsed from
 
     @property
     def built(self) -> bool:
@@ -578,19 +579,25 @@ class LiveTopics:
     def build(self, history: Iterable[Paper | AnalyzedPaper]) -> None:
         """Start empty, anchors to be picked by how often each key occurs in `history`."""
         self._index = build_topic_index((), history)
+        self._given = {}
 
     def update(self, topics: Mapping[int, _T], parse: Callable[[_T], Query]) -> TopicIndex:
         """The index of exactly `topics` (id -> its query's text); only the topics new to
-        it are parsed and added, and those gone removed."""
+        it are parsed and added, and those gone removed. A topic is known by its id and its
+        text together: SQLite gives a deleted row's id to the next one, which must not
+        inherit the deleted topic's query."""
         if self._index is None:
             self.build(())
         index = self._index
         assert index is not None
         with _gc_paused():
-            for gone in index.topic_ids() - topics.keys():
+            for gone in self._given.keys() - topics.keys():
                 index.remove(gone)
-            for topic_id in topics.keys() - index.topic_ids():
-                index.add(Topic(topic_id, parse(topics[topic_id])))
+                del self._given[gone]
+            for topic_id, given in topics.items():
+                if topic_id not in self._given or self._given[topic_id] != given:
+                    index.add(Topic(topic_id, parse(given)))  # replaces a reused id's topic
+                    self._given[topic_id] = given
         return index
 
 

@@ -292,3 +292,22 @@ async def test_the_topic_index_is_kept_across_runs_and_follows_the_subscriptions
     assert kept.topic_ids() == {s.id for s in await services.subscriptions.subscriptions()}
     by_topic = [sub_id for _, sub_id in await services.subscriptions.pending_matches(ADA)]
     assert sorted(by_topic) == [2, 2, 3]  # graph twice, codecs; diffusion gone with its topic
+
+
+async def test_a_new_topic_that_takes_a_deleted_ones_id_is_matched_as_itself(
+    services: Services,
+) -> None:
+    bob = Destination("console", "local", "bob", kind="dm")
+    await ask(services, "subscribe diffusion")
+    await publish(services, date(2026, 11, 21), ["Graph Nets"])
+    await match_new_lists(services)  # the kept index now knows "diffusion"
+    [diffusion] = await services.subscriptions.subscriptions(ADA)
+    await ask(services, "unsubscribe all")
+    await ask(services, "subscribe robots", user="bob")
+    [robots] = await services.subscriptions.subscriptions(bob)
+    assert robots.id == diffusion.id  # SQLite hands the deleted row's id out again
+    await publish(services, date(2026, 11, 22), ["Diffusion Today"], first_id=3)
+    assert await match_new_lists(services) == 0  # not Ada's old "diffusion" under Bob's id
+    await publish(services, date(2026, 11, 23), ["Robots Walk"], first_id=5)
+    assert await match_new_lists(services) == 1
+    assert [sub for _, sub in await services.subscriptions.pending_matches(bob)] == [robots.id]
