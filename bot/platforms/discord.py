@@ -54,6 +54,9 @@ RATE_LIMITED_HOLD_S = 1.0
 # An interaction's token takes follow-ups for 15 minutes.
 INTERACTION_LIFETIME = timedelta(minutes=15)
 WEBHOOK_WORKSPACE = "webhook"
+# A message meeting a client not yet logged in waits this long; a wait, not a failure, so
+# the backoff of an outage at start does not delay the digests once Discord answers.
+NOT_CONNECTED_WAIT_S = 30.0
 CHOICE_NAME = 100  # an autocomplete choice's name (and value) at most
 _NEXT_ID = r"pw:next:(?P<offset>\d{1,4}):(?P<key>[0-9a-f]{18})"
 _PAPER_ID = rf"pw:(?P<action>abstract|similar):(?P<paper>{buttons.PAPER_ID})"
@@ -340,7 +343,9 @@ class PaperwireDiscord(discord.Client):
 
     async def send(self, message: OutgoingMessage) -> Receipt:
         if not self.logged_in:  # Discord not reached yet: the outbox tries again later
-            return Receipt(ok=False, error="Discord has not been reached yet")
+            return Receipt(
+                ok=False, error="Discord has not been reached yet", retry_in=NOT_CONNECTED_WAIT_S
+            )
         content = message.reply.content
         bodies = render_discord(content)
         views = await self._views(content, bodies)

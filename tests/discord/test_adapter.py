@@ -23,6 +23,7 @@ from bot.errors import UserError
 from bot.models import Destination
 from bot.platforms.connecting import Unreachable
 from bot.platforms.discord import (
+    NOT_CONNECTED_WAIT_S,
     DiscordBot,
     PaperwireDiscord,
     WebhookTransport,
@@ -389,6 +390,11 @@ async def test_a_login_that_fails_is_tried_again_and_nothing_goes_before(
         receipt = await client.send(OutgoingMessage(CHANNEL, Reply(Notice("hello"))))
         assert not receipt.ok and not receipt.permanent
         assert receipt.error == "Discord has not been reached yet"
+        assert receipt.retry_in == NOT_CONNECTED_WAIT_S  # a wait: no failure is counted
+        seeded.delivery.register(client)
+        queued = await seeded.delivery.deliver(OutgoingMessage(CHANNEL, Reply(Notice("later"))))
+        assert queued.queued and not queued.permanent
+        assert (await seeded.outbox.destination_state(CHANNEL.key)).error is None
         await bot.connect()
         assert client.logged_in
         assert fake.calls_to("PUT", rf"/applications/{APPLICATION_ID}/commands")
