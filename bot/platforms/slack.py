@@ -580,7 +580,7 @@ def _page(raw: str) -> Page | None:
         return None
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # a value nested a thousand deep is not ours
         return None
     if not isinstance(value, dict):
         return None

@@ -279,6 +279,7 @@ async def test_buttons_next_share_and_abstract(bot: Bot) -> None:
         (ACTION_NEXT, '{"q":["model"],"o":5}'),
         (ACTION_NEXT, '["model",5]'),
         (ACTION_NEXT, "not json"),
+        (ACTION_NEXT, "[" * 999 + "]" * 999),  # json.loads: RecursionError, not ValueError
         (ACTION_SHARE, '{"q":"model","o":10000000000}'),
         (ACTION_SHARE, '{"q":" ","o":0}'),
         (ACTION_ABSTRACT, "2509.04664" * 9),  # longer than any paper id
