@@ -93,14 +93,14 @@ async def _serve(
 ) -> None:
     """Start, and serve until cancelled (a stop) or a platform fails for good. Started in
     order, stopped in reverse: the database, the platforms, then the scheduler."""
-    async with (
-        build_services(settings) as services,
-        _platforms(services, slack, discord_config) as platforms,
-    ):
-        await platforms.first_attempts(FIRST_TRY_S)
+    async with build_services(settings) as services:
         # What a crash left: runs that queued nothing are taken again (by the catch-up).
-        await services.digests.release_interrupted_runs()
-        async with _scheduled(settings, services) as jobs:
+        # Before any platform starts, so no run of this process is among them.
+        await services.digests.release_interrupted_runs(before=services.clock())
+        async with (
+            _platforms(services, slack, discord_config) as platforms,
+            _scheduled(settings, services, platforms) as jobs,
+        ):
             _log.info(
                 "paperwire is running (database %s; platforms: %s; jobs: %s). Ctrl-C stops it.",
                 settings.db_path,
@@ -111,8 +111,12 @@ async def _serve(
 
 
 @asynccontextmanager
-async def _scheduled(settings: Settings, services: Services) -> AsyncIterator[list[str]]:
-    """The scheduler with every job (their names); its stop waits for the jobs running."""
+async def _scheduled(
+    settings: Settings, services: Services, platforms: Platforms
+) -> AsyncIterator[list[str]]:
+    """Once each platform had its first try: the scheduler with every job (their names);
+    its stop waits for the jobs running."""
+    await platforms.first_attempts(FIRST_TRY_S)
     scheduler = Scheduler()
     drain_when_due(scheduler, services.delivery)
     scheduler.add("outbox:retry", IntervalTrigger(seconds=30), services.delivery.drain)

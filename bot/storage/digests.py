@@ -83,13 +83,15 @@ class SqliteDigests:
                 ),
             )
 
-    async def release_interrupted_runs(self) -> int:
-        """At start: runs left "running" by a process that died before it queued anything
-        can be taken again at once (a run that queued its message is "queued", not these)."""
+    async def release_interrupted_runs(self, before: datetime) -> int:
+        """At start: runs left "running" since before `before` by a process that died before
+        it queued anything can be taken again at once (a run that queued its message is
+        "queued", not these; a run begun since, by this process or another, is live)."""
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "UPDATE digest_runs SET started_at = '1970-01-01T00:00:00+00:00'"
-                " WHERE outcome = 'running'"
+                " WHERE outcome = 'running' AND started_at < ?",
+                (before.isoformat(),),
             )
             return cursor.rowcount
 

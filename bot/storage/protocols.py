@@ -94,9 +94,9 @@ class Digests(Protocol):
 
     async def finish_run(self, run: DigestRun) -> None: ...
 
-    async def release_interrupted_runs(self) -> int:
-        """At start: runs left "running" by a process that died before it queued anything
-        can be taken again at once (a run that queued its message is "queued", not these)."""
+    async def release_interrupted_runs(self, before: datetime) -> int:
+        """At start: runs left "running" since before `before` by a process that died before
+        it queued anything can be taken again at once (a run begun since is live)."""
         ...
 
     async def digest_runs(self, destination: str, limit: int = 10) -> list[DigestRun]:
