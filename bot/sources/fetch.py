@@ -56,12 +56,19 @@ async def fetch_hf_day(
             payload, day, observed_at, first_rank=page * HF_PAGE_SIZE + 1
         )
         fresh = [o for o in parsed.observations if o.paper_id not in seen]
+        again = [o for o in parsed.observations if o.paper_id in seen]
         # An empty page ends the list; a page of nothing new means paging is ignored: it is
         # the list again, so neither its papers nor its bad items are counted twice.
         if not fresh and page > 0:
             return Fetched(tuple(observations), tuple(skipped), page + 1, tuple(refused))
         seen.update(o.paper_id for o in fresh)
         observations += fresh
+        # The list moved between two pages (upvotes reorder it): a paper read on an earlier
+        # page is named once more as skipped, so that every item read is accounted for.
+        skipped += [
+            f"rank {o.rank} ({o.paper_id}): already read on an earlier page (the list moved)"
+            for o in again
+        ]
         skipped += parsed.skipped
         refused += parsed.refused
         if not fresh:

@@ -178,6 +178,9 @@ class FakeSources:
     hf_days: dict[str, list[Any]] = field(default_factory=dict)
     category_entries: list[str] = field(default_factory=list)
     ignore_paging: bool = False  # answer every HF page with the whole list
+    # Each HF page after the first starts this many items early (the list moved between
+    # two page requests, as upvotes reorder it).
+    page_overlap: int = 0
     release: asyncio.Event = field(default_factory=asyncio.Event)
     _queues: dict[str, list[_Queued]] = field(default_factory=dict)
     _recorded_ids: dict[str, _Recording] = field(default_factory=dict)
@@ -261,7 +264,8 @@ class FakeSources:
             return web.json_response({"error": "p and limit must be numbers"}, status=400)
         items = self._hf_day(day)
         if not self.ignore_paging:
-            items = items[page * limit : (page + 1) * limit]
+            start = max(0, page * limit - (self.page_overlap if page else 0))
+            items = items[start : (page + 1) * limit]
         return web.Response(body=json.dumps(items).encode(), content_type="application/json")
 
     def _hf_day(self, day: str) -> list[Any]:

@@ -113,6 +113,18 @@ async def test_hf_server_that_ignores_paging_is_read_once(
     assert [p for _, p, _ in pages_asked(fake)] == ["0", "1"]  # page 1 brought nothing new
 
 
+async def test_hf_pages_that_overlap_name_each_repeat_as_skipped(
+    fake: FakeSources, fake_time: FakeTime, small_pages: int
+) -> None:
+    fake.page_overlap = 2  # pages 2 and 3 each begin with the last two of the one before
+    async with http_client(fake_time) as http:
+        fetched = await fetch_hf_day(http, fake.url, date(2026, 7, 7), NOW)
+    assert [o.arxiv_id for o in fetched.observations] == hf_ids("2026-07-07")
+    repeats = [reason for reason in fetched.skipped if "already read" in reason]
+    assert len(repeats) == 4  # 10 + 12 + 9 items read: 27 distinct and 4 repeats
+    assert len(fetched.observations) + len(fetched.skipped) == 31
+
+
 async def test_hf_default_page_size_reads_a_day_in_two_requests(
     fake: FakeSources, fake_time: FakeTime
 ) -> None:
