@@ -55,8 +55,9 @@ def private_file(path: Path) -> None:
 
 
 def narrow(path: Path, mode: int) -> None:
-    """Take away what `path` grants beyond `mode`, saying so; a missing path is fine, and
-    a path paperwire may not chmod (another user's) is left with a warning."""
+    """Take away what `path` grants beyond `mode`, saying so; a missing path is fine. A
+    path paperwire may not narrow (another user's, in a shared folder) stops the start:
+    the outbox's response URLs and tokens would be written where others can read them."""
     try:
         old = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
@@ -67,12 +68,8 @@ def narrow(path: Path, mode: int) -> None:
     try:
         os.chmod(path, new)
     except OSError as exc:
-        _log.warning(
-            "%s is readable by others (mode %04o) and cannot be narrowed to %04o: %s",
-            path,
-            old,
-            new,
-            exc.strerror or exc,
-        )
-        return
+        raise UserError(
+            f"{path} is open to others (mode {old:04o}) and paperwire cannot narrow it"
+            f" ({exc.strerror or exc}): keep the database in a folder of your own"
+        ) from None
     _log.warning("narrowed %s from mode %04o to %04o: only its owner may read it", path, old, new)

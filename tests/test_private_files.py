@@ -127,3 +127,24 @@ async def test_a_folder_that_cannot_be_made_is_a_one_line_error(tmp_path: Path) 
     with pytest.raises(UserError, match=r"cannot create the folder .*file/data"):
         async with open_storage(tmp_path / "file" / "data" / "paperwire.db"):
             pass
+
+
+async def test_a_file_paperwire_cannot_narrow_stops_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "paperwire.db"
+    async with open_storage(db):
+        pass
+    os.chmod(db, 0o644)  # as if another user's, in a shared folder: chmod is refused
+
+    def not_yours(path: object, mode: int) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "chmod", not_yours)
+    with pytest.raises(UserError) as refused:
+        async with open_storage(db):
+            pass
+    assert str(refused.value) == (
+        f"{db} is open to others (mode 0644) and paperwire cannot narrow it"
+        " (Operation not permitted): keep the database in a folder of your own"
+    )
