@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from bot.alerts.matching import LiveTopics
+from bot.alerts.topics import AlertSchedule
 from bot.budget import Budgets
-from bot.channel_digests import DigestSchedule
 from bot.config import Settings
-from bot.delivery import DeliveryService
+from bot.delivery.outbox import DeliveryService
+from bot.digests.settings import DigestSchedule
 from bot.in_flight import InFlight
 from bot.search.index import SearchIndex, index_path_for
 from bot.search.service import SearchService
@@ -26,8 +28,6 @@ from bot.storage import (
     Subscriptions,
     open_storage,
 )
-from bot.subscription_matching import LiveTopics
-from bot.subscriptions import AlertSchedule
 
 
 def utc_now() -> datetime:

@@ -2,7 +2,7 @@
 the bot's work, nor the workspace's posting budget the digests need (a mention's answer is
 a public post).
 
-`bot.pacing` makes a send wait for its turn; a budget refuses at once instead and says how
+`bot.delivery.pacing` makes a send wait for its turn; a budget refuses at once instead and says how
 long until the next one is allowed. Each `Rate` is a token bucket kept as one time per key
 (GCRA): `count` at once, then one every `per / count`. Budgets live in memory: a restart
 forgives everyone, which is fine for limits measured in minutes.

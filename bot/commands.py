@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.app import build_services
-from bot.channel_digests import EXPLANATIONS, Outcome
 from bot.config import Settings
-from bot.digests import build_digest
+from bot.digests.build import build_digest
+from bot.digests.settings import EXPLANATIONS, Outcome
 from bot.errors import UserError
 from bot.ingest import (
     ingest_arxiv_category,
@@ -184,8 +184,8 @@ async def digest(settings: Settings, args: argparse.Namespace) -> int:
 
 async def post_digest_now(settings: Settings, args: argparse.Namespace) -> int:
     """`--channel console:NAME --now`: that channel's digest, now, with its settings."""
-    from bot.channel_digests import DigestSettings
-    from bot.digest_runs import run_channel_digest
+    from bot.digests.runs import run_channel_digest
+    from bot.digests.settings import DigestSettings
     from bot.platforms.console import ConsoleTransport
 
     if not (args.now and args.channel):

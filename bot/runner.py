@@ -17,11 +17,11 @@ from datetime import timedelta
 import aiohttp
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.alerts import match_new_lists
+from bot.alerts.send import match_new_lists
 from bot.app import Services, build_services
-from bot.channel_digests import DigestSettings, parse_when
 from bot.config import Settings
-from bot.pacing import Pacer
+from bot.delivery.pacing import Pacer
+from bot.digests.settings import DigestSettings, parse_when
 from bot.platforms.connecting import Platform, Platforms
 from bot.platforms.console import ConsoleTransport
 from bot.platforms.discord import (

@@ -13,7 +13,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.budget import in_words
-from bot.channel_digests import (
+from bot.digests.runs import run_channel_digest
+from bot.digests.settings import (
     EXPLANATIONS,
     DigestSettings,
     Outcome,
@@ -25,7 +26,6 @@ from bot.channel_digests import (
     parse_when,
     remedy,
 )
-from bot.digest_runs import run_channel_digest
 from bot.errors import UserError
 from bot.models import Destination
 from bot.render.neutral import Notice, Reply

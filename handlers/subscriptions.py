@@ -9,13 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from bot.alerts import PREVIEW_DAYS, recent_matches
-from bot.channel_digests import parse_when
-from bot.errors import UserError
-from bot.models import Destination
-from bot.render.neutral import Notice, Reply
-from bot.search.query import parse
-from bot.subscriptions import (
+from bot.alerts.send import PREVIEW_DAYS, recent_matches
+from bot.alerts.topics import (
     UNTIL_RESUMED,
     AlertSettings,
     Subscription,
@@ -23,6 +18,11 @@ from bot.subscriptions import (
     same_topic,
     similar_topic,
 )
+from bot.digests.settings import parse_when
+from bot.errors import UserError
+from bot.models import Destination
+from bot.render.neutral import Notice, Reply
+from bot.search.query import parse
 from bot.wording import plural
 from handlers.context import Context
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.digests import build_digest
+from bot.digests.build import build_digest
 from bot.errors import UserError
 from bot.render.neutral import Reply
 from handlers.context import Context

@@ -7,11 +7,11 @@ import logging
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.alerts import match_new_lists, send_alert
+from bot.alerts.send import match_new_lists, send_alert
+from bot.alerts.topics import AlertSettings
 from bot.app import Services
-from bot.channel_digests import DigestRun
+from bot.digests.settings import DigestRun
 from bot.models import Destination
-from bot.subscriptions import AlertSettings
 from schedules.scheduler import Scheduler, cron
 
 _log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.app import Services
-from bot.channel_digests import DigestRun, DigestSettings, Outcome
-from bot.digest_runs import STALE_RUN, run_channel_digest
+from bot.digests.runs import STALE_RUN, run_channel_digest
+from bot.digests.settings import DigestRun, DigestSettings, Outcome
 from schedules.scheduler import Scheduler, cron
 
 _log = logging.getLogger(__name__)

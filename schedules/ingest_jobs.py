@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.alerts import match_new_lists
+from bot.alerts.send import match_new_lists
 from bot.app import Services
 from bot.errors import PaperwireError
 from bot.ingest import (

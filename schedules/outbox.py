@@ -8,7 +8,7 @@ from datetime import datetime
 
 from apscheduler.triggers.date import DateTrigger
 
-from bot.delivery import DeliveryService
+from bot.delivery.outbox import DeliveryService
 from schedules.scheduler import Scheduler
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from bot.app import Services, build_services
 from bot.config import Settings
-from bot.delivery import DeliveryService, Receipt, Transport
+from bot.delivery.outbox import DeliveryService, Receipt, Transport
 from bot.models import Observation, Paper, Signals, TrendingEntry
 from bot.sources import seeds
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.channel_digests import WEEKDAYS, DigestSettings
+from bot.digests.settings import WEEKDAYS, DigestSettings
 from bot.models import Destination
 from bot.storage import open_storage
 from tests.canned import Canned, DefaultAnswer, Slow, slow

@@ -10,8 +10,8 @@ import discord
 
 from bot.app import Services
 from bot.commands import request_bodies
-from bot.delivery import OutgoingMessage
-from bot.digests import build_digest
+from bot.delivery.outbox import OutgoingMessage
+from bot.digests.build import build_digest
 from bot.models import Destination
 from bot.platforms.discord import PaperwireDiscord
 from bot.platforms.slack import SlackAdapter, SlackConfig

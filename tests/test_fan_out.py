@@ -16,9 +16,9 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import Services
 from bot.bench.limited_fakes import LimitedDiscord, LimitedSlack
-from bot.delivery import DeliveryService, OutgoingMessage
+from bot.delivery.outbox import DeliveryService, OutgoingMessage
+from bot.delivery.pacing import Pacer
 from bot.models import Destination
-from bot.pacing import Pacer
 from bot.platforms.discord import PaperwireDiscord
 from bot.platforms.slack import SlackAdapter, SlackConfig
 from bot.render.neutral import Digest, Notice, Reply

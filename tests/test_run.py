@@ -16,7 +16,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.channel_digests import WEEKDAYS, DigestSettings
+from bot.digests.settings import WEEKDAYS, DigestSettings
 from bot.models import Destination
 from bot.storage import open_storage
 from bot.storage.migrations import LATEST_VERSION

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.app import Services
-from bot.channel_digests import DigestSettings
+from bot.digests.settings import DigestSettings
 from bot.ingest import IngestReport
 from bot.models import Destination
 from bot.render.neutral import Notice

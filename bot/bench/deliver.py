@@ -24,9 +24,9 @@ from aiohttp import web
 from bot.app import Services, build_services
 from bot.bench.limited_fakes import LimitedDiscord, LimitedSlack, Tally
 from bot.config import Settings
-from bot.delivery import OutgoingMessage
+from bot.delivery.outbox import OutgoingMessage
+from bot.delivery.pacing import Pacer
 from bot.models import Destination, Paper
-from bot.pacing import Pacer
 from bot.platforms.discord import DiscordConfig, PaperwireDiscord
 from bot.platforms.slack import SlackAdapter, SlackConfig
 from bot.render.discord import render_discord
@@ -54,7 +54,7 @@ class Figures:
 async def run_deliver_bench(
     recipients: int, platforms: list[str], slack_rate: int, discord_rate: int, as_json: bool
 ) -> int:
-    logging.getLogger("bot.delivery").setLevel(logging.ERROR)  # retries are counted instead
+    logging.getLogger("bot.delivery.outbox").setLevel(logging.ERROR)  # retries are counted instead
     logging.getLogger("discord").setLevel(logging.ERROR)  # no gateway here: no intents, voice
     results: dict[str, Figures] = {}
     for platform in platforms:

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.alerts.matching import LiveTopics, Topic, naive_match_analyzed
 from bot.bench.corpus import Vocabulary, load_vocabulary, synthetic_observations
 from bot.models import Paper
 from bot.search.analysis import words
 from bot.search.matcher import AnalyzedPaper
 from bot.search.query import Query, parse
-from bot.subscription_matching import LiveTopics, Topic, naive_match_analyzed
 
 SEED = 7
 HISTORY_PAPERS = 2000  # the papers already seen, whose frequencies pick the anchors

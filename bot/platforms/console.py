@@ -8,7 +8,7 @@ import getpass
 from typing import TextIO
 
 from bot.app import Services
-from bot.delivery import OutgoingMessage, Receipt
+from bot.delivery.outbox import OutgoingMessage, Receipt
 from bot.models import Destination
 from bot.render.text import render_text, wants_color
 from handlers.context import Context, Invocation

@@ -25,10 +25,10 @@ from discord import app_commands
 
 from bot import buttons
 from bot.app import Services
-from bot.delivery import OutgoingMessage, Receipt
+from bot.delivery.outbox import OutgoingMessage, Receipt
+from bot.delivery.pacing import Pacer
 from bot.errors import PaperwireError, UserError
 from bot.models import Destination
-from bot.pacing import Pacer
 from bot.platforms.connecting import OneLineErrors, Unreachable, describe
 from bot.render.discord import render_discord
 from bot.render.limits import shorten

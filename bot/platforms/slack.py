@@ -35,10 +35,10 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.app import Services
-from bot.delivery import OutgoingMessage, Receipt
+from bot.delivery.outbox import OutgoingMessage, Receipt
+from bot.delivery.pacing import Bucket, Pacer, Places, retry_after
 from bot.errors import UserError
 from bot.models import Destination
-from bot.pacing import Bucket, Pacer, Places, retry_after
 from bot.platforms.connecting import OneLineErrors, Unreachable, describe
 from bot.platforms.slack_errors import (
     NETWORK_ERRORS,

@@ -23,8 +23,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery import OutgoingMessage
-from bot.pacing import Bucket, Clock, Sleep, retry_after
+from bot.delivery.outbox import OutgoingMessage
+from bot.delivery.pacing import Bucket, Clock, Sleep, retry_after
 
 _log = logging.getLogger(__name__)
 

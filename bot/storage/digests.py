@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from bot.channel_digests import DigestRun, DigestSettings, Outcome
+from bot.digests.settings import DigestRun, DigestSettings, Outcome
 from bot.models import Destination
 from bot.storage.database import Database
 

@@ -8,11 +8,11 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from bot.channel_digests import DigestRun, DigestSettings
+from bot.alerts.topics import AlertSettings, Subscription
 from bot.day_lists import WHOLE, CompletionRule, ListState
+from bot.digests.settings import DigestRun, DigestSettings
 from bot.models import Destination, Observation, Paper
 from bot.storage.types import DestinationState, IndexRow, IngestCounts, OutboxHead, QueuedMessage
-from bot.subscriptions import AlertSettings, Subscription
 
 
 class Papers(Protocol):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, time
 
+from bot.alerts.topics import AlertSettings, Subscription, same_topic
 from bot.models import Destination
 from bot.storage.database import Database
 from bot.storage.rows import chunks, pks_for_ids
-from bot.subscriptions import AlertSettings, Subscription, same_topic
 
 
 class SqliteSubscriptions:

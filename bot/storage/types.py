@@ -50,7 +50,7 @@ class QueuedMessage:
 
     id: int
     destination: str
-    reply: str  # bot.codec JSON
+    reply: str  # bot.delivery.codec JSON
     paper_ids: tuple[str, ...]
     state: str
     attempts: int  # sends that failed: the backoff follows them

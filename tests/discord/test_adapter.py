@@ -16,9 +16,9 @@ import pytest
 
 from bot.app import Services
 from bot.buttons import STALE_BUTTON
-from bot.channel_digests import DigestSettings
-from bot.delivery import OutgoingMessage
-from bot.digest_runs import run_channel_digest
+from bot.delivery.outbox import OutgoingMessage
+from bot.digests.runs import run_channel_digest
+from bot.digests.settings import DigestSettings
 from bot.errors import UserError
 from bot.models import Destination
 from bot.platforms.connecting import Unreachable
@@ -347,8 +347,8 @@ async def test_paperwire_run_answers_an_interaction(fake: FakeDiscord, tmp_path:
 async def test_subscriptions_on_discord_end_in_a_direct_message(
     fake: FakeDiscord, bot: PaperwireDiscord
 ) -> None:
-    from bot.alerts import match_new_lists, send_alert
-    from bot.subscriptions import AlertSettings
+    from bot.alerts.send import match_new_lists, send_alert
+    from bot.alerts.topics import AlertSettings
 
     [reply] = await _ask(fake, "subscribe", options={"topic": "diffusion"})
     assert "Subscribed to “diffusion”" in _text(reply)

@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from bot.app import Services, build_services
-from bot.channel_digests import WORKDAYS, DigestSettings, Outcome
 from bot.config import Settings
 from bot.day_lists import CompletionRule
-from bot.delivery import OutgoingMessage, Receipt
+from bot.delivery.outbox import OutgoingMessage, Receipt
+from bot.digests.settings import WORKDAYS, DigestSettings, Outcome
 from bot.models import Destination, Observation, Signals
 from bot.render.neutral import Digest, Notice, Reply
 from handlers.context import Context, Invocation

@@ -1,7 +1,7 @@
 import io
 
 from bot.app import Services
-from bot.delivery import OutgoingMessage
+from bot.delivery.outbox import OutgoingMessage
 from bot.models import Destination
 from bot.platforms.console import ConsoleTransport, invocation_from_line, run_shell
 from bot.render.neutral import Notice, Reply

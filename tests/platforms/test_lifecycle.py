@@ -14,7 +14,7 @@ import discord
 import pytest
 
 from bot.app import Services
-from bot.delivery import OutgoingMessage
+from bot.delivery.outbox import OutgoingMessage
 from bot.models import Destination
 from bot.platforms.discord import DiscordBot, PaperwireDiscord, WebhookTransport
 from bot.platforms.slack import SlackAdapter, SlackConfig

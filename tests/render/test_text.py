@@ -313,7 +313,7 @@ def test_bold_on_a_terminal_unless_no_color_brackets_elsewhere() -> None:
 
 
 async def test_the_console_prints_bold_on_a_terminal() -> None:
-    from bot.delivery import OutgoingMessage
+    from bot.delivery.outbox import OutgoingMessage
     from bot.models import Destination
     from bot.platforms.console import ConsoleTransport
     from bot.render.neutral import Reply

@@ -17,10 +17,10 @@ import pytest
 
 import schedules.digests as digests_module
 from bot.app import Services, build_services
-from bot.channel_digests import WEEKDAYS, DigestSettings, Outcome
 from bot.config import Settings
-from bot.delivery import OutgoingMessage, Receipt
-from bot.digest_runs import STALE_RUN, run_channel_digest
+from bot.delivery.outbox import OutgoingMessage, Receipt
+from bot.digests.runs import STALE_RUN, run_channel_digest
+from bot.digests.settings import WEEKDAYS, DigestSettings, Outcome
 from bot.models import Destination, Observation, Signals
 from bot.render.neutral import Digest
 from schedules.digests import DigestJobs, job_id, next_run, previous_run, trigger_for

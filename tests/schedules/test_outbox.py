@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.app import Services
-from bot.delivery import BACKOFF_S, DeliveryService, OutgoingMessage, Receipt
+from bot.delivery.outbox import BACKOFF_S, DeliveryService, OutgoingMessage, Receipt
 from bot.models import Destination
 from bot.render.neutral import Notice, Reply
 from schedules.outbox import drain_when_due, wake_job_id

@@ -24,7 +24,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import Services
 from bot.buttons import STALE_BUTTON
-from bot.channel_digests import DigestSettings
+from bot.digests.settings import DigestSettings
 from bot.errors import UserError
 from bot.models import Destination
 from bot.platforms.connecting import Unreachable
@@ -400,7 +400,7 @@ async def test_rate_limited_and_failing_posts_are_retried(bot: Bot) -> None:
     bot.fake.fail("chat.postMessage", rate_limited(retry_after=0), server_error(500))
     settings = DigestSettings(Destination("slack", "T1", "C9"), size=2)
     await bot.services.digests.save_channel_digest(settings, "test", bot.services.clock())
-    from bot.digest_runs import run_channel_digest
+    from bot.digests.runs import run_channel_digest
 
     run = await run_channel_digest(bot.services, settings, bot.services.clock())
     assert run is not None and run.posted == 2
@@ -580,8 +580,8 @@ def test_the_manifest_asks_for_what_the_bot_uses() -> None:
 
 
 async def test_subscriptions_on_slack_end_in_a_direct_message(bot: Bot) -> None:
-    from bot.alerts import match_new_lists, send_alert
-    from bot.subscriptions import AlertSettings
+    from bot.alerts.send import match_new_lists, send_alert
+    from bot.alerts.topics import AlertSettings
 
     reply = await bot.command("subscribe diffusion", user="U7")
     assert "Subscribed to “diffusion”" in _texts(reply)
@@ -605,7 +605,7 @@ async def test_subscriptions_on_slack_end_in_a_direct_message(bot: Bot) -> None:
 
 
 async def test_a_recovering_send_skips_the_parts_that_arrived(bot: Bot) -> None:
-    from bot.delivery import OutgoingMessage
+    from bot.delivery.outbox import OutgoingMessage
     from bot.render.neutral import Digest, Reply
 
     day = (await bot.services.papers.trending_days())[0]

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import codec
 from bot.app import Services
-from bot.delivery import DeliveryService, OutgoingMessage
+from bot.delivery import codec
+from bot.delivery.outbox import DeliveryService, OutgoingMessage
+from bot.delivery.pacing import Pacer
 from bot.models import Destination
-from bot.pacing import Pacer
 from bot.platforms.slack import SlackAdapter, SlackConfig
 from bot.platforms.slack_recovery import PacedReads, ReadDeferred, Recovery, marker
 from bot.render.neutral import Notice, Reply

@@ -284,7 +284,7 @@ async def test_a_post_answered_ok_without_ts_is_uncertain_and_no_reply_goes_to_a
 async def test_a_direct_message_opened_without_a_channel_id_is_retried_not_stopped(
     bot: Bot,
 ) -> None:
-    from bot.delivery import OutgoingMessage
+    from bot.delivery.outbox import OutgoingMessage
     from bot.models import Destination
     from bot.render.neutral import Notice, Reply
 

@@ -8,10 +8,11 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.alerts import match_new_lists, send_alert
+from bot.alerts.send import match_new_lists, send_alert
+from bot.alerts.topics import AlertSettings
 from bot.app import Services
-from bot.channel_digests import DigestRun, Outcome
 from bot.day_lists import CompletionRule
+from bot.digests.settings import DigestRun, Outcome
 from bot.ingest import ingest_seeds
 from bot.models import Destination, Signals
 from bot.platforms.console import ConsoleTransport
@@ -21,7 +22,6 @@ from bot.render.slack import render_slack
 from bot.render.text import render_text
 from bot.search.matcher import matches
 from bot.search.query import parse
-from bot.subscriptions import AlertSettings
 from handlers.context import Context, Invocation
 from handlers.router import dispatch
 from schedules.alerts import alert_trigger
@@ -263,7 +263,7 @@ async def test_delivery_time_in_two_time_zones(services: Services) -> None:
 
 
 def test_similar_topic_prefers_ai_keywords_then_distinctive_title_words() -> None:
-    from bot.subscriptions import similar_topic
+    from bot.alerts.topics import similar_topic
     from tests.conftest import make_paper
 
     with_keywords = make_paper(signals=Signals(ai_keywords=("video diffusion", "world models")))

@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 
-from bot.pacing import Bucket, Pacer, Places
+from bot.delivery.pacing import Bucket, Pacer, Places
 from tests.virtual_time import VirtualTime
 
 

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot import codec
 from bot.app import Services
-from bot.delivery import CONCURRENT_DESTINATIONS, DeliveryService, OutgoingMessage, Receipt
+from bot.delivery import codec
+from bot.delivery.outbox import CONCURRENT_DESTINATIONS, DeliveryService, OutgoingMessage, Receipt
 from bot.models import Destination
 from bot.render.neutral import (
     AlertGroup,

@@ -8,11 +8,11 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from bot.app import Services
-from bot.channel_digests import DigestRun, DigestSettings, Outcome
-from bot.delivery import OutgoingMessage
+from bot.delivery.outbox import OutgoingMessage
+from bot.digests.selection import select_trending
+from bot.digests.settings import DigestRun, DigestSettings, Outcome
 from bot.render.neutral import Digest, Reply
 from bot.search.query import parse
-from bot.selection import select_trending
 from bot.wording import plural
 
 _log = logging.getLogger(__name__)

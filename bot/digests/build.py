@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from bot.digests.selection import latest_day, select_trending
 from bot.errors import UserError
 from bot.render.neutral import Digest
 from bot.search.query import parse
-from bot.selection import latest_day, select_trending
 from bot.storage import Papers
 
 

@@ -5,17 +5,17 @@ from datetime import date
 
 import pytest
 
-from bot.bench.match import run_match_bench
-from bot.models import Observation, Paper, TrendingEntry
-from bot.search.analysis import words
-from bot.search.matcher import AnalyzedPaper, matches
-from bot.search.query import AnyOf, Author, Category, Prefix, Query, Term, parse
-from bot.subscription_matching import (
+from bot.alerts.matching import (
     DocFrequencies,
     Topic,
     TopicIndex,
     naive_match,
 )
+from bot.bench.match import run_match_bench
+from bot.models import Observation, Paper, TrendingEntry
+from bot.search.analysis import words
+from bot.search.matcher import AnalyzedPaper, matches
+from bot.search.query import AnyOf, Author, Category, Prefix, Query, Term, parse
 from tests.conftest import make_paper, seed_observations
 
 NAMES = ["Yann LeCun", "José Núñez", "Ada Lovelace", "Alan Turing", "Grace Hopper", "Li Wei"]

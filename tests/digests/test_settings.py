@@ -6,7 +6,7 @@ from datetime import time
 
 import pytest
 
-from bot.channel_digests import DigestSettings, When, parse_when
+from bot.digests.settings import DigestSettings, When, parse_when
 from bot.errors import UserError
 from bot.models import Destination
 

@@ -1,8 +1,8 @@
 from datetime import date, timedelta
 
+from bot.digests.selection import latest_day, select_trending
 from bot.models import Signals, TrendingEntry
 from bot.search.query import parse
-from bot.selection import latest_day, select_trending
 from tests.conftest import NOW, make_paper
 
 DAY = date(2026, 7, 1)

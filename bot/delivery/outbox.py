@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from bot import codec
+from bot.delivery import codec
 from bot.errors import PaperwireError
 from bot.models import Destination
 from bot.render.neutral import Reply

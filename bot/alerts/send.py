@@ -9,17 +9,17 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from bot.alerts.matching import LiveTopics
+from bot.alerts.topics import DEFAULT_ALERT_CAP, AlertSettings, Subscription
 from bot.app import Services
-from bot.channel_digests import DigestRun, Outcome
-from bot.delivery import OutgoingMessage
-from bot.digest_runs import STALE_RUN
+from bot.delivery.outbox import OutgoingMessage
+from bot.digests.runs import STALE_RUN
+from bot.digests.settings import DigestRun, Outcome
 from bot.models import Destination, Paper
 from bot.render.neutral import AlertGroup, Reply, TopicAlert
 from bot.search.matcher import matches
 from bot.search.query import Query, parse
 from bot.storage import Papers
-from bot.subscription_matching import LiveTopics
-from bot.subscriptions import DEFAULT_ALERT_CAP, AlertSettings, Subscription
 
 _log = logging.getLogger(__name__)
 PREVIEW_SIZE = 3  # recent matches shown when subscribing

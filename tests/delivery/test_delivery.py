@@ -4,7 +4,7 @@ from dataclasses import replace
 import pytest
 
 from bot.app import Services
-from bot.delivery import OutgoingMessage, Receipt
+from bot.delivery.outbox import OutgoingMessage, Receipt
 from bot.errors import PaperwireError
 from bot.models import Destination
 from bot.render.neutral import Notice, Reply

@@ -1,0 +1,2 @@
+"""Topic alerts: a user's topics, matching them against new papers, and the daily direct
+message with the matches."""
