@@ -147,10 +147,10 @@ class TerminalProgress:
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.runner import run_bot
+    from bot.runner import leave, run_bot
 
     await run_bot(settings)
-    return 0
+    leave(0)
 
 
 async def search(settings: Settings, args: argparse.Namespace) -> int:

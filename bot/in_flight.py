@@ -5,7 +5,8 @@ The platform libraries run each handler in a task of their own that nothing awai
 task per interaction). Closing a platform stops new requests, not those: left running,
 they would meet a closed database. A stop gives them `GRACE_S` to finish before the
 platforms close (most take milliseconds), and cancels the rest once they are closed; a
-reply already in the outbox goes out on the next start.
+reply already in the outbox goes out on the next start. From then on, a request that still
+arrives (a platform's receiver may dispatch while its close waits) ends at once, cancelled.
 """
 
 from __future__ import annotations
@@ -30,10 +31,15 @@ class InFlight:
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False  # set by `cancel`: the database is about to close
 
     @contextmanager
     def answering(self) -> Iterator[None]:
-        """Count the current task as answering a request while in this block."""
+        """Count the current task as answering a request while in this block. After
+        `cancel`, raise CancelledError instead: ended as the requests it cancelled were."""
+        if self._closed:
+            _log.info("stopping: a request arriving meanwhile was not answered")
+            raise asyncio.CancelledError
         task = asyncio.current_task()
         if task is None:  # not in a task: nothing a stop could cancel
             yield
@@ -62,8 +68,9 @@ class InFlight:
             await asyncio.wait(set(self._tasks), timeout=grace_s)
 
     async def cancel(self, wait_s: float = GRACE_S) -> None:
-        """Cancel the requests still being answered, and wait up to `wait_s` for them to
-        end."""
+        """Cancel the requests still being answered, and those starting from now on, and
+        wait up to `wait_s` for them to end."""
+        self._closed = True
         if not self._tasks:
             return
         running = set(self._tasks)

@@ -8,11 +8,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import NoReturn
 
 import aiohttp
 from apscheduler.triggers.interval import IntervalTrigger
@@ -22,7 +25,8 @@ from bot.app import Services, build_services
 from bot.config import Settings
 from bot.delivery.pacing import Pacer
 from bot.digests.settings import DigestSettings, parse_when
-from bot.platforms.connecting import Platform, Platforms
+from bot.in_flight import GRACE_S
+from bot.platforms.connecting import CLOSE_S, Platform, Platforms
 from bot.platforms.console import ConsoleTransport
 from bot.platforms.discord import (
     DiscordBot,
@@ -41,18 +45,43 @@ from schedules.scheduler import Scheduler
 
 _log = logging.getLogger(__name__)
 OUTBOX_KEEP = timedelta(days=7)  # delivered messages stay this long (for status, for looking)
-# A stop must end the process within 5 s, whatever it was doing: the shutdown gets this long
-# (of which the platforms get CLOSE_S to say goodbye).
+# A stop must end the process within 5 s, whatever it was doing: the shutdown gets this long,
+# all told. Its stages (the jobs, the requests, the platforms) share it but leave CLOSING_S
+# for the database and the HTTP client to close.
 STOP_S = 4.0
+CLOSING_S = 0.5
+SCHEDULER_S = 2.0  # the most the job runs under way get
 # Start-up waits this long for each platform's first attempt to connect, then goes on (the
 # platform keeps trying in the background).
 FIRST_TRY_S = 10.0
 
 
+class Deadline:
+    """The one deadline of a stop, that its stages share: it starts with the stop, or with
+    the first stage asking (a platform failing for good stops it too)."""
+
+    def __init__(self, total_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._total_s = total_s
+        self._clock = clock
+        self._end: float | None = None
+
+    def start(self) -> None:
+        if self._end is None:
+            self._end = self._clock() + self._total_s
+
+    def left(self, most_s: float, keep_s: float = 0.0) -> float:
+        """What a stage may take: at most `most_s`, and what is left but `keep_s`."""
+        self.start()
+        assert self._end is not None
+        return max(0.0, min(most_s, self._end - keep_s - self._clock()))
+
+
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until `stop` is set, or SIGINT / SIGTERM: at any moment, while starting and
-    connecting included."""
+    connecting included. Returns within STOP_S of the stop, whatever is left running (see
+    `leave`)."""
     stop = stop or asyncio.Event()
+    deadline = Deadline(STOP_S)
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
     for sig in signals:
@@ -62,24 +91,41 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         slack = SlackConfig.from_env()
         discord_config = DiscordConfig.from_env()
         # Everything runs in one task, so that a stop can cancel whatever it is waiting for.
-        serving = asyncio.create_task(_serve(settings, slack, discord_config), name="paperwire")
+        serving = asyncio.create_task(
+            _serve(settings, slack, discord_config, deadline), name="paperwire"
+        )
         stopped = asyncio.create_task(stop.wait())
         try:
             await asyncio.wait({serving, stopped}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            deadline.start()
             stopped.cancel()
             serving.cancel()
-            done, _ = await asyncio.wait({serving}, timeout=STOP_S)
+            done, _ = await asyncio.wait({serving}, timeout=deadline.left(STOP_S))
     finally:
         for sig in signals:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
     if not done:
+        # `leave` ends the process without waiting for it.
         _log.warning("paperwire: stopping took over %.0f s; leaving without waiting", STOP_S)
         return
     if not serving.cancelled() and (error := serving.exception()) is not None:
         raise error
     _log.info("paperwire stopped")
+
+
+def leave(code: int) -> NoReturn:
+    """End the process at once, once `run_bot` has returned. A normal exit would wait,
+    without limit, for what the stop did not wait for: asyncio.run awaits the tasks still
+    running (cancelled again) and, on Python 3.11, the threads still running (a search index
+    commit), and the interpreter joins those threads again. What matters is closed, or its
+    time is up: SQLite and the index stay consistent whenever the process ends."""
+    logging.shutdown()  # flushes the log handlers
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a reader gone, a stream closed
+            stream.flush()
+    os._exit(code)
 
 
 def _stopping(stop: asyncio.Event, sig: signal.Signals) -> None:
@@ -89,7 +135,10 @@ def _stopping(stop: asyncio.Event, sig: signal.Signals) -> None:
 
 
 async def _serve(
-    settings: Settings, slack: SlackConfig | None, discord_config: DiscordConfig | None
+    settings: Settings,
+    slack: SlackConfig | None,
+    discord_config: DiscordConfig | None,
+    deadline: Deadline,
 ) -> None:
     """Start, and serve until cancelled (a stop) or a platform fails for good. Started in
     order, stopped in reverse: the database, the platforms, then the scheduler."""
@@ -98,8 +147,8 @@ async def _serve(
         # Before any platform starts, so no run of this process is among them.
         await services.digests.release_interrupted_runs(before=services.clock())
         async with (
-            _platforms(services, slack, discord_config) as platforms,
-            _scheduled(settings, services, platforms) as jobs,
+            _platforms(services, slack, discord_config, deadline) as platforms,
+            _scheduled(settings, services, platforms, deadline) as jobs,
         ):
             _log.info(
                 "paperwire is running (database %s; platforms: %s; jobs: %s). Ctrl-C stops it.",
@@ -112,7 +161,7 @@ async def _serve(
 
 @asynccontextmanager
 async def _scheduled(
-    settings: Settings, services: Services, platforms: Platforms
+    settings: Settings, services: Services, platforms: Platforms, deadline: Deadline
 ) -> AsyncIterator[list[str]]:
     """Once each platform had its first try: the scheduler with every job (their names);
     its stop waits for the jobs running."""
@@ -138,7 +187,7 @@ async def _scheduled(
     try:
         yield jobs
     finally:
-        await scheduler.stop()
+        await scheduler.stop(deadline.left(SCHEDULER_S, keep_s=CLOSING_S))
 
 
 async def _send_what_waits(services: Services) -> None:
@@ -156,7 +205,10 @@ async def _prune_outbox(services: Services) -> None:
 
 @asynccontextmanager
 async def _platforms(
-    services: Services, slack: SlackConfig | None, discord_config: DiscordConfig | None
+    services: Services,
+    slack: SlackConfig | None,
+    discord_config: DiscordConfig | None,
+    deadline: Deadline,
 ) -> AsyncIterator[Platforms]:
     """Register each configured platform's transport, start it and go on connecting to it
     in the background."""
@@ -166,9 +218,12 @@ async def _platforms(
         # Last in, first out: the requests being answered get a moment to finish, the
         # platforms stop (no new requests), the requests still running are cancelled,
         # then (build_services) the database closes.
-        stack.push_async_callback(services.requests.cancel)
-        stack.push_async_callback(platforms.stop)
-        stack.push_async_callback(services.requests.finish)
+        def share(most_s: float) -> float:
+            return deadline.left(most_s, keep_s=CLOSING_S)
+
+        stack.push_async_callback(lambda: services.requests.cancel(share(GRACE_S)))
+        stack.push_async_callback(lambda: platforms.stop(share(CLOSE_S)))
+        stack.push_async_callback(lambda: services.requests.finish(share(GRACE_S)))
         if slack is not None:
             adapter = SlackAdapter(services, slack)
             services.delivery.register(adapter)

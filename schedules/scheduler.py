@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from apscheduler.executors.asyncio import AsyncIOExecutor
+from apscheduler.executors.base import run_coroutine_job
 from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -27,26 +29,55 @@ def cron(
     return CronTrigger(hour=hour, minute=minute, day_of_week=day_of_week, timezone=timezone)
 
 
+class _Executor(AsyncIOExecutor):  # type: ignore[misc]  # APScheduler has no type hints
+    """APScheduler's asyncio executor (coroutine jobs only), with each run's task known
+    from the moment it is created: a stop may come before the run takes its first step.
+    A run cancelled before it began ends quietly too (APScheduler would log an error)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: set[asyncio.Task[Any]] = set()
+
+    def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
+        coro = run_coroutine_job(job, job._jobstore_alias, run_times, self._logger.name)
+        task = self._eventloop.create_task(coro, name=f"job {job.id}")
+        self.runs.add(task)
+        self._pending_futures.add(task)  # what APScheduler's shutdown cancels
+        task.add_done_callback(lambda ended: self._ended(job.id, ended))
+
+    def _ended(self, job_id: str, task: asyncio.Task[Any]) -> None:
+        self.runs.discard(task)
+        self._pending_futures.discard(task)
+        if task.cancelled():  # only a stop cancels (a run under way ends in `_quiet`)
+            _log.info("%s: cut short by the stop", job_id)
+            self._run_job_success(job_id, [])
+        elif (error := task.exception()) is not None:
+            self._run_job_error(job_id, error, error.__traceback__)
+        else:
+            self._run_job_success(job_id, task.result())
+
+
 class Scheduler:
     """Runs async jobs on the running loop. Stable ids: adding an id again replaces it."""
 
     def __init__(self, misfire_grace_s: int = 300) -> None:
+        self._executor = _Executor()
         self._scheduler = AsyncIOScheduler(
             timezone=UTC,
+            executors={"default": self._executor},
             job_defaults={
                 "coalesce": True,  # a backlog of missed runs runs once
                 "max_instances": 1,  # never two runs of one job at once
                 "misfire_grace_time": misfire_grace_s,
             },
         )
-        self._running: set[asyncio.Task[Any]] = set()  # job runs under way
         self._stopping = False
 
     def add(self, job_id: str, trigger: BaseTrigger, func: JobFunction, *args: Any) -> None:
         # Before start APScheduler queues jobs without replacing same-id ones: remove first.
         self.remove(job_id)
         self._scheduler.add_job(
-            self._tracked(job_id, func),
+            self._quiet(job_id, func),
             trigger,
             args=args,
             id=job_id,
@@ -59,7 +90,7 @@ class Scheduler:
         that is (a start-up job must not be dropped as misfired)."""
         self.remove(job_id)
         self._scheduler.add_job(
-            self._tracked(job_id, func),
+            self._quiet(job_id, func),
             DateTrigger(),
             args=args,
             id=job_id,
@@ -88,18 +119,18 @@ class Scheduler:
         them to end, so that nothing a job uses is closed under it."""
         self._stopping = True
         if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)  # cancels the runs under way
-        if running := set(self._running):
+            self._scheduler.shutdown(wait=False)  # cancels the runs under way...
+            # ...on the loop's next turn (APScheduler defers it with call_soon_threadsafe,
+            # after a wake-up already queued, which may start a run): let it happen.
+            await asyncio.sleep(0)
+        if running := set(self._executor.runs):
             await asyncio.wait(running, timeout=timeout_s)
 
-    def _tracked(self, job_id: str, func: JobFunction) -> JobFunction:
-        """`func`, its runs known to `stop`; one cancelled by a stop ends quietly (APScheduler
-        would log it as a failure, traceback and all)."""
+    def _quiet(self, job_id: str, func: JobFunction) -> JobFunction:
+        """`func`, a run of it cancelled by a stop ending quietly (APScheduler would log it
+        as a failure, traceback and all)."""
 
         async def run(*args: Any) -> Any:
-            task = asyncio.current_task()
-            assert task is not None
-            self._running.add(task)
             try:
                 return await func(*args)
             except asyncio.CancelledError:
@@ -107,7 +138,5 @@ class Scheduler:
                     raise
                 _log.info("%s: cut short by the stop", job_id)
                 return None
-            finally:
-                self._running.discard(task)
 
         return run

@@ -23,11 +23,12 @@ PLATFORM_VARIABLES = (
 
 
 async def start_paperwire_run(
-    db: Path, quiet: bool = False, /, **env: str
+    db: Path, quiet: bool = False, preamble: str = "", /, **env: str
 ) -> asyncio.subprocess.Process:
     """`paperwire run` on `db`, no scheduled ingest (only the bundled papers, loaded at
     start when `db` has none of them), only the platforms `env` sets.
-    stdout and stderr are pipes unless `quiet`."""
+    stdout and stderr are pipes unless `quiet`. `preamble`: Python code run first (to hold
+    up something that is too quick to stop in otherwise)."""
     environment = (
         {k: v for k, v in os.environ.items() if k not in PLATFORM_VARIABLES}
         | {"PAPERWIRE_DB": str(db), "PAPERWIRE_SOURCES": ""}
@@ -35,8 +36,19 @@ async def start_paperwire_run(
     )
     stream = asyncio.subprocess.DEVNULL if quiet else asyncio.subprocess.PIPE
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", stdout=stream, stderr=stream, env=environment
+        *(
+            [sys.executable, "-c", preamble + _AS_MAIN]
+            if preamble
+            else [sys.executable, "-m", "bot"]
+        ),
+        "run",
+        stdout=stream,
+        stderr=stream,
+        env=environment,
     )
+
+
+_AS_MAIN = "\nimport runpy; runpy.run_module('bot', run_name='__main__', alter_sys=True)"
 
 
 @contextlib.contextmanager

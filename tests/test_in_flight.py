@@ -53,3 +53,18 @@ def test_a_tracked_handler_shows_its_arguments_to_slack_bolt() -> None:
     tracked = InFlight().tracked(on_command)
     # slack-bolt reads the argument names this way to know what to pass.
     assert inspect.getfullargspec(inspect.unwrap(tracked)).args == ["ack", "body"]
+
+
+async def test_a_request_starting_after_the_cancel_ends_at_once() -> None:
+    """A platform's receiver may still dispatch while its close waits: the database is
+    about to close, so the handler must not run."""
+    requests = InFlight()
+    await requests.cancel()
+    ran = []
+
+    async def handler() -> None:
+        ran.append(1)
+
+    task = asyncio.create_task(requests.tracked(handler)())
+    await asyncio.wait({task})
+    assert task.cancelled() and ran == []

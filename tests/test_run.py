@@ -18,6 +18,7 @@ import pytest
 
 from bot.digests.settings import WEEKDAYS, DigestSettings
 from bot.models import Destination
+from bot.runner import Deadline
 from bot.storage import open_storage
 from bot.storage.migrations import LATEST_VERSION
 from tests.canned import slow
@@ -241,6 +242,47 @@ async def test_run_stops_within_5_s_while_a_connection_attempt_hangs(tmp_path: P
     assert_clean(stderr)
 
 
+def _commit_held(wait_s: float) -> str:
+    """A preamble: the search index's commit never ends (as a long one, in its thread), and
+    a stop waits `wait_s` for it."""
+    return "\n".join(
+        [
+            "import sys, threading",
+            "import bot.search.index as index",
+            f"index.COMMIT_WAIT_S = {wait_s}",
+            "def held(writer):",
+            "    print('test: committing', file=sys.stderr, flush=True)",
+            "    threading.Event().wait()",
+            "index._commit_and_merge = held",
+        ]
+    )
+
+
+@pytest.mark.parametrize("wait_s", [1.0, 60.0])
+async def test_run_stops_within_5_s_while_the_search_index_commits(
+    tmp_path: Path, wait_s: float
+) -> None:
+    """Stopped during the start-up rebuild of the index (every upgraded install has one).
+    The stop waits a moment for the commit, then the process leaves without its thread:
+    it exited 1 with a traceback ("Already borrowed"), or waited for the thread forever.
+    With a wait longer than the stop's own deadline, the deadline ends the process."""
+    db = tmp_path / "p.db"
+    async with open_storage(db) as storage:
+        await storage.papers.ingest(seed_observations())
+    process = await start_paperwire_run(db, False, _commit_held(wait_s))
+    assert process.stderr is not None
+    try:
+        lines = await read_until(process.stderr, "test: committing")
+    finally:
+        code, took = await stop(process, signal.SIGTERM)
+    stderr = "".join(lines) + (await process.stderr.read()).decode()
+    assert code == 0, stderr
+    assert took < STOP_S, f"SIGTERM took {took:.1f} s"
+    assert_clean(stderr)
+    assert ("stopping took over" in stderr) == (wait_s > STOP_S), stderr
+    assert ("paperwire stopped" in stderr) == (wait_s < STOP_S), stderr
+
+
 async def _refused(tmp_path: Path, **env: str) -> str:
     """`paperwire run` with `env`: it must end by itself with exit code 2; its stderr."""
     process = await start_paperwire_run(tmp_path / "p.db", **env)
@@ -343,3 +385,20 @@ async def test_run_with_a_webhook_url_that_is_not_one_says_so_first(tmp_path: Pa
     assert stderr.startswith("paperwire: DISCORD_WEBHOOK_URL is not a Discord webhook URL")
     assert stderr.count("\n") == 1 and WEBHOOK_TOKEN not in stderr
     assert not db.exists()  # read before anything was opened
+
+
+def test_the_stages_of_a_stop_share_one_deadline() -> None:
+    """The jobs (2 s at most), the requests (0.5 s twice) and the platforms (2 s) would
+    take 5 s one after the other: they take what is left, and leave time to close."""
+    now = [100.0]
+    deadline = Deadline(4.0, clock=lambda: now[0])
+    deadline.start()  # the stop
+    now[0] += 0.5
+    assert deadline.left(2.0, keep_s=0.5) == 2.0  # the jobs: their most
+    now[0] += 2.0
+    assert deadline.left(2.0, keep_s=0.5) == 1.0  # the platforms: what is left
+    now[0] += 1.0
+    assert deadline.left(0.5, keep_s=0.5) == 0.0  # the rest: nothing, closing still can
+    assert deadline.left(4.0) == 0.5
+    deadline.start()  # a second start moves nothing
+    assert deadline.left(4.0) == 0.5

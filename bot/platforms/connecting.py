@@ -177,17 +177,18 @@ class Platforms:
     def names(self) -> list[str]:
         return [r.platform.name + ("" if r.connected else " (connecting)") for r in self.running]
 
-    async def stop(self) -> None:
-        """Stop every platform started: they get at most CLOSE_S, together, to say
+    async def stop(self, timeout_s: float = CLOSE_S) -> None:
+        """Stop every platform started: they get at most `timeout_s`, all together, to say
         goodbye."""
+        end = asyncio.get_running_loop().time() + timeout_s
         tasks = [r.task for r in self.running]
         for task in tasks:
             task.cancel()
         if tasks:
-            await asyncio.wait(tasks, timeout=CLOSE_S)
+            await asyncio.wait(tasks, timeout=timeout_s)
         stopping = [asyncio.create_task(_stop(p)) for p in self._started]
         if stopping:
-            await asyncio.wait(stopping, timeout=CLOSE_S)
+            await asyncio.wait(stopping, timeout=max(0.0, end - asyncio.get_running_loop().time()))
 
 
 async def _first_attempt(running: _Running) -> None:

@@ -31,6 +31,8 @@ SCHEMA_VERSION = 2  # 2: `day` holds every day a paper trended, not only its lat
 TITLE_BOOST = 2.5
 # Split between the two indexing threads; below ~128 MB each, flushes dominate.
 WRITER_HEAP = 256_000_000
+# A stop waits this long for a commit under way (the stop's own deadline bounds the process).
+COMMIT_WAIT_S = 2.0
 _META_FILE = "paperwire-index.json"
 _EPOCH = date(1970, 1, 1)
 
@@ -128,6 +130,7 @@ class SearchIndex:
                 _log.info("search index busy in another process, not syncing: %s", exc)
                 return 0
             indexed = 0
+            start = (self.last_seq, self._max_pk)
             try:
                 while True:
                     changes = await papers.changes_since(self.last_seq, batch)
@@ -142,14 +145,38 @@ class SearchIndex:
                         break
                     else:
                         await papers.wait_for_change(follow_until)
-                await asyncio.to_thread(writer.commit)
-                await asyncio.to_thread(writer.wait_merging_threads)
+                # The highest key first: a commit that lands without its meta (a stop, a
+                # crash) leaves papers the next sync adds again; this way it deletes them first.
+                self._write_meta(last_seq=start[0])
             except BaseException:
                 writer.rollback()
+                self.last_seq, self._max_pk = start
                 raise
+            await self._commit(writer, start)
             self._write_meta()
             self._index.reload()
             return indexed
+
+    async def _commit(self, writer: Any, start: tuple[int, int]) -> None:
+        """Commit in a thread. A cancel (a stop) lets a commit under way finish, for up to
+        COMMIT_WAIT_S: the thread holds the writer meanwhile, so rolling back would fail
+        ("Already borrowed") and hide the cancel."""
+        committing = asyncio.ensure_future(asyncio.to_thread(_commit_and_merge, writer))
+        committing.add_done_callback(_taken)
+        try:
+            await asyncio.shield(committing)
+        except asyncio.CancelledError:
+            await asyncio.wait({committing}, timeout=COMMIT_WAIT_S)
+            if committing.done() and committing.exception() is None:
+                self._write_meta()
+                self._index.reload()
+            else:  # still committing (or failed): indexed again next time
+                self.last_seq, self._max_pk = start
+            raise
+        except BaseException:
+            writer.rollback()  # the thread is done with it
+            self.last_seq, self._max_pk = start
+            raise
 
     def _add_batch(self, writer: Any, rows: Sequence[IndexRow]) -> None:
         for row in rows:
@@ -171,10 +198,11 @@ class SearchIndex:
             fields["day"] = [(day - _EPOCH).days for day in row.days]
         return fields
 
-    def _write_meta(self) -> None:
+    def _write_meta(self, last_seq: int | None = None) -> None:
         if self._path is None:
             return
-        meta = {"schema": SCHEMA_VERSION, "last_seq": self.last_seq, "max_pk": self._max_pk}
+        seq = self.last_seq if last_seq is None else last_seq
+        meta = {"schema": SCHEMA_VERSION, "last_seq": seq, "max_pk": self._max_pk}
         tmp = self._path / (_META_FILE + ".tmp")
         tmp.write_text(json.dumps(meta))
         tmp.replace(self._path / _META_FILE)
@@ -261,6 +289,18 @@ class SearchIndex:
             (since - _EPOCH).days if since else None,
             (until - _EPOCH).days if until else None,
         )
+
+
+def _commit_and_merge(writer: Any) -> None:
+    writer.commit()
+    writer.wait_merging_threads()
+
+
+def _taken(committing: asyncio.Future[None]) -> None:
+    """Take a commit's outcome, so that one nobody awaits any more (after a stop) is not
+    logged as never retrieved."""
+    if not committing.cancelled():
+        committing.exception()
 
 
 def _ascii(text: str) -> str:
