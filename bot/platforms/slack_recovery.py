@@ -10,6 +10,11 @@ some apps hard (created since May 2025 and not in its Marketplace: one a minute)
 - a read whose turn is far off, or that Slack refuses with a 429, is not waited for (nor
   asked again and again): `ReadDeferred` says how long to wait, and the message waits that
   long in the outbox, its status saying why.
+A read Slack refuses otherwise (the bot is no member of a public channel it posts to with
+`chat:write.public`: `not_in_channel`; a missing `*:history` scope) makes the check
+impossible, not the post: the message is posted unchecked, with a warning (a possible
+duplicate rather than a channel stopped for good). A read that failed (a 5xx, no answer)
+is `ReadFailed`: a passing failure, retried later.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import OutgoingMessage
 from bot.pacing import Bucket, Clock, Sleep, retry_after
+from bot.platforms.slack_errors import slack_error
 
 _log = logging.getLogger(__name__)
 
@@ -35,6 +41,7 @@ LONGEST_WAIT_S = 30.0
 # The reads a minute of each method (conversations.history, conversations.replies) when not
 # configured: the limit Slack sets for apps outside its Marketplace created since May 2025.
 READS_PER_MIN = 1
+MAX_PAGES = 10
 
 Message = dict[str, Any]
 
@@ -45,6 +52,11 @@ class ReadDeferred(Exception):
     def __init__(self, reason: str, wait_s: float) -> None:
         super().__init__(reason)
         self.wait_s = wait_s
+
+
+class ReadFailed(Exception):
+    """A read that failed on the way (a 5xx): tried again later, never a refusal of the
+    destination (the post itself was not refused)."""
 
 
 class PacedReads:
@@ -134,7 +146,7 @@ class Recovery:
 
     async def in_channel(self, channel: str, message: OutgoingMessage) -> dict[int, str]:
         """Parts of `message` posted in `channel` (its thread replies too): part -> ts."""
-        messages = await self.history.read(channel)
+        messages = await _checked(self.history, self.history.read(channel), channel)
         found = parts_found(messages, message)
         first = next((m for m in messages if part_of(m, message) == 0), None)
         # Only a message that has replies has a thread (and then says so).
@@ -143,7 +155,7 @@ class Recovery:
         return found
 
     async def in_thread(self, channel: str, ts: str) -> list[Message]:
-        return await self.replies.read((channel, ts))
+        return await _checked(self.replies, self.replies.read((channel, ts)), channel)
 
     async def _history(self, channel: str) -> list[Message]:
         history = await self._client.conversations_history(
@@ -157,6 +169,27 @@ class Recovery:
             channel=channel, ts=ts, include_all_metadata=True
         )
         return list(replies.get("messages") or [])
+
+
+async def _checked(
+    reads: PacedReads, read: Awaitable[list[Message]], channel: str
+) -> list[Message]:
+    """What `read` found; nothing, with a warning, when Slack refuses it (the check cannot
+    be made: what it looks for is posted again). A failed read is `ReadFailed`."""
+    try:
+        return await read
+    except SlackApiError as exc:
+        code = slack_error(exc)
+        if getattr(exc.response, "status_code", 0) >= 500:
+            raise ReadFailed(f"{reads.method} failed: {code}") from None
+        _log.warning(
+            "Slack refused %s in %s (%s): what an earlier send may have posted there is"
+            " posted again without checking (a duplicate is possible)",
+            reads.method,
+            channel,
+            code,
+        )
+        return []
 
 
 def marker(message: OutgoingMessage, part: int) -> dict[str, Any] | None:
