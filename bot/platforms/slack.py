@@ -467,7 +467,8 @@ class SlackAdapter:
         channel, thread = str(handle.get("channel") or ""), str(handle.get("thread_ts") or "")
         arrived = {}
         if message.recovering:
-            arrived = parts_found(await self._recovery.in_thread(channel, thread), message)
+            found = await self._recovery.in_thread(channel, thread, message)
+            arrived = parts_found(found, message)
         ids = []
         for number, body in enumerate(bodies):
             if number in arrived:

@@ -432,7 +432,7 @@ async def test_reads_honour_oldest_limit_cap_and_cursor(fake: FakeSlack) -> None
         if not cursor:
             break
     assert [len(p) for p in pages] == [15, 15, 5]  # newest first, after `oldest` only
-    assert sum(pages, []) == [str(n) for n in range(39, 4, -1)]
+    assert [text for page in pages for text in page] == [str(n) for n in range(39, 4, -1)]
     parent = posted[0]
     for n in range(20):
         await client.chat_postMessage(channel="C1", text=f"r{n}", thread_ts=parent)

@@ -20,7 +20,7 @@ from bot.delivery import DeliveryService, OutgoingMessage
 from bot.models import Destination
 from bot.pacing import Pacer
 from bot.platforms.slack import SlackAdapter, SlackConfig
-from bot.platforms.slack_recovery import MAX_PAGES, PacedReads, ReadDeferred, Recovery, marker
+from bot.platforms.slack_recovery import MAX_PAGES, PacedReads, Page, ReadDeferred, Recovery, marker
 from bot.render.neutral import Notice, Reply
 from tests.conftest import NOW, Clock
 from tests.slack.fake_slack import (
@@ -46,9 +46,9 @@ class Reads:
             "conversations.history", per_min, self._fetch, self.time.clock, self.time.sleep
         )
 
-    async def _fetch(self, key: Any) -> list[dict[str, Any]]:
+    async def _fetch(self, key: Any, oldest: str | None, cursor: str) -> Page:
         self.made.append((key, round(self.time.now - 1000.0, 3)))
-        return [{"ts": f"{key}-1"}]
+        return [{"ts": f"{key}-1"}], ""
 
 
 async def test_reads_keep_to_their_methods_pace() -> None:
