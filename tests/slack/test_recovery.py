@@ -287,3 +287,15 @@ async def test_a_check_gives_up_after_its_page_cap(fake: FakeSlack) -> None:
         await client.chat_postMessage(channel="C1", text=f"later {n}")
     assert await recovery.in_channel("C1", message) == {}
     assert len(fake.calls_to("conversations.history")) == MAX_PAGES
+
+
+async def test_a_read_that_fails_is_a_passing_failure(services: Services, fake: FakeSlack) -> None:
+    """A 5xx on the check's read: neither posted unchecked nor the channel stopped."""
+    adapter = SlackAdapter(
+        services, SlackConfig(fake.token, "secret", api_url=fake.api_url), Pacer(1000, 1000)
+    )
+    fake.fail("conversations.history", server_error(503, error="channel_not_found"))
+    receipt = await adapter.send(replace(_message(7), recovering=True, enqueued_at=NOW))
+    assert not receipt.ok and not receipt.permanent
+    assert "conversations.history" in (receipt.error or "")
+    assert fake.calls_to("chat.postMessage") == []
