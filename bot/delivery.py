@@ -52,7 +52,8 @@ class OutgoingMessage:
     handle: Mapping[str, Any] | None = field(default=None, compare=False)
     outbox_id: int | None = None  # its place in the outbox (a stable id for idempotency)
     recovering: bool = False  # an earlier attempt may have arrived: check before sending
-    enqueued_at: datetime | None = None  # when the outbox took it: nothing of it went before
+    # When the outbox took it: nothing of it went before (bookkeeping, like `handle`).
+    enqueued_at: datetime | None = field(default=None, compare=False)
     # The digest run (destination key, local day) this message settles: the run is marked
     # queued in the outbox's own transaction, so a crash cannot separate the two.
     run: tuple[str, date] | None = None
