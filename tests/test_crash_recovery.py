@@ -17,6 +17,7 @@ import asyncio
 import json
 import random
 import signal
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -268,6 +269,7 @@ async def test_every_channel_gets_its_digest_exactly_once_across_kills(tmp_path:
         running_fake_discord() as discord,
         asyncio.timeout(240),
     ):
+        slack.clock = time.time  # the processes queue on the real clock: Slack's ts follow it
         fans = Fans(slack, discord)
         await _set_up(db)
         for _ in range(KILLS):

@@ -52,6 +52,8 @@ class OutgoingMessage:
     handle: Mapping[str, Any] | None = field(default=None, compare=False)
     outbox_id: int | None = None  # its place in the outbox (a stable id for idempotency)
     recovering: bool = False  # an earlier attempt may have arrived: check before sending
+    # When the outbox took it: nothing of it went before (bookkeeping, like `handle`).
+    enqueued_at: datetime | None = field(default=None, compare=False)
     # The digest run (destination key, local day) this message settles: the run is marked
     # queued in the outbox's own transaction, so a crash cannot separate the two.
     run: tuple[str, date] | None = None
@@ -231,6 +233,7 @@ class DeliveryService:
             # Any earlier send begun (cut short by a crash, or failed after a part went) may
             # have posted some of it: the transport looks before it sends.
             recovering=queued.sends > 0,
+            enqueued_at=queued.created_at,
             handle=handle,
             departing=_Departure(self._outbox, queued.id),
         )

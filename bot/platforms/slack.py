@@ -52,6 +52,7 @@ from bot.platforms.slack_identity import SlackIdentity
 from bot.platforms.slack_recovery import (
     READS_PER_MIN,
     ReadDeferred,
+    ReadFailed,
     Recovery,
     marker,
     parts_found,
@@ -404,6 +405,8 @@ class SlackAdapter:
             return Receipt(ok=True, platform_ids=tuple(ids))
         except ReadDeferred as deferred:
             return Receipt(ok=False, error=str(deferred), retry_in=deferred.wait_s)
+        except ReadFailed as exc:  # the check's read, not the post: never permanent
+            return Receipt(ok=False, error=str(exc))
         except SlackApiError as exc:
             code = slack_error(exc)
             return Receipt(ok=False, error=code, permanent=code in PERMANENT_ERRORS)
@@ -464,7 +467,8 @@ class SlackAdapter:
         channel, thread = str(handle.get("channel") or ""), str(handle.get("thread_ts") or "")
         arrived = {}
         if message.recovering:
-            arrived = parts_found(await self._recovery.in_thread(channel, thread), message)
+            found = await self._recovery.in_thread(channel, thread, message)
+            arrived = parts_found(found, message)
         ids = []
         for number, body in enumerate(bodies):
             if number in arrived:

@@ -79,7 +79,7 @@ class SqliteOutbox:
         where = WAITING + (" AND destination = ?" if destination else "")
         rows = await self._db.fetch(
             "SELECT id, destination, reply, paper_ids, state, attempts, next_attempt_at, handle,"
-            f" sends FROM outbox WHERE {where} ORDER BY destination, id",
+            f" sends, created_at FROM outbox WHERE {where} ORDER BY destination, id",
             (destination,) if destination else (),
         )
         due: list[QueuedMessage] = []
@@ -100,6 +100,7 @@ class SqliteOutbox:
                     attempts=row[5],
                     handle=row[7],
                     sends=row[8],
+                    created_at=datetime.fromisoformat(row[9]),
                 )
             )
         return due

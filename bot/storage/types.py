@@ -56,6 +56,7 @@ class QueuedMessage:
     attempts: int  # sends that failed: the backoff follows them
     handle: str | None = None  # a command reply's address (JSON), see `enqueue`
     sends: int = 0  # sends begun (a request left): any may have posted some of it
+    created_at: datetime | None = None  # when it was queued: nothing of it went before
 
 
 @dataclass(frozen=True)

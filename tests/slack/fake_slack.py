@@ -21,7 +21,13 @@ What it answers:
   `conversations.open` (`D` + users), `users.info` (`fake.users[user_id]` overrides),
   `conversations.history` (`fake.history[channel]`; a message with thread replies has
   `thread_ts`, `reply_count` and `latest_reply`, as on Slack), `conversations.replies`,
-  anything else `{"ok": true}`.
+  anything else `{"ok": true}`. A posted message's `ts` is `fake.clock()` (Unix seconds;
+  by default `tests.conftest.NOW`, then 100 µs later for each post: set it to the app's
+  clock, or `time.time` for a real process). The reads honour `oldest` (exclusive),
+  `limit` (default 100; `fake.read_cap = 15` models the apps Slack limits to 15 a call)
+  and `cursor` (`response_metadata.next_cursor`, `has_more`); a channel in
+  `fake.not_member` (the bot never joined it, and posts there with `chat:write.public`)
+  answers them `not_in_channel`, as Slack does. By default the bot is in every channel.
 - `POST /response/<anything>`: a response_url; the JSON body is recorded with method
   `"response_url"` (the path kept in `SlackCall.path`). Slack answers these with a plain
   `ok` (text/plain), which is what `fake.response_url_body` sends by default.
@@ -40,9 +46,10 @@ were recorded, or fails the test with what was recorded instead. `fake.calls_to(
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,6 +61,7 @@ from aiohttp.test_utils import TestServer
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from tests.canned import Canned, DefaultAnswer
+from tests.conftest import NOW
 
 DEFAULT_TOKEN = "xoxb-test"
 DEFAULT_APP_TOKEN = "xapp-test"
@@ -183,9 +191,27 @@ def api_error(error: str, status: int = 200, **extra: Any) -> Canned:
     return reply({"ok": False, "error": error, **extra}, status=status)
 
 
-def _ts(n: int) -> str:
-    micros = 1_700_000_000_000_000 + n * 100
+def _ts(micros: int) -> str:
     return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+
+def _seconds(ts: Any) -> float:
+    try:
+        return float(ts)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _cursor(ts: str) -> str:
+    return base64.b64encode(f"next_ts:{ts}".encode()).decode()
+
+
+def _cursor_ts(cursor: str) -> str | None:
+    try:
+        decoded = base64.b64decode(cursor.encode(), validate=True).decode()
+    except ValueError:
+        return None
+    return decoded.removeprefix("next_ts:") if decoded.startswith("next_ts:") else None
 
 
 def _tz_offset(tz: str) -> int:
@@ -269,9 +295,13 @@ class FakeSlack:
     scopes: str = DEFAULT_SCOPES  # sent as `x-oauth-scopes`, as Slack does
     check_blocks: bool = True  # answer blocks over Slack's limits with invalid_blocks
     response_url_body: str = "ok"
+    # Unix seconds a post's `ts` is taken from (kept rising by 100 µs a post at least).
+    clock: Callable[[], float] = field(default_factory=lambda: NOW.timestamp)
+    read_cap: int | None = None  # the most messages a history/replies read answers
+    not_member: set[str] = field(default_factory=set)  # channels the bot never joined
+    _last_micros: int = 0
     _queues: dict[str, list[Canned]] = field(default_factory=dict)
     _all_canned: list[Canned] = field(default_factory=list)
-    _ts_counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _envelope_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -462,7 +492,7 @@ class FakeSlack:
                     return _ok({"ok": False, "error": "channel_not_found"})
                 if not args.get("user"):
                     return _ok({"ok": False, "error": "user_not_in_channel"})
-                return _ok({"ok": True, "message_ts": _ts(next(self._ts_counter))})
+                return _ok({"ok": True, "message_ts": self._next_ts()})
             case "conversations.open":
                 users = str(args.get("users", ""))
                 if not users and not args.get("channel"):
@@ -472,24 +502,7 @@ class FakeSlack:
             case "users.info":
                 return self._user_info(str(args.get("user", "")))
             case "conversations.history" | "conversations.replies":
-                channel = str(args.get("channel", ""))
-                messages = list(self.history.get(channel, []))
-                if call.method == "conversations.replies":
-                    ts = str(args.get("ts", ""))
-                    parent = [m for m in messages if m.get("ts") == ts]
-                    messages = parent + self.threads.get((channel, ts), [])
-                if not _truthy(args.get("include_all_metadata")):
-                    messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
-                if "limit" in args:
-                    messages = messages[: int(args["limit"])]
-                return _ok(
-                    {
-                        "ok": True,
-                        "messages": messages,
-                        "has_more": False,
-                        "response_metadata": {"next_cursor": ""},
-                    }
-                )
+                return self._read(call)
             case _:
                 return _ok({"ok": True})
 
@@ -505,7 +518,7 @@ class FakeSlack:
             errors = block_errors(blocks)
             if errors:
                 return _ok({"ok": False, "error": "invalid_blocks", "errors": errors})
-        ts = _ts(next(self._ts_counter))
+        ts = self._next_ts()
         message: dict[str, Any] = {
             "type": "message",
             "user": self.auth_test.get("user_id", BOT_USER_ID),
@@ -524,6 +537,46 @@ class FakeSlack:
         else:
             self.history.setdefault(str(channel), []).insert(0, message)
         return _ok({"ok": True, "channel": channel, "ts": ts, "message": message})
+
+    def _next_ts(self) -> str:
+        self._last_micros = max(round(self.clock() * 1_000_000), self._last_micros + 100)
+        return _ts(self._last_micros)
+
+    def _read(self, call: SlackCall) -> web.Response:
+        """conversations.history (newest first) or .replies (the parent, then its replies,
+        oldest first): one page after `oldest`, from `cursor` on."""
+        args = call.args
+        channel = str(args.get("channel", ""))
+        if channel in self.not_member:
+            return _ok({"ok": False, "error": "not_in_channel"})
+        messages = list(self.history.get(channel, []))
+        if call.method == "conversations.replies":
+            ts = str(args.get("ts", ""))
+            parent = [m for m in messages if m.get("ts") == ts]
+            messages = parent + self.threads.get((channel, ts), [])
+        if not _truthy(args.get("include_all_metadata")):
+            messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
+        if "oldest" in args:
+            oldest = _seconds(args["oldest"])
+            messages = [m for m in messages if _seconds(m.get("ts")) > oldest]
+        if args.get("cursor"):
+            start = _cursor_ts(str(args["cursor"]))
+            at = [i for i, m in enumerate(messages) if m.get("ts") == start]
+            if start is None or not at:
+                return _ok({"ok": False, "error": "invalid_cursor"})
+            messages = messages[at[0] :]
+        limit = int(args.get("limit") or 100)
+        if self.read_cap is not None:
+            limit = min(limit, self.read_cap)
+        page, rest = messages[:limit], messages[limit:]
+        return _ok(
+            {
+                "ok": True,
+                "messages": page,
+                "has_more": bool(rest),
+                "response_metadata": {"next_cursor": _cursor(str(rest[0]["ts"])) if rest else ""},
+            }
+        )
 
     def _count_reply(self, channel: str, parent_ts: str, ts: str) -> None:
         """As Slack shows a thread's parent in the history: its replies counted."""

@@ -23,6 +23,7 @@ from slack_sdk.signature import Clock, SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.canned import slow
+from tests.conftest import NOW
 from tests.fixture_files import SLACK
 from tests.slack.fake_slack import (
     FakeSlack,
@@ -162,8 +163,8 @@ async def test_post_message_with_blocks_is_sent_as_json(fake: FakeSlack) -> None
     client = client_for(fake)
     first = await client.chat_postMessage(channel="C1", text="Today's papers", blocks=blocks)
     second = await client.chat_postMessage(channel="C1", text="again")
-    assert first["ts"] == "1700000000.000100"
-    assert second["ts"] == "1700000000.000200"
+    assert first["ts"] == f"{NOW.timestamp():.6f}"  # the fake's clock, 100 µs a post on
+    assert float(second["ts"]) == pytest.approx(float(first["ts"]) + 0.0001)
     assert first["channel"] == "C1"
     assert first["message"]["text"] == "Today's papers"
     assert first["message"]["ts"] == first["ts"]
@@ -414,3 +415,42 @@ async def test_respond_works_with_a_json_reply_too(fake: FakeSlack) -> None:
     assert (answer.status_code, answer.body) == (200, '{"ok": true}')
     answer = await respond(text="again")
     assert (answer.status_code, answer.body) == (200, "ok")
+
+
+async def test_reads_honour_oldest_limit_cap_and_cursor(fake: FakeSlack) -> None:
+    client = client_for(fake)
+    posted = [(await client.chat_postMessage(channel="C1", text=str(n)))["ts"] for n in range(40)]
+    fake.read_cap = 15  # what Slack answers apps outside its Marketplace created since May 2025
+    pages, cursor = [], ""
+    while True:
+        page = await client.conversations_history(
+            channel="C1", oldest=posted[4], limit=100, cursor=cursor or None
+        )
+        pages.append([m["text"] for m in page["messages"]])
+        cursor = page["response_metadata"]["next_cursor"]
+        assert page["has_more"] is bool(cursor)
+        if not cursor:
+            break
+    assert [len(p) for p in pages] == [15, 15, 5]  # newest first, after `oldest` only
+    assert [text for page in pages for text in page] == [str(n) for n in range(39, 4, -1)]
+    parent = posted[0]
+    for n in range(20):
+        await client.chat_postMessage(channel="C1", text=f"r{n}", thread_ts=parent)
+    replies = await client.conversations_replies(channel="C1", ts=parent, limit=5)
+    assert [m["text"] for m in replies["messages"]] == ["0", "r0", "r1", "r2", "r3"]
+    more = await client.conversations_replies(
+        channel="C1", ts=parent, cursor=replies["response_metadata"]["next_cursor"]
+    )
+    assert [m["text"] for m in more["messages"]][:2] == ["r4", "r5"]
+
+
+async def test_reads_where_the_bot_is_no_member_are_refused(fake: FakeSlack) -> None:
+    client = client_for(fake)
+    fake.not_member.add("CPUBLIC")
+    posted = await client.chat_postMessage(channel="CPUBLIC", text="x")  # chat:write.public
+    for read in (
+        client.conversations_history(channel="CPUBLIC"),
+        client.conversations_replies(channel="CPUBLIC", ts=posted["ts"]),
+    ):
+        with pytest.raises(SlackApiError, match="not_in_channel"):
+            await read

@@ -5,7 +5,9 @@ only when there is one, and a read that cannot be made now (its turn far off, or
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -18,10 +20,17 @@ from bot.delivery.outbox import DeliveryService, OutgoingMessage
 from bot.delivery.pacing import Pacer
 from bot.models import Destination
 from bot.platforms.slack import SlackAdapter, SlackConfig
-from bot.platforms.slack_recovery import PacedReads, ReadDeferred, Recovery, marker
+from bot.platforms.slack_recovery import MAX_PAGES, PacedReads, Page, ReadDeferred, Recovery, marker
 from bot.render.neutral import Notice, Reply
 from tests.conftest import NOW, Clock
-from tests.slack.fake_slack import FakeSlack, rate_limited, running_fake_slack
+from tests.slack.fake_slack import (
+    FakeSlack,
+    api_error,
+    cut,
+    rate_limited,
+    running_fake_slack,
+    server_error,
+)
 from tests.virtual_time import VirtualTime
 
 CHANNEL = Destination("slack", "T1", "C1")
@@ -37,9 +46,9 @@ class Reads:
             "conversations.history", per_min, self._fetch, self.time.clock, self.time.sleep
         )
 
-    async def _fetch(self, key: Any) -> list[dict[str, Any]]:
+    async def _fetch(self, key: Any, oldest: str | None, cursor: str) -> Page:
         self.made.append((key, round(self.time.now - 1000.0, 3)))
-        return [{"ts": f"{key}-1"}]
+        return [{"ts": f"{key}-1"}], ""
 
 
 async def test_reads_keep_to_their_methods_pace() -> None:
@@ -148,3 +157,145 @@ async def test_a_message_whose_check_slack_refuses_waits_without_a_failure(
     later.register(adapter)
     [receipt] = (await later.drain()).values()
     assert receipt.ok and len(fake.calls_to("chat.postMessage")) == 1
+
+
+# --- a check that cannot be made, and one that needs more than a page -------------------
+
+
+def _delivery(
+    services: Services, fake: FakeSlack, clock: Clock, history_per_min: int = 1000
+) -> DeliveryService:
+    delivery = DeliveryService(services.outbox, clock)
+    config = SlackConfig(
+        fake.token, "secret", api_url=fake.api_url, history_per_min=history_per_min
+    )
+    delivery.register(SlackAdapter(services, config, Pacer(1000, per_channel=1000)))
+    return delivery
+
+
+async def test_a_check_slack_refuses_never_stops_the_channel(
+    services: Services, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A public channel the bot was never invited to (chat:write.public): Slack refuses
+    its history (`not_in_channel`). After a passing failure the message goes unchecked,
+    with a warning, rather than the channel being stopped for good."""
+    clock = Clock()
+    delivery = _delivery(services, fake, clock)
+    fake.not_member.add("CPUBLIC")
+    public = Destination("slack", "T1", "CPUBLIC")
+    await services.outbox.enqueue(public.key, codec.dumps(Reply(Notice("digest"))), (), NOW)
+    fake.fail("chat.postMessage", server_error(503))  # a passing failure; a request left
+    [first] = (await delivery.drain()).values()
+    assert not first.ok and not first.permanent
+    clock.advance(seconds=60)
+    with caplog.at_level(logging.WARNING, logger="bot.platforms.slack_recovery"):
+        [second] = (await delivery.drain()).values()
+    assert second.ok, second
+    state = await services.outbox.destination_state(public.key)
+    assert state.stopped is False, state.error
+    assert len(fake.history["CPUBLIC"]) == 1  # posted (unchecked) once the 503 passed
+    assert len(fake.calls_to("conversations.history")) == 1  # the check was tried
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and r.name == "bot.platforms.slack_recovery"
+    ]
+    assert len(warnings) == 1 and "not_in_channel" in warnings[0], warnings
+    assert "without checking" in warnings[0]
+
+
+@pytest.mark.parametrize("error", ["channel_not_found", "missing_scope", "some_new_refusal"])
+async def test_a_refused_thread_read_is_no_permanent_error_either(
+    services: Services, fake: FakeSlack, error: str
+) -> None:
+    """An answer in a mention's thread that may have arrived: the thread's read refused."""
+    adapter = SlackAdapter(
+        services, SlackConfig(fake.token, "secret", api_url=fake.api_url), Pacer(1000, 1000)
+    )
+    fake.fail("conversations.replies", api_error(error))
+    where = Destination.reply_in("slack", "T1", "C1")
+    handle = {"channel": "C1", "thread_ts": "1795339700.000100", "user": "U1"}
+    message = OutgoingMessage(
+        where, Reply(Notice("x"), ephemeral=False), handle=handle, outbox_id=3, recovering=True
+    )
+    receipt = await adapter.send(message)
+    assert receipt.ok and not receipt.permanent
+    assert len(fake.calls_to("chat.postMessage")) == 1
+
+
+async def test_a_check_pages_through_everything_posted_since_the_message_was_queued(
+    services: Services, fake: FakeSlack
+) -> None:
+    """Slack answers limited apps 15 messages a read: the check pages (from the message's
+    enqueue time less a minute) until it finds the marker."""
+    clock = Clock()
+    delivery = _delivery(services, fake, clock)
+    fake.read_cap = 15
+    client = AsyncWebClient(token=fake.token, base_url=fake.api_url)
+    fake.clock = lambda: (clock.now - timedelta(hours=1)).timestamp()
+    for n in range(30):  # an hour before: not the check's business
+        await client.chat_postMessage(channel="C1", text=f"old {n}")
+    fake.clock = lambda: clock.now.timestamp()
+    await services.outbox.enqueue(CHANNEL.key, codec.dumps(Reply(Notice("digest"))), (), NOW)
+    fake.fail("chat.postMessage", cut(after=True))  # posted; the answer lost
+    [first] = (await delivery.drain()).values()
+    assert not first.ok and len(fake.history["C1"]) == 31
+    for n in range(40):  # the channel goes on meanwhile
+        await client.chat_postMessage(channel="C1", text=f"later {n}")
+    clock.advance(minutes=5)
+    [second] = (await delivery.drain()).values()
+    assert second.ok
+    assert len(fake.history["C1"]) == 71  # found on the third page: not posted again
+    reads = fake.calls_to("conversations.history")
+    assert len(reads) == 3
+    oldest = f"{(NOW - timedelta(seconds=60)).timestamp():.6f}"
+    assert all(read.args["oldest"] == oldest for read in reads)
+    assert [bool(read.args.get("cursor")) for read in reads] == [False, True, True]
+
+
+async def test_each_page_keeps_to_the_read_pace_and_a_deferred_check_resumes(
+    fake: FakeSlack,
+) -> None:
+    """At one read a minute the second page's turn is a minute off: the message waits in
+    the outbox, and its check then goes on from that page, not from the first again."""
+    client = AsyncWebClient(token=fake.token, base_url=fake.api_url)
+    time = VirtualTime()
+    recovery = Recovery(client, per_min=1, clock=time.clock, sleep=time.sleep)
+    fake.read_cap = 15
+    message = replace(_message(7), enqueued_at=NOW)
+    first = await _post(client, 0)
+    for n in range(20):
+        await client.chat_postMessage(channel="C1", text=f"later {n}")
+    with pytest.raises(ReadDeferred) as deferred:
+        await recovery.in_channel("C1", message)
+    assert deferred.value.wait_s == pytest.approx(60.0)
+    assert "page 2" in str(deferred.value)
+    time.now += 60
+    assert await recovery.in_channel("C1", message) == {0: first}
+    reads = fake.calls_to("conversations.history")
+    assert [bool(read.args.get("cursor")) for read in reads] == [False, True]
+
+
+async def test_a_check_gives_up_after_its_page_cap(fake: FakeSlack) -> None:
+    """Not found within the cap: like not found (the part is posted again)."""
+    client = AsyncWebClient(token=fake.token, base_url=fake.api_url)
+    recovery = Recovery(client, per_min=1000)
+    fake.read_cap = 15
+    message = replace(_message(7), enqueued_at=NOW)
+    await client.chat_postMessage(channel="C1", text="x", metadata=marker(message, 0))
+    for n in range(15 * MAX_PAGES):
+        await client.chat_postMessage(channel="C1", text=f"later {n}")
+    assert await recovery.in_channel("C1", message) == {}
+    assert len(fake.calls_to("conversations.history")) == MAX_PAGES
+
+
+async def test_a_read_that_fails_is_a_passing_failure(services: Services, fake: FakeSlack) -> None:
+    """A 5xx on the check's read: neither posted unchecked nor the channel stopped."""
+    adapter = SlackAdapter(
+        services, SlackConfig(fake.token, "secret", api_url=fake.api_url), Pacer(1000, 1000)
+    )
+    fake.fail("conversations.history", server_error(503, error="channel_not_found"))
+    receipt = await adapter.send(replace(_message(7), recovering=True, enqueued_at=NOW))
+    assert not receipt.ok and not receipt.permanent
+    assert "conversations.history" in (receipt.error or "")
+    assert fake.calls_to("chat.postMessage") == []
