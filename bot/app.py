@@ -75,7 +75,7 @@ async def build_services(
     settings: Settings, clock: Callable[[], datetime] = utc_now
 ) -> AsyncIterator[Services]:
     async with (
-        open_storage(settings.db_path, settings.own_data_folder) as storage,
+        open_storage(settings.db_path, settings.own_data_folder, clock) as storage,
         http_client(settings) as http,
     ):
         index = SearchIndex.open(index_path_for(settings.db_path))

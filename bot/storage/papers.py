@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -29,11 +29,16 @@ from bot.storage.rows import (
 from bot.storage.types import IndexRow, IngestCounts
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class SqlitePapers:
     """The corpus: papers, the days they trended, and their change sequence."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = _utc_now) -> None:
         self._db = db
+        self._clock = clock  # when `ingest` is given no `now`
         self._lists = SqliteDayLists(db)
         self._changed = asyncio.Event()
 
@@ -52,9 +57,10 @@ class SqlitePapers:
         fetched = set(fetched)
         if not batch and not fetched:
             return IngestCounts()
+        now = now or self._clock()
         async with self._db.transaction() as conn:
-            counts = await self._ingest_batch(conn, batch) if batch else IngestCounts()
-            states = await self._lists.record(conn, batch, fetched, lists, now or datetime.now(UTC))
+            counts = await self._ingest_batch(conn, batch, now) if batch else IngestCounts()
+            states = await self._lists.record(conn, batch, fetched, lists, now)
         self._changed.set()
         return replace(counts, lists=tuple(states))
 
@@ -72,11 +78,11 @@ class SqlitePapers:
         self._changed.clear()
 
     async def _ingest_batch(
-        self, conn: aiosqlite.Connection, batch: list[Observation]
+        self, conn: aiosqlite.Connection, batch: list[Observation], at: datetime
     ) -> IngestCounts:
         known = await self._find_existing(batch)
         plan = plan_batch(batch, known)
-        now = datetime.now(UTC).isoformat()
+        now = at.isoformat()
         seq, first_pk = await self._next_keys()
         original = known.papers
         touched = plan.touched

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.storage.database import Database
@@ -31,12 +32,17 @@ class Storage:
 
 
 @asynccontextmanager
-async def open_storage(path: str | Path, own_folder: bool = False) -> AsyncIterator[Storage]:
-    """Open the database at `path` (see `Database.open`) with its repositories."""
+async def open_storage(
+    path: str | Path,
+    own_folder: bool = False,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> AsyncIterator[Storage]:
+    """Open the database at `path` (see `Database.open`) with its repositories; `clock`
+    dates what is stored when a caller gives no time."""
     async with Database.open(path, own_folder) as db:
         yield Storage(
             db=db,
-            papers=SqlitePapers(db),
+            papers=SqlitePapers(db, clock),
             day_lists=SqliteDayLists(db),
             digests=SqliteDigests(db),
             subscriptions=SqliteSubscriptions(db),

@@ -132,3 +132,16 @@ async def test_a_doi_is_a_papers_id_and_finds_it_again_under_a_new_title() -> No
         assert paper.authors == ("Ana Ruiz", "Ben Cole")
         assert paper.affiliations == ("Univ. of Leeds, UK", "")
         assert paper.url == "https://www.biorxiv.org/content/10.1101/2024.01.05.574321v2"
+
+
+async def test_what_is_stored_is_dated_by_the_injected_clock() -> None:
+    async with open_storage(":memory:", clock=lambda: NOW) as storage:
+        await storage.papers.ingest([make_observation(arxiv_id="2607.00001")])
+        later = NOW + timedelta(days=1)
+        await storage.papers.ingest(
+            [make_observation(arxiv_id="2607.00001", abstract="A new version.")], now=later
+        )
+        [(first_seen, updated_at)] = await storage.db.fetch_raw(
+            "SELECT first_seen, updated_at FROM papers"
+        )
+    assert (first_seen, updated_at) == (NOW.isoformat(), later.isoformat())
