@@ -9,20 +9,18 @@ from tests.fixture_files import FIXTURES, HF_DAILY, SLACK
 PROJECT = Path(__file__).resolve().parents[1]
 FOLDERS = ("bot", "handlers", "schedules", "tests", ".ci")
 # Built from parts so that this file does not match itself.
-NEEDLES = ("../" + "shared", "/work/" + "shared", '"' + 'shared" /')
+NEEDLES = ("../" + "shared", "/work/" + "shared", '"' + 'shared" /', "`" + "shared/")
 
 
 def project_text_files() -> list[Path]:
     files = [path for path in PROJECT.iterdir() if path.is_file()]
     for folder in FOLDERS:
         files += [path for path in (PROJECT / folder).rglob("*") if path.is_file()]
-    # The fixtures README says where the captures were copied from; that is all it does.
     return [
         path
         for path in files
-        if path.suffix in {".py", ".toml", ".md", ".yml", ""}
+        if path.suffix in {".py", ".toml", ".md", ".yml", ".xml", ""}
         and "__pycache__" not in path.parts
-        and path != FIXTURES / "README.md"
     ]
 
 
