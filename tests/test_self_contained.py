@@ -1,4 +1,4 @@
-"""The project stands alone: a bare clone has no reference shelf (`shared/`) beside it."""
+"""The project stands alone: a bare clone has no reference shelf beside it."""
 
 from __future__ import annotations
 
