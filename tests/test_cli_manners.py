@@ -23,7 +23,7 @@ from bot.cli import build_parser
 from bot.storage import open_storage
 from bot.wording import ago, until
 from tests.discord.fake_discord import running_fake_discord
-from tests.processes import start_paperwire_run
+from tests.processes import read_until, start_paperwire_run, stop
 from tests.slack.fake_slack import running_fake_slack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -232,15 +232,9 @@ async def test_the_start_up_log_has_no_library_noise(tmp_path: Path) -> None:
         assert process.stderr is not None
         lines: list[str] = []
         try:
-            async with asyncio.timeout(60):
-                while not any("paperwire is running" in line for line in lines):
-                    line = (await process.stderr.readline()).decode()
-                    assert line, "paperwire run ended before it was running:\n" + "".join(lines)
-                    lines.append(line)
+            lines = await read_until(process.stderr, "paperwire is running")
         finally:
-            process.send_signal(signal.SIGTERM)
-            async with asyncio.timeout(30):
-                await process.wait()
+            await stop(process, signal.SIGTERM)
     log = "".join(lines)
     assert "Slack: listening" in log  # both platforms did start
     assert [line for line in lines if any(noise in line for noise in NOISE)] == []

@@ -151,15 +151,9 @@ async def _run_until_logged(db: Path, wanted: str, times: int = 1, **env: str) -
     assert process.stderr is not None
     lines: list[str] = []
     try:
-        async with asyncio.timeout(60):
-            while sum(wanted in line for line in lines) < times:
-                line = (await process.stderr.readline()).decode()
-                assert line, "paperwire run ended early:\n" + "".join(lines)
-                lines.append(line)
+        lines = await read_until(process.stderr, *[wanted] * times)
     finally:
-        process.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(30):
-            code = await process.wait()
+        code, _ = await stop(process, signal.SIGTERM)
     return code, "".join(lines) + (await process.stderr.read()).decode()
 
 
