@@ -129,11 +129,7 @@ async def test_hostile_input_leaves_a_real_run_alive_and_its_log_clean(tmp_path:
             sources.hf_days[day.isoformat()] = items
         process = await start_paperwire_run(
             db,
-            SLACK_BOT_TOKEN=TOKEN,
-            SLACK_SIGNING_SECRET=SECRET,
-            PAPERWIRE_SLACK_API_URL=slack.api_url,
-            PAPERWIRE_HTTP_HOST="127.0.0.1",
-            PAPERWIRE_HTTP_PORT="0",
+            **slack.http_mode_env(SECRET),
             PAPERWIRE_SOURCES="hf",
             PAPERWIRE_HF_URL=sources.url,
             PAPERWIRE_COMMANDS_PER_MINUTE="0",

@@ -310,6 +310,17 @@ class FakeSlack:
     def api_url(self) -> str:
         return f"{self.url}/api/"
 
+    def http_mode_env(self, signing_secret: str) -> dict[str, str]:
+        """The environment that runs `paperwire run` in HTTP mode against this fake, its
+        listener on a free loopback port (logged as "Slack: listening on ...")."""
+        return {
+            "SLACK_BOT_TOKEN": self.token,
+            "SLACK_SIGNING_SECRET": signing_secret,
+            "PAPERWIRE_SLACK_API_URL": self.api_url,
+            "PAPERWIRE_HTTP_HOST": "127.0.0.1",
+            "PAPERWIRE_HTTP_PORT": "0",
+        }
+
     def response_url(self, name: str = "cmd") -> str:
         return f"{self.url}/response/{name}"
 

@@ -450,11 +450,7 @@ async def test_paperwire_run_answers_a_signed_slash_command_over_http(tmp_path: 
     async with running_fake_slack(token=TOKEN) as fake:
         process = await start_paperwire_run(
             db,
-            SLACK_BOT_TOKEN=TOKEN,
-            SLACK_SIGNING_SECRET=SECRET,
-            PAPERWIRE_SLACK_API_URL=fake.api_url,
-            PAPERWIRE_HTTP_HOST="127.0.0.1",
-            PAPERWIRE_HTTP_PORT="0",
+            **fake.http_mode_env(SECRET),
         )
         assert process.stderr is not None
         try:

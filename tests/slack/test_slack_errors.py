@@ -314,11 +314,7 @@ async def test_paperwire_run_acknowledges_at_once_while_auth_test_is_in_trouble(
             fake.fail("auth.test", *[rate_limited(retry_after=30) for _ in range(20)])
         process = await start_paperwire_run(
             db,
-            SLACK_BOT_TOKEN=TOKEN,
-            SLACK_SIGNING_SECRET=SECRET,
-            PAPERWIRE_SLACK_API_URL=fake.api_url,
-            PAPERWIRE_HTTP_HOST="127.0.0.1",
-            PAPERWIRE_HTTP_PORT="0",
+            **fake.http_mode_env(SECRET),
         )
         assert process.stderr is not None
         try:
