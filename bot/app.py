@@ -19,11 +19,11 @@ from bot.search.index import SearchIndex, index_path_for
 from bot.search.service import SearchService
 from bot.sources.http import HttpClient
 from bot.storage import (
-    Database,
     DayLists,
     Digests,
     Outbox,
     Papers,
+    RawReader,
     SavedQueries,
     Subscriptions,
     open_storage,
@@ -37,7 +37,7 @@ def utc_now() -> datetime:
 @dataclass
 class Services:
     settings: Settings
-    db: Database  # for diagnostics (`fetch_raw`); callers use the repositories below
+    db: RawReader  # for diagnostics (`fetch_raw`); callers use the repositories below
     papers: Papers
     day_lists: DayLists
     digests: Digests

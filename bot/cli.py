@@ -26,6 +26,7 @@ environment (`paperwire run --help` lists them all):
   PAPERWIRE_DB                 database file (default: $XDG_DATA_HOME/paperwire/paperwire.db,
                                i.e. ~/.local/share/paperwire/paperwire.db); the search
                                index lives beside it in paperwire.db.index/
+  PAPERWIRE_DATABASE_URL       postgresql://... instead: several processes on one database
   PAPERWIRE_SOURCES            sources `run` ingests on a schedule: hf, arxiv, biorxiv
                                (default hf)
   PAPERWIRE_ARXIV_CATEGORIES   e.g. cs.CL,cs.LG for the arxiv source
@@ -37,6 +38,7 @@ environment (`paperwire run --help` lists them all):
 RUN_EPILOG = """\
 environment (README: "Configuration", "Run on Slack", "Run on Discord"):
   PAPERWIRE_DB                  database file (default: ~/.local/share/paperwire/paperwire.db)
+  PAPERWIRE_DATABASE_URL        postgresql://... instead (README: "Several processes")
   PAPERWIRE_SOURCES             sources ingested on a schedule: hf, arxiv, biorxiv (default
                                 hf; empty: none)
   PAPERWIRE_ARXIV_CATEGORIES    e.g. cs.CL,cs.LG: the arXiv announcements to ingest
@@ -94,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"paperwire {__version__}")
-    parser.add_argument("--db", metavar="PATH", help=DB_HELP)
+    parser.add_argument("--db", "--database", dest="db", metavar="PATH|URL", help=DB_HELP)
     parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     command = _adder(commands)
@@ -245,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-DB_HELP = "database file (also PAPERWIRE_DB)"
+DB_HELP = "an SQLite file (also PAPERWIRE_DB) or a postgresql:// URL (PAPERWIRE_DATABASE_URL)"
 VERBOSE_HELP = "log what happens, libraries included"
 BENCH_JSON_HELP = "print the figures as a JSON object"
 
@@ -255,7 +257,9 @@ def _adder(group: Any) -> Any:
     and shows its help as its description."""
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS: when not given after the command, what was given before it stands.
-    common.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=DB_HELP)
+    common.add_argument(
+        "--db", "--database", dest="db", metavar="PATH|URL", default=argparse.SUPPRESS, help=DB_HELP
+    )
     common.add_argument(
         "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP
     )

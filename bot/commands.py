@@ -40,7 +40,9 @@ DEMO_QUERY = '"language model" reasoning'
 
 async def demo(settings: Settings, args: argparse.Namespace) -> int:
     out = sys.stdout
-    out.write(f"paperwire demo: loading the bundled trending pages into {settings.db_path}\n")
+    out.write(
+        f"paperwire demo: loading the bundled trending pages into {settings.database_label}\n"
+    )
     out.flush()
     async with build_services(settings) as services:
         report = await ingest_seeds(services)

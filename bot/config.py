@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.errors import UserError
 from bot.sources.biorxiv import SERVERS as BIORXIV_SERVERS
+from bot.storage.locations import describe, is_postgres_url
 
 
 def default_db_path(env: Mapping[str, str]) -> str:
@@ -22,7 +23,7 @@ KNOWN_SOURCES = ("hf", "arxiv", "biorxiv")
 
 @dataclass(frozen=True)
 class Settings:
-    db_path: str
+    db_path: str  # an SQLite file, or a postgresql:// URL (see `database_label`)
     own_data_folder: bool = False  # db_path is in paperwire's default folder: kept 0700
     digest_size: int = 10
     search_page_size: int = 5
@@ -41,10 +42,16 @@ class Settings:
     commands_per_minute: int = 10  # per user (0: no limit); see bot.budget
     commands_per_hour: int = 60
 
+    @property
+    def database_label(self) -> str:
+        """The database for messages and logs: a file's path, or where a PostgreSQL URL
+        points without its password."""
+        return describe(self.db_path)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, db: str | None = None) -> Settings:
         env = os.environ if env is None else env
-        db_path = db or env.get("PAPERWIRE_DB") or default_db_path(env)
+        db_path = db or _database(env) or default_db_path(env)
         return cls(
             db_path=db_path,
             own_data_folder=_in_default_folder(db_path, env),
@@ -65,6 +72,19 @@ class Settings:
             commands_per_minute=_int(env, "PAPERWIRE_COMMANDS_PER_MINUTE", 10, 0, 10_000),
             commands_per_hour=_int(env, "PAPERWIRE_COMMANDS_PER_HOUR", 60, 0, 100_000),
         )
+
+
+def _database(env: Mapping[str, str]) -> str | None:
+    """PAPERWIRE_DATABASE_URL (PostgreSQL) or PAPERWIRE_DB (an SQLite file, or a URL too)."""
+    url, path = env.get("PAPERWIRE_DATABASE_URL"), env.get("PAPERWIRE_DB")
+    if url and path:
+        raise UserError("set PAPERWIRE_DATABASE_URL or PAPERWIRE_DB, not both")
+    if url and not is_postgres_url(url):
+        raise UserError(
+            "PAPERWIRE_DATABASE_URL must be a postgresql:// URL"
+            " (an SQLite file goes in PAPERWIRE_DB)"
+        )
+    return url or path
 
 
 def _in_default_folder(db_path: str, env: Mapping[str, str]) -> bool:

@@ -152,7 +152,7 @@ async def _serve(
         ):
             _log.info(
                 "paperwire is running (database %s; platforms: %s; jobs: %s). Ctrl-C stops it.",
-                settings.db_path,
+                settings.database_label,
                 ", ".join(["console", *platforms.names()]),
                 ", ".join(jobs) or "none",
             )

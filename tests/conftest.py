@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -15,6 +16,8 @@ from bot.config import Settings
 from bot.delivery.outbox import DeliveryService, Receipt, Transport
 from bot.models import Observation, Paper, Signals, TrendingEntry
 from bot.sources import seeds
+from bot.storage import Storage, open_storage
+from tests.postgres import SKIP_REASON, fresh_schema
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 SEED_REFERENCE = date(2026, 11, 22)
@@ -76,9 +79,56 @@ def seed_observations() -> list[Observation]:
     return list(seeds.observations(pages, NOW))
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "backends(*names): run the test on each storage backend named (the"
+        " `database` fixture: sqlite in memory, or postgresql in a schema of its own)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker("backends")
+    if marker is not None and "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", marker.args or BACKENDS)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line for every PostgreSQL test skipped, instead of silence (pytest -q)."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if any(SKIP_REASON in str(report.longrepr) for report in skipped):
+        terminalreporter.write_line(f"skipped the PostgreSQL tests: {SKIP_REASON}")
+
+
 @pytest.fixture
-async def services() -> AsyncIterator[Services]:
-    async with build_services(Settings(db_path=":memory:"), clock=lambda: NOW) as built:
+def backend() -> str:
+    """The storage backend of a test not marked `backends`: SQLite, unless
+    PAPERWIRE_TEST_BACKEND=postgresql asks to run the whole suite on PostgreSQL."""
+    return os.environ.get("PAPERWIRE_TEST_BACKEND", "sqlite")
+
+
+@pytest.fixture
+async def database(backend: str) -> AsyncIterator[str]:
+    """Where the test's database is: SQLite in memory, or a fresh PostgreSQL schema."""
+    if backend == "postgresql":
+        async with fresh_schema() as url:
+            yield url
+    else:
+        yield ":memory:"
+
+
+@pytest.fixture
+async def storage(database: str) -> AsyncIterator[Storage]:
+    async with open_storage(database, clock=lambda: NOW) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def services(database: str) -> AsyncIterator[Services]:
+    async with build_services(Settings(db_path=database), clock=lambda: NOW) as built:
         yield built
 
 

@@ -18,7 +18,7 @@ from bot.bench.corpus import load_vocabulary, synthetic_observations
 from bot.search.analysis import words
 from bot.search.index import SearchIndex, index_path_for
 from bot.search.service import SearchService
-from bot.storage import Database, Papers, open_storage
+from bot.storage import Papers, RawReader, open_storage
 
 # A fixed mix of 1-, 2- and 3-term queries, very common terms included.
 QUERY_MIX = (
@@ -140,7 +140,7 @@ async def _time_queries(service: SearchService, count: int) -> list[float]:
     return latencies
 
 
-async def _time_like(db: Database, count: int) -> list[float]:
+async def _time_like(db: RawReader, count: int) -> list[float]:
     """The naive way: read every row, score with LIKE matches (title counting triple)."""
     latencies = []
     for query in QUERY_MIX[:count]:

@@ -24,6 +24,7 @@ from bot.private_files import FOLDER_MODE, narrow, private_folder
 from bot.search.analysis import fold
 from bot.search.query import AnyOf, Author, Category, Clause, Prefix, Query, Term
 from bot.storage import IndexRow, Papers
+from bot.storage.locations import is_postgres_url
 
 _log = logging.getLogger(__name__)
 
@@ -312,7 +313,8 @@ def _any_of(queries: list[Any]) -> Any:
 
 
 def index_path_for(db_path: str) -> Path | None:
-    """Where the index of the database at `db_path` lives (beside it), None for memory."""
-    if db_path == ":memory:":
+    """Where the index of the SQLite database at `db_path` lives (beside it); None (in
+    memory, rebuilt from the database at start) for a memory or PostgreSQL database."""
+    if db_path == ":memory:" or is_postgres_url(db_path):
         return None
     return Path(db_path + ".index")

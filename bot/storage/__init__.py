@@ -1,9 +1,19 @@
 """Storage: the database, and one repository per aggregate behind a Protocol
-(`protocols.py`: what a second backend implements). `open_storage` builds them all."""
+(`protocols.py`: what each backend implements). SQLite (this folder) is the embedded
+default; `postgres/` serves several processes. `open_storage` builds either."""
 
 from bot.storage.database import Database
-from bot.storage.protocols import DayLists, Digests, Outbox, Papers, SavedQueries, Subscriptions
-from bot.storage.sqlite import Storage, open_storage
+from bot.storage.opening import open_storage
+from bot.storage.protocols import (
+    DayLists,
+    Digests,
+    Outbox,
+    Papers,
+    RawReader,
+    SavedQueries,
+    Storage,
+    Subscriptions,
+)
 from bot.storage.types import DestinationState, IndexRow, IngestCounts, OutboxHead, QueuedMessage
 
 __all__ = [
@@ -17,6 +27,7 @@ __all__ = [
     "OutboxHead",
     "Papers",
     "QueuedMessage",
+    "RawReader",
     "SavedQueries",
     "Storage",
     "Subscriptions",

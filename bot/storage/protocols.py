@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.alerts.topics import AlertSettings, Subscription
 from bot.day_lists import WHOLE, CompletionRule, ListState
@@ -242,3 +243,22 @@ class SavedQueries(Protocol):
         ...
 
     async def saved_query(self, key: str) -> str | None: ...
+
+
+class RawReader(Protocol):
+    """Read-only SQL for diagnostics, benchmarks and tests (backend-specific SQL)."""
+
+    async def fetch_raw(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+
+@dataclass(frozen=True)
+class Storage:
+    """The repositories of one database (and the database, for diagnostics)."""
+
+    db: RawReader
+    papers: Papers
+    day_lists: DayLists
+    digests: Digests
+    subscriptions: Subscriptions
+    outbox: Outbox
+    saved_queries: SavedQueries

@@ -1,4 +1,4 @@
-"""SQLite row helpers the repositories share: papers to and from rows, key lookups."""
+"""Row helpers the repositories share: papers to and from rows, key lookups."""
 
 from __future__ import annotations
 
@@ -71,7 +71,9 @@ def to_json(value: Any) -> str:
 
 
 def paper_from_row(row: Sequence[Any]) -> Paper:
-    signals = json.loads(row[10])
+    """A paper from `PAPER_COLUMNS`: JSON as text (SQLite) or decoded (PostgreSQL's jsonb),
+    the publication date as ISO text or a date."""
+    signals = dict(from_json(row[10]))
     if "ai_keywords" in signals:
         signals["ai_keywords"] = tuple(signals["ai_keywords"])
     return Paper(
@@ -79,13 +81,24 @@ def paper_from_row(row: Sequence[Any]) -> Paper:
         arxiv_id=row[2],
         title=row[3],
         abstract=row[4],
-        authors=tuple(json.loads(row[5])),
-        published=date.fromisoformat(row[6]) if row[6] else None,
-        links=tuple(json.loads(row[7])),
-        code_links=tuple(json.loads(row[8])),
-        categories=tuple(json.loads(row[9])),
+        authors=tuple(from_json(row[5])),
+        published=as_date(row[6]),
+        links=tuple(from_json(row[7])),
+        code_links=tuple(from_json(row[8])),
+        categories=tuple(from_json(row[9])),
         signals=Signals(**signals),
-        sources=tuple(json.loads(row[12])),
+        sources=tuple(from_json(row[12])),
         version=row[13],
-        affiliations=tuple(json.loads(row[14])),
+        affiliations=tuple(from_json(row[14])),
     )
+
+
+def from_json(value: Any) -> Any:
+    """A JSON column's value, whether the driver handed over text or decoded it."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def as_date(value: str | date | None) -> date | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(value)

@@ -8,6 +8,11 @@ from datetime import datetime
 from bot.storage.database import Database
 
 
+def query_key(query: str) -> str:
+    """The key a query is kept under, the same on every backend."""
+    return hashlib.blake2b(query.encode("utf-8"), digest_size=9).hexdigest()
+
+
 class SqliteSavedQueries:
     """Queries kept under a short stable key."""
 
@@ -16,7 +21,7 @@ class SqliteSavedQueries:
 
     async def save_query(self, query: str, at: datetime) -> str:
         """A short stable key for `query` (buttons carry the key, not the query)."""
-        key = hashlib.blake2b(query.encode("utf-8"), digest_size=9).hexdigest()
+        key = query_key(query)
         async with self._db.transaction() as conn:
             await conn.execute(
                 "INSERT OR IGNORE INTO saved_queries (key, query, created_at) VALUES (?, ?, ?)",

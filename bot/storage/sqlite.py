@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,26 +12,13 @@ from bot.storage.day_lists import SqliteDayLists
 from bot.storage.digests import SqliteDigests
 from bot.storage.outbox import SqliteOutbox
 from bot.storage.papers import SqlitePapers
-from bot.storage.protocols import DayLists, Digests, Outbox, Papers, SavedQueries, Subscriptions
+from bot.storage.protocols import Storage
 from bot.storage.saved_queries import SqliteSavedQueries
 from bot.storage.subscriptions import SqliteSubscriptions
 
 
-@dataclass(frozen=True)
-class Storage:
-    """The repositories of one database (and the database, for diagnostics)."""
-
-    db: Database
-    papers: Papers
-    day_lists: DayLists
-    digests: Digests
-    subscriptions: Subscriptions
-    outbox: Outbox
-    saved_queries: SavedQueries
-
-
 @asynccontextmanager
-async def open_storage(
+async def open_sqlite(
     path: str | Path,
     own_folder: bool = False,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),

@@ -1,0 +1,142 @@
+"""Channel digests (their settings) and digest runs (one per destination and day), in
+PostgreSQL. Claiming a run is one statement, so two processes never take the same run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from bot.digests.settings import DigestRun, DigestSettings, Outcome
+from bot.models import Destination
+from bot.storage.postgres.database import PgDatabase
+
+_EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+
+
+class PgDigests:
+    """Channel digest settings and the runs that post them."""
+
+    def __init__(self, db: PgDatabase) -> None:
+        self._db = db
+
+    async def channel_digest(self, destination: str) -> DigestSettings | None:
+        rows = await self._db.fetch(f"{_DIGEST_SELECT} WHERE destination = %s", (destination,))
+        return _digest_settings(rows[0]) if rows else None
+
+    async def channel_digests(self, enabled_only: bool = True) -> list[DigestSettings]:
+        where = " WHERE enabled" if enabled_only else ""
+        rows = await self._db.fetch(f"{_DIGEST_SELECT}{where} ORDER BY destination")
+        return [_digest_settings(row) for row in rows]
+
+    async def save_channel_digest(self, digest: DigestSettings, by: str, at: datetime) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO channel_digests (destination, enabled, time, timezone, weekdays,"
+                " size, topic, format, covers, updated_at, updated_by)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (destination) DO UPDATE"
+                " SET enabled = excluded.enabled, time = excluded.time,"
+                " timezone = excluded.timezone, weekdays = excluded.weekdays,"
+                " size = excluded.size, topic = excluded.topic, format = excluded.format,"
+                " covers = excluded.covers, updated_at = excluded.updated_at,"
+                " updated_by = excluded.updated_by",
+                (
+                    digest.destination.key,
+                    digest.enabled,
+                    digest.time.strftime("%H:%M"),
+                    digest.timezone,
+                    ",".join(digest.weekdays),
+                    digest.size,
+                    digest.topic,
+                    digest.format,
+                    digest.covers,
+                    at,
+                    by,
+                ),
+            )
+
+    async def claim_run(
+        self, destination: str, run_day: date, at: datetime, stale_after: timedelta
+    ) -> bool:
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO digest_runs AS r (destination, run_day, started_at, outcome)"
+                " VALUES (%s, %s, %s, 'running') ON CONFLICT (destination, run_day) DO UPDATE"
+                " SET started_at = excluded.started_at, outcome = 'running',"
+                " finished_at = NULL, posted = 0, detail = NULL, list_day = NULL"
+                " WHERE r.outcome NOT IN ('running', 'posted', 'queued') OR"
+                " (r.outcome = 'running' AND r.started_at < %s)",
+                (destination, run_day, at, at - stale_after),
+            )
+            return cursor.rowcount == 1
+
+    async def finish_run(self, run: DigestRun) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO digest_runs (destination, run_day, started_at, finished_at,"
+                " list_day, posted, outcome, detail) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)"
+                " ON CONFLICT (destination, run_day) DO UPDATE SET"
+                " started_at = excluded.started_at, finished_at = excluded.finished_at,"
+                " list_day = excluded.list_day, posted = excluded.posted,"
+                " outcome = excluded.outcome, detail = excluded.detail",
+                (
+                    run.destination,
+                    run.run_day,
+                    run.started_at,
+                    run.finished_at,
+                    run.list_day,
+                    run.posted,
+                    run.outcome.value,
+                    run.detail,
+                ),
+            )
+
+    async def release_interrupted_runs(self, before: datetime) -> int:
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE digest_runs SET started_at = %s"
+                " WHERE outcome = 'running' AND started_at < %s",
+                (_EPOCH, before),
+            )
+            return cursor.rowcount
+
+    async def digest_runs(self, destination: str, limit: int = 10) -> list[DigestRun]:
+        rows = await self._db.fetch(
+            "SELECT destination, run_day, started_at, outcome, finished_at, list_day, posted,"
+            " detail FROM digest_runs WHERE destination = %s ORDER BY run_day DESC LIMIT %s",
+            (destination, limit),
+        )
+        return [
+            DigestRun(
+                destination=r[0],
+                run_day=r[1],
+                started_at=r[2],
+                outcome=Outcome(r[3]),
+                finished_at=r[4],
+                list_day=r[5],
+                posted=r[6],
+                detail=r[7],
+            )
+            for r in rows
+        ]
+
+
+_DIGEST_SELECT = (
+    "SELECT destination, enabled, time, timezone, weekdays, size, topic, format, covers,"
+    " updated_at FROM channel_digests"
+)
+
+
+def _digest_settings(row: Sequence[Any]) -> DigestSettings:
+    return DigestSettings(
+        destination=Destination.from_key(row[0]),
+        enabled=bool(row[1]),
+        time=time.fromisoformat(row[2]),
+        timezone=row[3],
+        weekdays=tuple(row[4].split(",")),
+        size=row[5],
+        topic=row[6],
+        format=row[7],
+        covers=row[8],
+        updated_at=row[9],
+    )

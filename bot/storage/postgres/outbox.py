@@ -1,0 +1,224 @@
+"""The outbox in PostgreSQL: every message kept until delivered, what was sent where, and
+each destination's state (stopped or not, how its last sends went)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from bot.storage.postgres.database import PgDatabase
+from bot.storage.rows import WAITING, from_json
+from bot.storage.types import DestinationState, OutboxHead, QueuedMessage
+
+
+class PgOutbox:
+    """Messages waiting for delivery, sent records and destination states."""
+
+    def __init__(self, db: PgDatabase) -> None:
+        self._db = db
+
+    async def enqueue(
+        self,
+        destination: str,
+        reply: str,
+        paper_ids: Sequence[str],
+        at: datetime,
+        run: tuple[str, date] | None = None,
+        handle: str | None = None,
+    ) -> int:
+        async with self._db.transaction() as conn:
+            if run is not None:
+                await conn.execute(
+                    "UPDATE digest_runs SET outcome = 'queued', posted = %s"
+                    " WHERE destination = %s AND run_day = %s",
+                    (len(paper_ids), run[0], run[1]),
+                )
+            cursor = await conn.execute(
+                "INSERT INTO outbox (destination, reply, paper_ids, created_at, state,"
+                " next_attempt_at, run_day, handle)"
+                " VALUES (%s, %s, %s, %s, 'pending', %s, %s, %s) RETURNING id",
+                (
+                    destination,
+                    reply,
+                    json.dumps(list(paper_ids)),
+                    at,
+                    at,
+                    run[1] if run else None,
+                    handle,
+                ),
+            )
+            row = await cursor.fetchone()
+            assert row is not None
+            await conn.execute(
+                "INSERT INTO sent_papers (destination, paper_pk, sent_at)"
+                " SELECT %s, pk, %s FROM papers WHERE id = ANY(%s)"
+                " ON CONFLICT (destination, paper_pk) DO NOTHING",
+                (destination, at, list(paper_ids)),
+            )
+            return int(row[0])
+
+    async def due_destinations(self, now: datetime) -> list[str]:
+        rows = await self._db.fetch(
+            "SELECT o.destination FROM outbox o JOIN"
+            f" (SELECT min(id) AS first FROM outbox WHERE {WAITING} GROUP BY destination) f"
+            " ON o.id = f.first LEFT JOIN destinations d ON d.destination = o.destination"
+            " WHERE d.stopped_at IS NULL AND o.next_attempt_at <= %s"
+            " ORDER BY o.sends = 0, o.id",
+            (now,),
+        )
+        return [r[0] for r in rows]
+
+    async def due_messages(self, destination: str | None, now: datetime) -> list[QueuedMessage]:
+        where = WAITING + (" AND destination = %s" if destination else "")
+        rows = await self._db.fetch(
+            "SELECT id, destination, reply, paper_ids, state, attempts, next_attempt_at, handle,"
+            f" sends, created_at FROM outbox WHERE {where} ORDER BY destination, id",
+            (destination,) if destination else (),
+        )
+        due: list[QueuedMessage] = []
+        blocked: set[str] = set()
+        for row in rows:
+            if row[1] in blocked:
+                continue
+            if row[6] > now:  # order is kept: nothing after a message not yet due
+                blocked.add(row[1])
+                continue
+            due.append(
+                QueuedMessage(
+                    id=row[0],
+                    destination=row[1],
+                    reply=row[2],
+                    paper_ids=tuple(from_json(row[3])),
+                    state=row[4],
+                    attempts=row[5],
+                    handle=row[7],
+                    sends=row[8],
+                    created_at=row[9],
+                )
+            )
+        return due
+
+    async def mark_sending(self, message_id: int) -> None:
+        await self._update(
+            "UPDATE outbox SET state = 'sending', sends = sends + 1 WHERE id = %s",
+            (message_id,),
+        )
+
+    async def mark_sent(self, message_id: int, platform_ids: Sequence[str], at: datetime) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET state = 'sent', platform_ids = %s, sent_at = %s,"
+                " last_error = NULL, handle = NULL WHERE id = %s",
+                (json.dumps(list(platform_ids)), at, message_id),
+            )
+            await conn.execute(
+                "UPDATE digest_runs SET outcome = 'posted', finished_at = %s, detail = NULL"
+                " WHERE outcome = 'queued' AND (destination, run_day) IN"
+                " (SELECT destination, run_day FROM outbox WHERE id = %s)",
+                (at, message_id),
+            )
+
+    async def mark_failed(self, message_id: int, error: str, retry_at: datetime) -> None:
+        await self._update(
+            "UPDATE outbox SET state = 'pending', attempts = attempts + 1, last_error = %s,"
+            " next_attempt_at = %s WHERE id = %s",
+            (error, retry_at, message_id),
+        )
+
+    async def mark_deferred(self, message_id: int, reason: str, retry_at: datetime) -> None:
+        await self._update(
+            "UPDATE outbox SET state = 'pending', last_error = %s, next_attempt_at = %s"
+            " WHERE id = %s",
+            (reason, retry_at, message_id),
+        )
+
+    async def prune_outbox(self, before: datetime) -> int:
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM outbox WHERE state IN ('sent', 'dropped') AND created_at < %s"
+                " AND id < (SELECT max(id) FROM outbox)",
+                (before,),
+            )
+            return cursor.rowcount
+
+    async def outbox_state(self, message_id: int) -> str | None:
+        rows = await self._db.fetch("SELECT state FROM outbox WHERE id = %s", (message_id,))
+        return str(rows[0][0]) if rows else None
+
+    async def mark_dropped(self, message_id: int, error: str) -> None:
+        await self._update(
+            "UPDATE outbox SET state = 'dropped', last_error = %s, handle = NULL WHERE id = %s",
+            (error, message_id),
+        )
+
+    async def outbox_depths(self) -> dict[str, int]:
+        rows = await self._db.fetch(
+            f"SELECT destination, count(*) FROM outbox WHERE {WAITING} GROUP BY destination"
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    async def outbox_heads(self) -> list[OutboxHead]:
+        rows = await self._db.fetch(
+            "SELECT o.destination, n.waiting, o.state, o.attempts, o.next_attempt_at,"
+            " o.last_error FROM outbox o JOIN (SELECT min(id) AS first, count(*) AS waiting"
+            f" FROM outbox WHERE {WAITING} GROUP BY destination) n ON o.id = n.first"
+            " ORDER BY o.destination"
+        )
+        return [OutboxHead(r[0], int(r[1]), r[2], int(r[3]), r[4], r[5]) for r in rows]
+
+    async def _update(self, sql: str, params: tuple[Any, ...]) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(sql, params)
+
+    async def sent_paper_ids(self, destination: str) -> frozenset[str]:
+        rows = await self._db.fetch(
+            "SELECT p.id FROM sent_papers s JOIN papers p ON p.pk = s.paper_pk"
+            " WHERE s.destination = %s",
+            (destination,),
+        )
+        return frozenset(r[0] for r in rows)
+
+    async def destination_state(self, destination: str) -> DestinationState:
+        rows = await self._db.fetch(f"{_DESTINATION_SELECT} WHERE destination = %s", (destination,))
+        return DestinationState(*rows[0]) if rows else DestinationState(destination)
+
+    async def destination_states(self) -> list[DestinationState]:
+        rows = await self._db.fetch(f"{_DESTINATION_SELECT} ORDER BY destination")
+        return [DestinationState(*row) for row in rows]
+
+    async def record_delivery(
+        self, destination: str, at: datetime, error: str | None = None, permanent: bool = False
+    ) -> None:
+        if error is None:
+            sql = (
+                "INSERT INTO destinations (destination, last_success_at) VALUES (%s, %s)"
+                " ON CONFLICT (destination) DO UPDATE SET"
+                " last_success_at = excluded.last_success_at"
+            )
+            params: tuple[Any, ...] = (destination, at)
+        else:
+            sql = (
+                "INSERT INTO destinations AS d (destination, stopped_at, error, last_error_at)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (destination) DO UPDATE SET"
+                " stopped_at = coalesce(excluded.stopped_at, d.stopped_at),"
+                " error = excluded.error, last_error_at = excluded.last_error_at"
+            )
+            params = (destination, at if permanent else None, error, at)
+        await self._update(sql, params)
+
+    async def resume_destination(self, destination: str, at: datetime) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE destinations SET stopped_at = NULL WHERE destination = %s", (destination,)
+            )
+            await conn.execute(
+                f"UPDATE outbox SET next_attempt_at = %s WHERE destination = %s AND {WAITING}",
+                (at, destination),
+            )
+
+
+_DESTINATION_SELECT = (
+    "SELECT destination, stopped_at, error, last_success_at, last_error_at FROM destinations"
+)
