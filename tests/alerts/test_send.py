@@ -8,6 +8,8 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.alerts.send import match_new_lists, send_alert
 from bot.alerts.topics import AlertSettings
 from bot.app import Services
@@ -294,6 +296,7 @@ async def test_the_topic_index_is_kept_across_runs_and_follows_the_subscriptions
     assert sorted(by_topic) == [2, 2, 3]  # graph twice, codecs; diffusion gone with its topic
 
 
+@pytest.mark.backends("sqlite")  # PostgreSQL never hands an id out again
 async def test_a_new_topic_that_takes_a_deleted_ones_id_is_matched_as_itself(
     services: Services,
 ) -> None:

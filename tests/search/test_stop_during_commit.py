@@ -44,8 +44,18 @@ class HeldWriter:
         try:
             self.release.wait()
             self._real.commit()
+        except BaseException:
+            self.ended.set()  # no merge step follows
+            raise
         finally:
             self._busy = False
+
+    def wait_merging_threads(self) -> None:
+        # The thread's last step: it frees the writer (and its lock), so `ended` comes after
+        # it (set after the commit alone, the next writer could still find the lock held).
+        try:
+            self._real.wait_merging_threads()
+        finally:
             self.ended.set()
 
 
