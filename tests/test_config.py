@@ -1,10 +1,7 @@
-import aiohttp
-import discord
 import pytest
 
 from bot.config import Settings, default_db_path
 from bot.errors import UserError
-from bot.platforms.discord import DiscordConfig
 
 
 def test_defaults_follow_xdg() -> None:
@@ -27,44 +24,6 @@ def test_flag_beats_environment() -> None:
 def test_bad_numbers_are_explained(value: str, message: str) -> None:
     with pytest.raises(UserError, match=message):
         Settings.from_env({"PAPERWIRE_DIGEST_SIZE": value})
-
-
-TOKEN = "x" * 30 + "-Secret_" + "y" * 30  # the webhook's secret part (68 characters)
-
-
-@pytest.mark.parametrize(
-    "url",
-    [
-        f"https://discord.com/api/webhooks/123456789012345678/{TOKEN}",
-        f"https://discordapp.com/api/webhooks/123456789012345678/{TOKEN}",
-        f"https://ptb.discord.com/api/webhooks/123456789012345678/{TOKEN}?thread_id=42",
-    ],
-)
-async def test_a_discord_webhook_url_is_accepted_as_discord_py_reads_it(url: str) -> None:
-    config = DiscordConfig.from_env({"DISCORD_WEBHOOK_URL": url})
-    assert config is not None and config.webhook_url == url
-    async with aiohttp.ClientSession() as session:
-        webhook = discord.Webhook.from_url(url, session=session)
-    assert (webhook.id, webhook.token) == (123456789012345678, TOKEN)
-
-
-@pytest.mark.parametrize(
-    "url",
-    [
-        f"https://example.com/api/webhooks/123456789012345678/{TOKEN}",
-        f"http://discord.com/api/webhooks/123456789012345678/{TOKEN}",  # not https
-        f"discord.com/api/webhooks/123456789012345678/{TOKEN}",
-        f"https://discord.com/api/webhooks/1234/{TOKEN}",  # the id is 17 to 20 digits
-        "https://discord.com/api/webhooks/123456789012345678/Secret_short",
-        f"https://hooks.slack.com/services/T000/B000/{TOKEN}",
-    ],
-)
-def test_anything_but_a_discord_https_webhook_url_is_refused_when_read(url: str) -> None:
-    with pytest.raises(UserError) as refused:
-        DiscordConfig.from_env({"DISCORD_WEBHOOK_URL": url})
-    message = str(refused.value)
-    assert message.startswith("DISCORD_WEBHOOK_URL is not a Discord webhook URL")
-    assert "\n" not in message and "Secret" not in message and "example" not in message
 
 
 def test_biorxiv_is_a_source_with_its_servers() -> None:

@@ -319,7 +319,7 @@ async def test_a_slack_app_token_slack_refuses_ends_run_with_one_line(tmp_path: 
     assert message.startswith("paperwire: Slack refused SLACK_APP_TOKEN (invalid_auth)")
 
 
-# A Discord token Discord refuses: tests/discord/test_adapter.py.
+# A Discord token Discord refuses: tests/discord/test_platform.py.
 
 
 async def test_a_deleted_discord_webhook_ends_run_with_one_line(tmp_path: Path) -> None:

@@ -1,0 +1,132 @@
+"""The buttons paperwire puts under its messages, and how a press is handled.
+
+They keep working after a restart: each is a discord.py `DynamicItem` whose state is all in
+its custom id, so any process can rebuild it from the id Discord sends back. Each only
+translates: its custom id becomes a neutral `Press`, which the client answers like a command
+(`PaperwireDiscord.press`, through `handlers.buttons`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Protocol, runtime_checkable
+
+import discord
+
+from bot import buttons
+from bot.render.neutral import Digest
+from handlers.buttons import NEXT, Page, Press
+
+_NEXT_ID = r"pw:next:(?P<offset>\d{1,4}):(?P<key>[0-9a-f]{18})"
+_PAPER_ID = rf"pw:(?P<action>abstract|similar):(?P<paper>{buttons.PAPER_ID})"
+
+
+@runtime_checkable
+class AnswersPresses(Protocol):
+    """The client as its buttons see it (`PaperwireDiscord`, which registers them)."""
+
+    async def press(self, interaction: discord.Interaction, pressed: Press) -> None: ...
+
+
+class PaperButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=_PAPER_ID,
+):
+    """A digest paper's "Abstract" (shown only to whoever asks) or "Subscribe to similar"."""
+
+    def __init__(self, action: str, paper_id: str, label: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label[:80],
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"pw:{action}:{paper_id}",
+            )
+        )
+        self.action = action  # also the neutral action's name (ABSTRACT, SIMILAR)
+        self.paper_id = paper_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> PaperButton:
+        return cls(match["action"], match["paper"], "")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _client(interaction).press(interaction, Press(self.action, self.paper_id))
+
+
+class NextButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=_NEXT_ID,
+):
+    def __init__(self, key: str, offset: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Next", style=discord.ButtonStyle.primary, custom_id=f"pw:next:{offset}:{key}"
+            )
+        )
+        self.key = key
+        self.offset = offset
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> NextButton:
+        return cls(match["key"], int(match["offset"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        page = Page(self.offset, saved_as=self.key)
+        await _client(interaction).press(interaction, Press(NEXT, page))
+
+
+class StaleButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    # Any other paperwire id: one of another version, or one paperwire never wrote.
+    template=rf"(?s)(?!(?:{_NEXT_ID}|{_PAPER_ID})\Z)pw:.*",
+):
+    def __init__(self, custom_id: str) -> None:
+        super().__init__(discord.ui.Button(label="?", custom_id=custom_id))
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> StaleButton:
+        return cls(match.string)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _client(interaction).press(interaction, Press("", None))  # no action: out of date
+
+
+# What the client registers, so that a press finds its button after a restart.
+DYNAMIC_BUTTONS = (PaperButton, NextButton, StaleButton)
+
+
+def _client(interaction: discord.Interaction) -> AnswersPresses:
+    client = interaction.client
+    assert isinstance(client, AnswersPresses)
+    return client
+
+
+def digest_views(digest: Digest, bodies: list[dict[str, Any]]) -> list[discord.ui.View | None]:
+    """The buttons of each part of a digest (one embed per paper, in order): "Abstract"
+    and "Similar to" for each paper."""
+    views: list[discord.ui.View | None] = []
+    number = 0
+    for body in bodies:
+        view = discord.ui.View(timeout=None)
+        for paper in digest.papers[number : number + len(body.get("embeds", []))]:
+            number += 1
+            if buttons.paper_id(paper.id) is None or len(view.children) > 23:
+                continue
+            if paper.abstract:
+                view.add_item(PaperButton("abstract", paper.id, f"Abstract {number}"))
+            view.add_item(PaperButton("similar", paper.id, f"Similar to {number}"))
+        views.append(view if view.children else None)
+    return views
+
+
+def search_page_view(key: str, next_offset: int) -> discord.ui.View:
+    """The "Next" button under a search page with more results (the query saved as `key`)."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(NextButton(key, next_offset))
+    return view

@@ -1,0 +1,137 @@
+"""The discord.py gateway client: logs in, registers the `/papers` command tree and the
+buttons, and answers every interaction.
+
+An interaction (a slash command from `commands.py`, a button press from `buttons.py`) is
+deferred at once (Discord allows 3 s), answered through the shared handlers, and followed
+up by way of the outbox when the work is done; anything unexpected gets an apology. The
+client is also the bot's transport: `send` is in `transport.py`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import discord
+
+from bot.app import Services
+from bot.delivery.outbox import OutgoingMessage, Receipt
+from bot.delivery.pacing import Pacer
+from bot.models import Destination
+from bot.platforms.connecting import describe
+from bot.platforms.discord.buttons import DYNAMIC_BUTTONS
+from bot.platforms.discord.commands import command_tree, invocation
+from bot.platforms.discord.config import DiscordConfig
+from bot.platforms.discord.transport import NO_MENTIONS, send_as_bot
+from bot.render.neutral import Reply
+from handlers.buttons import Press
+from handlers.context import Context
+from handlers.router import apology, dispatch, press
+
+_log = logging.getLogger(__name__)
+
+# An interaction's token takes follow-ups for 15 minutes.
+INTERACTION_LIFETIME = timedelta(minutes=15)
+
+
+class PaperwireDiscord(discord.Client):
+    """The gateway client with the `/papers` command tree; also the bot's transport."""
+
+    platform = "discord"
+
+    def __init__(
+        self, services: Services, sync_guild: int | None = None, pacer: Pacer | None = None
+    ) -> None:
+        super().__init__(
+            intents=discord.Intents.none(),  # interactions need no privileged intent
+            allowed_mentions=NO_MENTIONS,
+            guild_ready_timeout=0.5,
+        )
+        self.services = services
+        # Discord's global limit; discord.py itself keeps to each route's bucket (it reads
+        # the X-RateLimit headers) and waits out a 429.
+        self.pacer = pacer or Pacer(DiscordConfig.requests_per_s)
+        self.tree = command_tree(self)
+        self._sync_guild = sync_guild
+        self.ready = False
+        self.logged_in = False
+
+    async def setup_hook(self) -> None:
+        """The last step of a login that worked."""
+        self.add_dynamic_items(*DYNAMIC_BUTTONS)
+        self.logged_in = True
+
+    async def forget_session(self) -> None:
+        """After a login that failed: close the HTTP session it opened, with its connector
+        (the next login makes both again; without this each attempt leaks a session)."""
+        await self.http.close()
+        self.http.connector = discord.utils.MISSING
+
+    async def sync_commands(self, guild: int | None = None) -> int:
+        """Register the commands: everywhere (takes up to an hour) or in one guild (now)."""
+        target = discord.Object(id=guild) if guild else None
+        if target is not None:
+            self.tree.copy_global_to(guild=target)
+        synced = await self.tree.sync(guild=target)
+        return len(synced)
+
+    async def on_ready(self) -> None:
+        self.ready = True
+        _log.info("Discord: connected as %s", self.user)
+
+    async def run_command(self, interaction: discord.Interaction, text: str) -> None:
+        """Defer, answer through the shared handlers, follow up."""
+        await self._handle(interaction, dispatch, text)
+
+    async def press(self, interaction: discord.Interaction, pressed: Press) -> None:
+        """A button: the same, through the buttons' handlers."""
+        await self._handle(interaction, lambda ctx: press(ctx, pressed))
+
+    async def _handle(
+        self,
+        interaction: discord.Interaction,
+        handler: Callable[[Context], Awaitable[Reply]],
+        text: str = "",
+    ) -> None:
+        with self.services.requests.answering():  # in a task discord.py does not await
+            try:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+                context = Context(
+                    invocation(interaction, text), self.services, self.services.clock()
+                )
+                await self.answer(interaction, await handler(context))
+            except Exception as error:
+                # discord.py would log a button's error and leave "thinking..." unanswered.
+                await self.on_interaction_error(interaction, error)
+
+    async def on_interaction_error(
+        self, interaction: discord.Interaction, error: Exception
+    ) -> None:
+        """Anything unexpected while answering an interaction (here, or past the command
+        tree: its `on_error` comes here too): its traceback logged once, and an apology to
+        the person, so that Discord's "thinking..." is answered."""
+        _log.error("Discord: answering an interaction failed", exc_info=error)
+        try:
+            if not interaction.response.is_done():
+                await interaction.response.defer(ephemeral=True, thinking=True)
+            await self.answer(interaction, apology())
+        except Exception as exc:  # the apology's own way out failed: the log has the cause
+            _log.warning("Discord: the apology could not be sent (%s)", describe(exc))
+
+    async def answer(self, interaction: discord.Interaction, reply: Reply) -> None:
+        """Follow up a deferred interaction, by way of the outbox."""
+        where = Destination.reply_in(
+            "discord", str(interaction.guild_id or "dm"), str(interaction.channel_id or "")
+        )
+        expires = self.services.clock() + INTERACTION_LIFETIME
+        handle = {
+            "application_id": str(interaction.application_id),
+            "token": interaction.token,
+            "expires_at": expires.isoformat(),
+        }
+        await self.services.delivery.deliver(OutgoingMessage(where, reply, handle=handle))
+
+    async def send(self, message: OutgoingMessage) -> Receipt:
+        """The bot as a transport of the delivery service."""
+        return await send_as_bot(self, message)
