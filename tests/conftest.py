@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -80,6 +81,7 @@ def seed_observations() -> list[Observation]:
 
 
 BACKENDS = ("sqlite", "postgresql")
+TESTS = Path(__file__).parent
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -90,10 +92,29 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+# The repository suite: tests here that use a database run on every backend (the rest of
+# the suite runs on SQLite; PAPERWIRE_TEST_BACKEND=postgresql runs it all on PostgreSQL).
+ON_EVERY_BACKEND = (
+    "storage/",
+    "alerts/",
+    "delivery/",
+    "digests/",
+    "handlers/",
+    "schedules/",
+    "test_day_lists.py",
+    "test_fan_out.py",
+    "test_ingest.py",
+)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" not in metafunc.fixturenames:
+        return
     marker = metafunc.definition.get_closest_marker("backends")
-    if marker is not None and "backend" in metafunc.fixturenames:
+    if marker is not None:
         metafunc.parametrize("backend", marker.args or BACKENDS)
+    elif str(metafunc.definition.path.relative_to(TESTS)).startswith(ON_EVERY_BACKEND):
+        metafunc.parametrize("backend", BACKENDS)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -1,14 +1,10 @@
 from datetime import date, timedelta
 
-import pytest
-
 from bot.storage import Storage
 from tests.conftest import NOW
 
 DAY = date(2026, 11, 22)
 STALE = timedelta(minutes=30)
-
-pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
 
 async def test_only_runs_begun_before_the_start_are_released(storage: Storage) -> None:

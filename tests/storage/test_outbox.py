@@ -1,11 +1,7 @@
 from datetime import UTC, datetime
 
-import pytest
-
 from bot.storage import Storage
 from tests.conftest import NOW, make_observation
-
-pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
 
 async def test_sent_papers_are_remembered_per_destination(

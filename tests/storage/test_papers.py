@@ -6,8 +6,6 @@ from bot.models import Signals, title_key
 from bot.storage import IngestCounts, Storage
 from tests.conftest import NOW, make_observation
 
-pytestmark = pytest.mark.backends("sqlite", "postgresql")
-
 
 async def test_same_paper_from_two_sources_and_days_is_one_record(
     storage: Storage,
