@@ -4,7 +4,6 @@ they use: its waits recorded by a `FakeTime`, never slept."""
 from __future__ import annotations
 
 import asyncio
-import random
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -13,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.sources.http import HttpClient
-from tests.sources.fake_sources import FakeTime
+from tests.sources.fake_sources import FakeTime, http_client
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -73,11 +72,5 @@ async def cut_off(request: web.Request) -> web.StreamResponse:
 
 
 def client(fake_time: FakeTime, **overrides: Any) -> HttpClient:
-    options: dict[str, Any] = {
-        "sleep": fake_time.sleep,
-        "clock": fake_time.clock,
-        "rng": random.Random(7),
-        "timeout_s": 2.0,
-    }
-    options.update(overrides)
-    return HttpClient(**options)
+    """`http_client` with HttpClient's own default of 4 retries, which these tests count on."""
+    return http_client(fake_time, **{"retries": 4, **overrides})
