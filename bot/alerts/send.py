@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.alerts.matching import LiveTopics
@@ -116,13 +116,17 @@ async def send_alert(
     if not await services.digests.claim_run(owner.key, run_day, now, STALE_RUN):
         return None
     run = DigestRun(owner.key, run_day, now, Outcome.RUNNING)
-    alert, paper_ids = await _compose(services, owner, cap)
-    if alert is None:
+    draft = compose_alert(await _pending(services, owner), cap)
+    # The writes, in the order they always came: each topic's last match, then the message.
+    for sub_id, title in draft.last_matches:
+        await services.subscriptions.note_last_match(sub_id, title, services.clock())
+    if draft.alert is None:
         run = replace(run, outcome=Outcome.NO_MATCH)
     else:
+        paper_ids = draft.paper_ids
         receipt = await services.delivery.deliver(
             OutgoingMessage(
-                owner, Reply(alert, ephemeral=False), tuple(paper_ids), run=(owner.key, run_day)
+                owner, Reply(draft.alert, ephemeral=False), paper_ids, run=(owner.key, run_day)
             )
         )
         # Sent or kept in the outbox, the matches are dealt with either way.
@@ -134,32 +138,59 @@ async def send_alert(
     return run
 
 
-async def _compose(
-    services: Services, owner: Destination, cap: int
-) -> tuple[TopicAlert | None, list[str]]:
-    """The pending matches grouped by topic, at most `cap` papers in all."""
-    pending = await services.subscriptions.pending_matches(owner)
+@dataclass(frozen=True)
+class PendingAlert:
+    """What a user's alert is made of, as read from storage: the pending matches (paper key,
+    subscription id; oldest first), the papers the user was already sent, their topics and
+    the matched papers by key."""
+
+    matches: Sequence[tuple[int, int]]
+    sent: frozenset[str]
+    subscriptions: Mapping[int, Subscription]
+    papers: Mapping[int, Paper]
+
+
+@dataclass(frozen=True)
+class AlertDraft:
+    """What to send (`alert`, None when nothing is left to send, and its `paper_ids`) and
+    what to record: (subscription id, title of its first pending match) for each topic with
+    pending matches, shown or left out by the cap."""
+
+    alert: TopicAlert | None
+    paper_ids: tuple[str, ...]
+    last_matches: tuple[tuple[int, str], ...]
+
+
+async def _pending(services: Services, owner: Destination) -> PendingAlert:
+    found = await services.subscriptions.pending_matches(owner)
     sent = await services.outbox.sent_paper_ids(owner.key)
     subscriptions = {s.id: s for s in await services.subscriptions.subscriptions(owner)}
-    papers = await services.papers.papers_by_pk(sorted({pk for pk, _ in pending}))
+    papers = await services.papers.papers_by_pk(sorted({pk for pk, _ in found}))
+    return PendingAlert(found, sent, subscriptions, papers)
+
+
+def compose_alert(pending: PendingAlert, cap: int) -> AlertDraft:
+    """The pending matches grouped by topic, at most `cap` papers in all, never a paper sent
+    before or twice. Writes nothing: the caller records `last_matches` and sends."""
     by_topic: dict[int, list[Paper]] = defaultdict(list)
     seen: set[str] = set()
-    for pk, sub_id in pending:
-        paper = papers.get(pk)
-        if paper is None or sub_id not in subscriptions or paper.id in sent | seen:
+    for pk, sub_id in pending.matches:
+        paper = pending.papers.get(pk)
+        if paper is None or sub_id not in pending.subscriptions or paper.id in pending.sent | seen:
             continue
         seen.add(paper.id)
         by_topic[sub_id].append(paper)
     groups = []
     room = cap
     shown: list[str] = []
+    last_matches: list[tuple[int, str]] = []
     for sub_id, matched in by_topic.items():
         take = matched[: max(room, 0)]
         room -= len(take)
         shown += [p.id for p in take]
-        topic = subscriptions[sub_id].topic
+        topic = pending.subscriptions[sub_id].topic
         groups.append(AlertGroup(topic, tuple(take), more=len(matched) - len(take)))
-        await services.subscriptions.note_last_match(sub_id, matched[0].title, services.clock())
+        last_matches.append((sub_id, matched[0].title))
     if not shown:
-        return None, []
-    return TopicAlert(tuple(groups)), shown
+        return AlertDraft(None, (), tuple(last_matches))
+    return AlertDraft(TopicAlert(tuple(groups)), tuple(shown), tuple(last_matches))

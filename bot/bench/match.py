@@ -7,15 +7,15 @@ import json
 import random
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.alerts.matching import LiveTopics, Topic, naive_match_analyzed
+from bot.alerts.matching import LiveTopics, Topic
 from bot.bench.corpus import Vocabulary, load_vocabulary, synthetic_observations
 from bot.models import Paper
 from bot.search.analysis import words
-from bot.search.matcher import AnalyzedPaper
+from bot.search.matcher import AnalyzedPaper, matches
 from bot.search.query import Query, parse
 
 SEED = 7
@@ -185,6 +185,24 @@ def _category_or_not(pool: _Words, rng: random.Random) -> str:
 
 def _topical(word: str) -> bool:
     return len(word) >= 3 and word.isalpha() and word not in STOPWORDS
+
+
+def naive_match(topics: Iterable[Topic], papers: Sequence[Paper]) -> dict[int, list[str]]:
+    """The baseline the index is measured against, and the reference its tests compare
+    with. The obvious loop: every topic's query against every paper (each analysed once)."""
+    return naive_match_analyzed(topics, [(paper.id, AnalyzedPaper.of(paper)) for paper in papers])
+
+
+def naive_match_analyzed(
+    topics: Iterable[Topic], docs: Sequence[tuple[str, AnalyzedPaper]]
+) -> dict[int, list[str]]:
+    """`naive_match` on papers analysed beforehand: (paper id, analysed paper) pairs."""
+    found: dict[int, list[str]] = {}
+    for topic in topics:
+        hits = [paper_id for paper_id, doc in docs if matches(topic.query, doc)]
+        if hits:
+            found[topic.id] = hits
+    return found
 
 
 @dataclass(frozen=True)

@@ -10,36 +10,27 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from bot.models import Paper, Signals, TrendingEntry
-from bot.render.neutral import (
-    AlertGroup,
-    Digest,
-    Help,
-    HelpTopic,
-    Highlighted,
-    Hit,
-    Notice,
-    Reply,
-    SearchPage,
-    TopicAlert,
-)
+from bot import models
+from bot.render import neutral
+from bot.render.neutral import Reply
 
+# The value types a stored reply may be made of, by class name.
 _TYPES: dict[str, type[Any]] = {
     t.__name__: t
     for t in (
-        AlertGroup,
-        Digest,
-        Help,
-        HelpTopic,
-        Highlighted,
-        Hit,
-        Notice,
-        Paper,
-        Reply,
-        SearchPage,
-        Signals,
-        TopicAlert,
-        TrendingEntry,
+        neutral.AlertGroup,
+        neutral.Digest,
+        neutral.Help,
+        neutral.HelpTopic,
+        neutral.Highlighted,
+        neutral.Hit,
+        neutral.Notice,
+        neutral.Reply,
+        neutral.SearchPage,
+        neutral.TopicAlert,
+        models.Paper,
+        models.Signals,
+        models.TrendingEntry,
     )
 }
 

@@ -24,15 +24,7 @@ from bot.render.limits import (
     SLACK_SECTION_TEXT,
     shorten,
 )
-from bot.render.neutral import (
-    Content,
-    Digest,
-    Help,
-    Highlighted,
-    Notice,
-    SearchPage,
-    TopicAlert,
-)
+from bot.render.neutral import Content, Digest, Help, Highlighted, Notice, SearchPage, TopicAlert
 
 Block = dict[str, Any]
 Body = dict[str, Any]

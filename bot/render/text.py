@@ -11,15 +11,7 @@ from bot.models import Paper
 from bot.render import common
 from bot.render.escape import clean_terminal
 from bot.render.limits import shorten
-from bot.render.neutral import (
-    Content,
-    Digest,
-    Help,
-    Highlighted,
-    Notice,
-    SearchPage,
-    TopicAlert,
-)
+from bot.render.neutral import Content, Digest, Help, Highlighted, Notice, SearchPage, TopicAlert
 
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
 INDENT = "   "

@@ -33,24 +33,12 @@ from typing import Any
 
 from bot.errors import UserError
 from bot.models import Observation, clean_text
-from bot.sources.errors import SourceError, excerpt
+from bot.sources.errors import BadEntry, SourceError, excerpt
 
 SERVERS = ("biorxiv", "medrxiv")
 CONTENT_URL = "https://www.{server}.org/content/{doi}v{version}"
 DOI_URL = "https://doi.org/{}"
 _NAME = {"biorxiv": "bioRxiv", "medrxiv": "medRxiv"}
-
-
-class _BadRecord(ValueError):
-    """A record that cannot become an observation; the message says why."""
-
-    def __init__(self, reason: str, doi: str | None = None) -> None:
-        super().__init__(reason)
-        self.doi = doi
-
-    def at(self, position: int) -> str:
-        """`record 7 (10.1101/...): no title`: where, which paper when known, and why."""
-        return f"record {position}{f' ({self.doi})' if self.doi else ''}: {self}"
 
 
 @dataclass(frozen=True)
@@ -84,8 +72,8 @@ def parse_details(payload: Any, server: str, observed_at: datetime) -> DetailsPa
         position = cursor + offset + 1
         try:
             observations.append(_observation(record, server, observed_at))
-        except _BadRecord as exc:
-            skipped.append(exc.at(position))
+        except BadEntry as exc:
+            skipped.append(exc.at(f"record {position}"))
     total = _number(message.get("total"), cursor + len(collection))
     return DetailsPage(tuple(observations), tuple(skipped), cursor, len(collection), total)
 
@@ -105,15 +93,15 @@ def rank_by_day(observations: Iterable[Observation]) -> list[Observation]:
 
 def _observation(record: Any, server: str, observed_at: datetime) -> Observation:
     if not isinstance(record, Mapping):
-        raise _BadRecord(f"not an object but {type(record).__name__}: {excerpt(record, 60)}")
+        raise BadEntry(f"not an object but {type(record).__name__}: {excerpt(record, 60)}")
     doi = _text(record, "doi")
     if doi is None:
-        raise _BadRecord("no DOI")
+        raise BadEntry("no DOI")
     if not doi.startswith("10."):
-        raise _BadRecord(f"not a DOI: {excerpt(doi, 40)}")
+        raise BadEntry(f"not a DOI: {excerpt(doi, 40)}")
     title = _text(record, "title")
     if title is None:
-        raise _BadRecord("no title", doi)
+        raise BadEntry("no title", doi)
     source = (_text(record, "server") or server).lower()
     if source not in SERVERS:
         source = server

@@ -28,3 +28,16 @@ class SourceError(PaperwireError):
         super().__init__(f"{source}: {problem}")
         self.source = source
         self.problem = problem
+
+
+class BadEntry(ValueError):
+    """One entry of a response that cannot become an observation: skipped, and named in the
+    parser's result. The message says why; `ref` names the paper when known (a DOI, an id)."""
+
+    def __init__(self, reason: str, ref: str | None = None) -> None:
+        super().__init__(reason)
+        self.ref = ref
+
+    def at(self, where: str) -> str:
+        """`record 7 (10.1101/...): no title`: where, which paper when known, and why."""
+        return f"{where}{f' ({self.ref})' if self.ref else ''}: {self}"

@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.models import Observation, Signals, clean_text, normalize_arxiv_id
-from bot.sources.errors import SourceError, excerpt
+from bot.sources.errors import BadEntry, SourceError, excerpt
 
 SOURCE = "hf"
 PAPER_PAGE = "https://huggingface.co/papers/{}"
@@ -52,18 +52,6 @@ class DailyPage:
     observations: tuple[Observation, ...]
     skipped: tuple[str, ...] = ()
     refused: tuple[str, ...] = ()
-
-
-class _BadItem(ValueError):
-    """An item of the list that cannot become an observation; the message says why."""
-
-    def __init__(self, reason: str, paper_id: str | None = None) -> None:
-        super().__init__(reason)
-        self.paper_id = paper_id
-
-    def at(self, rank: int) -> str:
-        """`rank 7 (2608.00007): no title`: where, which paper when known, and why."""
-        return f"rank {rank}{f' ({self.paper_id})' if self.paper_id else ''}: {self}"
 
 
 class _Refused(ValueError):
@@ -86,8 +74,8 @@ def parse_daily_papers(
         rank = first_rank + index
         try:
             obs = _observation(item, day, rank, observed_at)
-        except _BadItem as exc:
-            skipped.append(exc.at(rank))
+        except BadEntry as exc:
+            skipped.append(exc.at(f"rank {rank}"))
             continue
         except _Refused as exc:
             refused.append(str(exc))
@@ -119,19 +107,19 @@ def _items(payload: Any, day: date) -> list[Any]:
 
 def _observation(item: Any, day: date, rank: int, observed_at: datetime) -> Observation:
     if not isinstance(item, Mapping):
-        raise _BadItem(f"not an object but {type(item).__name__}: {excerpt(item, 60)}")
+        raise BadEntry(f"not an object but {type(item).__name__}: {excerpt(item, 60)}")
     paper = item.get("paper")
     if not isinstance(paper, Mapping):
         paper = {}
     raw_id = _text(paper, "id")
     if raw_id is None:
-        raise _BadItem("no paper id")
+        raise BadEntry("no paper id")
     if normalize_arxiv_id(raw_id) is None:
         raise _Refused(raw_id)
     # `paper.title` first: the item's own title can hold raw LaTeX (`\textsc{...}` in 2024).
     title = _text(paper, "title") or _text(item, "title")
     if title is None:
-        raise _BadItem("no title", raw_id)
+        raise BadEntry("no title", raw_id)
     return Observation(
         title=title,
         source=SOURCE,

@@ -1,17 +1,12 @@
-import json
 import random
 from dataclasses import replace
 from datetime import date
 
 import pytest
 
-from bot.alerts.matching import (
-    DocFrequencies,
-    Topic,
-    TopicIndex,
-    naive_match,
-)
-from bot.bench.match import run_match_bench
+from bot.alerts.keys import DocFrequencies
+from bot.alerts.matching import Topic, TopicIndex
+from bot.bench.match import naive_match
 from bot.models import Observation, Paper, TrendingEntry
 from bot.search.analysis import words
 from bot.search.matcher import AnalyzedPaper, matches
@@ -213,23 +208,6 @@ def test_every_clause_kind_is_anchored_on_a_key(papers: list[Paper]) -> None:
     }
 
 
-def test_frequencies_pick_the_rarest_word() -> None:
-    doc_freq = DocFrequencies(papers=100, stems={"model": 90, "diffus": 5, "video": 20})
-    index = TopicIndex([Topic(1, parse("model diffusion video"))], doc_freq=doc_freq)
-    assert index.anchors_of(1) == ("diffus",)
-    unseen = TopicIndex([Topic(1, parse("model zebra"))], doc_freq=doc_freq)
-    assert unseen.anchors_of(1) == ("zebra",)
-
-
-def test_frequencies_price_a_prefix_by_the_words_it_starts() -> None:
-    doc_freq = DocFrequencies(papers=100, stems={"transform": 30, "transfer": 5, "model": 90})
-    index = TopicIndex(
-        [Topic(1, parse("transf* model")), Topic(2, parse("transf* zebra"))], doc_freq=doc_freq
-    )
-    assert index.anchors_of(1) == ("*transf",)
-    assert index.anchors_of(2) == ("zebra",)
-
-
 def test_a_topic_of_only_an_any_of(papers: list[Paper]) -> None:
     topics = [
         Topic(1, parse("zebra OR hallucinating OR author:núñez")),
@@ -286,18 +264,3 @@ def test_an_empty_index(papers: list[Paper]) -> None:
 def test_no_papers() -> None:
     index = TopicIndex([Topic(1, parse("-survey")), Topic(2, parse("video"))])
     assert index.match([]) == naive_match([], []) == {}
-
-
-async def test_the_bench_prints_its_figures(capsys: pytest.CaptureFixture[str]) -> None:
-    assert await run_match_bench(2000, 100, True) == 0
-    figures = json.loads(capsys.readouterr().out)
-    assert {"subscriptions", "papers", "matches", "seconds", "naive_seconds"} <= set(figures)
-    assert figures["subscriptions"] == 2000 and figures["papers"] == 100
-    assert figures["matches"] > 0 and figures["seconds"] > 0
-    assert figures["naive_sampled"] is False
-
-
-async def test_the_bench_table(capsys: pytest.CaptureFixture[str]) -> None:
-    assert await run_match_bench(300, 20, False) == 0
-    out = capsys.readouterr().out
-    assert "target <= 2 s" in out and "naive" in out and "ratio" in out

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.alerts.send import match_new_lists, send_alert
-from bot.alerts.topics import AlertSettings
+from bot.alerts.send import PendingAlert, compose_alert, match_new_lists, send_alert
+from bot.alerts.topics import AlertSettings, Subscription
 from bot.app import Services
 from bot.day_lists import CompletionRule
 from bot.digests.settings import DigestRun, Outcome
@@ -27,7 +27,7 @@ from bot.search.query import parse
 from handlers.context import Context, Invocation
 from handlers.router import dispatch
 from schedules.alerts import alert_trigger
-from tests.conftest import NOW, make_observation
+from tests.conftest import NOW, make_observation, make_paper
 from tests.payload_checks import (
     HOSTILE_TITLE,
     check_discord_message,
@@ -314,3 +314,27 @@ async def test_a_new_topic_that_takes_a_deleted_ones_id_is_matched_as_itself(
     await publish(services, date(2026, 11, 23), ["Robots Walk"], first_id=5)
     assert await match_new_lists(services) == 1
     assert [sub for _, sub in await services.subscriptions.pending_matches(bob)] == [robots.id]
+
+
+def test_composing_an_alert_reads_only_what_it_is_given_and_writes_nothing() -> None:
+    """`compose_alert` is a plain function of what was read: what to send and what to
+    record come back to `send_alert`, which does every write."""
+    papers = {pk: make_paper(id=f"p{pk}", title=f"Paper {pk}") for pk in range(1, 6)}
+    topics = {7: Subscription(7, ADA, "diffusion", NOW), 8: Subscription(8, ADA, "video", NOW)}
+    pending = PendingAlert(
+        # p1 was sent before, p3 matches both topics, topic 9 was deleted since.
+        matches=[(1, 7), (2, 7), (3, 7), (3, 8), (4, 8), (5, 8), (5, 9)],
+        sent=frozenset({"p1"}),
+        subscriptions=topics,
+        papers=papers,
+    )
+    draft = compose_alert(pending, cap=3)
+    assert draft.paper_ids == ("p2", "p3", "p4")
+    assert draft.alert is not None
+    assert [(g.topic, len(g.papers), g.more) for g in draft.alert.groups] == [
+        ("diffusion", 2, 0),
+        ("video", 1, 1),
+    ]
+    assert draft.last_matches == ((7, "Paper 2"), (8, "Paper 4"))
+    nothing = compose_alert(replace(pending, sent=frozenset(f"p{pk}" for pk in papers)), cap=3)
+    assert (nothing.alert, nothing.paper_ids, nothing.last_matches) == (None, (), ())

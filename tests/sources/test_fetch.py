@@ -51,11 +51,6 @@ async def fake() -> AsyncIterator[FakeSources]:
 
 
 @pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
 async def services(fake: FakeSources) -> AsyncIterator[Services]:
     async with build_services(settings_for(fake), clock=lambda: NOW) as built:
         yield built
