@@ -1,1 +1,1 @@
-"""Platform adapters: console here; Slack and Discord each in their own module."""
+"""Platform adapters: console here; Slack in its own package (slack/), Discord in its own module."""

@@ -20,7 +20,7 @@ from bot.delivery.outbox import DeliveryService, OutgoingMessage
 from bot.delivery.pacing import Pacer
 from bot.models import Destination
 from bot.platforms.slack import SlackAdapter, SlackConfig
-from bot.platforms.slack_recovery import MAX_PAGES, PacedReads, Page, ReadDeferred, Recovery, marker
+from bot.platforms.slack.recovery import MAX_PAGES, PacedReads, Page, ReadDeferred, Recovery, marker
 from bot.render.neutral import Notice, Reply
 from tests.conftest import NOW, Clock
 from tests.slack.fake_slack import (
@@ -188,7 +188,7 @@ async def test_a_check_slack_refuses_never_stops_the_channel(
     [first] = (await delivery.drain()).values()
     assert not first.ok and not first.permanent
     clock.advance(seconds=60)
-    with caplog.at_level(logging.WARNING, logger="bot.platforms.slack_recovery"):
+    with caplog.at_level(logging.WARNING, logger="bot.platforms.slack.recovery"):
         [second] = (await delivery.drain()).values()
     assert second.ok, second
     state = await services.outbox.destination_state(public.key)
@@ -198,7 +198,7 @@ async def test_a_check_slack_refuses_never_stops_the_channel(
     warnings = [
         r.getMessage()
         for r in caplog.records
-        if r.levelno == logging.WARNING and r.name == "bot.platforms.slack_recovery"
+        if r.levelno == logging.WARNING and r.name == "bot.platforms.slack.recovery"
     ]
     assert len(warnings) == 1 and "not_in_channel" in warnings[0], warnings
     assert "without checking" in warnings[0]

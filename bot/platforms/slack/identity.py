@@ -24,7 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.platforms.slack_errors import (
+from bot.platforms.slack.errors import (
     NETWORK_ERRORS,
     REFUSED_TOKEN_ERRORS,
     network_error,

@@ -24,6 +24,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 _log = logging.getLogger(__name__)
 
+EVENTS_PATH = "/slack/events"  # where Slack posts commands, button presses and events
 # Slack's payloads are small: a press of paperwire's largest message (a 30-paper digest
 # part) is 16 KB. The largest Slack could send is a mention in a 40,000-character message,
 # its text twice (as text and as rich-text blocks): under 500 KB even as escaped non-ASCII.

@@ -37,7 +37,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.delivery.outbox import OutgoingMessage
 from bot.delivery.pacing import Bucket, Clock, Sleep, retry_after
-from bot.platforms.slack_errors import slack_error
+from bot.platforms.slack.errors import slack_error
 
 _log = logging.getLogger(__name__)
 
