@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -23,6 +26,7 @@ from bot.storage import (
     Digests,
     Outbox,
     Papers,
+    Processes,
     RawReader,
     SavedQueries,
     Subscriptions,
@@ -32,6 +36,11 @@ from bot.storage import (
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def process_name() -> str:
+    """host:pid:nonce, unique among the processes sharing a database while they run."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
 
 
 @dataclass
@@ -44,6 +53,7 @@ class Services:
     subscriptions: Subscriptions
     outbox: Outbox
     saved_queries: SavedQueries
+    processes: Processes
     index: SearchIndex
     search: SearchService
     delivery: DeliveryService
@@ -54,6 +64,7 @@ class Services:
     budgets: Budgets = field(default_factory=Budgets)  # commands per user, in memory
     requests: InFlight = field(default_factory=InFlight)  # being answered: ended on a stop
     topics: LiveTopics = field(default_factory=LiveTopics)  # every subscription, indexed
+    process: str = field(default_factory=process_name)  # this process, among those sharing
 
     async def refresh_index(self) -> int:
         """Bring the search index up to date with the store."""
@@ -79,6 +90,7 @@ async def build_services(
         http_client(settings) as http,
     ):
         index = SearchIndex.open(index_path_for(settings.db_path))
+        process = process_name()
         services = Services(
             settings=settings,
             db=storage.db,
@@ -88,12 +100,14 @@ async def build_services(
             subscriptions=storage.subscriptions,
             outbox=storage.outbox,
             saved_queries=storage.saved_queries,
+            processes=storage.processes,
             index=index,
             search=SearchService(storage.papers, index),
-            delivery=DeliveryService(storage.outbox, clock),
+            delivery=DeliveryService(storage.outbox, clock, process=process),
             http=http,
             clock=clock,
             budgets=Budgets(settings.commands_per_minute, settings.commands_per_hour),
+            process=process,
         )
         await services.refresh_index()
         yield services

@@ -56,6 +56,8 @@ environment (README: "Configuration", "Run on Slack", "Run on Discord"):
   PAPERWIRE_ARXIV_RSS_URL       arXiv RSS endpoint
   PAPERWIRE_ARXIV_INTERVAL_S    seconds between requests to arXiv (default 3)
   PAPERWIRE_BIORXIV_API_URL     bioRxiv / medRxiv details API base
+  PAPERWIRE_LEADER_CHECK_S      processes on one PostgreSQL database: how often each records
+                                it is alive and asks for the lead (default 10 s)
 Slack:
   SLACK_BOT_TOKEN               the bot token (xoxb-...): turns Slack on
   SLACK_SIGNING_SECRET          HTTP mode: checks that requests come from Slack

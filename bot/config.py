@@ -41,6 +41,12 @@ class Settings:
     max_subscriptions: int = 20  # topics per user
     commands_per_minute: int = 10  # per user (0: no limit); see bot.budget
     commands_per_hour: int = 60
+    leader_check_s: int = 10  # processes sharing a database: how often each beats / asks
+
+    @property
+    def shared_database(self) -> bool:
+        """PostgreSQL: other processes may write it too (SQLite has one writer)."""
+        return is_postgres_url(self.db_path)
 
     @property
     def database_label(self) -> str:
@@ -71,6 +77,7 @@ class Settings:
             max_subscriptions=_int(env, "PAPERWIRE_MAX_SUBSCRIPTIONS", 20, 1, 1000),
             commands_per_minute=_int(env, "PAPERWIRE_COMMANDS_PER_MINUTE", 10, 0, 10_000),
             commands_per_hour=_int(env, "PAPERWIRE_COMMANDS_PER_HOUR", 60, 0, 100_000),
+            leader_check_s=_int(env, "PAPERWIRE_LEADER_CHECK_S", 10, 1, 30),
         )
 
 

@@ -14,12 +14,13 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NoReturn
 
 import aiohttp
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import __version__
 from bot.alerts.send import match_new_lists
 from bot.app import Services, build_services
 from bot.config import Settings
@@ -40,6 +41,7 @@ from bot.wording import plural
 from schedules.alerts import AlertJobs
 from schedules.digests import DigestJobs
 from schedules.ingest_jobs import add_ingest_jobs
+from schedules.leader import Leadership
 from schedules.outbox import drain_when_due
 from schedules.scheduler import Scheduler
 
@@ -141,39 +143,73 @@ async def _serve(
     deadline: Deadline,
 ) -> None:
     """Start, and serve until cancelled (a stop) or a platform fails for good. Started in
-    order, stopped in reverse: the database, the platforms, then the scheduler."""
+    order, stopped in reverse: the database, the platforms, the jobs every process runs,
+    then (while this process leads) the schedule."""
     async with build_services(settings) as services:
-        # What a crash left: runs that queued nothing are taken again (by the catch-up).
-        # Before any platform starts, so no run of this process is among them.
-        await services.digests.release_interrupted_runs(before=services.clock())
-        async with (
-            _platforms(services, slack, discord_config, deadline) as platforms,
-            _scheduled(settings, services, platforms, deadline) as jobs,
-        ):
-            _log.info(
-                "paperwire is running (database %s; platforms: %s; jobs: %s). Ctrl-C stops it.",
-                settings.database_label,
-                ", ".join(["console", *platforms.names()]),
-                ", ".join(jobs) or "none",
+        started = services.clock()
+        async with _platforms(services, slack, discord_config, deadline) as platforms:
+            await platforms.first_attempts(FIRST_TRY_S)
+            services.delivery.sends_channels = False  # until this process leads
+
+            def leading(now: bool) -> None:
+                services.delivery.sends_channels = now
+
+            leadership = Leadership(
+                services.processes,
+                services.process,
+                lambda: _led(settings, services, deadline, started),
+                services.clock,
+                detail=f"paperwire {__version__}; {', '.join(['console', *platforms.names()])}",
+                check_s=settings.leader_check_s,
+                on_change=leading,
             )
-            await platforms.failure()
+            async with _every_process(settings, services, deadline) as jobs, leadership:
+                _log.info(
+                    "paperwire is running (database %s; platforms: %s; jobs: %s). Ctrl-C stops it.",
+                    settings.database_label,
+                    ", ".join(["console", *platforms.names()]),
+                    ", ".join(jobs + leadership.jobs) or "none",
+                )
+                await platforms.failure()
 
 
 @asynccontextmanager
-async def _scheduled(
-    settings: Settings, services: Services, platforms: Platforms, deadline: Deadline
+async def _every_process(
+    settings: Settings, services: Services, deadline: Deadline
 ) -> AsyncIterator[list[str]]:
-    """Once each platform had its first try: the scheduler with every job (their names);
-    its stop waits for the jobs running."""
-    await platforms.first_attempts(FIRST_TRY_S)
+    """What each process runs, leading or not: the outbox's retries (a follower sends only
+    its own replies) and, on a database other processes write, following the search
+    index to the papers they ingest."""
     scheduler = Scheduler()
     drain_when_due(scheduler, services.delivery)
     scheduler.add("outbox:retry", IntervalTrigger(seconds=30), services.delivery.drain)
+    jobs = ["outbox:retry"]
+    if settings.shared_database:
+        every = IntervalTrigger(seconds=settings.leader_check_s)
+        scheduler.add("index:follow", every, services.refresh_index)
+        jobs.append("index:follow")
+    scheduler.start()
+    try:
+        yield jobs
+    finally:
+        await scheduler.stop(deadline.left(SCHEDULER_S, keep_s=CLOSING_S))
+
+
+@asynccontextmanager
+async def _led(
+    settings: Settings, services: Services, deadline: Deadline, started: datetime
+) -> AsyncIterator[list[str]]:
+    """The schedule, run by the leading process (the only one, on SQLite): ingest, the
+    channel digests and topic alerts, and their catch-up; its stop waits for the jobs
+    running. Returns the names of its jobs."""
+    # What a crash (or a leader that died) left: runs that queued nothing are taken again
+    # by the catch-up. Only those begun before this process started: none of its own.
+    await services.digests.release_interrupted_runs(before=started)
+    scheduler = Scheduler()
     scheduler.add("outbox:prune", IntervalTrigger(hours=6), _prune_outbox, services)
-    jobs = ["outbox:retry", "outbox:prune", *add_ingest_jobs(scheduler, services)]
+    jobs = ["outbox:prune", *add_ingest_jobs(scheduler, services)]
     digests = DigestJobs(scheduler, services, timedelta(hours=settings.digest_grace_hours))
     jobs += await digests.load()
-    services.digest_schedule = digests
     # In the background, so the schedule runs meanwhile: what waits in the outbox (a part
     # that did arrive is not sent again), and the digests missed while down, side by
     # side (each destination's messages still go in order).
@@ -181,13 +217,23 @@ async def _scheduled(
     scheduler.run_now("digests:catch-up", digests.catch_up)
     alerts = AlertJobs(scheduler, services)
     jobs += await alerts.load()
-    services.alert_schedule = alerts
+    if settings.shared_database:  # settings changed through the other processes
+        every = IntervalTrigger(seconds=settings.leader_check_s)
+        scheduler.add("schedule:refresh", every, _refresh, digests, alerts)
+        jobs.append("schedule:refresh")
+    services.digest_schedule, services.alert_schedule = digests, alerts
     await match_new_lists(services)
     scheduler.start()
     try:
         yield jobs
     finally:
+        services.digest_schedule = services.alert_schedule = None
         await scheduler.stop(deadline.left(SCHEDULER_S, keep_s=CLOSING_S))
+
+
+async def _refresh(digests: DigestJobs, alerts: AlertJobs) -> None:
+    await digests.refresh()
+    await alerts.refresh()
 
 
 async def _send_what_waits(services: Services) -> None:

@@ -38,6 +38,15 @@ class AlertJobs:
             self.update(await self._settings(owner))
         return [job_id(owner) for owner in owners]
 
+    async def refresh(self) -> None:
+        """Take up what other processes changed: a new subscriber, a new time or zone.
+        Unchanged jobs are left alone (see `DigestJobs.refresh`)."""
+        owners = {s.owner for s in await self._services.subscriptions.subscriptions()}
+        for owner in sorted(owners, key=lambda o: o.key):
+            settings = await self._settings(owner)
+            if not self._scheduler.has(job_id(owner), alert_trigger(settings)):
+                self.update(settings)
+
     def update(self, settings: AlertSettings) -> None:
         self._scheduler.add(
             job_id(settings.owner),

@@ -71,6 +71,15 @@ class DigestJobs:
             ids.append(job_id(settings))
         return ids
 
+    async def refresh(self) -> None:
+        """Take up what other processes changed (several share the database): a channel
+        whose time, days or zone changed is rescheduled; one turned off keeps its job,
+        which reads the settings first and does nothing. Unchanged jobs are left alone,
+        so one about to fire is never pushed to the next day."""
+        for settings in await self._services.digests.channel_digests():
+            if not self._scheduler.has(job_id(settings), trigger_for(settings)):
+                self.update(settings)
+
     def update(self, settings: DigestSettings) -> None:
         if settings.enabled:
             self._scheduler.add(

@@ -102,6 +102,11 @@ class Scheduler:
         if self._scheduler.get_job(job_id) is not None:
             self._scheduler.remove_job(job_id)
 
+    def has(self, job_id: str, trigger: BaseTrigger) -> bool:
+        """Whether `job_id` is scheduled with this very trigger (same fields, same zone)."""
+        job: Job | None = self._scheduler.get_job(job_id)
+        return job is not None and repr(job.trigger) == repr(trigger)
+
     def next_run(self, job_id: str) -> datetime | None:
         job: Job | None = self._scheduler.get_job(job_id)
         return getattr(job, "next_run_time", None) if job else None

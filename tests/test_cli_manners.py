@@ -121,7 +121,7 @@ def test_run_help_lists_every_environment_variable(capsys: pytest.CaptureFixture
     with pytest.raises(SystemExit):
         build_parser().parse_args(["run", "--help"])
     shown = capsys.readouterr().out
-    sources = [ROOT / "bot" / "config.py", *(ROOT / "bot" / "platforms").glob("*.py")]
+    sources = [ROOT / "bot" / "config.py", *(ROOT / "bot" / "platforms").rglob("*.py")]
     names = {
         name
         for path in sources

@@ -89,6 +89,9 @@ CONCURRENT_DESTINATIONS = 200
 # The longest one send may take, waits for its turn and for a 429's Retry-After included:
 # a request that hangs would otherwise hold its destination (and a place) for good.
 SEND_TIMEOUT_S = 300.0
+# How long a process holds a destination for each message it sends (several processes on
+# one database): past it, a process that died while sending is taken over.
+CLAIM_MARGIN_S = 60.0
 
 
 class Transport(Protocol):
@@ -105,10 +108,16 @@ class DeliveryService:
         outbox: Outbox,
         clock: Callable[[], datetime],
         send_timeout_s: float = SEND_TIMEOUT_S,
+        process: str = "paperwire",
     ) -> None:
         self._outbox = outbox
         self._clock = clock
         self._send_timeout_s = send_timeout_s
+        self._process = process  # whose claims on destinations these are
+        # Whether this process sends channel messages and DMs, or only its replies: of
+        # several processes on one database, only the leader does, so that one pacer
+        # keeps each platform's limits (schedules/leader.py).
+        self.sends_channels = True
         self._transports: dict[str, Transport] = {}
         # One sender per destination at a time keeps its messages in order. (Weak: a lock
         # nobody waits on is forgotten.)
@@ -145,6 +154,8 @@ class DeliveryService:
             run=message.run,
             handle=json.dumps(message.handle) if message.handle is not None else None,
         )
+        if destination.kind != "reply" and not self.sends_channels:
+            return Receipt(ok=False, error="queued for the leading process", queued=True)
         results = await self.drain(destination.key)
         if outbox_id in results:
             return results[outbox_id]
@@ -193,6 +204,8 @@ class DeliveryService:
         transport = self._transports.get(target.platform)
         if transport is None:  # its platform is not configured in this process
             return
+        if target.kind != "reply" and not self.sends_channels:  # the leader sends it
+            return
         lock = self._locks.setdefault(destination, asyncio.Lock())
         # Replies take no place: they must not wait behind a fan-out (and are not paced).
         slot = self._slots if target.kind != "reply" else _NO_SLOT
@@ -200,12 +213,24 @@ class DeliveryService:
         async with lock, slot:
             if (await self._outbox.destination_state(destination)).stopped:
                 return
-            # Read under the lock: another drain may have just sent some of them.
-            for queued in await self._outbox.due_messages(destination, self._clock()):
-                receipt = await self._send_queued(queued, target, transport)
-                results[queued.id] = receipt
-                if not receipt.ok:
-                    return
+            if not await self._claim(destination):  # another process sends there now
+                return
+            try:
+                # Read under the lock and the claim: another drain may have just sent some.
+                for queued in await self._outbox.due_messages(destination, self._clock()):
+                    receipt = await self._send_queued(queued, target, transport)
+                    results[queued.id] = receipt
+                    if not receipt.ok or not await self._claim(destination):
+                        return
+            finally:
+                await self._outbox.release_destination(destination, self._process)
+
+    async def _claim(self, destination: str) -> bool:
+        """Hold `destination` for one more send (processes sharing the database take
+        turns; with one process, it is always this one's)."""
+        now = self._clock()
+        until = now + timedelta(seconds=self._send_timeout_s + CLAIM_MARGIN_S)
+        return bool(await self._outbox.claim_destinations([destination], self._process, until, now))
 
     async def _send_queued(
         self, queued: QueuedMessage, destination: Destination, transport: Transport

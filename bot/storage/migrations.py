@@ -179,6 +179,16 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE outbox ADD COLUMN sends INTEGER NOT NULL DEFAULT 0;
     UPDATE outbox SET sends = attempts WHERE state IN ('pending', 'sending');
     """,
+    # 12: the processes sharing the database (heartbeats), for `paperwire status`.
+    """
+    CREATE TABLE processes (
+        process     TEXT PRIMARY KEY,
+        started_at  TEXT NOT NULL,
+        seen_at     TEXT NOT NULL,
+        leader      INTEGER NOT NULL,
+        detail      TEXT NOT NULL DEFAULT ''
+    ) WITHOUT ROWID;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

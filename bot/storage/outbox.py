@@ -239,6 +239,15 @@ class SqliteOutbox:
                 (at.isoformat(), destination),
             )
 
+    async def claim_destinations(
+        self, destinations: Sequence[str], owner: str, until: datetime, now: datetime
+    ) -> list[str]:
+        """One process writes an SQLite database: every destination is its own."""
+        return list(destinations)
+
+    async def release_destination(self, destination: str, owner: str) -> None:
+        pass
+
 
 _DESTINATION_SELECT = (
     "SELECT destination, stopped_at, error, last_success_at, last_error_at FROM destinations"

@@ -13,7 +13,14 @@ from bot.alerts.topics import AlertSettings, Subscription
 from bot.day_lists import WHOLE, CompletionRule, ListState
 from bot.digests.settings import DigestRun, DigestSettings
 from bot.models import Destination, Observation, Paper
-from bot.storage.types import DestinationState, IndexRow, IngestCounts, OutboxHead, QueuedMessage
+from bot.storage.types import (
+    DestinationState,
+    IndexRow,
+    IngestCounts,
+    OutboxHead,
+    ProcessBeat,
+    QueuedMessage,
+)
 
 
 class Papers(Protocol):
@@ -234,6 +241,40 @@ class Outbox(Protocol):
         """Take messages again; what waits in the outbox is due at once."""
         ...
 
+    async def claim_destinations(
+        self, destinations: Sequence[str], owner: str, until: datetime, now: datetime
+    ) -> list[str]:
+        """Those of `destinations` that `owner` may send to now, each held for it until
+        `until` (claimed again to extend): no two processes send to one destination at
+        once. A claim whose time passed (its process died) is taken over."""
+        ...
+
+    async def release_destination(self, destination: str, owner: str) -> None: ...
+
+
+class Processes(Protocol):
+    """The paperwire processes sharing the database, and the one that leads (runs the
+    schedule). With SQLite there is one process, always the leader."""
+
+    async def try_lead(self) -> bool:
+        """Whether this process leads now: it takes the lead when nobody holds it, keeps it
+        while its connection lives, and learns here when it lost it."""
+        ...
+
+    async def resign(self) -> None: ...
+
+    async def beat(self, beat: ProcessBeat) -> None:
+        """Record this process alive (its heartbeat row)."""
+        ...
+
+    async def live_processes(self, seen_since: datetime) -> list[ProcessBeat]:
+        """Processes whose last heartbeat is at or after `seen_since`, oldest first."""
+        ...
+
+    async def forget_process(self, process: str) -> None:
+        """A process stopping removes its row."""
+        ...
+
 
 class SavedQueries(Protocol):
     """Queries kept under a short stable key (for buttons)."""
@@ -262,3 +303,4 @@ class Storage:
     subscriptions: Subscriptions
     outbox: Outbox
     saved_queries: SavedQueries
+    processes: Processes

@@ -12,6 +12,7 @@ from bot.storage.day_lists import SqliteDayLists
 from bot.storage.digests import SqliteDigests
 from bot.storage.outbox import SqliteOutbox
 from bot.storage.papers import SqlitePapers
+from bot.storage.processes import SqliteProcesses
 from bot.storage.protocols import Storage
 from bot.storage.saved_queries import SqliteSavedQueries
 from bot.storage.subscriptions import SqliteSubscriptions
@@ -34,4 +35,5 @@ async def open_sqlite(
             subscriptions=SqliteSubscriptions(db),
             outbox=SqliteOutbox(db),
             saved_queries=SqliteSavedQueries(db),
+            processes=SqliteProcesses(db),
         )

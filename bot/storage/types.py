@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.day_lists import ListState
 
@@ -82,3 +82,19 @@ class IndexRow:
     authors: tuple[str, ...]
     categories: tuple[str, ...]
     days: tuple[date, ...]  # every day it trended, else its publication date (if known)
+
+
+# Processes record a heartbeat every few seconds (schedules/leader.py); one silent for
+# longer is taken for dead: what it held (a destination's claim) is free.
+PROCESS_GONE_AFTER = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class ProcessBeat:
+    """A paperwire process sharing the database, as its last heartbeat left it."""
+
+    process: str  # host:pid:nonce, unique while it runs
+    started_at: datetime
+    seen_at: datetime
+    leader: bool  # it runs the schedule (digests, alerts, ingest)
+    detail: str = ""  # version and platforms, for `paperwire status`

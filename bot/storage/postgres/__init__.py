@@ -12,6 +12,7 @@ from bot.storage.postgres.day_lists import PgDayLists
 from bot.storage.postgres.digests import PgDigests
 from bot.storage.postgres.outbox import PgOutbox
 from bot.storage.postgres.papers import PgPapers
+from bot.storage.postgres.processes import PgProcesses
 from bot.storage.postgres.saved_queries import PgSavedQueries
 from bot.storage.postgres.subscriptions import PgSubscriptions
 from bot.storage.protocols import Storage
@@ -30,4 +31,5 @@ async def open_postgres(url: str, clock: Callable[[], datetime]) -> AsyncIterato
             subscriptions=PgSubscriptions(db),
             outbox=PgOutbox(db),
             saved_queries=PgSavedQueries(db),
+            processes=PgProcesses(db),
         )

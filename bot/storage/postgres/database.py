@@ -22,6 +22,7 @@ _log = logging.getLogger(__name__)
 # Advisory lock keys (one 64-bit space per database): distinct constants, named here.
 MIGRATION_LOCK = 0x70617065_72000001  # "paper" + 1: one process migrates at a time
 INGEST_LOCK = 0x70617065_72000002  # writers of papers take turns: `seq` follows commits
+LEADER_LOCK = 0x70617065_72000003  # held by the process that runs the schedule
 
 CONNECT_TIMEOUT_S = 10
 
@@ -29,8 +30,9 @@ CONNECT_TIMEOUT_S = 10
 class PgDatabase:
     """The pool. Build with `PgDatabase.open(url)`."""
 
-    def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
+    def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]], url: str) -> None:
         self._pool = pool
+        self.url = url  # for a connection of its own (the leader's lock)
 
     @classmethod
     @asynccontextmanager
@@ -55,7 +57,7 @@ class PgDatabase:
                 f"cannot connect to {describe(url)} (is it running, and may this user log in?)"
             ) from None
         try:
-            db = cls(pool)
+            db = cls(pool, url)
             await db.migrate()
             yield db
         finally:

@@ -139,6 +139,22 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX outbox_waiting ON outbox (destination, id) WHERE state IN ('pending', 'sending');
     """,
+    # 2: the processes sharing the database (heartbeats), and which process sends to which
+    # destination now (a claim held until `held_until`, taken over once that passed).
+    """
+    CREATE TABLE processes (
+        process     text PRIMARY KEY,
+        started_at  timestamptz NOT NULL,
+        seen_at     timestamptz NOT NULL,
+        leader      boolean NOT NULL,
+        detail      text NOT NULL DEFAULT ''
+    );
+    CREATE TABLE outbox_claims (
+        destination  text PRIMARY KEY,
+        owner        text,
+        held_until   timestamptz
+    );
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)
