@@ -31,6 +31,7 @@ from bot.models import Destination
 from bot.render.neutral import Digest, SearchPage
 from bot.render.text import render_text, wants_color
 from bot.storage import DestinationState, OutboxHead
+from bot.storage.types import PROCESS_GONE_AFTER, ProcessBeat
 from bot.wording import ago, plural, until
 
 CHANNEL_PLACEHOLDER = "{channel}"
@@ -301,6 +302,7 @@ async def status(settings: Settings, args: argparse.Namespace) -> int:
         heads = {h.destination: h for h in await services.outbox.outbox_heads()}
         keys = sorted(set(depths) | set(states))
         now = services.clock()
+        processes = await services.processes.live_processes(now - PROCESS_GONE_AFTER)
         rows = []
         for key in keys:
             state = states.get(key) or await services.outbox.destination_state(key)
@@ -323,9 +325,18 @@ async def status(settings: Settings, args: argparse.Namespace) -> int:
             )
     if args.json:
         print_json(
-            {"destinations": rows, "queued": sum(depths.values()), "replies_queued": replies}
+            {
+                "processes": [_process_json(p) for p in processes],
+                "destinations": rows,
+                "queued": sum(depths.values()),
+                "replies_queued": replies,
+            }
         )
         return 0
+    for process in processes:
+        role = "leads (runs the schedule)" if process.leader else "follows"
+        up = _when(process.started_at, now)
+        print(f"process {process.process}: {role} · up since {up} · {process.detail}")
     if not rows and not replies:
         print("No messages sent yet.")
     if replies:
@@ -342,6 +353,16 @@ async def status(settings: Settings, args: argparse.Namespace) -> int:
         success = _when(state.last_success_at, now)
         print(f"{key}: {health} · {queue} · last success {success}{error}")
     return 0
+
+
+def _process_json(process: ProcessBeat) -> dict[str, Any]:
+    return {
+        "process": process.process,
+        "leader": process.leader,
+        "started_at": _iso(process.started_at),
+        "seen_at": _iso(process.seen_at),
+        "detail": process.detail,
+    }
 
 
 def _next_try(head: OutboxHead, state: DestinationState, now: datetime) -> str:

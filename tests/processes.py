@@ -23,7 +23,7 @@ PLATFORM_VARIABLES = (
 
 
 async def start_paperwire_run(
-    db: Path, quiet: bool = False, preamble: str = "", /, **env: str
+    db: Path | str, quiet: bool = False, preamble: str = "", /, **env: str
 ) -> asyncio.subprocess.Process:
     """`paperwire run` on `db`, no scheduled ingest (only the bundled papers, loaded at
     start when `db` has none of them), only the platforms `env` sets.

@@ -71,7 +71,7 @@ def assert_clean(stderr: str) -> None:
 CONSOLE = Destination("console", "local", "general")
 
 
-async def seed_missed_digest(db: Path, destination: Destination = CONSOLE) -> DigestSettings:
+async def seed_missed_digest(db: Path | str, destination: Destination = CONSOLE) -> DigestSettings:
     due = datetime.now(UTC) - timedelta(hours=1)
     async with open_storage(db) as storage:
         await storage.papers.ingest(seed_observations())

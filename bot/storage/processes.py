@@ -32,6 +32,11 @@ class SqliteProcesses:
                     beat.detail,
                 ),
             )
+            if beat.leader:  # whoever beat as leader before no longer leads
+                await conn.execute(
+                    "UPDATE processes SET leader = 0 WHERE process <> ? AND leader",
+                    (beat.process,),
+                )
 
     async def live_processes(self, seen_since: datetime) -> list[ProcessBeat]:
         rows = await self._db.fetch(

@@ -82,6 +82,11 @@ class PgProcesses:
                 " detail = excluded.detail",
                 (beat.process, beat.started_at, beat.seen_at, beat.leader, beat.detail),
             )
+            if beat.leader:  # it holds the lock: whoever beat as leader before no longer leads
+                await conn.execute(
+                    "UPDATE processes SET leader = false WHERE process <> %s AND leader",
+                    (beat.process,),
+                )
 
     async def live_processes(self, seen_since: datetime) -> list[ProcessBeat]:
         rows = await self._db.fetch(

@@ -1,0 +1,104 @@
+"""Several processes draining one outbox (PostgreSQL): each message goes out once, each
+destination's messages in order, one send in flight per destination at any moment."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from datetime import timedelta
+
+from bot.delivery import codec
+from bot.delivery.outbox import DeliveryService, OutgoingMessage, Receipt
+from bot.models import Destination
+from bot.render.neutral import Notice, Reply
+from bot.storage import open_storage
+from bot.storage.types import ProcessBeat
+from tests.conftest import NOW
+from tests.postgres import fresh_schema
+
+DESTINATIONS = [f"fake:T1:C{n}" for n in range(12)]
+CHANNEL = Destination("fake", "T1", "C0")
+PER_DESTINATION = 5
+
+
+class SlowRecorder:
+    """A platform that takes a moment per send and notes two sends at once to one place."""
+
+    platform = "fake"
+
+    def __init__(self, sent: dict[str, list[str]], in_flight: set[str], overlaps: list[str]):
+        self._sent, self._in_flight, self._overlaps = sent, in_flight, overlaps
+
+    async def send(self, message: OutgoingMessage) -> Receipt:
+        key = message.destination.key
+        if key in self._in_flight:
+            self._overlaps.append(key)
+        self._in_flight.add(key)
+        await asyncio.sleep(0.002)  # a request's round trip: the other process runs meanwhile
+        self._in_flight.discard(key)
+        assert isinstance(message.reply.content, Notice)
+        self._sent[key].append(message.reply.content.text)
+        return Receipt(ok=True, platform_ids=(str(message.outbox_id),))
+
+
+async def test_two_processes_send_each_message_once_and_in_order() -> None:
+    sent: dict[str, list[str]] = defaultdict(list)
+    in_flight: set[str] = set()
+    overlaps: list[str] = []
+    async with fresh_schema() as url, open_storage(url) as a, open_storage(url) as b:
+        for n in range(PER_DESTINATION):
+            for key in DESTINATIONS:
+                await a.outbox.enqueue(key, codec.dumps(Reply(Notice(f"{key} #{n}"))), (), NOW)
+        services = []
+        for name, storage in (("a", a), ("b", b)):
+            await storage.processes.beat(ProcessBeat(name, NOW, NOW, False))
+            delivery = DeliveryService(storage.outbox, lambda: NOW, process=name)
+            delivery.register(SlowRecorder(sent, in_flight, overlaps))
+            services.append(delivery)
+        # Side by side, each destination asked of both, in opposite orders.
+        a_side, b_side = services
+        results = await asyncio.gather(
+            *(a_side.drain(key) for key in DESTINATIONS),
+            *(b_side.drain(key) for key in reversed(DESTINATIONS)),
+        )
+        # Whatever one left (it found a destination claimed), a later pass sends.
+        results += [await delivery.drain() for delivery in services]
+        assert overlaps == []
+        ids = [message_id for result in results for message_id in result]
+        assert len(ids) == len(set(ids)) == len(DESTINATIONS) * PER_DESTINATION
+        for key in DESTINATIONS:
+            assert sent[key] == [f"{key} #{n}" for n in range(PER_DESTINATION)]
+        assert await a.outbox.outbox_depths() == {}
+
+
+async def test_a_follower_queues_channel_messages_for_the_leader() -> None:
+    async with fresh_schema() as url, open_storage(url) as storage:
+        sent: dict[str, list[str]] = defaultdict(list)
+        follower = DeliveryService(storage.outbox, lambda: NOW, process="f")
+        follower.register(SlowRecorder(sent, set(), []))
+        follower.sends_channels = False
+        receipt = await follower.deliver(OutgoingMessage(CHANNEL, Reply(Notice("hi"))))
+        assert receipt.queued and not receipt.ok
+        assert await follower.drain() == {} and not sent  # not the follower's to send
+        leader = DeliveryService(storage.outbox, lambda: NOW, process="l")
+        leader.register(SlowRecorder(sent, set(), []))
+        [receipt] = (await leader.drain()).values()
+        assert receipt.ok and sent[CHANNEL.key] == ["hi"]
+
+
+async def test_a_destination_another_process_holds_is_left_to_it() -> None:
+    async with fresh_schema() as url, open_storage(url) as storage:
+        sent: dict[str, list[str]] = defaultdict(list)
+        for key in DESTINATIONS[:3]:
+            await storage.outbox.enqueue(key, codec.dumps(Reply(Notice(key))), (), NOW)
+        await storage.processes.beat(ProcessBeat("other", NOW, NOW, False))
+        await storage.processes.beat(ProcessBeat("me", NOW, NOW, False))
+        held = NOW + timedelta(minutes=6)
+        assert await storage.outbox.claim_destinations([DESTINATIONS[0]], "other", held, NOW)
+        delivery = DeliveryService(storage.outbox, lambda: NOW, process="me")
+        delivery.register(SlowRecorder(sent, set(), []))
+        assert len(await delivery.drain()) == 2
+        assert sorted(sent) == DESTINATIONS[1:3]
+        await storage.outbox.release_destination(DESTINATIONS[0], "other")
+        assert len(await delivery.drain()) == 1
+        assert sent[DESTINATIONS[0]] == [DESTINATIONS[0]]
