@@ -46,6 +46,7 @@ from schedules.outbox import drain_when_due
 from schedules.scheduler import Scheduler
 
 _log = logging.getLogger(__name__)
+OUTBOX_POLL_S = 2  # the leader looks for messages other processes queued this often
 OUTBOX_KEEP = timedelta(days=7)  # delivered messages stay this long (for status, for looking)
 # A stop must end the process within 5 s, whatever it was doing: the shutdown gets this long,
 # all told. Its stages (the jobs, the requests, the platforms) share it but leave CLOSING_S
@@ -217,10 +218,14 @@ async def _led(
     scheduler.run_now("digests:catch-up", digests.catch_up)
     alerts = AlertJobs(scheduler, services)
     jobs += await alerts.load()
-    if settings.shared_database:  # settings changed through the other processes
+    if settings.shared_database:
+        # Settings changed through the other processes, and the channel messages they
+        # queued (a follower's `/papers digest now`): the leader sends them.
         every = IntervalTrigger(seconds=settings.leader_check_s)
         scheduler.add("schedule:refresh", every, _refresh, digests, alerts)
-        jobs.append("schedule:refresh")
+        poll = IntervalTrigger(seconds=OUTBOX_POLL_S)
+        scheduler.add("outbox:poll", poll, services.delivery.drain)
+        jobs += ["schedule:refresh", "outbox:poll"]
     services.digest_schedule, services.alert_schedule = digests, alerts
     await match_new_lists(services)
     scheduler.start()

@@ -10,7 +10,10 @@ import signal
 import sys
 from datetime import UTC, datetime, timedelta
 
+from bot.app import build_services
+from bot.config import Settings
 from bot.storage import open_storage
+from tests.conftest import seed_observations
 from tests.postgres import fresh_schema
 from tests.processes import read_until, start_paperwire_run, stop
 from tests.test_run import CONSOLE, assert_clean, seed_missed_digest
@@ -80,3 +83,17 @@ async def test_a_follower_takes_the_lead_when_the_leader_dies_and_posts_nothing_
         async with open_storage(url) as storage:
             [run] = await storage.digests.digest_runs(CONSOLE.key)
             assert run.posted == 3
+
+
+async def test_a_follower_searches_what_the_leader_ingested() -> None:
+    async with (
+        fresh_schema() as url,
+        build_services(Settings(db_path=url)) as leader,
+        build_services(Settings(db_path=url)) as follower,
+    ):
+        assert (await follower.search.search("diffusion")).hits == ()
+        await leader.papers.ingest(seed_observations())
+        # What the follower's `index:follow` job does every few seconds.
+        assert await follower.refresh_index() == await leader.papers.count_papers()
+        assert (await follower.search.search("diffusion")).hits
+        assert await follower.refresh_index() == 0  # in step: nothing more to do

@@ -28,6 +28,12 @@ _KEEPALIVE: dict[str, Any] = {
     "connect_timeout": CONNECT_TIMEOUT_S,
 }
 
+_SERVER_KEEPALIVE = (
+    ("tcp_keepalives_idle", 5),
+    ("tcp_keepalives_interval", 2),
+    ("tcp_keepalives_count", 3),
+)
+
 
 class PgProcesses:
     def __init__(self, db: PgDatabase) -> None:
@@ -52,6 +58,10 @@ class PgProcesses:
             _log.warning("cannot ask for the lead: %s", type(exc).__name__)
             return False
         try:
+            # The server's side too: a leader cut off is found dead, and its lock freed,
+            # within seconds rather than the system's default two hours.
+            for setting, value in _SERVER_KEEPALIVE:
+                await conn.execute(f"SET {setting} = {value}")
             row = await (
                 await conn.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,))
             ).fetchone()
