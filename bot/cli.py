@@ -75,6 +75,8 @@ Discord:
   PAPERWIRE_DISCORD_RATE        requests a second (default 50)
   PAPERWIRE_DISCORD_API_URL     another REST base (a proxy)
   PAPERWIRE_DISCORD_GATEWAY_URL another gateway (a proxy)
+  PAPERWIRE_DISCORD_SHARDS      sharding: the count of shards in all processes
+  PAPERWIRE_DISCORD_SHARD_IDS   ... and this process's, e.g. 0,1 or 2-3 (default all)
 With no token set the console is the platform: scheduled digests print to stdout.
 """
 

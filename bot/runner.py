@@ -32,8 +32,8 @@ from bot.platforms.console import ConsoleTransport
 from bot.platforms.discord import (
     DiscordBot,
     DiscordConfig,
-    PaperwireDiscord,
     WebhookTransport,
+    discord_client,
     webhook_destination,
 )
 from bot.platforms.slack import SlackAdapter, SlackConfig, SlackServer
@@ -294,7 +294,7 @@ async def _discord(
         services.delivery.register(webhook)
         await ensure_webhook_digest(services, config.webhook_url, config.webhook_digest)
         return webhook
-    client = PaperwireDiscord(services, pacer=Pacer(config.requests_per_s))
+    client = discord_client(services, config.shards, pacer=Pacer(config.requests_per_s))
     services.delivery.register(client)
     return DiscordBot(
         client, config.bot_token, api_url=config.api_url, gateway_url=config.gateway_url

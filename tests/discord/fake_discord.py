@@ -15,7 +15,17 @@ How discord.py 2.7 talks to a server (what this fake answers, checked in its sou
   verify_key`; a non-null `interactions_endpoint_url` makes it warn that no interactions will
   arrive). A plain `Client` never asks `GET /gateway[/bot]`: it connects straight to
   `DEFAULT_GATEWAY` with `?v=10&encoding=json&compress=zlib-stream` (or `zstd-stream` if
-  zstandard is installed). Only `AutoShardedClient` calls `GET /gateway/bot`.
+  zstandard is installed). `AutoShardedClient` calls `GET /gateway/bot` only without a
+  `shard_count`: it then runs the `shards` that answer recommends, on the `url` it gives;
+  with a `shard_count` it asks nothing and connects to `DEFAULT_GATEWAY`, one websocket per
+  shard of `shard_ids` (all when None), in order.
+- Sharding: each shard's IDENTIFY carries `shard: [id, count]`, and every IDENTIFY but the
+  process's first waits `Client.before_identify_hook` (5 s: override it in tests). READY must
+  echo `shard` (the sharded client reads `data["shard"][0]`). The fake gives a shard only the
+  guilds of `fake.guilds` with `(guild_id >> 22) % count == id` (READY's unavailable guilds,
+  then a GUILD_CREATE each when the GUILDS intent is on), and `dispatch` sends an event with a
+  `guild_id` only to that guild's shard, one without (a DM) to shard 0, as Discord does; an
+  unsharded session gets everything. A shard outside `0..count-1` is closed with 4010.
 - Bodies are read as JSON only when `Content-Type` is exactly `application/json`; aiohttp's
   `web.json_response` adds `; charset=utf-8`, which discord.py then treats as text. Every JSON
   answer here sets the header by hand.
@@ -58,6 +68,7 @@ relative to `api_base`). `fake.fail(method, path_regex, *answers)` queues canned
 before the defaults; `path_regex` must match the whole path (`re.fullmatch`), `"*"` matches
 any method. `await fake.wait_for(method, path_regex, count)` waits without sleeping.
 `await fake.dispatch("INTERACTION_CREATE", slash_interaction(...))` sends an event.
+`fake.identified_shards()` lists each IDENTIFY's `(id, count)`.
 """
 
 from __future__ import annotations
@@ -106,6 +117,7 @@ SEND_MESSAGES = 1 << 11
 EMBED_LINKS = 1 << 14
 DEFAULT_APP_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS
 
+GUILDS_INTENT = 1 << 0
 # Gateway intents Discord refuses (close 4014) unless enabled in the developer portal.
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)  # members, presences, message_content
 
@@ -129,6 +141,7 @@ UNKNOWN_CHANNEL = 10003
 UNKNOWN_MESSAGE = 10008
 UNKNOWN_WEBHOOK = 10015
 UNKNOWN_INTERACTION = 10062
+INVALID_SHARD = 4010  # a gateway close code
 NOT_AUTHORIZED_FOR_APPLICATION = 20012
 MISSING_ACCESS = 50001
 CANNOT_SEND_EMPTY_MESSAGE = 50006
@@ -211,6 +224,19 @@ class GatewaySession:
     seq: int = 0
     resumable: bool = True
     log: list[dict[str, Any]] = field(default_factory=list)  # dispatched frames, for RESUME
+
+    @property
+    def shard(self) -> tuple[int, int] | None:
+        """(id, count) from its IDENTIFY; None when not sharded."""
+        shard = self.identify.get("shard")
+        return (int(shard[0]), int(shard[1])) if shard else None
+
+    def gets(self, guild_id: str | None) -> bool:
+        """Whether an event of this guild (None: not a guild's, a DM) comes on this session."""
+        if self.shard is None:
+            return True
+        shard_id, count = self.shard
+        return (shard_of(guild_id, count) if guild_id is not None else 0) == shard_id
 
 
 @dataclass
@@ -402,6 +428,39 @@ def user_object(
         "avatar": None,
         "public_flags": 0,
         **extra,
+    }
+
+
+def shard_of(guild_id: str, count: int) -> int:
+    """The shard a guild's events come on, out of `count` (Discord's formula)."""
+    return (int(guild_id) >> 22) % count
+
+
+def guild_on_shard(shard_id: int, count: int, n: int = 0) -> str:
+    """A guild id whose events come on `shard_id` of `count` (`n` tells several apart)."""
+    return str(((n * count + shard_id) << 22) + int(GUILD_ID))
+
+
+def guild_object(guild_id: str) -> dict[str, Any]:
+    """A GUILD_CREATE payload: the guild with one text channel, no members."""
+    return {
+        "id": guild_id,
+        "name": f"guild-{guild_id}",
+        "unavailable": False,
+        "owner_id": "1",
+        "member_count": 1,
+        "large": False,
+        "roles": [],
+        "emojis": [],
+        "stickers": [],
+        "features": [],
+        "channels": [text_channel_object(str(int(guild_id) + 1), guild_id)],
+        "threads": [],
+        "members": [],
+        "presences": [],
+        "voice_states": [],
+        "preferred_locale": "en-US",
+        "joined_at": "2024-01-01T00:00:00+00:00",
     }
 
 
@@ -662,6 +721,8 @@ class FakeDiscord:
     heartbeat_interval: int = HEARTBEAT_INTERVAL_MS
     privileged_intents_allowed: int = 0  # bits of PRIVILEGED_INTENTS enabled "in the portal"
     check_limits: bool = True  # answer messages over Discord's limits with 400 / 50035
+    guilds: list[str] = field(default_factory=list)  # the bot's guilds, sent on their shards
+    recommended_shards: int = 1  # GET /gateway/bot's `shards`
     bot_user: dict[str, Any] = field(
         default_factory=lambda: user_object(BOT_USER_ID, BOT_USERNAME, bot=True, verified=True)
     )
@@ -743,6 +804,10 @@ class FakeDiscord:
     def messages_in(self, channel_id: str) -> list[dict[str, Any]]:
         return [m for m in self.messages if m["channel_id"] == channel_id]
 
+    def identified_shards(self) -> list[tuple[int, int]]:
+        """Each IDENTIFY's `shard` as (id, count), in order; unsharded ones left out."""
+        return [(int(d["shard"][0]), int(d["shard"][1])) for d in self.identifies if "shard" in d]
+
     def interaction_responses(self, interaction_id: str | None = None) -> list[Any]:
         """The JSON bodies of interaction callbacks (of one interaction, or all)."""
         path = rf"/interactions/{interaction_id or '[^/]+'}/[^/]+/callback"
@@ -805,13 +870,26 @@ class FakeDiscord:
     # -- gateway: server side -------------------------------------------------------------
 
     async def dispatch(self, event: str, data: Mapping[str, Any]) -> int:
-        """Sends an op 0 event (`s` incremented per session) to every identified connection;
-        returns how many got it. Sessions that dropped but can RESUME get it on RESUME."""
+        """Sends an op 0 event (`s` incremented per session) to every identified connection
+        that gets it (a sharded one only its guilds' events, and DMs on shard 0); returns how
+        many got it. Sessions that dropped but can RESUME get it on RESUME."""
         payload = dict(data)
         if event == "INTERACTION_CREATE":
             self.interactions[str(payload["id"])] = _Interaction(payload)
-        live = {id(conn.session): conn for conn in self.connections if conn.session is not None}
-        waiting = [s for s in self.sessions.values() if s.resumable and id(s) not in live]
+        guild = str(payload["guild_id"]) if payload.get("guild_id") else None
+        live = {
+            id(conn.session): conn
+            for conn in self.connections
+            if conn.session is not None and conn.session.gets(guild)
+        }
+        waiting = [
+            s
+            for s in self.sessions.values()
+            if s.resumable
+            and id(s) not in live
+            and s.gets(guild)
+            and not any(c.session is s for c in self.connections)
+        ]
         if not live and not waiting:
             raise AssertionError(f"fake Discord: no client connected to dispatch {event} to")
         for session in [conn.session for conn in live.values()] + waiting:
@@ -910,14 +988,21 @@ class FakeDiscord:
         if intents & PRIVILEGED_INTENTS & ~self.privileged_intents_allowed:
             await self._close(conn, 4014, "Disallowed intent(s).")
             return
+        shard = d.get("shard")
+        if shard is not None and not (
+            isinstance(shard, list) and len(shard) == 2 and 0 <= int(shard[0]) < int(shard[1])
+        ):
+            await self._close(conn, INVALID_SHARD, "Invalid shard.")
+            return
         session = GatewaySession(session_id=f"fake-session-{next(self._session_ids)}", identify=d)
         self.sessions[session.session_id] = session
         conn.session = session
         session.seq += 1
+        guilds = [g for g in self.guilds if session.gets(g)]
         ready: dict[str, Any] = {
             "v": 10,
             "user": self.bot_user,
-            "guilds": [],
+            "guilds": [{"id": g, "unavailable": True} for g in guilds],
             "session_id": session.session_id,
             "session_type": "normal",
             "resume_gateway_url": self.gateway_url,
@@ -931,6 +1016,11 @@ class FakeDiscord:
             ready["shard"] = d["shard"]
         await self._send(conn, {"op": 0, "t": "READY", "s": session.seq, "d": ready})
         self.ready_count += 1
+        if intents & GUILDS_INTENT:
+            for guild in guilds:
+                session.seq += 1
+                frame = {"op": 0, "t": "GUILD_CREATE", "s": session.seq, "d": guild_object(guild)}
+                await self._send(conn, frame)
 
     async def _resume(self, conn: GatewayConnection, d: dict[str, Any]) -> None:
         self.resumes.append(d)
@@ -1099,7 +1189,7 @@ class FakeDiscord:
         return json_response(
             {
                 "url": self.gateway_url,
-                "shards": 1,
+                "shards": self.recommended_shards,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 1000,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 import discord
 
@@ -41,12 +42,17 @@ class PaperwireDiscord(discord.Client):
     platform = "discord"
 
     def __init__(
-        self, services: Services, sync_guild: int | None = None, pacer: Pacer | None = None
+        self,
+        services: Services,
+        sync_guild: int | None = None,
+        pacer: Pacer | None = None,
+        **shards: Any,  # `shard_count`, `shard_ids`: from `ShardedPaperwireDiscord` only
     ) -> None:
         super().__init__(
             intents=discord.Intents.none(),  # interactions need no privileged intent
             allowed_mentions=NO_MENTIONS,
             guild_ready_timeout=0.5,
+            **shards,
         )
         self.services = services
         # Discord's global limit; discord.py itself keeps to each route's bucket (it reads

@@ -47,6 +47,13 @@ class DiscordBot:
         self._started.enter_context(
             _filtered(logging.getLogger("discord.client"), OneLineErrors("Attempting a reconnect"))
         )
+        # The sharded client's, for each shard.
+        self._started.enter_context(
+            _filtered(
+                logging.getLogger("discord.shard"),
+                OneLineErrors("Attempting a reconnect", "Failed to connect"),
+            )
+        )
 
     async def connect(self) -> None:
         client = self.client
