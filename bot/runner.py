@@ -46,7 +46,7 @@ from schedules.outbox import drain_when_due
 from schedules.scheduler import Scheduler
 
 _log = logging.getLogger(__name__)
-OUTBOX_POLL_S = 2  # the leader looks for messages other processes queued this often
+OUTBOX_POLL_S = 2  # how often a process looks for what others queued for it to send
 OUTBOX_KEEP = timedelta(days=7)  # delivered messages stay this long (for status, for looking)
 # A stop must end the process within 5 s, whatever it was doing: the shutdown gets this long,
 # all told. Its stages (the jobs, the requests, the platforms) share it but leave CLOSING_S
@@ -150,11 +150,6 @@ async def _serve(
         started = services.clock()
         async with _platforms(services, slack, discord_config, deadline) as platforms:
             await platforms.first_attempts(FIRST_TRY_S)
-            services.delivery.sends_channels = False  # until this process leads
-
-            def leading(now: bool) -> None:
-                services.delivery.sends_channels = now
-
             leadership = Leadership(
                 services.processes,
                 services.process,
@@ -162,7 +157,8 @@ async def _serve(
                 services.clock,
                 detail=f"paperwire {__version__}; {', '.join(['console', *platforms.names()])}",
                 check_s=settings.leader_check_s,
-                on_change=leading,
+                # Sharing the database, each process sends for its share of the budgets.
+                on_peers=services.delivery.set_peers if settings.shared_database else None,
             )
             async with _every_process(settings, services, deadline) as jobs, leadership:
                 _log.info(
@@ -178,9 +174,9 @@ async def _serve(
 async def _every_process(
     settings: Settings, services: Services, deadline: Deadline
 ) -> AsyncIterator[list[str]]:
-    """What each process runs, leading or not: the outbox's retries (a follower sends only
-    its own replies) and, on a database other processes write, following the search
-    index to the papers they ingest."""
+    """What each process runs, leading or not: the outbox's retries and, on a database
+    other processes write, following the search index to the papers they ingest and
+    sending what they queued for the budgets this process sends for."""
     scheduler = Scheduler()
     drain_when_due(scheduler, services.delivery)
     scheduler.add("outbox:retry", IntervalTrigger(seconds=30), services.delivery.drain)
@@ -188,7 +184,10 @@ async def _every_process(
     if settings.shared_database:
         every = IntervalTrigger(seconds=settings.leader_check_s)
         scheduler.add("index:follow", every, services.refresh_index)
-        jobs.append("index:follow")
+        # What other processes queued for the budgets this one sends for.
+        poll = IntervalTrigger(seconds=OUTBOX_POLL_S)
+        scheduler.add("outbox:poll", poll, services.delivery.drain)
+        jobs += ["index:follow", "outbox:poll"]
     scheduler.start()
     try:
         yield jobs
@@ -218,14 +217,10 @@ async def _led(
     scheduler.run_now("digests:catch-up", digests.catch_up)
     alerts = AlertJobs(scheduler, services)
     jobs += await alerts.load()
-    if settings.shared_database:
-        # Settings changed through the other processes, and the channel messages they
-        # queued (a follower's `/papers digest now`): the leader sends them.
+    if settings.shared_database:  # settings changed through the other processes
         every = IntervalTrigger(seconds=settings.leader_check_s)
         scheduler.add("schedule:refresh", every, _refresh, digests, alerts)
-        poll = IntervalTrigger(seconds=OUTBOX_POLL_S)
-        scheduler.add("outbox:poll", poll, services.delivery.drain)
-        jobs += ["schedule:refresh", "outbox:poll"]
+        jobs.append("schedule:refresh")
     services.digest_schedule, services.alert_schedule = digests, alerts
     await match_new_lists(services)
     scheduler.start()

@@ -1,23 +1,23 @@
 """Which process runs the schedule. Several `paperwire run` processes may share one
 PostgreSQL database: all answer commands, one leads. The leader runs the schedule (ingest,
-digests, alerts) and sends the channel and direct messages, so each platform's limits are
-kept by one pacer; when it dies, another process takes the lead within a few seconds and
+digests, alerts); when it dies, another process takes the lead within a few seconds and
 catches up what was due, as a restart does. With SQLite there is one process: it leads.
 
-Every process records a heartbeat row (`paperwire status` lists them)."""
+Every process records a heartbeat row (`paperwire status` lists them); from the live ones
+each learns which platform budgets it sends for (bot.delivery.budgets)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from types import TracebackType
 
 from bot.storage import Processes
-from bot.storage.types import ProcessBeat
+from bot.storage.types import PROCESS_GONE_AFTER, ProcessBeat
 
 _log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ class Leadership:
         detail: str = "",
         check_s: float = CHECK_S,
         on_change: Callable[[bool], None] | None = None,
+        on_peers: Callable[[list[str]], Awaitable[None]] | None = None,
     ) -> None:
         self._processes = processes
         self.process = process
@@ -49,6 +50,7 @@ class Leadership:
         self._detail = detail
         self._check_s = check_s
         self._on_change = on_change
+        self._on_peers = on_peers  # told the live processes after each beat
         self._started_at = clock()
         self._schedule: AbstractAsyncContextManager[list[str]] | None = None
         self.jobs: list[str] = []
@@ -71,9 +73,13 @@ class Leadership:
         elif not leads and self._schedule is not None:
             _log.warning("no longer leading: stopping the schedule")
             await self._stop_schedule()
+        now = self._clock()
         await self._processes.beat(
-            ProcessBeat(self.process, self._started_at, self._clock(), self.leading, self._detail)
+            ProcessBeat(self.process, self._started_at, now, self.leading, self._detail)
         )
+        if self._on_peers is not None:
+            live = await self._processes.live_processes(now - PROCESS_GONE_AFTER)
+            await self._on_peers([process.process for process in live])
 
     def _changed(self, leading: bool) -> None:
         if self._on_change is not None:

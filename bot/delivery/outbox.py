@@ -31,6 +31,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.delivery import codec
+from bot.delivery.budgets import budget_of, owner_of
 from bot.errors import PaperwireError
 from bot.models import Destination
 from bot.render.neutral import Reply
@@ -113,11 +114,12 @@ class DeliveryService:
         self._outbox = outbox
         self._clock = clock
         self._send_timeout_s = send_timeout_s
-        self._process = process  # whose claims on destinations these are
-        # Whether this process sends channel messages and DMs, or only its replies: of
-        # several processes on one database, only the leader does, so that one pacer
-        # keeps each platform's limits (schedules/leader.py).
-        self.sends_channels = True
+        self._process = process  # whose claims these are
+        # The live processes sharing the database (None: this one alone). Each sends for
+        # the budgets it owns (bot.delivery.budgets) and its own replies.
+        self._peers: tuple[str, ...] | None = None
+        self._held: dict[str, datetime] = {}  # keys this process claimed, and until when
+        self._claiming = asyncio.Lock()  # one claim request at a time from this process
         self._transports: dict[str, Transport] = {}
         # One sender per destination at a time keeps its messages in order. (Weak: a lock
         # nobody waits on is forgotten.)
@@ -154,8 +156,10 @@ class DeliveryService:
             run=message.run,
             handle=json.dumps(message.handle) if message.handle is not None else None,
         )
-        if destination.kind != "reply" and not self.sends_channels:
-            return Receipt(ok=False, error="queued for the leading process", queued=True)
+        if not self.sends_to(destination):
+            return Receipt(
+                ok=False, error="queued: another paperwire process sends it", queued=True
+            )
         results = await self.drain(destination.key)
         if outbox_id in results:
             return results[outbox_id]
@@ -204,7 +208,7 @@ class DeliveryService:
         transport = self._transports.get(target.platform)
         if transport is None:  # its platform is not configured in this process
             return
-        if target.kind != "reply" and not self.sends_channels:  # the leader sends it
+        if not self.sends_to(target):  # another process owns its budget
             return
         lock = self._locks.setdefault(destination, asyncio.Lock())
         # Replies take no place: they must not wait behind a fan-out (and are not paced).
@@ -213,24 +217,55 @@ class DeliveryService:
         async with lock, slot:
             if (await self._outbox.destination_state(destination)).stopped:
                 return
-            if not await self._claim(destination):  # another process sends there now
+            # A reply is claimed alone, anything else with its budget (held until its owner
+            # changes): one process at a time sends for a budget, so for a destination.
+            key = destination if target.kind == "reply" else budget_of(target)
+            if not await self._claim(key):  # another process sends for it now
                 return
             try:
                 # Read under the lock and the claim: another drain may have just sent some.
                 for queued in await self._outbox.due_messages(destination, self._clock()):
                     receipt = await self._send_queued(queued, target, transport)
                     results[queued.id] = receipt
-                    if not receipt.ok or not await self._claim(destination):
+                    if not receipt.ok or not await self._claim(key):
                         return
             finally:
-                await self._outbox.release_destination(destination, self._process)
+                if target.kind == "reply":
+                    self._held.pop(key, None)
+                    await self._outbox.release_claim(key, self._process)
 
-    async def _claim(self, destination: str) -> bool:
-        """Hold `destination` for one more send (processes sharing the database take
-        turns; with one process, it is always this one's)."""
-        now = self._clock()
-        until = now + timedelta(seconds=self._send_timeout_s + CLAIM_MARGIN_S)
-        return bool(await self._outbox.claim_destinations([destination], self._process, until, now))
+    def sends_to(self, destination: Destination) -> bool:
+        """Whether this process sends `destination`'s messages: its replies always, the
+        rest when it owns their budget (always, alone)."""
+        if destination.kind == "reply" or self._peers is None:
+            return True
+        return owner_of(budget_of(destination), self._peers) == self._process
+
+    async def set_peers(self, processes: Sequence[str]) -> None:
+        """The live processes sharing the database (this one included): budgets this
+        process no longer owns are let go, for their new owner to take."""
+        self._peers = tuple(sorted({*processes, self._process}))
+        for budget in sorted(self._held):
+            if owner_of(budget, self._peers) != self._process:
+                self._held.pop(budget, None)
+                await self._outbox.release_claim(budget, self._process)
+
+    async def _claim(self, key: str) -> bool:
+        """Hold `key` (a budget, or a reply's destination) for one more send: processes
+        sharing the database take turns; alone, it is always this one's. A claim is asked
+        of the database once, and again when half its time is gone: the drains of one
+        budget's destinations, side by side, share it."""
+        lease = timedelta(seconds=self._send_timeout_s + CLAIM_MARGIN_S)
+        async with self._claiming:
+            now = self._clock()
+            held = self._held.get(key)
+            if held is not None and held - now > lease / 2:
+                return True
+            if await self._outbox.claim([key], self._process, now + lease, now):
+                self._held[key] = now + lease
+                return True
+            self._held.pop(key, None)
+            return False
 
     async def _send_queued(
         self, queued: QueuedMessage, destination: Destination, transport: Transport

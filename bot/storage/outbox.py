@@ -239,13 +239,13 @@ class SqliteOutbox:
                 (at.isoformat(), destination),
             )
 
-    async def claim_destinations(
-        self, destinations: Sequence[str], owner: str, until: datetime, now: datetime
+    async def claim(
+        self, keys: Sequence[str], owner: str, until: datetime, now: datetime
     ) -> list[str]:
-        """One process writes an SQLite database: every destination is its own."""
-        return list(destinations)
+        """One process writes an SQLite database: everything is its own."""
+        return list(keys)
 
-    async def release_destination(self, destination: str, owner: str) -> None:
+    async def release_claim(self, key: str, owner: str) -> None:
         pass
 
 

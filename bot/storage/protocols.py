@@ -241,15 +241,16 @@ class Outbox(Protocol):
         """Take messages again; what waits in the outbox is due at once."""
         ...
 
-    async def claim_destinations(
-        self, destinations: Sequence[str], owner: str, until: datetime, now: datetime
+    async def claim(
+        self, keys: Sequence[str], owner: str, until: datetime, now: datetime
     ) -> list[str]:
-        """Those of `destinations` that `owner` may send to now, each held for it until
-        `until` (claimed again to extend): no two processes send to one destination at
-        once. A claim whose time passed (its process died) is taken over."""
+        """Those of `keys` (budgets, or replies' destinations) that `owner` may send for
+        now, each held for it until `until` (claimed again to extend): no two processes
+        send for one key at once. A claim whose time passed, or whose process stopped
+        beating, is taken over."""
         ...
 
-    async def release_destination(self, destination: str, owner: str) -> None: ...
+    async def release_claim(self, key: str, owner: str) -> None: ...
 
 
 class Processes(Protocol):

@@ -8,6 +8,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from bot.delivery import codec
+from bot.delivery.budgets import budget_of, owner_of
 from bot.delivery.outbox import DeliveryService, OutgoingMessage, Receipt
 from bot.models import Destination
 from bot.render.neutral import Notice, Reply
@@ -16,7 +17,7 @@ from bot.storage.types import ProcessBeat
 from tests.conftest import NOW
 from tests.postgres import fresh_schema
 
-DESTINATIONS = [f"fake:T1:C{n}" for n in range(12)]
+DESTINATIONS = [f"fake:T{n % 4}:C{n}" for n in range(12)]
 CHANNEL = Destination("fake", "T1", "C0")
 PER_DESTINATION = 5
 
@@ -71,22 +72,44 @@ async def test_two_processes_send_each_message_once_and_in_order() -> None:
         assert await a.outbox.outbox_depths() == {}
 
 
-async def test_a_follower_queues_channel_messages_for_the_leader() -> None:
+async def test_a_message_goes_out_from_the_process_that_owns_its_budget() -> None:
     async with fresh_schema() as url, open_storage(url) as storage:
         sent: dict[str, list[str]] = defaultdict(list)
-        follower = DeliveryService(storage.outbox, lambda: NOW, process="f")
-        follower.register(SlowRecorder(sent, set(), []))
-        follower.sends_channels = False
-        receipt = await follower.deliver(OutgoingMessage(CHANNEL, Reply(Notice("hi"))))
+        services = {}
+        for name in ("p1", "p2"):
+            delivery = DeliveryService(storage.outbox, lambda: NOW, process=name)
+            delivery.register(SlowRecorder(sent, set(), []))
+            await delivery.set_peers(["p1", "p2"])
+            services[name] = delivery
+        owner = owner_of(budget_of(CHANNEL), ["p1", "p2"])
+        other = services["p2" if owner == "p1" else "p1"]
+        assert not other.sends_to(CHANNEL) and services[owner].sends_to(CHANNEL)
+        receipt = await other.deliver(OutgoingMessage(CHANNEL, Reply(Notice("hi"))))
         assert receipt.queued and not receipt.ok
-        assert await follower.drain() == {} and not sent  # not the follower's to send
-        leader = DeliveryService(storage.outbox, lambda: NOW, process="l")
-        leader.register(SlowRecorder(sent, set(), []))
-        [receipt] = (await leader.drain()).values()
+        assert await other.drain() == {} and not sent  # not its budget
+        [receipt] = (await services[owner].drain()).values()
         assert receipt.ok and sent[CHANNEL.key] == ["hi"]
+        # Alone again (the other process gone), a process sends for every budget.
+        await other.set_peers([])
+        assert other.sends_to(CHANNEL)
 
 
-async def test_a_destination_another_process_holds_is_left_to_it() -> None:
+def test_budgets_spread_over_processes_and_move_little_when_one_joins() -> None:
+    budgets = [f"slack:T{n}" for n in range(300)]
+    two = {b: owner_of(b, ["a", "b"]) for b in budgets}
+    three = {b: owner_of(b, ["a", "b", "c"]) for b in budgets}
+    assert 100 <= sum(o == "a" for o in two.values()) <= 200
+    moved = [b for b in budgets if two[b] != three[b]]
+    assert all(three[b] == "c" for b in moved)  # only the newcomer's share moves
+    assert 60 <= len(moved) <= 140
+    assert budget_of(Destination("discord", "G1", "C1")) == budget_of(
+        Destination("discord", "G2", "C9")
+    )  # one bot token, one budget
+    one, other = Destination("slack", "T1", "C1"), Destination("slack", "T2", "C1")
+    assert budget_of(one) != budget_of(other)
+
+
+async def test_a_budget_another_process_holds_is_left_to_it() -> None:
     async with fresh_schema() as url, open_storage(url) as storage:
         sent: dict[str, list[str]] = defaultdict(list)
         for key in DESTINATIONS[:3]:
@@ -94,11 +117,11 @@ async def test_a_destination_another_process_holds_is_left_to_it() -> None:
         await storage.processes.beat(ProcessBeat("other", NOW, NOW, False))
         await storage.processes.beat(ProcessBeat("me", NOW, NOW, False))
         held = NOW + timedelta(minutes=6)
-        assert await storage.outbox.claim_destinations([DESTINATIONS[0]], "other", held, NOW)
+        assert await storage.outbox.claim(["fake:T0"], "other", held, NOW)  # C0's budget
         delivery = DeliveryService(storage.outbox, lambda: NOW, process="me")
         delivery.register(SlowRecorder(sent, set(), []))
         assert len(await delivery.drain()) == 2
         assert sorted(sent) == DESTINATIONS[1:3]
-        await storage.outbox.release_destination(DESTINATIONS[0], "other")
+        await storage.outbox.release_claim("fake:T0", "other")
         assert len(await delivery.drain()) == 1
         assert sent[DESTINATIONS[0]] == [DESTINATIONS[0]]

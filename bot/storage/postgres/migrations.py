@@ -139,8 +139,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX outbox_waiting ON outbox (destination, id) WHERE state IN ('pending', 'sending');
     """,
-    # 2: the processes sharing the database (heartbeats), and which process sends to which
-    # destination now (a claim held until `held_until`, taken over once that passed).
+    # 2: the processes sharing the database (heartbeats), and which process sends for what
+    # now: a budget or a reply's destination (a claim held until `held_until`).
     """
     CREATE TABLE processes (
         process     text PRIMARY KEY,
@@ -150,9 +150,9 @@ MIGRATIONS: tuple[str, ...] = (
         detail      text NOT NULL DEFAULT ''
     );
     CREATE TABLE outbox_claims (
-        destination  text PRIMARY KEY,
-        owner        text,
-        held_until   timestamptz
+        key         text PRIMARY KEY,
+        owner       text,
+        held_until  timestamptz
     );
     """,
 )

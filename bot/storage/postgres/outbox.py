@@ -218,36 +218,36 @@ class PgOutbox:
                 (at, destination),
             )
 
-    async def claim_destinations(
-        self, destinations: Sequence[str], owner: str, until: datetime, now: datetime
+    async def claim(
+        self, keys: Sequence[str], owner: str, until: datetime, now: datetime
     ) -> list[str]:
         """Claims are rows locked with SKIP LOCKED: processes claiming at once never wait
-        on each other, and never both get one destination. A claim whose process stopped
+        on each other, and never both get one key. A claim whose process stopped
         beating is free before its time is up (a restart after a crash sends at once)."""
-        if not destinations:
+        if not keys:
             return []
         async with self._db.transaction() as conn:
             await conn.execute(
-                "INSERT INTO outbox_claims (destination) SELECT unnest(%s::text[])"
-                " ON CONFLICT (destination) DO NOTHING",
-                (list(destinations),),
+                "INSERT INTO outbox_claims (key) SELECT unnest(%s::text[])"
+                " ON CONFLICT (key) DO NOTHING",
+                (list(keys),),
             )
             cursor = await conn.execute(
-                "UPDATE outbox_claims c SET owner = %s, held_until = %s WHERE c.destination IN"
-                " (SELECT destination FROM outbox_claims WHERE destination = ANY(%s)"
+                "UPDATE outbox_claims c SET owner = %s, held_until = %s WHERE c.key IN"
+                " (SELECT key FROM outbox_claims WHERE key = ANY(%s)"
                 "  AND (owner IS NULL OR owner = %s OR held_until < %s OR owner NOT IN"
                 "   (SELECT process FROM processes WHERE seen_at >= %s))"
-                "  FOR UPDATE SKIP LOCKED) RETURNING c.destination",
-                (owner, until, list(destinations), owner, now, now - PROCESS_GONE_AFTER),
+                "  FOR UPDATE SKIP LOCKED) RETURNING c.key",
+                (owner, until, list(keys), owner, now, now - PROCESS_GONE_AFTER),
             )
             claimed = {row[0] for row in await cursor.fetchall()}
-        return [d for d in destinations if d in claimed]
+        return [key for key in keys if key in claimed]
 
-    async def release_destination(self, destination: str, owner: str) -> None:
+    async def release_claim(self, key: str, owner: str) -> None:
         await self._update(
             "UPDATE outbox_claims SET owner = NULL, held_until = NULL"
-            " WHERE destination = %s AND owner = %s",
-            (destination, owner),
+            " WHERE key = %s AND owner = %s",
+            (key, owner),
         )
 
 
