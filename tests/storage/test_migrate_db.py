@@ -5,8 +5,10 @@ without PAPERWIRE_TEST_DATABASE_URL); the refusals of a bad source need no serve
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from pathlib import Path
@@ -156,6 +158,29 @@ async def test_a_second_copy_into_the_same_target_is_refused(tmp_path: Path) -> 
         async with open_storage(url) as pg:
             [(papers,)] = await pg.db.fetch_raw("SELECT count(*) FROM papers")
     assert papers == {t.name: t.rows for t in first.tables}["papers"]
+
+
+async def test_what_a_live_process_writes_during_the_copy_stays_out_of_it(
+    tmp_path: Path,
+) -> None:
+    """The source is read in one read transaction: a row written meanwhile into a table
+    already copied is neither copied nor counted (the counts would differ otherwise)."""
+    deployment = await build_deployment(tmp_path / "paperwire.db")
+
+    def write_meanwhile(step: str) -> None:
+        if step == "copying outbox":  # saved_queries went before it
+            with closing(sqlite3.connect(deployment.path, timeout=5)) as conn, conn:
+                conn.execute(
+                    "INSERT INTO saved_queries VALUES ('late', 'q', ?)", (NOW.isoformat(),)
+                )
+
+    async with fresh_schema() as url:
+        report = await copy_to_postgres(deployment.path, url, progress=write_meanwhile)
+        async with open_storage(url) as pg:
+            assert await pg.saved_queries.saved_query("late") is None
+    assert {t.name: t.rows for t in report.tables}["saved_queries"] == 1
+    async with open_storage(deployment.path) as sqlite:
+        assert await sqlite.saved_queries.saved_query("late") == "q"
 
 
 async def test_an_older_source_is_migrated_then_copied(tmp_path: Path) -> None:
