@@ -195,6 +195,15 @@ def build_parser() -> argparse.ArgumentParser:
     status = command("status", help="each destination: messages waiting, last error, last success")
     status.add_argument("--json", action="store_true", help="print JSON, times in ISO 8601")
 
+    migrate = command(
+        "migrate-db",
+        help="copy the SQLite database (--db) into an empty PostgreSQL database",
+        epilog=MIGRATE_EPILOG,
+    )
+    migrate.add_argument(
+        "--to", required=True, metavar="URL", help="postgresql://USER@HOST/DB, holding no data"
+    )
+
     discord_cmd = command("discord", help="Discord setup tasks")
     discord_tasks = _adder(discord_cmd.add_subparsers(dest="task", metavar="TASK", required=True))
     sync = discord_tasks(
@@ -251,6 +260,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+MIGRATE_EPILOG = """\
+Stop `paperwire run` first. The copy is consistent while it runs (one read transaction),
+but what it writes after the copy began stays behind in the SQLite file.
+The source is --db PATH (or PAPERWIRE_DB; default ~/.local/share/paperwire/paperwire.db),
+brought to the latest schema and otherwise left as it was. The target must hold no
+paperwire data: nothing is overwritten. All is copied in one transaction, and each table's
+rows are counted on both sides before it commits.
+Then set PAPERWIRE_DATABASE_URL and start `paperwire run`: it builds its search index from
+the database (nothing to copy)."""
 DB_HELP = "an SQLite file (also PAPERWIRE_DB) or a postgresql:// URL (PAPERWIRE_DATABASE_URL)"
 VERBOSE_HELP = "log what happens, libraries included"
 BENCH_JSON_HELP = "print the figures as a JSON object"

@@ -391,6 +391,19 @@ def print_json(value: Any) -> None:
     sys.stdout.write("\n")
 
 
+async def migrate_db(settings: Settings, args: argparse.Namespace) -> int:
+    """`paperwire migrate-db --to URL`: the SQLite deployment into an empty PostgreSQL."""
+    from bot.storage.migrate_db import copy_to_postgres  # psycopg only when it is used
+
+    progress = TerminalProgress(sys.stderr)
+    try:
+        report = await copy_to_postgres(settings.db_path, args.to, progress)
+    finally:
+        progress.done()
+    print("\n".join(report.lines(paperwire=invoked_as())))
+    return 0
+
+
 Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
 # What each `paperwire` subcommand runs (`bench` has its own table in `bot.bench`).
 COMMANDS: dict[str, Command] = {
@@ -402,4 +415,5 @@ COMMANDS: dict[str, Command] = {
     "shell": shell,
     "discord": discord,
     "status": status,
+    "migrate-db": migrate_db,
 }
