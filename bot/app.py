@@ -110,4 +110,7 @@ async def build_services(
             process=process,
         )
         await services.refresh_index()
-        yield services
+        try:
+            yield services
+        finally:
+            services.delivery.close()  # a drain still waiting must not reach a closed database

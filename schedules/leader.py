@@ -101,7 +101,11 @@ class Leadership:
                 _log.exception("leadership check failed")
 
     async def __aenter__(self) -> Leadership:
-        await self.step()
+        try:
+            await self.step()
+        except BaseException:  # a stop while starting: what did start is stopped
+            await self._leave()
+            raise
         if not self.leading:
             _log.info("following: another process leads (runs the schedule)")
         self._task = asyncio.create_task(self._keep_stepping(), name="leadership")
@@ -117,6 +121,10 @@ class Leadership:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        await self._leave()
+
+    async def _leave(self) -> None:
+        """Stop the schedule if it runs, give up the lead and the heartbeat row."""
         try:
             await self._stop_schedule()
         finally:

@@ -155,7 +155,12 @@ def test_bench_search_prints_its_figures_as_json(tmp_path: Path) -> None:
 def test_status_lists_destinations_as_json(corpus: Path) -> None:
     result = run(corpus, "status", "--json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"destinations": [], "queued": 0, "replies_queued": 0}
+    assert json.loads(result.stdout) == {
+        "processes": [],  # no `paperwire run` is running
+        "destinations": [],
+        "queued": 0,
+        "replies_queued": 0,
+    }
 
 
 def test_status_counts_waiting_replies_apart_from_destinations(tmp_path: Path) -> None:

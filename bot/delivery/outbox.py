@@ -120,6 +120,7 @@ class DeliveryService:
         self._peers: tuple[str, ...] | None = None
         self._held: dict[str, datetime] = {}  # keys this process claimed, and until when
         self._claiming = asyncio.Lock()  # one claim request at a time from this process
+        self._closed = False  # the database is closing: nothing more is sent
         self._transports: dict[str, Transport] = {}
         # One sender per destination at a time keeps its messages in order. (Weak: a lock
         # nobody waits on is forgotten.)
@@ -189,6 +190,11 @@ class DeliveryService:
                 _log.error("draining %s failed", key, exc_info=outcome)
         return results
 
+    def close(self) -> None:
+        """No drain starts sending any more (one waiting for a destination's turn, say, at
+        a stop): what waits stays in the outbox for the next start."""
+        self._closed = True
+
     async def wait_idle(self) -> None:
         """Until no drain is under way: every send that started has been recorded."""
         await self._idle.wait()
@@ -215,7 +221,7 @@ class DeliveryService:
         slot = self._slots if target.kind != "reply" else _NO_SLOT
         # The lock first: a drain waiting for another on the same destination holds no place.
         async with lock, slot:
-            if (await self._outbox.destination_state(destination)).stopped:
+            if self._closed or (await self._outbox.destination_state(destination)).stopped:
                 return
             # A reply is claimed alone, anything else with its budget (held until its owner
             # changes): one process at a time sends for a budget, so for a destination.

@@ -330,3 +330,12 @@ async def test_a_transport_asking_to_wait_counts_no_failure(services: Services) 
     assert head.next_attempt_at == clock() + timedelta(seconds=90)
     assert await services.outbox.destination_states() == []  # no failure recorded either
     assert woken == [(CHANNEL.key, clock() + timedelta(seconds=90))]  # drained when due
+
+
+async def test_a_closed_delivery_service_sends_nothing_and_keeps_it(services: Services) -> None:
+    recorder = Recorder()
+    services.delivery.register(recorder)
+    await services.outbox.enqueue(CHANNEL.key, codec.dumps(Reply(Notice("x"))), (), NOW)
+    services.delivery.close()  # the database is about to close (a stop)
+    assert await services.delivery.drain() == {}
+    assert recorder.sent == [] and await services.outbox.outbox_depths() == {CHANNEL.key: 1}

@@ -3,9 +3,12 @@ starts again when it takes it back; every step beats; a stop resigns and forgets
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+
+import pytest
 
 from bot.storage.types import ProcessBeat
 from schedules.leader import Leadership
@@ -83,3 +86,27 @@ async def test_a_follower_starts_nothing() -> None:
     async with Leadership(processes, "p", schedule, Clock(), check_s=3600) as leadership:
         assert not leadership.leading
     assert started == [] and [b.leader for b in processes.beats] == [False]
+
+
+async def test_a_stop_while_starting_stops_what_did_start() -> None:
+    processes = FakeProcesses()
+    events: list[str] = []
+
+    async def failing_beat(beat: ProcessBeat) -> None:
+        raise asyncio.CancelledError  # the stop arrives while the first beat is written
+
+    processes.beat = failing_beat  # type: ignore[method-assign]
+
+    @asynccontextmanager
+    async def schedule() -> AsyncIterator[list[str]]:
+        events.append("start")
+        try:
+            yield []
+        finally:
+            events.append("stop")
+
+    with pytest.raises(asyncio.CancelledError):
+        async with Leadership(processes, "p", schedule, Clock(), check_s=3600):
+            pass
+    assert events == ["start", "stop"]
+    assert processes.resigned and processes.forgotten == ["p"]
