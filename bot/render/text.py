@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 from collections.abc import Mapping
 from functools import partial
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.models import Paper
 from bot.render import common
@@ -170,3 +172,9 @@ def _notice(notice: Notice, color: bool) -> list[str]:
         lines.append(f"{number}. {_bold(title, color)}")
         lines += _paper_lines(paper, [], day=True)
     return lines
+
+
+def print_json(value: Any) -> None:
+    """A command's `--json` output: indented, non-ASCII kept as is."""
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
