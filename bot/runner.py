@@ -37,6 +37,7 @@ from bot.platforms.discord import (
     webhook_destination,
 )
 from bot.platforms.slack import SlackAdapter, SlackConfig, SlackServer
+from bot.storage.types import PROCESS_GONE_AFTER
 from bot.wording import plural
 from schedules.alerts import AlertJobs
 from schedules.digests import DigestJobs
@@ -203,8 +204,12 @@ async def _led(
     channel digests and topic alerts, and their catch-up; its stop waits for the jobs
     running. Returns the names of its jobs."""
     # What a crash (or a leader that died) left: runs that queued nothing are taken again
-    # by the catch-up. Only those begun before this process started: none of its own.
-    await services.digests.release_interrupted_runs(before=started)
+    # by the catch-up. Those begun before this process started (none of its own), and any
+    # begun over PROCESS_GONE_AFTER ago: a run queues its message within seconds, so one
+    # still running after that lost its process (a leader that died long after this
+    # process started, say).
+    interrupted = max(started, services.clock() - PROCESS_GONE_AFTER)
+    await services.digests.release_interrupted_runs(before=interrupted)
     scheduler = Scheduler()
     scheduler.add("outbox:prune", IntervalTrigger(hours=6), _prune_outbox, services)
     jobs = ["outbox:prune", *add_ingest_jobs(scheduler, services)]

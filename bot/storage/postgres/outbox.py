@@ -226,12 +226,14 @@ class PgOutbox:
         beating is free before its time is up (a restart after a crash sends at once)."""
         if not keys:
             return []
+        # The rows first, committed on their own and in one order: two processes adding
+        # the same new keys at once wait for each other briefly, never in a circle.
+        await self._update(
+            "INSERT INTO outbox_claims (key) SELECT unnest(%s::text[])"
+            " ON CONFLICT (key) DO NOTHING",
+            (sorted(set(keys)),),
+        )
         async with self._db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO outbox_claims (key) SELECT unnest(%s::text[])"
-                " ON CONFLICT (key) DO NOTHING",
-                (list(keys),),
-            )
             cursor = await conn.execute(
                 "UPDATE outbox_claims c SET owner = %s, held_until = %s WHERE c.key IN"
                 " (SELECT key FROM outbox_claims WHERE key = ANY(%s)"
