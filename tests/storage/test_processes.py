@@ -54,3 +54,16 @@ async def test_one_postgresql_process_leads_until_it_resigns() -> None:
         assert not await first.processes.try_lead()
         assert not await third.processes.try_lead()
         await second.processes.resign()
+
+
+async def test_deployments_in_two_schemas_of_one_database_each_have_a_leader() -> None:
+    async with (
+        fresh_schema() as one,
+        fresh_schema() as two,
+        open_storage(one) as first,
+        open_storage(two) as second,
+    ):
+        assert await first.processes.try_lead()
+        assert await second.processes.try_lead()  # the lock is the schema's, not the server's
+        await first.processes.resign()
+        await second.processes.resign()

@@ -19,10 +19,13 @@ from bot.storage.postgres.migrations import LATEST_VERSION, MIGRATIONS
 
 _log = logging.getLogger(__name__)
 
-# Advisory lock keys (one 64-bit space per database): distinct constants, named here.
-MIGRATION_LOCK = 0x70617065_72000001  # "paper" + 1: one process migrates at a time
-INGEST_LOCK = 0x70617065_72000002  # writers of papers take turns: `seq` follows commits
-LEADER_LOCK = 0x70617065_72000003  # held by the process that runs the schedule
+# Advisory lock keys: (one of these, the schema's hash), so that deployments in two schemas
+# of one database never share a lock. Use with `ON_SCHEMA`, e.g.
+# f"SELECT pg_advisory_xact_lock({ON_SCHEMA})" with (MIGRATION_LOCK,).
+MIGRATION_LOCK = 0x70617001  # one process migrates at a time
+INGEST_LOCK = 0x70617002  # writers of papers take turns: `seq` follows commits
+LEADER_LOCK = 0x70617003  # held by the process that runs the schedule
+ON_SCHEMA = "%s, hashtext(current_schema())"
 
 CONNECT_TIMEOUT_S = 10
 
@@ -67,7 +70,7 @@ class PgDatabase:
         """Bring the schema to the latest version, one process at a time; returns the
         version it was at."""
         async with self.transaction() as conn:
-            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            await conn.execute(f"SELECT pg_advisory_xact_lock({ON_SCHEMA})", (MIGRATION_LOCK,))
             await conn.execute(
                 "CREATE TABLE IF NOT EXISTS paperwire_schema (version integer NOT NULL)"
             )

@@ -15,7 +15,7 @@ from psycopg import AsyncConnection
 from bot.day_lists import WHOLE, CompletionRule
 from bot.models import Observation, Paper, TrendingEntry
 from bot.storage.merge import Known, plan_batch
-from bot.storage.postgres.database import INGEST_LOCK, PgDatabase
+from bot.storage.postgres.database import INGEST_LOCK, ON_SCHEMA, PgDatabase
 from bot.storage.postgres.day_lists import PgDayLists
 from bot.storage.rows import PAPER_COLUMNS, from_json, paper_from_row, paper_row, title_hash
 from bot.storage.types import IndexRow, IngestCounts
@@ -48,7 +48,7 @@ class PgPapers:
         now = now or self._clock()
         async with self._db.transaction() as conn:
             # One writer at a time: keys and the change sequence are read, then written.
-            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (INGEST_LOCK,))
+            await conn.execute(f"SELECT pg_advisory_xact_lock({ON_SCHEMA})", (INGEST_LOCK,))
             counts = await self._ingest_batch(conn, batch, now) if batch else IngestCounts()
             states = await self._lists.record(conn, batch, fetched, lists, now)
         self._changed.set()

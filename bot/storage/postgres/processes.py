@@ -13,7 +13,7 @@ import psycopg
 from psycopg import AsyncConnection
 from psycopg.conninfo import make_conninfo
 
-from bot.storage.postgres.database import CONNECT_TIMEOUT_S, LEADER_LOCK, PgDatabase
+from bot.storage.postgres.database import CONNECT_TIMEOUT_S, LEADER_LOCK, ON_SCHEMA, PgDatabase
 from bot.storage.types import ProcessBeat
 
 _log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class PgProcesses:
             for setting, value in _SERVER_KEEPALIVE:
                 await conn.execute(f"SET {setting} = {value}")
             row = await (
-                await conn.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,))
+                await conn.execute(f"SELECT pg_try_advisory_lock({ON_SCHEMA})", (LEADER_LOCK,))
             ).fetchone()
         except psycopg.Error:
             await conn.close()
