@@ -39,6 +39,15 @@ def list_state_from_row(row: Sequence[Any]) -> ListState:
     )
 
 
+# Complete day lists not matched against subscriptions yet (no placeholder: the same SQL on
+# both backends).
+LISTS_TO_MATCH = (
+    "SELECT l.day, l.source, l.complete_at FROM day_lists l LEFT JOIN matched_lists m"
+    " ON m.day = l.day AND m.source = l.source"
+    " WHERE l.complete_at IS NOT NULL AND m.day IS NULL ORDER BY l.day"
+)
+
+
 def list_to_match_from_row(row: Sequence[Any]) -> tuple[date, str, datetime]:
     """(day, source, complete_at) of a complete day list."""
     return to_date(row[0]), row[1], to_datetime(row[2])
@@ -183,12 +192,10 @@ def papers_with_trending(
     entries: dict[int, list[TrendingEntry]] = {}
     for pk, day, source, rank, upvotes in trending:
         entries.setdefault(pk, []).append(TrendingEntry(to_date(day), source, rank, upvotes))
-    result: dict[int, Paper] = {}
-    for row in rows:
-        paper = paper_from_row(row)
-        found = entries.get(row[0])
-        result[row[0]] = replace(paper, trending=tuple(found)) if found else paper
-    return result
+    return {
+        row[0]: replace(paper_from_row(row), trending=tuple(entries.get(row[0], ())))
+        for row in rows
+    }
 
 
 def index_row_from_row(row: Sequence[Any]) -> IndexRow:

@@ -3,20 +3,19 @@ and trending lists, and the change sequence the search index follows."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import aiosqlite
 
-from bot.day_lists import WHOLE, CompletionRule
+from bot.day_lists import CompletionRule
 from bot.models import Observation, Paper
-from bot.storage.change_signal import ChangeSignal
 from bot.storage.database import Database
 from bot.storage.day_lists import SqliteDayLists
 from bot.storage.decode import TRENDING_ENTRY_COLUMNS, index_row_from_row, papers_with_trending
 from bot.storage.ingest_plan import ListKey, carried_lists, write_plan
+from bot.storage.ingesting import IngestingPapers, utc_now
 from bot.storage.merge import Known, plan_batch
 from bot.storage.rows import (
     PAPER_COLUMNS,
@@ -29,39 +28,25 @@ from bot.storage.rows import (
 from bot.storage.types import IndexRow, IngestCounts
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class SqlitePapers:
+class SqlitePapers(IngestingPapers):
     """The corpus: papers, the days they trended, and their change sequence."""
 
-    def __init__(self, db: Database, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utc_now) -> None:
+        super().__init__(clock)
         self._db = db
-        self._clock = clock  # when `ingest` is given no `now`
         self._lists = SqliteDayLists(db)
-        self._changed = ChangeSignal()
 
-    async def ingest(
+    async def _ingest(
         self,
-        observations: Iterable[Observation],
-        lists: CompletionRule = WHOLE,
-        now: datetime | None = None,
-        fetched: Iterable[tuple[date, str]] = (),
+        batch: list[Observation],
+        fetched: set[tuple[date, str]],
+        lists: CompletionRule,
+        now: datetime,
     ) -> IngestCounts:
-        batch = list(observations)
-        fetched = set(fetched)
-        if not batch and not fetched:
-            return IngestCounts()
-        now = now or self._clock()
         async with self._db.transaction() as conn:
             counts = await self._ingest_batch(conn, batch, now) if batch else IngestCounts()
             states = await self._lists.record(conn, batch, fetched, lists, now)
-        self._changed.set()
         return replace(counts, lists=tuple(states))
-
-    async def wait_for_change(self, or_until: asyncio.Event) -> None:
-        await self._changed.wait(or_until)
 
     async def _ingest_batch(
         self, conn: aiosqlite.Connection, batch: list[Observation], at: datetime

@@ -12,6 +12,7 @@ from bot.alerts.topics import AlertSettings, Subscription, same_topic
 from bot.models import Destination
 from bot.storage.decode import (
     ALERT_SETTINGS_COLUMNS,
+    LISTS_TO_MATCH,
     SUBSCRIPTION_COLUMNS,
     alert_settings_from_row,
     list_to_match_from_row,
@@ -95,11 +96,7 @@ class PgSubscriptions:
             )
 
     async def lists_to_match(self) -> list[tuple[date, str, datetime]]:
-        rows = await self._db.fetch(
-            "SELECT l.day, l.source, l.complete_at FROM day_lists l LEFT JOIN matched_lists m"
-            " ON m.day = l.day AND m.source = l.source"
-            " WHERE l.complete_at IS NOT NULL AND m.day IS NULL ORDER BY l.day"
-        )
+        rows = await self._db.fetch(LISTS_TO_MATCH)
         return [list_to_match_from_row(r) for r in rows]
 
     async def queue_matches(
