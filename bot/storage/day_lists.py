@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
 
 import aiosqlite
 
 from bot.day_lists import CompletionRule, ListState
 from bot.models import Observation
 from bot.storage.database import Database
+from bot.storage.decode import LIST_STATE_COLUMNS, list_state_from_row
+from bot.storage.ingest_plan import list_sizes
+from bot.storage.rows import as_datetime
 
 
 class SqliteDayLists:
@@ -29,17 +30,11 @@ class SqliteDayLists:
     ) -> list[ListState]:
         """How many papers each day's list in `batch` (or `fetched`) has now, inside the
         ingest's transaction."""
-        papers: dict[tuple[date, str], set[str]] = {key: set() for key in fetched}
-        for obs in batch:
-            if obs.day is not None:
-                papers.setdefault((obs.day, obs.source), set()).add(obs.paper_id)
         states = []
-        for (day, source), ids in sorted(papers.items()):
-            previous = await self.list_state(day, source)
-            state = rule.after_fetch(previous, day, source, len(ids), now)
+        for day, source, size in list_sizes(batch, fetched):
+            state = rule.after_fetch(await self.list_state(day, source), day, source, size, now)
             await conn.execute(
-                "INSERT OR REPLACE INTO day_lists"
-                " (day, source, size, grew_at, fetched_at, complete_at) VALUES (?,?,?,?,?,?)",
+                f"INSERT OR REPLACE INTO day_lists ({LIST_STATE_COLUMNS}) VALUES (?,?,?,?,?,?)",
                 (
                     state.day.isoformat(),
                     state.source,
@@ -54,34 +49,19 @@ class SqliteDayLists:
 
     async def list_state(self, day: date, source: str) -> ListState | None:
         rows = await self._db.fetch(
-            "SELECT day, source, size, grew_at, fetched_at, complete_at FROM day_lists"
-            " WHERE day = ? AND source = ?",
+            f"SELECT {LIST_STATE_COLUMNS} FROM day_lists WHERE day = ? AND source = ?",
             (day.isoformat(), source),
         )
-        return _list_state(rows[0]) if rows else None
+        return list_state_from_row(rows[0]) if rows else None
 
     async def last_fetched(self, source: str) -> datetime | None:
-        """When a day's list from `source` was last fetched, None if never."""
         rows = await self._db.fetch(
             "SELECT max(fetched_at) FROM day_lists WHERE source = ?", (source,)
         )
-        return datetime.fromisoformat(rows[0][0]) if rows[0][0] else None
+        return as_datetime(rows[0][0])
 
     async def list_states(self) -> list[ListState]:
-        """Every day's list from every source, newest day first."""
         rows = await self._db.fetch(
-            "SELECT day, source, size, grew_at, fetched_at, complete_at FROM day_lists"
-            " ORDER BY day DESC, source"
+            f"SELECT {LIST_STATE_COLUMNS} FROM day_lists ORDER BY day DESC, source"
         )
-        return [_list_state(row) for row in rows]
-
-
-def _list_state(row: Sequence[Any]) -> ListState:
-    return ListState(
-        day=date.fromisoformat(row[0]),
-        source=row[1],
-        size=row[2],
-        grew_at=datetime.fromisoformat(row[3]),
-        fetched_at=datetime.fromisoformat(row[4]),
-        complete_at=datetime.fromisoformat(row[5]) if row[5] else None,
-    )
+        return [list_state_from_row(row) for row in rows]

@@ -3,13 +3,16 @@ SQLite. Alert runs are digest runs too, keyed by the user's direct-message desti
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 
-from bot.digests.settings import DigestRun, DigestSettings, Outcome
-from bot.models import Destination
+from bot.digests.settings import DigestRun, DigestSettings
 from bot.storage.database import Database
+from bot.storage.decode import (
+    DIGEST_RUN_COLUMNS,
+    DIGEST_SETTINGS_COLUMNS,
+    digest_run_from_row,
+    digest_settings_from_row,
+)
 
 
 class SqliteDigests:
@@ -20,12 +23,12 @@ class SqliteDigests:
 
     async def channel_digest(self, destination: str) -> DigestSettings | None:
         rows = await self._db.fetch(f"{_DIGEST_SELECT} WHERE destination = ?", (destination,))
-        return _digest_settings(rows[0]) if rows else None
+        return digest_settings_from_row(rows[0]) if rows else None
 
     async def channel_digests(self, enabled_only: bool = True) -> list[DigestSettings]:
         where = " WHERE enabled = 1" if enabled_only else ""
         rows = await self._db.fetch(f"{_DIGEST_SELECT}{where} ORDER BY destination")
-        return [_digest_settings(row) for row in rows]
+        return [digest_settings_from_row(row) for row in rows]
 
     async def save_channel_digest(self, digest: DigestSettings, by: str, at: datetime) -> None:
         async with self._db.transaction() as conn:
@@ -51,9 +54,6 @@ class SqliteDigests:
     async def claim_run(
         self, destination: str, run_day: date, at: datetime, stale_after: timedelta
     ) -> bool:
-        """Take the one digest `destination` may have on `run_day`. False when it is taken:
-        posted, or running (by the schedule, `now`, or another process). A run that posted
-        nothing, or that died more than `stale_after` ago, may be taken again."""
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO digest_runs (destination, run_day, started_at, outcome)"
@@ -84,9 +84,6 @@ class SqliteDigests:
             )
 
     async def release_interrupted_runs(self, before: datetime) -> int:
-        """At start: runs left "running" since before `before` by a process that died before
-        it queued anything can be taken again at once (a run that queued its message is
-        "queued", not these; a run begun since, by this process or another, is live)."""
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "UPDATE digest_runs SET started_at = '1970-01-01T00:00:00+00:00'"
@@ -96,43 +93,12 @@ class SqliteDigests:
             return cursor.rowcount
 
     async def digest_runs(self, destination: str, limit: int = 10) -> list[DigestRun]:
-        """The latest runs for `destination`, newest first."""
         rows = await self._db.fetch(
-            "SELECT destination, run_day, started_at, outcome, finished_at, list_day, posted,"
-            " detail FROM digest_runs WHERE destination = ? ORDER BY run_day DESC LIMIT ?",
+            f"SELECT {DIGEST_RUN_COLUMNS} FROM digest_runs WHERE destination = ?"
+            " ORDER BY run_day DESC LIMIT ?",
             (destination, limit),
         )
-        return [
-            DigestRun(
-                destination=r[0],
-                run_day=date.fromisoformat(r[1]),
-                started_at=datetime.fromisoformat(r[2]),
-                outcome=Outcome(r[3]),
-                finished_at=datetime.fromisoformat(r[4]) if r[4] else None,
-                list_day=date.fromisoformat(r[5]) if r[5] else None,
-                posted=r[6],
-                detail=r[7],
-            )
-            for r in rows
-        ]
+        return [digest_run_from_row(r) for r in rows]
 
 
-_DIGEST_SELECT = (
-    "SELECT destination, enabled, time, timezone, weekdays, size, topic, format, covers,"
-    " updated_at FROM channel_digests"
-)
-
-
-def _digest_settings(row: Sequence[Any]) -> DigestSettings:
-    return DigestSettings(
-        destination=Destination.from_key(row[0]),
-        enabled=bool(row[1]),
-        time=time.fromisoformat(row[2]),
-        timezone=row[3],
-        weekdays=tuple(row[4].split(",")),
-        size=row[5],
-        topic=row[6],
-        format=row[7],
-        covers=row[8],
-        updated_at=datetime.fromisoformat(row[9]),
-    )
+_DIGEST_SELECT = f"SELECT {DIGEST_SETTINGS_COLUMNS} FROM channel_digests"

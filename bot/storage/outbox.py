@@ -9,6 +9,14 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.storage.database import Database
+from bot.storage.decode import (
+    DESTINATION_COLUMNS,
+    OUTBOX_HEADS,
+    QUEUED_COLUMNS,
+    destination_state_from_row,
+    due_in_order,
+    outbox_head_from_row,
+)
 from bot.storage.rows import WAITING, pks_for_ids
 from bot.storage.types import DestinationState, OutboxHead, QueuedMessage
 
@@ -28,10 +36,6 @@ class SqliteOutbox:
         run: tuple[str, date] | None = None,
         handle: str | None = None,
     ) -> int:
-        """Keep a message until it is delivered, record its papers as sent there, and mark
-        the digest `run` it settles as queued, in one transaction: deciding to send it and
-        sending it cannot come apart. A command's reply comes with its `handle` (JSON):
-        where to answer, for as long as the platform allows."""
         async with self._db.transaction() as conn:
             if run is not None:
                 await conn.execute(
@@ -62,9 +66,6 @@ class SqliteOutbox:
             return cursor.lastrowid
 
     async def due_destinations(self, now: datetime) -> list[str]:
-        """Destinations not stopped whose oldest undelivered message is due, oldest first;
-        but first those whose message may have arrived before (settled first, their check
-        does not wait behind new sends)."""
         rows = await self._db.fetch(
             "SELECT o.destination, o.next_attempt_at FROM outbox o JOIN"
             f" (SELECT min(id) AS first FROM outbox WHERE {WAITING} GROUP BY destination)"
@@ -74,47 +75,20 @@ class SqliteOutbox:
         return [r[0] for r in rows if datetime.fromisoformat(r[1]) <= now]
 
     async def due_messages(self, destination: str | None, now: datetime) -> list[QueuedMessage]:
-        """Undelivered messages in order (of one destination, or all) whose time has come;
-        per destination, only those up to its first not yet due (order is kept)."""
         where = WAITING + (" AND destination = ?" if destination else "")
         rows = await self._db.fetch(
-            "SELECT id, destination, reply, paper_ids, state, attempts, next_attempt_at, handle,"
-            f" sends, created_at FROM outbox WHERE {where} ORDER BY destination, id",
+            f"SELECT {QUEUED_COLUMNS} FROM outbox WHERE {where} ORDER BY destination, id",
             (destination,) if destination else (),
         )
-        due: list[QueuedMessage] = []
-        blocked: set[str] = set()
-        for row in rows:
-            if row[1] in blocked:
-                continue
-            if datetime.fromisoformat(row[6]) > now:
-                blocked.add(row[1])
-                continue
-            due.append(
-                QueuedMessage(
-                    id=row[0],
-                    destination=row[1],
-                    reply=row[2],
-                    paper_ids=tuple(json.loads(row[3])),
-                    state=row[4],
-                    attempts=row[5],
-                    handle=row[7],
-                    sends=row[8],
-                    created_at=datetime.fromisoformat(row[9]),
-                )
-            )
-        return due
+        return due_in_order(rows, now)
 
     async def mark_sending(self, message_id: int) -> None:
-        """A request of it is about to leave (it had its turn): from now until its outcome is
-        kept, it may have arrived. A send begun, not an attempt: only a failure counts."""
         await self._outbox_update(
             "UPDATE outbox SET state = 'sending', sends = sends + 1 WHERE id = ?",
             (message_id,),
         )
 
     async def mark_sent(self, message_id: int, platform_ids: Sequence[str], at: datetime) -> None:
-        """Delivered; a run it settles that was still "queued" is now "posted"."""
         async with self._db.transaction() as conn:
             await conn.execute(
                 "UPDATE outbox SET state = 'sent', platform_ids = ?, sent_at = ?,"
@@ -129,7 +103,6 @@ class SqliteOutbox:
             )
 
     async def mark_failed(self, message_id: int, error: str, retry_at: datetime) -> None:
-        """Not delivered (one more failed attempt); tried again at `retry_at`."""
         await self._outbox_update(
             "UPDATE outbox SET state = 'pending', attempts = attempts + 1, last_error = ?,"
             " next_attempt_at = ? WHERE id = ?",
@@ -137,16 +110,12 @@ class SqliteOutbox:
         )
 
     async def mark_deferred(self, message_id: int, reason: str, retry_at: datetime) -> None:
-        """Not tried now, for `reason` (no failure: the attempts stay); tried at `retry_at`."""
         await self._outbox_update(
             "UPDATE outbox SET state = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?",
             (reason, retry_at.isoformat(), message_id),
         )
 
     async def prune_outbox(self, before: datetime) -> int:
-        """Forget delivered (or dropped) messages created before `before`; what they
-        showed stays recorded as sent. The newest row always stays: ids must never be
-        reused, since a message's id is its marker and nonce on the platforms."""
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "DELETE FROM outbox WHERE state IN ('sent', 'dropped') AND created_at < ?"
@@ -160,7 +129,6 @@ class SqliteOutbox:
         return str(rows[0][0]) if rows else None
 
     async def mark_dropped(self, message_id: int, error: str) -> None:
-        """Given up for good: a command's reply the platform no longer takes (expired)."""
         await self._outbox_update(
             "UPDATE outbox SET state = 'dropped', last_error = ?, handle = NULL WHERE id = ?",
             (error, message_id),
@@ -173,17 +141,8 @@ class SqliteOutbox:
         return {r[0]: int(r[1]) for r in rows}
 
     async def outbox_heads(self) -> list[OutboxHead]:
-        """Each destination's first waiting message (the one the others wait behind)."""
-        rows = await self._db.fetch(
-            "SELECT o.destination, n.waiting, o.state, o.attempts, o.next_attempt_at,"
-            " o.last_error FROM outbox o JOIN (SELECT min(id) AS first, count(*) AS waiting"
-            f" FROM outbox WHERE {WAITING} GROUP BY destination) n ON o.id = n.first"
-            " ORDER BY o.destination"
-        )
-        return [
-            OutboxHead(r[0], int(r[1]), r[2], int(r[3]), datetime.fromisoformat(r[4]), r[5])
-            for r in rows
-        ]
+        rows = await self._db.fetch(OUTBOX_HEADS)
+        return [outbox_head_from_row(r) for r in rows]
 
     async def _outbox_update(self, sql: str, params: tuple[Any, ...]) -> None:
         async with self._db.transaction() as conn:
@@ -199,16 +158,15 @@ class SqliteOutbox:
 
     async def destination_state(self, destination: str) -> DestinationState:
         rows = await self._db.fetch(f"{_DESTINATION_SELECT} WHERE destination = ?", (destination,))
-        return _destination_state(rows[0]) if rows else DestinationState(destination)
+        return destination_state_from_row(rows[0]) if rows else DestinationState(destination)
 
     async def destination_states(self) -> list[DestinationState]:
         rows = await self._db.fetch(f"{_DESTINATION_SELECT} ORDER BY destination")
-        return [_destination_state(row) for row in rows]
+        return [destination_state_from_row(row) for row in rows]
 
     async def record_delivery(
         self, destination: str, at: datetime, error: str | None = None, permanent: bool = False
     ) -> None:
-        """A send's outcome: success, a passing error, or a permanent one that stops it."""
         when = at.isoformat()
         if error is None:
             sql = (
@@ -229,7 +187,6 @@ class SqliteOutbox:
             await conn.execute(sql, params)
 
     async def resume_destination(self, destination: str, at: datetime) -> None:
-        """Take messages again; what waits in the outbox is due at once."""
         async with self._db.transaction() as conn:
             await conn.execute(
                 "UPDATE destinations SET stopped_at = NULL WHERE destination = ?", (destination,)
@@ -249,19 +206,4 @@ class SqliteOutbox:
         pass
 
 
-_DESTINATION_SELECT = (
-    "SELECT destination, stopped_at, error, last_success_at, last_error_at FROM destinations"
-)
-
-
-def _destination_state(row: Sequence[Any]) -> DestinationState:
-    def moment(text: str | None) -> datetime | None:
-        return datetime.fromisoformat(text) if text else None
-
-    return DestinationState(
-        row[0],
-        stopped_at=moment(row[1]),
-        error=row[2],
-        last_success_at=moment(row[3]),
-        last_error_at=moment(row[4]),
-    )
+_DESTINATION_SELECT = f"SELECT {DESTINATION_COLUMNS} FROM destinations"

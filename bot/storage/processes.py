@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.storage.database import Database
+from bot.storage.decode import PROCESS_COLUMNS, process_beat_from_row
 from bot.storage.types import ProcessBeat
 
 
@@ -22,8 +23,7 @@ class SqliteProcesses:
     async def beat(self, beat: ProcessBeat) -> None:
         async with self._db.transaction() as conn:
             await conn.execute(
-                "INSERT OR REPLACE INTO processes (process, started_at, seen_at, leader, detail)"
-                " VALUES (?, ?, ?, ?, ?)",
+                f"INSERT OR REPLACE INTO processes ({PROCESS_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
                 (
                     beat.process,
                     beat.started_at.isoformat(),
@@ -40,16 +40,10 @@ class SqliteProcesses:
 
     async def live_processes(self, seen_since: datetime) -> list[ProcessBeat]:
         rows = await self._db.fetch(
-            "SELECT process, started_at, seen_at, leader, detail FROM processes"
-            " WHERE seen_at >= ? ORDER BY started_at",
+            f"SELECT {PROCESS_COLUMNS} FROM processes WHERE seen_at >= ? ORDER BY started_at",
             (seen_since.isoformat(),),
         )
-        return [
-            ProcessBeat(
-                r[0], datetime.fromisoformat(r[1]), datetime.fromisoformat(r[2]), bool(r[3]), r[4]
-            )
-            for r in rows
-        ]
+        return [process_beat_from_row(r) for r in rows]
 
     async def forget_process(self, process: str) -> None:
         async with self._db.transaction() as conn:

@@ -104,7 +104,8 @@ class Digests(Protocol):
 
     async def release_interrupted_runs(self, before: datetime) -> int:
         """At start: runs left "running" since before `before` by a process that died before
-        it queued anything can be taken again at once (a run begun since is live)."""
+        it queued anything can be taken again at once (a run that queued its message is
+        "queued", not these; a run begun since, by this process or another, is live)."""
         ...
 
     async def digest_runs(self, destination: str, limit: int = 10) -> list[DigestRun]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from bot.models import Paper, Signals
 from bot.storage.database import Database
-from bot.storage.merge import Pending
+from bot.storage.merge import Known, Pending
 
 PAPER_COLUMNS = (
     "pk, id, arxiv_id, title, abstract, authors, published, links, code_links, "
@@ -93,12 +93,37 @@ def paper_from_row(row: Sequence[Any]) -> Paper:
     )
 
 
+def known_papers(rows: Iterable[Sequence[Any]]) -> Known:
+    """The stored papers a batch may match, from rows of `PAPER_COLUMNS`."""
+    found = Known()
+    for row in rows:
+        found.add(row[0], paper_from_row(row), row[11])
+    return found
+
+
 def from_json(value: Any) -> Any:
     """A JSON column's value, whether the driver handed over text or decoded it."""
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 def as_date(value: str | date | None) -> date | None:
+    """A date column's value, as ISO text (SQLite) or a date (PostgreSQL); None if empty."""
     if value is None or value == "":
         return None
+    return to_date(value)
+
+
+def to_date(value: str | date) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def as_datetime(value: str | datetime | None) -> datetime | None:
+    """A time column's value, as ISO text (SQLite) or a datetime (PostgreSQL); None if
+    empty."""
+    if value is None or value == "":
+        return None
+    return to_datetime(value)
+
+
+def to_datetime(value: str | datetime) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)

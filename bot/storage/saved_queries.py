@@ -20,7 +20,6 @@ class SqliteSavedQueries:
         self._db = db
 
     async def save_query(self, query: str, at: datetime) -> str:
-        """A short stable key for `query` (buttons carry the key, not the query)."""
         key = query_key(query)
         async with self._db.transaction() as conn:
             await conn.execute(

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from bot.alerts.topics import AlertSettings, Subscription, same_topic
 from bot.models import Destination
 from bot.storage.database import Database
+from bot.storage.decode import (
+    ALERT_SETTINGS_COLUMNS,
+    LISTS_TO_MATCH,
+    SUBSCRIPTION_COLUMNS,
+    alert_settings_from_row,
+    list_to_match_from_row,
+    subscription_from_row,
+)
 from bot.storage.rows import chunks, pks_for_ids
 
 
@@ -20,11 +28,8 @@ class SqliteSubscriptions:
     async def add_subscription(
         self, owner: Destination, topic: str, at: datetime, limit: int
     ) -> tuple[int | None, list[Subscription]]:
-        """Add `topic` to `owner`'s topics unless they follow it already (ignoring case) or
-        follow `limit` topics. Returns the new id (None when nothing was added) and the
-        owner's topics before it. Checks and insert happen under the write lock, and the
-        insert counts again in the same statement, so the limit holds however many adds
-        run at once (another process writing the database included)."""
+        # Checks and insert happen under SQLite's write lock, and the insert counts again
+        # in the same statement: the limit holds even with another process writing.
         async with self._db.transaction() as conn:
             mine = await self.subscriptions(owner)
             if any(same_topic(s.topic, topic) for s in mine):
@@ -39,27 +44,13 @@ class SqliteSubscriptions:
             return None, await self.subscriptions(owner)  # another process added some
 
     async def subscriptions(self, owner: Destination | None = None) -> list[Subscription]:
-        """One user's subscriptions (or everyone's), oldest first."""
         where, params = ("WHERE owner = ?", (owner.key,)) if owner else ("", ())
         rows = await self._db.fetch(
-            "SELECT id, owner, topic, created_at, last_match_at, last_match_title"
-            f" FROM subscriptions {where} ORDER BY id",
-            params,
+            f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions {where} ORDER BY id", params
         )
-        return [
-            Subscription(
-                id=r[0],
-                owner=Destination.from_key(r[1]),
-                topic=r[2],
-                created_at=datetime.fromisoformat(r[3]),
-                last_match_at=datetime.fromisoformat(r[4]) if r[4] else None,
-                last_match_title=r[5],
-            )
-            for r in rows
-        ]
+        return [subscription_from_row(r) for r in rows]
 
     async def remove_subscriptions(self, owner: Destination, ids: Sequence[int]) -> int:
-        """Remove some of `owner`'s subscriptions; others' ids are never touched."""
         async with self._db.transaction() as conn:
             total = 0
             for chunk in chunks(list(ids)):
@@ -77,18 +68,9 @@ class SqliteSubscriptions:
 
     async def alert_settings(self, owner: Destination) -> AlertSettings | None:
         rows = await self._db.fetch(
-            "SELECT time, timezone, paused_until FROM alert_settings WHERE owner = ?",
-            (owner.key,),
+            f"SELECT {ALERT_SETTINGS_COLUMNS} FROM alert_settings WHERE owner = ?", (owner.key,)
         )
-        if not rows:
-            return None
-        clock_time, zone, paused = rows[0]
-        return AlertSettings(
-            owner,
-            time.fromisoformat(clock_time),
-            zone,
-            datetime.fromisoformat(paused) if paused else None,
-        )
+        return alert_settings_from_row(owner, rows[0]) if rows else None
 
     async def save_alert_settings(self, settings: AlertSettings, at: datetime) -> None:
         async with self._db.transaction() as conn:
@@ -105,14 +87,8 @@ class SqliteSubscriptions:
             )
 
     async def lists_to_match(self) -> list[tuple[date, str, datetime]]:
-        """Complete day lists whose papers were not matched against subscriptions yet:
-        (day, source, when it became complete)."""
-        rows = await self._db.fetch(
-            "SELECT l.day, l.source, l.complete_at FROM day_lists l LEFT JOIN matched_lists m"
-            " ON m.day = l.day AND m.source = l.source"
-            " WHERE l.complete_at IS NOT NULL AND m.day IS NULL ORDER BY l.day"
-        )
-        return [(date.fromisoformat(r[0]), r[1], datetime.fromisoformat(r[2])) for r in rows]
+        rows = await self._db.fetch(LISTS_TO_MATCH)
+        return [list_to_match_from_row(r) for r in rows]
 
     async def queue_matches(
         self,
@@ -120,8 +96,6 @@ class SqliteSubscriptions:
         lists: Sequence[tuple[date, str]],
         at: datetime,
     ) -> int:
-        """Queue (owner, paper id, subscription id) matches, and mark `lists` matched, in
-        one transaction. Papers already sent to the owner are left out."""
         async with self._db.transaction() as conn:
             pks = await pks_for_ids(self._db, sorted({paper_id for _, paper_id, _ in matches}))
             rows = [
@@ -144,7 +118,6 @@ class SqliteSubscriptions:
             return queued
 
     async def pending_matches(self, owner: Destination) -> list[tuple[int, int]]:
-        """(paper key, subscription id) waiting for `owner`, oldest match first."""
         rows = await self._db.fetch(
             "SELECT paper_pk, subscription_id FROM pending_matches WHERE owner = ?"
             " ORDER BY matched_at, paper_pk",

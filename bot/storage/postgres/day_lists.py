@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -10,9 +9,12 @@ from psycopg import AsyncConnection
 
 from bot.day_lists import CompletionRule, ListState
 from bot.models import Observation
+from bot.storage.decode import LIST_STATE_COLUMNS, list_state_from_row
+from bot.storage.ingest_plan import list_sizes
 from bot.storage.postgres.database import PgDatabase
+from bot.storage.rows import as_datetime
 
-_SELECT = "SELECT day, source, size, grew_at, fetched_at, complete_at FROM day_lists"
+_SELECT = f"SELECT {LIST_STATE_COLUMNS} FROM day_lists"
 
 
 class PgDayLists:
@@ -31,18 +33,15 @@ class PgDayLists:
     ) -> list[ListState]:
         """How many papers each day's list in `batch` (or `fetched`) has now, inside the
         ingest's transaction."""
-        papers: dict[tuple[date, str], set[str]] = {key: set() for key in fetched}
-        for obs in batch:
-            if obs.day is not None:
-                papers.setdefault((obs.day, obs.source), set()).add(obs.paper_id)
         states = []
-        for (day, source), ids in sorted(papers.items()):
+        for day, source, size in list_sizes(batch, fetched):
             cursor = await conn.execute(f"{_SELECT} WHERE day = %s AND source = %s", (day, source))
             row = await cursor.fetchone()
-            state = rule.after_fetch(_list_state(row) if row else None, day, source, len(ids), now)
+            previous = list_state_from_row(row) if row else None
+            state = rule.after_fetch(previous, day, source, size, now)
             await conn.execute(
-                "INSERT INTO day_lists (day, source, size, grew_at, fetched_at, complete_at)"
-                " VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT (day, source) DO UPDATE SET"
+                f"INSERT INTO day_lists ({LIST_STATE_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s)"
+                " ON CONFLICT (day, source) DO UPDATE SET"
                 " size = excluded.size, grew_at = excluded.grew_at,"
                 " fetched_at = excluded.fetched_at, complete_at = excluded.complete_at",
                 (
@@ -59,26 +58,14 @@ class PgDayLists:
 
     async def list_state(self, day: date, source: str) -> ListState | None:
         rows = await self._db.fetch(f"{_SELECT} WHERE day = %s AND source = %s", (day, source))
-        return _list_state(rows[0]) if rows else None
+        return list_state_from_row(rows[0]) if rows else None
 
     async def last_fetched(self, source: str) -> datetime | None:
         rows = await self._db.fetch(
             "SELECT max(fetched_at) FROM day_lists WHERE source = %s", (source,)
         )
-        found: datetime | None = rows[0][0]
-        return found
+        return as_datetime(rows[0][0])
 
     async def list_states(self) -> list[ListState]:
         rows = await self._db.fetch(f"{_SELECT} ORDER BY day DESC, source")
-        return [_list_state(row) for row in rows]
-
-
-def _list_state(row: Sequence[Any]) -> ListState:
-    return ListState(
-        day=row[0],
-        source=row[1],
-        size=row[2],
-        grew_at=row[3],
-        fetched_at=row[4],
-        complete_at=row[5],
-    )
+        return [list_state_from_row(row) for row in rows]

@@ -3,12 +3,15 @@ PostgreSQL. Claiming a run is one statement, so two processes never take the sam
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 
-from bot.digests.settings import DigestRun, DigestSettings, Outcome
-from bot.models import Destination
+from bot.digests.settings import DigestRun, DigestSettings
+from bot.storage.decode import (
+    DIGEST_RUN_COLUMNS,
+    DIGEST_SETTINGS_COLUMNS,
+    digest_run_from_row,
+    digest_settings_from_row,
+)
 from bot.storage.postgres.database import PgDatabase
 
 _EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
@@ -22,12 +25,12 @@ class PgDigests:
 
     async def channel_digest(self, destination: str) -> DigestSettings | None:
         rows = await self._db.fetch(f"{_DIGEST_SELECT} WHERE destination = %s", (destination,))
-        return _digest_settings(rows[0]) if rows else None
+        return digest_settings_from_row(rows[0]) if rows else None
 
     async def channel_digests(self, enabled_only: bool = True) -> list[DigestSettings]:
         where = " WHERE enabled" if enabled_only else ""
         rows = await self._db.fetch(f"{_DIGEST_SELECT}{where} ORDER BY destination")
-        return [_digest_settings(row) for row in rows]
+        return [digest_settings_from_row(row) for row in rows]
 
     async def save_channel_digest(self, digest: DigestSettings, by: str, at: datetime) -> None:
         async with self._db.transaction() as conn:
@@ -102,41 +105,11 @@ class PgDigests:
 
     async def digest_runs(self, destination: str, limit: int = 10) -> list[DigestRun]:
         rows = await self._db.fetch(
-            "SELECT destination, run_day, started_at, outcome, finished_at, list_day, posted,"
-            " detail FROM digest_runs WHERE destination = %s ORDER BY run_day DESC LIMIT %s",
+            f"SELECT {DIGEST_RUN_COLUMNS} FROM digest_runs WHERE destination = %s"
+            " ORDER BY run_day DESC LIMIT %s",
             (destination, limit),
         )
-        return [
-            DigestRun(
-                destination=r[0],
-                run_day=r[1],
-                started_at=r[2],
-                outcome=Outcome(r[3]),
-                finished_at=r[4],
-                list_day=r[5],
-                posted=r[6],
-                detail=r[7],
-            )
-            for r in rows
-        ]
+        return [digest_run_from_row(r) for r in rows]
 
 
-_DIGEST_SELECT = (
-    "SELECT destination, enabled, time, timezone, weekdays, size, topic, format, covers,"
-    " updated_at FROM channel_digests"
-)
-
-
-def _digest_settings(row: Sequence[Any]) -> DigestSettings:
-    return DigestSettings(
-        destination=Destination.from_key(row[0]),
-        enabled=bool(row[1]),
-        time=time.fromisoformat(row[2]),
-        timezone=row[3],
-        weekdays=tuple(row[4].split(",")),
-        size=row[5],
-        topic=row[6],
-        format=row[7],
-        covers=row[8],
-        updated_at=row[9],
-    )
+_DIGEST_SELECT = f"SELECT {DIGEST_SETTINGS_COLUMNS} FROM channel_digests"

@@ -8,8 +8,16 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from bot.storage.decode import (
+    DESTINATION_COLUMNS,
+    OUTBOX_HEADS,
+    QUEUED_COLUMNS,
+    destination_state_from_row,
+    due_in_order,
+    outbox_head_from_row,
+)
 from bot.storage.postgres.database import PgDatabase
-from bot.storage.rows import WAITING, from_json
+from bot.storage.rows import WAITING
 from bot.storage.types import PROCESS_GONE_AFTER, DestinationState, OutboxHead, QueuedMessage
 
 
@@ -73,32 +81,10 @@ class PgOutbox:
     async def due_messages(self, destination: str | None, now: datetime) -> list[QueuedMessage]:
         where = WAITING + (" AND destination = %s" if destination else "")
         rows = await self._db.fetch(
-            "SELECT id, destination, reply, paper_ids, state, attempts, next_attempt_at, handle,"
-            f" sends, created_at FROM outbox WHERE {where} ORDER BY destination, id",
+            f"SELECT {QUEUED_COLUMNS} FROM outbox WHERE {where} ORDER BY destination, id",
             (destination,) if destination else (),
         )
-        due: list[QueuedMessage] = []
-        blocked: set[str] = set()
-        for row in rows:
-            if row[1] in blocked:
-                continue
-            if row[6] > now:  # order is kept: nothing after a message not yet due
-                blocked.add(row[1])
-                continue
-            due.append(
-                QueuedMessage(
-                    id=row[0],
-                    destination=row[1],
-                    reply=row[2],
-                    paper_ids=tuple(from_json(row[3])),
-                    state=row[4],
-                    attempts=row[5],
-                    handle=row[7],
-                    sends=row[8],
-                    created_at=row[9],
-                )
-            )
-        return due
+        return due_in_order(rows, now)
 
     async def mark_sending(self, message_id: int) -> None:
         await self._update(
@@ -160,13 +146,8 @@ class PgOutbox:
         return {r[0]: int(r[1]) for r in rows}
 
     async def outbox_heads(self) -> list[OutboxHead]:
-        rows = await self._db.fetch(
-            "SELECT o.destination, n.waiting, o.state, o.attempts, o.next_attempt_at,"
-            " o.last_error FROM outbox o JOIN (SELECT min(id) AS first, count(*) AS waiting"
-            f" FROM outbox WHERE {WAITING} GROUP BY destination) n ON o.id = n.first"
-            " ORDER BY o.destination"
-        )
-        return [OutboxHead(r[0], int(r[1]), r[2], int(r[3]), r[4], r[5]) for r in rows]
+        rows = await self._db.fetch(OUTBOX_HEADS)
+        return [outbox_head_from_row(r) for r in rows]
 
     async def _update(self, sql: str, params: tuple[Any, ...]) -> None:
         async with self._db.transaction() as conn:
@@ -182,11 +163,11 @@ class PgOutbox:
 
     async def destination_state(self, destination: str) -> DestinationState:
         rows = await self._db.fetch(f"{_DESTINATION_SELECT} WHERE destination = %s", (destination,))
-        return DestinationState(*rows[0]) if rows else DestinationState(destination)
+        return destination_state_from_row(rows[0]) if rows else DestinationState(destination)
 
     async def destination_states(self) -> list[DestinationState]:
         rows = await self._db.fetch(f"{_DESTINATION_SELECT} ORDER BY destination")
-        return [DestinationState(*row) for row in rows]
+        return [destination_state_from_row(row) for row in rows]
 
     async def record_delivery(
         self, destination: str, at: datetime, error: str | None = None, permanent: bool = False
@@ -253,6 +234,4 @@ class PgOutbox:
         )
 
 
-_DESTINATION_SELECT = (
-    "SELECT destination, stopped_at, error, last_success_at, last_error_at FROM destinations"
-)
+_DESTINATION_SELECT = f"SELECT {DESTINATION_COLUMNS} FROM destinations"

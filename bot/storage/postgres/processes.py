@@ -13,6 +13,7 @@ import psycopg
 from psycopg import AsyncConnection
 from psycopg.conninfo import make_conninfo
 
+from bot.storage.decode import PROCESS_COLUMNS, process_beat_from_row
 from bot.storage.postgres.database import CONNECT_TIMEOUT_S, LEADER_LOCK, ON_SCHEMA, PgDatabase
 from bot.storage.types import ProcessBeat
 
@@ -86,8 +87,8 @@ class PgProcesses:
     async def beat(self, beat: ProcessBeat) -> None:
         async with self._db.transaction() as conn:
             await conn.execute(
-                "INSERT INTO processes (process, started_at, seen_at, leader, detail)"
-                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (process) DO UPDATE SET"
+                f"INSERT INTO processes ({PROCESS_COLUMNS}) VALUES (%s, %s, %s, %s, %s)"
+                " ON CONFLICT (process) DO UPDATE SET"
                 " seen_at = excluded.seen_at, leader = excluded.leader,"
                 " detail = excluded.detail",
                 (beat.process, beat.started_at, beat.seen_at, beat.leader, beat.detail),
@@ -100,11 +101,10 @@ class PgProcesses:
 
     async def live_processes(self, seen_since: datetime) -> list[ProcessBeat]:
         rows = await self._db.fetch(
-            "SELECT process, started_at, seen_at, leader, detail FROM processes"
-            " WHERE seen_at >= %s ORDER BY started_at",
+            f"SELECT {PROCESS_COLUMNS} FROM processes WHERE seen_at >= %s ORDER BY started_at",
             (seen_since,),
         )
-        return [ProcessBeat(*row) for row in rows]
+        return [process_beat_from_row(row) for row in rows]
 
     async def forget_process(self, process: str) -> None:
         async with self._db.transaction() as conn:

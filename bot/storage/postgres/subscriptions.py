@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from psycopg import AsyncConnection
 
 from bot.alerts.topics import AlertSettings, Subscription, same_topic
 from bot.models import Destination
+from bot.storage.decode import (
+    ALERT_SETTINGS_COLUMNS,
+    LISTS_TO_MATCH,
+    SUBSCRIPTION_COLUMNS,
+    alert_settings_from_row,
+    list_to_match_from_row,
+    subscription_from_row,
+)
 from bot.storage.postgres.database import PgDatabase
 from bot.storage.postgres.papers import pks_for_ids
 
@@ -49,21 +57,9 @@ class PgSubscriptions:
     ) -> list[Subscription]:
         where, params = ("WHERE owner = %s", (owner.key,)) if owner else ("", ())
         cursor = await conn.execute(
-            "SELECT id, owner, topic, created_at, last_match_at, last_match_title"
-            f" FROM subscriptions {where} ORDER BY id",
-            params,
+            f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions {where} ORDER BY id", params
         )
-        return [
-            Subscription(
-                id=r[0],
-                owner=Destination.from_key(r[1]),
-                topic=r[2],
-                created_at=r[3],
-                last_match_at=r[4],
-                last_match_title=r[5],
-            )
-            for r in await cursor.fetchall()
-        ]
+        return [subscription_from_row(r) for r in await cursor.fetchall()]
 
     async def remove_subscriptions(self, owner: Destination, ids: Sequence[int]) -> int:
         async with self._db.transaction() as conn:
@@ -79,13 +75,9 @@ class PgSubscriptions:
 
     async def alert_settings(self, owner: Destination) -> AlertSettings | None:
         rows = await self._db.fetch(
-            "SELECT time, timezone, paused_until FROM alert_settings WHERE owner = %s",
-            (owner.key,),
+            f"SELECT {ALERT_SETTINGS_COLUMNS} FROM alert_settings WHERE owner = %s", (owner.key,)
         )
-        if not rows:
-            return None
-        clock_time, zone, paused = rows[0]
-        return AlertSettings(owner, time.fromisoformat(clock_time), zone, paused)
+        return alert_settings_from_row(owner, rows[0]) if rows else None
 
     async def save_alert_settings(self, settings: AlertSettings, at: datetime) -> None:
         async with self._db.transaction() as conn:
@@ -104,12 +96,8 @@ class PgSubscriptions:
             )
 
     async def lists_to_match(self) -> list[tuple[date, str, datetime]]:
-        rows = await self._db.fetch(
-            "SELECT l.day, l.source, l.complete_at FROM day_lists l LEFT JOIN matched_lists m"
-            " ON m.day = l.day AND m.source = l.source"
-            " WHERE l.complete_at IS NOT NULL AND m.day IS NULL ORDER BY l.day"
-        )
-        return [(r[0], r[1], r[2]) for r in rows]
+        rows = await self._db.fetch(LISTS_TO_MATCH)
+        return [list_to_match_from_row(r) for r in rows]
 
     async def queue_matches(
         self,
