@@ -248,13 +248,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--slack-rate",
         type=_positive,
         default=50,
-        help="the fake's workspace budget, messages/s; Slack publishes none (default 50)",
+        help="the fake's workspace budget (each one's, with --workers), messages/s;"
+        " Slack publishes none (default 50)",
     )
     bench_deliver.add_argument(
         "--discord-rate",
         type=_positive,
         default=50,
         help="Discord's global limit, requests/s (default 50)",
+    )
+    bench_deliver.add_argument(
+        "--workers",
+        type=_counts,
+        metavar="N[,N...]",
+        help="N processes sharing the PostgreSQL --database send to --workspaces Slack"
+        " workspaces of --channels channels; 1,2,3 runs each in turn",
+    )
+    bench_deliver.add_argument(
+        "--workspaces", type=_positive, default=100, help="with --workers (default 100)"
+    )
+    bench_deliver.add_argument(
+        "--channels", type=_positive, default=10, help="per workspace, with --workers (default 10)"
     )
     bench_deliver.add_argument("--json", action="store_true", help=BENCH_JSON_HELP)
     return parser
@@ -377,6 +391,11 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def _counts(text: str) -> list[int]:
+    """A comma-separated list of whole numbers, each at least 1."""
+    return [_positive(part.strip()) for part in text.split(",")]
 
 
 def _iso_date(text: str) -> date:

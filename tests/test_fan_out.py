@@ -386,7 +386,11 @@ async def test_bench_deliver_reports_every_figure_per_platform(
         # can bunch a few paced sends into one window. Those 429s are retried (nothing lost,
         # nothing doubled); more than a few would mean the pacing is wrong.
         assert platform["rate_limited"] <= platform["requests"] * 0.05
-        assert 0 < platform["achieved_per_s"] <= 60 * 1.25  # never much faster than allowed
+        # Never faster than allowed: the rate is taken from the start of sending, and the
+        # pacer's turns (burst 1) are 1/60 s apart, the first at the start or later, so the
+        # last kept message comes no sooner than (kept - 1) / 60 s after it. Rounded to 0.01.
+        kept = platform["requests"] - platform["rate_limited"]
+        assert 0 < platform["achieved_per_s"] <= 60 * kept / (kept - 1) + 0.01
     # A Slack digest is two posts (the abstracts go in its thread); Discord's is one.
     assert figures["slack"]["requests"] == 120 and figures["discord"]["requests"] == 60
 

@@ -18,6 +18,12 @@ async def run(args: argparse.Namespace) -> int:
         from bot.bench.match import run_match_bench
 
         return await run_match_bench(args.subscriptions, args.papers, args.json)
+    if args.bench == "deliver" and args.workers:
+        from bot.bench.deliver_workers import run_workers_bench
+
+        return await run_workers_bench(
+            args.db, args.workers, args.workspaces, args.channels, args.slack_rate, args.json
+        )
     if args.bench == "deliver":
         from bot.bench.deliver import PLATFORMS, run_deliver_bench
 

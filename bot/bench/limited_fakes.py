@@ -60,7 +60,9 @@ class Tally:
 
 class LimitedSlack:
     """chat.postMessage at about 1 a second per channel (short bursts of 2) within a
-    workspace budget of `workspace_rate` a second; past either, 429 with `Retry-After`."""
+    workspace budget of `workspace_rate` a second; past either, 429 with `Retry-After`.
+    Each bot token is a workspace of its own (as a Slack app installed in several has one
+    token per workspace): every one gets the whole budget, kept apart from the others'."""
 
     CHANNEL_RATE = 1.0
     CHANNEL_BURST = 2
@@ -68,8 +70,8 @@ class LimitedSlack:
     def __init__(self, workspace_rate: float) -> None:
         self.allowed_per_s = workspace_rate
         self.tally = Tally()
-        self._workspace = Allowance(workspace_rate, workspace_rate)
-        self._channels: dict[str, Allowance] = {}
+        self._workspaces: dict[str, Allowance] = {}  # bot token -> its workspace's budget
+        self._channels: dict[tuple[str, str], Allowance] = {}  # (token, channel)
         self._ts = itertools.count(1)
 
     def app(self) -> web.Application:
@@ -86,10 +88,14 @@ class LimitedSlack:
         self.tally.requests += 1
         body = await _body(request)
         channel = str(body.get("channel") or "")
+        token = _bearer(request)
         allowance = self._channels.setdefault(
-            channel, Allowance(self.CHANNEL_RATE, self.CHANNEL_BURST)
+            (token, channel), Allowance(self.CHANNEL_RATE, self.CHANNEL_BURST)
         )
-        wait = max(allowance.take(), self._workspace.take())
+        workspace = self._workspaces.setdefault(
+            token, Allowance(self.allowed_per_s, self.allowed_per_s)
+        )
+        wait = max(allowance.take(), workspace.take())
         if wait > 0:
             self.tally.rate_limited += 1
             return web.json_response(
@@ -202,6 +208,11 @@ def _discord_json(
         body=json.dumps(body).encode(),
         headers={**(headers or {}), "Content-Type": "application/json"},
     )
+
+
+def _bearer(request: web.Request) -> str:
+    """The request's bot token (slack-sdk sends it as a bearer token)."""
+    return request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
