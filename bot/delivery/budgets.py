@@ -8,7 +8,7 @@ platform's limits for all the processes together."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from bot.models import Destination
 
@@ -20,6 +20,28 @@ def budget_of(destination: Destination) -> str:
     if destination.platform in GLOBAL_BUDGETS:
         return destination.platform
     return f"{destination.platform}:{destination.workspace}"
+
+
+def interleaved(destinations: Sequence[str]) -> list[str]:
+    """`destinations` (keys) taken in turn from each budget, each budget's own in the order
+    given: a fan-out's drain places then go to every budget at once, rather than to the
+    channels of the first few workspaces, each waiting for its own budget, while the other
+    budgets stay idle."""
+    queues: dict[str, list[str]] = {}
+    for key in destinations:
+        queues.setdefault(budget_of(Destination.from_key(key)), []).append(key)
+    turns = [iter(queue) for queue in queues.values()]
+    ordered: list[str] = []
+    while turns:
+        turns = [turn for turn in turns if _take(turn, ordered)]
+    return ordered
+
+
+def _take(turn: Iterator[str], into: list[str]) -> bool:
+    for key in turn:
+        into.append(key)
+        return True
+    return False
 
 
 def owner_of(budget: str, processes: Sequence[str]) -> str:

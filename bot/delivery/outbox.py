@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.delivery import codec
-from bot.delivery.budgets import budget_of, owner_of
+from bot.delivery.budgets import budget_of, interleaved, owner_of
 from bot.errors import PaperwireError
 from bot.models import Destination
 from bot.render.neutral import Reply
@@ -180,7 +180,10 @@ class DeliveryService:
         """Send what is due in the outbox (for one destination, or all): destinations side
         by side, each one's messages in order, stopping at its first failure so that the
         rest keep their order."""
-        keys = [destination] if destination else await self._outbox.due_destinations(self._clock())
+        if destination:
+            keys = [destination]
+        else:  # the drain places go to every budget in turn
+            keys = interleaved(await self._outbox.due_destinations(self._clock()))
         results: dict[int, Receipt] = {}
         outcomes = await asyncio.gather(
             *(self._drain_one(key, results) for key in keys), return_exceptions=True

@@ -8,7 +8,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from bot.delivery import codec
-from bot.delivery.budgets import budget_of, owner_of
+from bot.delivery.budgets import budget_of, interleaved, owner_of
 from bot.delivery.outbox import DeliveryService, OutgoingMessage, Receipt
 from bot.models import Destination
 from bot.render.neutral import Notice, Reply
@@ -125,3 +125,23 @@ async def test_a_budget_another_process_holds_is_left_to_it() -> None:
         await storage.outbox.release_claim("fake:T0", "other")
         assert len(await delivery.drain()) == 1
         assert sent[DESTINATIONS[0]] == [DESTINATIONS[0]]
+
+
+def test_a_drain_takes_each_budget_in_turn() -> None:
+    keys = [
+        "slack:T1:C1",
+        "slack:T1:C2",
+        "slack:T1:C3",
+        "slack:T2:C1",
+        "discord:G1:1",
+        "discord:G2:2",
+    ]
+    assert interleaved(keys) == [
+        "slack:T1:C1",
+        "slack:T2:C1",
+        "discord:G1:1",
+        "slack:T1:C2",
+        "discord:G2:2",  # one bot token: one budget for every server
+        "slack:T1:C3",
+    ]
+    assert interleaved([]) == []
