@@ -16,7 +16,7 @@ import pytest
 from bot.errors import UserError
 from bot.models import Observation
 from bot.storage import open_storage
-from bot.storage.backup import back_up, check_database, restore
+from bot.storage.backup import README_SECTION, back_up, check_database, restore
 from bot.storage.migrations import LATEST_VERSION
 from bot.storage.types import ProcessBeat
 from tests.conftest import NOW
@@ -277,3 +277,8 @@ async def test_postgresql_is_pointed_to_pg_dump(tmp_path: Path, command: str) ->
     assert "pg_dump" in message if command == "backup" else "pg_restore" in message
     assert 'README: "Operations: running it for real"' in message
     assert "hunter2" not in message
+
+
+def test_the_readme_section_the_refusals_point_to_exists() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert f"\n## {README_SECTION.split(chr(34))[1]}\n" in readme
