@@ -260,12 +260,14 @@ def _put_in_place(partial: Path, target: Path) -> None:
 
 def _swap(database: Path, staged: Path, now: datetime) -> Path | None:
     """With no process on `database` (refused otherwise), set it aside with its companions
-    and put `staged` in its place; returns where the old database went."""
-    if not database.exists():
+    and put `staged` in its place; returns where the old database went. A -wal left
+    without its file is set aside too: SQLite would replay it into the new one."""
+    present = [s for s in ("", *COMPANIONS) if Path(f"{database}{s}").exists()]
+    if not present:
         _put_in_place(staged, database)
         return None
     kept = _kept_name(database, now)
-    with _alone_on(database, now):
+    with _alone_on(database, now) if "" in present else contextlib.nullcontext():
         for suffix in ("", *COMPANIONS):  # a -wal belongs to its file: kept together
             if Path(f"{database}{suffix}").exists():
                 os.rename(f"{database}{suffix}", f"{kept}{suffix}")

@@ -267,6 +267,18 @@ async def test_a_damaged_database_is_set_aside_with_its_wal(tmp_path: Path) -> N
     assert (await check_database(db, db)).papers == 10
 
 
+async def test_a_wal_left_without_its_database_is_set_aside(tmp_path: Path) -> None:
+    backup = tmp_path / "b.db"
+    await make_database(tmp_path / "good.db")
+    await back_up(str(tmp_path / "good.db"), backup)
+    db = tmp_path / "p.db"
+    write(beside(db, "-wal"), b"a log of a database since deleted")
+    report = await restore(str(db), backup, NOW)
+    assert report.kept is not None and exists(beside(report.kept, "-wal"))
+    assert not exists(beside(db, "-wal"))
+    assert (await check_database(db, db)).papers == 10
+
+
 @pytest.mark.parametrize("command", ["backup", "restore"])
 async def test_postgresql_is_pointed_to_pg_dump(tmp_path: Path, command: str) -> None:
     url = "postgresql://paperwire:hunter2@db.internal/paperwire"
