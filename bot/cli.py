@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from bot import __version__
+from bot.config import log_format_from
 from bot.errors import PaperwireError, UserError
+from bot.logs import configure_logging, secrets_in
 
 _log = logging.getLogger(__name__)
 
@@ -58,6 +60,7 @@ environment (README: "Configuration", "Run on Slack", "Run on Discord"):
   PAPERWIRE_BIORXIV_API_URL     bioRxiv / medRxiv details API base
   PAPERWIRE_LEADER_CHECK_S      processes on one PostgreSQL database: how often each records
                                 it is alive and asks for the lead (default 10 s)
+  PAPERWIRE_LOG_FORMAT          text (default) or json: one JSON object a line on stderr
 Slack:
   SLACK_BOT_TOKEN               the bot token (xoxb-...): turns Slack on
   SLACK_SIGNING_SECRET          HTTP mode: checks that requests come from Slack
@@ -79,17 +82,6 @@ Discord:
   PAPERWIRE_DISCORD_SHARD_IDS   ... and this process's, e.g. 0,1 or 2-3 (default all)
 With no token set the console is the platform: scheduled digests print to stdout.
 """
-
-# Library log lines that tell someone running paperwire nothing; shown with -v.
-QUIET_LOGGERS = ("apscheduler", "discord")  # their INFO is chatter ("Adding job tentatively")
-NOISE = (
-    # slack_bolt reads SLACK_BOT_TOKEN from the environment whatever it is given, and warns
-    # that it is unused when given anything else: paperwire gives it `authorize` (the token
-    # with the kept auth.test answer) and a client; given either, bolt warns.
-    "`token` will be unused",
-    "voice will NOT be supported",  # discord.py: paperwire sends no voice
-    "intent seems to be disabled",  # discord.py: paperwire asks for no gateway intents
-)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -195,6 +187,18 @@ def build_parser() -> argparse.ArgumentParser:
     status = command("status", help="each destination: messages waiting, last error, last success")
     status.add_argument("--json", action="store_true", help="print JSON, times in ISO 8601")
 
+    backup = command(
+        "backup", help="copy the SQLite database to PATH, safely while `run` writes it"
+    )
+    backup.add_argument("path", type=Path, metavar="PATH", help="the backup file to write")
+    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    restore = command(
+        "restore",
+        help="put a backup in place of the database (stop `run` first)",
+        epilog=RESTORE_EPILOG,
+    )
+    restore.add_argument("path", type=Path, metavar="PATH", help="a file `backup` wrote")
+
     migrate = command(
         "migrate-db",
         help="copy the SQLite database (--db) into an empty PostgreSQL database",
@@ -283,6 +287,11 @@ paperwire data: nothing is overwritten. All is copied in one transaction, and ea
 rows are counted on both sides before it commits.
 Then set PAPERWIRE_DATABASE_URL and start `paperwire run`: it builds its search index from
 the database (nothing to copy)."""
+RESTORE_EPILOG = """\
+The database it replaces is kept beside it as <db>.before-restore-<UTC time> (nothing is
+overwritten); the search index beside it is removed and rebuilt at the next start.
+Refused while a paperwire process has the database open or beat in the last 30 s.
+PostgreSQL: use pg_dump and pg_restore (README: "Operations: running it for real")."""
 DB_HELP = "an SQLite file (also PAPERWIRE_DB) or a postgresql:// URL (PAPERWIRE_DATABASE_URL)"
 VERBOSE_HELP = "log what happens, libraries included"
 BENCH_JSON_HELP = "print the figures as a JSON object"
@@ -332,30 +341,15 @@ def _reader_gone() -> int:
     return 128 + 13  # what a shell reports for a writer stopped by SIGPIPE
 
 
-def configure_logging(verbose: bool, command: str | None) -> None:
-    logging.basicConfig(
-        # A long-running bot logs what it does; one-off commands only what went wrong.
-        level=logging.INFO if verbose or command == "run" else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    if verbose:
-        return
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(_drop_noise)
-
-
-def _drop_noise(record: logging.LogRecord) -> bool:
-    message = record.getMessage()
-    return not any(noise in message for noise in NOISE)
-
-
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure_logging(args.verbose, args.command)
+    try:
+        log_format = log_format_from(os.environ)
+    except UserError as exc:
+        print(f"paperwire: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(args.verbose, args.command, log_format, secrets_in(os.environ, args.db))
     if args.command is None:
         parser.print_help()
         return 0

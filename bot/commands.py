@@ -300,6 +300,26 @@ async def migrate_db(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def backup(settings: Settings, args: argparse.Namespace) -> int:
+    """`paperwire backup PATH [--force]`: one line, the backup's papers, size and path."""
+    from bot.storage.backup import back_up
+
+    print((await back_up(settings.db_path, args.path, args.force)).line())
+    return 0
+
+
+async def restore(settings: Settings, args: argparse.Namespace) -> int:
+    """`paperwire restore PATH`: what it did and what to do next."""
+    from datetime import UTC, datetime
+
+    from bot.storage.backup import restore as put_back
+
+    now = datetime.now(UTC)
+    report = await put_back(settings.db_path, args.path, now, settings.own_data_folder)
+    print("\n".join(report.lines(paperwire=invoked_as())))
+    return 0
+
+
 async def status(settings: Settings, args: argparse.Namespace) -> int:
     from bot.status import print_status  # the status report has a module of its own
 
@@ -318,4 +338,6 @@ COMMANDS: dict[str, Command] = {
     "discord": discord,
     "status": status,
     "migrate-db": migrate_db,
+    "backup": backup,
+    "restore": restore,
 }

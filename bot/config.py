@@ -19,6 +19,16 @@ def default_db_path(env: Mapping[str, str]) -> str:
 
 
 KNOWN_SOURCES = ("hf", "arxiv", "biorxiv")
+LOG_FORMATS = ("text", "json")
+
+
+def log_format_from(env: Mapping[str, str]) -> str:
+    """PAPERWIRE_LOG_FORMAT: `text` (the default) or `json` (see `bot.logs`); read before
+    the settings, so that their errors are logged as asked."""
+    value = env.get("PAPERWIRE_LOG_FORMAT", "").strip().lower() or "text"
+    if value not in LOG_FORMATS:
+        raise UserError(f"PAPERWIRE_LOG_FORMAT is {value[:20]!r}: use text or json")
+    return value
 
 
 @dataclass(frozen=True)

@@ -11,18 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
+
+from bot.logs import hide_secret_parameters
 
 _log = logging.getLogger(__name__)
 
 ATTEMPT_S = 30.0  # an attempt that has not finished by then counts as unreachable
 CLOSE_S = 2.0  # closing a platform (a websocket's close waits for the other side)
 _RANDOM = random.Random()
-# A URL's query parameters that are credentials (Slack's websocket URL carries a ticket).
-_SECRET_PARAMETER = re.compile(r"\b(ticket|token|key)=[^&\s'\")]+")
 
 
 class Unreachable(Exception):
@@ -221,7 +220,7 @@ class OneLineErrors(logging.Filter):
             message = record.getMessage()
             if error is not None and str(error) not in message:
                 message += f" ({describe(error)})"
-            record.msg = _SECRET_PARAMETER.sub(r"\1=...", message)
+            record.msg = hide_secret_parameters(message)
             record.args = None
             record.exc_info = None
             record.exc_text = None

@@ -31,10 +31,10 @@ def test_the_manifest_asks_for_what_the_bot_uses() -> None:
 def test_building_the_bolt_app_logs_nothing_the_start_up_log_would_show(
     seeded: Services, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.cli import _drop_noise
+    from bot.logs import drop_noise
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)  # as under `paperwire run`
     caplog.set_level(logging.DEBUG, logger="slack_bolt")
     SlackAdapter(seeded, SlackConfig(TOKEN, SECRET))
     bolt = [r for r in caplog.records if r.name.startswith("slack_bolt")]
-    assert [r.getMessage() for r in bolt if r.levelno >= logging.INFO and _drop_noise(r)] == []
+    assert [r.getMessage() for r in bolt if r.levelno >= logging.INFO and drop_noise(r)] == []
