@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.models import Destination
 from bot.storage import open_storage
 from tests.discord.fake_discord import CHANNEL_ID, GUILD_ID, FakeDiscord, running_fake_discord
+from tests.postgres import fresh_schema
 from tests.processes import closed_port, read_until, start_paperwire_run, stop
 from tests.test_run import CONSOLE, assert_clean, seed_missed_digest
 
@@ -32,7 +33,7 @@ HOSTILE_ERROR = "<b>boom</b> at https://hooks.slack.com/commands/T1/77/ResponseU
 
 @asynccontextmanager
 async def running(
-    db: Path, listening: str = "health, metrics and status on", **env: str
+    db: Path | str, listening: str = "health, metrics and status on", **env: str
 ) -> AsyncIterator[str]:
     """`paperwire run` with the ops endpoints on a free port; yields their base URL."""
     environment = {"PAPERWIRE_HTTP_HOST": "127.0.0.1", "PAPERWIRE_HTTP_PORT": "0"} | env
@@ -197,3 +198,24 @@ def _discord(fake: FakeDiscord) -> dict[str, str]:
         "PAPERWIRE_DISCORD_API_URL": fake.api_base,
         "PAPERWIRE_DISCORD_GATEWAY_URL": fake.gateway_url,
     }
+
+
+async def test_on_postgresql_the_leader_and_a_follower_are_both_ready() -> None:
+    """Several processes: the follower is ready too (it answers and sends its share); each
+    says its role, and the leader's metrics read the outbox from PostgreSQL."""
+    async with fresh_schema() as url:
+        await seed_missed_digest(url)
+        async with running(url, PAPERWIRE_LEADER_CHECK_S="1") as leader:
+            body = await eventually(lambda: ready(leader, 200), "the leader never ready")
+            assert '"role": "leader"' in body
+            async with running(url, PAPERWIRE_LEADER_CHECK_S="1") as follower:
+                body = await eventually(lambda: ready(follower, 200), "the follower never ready")
+                assert '"role": "follower"' in body
+
+                async def sent() -> bool:
+                    text = (await get(f"{leader}/metrics"))[1]
+                    return sample(text, "paperwire_messages_sent_total", platform="console") >= 1
+
+                await eventually(sent, "the leader's console digest was never counted")
+                text = (await get(f"{leader}/metrics"))[1]
+                assert sample(text, "paperwire_outbox_oldest_age_seconds") == 0
