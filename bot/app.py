@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.delivery.outbox import DeliveryService
 from bot.digests.settings import DigestSchedule
 from bot.in_flight import InFlight
+from bot.ops.metrics import Metrics
 from bot.search.index import SearchIndex, index_path_for
 from bot.search.service import SearchService
 from bot.sources.http import HttpClient
@@ -65,6 +66,7 @@ class Services:
     requests: InFlight = field(default_factory=InFlight)  # being answered: ended on a stop
     topics: LiveTopics = field(default_factory=LiveTopics)  # every subscription, indexed
     process: str = field(default_factory=process_name)  # this process, among those sharing
+    metrics: Metrics = field(default_factory=Metrics)  # what GET /metrics exports
 
     async def refresh_index(self) -> int:
         """Bring the search index up to date with the store."""
@@ -91,6 +93,7 @@ async def build_services(
     ):
         index = SearchIndex.open(index_path_for(settings.db_path))
         process = process_name()
+        metrics = Metrics()
         services = Services(
             settings=settings,
             db=storage.db,
@@ -102,12 +105,13 @@ async def build_services(
             saved_queries=storage.saved_queries,
             processes=storage.processes,
             index=index,
-            search=SearchService(storage.papers, index),
-            delivery=DeliveryService(storage.outbox, clock, process=process),
+            search=SearchService(storage.papers, index, timed=metrics.searched),
+            delivery=DeliveryService(storage.outbox, clock, process=process, observe=metrics.send),
             http=http,
             clock=clock,
             budgets=Budgets(settings.commands_per_minute, settings.commands_per_hour),
             process=process,
+            metrics=metrics,
         )
         await services.refresh_index()
         try:

@@ -61,6 +61,12 @@ environment (README: "Configuration", "Run on Slack", "Run on Discord"):
   PAPERWIRE_LEADER_CHECK_S      processes on one PostgreSQL database: how often each records
                                 it is alive and asks for the lead (default 10 s)
   PAPERWIRE_LOG_FORMAT          text (default) or json: one JSON object a line on stderr
+Operations (README: "Operations: health, metrics, status page"):
+  PAPERWIRE_HTTP_PORT           serves GET /healthz, /readyz, /metrics and /status on this port
+                                in every mode (Slack's HTTP mode: on its port, default 3000)
+  PAPERWIRE_HTTP_HOST           ... on this address (default 0.0.0.0)
+  PAPERWIRE_STATUS_TOKEN        turns /status on: give it as `Authorization: Bearer ...` or
+                                ?token=... (unset: /status answers 404)
 Slack:
   SLACK_BOT_TOKEN               the bot token (xoxb-...): turns Slack on
   SLACK_SIGNING_SECRET          HTTP mode: checks that requests come from Slack

@@ -63,6 +63,9 @@ async def store_observations(
     are recorded even when the batch has none of their papers: those lists were fetched)."""
     counts = await services.papers.ingest(observations, rule, services.clock(), day_lists)
     report.counts += counts
+    if observations:  # a batch is one fetch, of one source
+        source = observations[0].source
+        services.metrics.ingested(source, counts.new, counts.updated, counts.unchanged)
     report.lists += counts.lists
 
 

@@ -27,6 +27,8 @@ from bot.config import Settings
 from bot.delivery.pacing import Pacer
 from bot.digests.settings import DigestSettings, parse_when
 from bot.in_flight import GRACE_S
+from bot.ops.metrics import counting_discord_429s
+from bot.ops.server import OpsConfig, OpsEndpoints
 from bot.platforms.connecting import CLOSE_S, Platform, Platforms
 from bot.platforms.console import ConsoleTransport
 from bot.platforms.discord import (
@@ -94,9 +96,10 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     try:
         slack = SlackConfig.from_env()
         discord_config = DiscordConfig.from_env()
+        ops_config = OpsConfig.from_env()
         # Everything runs in one task, so that a stop can cancel whatever it is waiting for.
         serving = asyncio.create_task(
-            _serve(settings, slack, discord_config, deadline), name="paperwire"
+            _serve(settings, slack, discord_config, ops_config, deadline), name="paperwire"
         )
         stopped = asyncio.create_task(stop.wait())
         try:
@@ -142,14 +145,21 @@ async def _serve(
     settings: Settings,
     slack: SlackConfig | None,
     discord_config: DiscordConfig | None,
+    ops_config: OpsConfig,
     deadline: Deadline,
 ) -> None:
     """Start, and serve until cancelled (a stop) or a platform fails for good. Started in
-    order, stopped in reverse: the database, the platforms, the jobs every process runs,
-    then (while this process leads) the schedule."""
-    async with build_services(settings) as services:
+    order, stopped in reverse: the database, the operator's endpoints, the platforms, the
+    jobs every process runs, then (while this process leads) the schedule."""
+    async with build_services(settings) as services, contextlib.AsyncExitStack() as stack:
         started = services.clock()
-        async with _platforms(services, slack, discord_config, deadline) as platforms:
+        ops = OpsEndpoints(services, ops_config, started)
+        # In Slack's HTTP mode Slack's listener serves them too (one port for both).
+        if ops_config.port is not None and (slack is None or slack.app_token):
+            await ops.listen()
+        stack.push_async_callback(ops.close)
+        async with _platforms(services, slack, discord_config, deadline, ops) as platforms:
+            ops.readiness.platforms = platforms
             await platforms.first_attempts(FIRST_TRY_S)
             leadership = Leadership(
                 services.processes,
@@ -161,24 +171,28 @@ async def _serve(
                 # Sharing the database, each process sends for its share of the budgets.
                 on_peers=services.delivery.set_peers if settings.shared_database else None,
             )
-            async with _every_process(settings, services, deadline) as jobs, leadership:
+            async with (
+                _every_process(settings, services, deadline) as (jobs, scheduler),
+                leadership,
+            ):
                 _log.info(
                     "paperwire is running (database %s; platforms: %s; jobs: %s). Ctrl-C stops it.",
                     settings.database_label,
                     ", ".join(["console", *platforms.names()]),
                     ", ".join(jobs + leadership.jobs) or "none",
                 )
-                await platforms.failure()
+                with ops.readiness.watching(scheduler, leadership):
+                    await platforms.failure()
 
 
 @asynccontextmanager
 async def _every_process(
     settings: Settings, services: Services, deadline: Deadline
-) -> AsyncIterator[list[str]]:
+) -> AsyncIterator[tuple[list[str], Scheduler]]:
     """What each process runs, leading or not: the outbox's retries and, on a database
     other processes write, following the search index to the papers they ingest and
     sending what they queued for the budgets this process sends for."""
-    scheduler = Scheduler()
+    scheduler = Scheduler(on_start=services.metrics.job_started)
     drain_when_due(scheduler, services.delivery)
     scheduler.add("outbox:retry", IntervalTrigger(seconds=30), services.delivery.drain)
     jobs = ["outbox:retry"]
@@ -191,7 +205,7 @@ async def _every_process(
         jobs += ["index:follow", "outbox:poll"]
     scheduler.start()
     try:
-        yield jobs
+        yield jobs, scheduler
     finally:
         await scheduler.stop(deadline.left(SCHEDULER_S, keep_s=CLOSING_S))
 
@@ -210,7 +224,7 @@ async def _led(
     # process started, say).
     interrupted = max(started, services.clock() - PROCESS_GONE_AFTER)
     await services.digests.release_interrupted_runs(before=interrupted)
-    scheduler = Scheduler()
+    scheduler = Scheduler(on_start=services.metrics.job_started)
     scheduler.add("outbox:prune", IntervalTrigger(hours=6), _prune_outbox, services)
     jobs = ["outbox:prune", *add_ingest_jobs(scheduler, services)]
     digests = DigestJobs(scheduler, services, timedelta(hours=settings.digest_grace_hours))
@@ -260,6 +274,7 @@ async def _platforms(
     slack: SlackConfig | None,
     discord_config: DiscordConfig | None,
     deadline: Deadline,
+    ops: OpsEndpoints,
 ) -> AsyncIterator[Platforms]:
     """Register each configured platform's transport, start it and go on connecting to it
     in the background."""
@@ -277,9 +292,11 @@ async def _platforms(
         stack.push_async_callback(lambda: services.requests.finish(share(GRACE_S)))
         if slack is not None:
             adapter = SlackAdapter(services, slack)
+            adapter.pacer.on_hold = lambda _: services.metrics.limited("slack")
             services.delivery.register(adapter)
-            await platforms.start(SlackServer(adapter, slack))
+            await platforms.start(SlackServer(adapter, slack, ops.add_routes))
         if discord_config is not None:
+            stack.enter_context(counting_discord_429s(services.metrics))
             await platforms.start(await _discord(services, discord_config, stack))
         yield platforms
 

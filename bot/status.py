@@ -3,10 +3,11 @@ destination's messages stand."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.app import build_services
+from bot.app import Services, build_services
 from bot.config import Settings
 from bot.models import Destination
 from bot.render.text import print_json
@@ -15,69 +16,99 @@ from bot.storage.types import PROCESS_GONE_AFTER, ProcessBeat
 from bot.wording import ago, plural, until
 
 
+@dataclass(frozen=True)
+class DestinationStatus:
+    """Where one destination's messages stand."""
+
+    key: str
+    state: DestinationState
+    queued: int
+    head: OutboxHead | None  # the first waiting message, which the others wait behind
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """What `paperwire status` shows, and the status page (bot/ops/status_page.py) too."""
+
+    now: datetime
+    processes: list[ProcessBeat]
+    destinations: list[DestinationStatus]  # by key; command replies are not among them
+    replies: int  # command replies waiting, each in a queue of its own: counted together
+
+    @property
+    def queued(self) -> int:
+        return sum(d.queued for d in self.destinations)
+
+
+async def gather_status(services: Services) -> StatusReport:
+    """The live processes, and each destination's outbox and last outcomes."""
+    depths = await services.outbox.outbox_depths()
+    replies = sum(n for k, n in depths.items() if Destination.from_key(k).kind == "reply")
+    depths = {k: n for k, n in depths.items() if Destination.from_key(k).kind != "reply"}
+    states = {s.destination: s for s in await services.outbox.destination_states()}
+    heads = {h.destination: h for h in await services.outbox.outbox_heads()}
+    now = services.clock()
+    processes = await services.processes.live_processes(now - PROCESS_GONE_AFTER)
+    destinations = []
+    for key in sorted(set(depths) | set(states)):
+        state = states.get(key) or await services.outbox.destination_state(key)
+        destinations.append(DestinationStatus(key, state, depths.get(key, 0), heads.get(key)))
+    return StatusReport(now, processes, destinations, replies)
+
+
 async def print_status(settings: Settings, as_json: bool) -> int:
     """`paperwire status [--json]`: the live processes, and each destination's outbox and
     last outcomes."""
     async with build_services(settings) as services:
-        depths = await services.outbox.outbox_depths()
-        # Command replies each wait in a queue of their own: counted together.
-        replies = sum(n for k, n in depths.items() if Destination.from_key(k).kind == "reply")
-        depths = {k: n for k, n in depths.items() if Destination.from_key(k).kind != "reply"}
-        states = {s.destination: s for s in await services.outbox.destination_states()}
-        heads = {h.destination: h for h in await services.outbox.outbox_heads()}
-        keys = sorted(set(depths) | set(states))
-        now = services.clock()
-        processes = await services.processes.live_processes(now - PROCESS_GONE_AFTER)
-        rows = []
-        for key in keys:
-            state = states.get(key) or await services.outbox.destination_state(key)
-            states[key] = state
-            head = heads.get(key)
-            rows.append(
-                {
-                    "destination": key,
-                    "stopped": state.stopped,
-                    "queued": depths.get(key, 0),
-                    # The first waiting message, which the others wait behind.
-                    "attempts": head.attempts if head else 0,
-                    "sending": head is not None and head.state == "sending",
-                    "next_try_at": _iso(head.next_attempt_at) if head else None,
-                    "waiting_because": head.last_error if head else None,
-                    "last_error": state.error,
-                    "last_error_at": _iso(state.last_error_at),
-                    "last_success_at": _iso(state.last_success_at),
-                }
-            )
+        report = await gather_status(services)
     if as_json:
         print_json(
             {
-                "processes": [_process_json(p) for p in processes],
-                "destinations": rows,
-                "queued": sum(depths.values()),
-                "replies_queued": replies,
+                "processes": [_process_json(p) for p in report.processes],
+                "destinations": [_destination_json(d) for d in report.destinations],
+                "queued": report.queued,
+                "replies_queued": report.replies,
             }
         )
         return 0
-    for process in processes:
+    now = report.now
+    for process in report.processes:
         role = "leads (runs the schedule)" if process.leader else "follows"
         up = _when(process.started_at, now)
         print(f"process {process.process}: {role} · up since {up} · {process.detail}")
-    if not rows and not replies:
+    if not report.destinations and not report.replies:
         print("No messages sent yet.")
-    if replies:
-        print(f"command replies: {replies} waiting to be retried (until they expire)")
-    for key in keys:
-        state = states[key]
+    if report.replies:
+        print(f"command replies: {report.replies} waiting to be retried (until they expire)")
+    for row in report.destinations:
+        state = row.state
         health = "STOPPED" if state.stopped else "ok"
         error = ""
         if state.error:
             error = f" · last error {state.error} {_when(state.last_error_at, now)}"
-        queue = f"{depths.get(key, 0)} queued"
-        if (head := heads.get(key)) is not None and not state.stopped:
-            queue += _next_try(head, state, now)
+        queue = f"{row.queued} queued"
+        if row.head is not None and not state.stopped:
+            queue += next_try(row.head, state, now)
         success = _when(state.last_success_at, now)
-        print(f"{key}: {health} · {queue} · last success {success}{error}")
+        print(f"{row.key}: {health} · {queue} · last success {success}{error}")
     return 0
+
+
+def _destination_json(row: DestinationStatus) -> dict[str, Any]:
+    head, state = row.head, row.state
+    return {
+        "destination": row.key,
+        "stopped": state.stopped,
+        "queued": row.queued,
+        # The first waiting message, which the others wait behind.
+        "attempts": head.attempts if head else 0,
+        "sending": head is not None and head.state == "sending",
+        "next_try_at": _iso(head.next_attempt_at) if head else None,
+        "waiting_because": head.last_error if head else None,
+        "last_error": state.error,
+        "last_error_at": _iso(state.last_error_at),
+        "last_success_at": _iso(state.last_success_at),
+    }
 
 
 def _process_json(process: ProcessBeat) -> dict[str, Any]:
@@ -90,7 +121,7 @@ def _process_json(process: ProcessBeat) -> dict[str, Any]:
     }
 
 
-def _next_try(head: OutboxHead, state: DestinationState, now: datetime) -> str:
+def next_try(head: OutboxHead, state: DestinationState, now: datetime) -> str:
     """`, 3 failed tries, next try in 58 minutes (...)`: why the queue waits, and until when."""
     parts = [plural(head.attempts, "failed try", "failed tries")] if head.attempts else []
     if head.state == "sending":

@@ -4,6 +4,7 @@ into a reply."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -61,29 +62,40 @@ COMMAND_NAMES = frozenset({"/papers", "papers"})
 
 async def dispatch(ctx: Context) -> Reply:
     """Answer one invocation. Never raises: mistakes get help, bugs get an apology."""
+    started = time.perf_counter()
+    family, reply = await _dispatch(ctx)
+    ctx.services.metrics.command(family, time.perf_counter() - started)
+    return reply
+
+
+async def _dispatch(ctx: Context) -> tuple[str, Reply]:
+    """The reply, and the command's family for the metrics (never what was typed)."""
     inv = ctx.invocation
     wait = ctx.services.budgets.command(inv.platform, inv.workspace, inv.user, ctx.now)
     if wait is not None:
-        return slow_down(wait)
+        return "refused", slow_down(wait)
     text = inv.text.strip()
     if len(text) > MAX_ARGUMENT_CHARS:
-        return _error(
+        return "refused", _error(
             f"That is {len(text):,} characters; commands take at most {MAX_ARGUMENT_CHARS:,}."
         )
     name, args = _parse(text)
     if not name:
-        return help_reply()
+        return "help", help_reply()
     handler = SUBCOMMANDS.get(name)
     if handler is None:
-        return help_reply(error=f"Unknown command `{name[:40]}`.")
-    return await _answer(handler(ctx, args), f"command failed: {inv.command} {name}")
+        return "unknown", help_reply(error=f"Unknown command `{name[:40]}`.")
+    return name, await _answer(handler(ctx, args), f"command failed: {inv.command} {name}")
 
 
 async def press(ctx: Context, pressed: Press) -> Reply:
     """Answer one button press. Never raises, like `dispatch`. Presses spend no command
     budget: each answers the one person who pressed, about a message already sent."""
+    started = time.perf_counter()
     handler = buttons.handler_for(pressed.action)
-    return await _answer(handler(ctx, pressed), f"button failed: {pressed.action[:40]}")
+    reply = await _answer(handler(ctx, pressed), f"button failed: {pressed.action[:40]}")
+    ctx.services.metrics.command("button", time.perf_counter() - started)
+    return reply
 
 
 def needs_manager(text: str) -> bool:

@@ -163,4 +163,5 @@ class DigestJobs:
             detail=f"due {due.isoformat()}",
         )
         await self._services.digests.finish_run(run)
+        self._services.metrics.digest(run.outcome)
         return run

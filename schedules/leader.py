@@ -73,13 +73,18 @@ class Leadership:
         elif not leads and self._schedule is not None:
             _log.warning("no longer leading: stopping the schedule")
             await self._stop_schedule()
+        now = await self.beat()
+        if self._on_peers is not None:
+            live = await self._processes.live_processes(now - PROCESS_GONE_AFTER)
+            await self._on_peers([process.process for process in live])
+
+    async def beat(self) -> datetime:
+        """Record this process alive, as it stands (GET /readyz writes the database so)."""
         now = self._clock()
         await self._processes.beat(
             ProcessBeat(self.process, self._started_at, now, self.leading, self._detail)
         )
-        if self._on_peers is not None:
-            live = await self._processes.live_processes(now - PROCESS_GONE_AFTER)
-            await self._on_peers([process.process for process in live])
+        return now
 
     def _changed(self, leading: bool) -> None:
         if self._on_change is not None:

@@ -20,6 +20,8 @@ from apscheduler.triggers.date import DateTrigger
 _log = logging.getLogger(__name__)
 
 JobFunction = Callable[..., Awaitable[Any]]
+# Told as each job run starts: its id, when it was due and now (the metrics' lag).
+JobStarted = Callable[[str, datetime, datetime], None]
 
 
 def cron(
@@ -34,11 +36,14 @@ class _Executor(AsyncIOExecutor):  # type: ignore[misc]  # APScheduler has no ty
     from the moment it is created: a stop may come before the run takes its first step.
     A run cancelled before it began ends quietly too (APScheduler would log an error)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_start: JobStarted | None) -> None:
         super().__init__()
         self.runs: set[asyncio.Task[Any]] = set()
+        self._on_start = on_start
 
     def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
+        if self._on_start is not None and run_times:  # the latest of the times it runs for
+            self._on_start(job.id, run_times[-1], datetime.now(UTC))
         coro = run_coroutine_job(job, job._jobstore_alias, run_times, self._logger.name)
         task = self._eventloop.create_task(coro, name=f"job {job.id}")
         self.runs.add(task)
@@ -60,8 +65,8 @@ class _Executor(AsyncIOExecutor):  # type: ignore[misc]  # APScheduler has no ty
 class Scheduler:
     """Runs async jobs on the running loop. Stable ids: adding an id again replaces it."""
 
-    def __init__(self, misfire_grace_s: int = 300) -> None:
-        self._executor = _Executor()
+    def __init__(self, misfire_grace_s: int = 300, on_start: JobStarted | None = None) -> None:
+        self._executor = _Executor(on_start)
         self._scheduler = AsyncIOScheduler(
             timezone=UTC,
             executors={"default": self._executor},
@@ -110,6 +115,11 @@ class Scheduler:
     def next_run(self, job_id: str) -> datetime | None:
         job: Job | None = self._scheduler.get_job(job_id)
         return getattr(job, "next_run_time", None) if job else None
+
+    @property
+    def running(self) -> bool:
+        """Started and not stopped."""
+        return bool(self._scheduler.running) and not self._stopping
 
     def job_ids(self) -> list[str]:
         return sorted(job.id for job in self._scheduler.get_jobs())

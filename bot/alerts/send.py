@@ -131,6 +131,7 @@ async def send_alert(
         )
         # Sent or kept in the outbox, the matches are dealt with either way.
         await services.subscriptions.clear_pending(owner)
+        services.metrics.alert()
         outcome = Outcome.POSTED if receipt.ok else Outcome.QUEUED
         run = replace(run, outcome=outcome, posted=len(paper_ids), detail=receipt.error)
     run = replace(run, finished_at=services.clock())

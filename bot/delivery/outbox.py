@@ -24,6 +24,7 @@ import contextlib
 import json
 import logging
 import random
+import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -40,6 +41,9 @@ from bot.storage import Outbox, QueuedMessage
 _log = logging.getLogger(__name__)
 
 Departing = Callable[[], Awaitable[None]]
+# Told of each send attempt: the platform, "sent", "failed" (given up) or "retried" (failed,
+# kept for another try), and its seconds (the metrics).
+Observer = Callable[[str, str, float], None]
 
 
 @dataclass(frozen=True)
@@ -110,11 +114,13 @@ class DeliveryService:
         clock: Callable[[], datetime],
         send_timeout_s: float = SEND_TIMEOUT_S,
         process: str = "paperwire",
+        observe: Observer | None = None,
     ) -> None:
         self._outbox = outbox
         self._clock = clock
         self._send_timeout_s = send_timeout_s
         self._process = process  # whose claims these are
+        self._observe = observe or _unobserved
         # The live processes sharing the database (None: this one alone). Each sends for
         # the budgets it owns (bot.delivery.budgets) and its own replies.
         self._peers: tuple[str, ...] | None = None
@@ -148,7 +154,11 @@ class DeliveryService:
         if transport is None:
             raise PaperwireError(f"no transport for platform {destination.platform!r}")
         if destination.kind == "reply" and message.handle is None:
-            return await transport.send(message)
+            started = time.perf_counter()
+            receipt = await transport.send(message)
+            outcome = "sent" if receipt.ok else "failed"
+            self._observe(transport.platform, outcome, time.perf_counter() - started)
+            return receipt
         outbox_id = await self._outbox.enqueue(
             destination.key,
             codec.dumps(message.reply),
@@ -306,6 +316,7 @@ class DeliveryService:
             handle=handle,
             departing=_Departure(self._outbox, queued.id),
         )
+        started = time.perf_counter()
         try:
             receipt = await asyncio.wait_for(transport.send(message), self._send_timeout_s)
         except TimeoutError:
@@ -313,6 +324,10 @@ class DeliveryService:
         except Exception as exc:  # a transport bug must not lose the message
             _log.exception("sending outbox message %d failed", queued.id)
             receipt = Receipt(ok=False, error=f"{type(exc).__name__}: {exc}"[:200])
+        if receipt.retry_in is None:  # a wait asked for is no attempt
+            kept = not receipt.ok and not receipt.permanent
+            outcome = "sent" if receipt.ok else "retried" if kept else "failed"
+            self._observe(transport.platform, outcome, time.perf_counter() - started)
         now = self._clock()
         if receipt.ok:
             await self._outbox.mark_sent(queued.id, receipt.platform_ids, now)
@@ -373,6 +388,10 @@ class _Departure:
 
 
 _NO_SLOT = contextlib.nullcontext()
+
+
+def _unobserved(platform: str, outcome: str, seconds: float) -> None:
+    pass
 
 
 def _expiry(handle: Mapping[str, Any] | None) -> datetime | None:

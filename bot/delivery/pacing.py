@@ -90,6 +90,7 @@ class Pacer:
         self._channels: dict[str, Bucket] = {}
         self._clock = clock
         self._sleep = sleep
+        self.on_hold: Callable[[float], None] | None = None  # told of each 429 (the metrics)
 
     async def acquire(self, channel: str | None = None) -> None:
         """Wait until a request to `channel` is within every limit. The channel's turn
@@ -106,6 +107,8 @@ class Pacer:
     def hold(self, seconds: float) -> None:
         """The platform answered 429: everyone waits `seconds`."""
         self.shared.hold(seconds)
+        if self.on_hold is not None:
+            self.on_hold(seconds)
 
     def _channel(self, channel: str) -> Bucket:
         bucket = self._channels.get(channel)

@@ -38,6 +38,7 @@ async def run_channel_digest(
         run = replace(run, outcome=Outcome.PLATFORM_ERROR, detail=str(exc)[:300])
     run = replace(run, finished_at=services.clock())
     await services.digests.finish_run(run)
+    services.metrics.digest(run.outcome)
     _log.info("digest for %s: %s (%s)", key, run.outcome.value, plural(run.posted, "paper"))
     return run
 

@@ -120,6 +120,15 @@ class _Running:
         self.connected = True
         await self.platform.serve()
 
+    def state(self) -> str:
+        if self.task.done():
+            return "stopped"
+        if not self.connected:
+            return "connecting"
+        # A platform that keeps a connection says whether it holds it now (`live`).
+        live: Callable[[], bool] | None = getattr(self.platform, "live", None)
+        return "connected" if live is None or live() else "disconnected"
+
     def error(self) -> BaseException | None:
         if self.task.done() and not self.task.cancelled():
             return self.task.exception()
@@ -172,6 +181,12 @@ class Platforms:
         for running in self.running:
             if (error := running.error()) is not None:
                 raise error
+
+    def states(self) -> dict[str, str]:
+        """Each platform's state now (for GET /readyz): "connected"; "connecting" (not
+        yet); "disconnected" (connected once, its connection gone: it is reconnecting);
+        "stopped" (failed for good, or stopping)."""
+        return {r.platform.name: r.state() for r in self.running}
 
     def names(self) -> list[str]:
         return [r.platform.name + ("" if r.connected else " (connecting)") for r in self.running]

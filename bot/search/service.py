@@ -4,6 +4,8 @@ cut highlighted snippets."""
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.errors import UserError
@@ -37,12 +39,23 @@ class _Ranked:
 
 
 class SearchService:
-    def __init__(self, papers: Papers, index: SearchIndex) -> None:
+    def __init__(
+        self, papers: Papers, index: SearchIndex, timed: Callable[[float], None] | None = None
+    ) -> None:
         self._papers = papers
         self._index = index
+        self._timed = timed  # told each search's seconds (the metrics)
 
     async def search(self, text: str, limit: int = 5, offset: int = 0) -> SearchPage:
         """Ranked results for raw user text; raises `UserError` for a query it cannot run."""
+        started = time.perf_counter()
+        try:
+            return await self._search(text, limit, offset)
+        finally:
+            if self._timed is not None:
+                self._timed(time.perf_counter() - started)
+
+    async def _search(self, text: str, limit: int, offset: int) -> SearchPage:
         text = scrub_text(text)  # a button's value or the CLI can bring a lone surrogate
         limit = max(1, min(limit, MAX_LIMIT))
         offset = max(0, offset)

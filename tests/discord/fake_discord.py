@@ -723,6 +723,7 @@ class FakeDiscord:
     check_limits: bool = True  # answer messages over Discord's limits with 400 / 50035
     guilds: list[str] = field(default_factory=list)  # the bot's guilds, sent on their shards
     recommended_shards: int = 1  # GET /gateway/bot's `shards`
+    gateway_down: bool = False  # the gateway refuses new websockets (503), as in an outage
     bot_user: dict[str, Any] = field(
         default_factory=lambda: user_object(BOT_USER_ID, BOT_USERNAME, bot=True, verified=True)
     )
@@ -934,6 +935,8 @@ class FakeDiscord:
         await conn.ws.send_str(json.dumps(frame))
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        if self.gateway_down:
+            raise web.HTTPServiceUnavailable()
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         conn = GatewayConnection(ws=ws, query=dict(request.query))

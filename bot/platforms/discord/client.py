@@ -62,6 +62,7 @@ class PaperwireDiscord(discord.Client):
         self._sync_guild = sync_guild
         self.ready = False
         self.logged_in = False
+        self.gateway_up = False  # a gateway session is open now (GET /readyz)
 
     async def setup_hook(self) -> None:
         """The last step of a login that worked."""
@@ -85,6 +86,16 @@ class PaperwireDiscord(discord.Client):
     async def on_ready(self) -> None:
         self.ready = True
         _log.info("Discord: connected as %s", self.user)
+
+    # discord.py reconnects by itself: these say whether a session is open meanwhile.
+    async def on_connect(self) -> None:
+        self.gateway_up = True
+
+    async def on_resumed(self) -> None:
+        self.gateway_up = True
+
+    async def on_disconnect(self) -> None:
+        self.gateway_up = False
 
     async def run_command(self, interaction: discord.Interaction, text: str) -> None:
         """Defer, answer through the shared handlers, follow up."""

@@ -82,6 +82,10 @@ class DiscordBot:
         except discord.DiscordException as exc:  # e.g. privileged intents not enabled
             raise PaperwireError(f"Discord: {describe(exc)}") from None
 
+    def live(self) -> bool:
+        """Whether the gateway is connected now (discord.py reconnects it by itself)."""
+        return self.client.gateway_up
+
     async def stop(self) -> None:
         try:
             await self.client.close()

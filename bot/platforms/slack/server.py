@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -41,9 +41,15 @@ class SlackServer:
 
     name = "slack"
 
-    def __init__(self, adapter: SlackAdapter, config: SlackConfig) -> None:
+    def __init__(
+        self,
+        adapter: SlackAdapter,
+        config: SlackConfig,
+        more_routes: Callable[[web.Application], None] | None = None,
+    ) -> None:
         self._adapter = adapter
         self._config = config
+        self._more_routes = more_routes  # served on the same port (the ops endpoints)
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         # The Socket Mode client logs each websocket that fails to open with a traceback,
@@ -75,6 +81,14 @@ class SlackServer:
         again now and then."""
         await self._adapter.identity.keep_checking()
 
+    def live(self) -> bool:
+        """Over HTTP, always (Slack posts to us); in Socket Mode, while the websocket is
+        open (the Socket Mode client reopens it by itself)."""
+        if not self._config.app_token:
+            return True
+        session = self._socket.client.current_session if self._socket is not None else None
+        return session is not None and not session.closed
+
     async def _open_socket(self, app_token: str) -> None:
         opened = await _ask_slack(
             self._web.apps_connections_open(app_token=app_token), "SLACK_APP_TOKEN"
@@ -99,7 +113,10 @@ class SlackServer:
         _log.info("Slack: connected in Socket Mode")
 
     async def _listen(self) -> None:
-        runner = web.AppRunner(self._adapter.web_app(), access_log=None)
+        app = self._adapter.web_app()
+        if self._more_routes is not None:
+            self._more_routes(app)
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self._config.http_host, self._config.http_port)
         try:

@@ -1,0 +1,1 @@
+"""The operator's view of `paperwire run`: health, metrics and the status page."""
