@@ -134,5 +134,6 @@ class Leadership:
             await self._stop_schedule()
         finally:
             with contextlib.suppress(Exception):  # the database may be what failed
-                await self._processes.resign()
                 await self._processes.forget_process(self.process)
+            with contextlib.suppress(Exception):
+                await self._processes.resign()

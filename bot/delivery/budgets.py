@@ -7,10 +7,13 @@ platform's limits for all the processes together."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
 
 from bot.models import Destination
+from bot.storage import Outbox
 
 # Platforms whose limit is one budget for the whole bot, whatever the server.
 GLOBAL_BUDGETS = frozenset({"discord"})
@@ -51,3 +54,62 @@ def owner_of(budget: str, processes: Sequence[str]) -> str:
 
 def _weight(process: str, budget: str) -> bytes:
     return hashlib.blake2b(f"{process}\n{budget}".encode(), digest_size=8).digest()
+
+
+# A claim lasts the longest send, and this much more: past it, a process that died while
+# sending is taken over (sooner once its heartbeat is PROCESS_GONE_AFTER old).
+CLAIM_MARGIN = timedelta(seconds=60)
+# The drains of one budget share its claim, confirmed in the database at most this apart:
+# a claim another process took over (this one looked dead) is noticed within it.
+CLAIM_CHECK = timedelta(seconds=2)
+
+
+class Claims:
+    """One process's side of the budgets: which it sends for (given the live processes),
+    and its claims on them in the database."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        process: str,
+        clock: Callable[[], datetime],
+        longest_send: timedelta,
+    ) -> None:
+        self._outbox = outbox
+        self._process = process
+        self._clock = clock
+        self._lease = longest_send + CLAIM_MARGIN
+        self._peers: tuple[str, ...] | None = None  # None: this process alone
+        self._confirmed: dict[str, datetime] = {}  # keys claimed, and when last confirmed
+        self._claiming = asyncio.Lock()  # one claim request at a time from this process
+
+    def sends_to(self, destination: Destination) -> bool:
+        """Its replies always; the rest when it owns their budget (always, alone)."""
+        if destination.kind == "reply" or self._peers is None:
+            return True
+        return owner_of(budget_of(destination), self._peers) == self._process
+
+    async def set_peers(self, processes: Sequence[str]) -> None:
+        """The live processes (this one included): budgets it no longer owns are let go,
+        for their new owner to take."""
+        self._peers = tuple(sorted({*processes, self._process}))
+        for budget in sorted(self._confirmed):
+            if owner_of(budget, self._peers) != self._process:
+                await self.release(budget)
+
+    async def claim(self, key: str) -> bool:
+        """Hold `key` (a budget, or a reply's destination) for one more send."""
+        async with self._claiming:
+            now = self._clock()
+            confirmed = self._confirmed.get(key)
+            if confirmed is not None and now - confirmed < CLAIM_CHECK:
+                return True
+            if await self._outbox.claim([key], self._process, now + self._lease, now):
+                self._confirmed[key] = now
+                return True
+            self._confirmed.pop(key, None)
+            return False
+
+    async def release(self, key: str) -> None:
+        self._confirmed.pop(key, None)
+        await self._outbox.release_claim(key, self._process)

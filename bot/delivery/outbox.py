@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.delivery import codec
-from bot.delivery.budgets import budget_of, interleaved, owner_of
+from bot.delivery.budgets import Claims, budget_of, interleaved
 from bot.errors import PaperwireError
 from bot.models import Destination
 from bot.render.neutral import Reply
@@ -94,9 +94,6 @@ CONCURRENT_DESTINATIONS = 200
 # The longest one send may take, waits for its turn and for a 429's Retry-After included:
 # a request that hangs would otherwise hold its destination (and a place) for good.
 SEND_TIMEOUT_S = 300.0
-# How long a process holds a destination for each message it sends (several processes on
-# one database): past it, a process that died while sending is taken over.
-CLAIM_MARGIN_S = 60.0
 
 
 class Transport(Protocol):
@@ -119,13 +116,9 @@ class DeliveryService:
         self._outbox = outbox
         self._clock = clock
         self._send_timeout_s = send_timeout_s
-        self._process = process  # whose claims these are
         self._observe = observe or _unobserved
-        # The live processes sharing the database (None: this one alone). Each sends for
-        # the budgets it owns (bot.delivery.budgets) and its own replies.
-        self._peers: tuple[str, ...] | None = None
-        self._held: dict[str, datetime] = {}  # keys this process claimed, and until when
-        self._claiming = asyncio.Lock()  # one claim request at a time from this process
+        # Which budgets this process sends for, among those sharing the database.
+        self._claims = Claims(outbox, process, clock, timedelta(seconds=send_timeout_s))
         self._closed = False  # the database is closing: nothing more is sent
         self._transports: dict[str, Transport] = {}
         # One sender per destination at a time keeps its messages in order. (Weak: a lock
@@ -239,52 +232,24 @@ class DeliveryService:
             # A reply is claimed alone, anything else with its budget (held until its owner
             # changes): one process at a time sends for a budget, so for a destination.
             key = destination if target.kind == "reply" else budget_of(target)
-            if not await self._claim(key):  # another process sends for it now
+            if not await self._claims.claim(key):  # another process sends for it now
                 return
             try:
                 # Read under the lock and the claim: another drain may have just sent some.
                 for queued in await self._outbox.due_messages(destination, self._clock()):
                     receipt = await self._send_queued(queued, target, transport)
                     results[queued.id] = receipt
-                    if not receipt.ok or not await self._claim(key):
+                    if not receipt.ok or not await self._claims.claim(key):
                         return
             finally:
                 if target.kind == "reply":
-                    self._held.pop(key, None)
-                    await self._outbox.release_claim(key, self._process)
+                    await self._claims.release(key)
 
     def sends_to(self, destination: Destination) -> bool:
-        """Whether this process sends `destination`'s messages: its replies always, the
-        rest when it owns their budget (always, alone)."""
-        if destination.kind == "reply" or self._peers is None:
-            return True
-        return owner_of(budget_of(destination), self._peers) == self._process
+        return self._claims.sends_to(destination)
 
     async def set_peers(self, processes: Sequence[str]) -> None:
-        """The live processes sharing the database (this one included): budgets this
-        process no longer owns are let go, for their new owner to take."""
-        self._peers = tuple(sorted({*processes, self._process}))
-        for budget in sorted(self._held):
-            if owner_of(budget, self._peers) != self._process:
-                self._held.pop(budget, None)
-                await self._outbox.release_claim(budget, self._process)
-
-    async def _claim(self, key: str) -> bool:
-        """Hold `key` (a budget, or a reply's destination) for one more send: processes
-        sharing the database take turns; alone, it is always this one's. A claim is asked
-        of the database once, and again when half its time is gone: the drains of one
-        budget's destinations, side by side, share it."""
-        lease = timedelta(seconds=self._send_timeout_s + CLAIM_MARGIN_S)
-        async with self._claiming:
-            now = self._clock()
-            held = self._held.get(key)
-            if held is not None and held - now > lease / 2:
-                return True
-            if await self._outbox.claim([key], self._process, now + lease, now):
-                self._held[key] = now + lease
-                return True
-            self._held.pop(key, None)
-            return False
+        await self._claims.set_peers(processes)
 
     async def _send_queued(
         self, queued: QueuedMessage, destination: Destination, transport: Transport

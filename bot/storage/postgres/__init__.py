@@ -23,13 +23,17 @@ __all__ = ["PgDatabase", "open_postgres"]
 @asynccontextmanager
 async def open_postgres(url: str, clock: Callable[[], datetime]) -> AsyncIterator[Storage]:
     async with PgDatabase.open(url) as db:
-        yield Storage(
-            db=db,
-            papers=PgPapers(db, clock),
-            day_lists=PgDayLists(db),
-            digests=PgDigests(db),
-            subscriptions=PgSubscriptions(db),
-            outbox=PgOutbox(db),
-            saved_queries=PgSavedQueries(db),
-            processes=PgProcesses(db),
-        )
+        processes = PgProcesses(db)
+        try:
+            yield Storage(
+                db=db,
+                papers=PgPapers(db, clock),
+                day_lists=PgDayLists(db),
+                digests=PgDigests(db),
+                subscriptions=PgSubscriptions(db),
+                outbox=PgOutbox(db),
+                saved_queries=PgSavedQueries(db),
+                processes=processes,
+            )
+        finally:
+            await processes.resign()  # its own connection, apart from the pool
