@@ -37,6 +37,7 @@ from bot.platforms.discord import (
     webhook_destination,
 )
 from bot.platforms.slack import SlackAdapter, SlackConfig, SlackServer
+from bot.platforms.slack.workspaces import forget_uninstalled
 from bot.storage.types import PROCESS_GONE_AFTER
 from bot.wording import plural
 from schedules.alerts import AlertJobs
@@ -212,7 +213,10 @@ async def _led(
     await services.digests.release_interrupted_runs(before=interrupted)
     scheduler = Scheduler()
     scheduler.add("outbox:prune", IntervalTrigger(hours=6), _prune_outbox, services)
-    jobs = ["outbox:prune", *add_ingest_jobs(scheduler, services)]
+    # Slack workspaces uninstalled longer ago than their grace: their data is forgotten.
+    scheduler.add("slack:forget", IntervalTrigger(hours=6), _forget_workspaces, services)
+    scheduler.run_now("slack:forget-at-start", _forget_workspaces, services)
+    jobs = ["outbox:prune", "slack:forget", *add_ingest_jobs(scheduler, services)]
     digests = DigestJobs(scheduler, services, timedelta(hours=settings.digest_grace_hours))
     jobs += await digests.load()
     # In the background, so the schedule runs meanwhile: what waits in the outbox (a part
@@ -252,6 +256,11 @@ async def _prune_outbox(services: Services) -> None:
     before = services.clock() - OUTBOX_KEEP
     if pruned := await services.outbox.prune_outbox(before):
         _log.info("outbox: forgot %d messages delivered before %s", pruned, before.date())
+
+
+async def _forget_workspaces(services: Services) -> None:
+    grace = services.settings.slack_uninstall_grace_days
+    await forget_uninstalled(services.installations, services.clock(), grace)
 
 
 @asynccontextmanager
