@@ -1,5 +1,5 @@
 """`paperwire status`: what the processes sharing the database are doing, and where each
-destination's messages stand."""
+destination's messages stand, grouped by workspace (each has its own sending budget)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from bot.config import Settings
 from bot.models import Destination
 from bot.render.text import print_json
 from bot.storage import DestinationState, OutboxHead
-from bot.storage.types import PROCESS_GONE_AFTER, ProcessBeat
+from bot.storage.types import PROCESS_GONE_AFTER, Installation, ProcessBeat
 from bot.wording import ago, plural, until
 
 
@@ -28,6 +28,7 @@ async def print_status(settings: Settings, as_json: bool) -> int:
         keys = sorted(set(depths) | set(states))
         now = services.clock()
         processes = await services.processes.live_processes(now - PROCESS_GONE_AFTER)
+        installations = {i.team_id: i for i in await services.installations.installations()}
         rows = []
         for key in keys:
             state = states.get(key) or await services.outbox.destination_state(key)
@@ -36,6 +37,7 @@ async def print_status(settings: Settings, as_json: bool) -> int:
             rows.append(
                 {
                     "destination": key,
+                    "workspace": workspace_of(key),
                     "stopped": state.stopped,
                     "queued": depths.get(key, 0),
                     # The first waiting message, which the others wait behind.
@@ -66,7 +68,11 @@ async def print_status(settings: Settings, as_json: bool) -> int:
         print("No messages sent yet.")
     if replies:
         print(f"command replies: {replies} waiting to be retried (until they expire)")
+    shown = None
     for key in keys:
+        if (workspace := workspace_of(key)) != shown:
+            shown = workspace
+            print(_workspace_line(workspace, keys, states, depths, installations))
         state = states[key]
         health = "STOPPED" if state.stopped else "ok"
         error = ""
@@ -76,8 +82,36 @@ async def print_status(settings: Settings, as_json: bool) -> int:
         if (head := heads.get(key)) is not None and not state.stopped:
             queue += _next_try(head, state, now)
         success = _when(state.last_success_at, now)
-        print(f"{key}: {health} · {queue} · last success {success}{error}")
+        print(f"  {key}: {health} · {queue} · last success {success}{error}")
     return 0
+
+
+def workspace_of(key: str) -> str:
+    """`slack:T1` for `slack:T1:C1`: the workspace (and budget) a destination belongs to."""
+    destination = Destination.from_key(key)
+    return f"{destination.platform}:{destination.workspace}"
+
+
+def _workspace_line(
+    workspace: str,
+    keys: list[str],
+    states: dict[str, DestinationState],
+    depths: dict[str, int],
+    installations: dict[str, Installation],
+) -> str:
+    """`workspace slack:T1 (Acme, installed): 3 destinations, 1 stopped, 4 queued`."""
+    mine = [k for k in keys if workspace_of(k) == workspace]
+    stopped = sum(states[k].stopped for k in mine)
+    queued = sum(depths.get(k, 0) for k in mine)
+    platform, _, team = workspace.partition(":")
+    installation = installations.get(team) if platform == "slack" else None
+    about = ""
+    if installation is not None:
+        name = f"{installation.team_name}, " if installation.team_name else ""
+        went = installation.uninstalled_at
+        about = f" ({name}{'installed' if went is None else f'uninstalled {went.date()}'})"
+    counts = [plural(len(mine), "destination"), f"{stopped} stopped", f"{queued} queued"]
+    return f"workspace {workspace}{about}: {', '.join(counts)}"
 
 
 def _process_json(process: ProcessBeat) -> dict[str, Any]:
