@@ -141,7 +141,8 @@ async def test_the_install_page_asks_for_the_manifests_scopes(served: Served) ->
         "scope=" + ",".join(BOT_SCOPES) in html
     )
     manifest = (_root() / "slack-app-manifest.yml").read_text()
-    listed = re.findall(r"^\s+- ([a-z_.:]+)\s+#", manifest.split("scopes:")[1], re.M)
+    scopes = manifest.split("    bot:\n")[1].split("settings:")[0]
+    listed = re.findall(r"^\s+- ([a-z_.:]+)\s+#", scopes, re.M)
     assert tuple(listed) == BOT_SCOPES
 
 

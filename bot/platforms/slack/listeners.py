@@ -63,9 +63,8 @@ class Listeners:
         for action_id in ACTIONS:
             app.action(action_id)(tracked(self._hooked(self._on_press)))
         app.event("app_mention")(tracked(self._hooked(self._on_mention)))
-        if self._workspaces is not None:
-            app.event("app_uninstalled")(tracked(self._hooked(self._on_uninstalled)))
-            app.event("tokens_revoked")(tracked(self._hooked(self._on_uninstalled)))
+        app.event("app_uninstalled")(tracked(self._hooked(self._on_uninstalled)))
+        app.event("tokens_revoked")(tracked(self._hooked(self._on_uninstalled)))
         app.error(tracked(self._on_error))  # what bolt's own middleware raises
 
     async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
