@@ -25,6 +25,7 @@ from bot.sources.http import HttpClient
 from bot.storage import (
     DayLists,
     Digests,
+    Installations,
     Outbox,
     Papers,
     Processes,
@@ -55,6 +56,7 @@ class Services:
     outbox: Outbox
     saved_queries: SavedQueries
     processes: Processes
+    installations: Installations  # Slack workspaces installed through OAuth
     index: SearchIndex
     search: SearchService
     delivery: DeliveryService
@@ -104,6 +106,7 @@ async def build_services(
             outbox=storage.outbox,
             saved_queries=storage.saved_queries,
             processes=storage.processes,
+            installations=storage.installations,
             index=index,
             search=SearchService(storage.papers, index, timed=metrics.searched),
             delivery=DeliveryService(storage.outbox, clock, process=process, observe=metrics.send),

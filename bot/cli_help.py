@@ -53,6 +53,10 @@ Slack:
   SLACK_BOT_TOKEN               the bot token (xoxb-...): turns Slack on
   SLACK_SIGNING_SECRET          HTTP mode: checks that requests come from Slack
   SLACK_APP_TOKEN               Socket Mode instead: an app-level token (xapp-...)
+  SLACK_CLIENT_ID               instead of SLACK_BOT_TOKEN, with SLACK_CLIENT_SECRET: any
+                                workspace installs paperwire (OAuth, /slack/install)
+  SLACK_REDIRECT_URI            OAuth: the redirect URL, when the app lists several
+  PAPERWIRE_SLACK_UNINSTALL_GRACE_DAYS  a workspace's data after it uninstalls (default 30)
   PAPERWIRE_HTTP_HOST           where HTTP mode listens (default 0.0.0.0)
   PAPERWIRE_HTTP_PORT           ... and on which port (default 3000)
   PAPERWIRE_SLACK_MANAGERS      user ids who may change digests besides admins and owners

@@ -52,6 +52,9 @@ class Settings:
     commands_per_minute: int = 10  # per user (0: no limit); see bot.budget
     commands_per_hour: int = 60
     leader_check_s: int = 10  # processes sharing a database: how often each beats / asks
+    # A Slack workspace that uninstalled paperwire: its data is kept this long (a reinstall
+    # meanwhile finds its settings), then forgotten.
+    slack_uninstall_grace_days: int = 30
 
     @property
     def shared_database(self) -> bool:
@@ -88,6 +91,9 @@ class Settings:
             commands_per_minute=_int(env, "PAPERWIRE_COMMANDS_PER_MINUTE", 10, 0, 10_000),
             commands_per_hour=_int(env, "PAPERWIRE_COMMANDS_PER_HOUR", 60, 0, 100_000),
             leader_check_s=_int(env, "PAPERWIRE_LEADER_CHECK_S", 10, 1, 30),
+            slack_uninstall_grace_days=_int(
+                env, "PAPERWIRE_SLACK_UNINSTALL_GRACE_DAYS", 30, 0, 3650
+            ),
         )
 
 

@@ -39,6 +39,7 @@ from bot.platforms.discord import (
     webhook_destination,
 )
 from bot.platforms.slack import SlackAdapter, SlackConfig, SlackServer
+from bot.platforms.slack.workspaces import forget_uninstalled
 from bot.storage.types import PROCESS_GONE_AFTER
 from bot.wording import plural
 from schedules.alerts import AlertJobs
@@ -226,7 +227,10 @@ async def _led(
     await services.digests.release_interrupted_runs(before=interrupted)
     scheduler = Scheduler(on_start=services.metrics.job_started)
     scheduler.add("outbox:prune", IntervalTrigger(hours=6), _prune_outbox, services)
-    jobs = ["outbox:prune", *add_ingest_jobs(scheduler, services)]
+    # Slack workspaces uninstalled longer ago than their grace: their data is forgotten.
+    scheduler.add("slack:forget", IntervalTrigger(hours=6), _forget_workspaces, services)
+    scheduler.run_now("slack:forget-at-start", _forget_workspaces, services)
+    jobs = ["outbox:prune", "slack:forget", *add_ingest_jobs(scheduler, services)]
     digests = DigestJobs(scheduler, services, timedelta(hours=settings.digest_grace_hours))
     jobs += await digests.load()
     # In the background, so the schedule runs meanwhile: what waits in the outbox (a part
@@ -268,6 +272,11 @@ async def _prune_outbox(services: Services) -> None:
         _log.info("outbox: forgot %d messages delivered before %s", pruned, before.date())
 
 
+async def _forget_workspaces(services: Services) -> None:
+    grace = services.settings.slack_uninstall_grace_days
+    await forget_uninstalled(services.installations, services.clock(), grace)
+
+
 @asynccontextmanager
 async def _platforms(
     services: Services,
@@ -292,7 +301,7 @@ async def _platforms(
         stack.push_async_callback(lambda: services.requests.finish(share(GRACE_S)))
         if slack is not None:
             adapter = SlackAdapter(services, slack)
-            adapter.pacer.on_hold = lambda _: services.metrics.limited("slack")
+            adapter.transport.on_hold = lambda _: services.metrics.limited("slack")
             services.delivery.register(adapter)
             await platforms.start(SlackServer(adapter, slack, ops.add_routes))
         if discord_config is not None:

@@ -1,9 +1,9 @@
 """`paperwire status`: what the processes sharing the database are doing, and where each
-destination's messages stand."""
+destination's messages stand, grouped by workspace (each has its own sending budget)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.models import Destination
 from bot.render.text import print_json
 from bot.storage import DestinationState, OutboxHead
-from bot.storage.types import PROCESS_GONE_AFTER, ProcessBeat
+from bot.storage.types import PROCESS_GONE_AFTER, Installation, ProcessBeat
 from bot.wording import ago, plural, until
 
 
@@ -34,6 +34,8 @@ class StatusReport:
     processes: list[ProcessBeat]
     destinations: list[DestinationStatus]  # by key; command replies are not among them
     replies: int  # command replies waiting, each in a queue of its own: counted together
+    # Slack workspaces installed through OAuth, by team id.
+    installations: dict[str, Installation] = field(default_factory=dict)
 
     @property
     def queued(self) -> int:
@@ -53,7 +55,8 @@ async def gather_status(services: Services) -> StatusReport:
     for key in sorted(set(depths) | set(states)):
         state = states.get(key) or await services.outbox.destination_state(key)
         destinations.append(DestinationStatus(key, state, depths.get(key, 0), heads.get(key)))
-    return StatusReport(now, processes, destinations, replies)
+    installations = {i.team_id: i for i in await services.installations.installations()}
+    return StatusReport(now, processes, destinations, replies, installations)
 
 
 async def print_status(settings: Settings, as_json: bool) -> int:
@@ -80,7 +83,11 @@ async def print_status(settings: Settings, as_json: bool) -> int:
         print("No messages sent yet.")
     if report.replies:
         print(f"command replies: {report.replies} waiting to be retried (until they expire)")
+    shown = None
     for row in report.destinations:
+        if (workspace := workspace_of(row.key)) != shown:
+            shown = workspace
+            print(_workspace_line(workspace, report))
         state = row.state
         health = "STOPPED" if state.stopped else "ok"
         error = ""
@@ -90,7 +97,7 @@ async def print_status(settings: Settings, as_json: bool) -> int:
         if row.head is not None and not state.stopped:
             queue += next_try(row.head, state, now)
         success = _when(state.last_success_at, now)
-        print(f"{row.key}: {health} · {queue} · last success {success}{error}")
+        print(f"  {row.key}: {health} · {queue} · last success {success}{error}")
     return 0
 
 
@@ -98,6 +105,7 @@ def _destination_json(row: DestinationStatus) -> dict[str, Any]:
     head, state = row.head, row.state
     return {
         "destination": row.key,
+        "workspace": workspace_of(row.key),
         "stopped": state.stopped,
         "queued": row.queued,
         # The first waiting message, which the others wait behind.
@@ -109,6 +117,28 @@ def _destination_json(row: DestinationStatus) -> dict[str, Any]:
         "last_error_at": _iso(state.last_error_at),
         "last_success_at": _iso(state.last_success_at),
     }
+
+
+def workspace_of(key: str) -> str:
+    """`slack:T1` for `slack:T1:C1`: the workspace (and budget) a destination belongs to."""
+    destination = Destination.from_key(key)
+    return f"{destination.platform}:{destination.workspace}"
+
+
+def _workspace_line(workspace: str, report: StatusReport) -> str:
+    """`workspace slack:T1 (Acme, installed): 3 destinations, 1 stopped, 4 queued`."""
+    mine = [d for d in report.destinations if workspace_of(d.key) == workspace]
+    stopped = sum(d.state.stopped for d in mine)
+    queued = sum(d.queued for d in mine)
+    platform, _, team = workspace.partition(":")
+    installation = report.installations.get(team) if platform == "slack" else None
+    about = ""
+    if installation is not None:
+        name = f"{installation.team_name}, " if installation.team_name else ""
+        went = installation.uninstalled_at
+        about = f" ({name}{'installed' if went is None else f'uninstalled {went.date()}'})"
+    counts = [plural(len(mine), "destination"), f"{stopped} stopped", f"{queued} queued"]
+    return f"workspace {workspace}{about}: {', '.join(counts)}"
 
 
 def _process_json(process: ProcessBeat) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.storage import open_storage
+from bot.storage.types import Installation
 from tests.conftest import summary_total
 from tests.fixture_files import FIXTURES, SAMPLES
 from tests.payload_checks import check_discord_message, check_slack_message
@@ -176,6 +177,32 @@ def test_status_counts_waiting_replies_apart_from_destinations(tmp_path: Path) -
     assert (figures["queued"], figures["replies_queued"]) == (1, 1)
     text = run(tmp_path, "status").stdout
     assert "command replies: 1 waiting" in text and "slack:T1:C1: ok · 1 queued" in text
+
+
+def test_status_groups_destinations_by_workspace(tmp_path: Path) -> None:
+    async def queue() -> None:
+        async with open_storage(tmp_path / "p.db") as storage:
+            at = datetime(2026, 11, 22, tzinfo=UTC)
+            for key in ("slack:T2:C1", "slack:T1:C2", "slack:T1:C1", "slack:T1:@U1"):
+                await storage.outbox.enqueue(key, '"x"', (), at)
+            await storage.installations.save_installation(
+                Installation("T2", "xoxb-2", "B2", "U2", at, team_name="Beta")
+            )
+            await storage.installations.uninstall("T2", at)
+            await storage.installations.stop_workspace("T2", "app_uninstalled", at)
+
+    asyncio.run(queue())
+    lines = run(tmp_path, "status").stdout.splitlines()
+    start = lines.index("workspace slack:T1: 3 destinations, 0 stopped, 3 queued")
+    assert [line.split(":")[2] for line in lines[start + 1 : start + 4]] == ["@U1", "C1", "C2"]
+    assert lines[start + 4] == (
+        "workspace slack:T2 (Beta, uninstalled 2026-11-22): 1 destination, 1 stopped, 0 queued"
+    )
+    assert lines[start + 5].startswith("  slack:T2:C1: STOPPED · 0 queued")
+    figures = json.loads(run(tmp_path, "status", "--json").stdout)
+    assert {d["destination"]: d["workspace"] for d in figures["destinations"]}["slack:T1:C2"] == (
+        "slack:T1"
+    )
 
 
 def test_console_channel_names_are_plain_words(tmp_path: Path) -> None:

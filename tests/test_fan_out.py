@@ -60,7 +60,7 @@ def _slack(
     delivery = DeliveryService(services.outbox, clock)
     config = SlackConfig(TOKEN, "secret", api_url=api_url, posts_per_s=rate)
     adapter = SlackAdapter(services, config, Pacer(rate, per_channel=FAST))
-    adapter.client.timeout = timeout_s  # the Web API client's own request timeout
+    adapter.transport.timeout = timeout_s  # the Web API clients' own request timeout
     delivery.register(adapter)
     return delivery
 

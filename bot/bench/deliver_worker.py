@@ -5,10 +5,10 @@ waits for `go` on stdin (so that every worker starts at once), takes the live pr
 its peers (each budget then has one owner among them), and drains the outbox until it is
 empty, sending what its budgets hold. Its last line on stdout is its figures, in JSON.
 
-Slack's transport in paperwire serves one workspace (its bot token); the bench's 100
-workspaces go through `WorkspacesTransport`: one paperwire `SlackTransport` per workspace,
-each with its workspace's token and its own pacer, as an app installed in many workspaces
-would post. The outbox, claims and budget ownership are paperwire's, unchanged."""
+The bench's 100 workspaces go through paperwire's own `SlackTransport`, which keeps a lane
+(the workspace's token, its own pacer) per workspace, as an app installed in many
+workspaces through OAuth posts. The outbox, claims and budget ownership are paperwire's,
+unchanged."""
 
 from __future__ import annotations
 
@@ -20,11 +20,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.delivery.outbox import DeliveryService, OutgoingMessage, Receipt
+from bot.delivery.outbox import DeliveryService
 from bot.platforms.slack.config import SlackConfig
-from bot.platforms.slack.recovery import Recovery
 from bot.platforms.slack.transport import SlackTransport
 from bot.storage import Processes, open_storage
 from bot.storage.types import PROCESS_GONE_AFTER, ProcessBeat
@@ -53,37 +50,28 @@ def bot_token(team: str) -> str:
     return f"xoxb-bench-{team}"
 
 
-class WorkspacesTransport:
-    """Slack for many workspaces: a message goes out through its workspace's transport."""
+class BenchTokens:
+    """Each workspace's bot token, as the product's transport asks for it (an OAuth
+    deployment reads them from its installations)."""
 
-    platform = "slack"
+    async def bot_token(self, team_id: str) -> str | None:
+        return bot_token(team_id)
 
-    def __init__(self, api_url: str, rate: int) -> None:
-        self._api_url = api_url
-        self._rate = rate
-        self._transports: dict[str, SlackTransport] = {}
+    def forget(self, team_id: str) -> None:
+        pass
 
-    async def send(self, message: OutgoingMessage) -> Receipt:
-        return await self._transport(message.destination.workspace).send(message)
 
-    def _transport(self, team: str) -> SlackTransport:
-        transport = self._transports.get(team)
-        if transport is None:
-            token = bot_token(team)
-            config = SlackConfig(
-                token, "bench-secret", api_url=self._api_url, posts_per_s=self._rate
-            )
-            lookups = AsyncWebClient(token=token, base_url=self._api_url, retry_handlers=[])
-            transport = SlackTransport(config, Recovery(lookups, config.history_per_min))
-            self._transports[team] = transport
-        return transport
+def workspaces_transport(api_url: str, rate: int) -> SlackTransport:
+    """The product's Slack transport: one lane (token, pacer) per workspace."""
+    config = SlackConfig(bot_token("T0"), "bench-secret", api_url=api_url, posts_per_s=rate)
+    return SlackTransport(config, BenchTokens())
 
 
 async def work(config: WorkerConfig) -> dict[str, object]:
     logging.getLogger("bot.delivery.outbox").setLevel(logging.ERROR)  # retries are counted
     async with open_storage(config.database) as storage:
         delivery = DeliveryService(storage.outbox, _now, process=config.name)
-        delivery.register(WorkspacesTransport(config.api_url, config.slack_rate))
+        delivery.register(workspaces_transport(config.api_url, config.slack_rate))
         started_at = _now()
         await _beat(storage.processes, config.name, started_at)
         print("ready", flush=True)

@@ -83,6 +83,9 @@ class Receipt:
     # Not tried now, and no failure: try again this many seconds from now (`error` says
     # why, e.g. the check for what arrived waits for the platform to allow a read).
     retry_in: float | None = None
+    # Never to be sent (its workspace uninstalled the app): this message is dropped, and
+    # its destination goes on with the next.
+    dropped: bool = False
 
 
 # Waits before the next try of a failed send: seconds, by attempts so far (each with up to
@@ -239,7 +242,7 @@ class DeliveryService:
                 for queued in await self._outbox.due_messages(destination, self._clock()):
                     receipt = await self._send_queued(queued, target, transport)
                     results[queued.id] = receipt
-                    if not receipt.ok or not await self._claims.claim(key):
+                    if not (receipt.ok or receipt.dropped) or not await self._claims.claim(key):
                         return
             finally:
                 if target.kind == "reply":
@@ -298,6 +301,11 @@ class DeliveryService:
             await self._outbox.mark_sent(queued.id, receipt.platform_ids, now)
             if not is_reply:
                 await self._outbox.record_delivery(queued.destination, now)
+            return receipt
+        if receipt.dropped:
+            error = receipt.error or "dropped"
+            _log.warning("a message for %s was dropped: %s", queued.destination, error)
+            await self._outbox.mark_dropped(queued.id, error)
             return receipt
         if receipt.retry_in is not None:
             return await self._defer(queued, receipt, now)

@@ -7,6 +7,7 @@ from bot.storage.opening import open_storage
 from bot.storage.protocols import (
     DayLists,
     Digests,
+    Installations,
     Outbox,
     Papers,
     Processes,
@@ -24,6 +25,7 @@ __all__ = [
     "Digests",
     "IndexRow",
     "IngestCounts",
+    "Installations",
     "Outbox",
     "OutboxHead",
     "Papers",

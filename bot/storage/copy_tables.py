@@ -138,4 +138,11 @@ TABLES: tuple[Table, ...] = (
         " run_day:date handle:text sends:int",
         identity="id",  # message ids are nonces on the platforms: never to be reused
     ),
+    # (Not the OAuth flow's states: each lives 10 minutes, for one browser's install.)
+    _table(
+        "slack_installations",
+        "team_id:text bot_token:text bot_id:text bot_user_id:text installed_at:time"
+        " enterprise_id:text team_name:text app_id:text scopes:text installer:text"
+        " refresh_token:text token_expires_at:time uninstalled_at:time",
+    ),
 )

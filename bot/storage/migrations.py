@@ -189,6 +189,29 @@ MIGRATIONS: tuple[str, ...] = (
         detail      TEXT NOT NULL DEFAULT ''
     ) WITHOUT ROWID;
     """,
+    # 13: Slack workspaces that installed the app through OAuth (their bot tokens; none
+    # once uninstalled, until their data is forgotten), and the OAuth flow's states.
+    """
+    CREATE TABLE slack_installations (
+        team_id           TEXT PRIMARY KEY,
+        bot_token         TEXT,
+        bot_id            TEXT NOT NULL,
+        bot_user_id       TEXT NOT NULL,
+        installed_at      TEXT NOT NULL,
+        enterprise_id     TEXT,
+        team_name         TEXT,
+        app_id            TEXT,
+        scopes            TEXT NOT NULL DEFAULT '',
+        installer         TEXT,
+        refresh_token     TEXT,
+        token_expires_at  TEXT,
+        uninstalled_at    TEXT
+    ) WITHOUT ROWID;
+    CREATE TABLE slack_oauth_states (
+        state       TEXT PRIMARY KEY,
+        expires_at  TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -17,9 +17,11 @@ from bot.storage.types import (
     DestinationState,
     IndexRow,
     IngestCounts,
+    Installation,
     OutboxHead,
     ProcessBeat,
     QueuedMessage,
+    WorkspaceStop,
 )
 
 
@@ -288,6 +290,52 @@ class SavedQueries(Protocol):
     async def saved_query(self, key: str) -> str | None: ...
 
 
+class Installations(Protocol):
+    """Slack workspaces that installed the app (OAuth), the install flow's states, and
+    what an uninstall does to a workspace's data."""
+
+    async def save_installation(self, installation: Installation) -> None:
+        """Keep `installation` as its workspace's (a reinstall, or new tokens, replace
+        the last)."""
+        ...
+
+    async def installation(self, team_id: str) -> Installation | None:
+        """The workspace's installation, uninstalled ones included (without tokens)."""
+        ...
+
+    async def installations(self) -> list[Installation]: ...
+
+    async def uninstall(self, team_id: str, at: datetime) -> bool:
+        """Forget the workspace's tokens and date its uninstall; False if it was not
+        installed."""
+        ...
+
+    async def uninstalled_before(self, before: datetime) -> list[str]:
+        """Workspaces uninstalled before `before` (their grace period is over)."""
+        ...
+
+    async def issue_oauth_state(self, state: str, expires_at: datetime) -> None: ...
+
+    async def consume_oauth_state(self, state: str, now: datetime) -> bool:
+        """Whether `state` was issued and has not expired; it can be used once only."""
+        ...
+
+    async def stop_workspace(self, team_id: str, error: str, at: datetime) -> WorkspaceStop:
+        """Stop every destination of the workspace (with `error`), and drop what waits to be
+        sent there, in one transaction."""
+        ...
+
+    async def resume_workspace(self, team_id: str, error: str, at: datetime) -> WorkspaceStop:
+        """Resume the destinations `stop_workspace` stopped with `error`, dropping what was
+        queued for them meanwhile."""
+        ...
+
+    async def forget_workspace(self, team_id: str) -> int:
+        """Delete the workspace's data (subscriptions, alert and digest settings, runs,
+        what was sent where) and its installation; the rows deleted."""
+        ...
+
+
 class RawReader(Protocol):
     """Read-only SQL for diagnostics, benchmarks and tests (backend-specific SQL)."""
 
@@ -306,3 +354,4 @@ class Storage:
     outbox: Outbox
     saved_queries: SavedQueries
     processes: Processes
+    installations: Installations

@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.storage.database import Database
 from bot.storage.day_lists import SqliteDayLists
 from bot.storage.digests import SqliteDigests
+from bot.storage.installations import SqlInstallations
 from bot.storage.outbox import SqliteOutbox
 from bot.storage.papers import SqlitePapers
 from bot.storage.processes import SqliteProcesses
@@ -36,4 +37,5 @@ async def open_sqlite(
             outbox=SqliteOutbox(db),
             saved_queries=SqliteSavedQueries(db),
             processes=SqliteProcesses(db),
+            installations=SqlInstallations(db),
         )

@@ -98,3 +98,37 @@ class ProcessBeat:
     seen_at: datetime
     leader: bool  # it runs the schedule (digests, alerts, ingest)
     detail: str = ""  # version and platforms, for `paperwire status`
+
+
+@dataclass(frozen=True)
+class Installation:
+    """A Slack workspace's installation of the app (OAuth): whose bot it is and its token;
+    with token rotation, the refresh token and when the token expires. The tokens are
+    secrets: never in `repr`, never logged. Uninstalled, it keeps no token (empty) and says
+    when it went (its data is kept for a grace period, in case it comes back)."""
+
+    team_id: str  # the workspace (for an org-wide install, the organisation's id)
+    bot_token: str = field(repr=False)
+    bot_id: str
+    bot_user_id: str
+    installed_at: datetime
+    enterprise_id: str | None = None
+    team_name: str | None = None
+    app_id: str | None = None
+    scopes: str = ""  # comma-separated, as Slack gives them
+    installer: str | None = None  # the user who installed it
+    refresh_token: str | None = field(default=None, repr=False)
+    token_expires_at: datetime | None = None
+    uninstalled_at: datetime | None = None
+
+    @property
+    def installed(self) -> bool:
+        return self.uninstalled_at is None and bool(self.bot_token)
+
+
+@dataclass(frozen=True)
+class WorkspaceStop:
+    """What stopping a workspace did: destinations stopped, waiting messages dropped."""
+
+    destinations: int
+    dropped: int

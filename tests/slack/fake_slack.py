@@ -39,6 +39,13 @@ the defaults: `rate_limited(retry_after=1)` (`None`: no `Retry-After`), `server_
 connection closed with no answer, before or after the fake did what was asked),
 `without("ts")` (the fake's own answer less some fields).
 
+Many workspaces (OAuth): `fake.add_workspace("T2")` makes a workspace with a token of its
+own (`FakeWorkspace`), which `oauth.v2.access` hands out for its `code` (once; with
+`rotating=True` with a refresh token and `expires_in`, and `grant_type=refresh_token` then
+gives a new token). Every workspace's token is accepted, `auth.test` answers who it is,
+and `fake.revoke("T2")` makes its tokens `token_revoked`. Each call records its time
+(`SlackCall.at`, monotonic) and its token (`SlackCall.token`, from `Authorization`).
+
 Waiting: `await fake.wait_for("chat.postMessage", count=2)` returns the calls once that many
 were recorded, or fails the test with what was recorded instead. `fake.calls_to(method)`.
 """
@@ -49,6 +56,7 @@ import asyncio
 import base64
 import itertools
 import json
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -96,10 +104,13 @@ class SlackCall:
     verb: str = "POST"
     content_type: str = ""
     raw_body: bytes = b""
+    at: float = field(default_factory=time.monotonic)  # when the fake received it
 
     @property
     def token(self) -> str | None:
         auth = self.headers.get("Authorization", "")
+        if auth.startswith("Basic "):  # oauth.v2.access: the app's client id and secret
+            return None
         if auth.startswith("Bearer "):
             return auth.removeprefix("Bearer ")
         token = self.args.get("token")
@@ -264,6 +275,28 @@ def block_errors(blocks: Any) -> list[str]:
     return errors
 
 
+@dataclass
+class FakeWorkspace:
+    """A workspace that installs the app: its `code` is good once at `oauth.v2.access`."""
+
+    team_id: str
+    token: str
+    code: str
+    rotating: bool = False  # token rotation: a refresh token, and tokens that expire
+    expires_in: int = 43200
+    refresh_token: str = ""
+    revoked: bool = False
+    refreshes: int = 0
+
+    @property
+    def bot_user_id(self) -> str:
+        return f"U{self.team_id}BOT"
+
+    @property
+    def bot_id(self) -> str:
+        return f"B{self.team_id}"
+
+
 def _ok(body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> web.Response:
     return web.json_response(dict(body), headers=dict(headers or {}))
 
@@ -299,6 +332,11 @@ class FakeSlack:
     clock: Callable[[], float] = field(default_factory=lambda: NOW.timestamp)
     read_cap: int | None = None  # the most messages a history/replies read answers
     not_member: set[str] = field(default_factory=set)  # channels the bot never joined
+    workspaces: dict[str, FakeWorkspace] = field(default_factory=dict)  # by team id
+    client_id: str = "111.222"
+    client_secret: str = "client-secret"
+    _tokens: dict[str, FakeWorkspace] = field(default_factory=dict)  # every token handed out
+    _used_codes: set[str] = field(default_factory=set)
     _last_micros: int = 0
     _queues: dict[str, list[Canned]] = field(default_factory=dict)
     _all_canned: list[Canned] = field(default_factory=list)
@@ -320,6 +358,24 @@ class FakeSlack:
             "PAPERWIRE_HTTP_HOST": "127.0.0.1",
             "PAPERWIRE_HTTP_PORT": "0",
         }
+
+    def add_workspace(self, team_id: str, rotating: bool = False) -> FakeWorkspace:
+        workspace = FakeWorkspace(
+            team_id, f"xoxb-{team_id}-token", f"code-{team_id}", rotating=rotating
+        )
+        if rotating:
+            workspace.refresh_token = f"xoxe-1-{team_id}-refresh"
+        self.workspaces[team_id] = workspace
+        self._tokens[workspace.token] = workspace
+        return workspace
+
+    def revoke(self, team_id: str) -> None:
+        self.workspaces[team_id].revoked = True
+
+    def team_of(self, call: SlackCall) -> str | None:
+        """The workspace whose token the call carried."""
+        found = self._tokens.get(call.token or "")
+        return found.team_id if found is not None else None
 
     def response_url(self, name: str = "cmd") -> str:
         return f"{self.url}/response/{name}"
@@ -344,6 +400,18 @@ class FakeSlack:
 
     def calls_to(self, method: str) -> list[SlackCall]:
         return [call for call in self.calls if call.method == method]
+
+    async def wait_until(
+        self,
+        predicate: Callable[[], bool],
+        timeout: float = 5.0,  # noqa: ASYNC109 (a test helper: failing in time is its point)
+    ) -> None:
+        """Once `predicate` holds, checked after each call the fake records."""
+        try:
+            async with asyncio.timeout(timeout), self._changed:
+                await self._changed.wait_for(predicate)
+        except TimeoutError:
+            raise AssertionError(f"fake Slack: not so within {timeout}s") from None
 
     async def wait_for(
         self,
@@ -461,9 +529,14 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         call = await self._record(request, method)
+        if method == "oauth.v2.access":
+            return self._oauth_access(call)
         token = call.token
         if not token:
             return _ok({"ok": False, "error": "not_authed"})
+        workspace = self._tokens.get(token)
+        if workspace is not None:
+            return await self._workspace_api(request, call, workspace)
         if method == "apps.connections.open":
             if token != self.app_token:
                 return _ok({"ok": False, "error": "invalid_auth"})
@@ -479,6 +552,77 @@ class FakeSlack:
         if canned is not None:
             return await _answer(request, canned, call, default)
         return await default()
+
+    async def _workspace_api(
+        self, request: web.Request, call: SlackCall, workspace: FakeWorkspace
+    ) -> web.StreamResponse:
+        """A call with one of the installed workspaces' tokens."""
+        if workspace.revoked:
+            return _ok({"ok": False, "error": "token_revoked"})
+        if call.method == "auth.test":
+            who = {
+                **self.auth_test,
+                "team_id": workspace.team_id,
+                "team": f"Team {workspace.team_id}",
+                "user_id": workspace.bot_user_id,
+                "bot_id": workspace.bot_id,
+            }
+            return _ok(who, {"x-oauth-scopes": self.scopes})
+
+        async def default() -> web.Response:
+            return self._default(call)
+
+        canned = self._take(call.method, str(call.args.get("channel") or ""))
+        if canned is not None:
+            return await _answer(request, canned, call, default)
+        return await default()
+
+    def _oauth_access(self, call: SlackCall) -> web.Response:
+        """oauth.v2.access: a code (once) for its workspace's bot token, or (token
+        rotation) a refresh token for a new one."""
+        expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        if call.headers.get("Authorization") != f"Basic {expected}":
+            return _ok({"ok": False, "error": "invalid_client_id"})
+        if call.args.get("grant_type") == "refresh_token":
+            refresh = str(call.args.get("refresh_token") or "")
+            found = [w for w in self.workspaces.values() if w.refresh_token == refresh]
+            if not refresh or not found:
+                return _ok({"ok": False, "error": "invalid_refresh_token"})
+            workspace = found[0]
+            workspace.refreshes += 1
+            workspace.token = f"xoxb-{workspace.team_id}-token-{workspace.refreshes}"
+            self._tokens[workspace.token] = workspace
+            return _ok(
+                {
+                    "ok": True,
+                    "access_token": workspace.token,
+                    "token_type": "bot",
+                    "refresh_token": workspace.refresh_token,
+                    "expires_in": workspace.expires_in,
+                    "team": {"id": workspace.team_id},
+                }
+            )
+        code = str(call.args.get("code") or "")
+        found = [w for w in self.workspaces.values() if w.code == code]
+        if not found or code in self._used_codes:
+            return _ok({"ok": False, "error": "invalid_code"})
+        self._used_codes.add(code)
+        workspace = found[0]
+        answer: dict[str, Any] = {
+            "ok": True,
+            "app_id": "A1",
+            "authed_user": {"id": "UINSTALLER"},
+            "scope": self.scopes,
+            "token_type": "bot",
+            "access_token": workspace.token,
+            "bot_user_id": workspace.bot_user_id,
+            "team": {"id": workspace.team_id, "name": f"Team {workspace.team_id}"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+        if workspace.rotating:
+            answer |= {"refresh_token": workspace.refresh_token, "expires_in": workspace.expires_in}
+        return _ok(answer)
 
     async def _response_url(self, request: web.Request) -> web.StreamResponse:
         call = await self._record(request, RESPONSE_URL_METHOD)

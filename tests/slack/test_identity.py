@@ -87,6 +87,7 @@ async def test_the_token_is_checked_again_in_the_background(
     bot: Bot, caplog: pytest.LogCaptureFixture
 ) -> None:
     identity = bot.adapter.identity
+    assert identity is not None  # SLACK_BOT_TOKEN's
     bot.fake.fail("auth.test", Passes(), html_page(503), api_error("token_revoked"))
     await identity.check()  # at start
     waits: list[float] = []

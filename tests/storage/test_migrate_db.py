@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import sys
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,11 +28,13 @@ from bot.storage.migrate_db import copy_to_postgres
 from bot.storage.migrations import LATEST_VERSION, MIGRATIONS
 from tests.conftest import NOW, seed_observations
 from tests.postgres import fresh_schema
+from tests.storage.test_installations import installed
 
 CHANNEL = Destination("slack", "T1", "C1")
 STOPPED = Destination("discord", "G1", "C9")
 OWNER = Destination("slack", "T1", "U1", "dm")
 RUN_DAY = date(2026, 11, 22)
+INSTALLED = installed("T1", refresh_token="xoxe-1-r", token_expires_at=NOW + timedelta(hours=9))
 NOWHERE = "postgresql://nobody@127.0.0.1:1/none"  # never reached: the source is refused first
 
 
@@ -80,6 +82,9 @@ async def build_deployment(path: Path) -> Deployment:
         )
         await s.subscriptions.note_last_match(subs[0], second.title, NOW)
         key = await s.saved_queries.save_query('"language model" reasoning -survey', NOW)
+        await s.installations.save_installation(INSTALLED)
+        await s.installations.save_installation(replace(INSTALLED, team_id="T9"))
+        await s.installations.uninstall("T9", NOW)
     return Deployment(path, (sent, waiting, stopped), (subs[0], subs[2]), key)
 
 
@@ -112,6 +117,7 @@ async def observed(s: Storage, deployment: Deployment) -> dict[str, Any]:
         "sent": {d: await s.outbox.sent_paper_ids(d) for d in destinations},
         "message_states": [await s.outbox.outbox_state(i) for i in deployment.message_ids],
         "saved": await s.saved_queries.saved_query(deployment.query_key),
+        "installations": await s.installations.installations(),
     }
 
 

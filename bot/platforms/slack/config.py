@@ -9,14 +9,32 @@ from dataclasses import dataclass, field
 from bot.errors import UserError
 from bot.platforms.slack.recovery import READS_PER_MIN
 
+# The bot scopes of slack-app-manifest.yml: what "Add to Slack" asks each workspace for.
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "im:write",
+    "users:read",
+    "app_mentions:read",
+    "channels:history",
+    "groups:history",
+    "im:history",
+)
+
 
 @dataclass(frozen=True)
 class SlackConfig:
-    """Read from the environment only; the secrets are kept out of `repr`."""
+    """Read from the environment only; the secrets are kept out of `repr`. With a bot token
+    it serves one workspace; with an OAuth client id and secret instead (`oauth`), every
+    workspace that installs it."""
 
     bot_token: str = field(repr=False)
     signing_secret: str = field(repr=False)
     app_token: str | None = field(default=None, repr=False)
+    client_id: str | None = None  # OAuth mode: the app's client id
+    client_secret: str | None = field(default=None, repr=False)
+    redirect_uri: str | None = None  # SLACK_REDIRECT_URI, when the app lists several
     api_url: str = "https://slack.com/api/"
     http_host: str = "0.0.0.0"
     http_port: int = 3000
@@ -29,15 +47,39 @@ class SlackConfig:
     # since May 2025, 50 or more to the others.
     history_per_min: int = READS_PER_MIN
 
+    @property
+    def oauth(self) -> bool:
+        """Many workspaces, each installed through OAuth (no SLACK_BOT_TOKEN)."""
+        return self.client_id is not None
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SlackConfig | None:
-        """None when no Slack token is set; a clear error when the setup is half done."""
+        """None when neither a Slack token nor an OAuth client is set; a clear error when
+        the setup is half done."""
         env = os.environ if env is None else env
         token = env.get("SLACK_BOT_TOKEN", "").strip()
-        if not token:
+        client_id = env.get("SLACK_CLIENT_ID", "").strip() or None
+        client_secret = env.get("SLACK_CLIENT_SECRET", "").strip() or None
+        if not token and client_id is None and client_secret is None:
             return None
         app_token = env.get("SLACK_APP_TOKEN", "").strip() or None
         secret = env.get("SLACK_SIGNING_SECRET", "").strip()
+        if token and (client_id or client_secret):
+            raise UserError(
+                "set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET"
+                " (any workspace installs it through OAuth), not both"
+            )
+        if not token and not (client_id and client_secret):
+            missing = "SLACK_CLIENT_SECRET" if client_id else "SLACK_CLIENT_ID"
+            raise UserError(
+                f"OAuth mode needs SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (Basic Information"
+                f" page): {missing} is not set"
+            )
+        if not token and (app_token or not secret):
+            raise UserError(
+                "OAuth mode serves the install pages and Slack's requests over HTTP: set"
+                " SLACK_SIGNING_SECRET (and not SLACK_APP_TOKEN)"
+            )
         if not secret and app_token is None:
             raise UserError(
                 "SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not: HTTP mode needs the"
@@ -71,4 +113,7 @@ class SlackConfig:
             managers=managers,
             posts_per_s=int(rate),
             history_per_min=int(reads),
+            client_id=None if token else client_id,
+            client_secret=None if token else client_secret,
+            redirect_uri=env.get("SLACK_REDIRECT_URI", "").strip() or None,
         )

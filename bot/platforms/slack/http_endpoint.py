@@ -7,6 +7,10 @@ which logs the whole body and signature of each refused request at INFO (a genui
 refused for clock skew carries a live `response_url` and the verification token), parses
 the body before checking it (a forged malformed body was a 500), and turns a non-numeric
 timestamp into a 500. Here a refusal is one short line, at most one a minute.
+
+In OAuth mode the install pages are served beside it (`GET /slack/install`, `GET
+/slack/oauth_redirect`): a browser's, not Slack's, so unsigned; bolt's flow checks the
+redirect's `state` (issued by the install page, kept in the database, good once).
 """
 
 from __future__ import annotations
@@ -20,11 +24,13 @@ from collections.abc import Callable, Mapping
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 _log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"  # where Slack posts commands, button presses and events
+INSTALL_PATH = "/slack/install"  # OAuth mode: the "Add to Slack" page (bolt's default path)
 # Slack's payloads are small: a press of paperwire's largest message (a 30-paper digest
 # part) is 16 KB. The largest Slack could send is a mention in a 40,000-character message,
 # its text twice (as text and as rich-text blocks): under 500 KB even as escaped non-ASCII.
@@ -76,7 +82,25 @@ def slack_web_app(
 
     web_app = web.Application(client_max_size=MAX_BODY_BYTES)
     web_app.router.add_post(path, handle)
+    if app.oauth_flow is not None:
+        _add_install_pages(web_app, app.oauth_flow)
     return web_app
+
+
+def _add_install_pages(web_app: web.Application, flow: AsyncOAuthFlow) -> None:
+    """The "Add to Slack" page and the redirect Slack sends the installer back to."""
+
+    def bolt_request(request: web.Request) -> AsyncBoltRequest:
+        return AsyncBoltRequest(body="", query=request.query_string, headers=dict(request.headers))
+
+    async def install(request: web.Request) -> web.StreamResponse:
+        return await to_aiohttp_response(await flow.handle_installation(bolt_request(request)))
+
+    async def redirect(request: web.Request) -> web.StreamResponse:
+        return await to_aiohttp_response(await flow.handle_callback(bolt_request(request)))
+
+    web_app.router.add_get(flow.install_path, install)
+    web_app.router.add_get(flow.redirect_uri_path, redirect)
 
 
 def signature_problem(

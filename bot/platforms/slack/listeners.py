@@ -26,6 +26,7 @@ from bot.delivery.outbox import OutgoingMessage
 from bot.models import Destination
 from bot.platforms.connecting import describe
 from bot.platforms.slack.managers import Managers
+from bot.platforms.slack.workspaces import Workspaces
 from bot.render.limits import SLACK_BUTTON_VALUE
 from bot.render.neutral import Reply, SearchPage
 from bot.render.slack import ACTION_ABSTRACT, ACTION_NEXT, ACTION_SHARE, ACTION_SIMILAR
@@ -48,9 +49,12 @@ _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 class Listeners:
     """bolt's listeners: each request handed to the handlers, its answer to the outbox."""
 
-    def __init__(self, services: Services, managers: Managers) -> None:
+    def __init__(
+        self, services: Services, managers: Managers, workspaces: Workspaces | None = None
+    ) -> None:
         self._services = services
         self._managers = managers
+        self._workspaces = workspaces  # OAuth mode: the installed workspaces
 
     def attach(self, app: AsyncApp) -> None:
         # bolt runs each handler in a task nothing awaits: a stop must know of them.
@@ -59,6 +63,8 @@ class Listeners:
         for action_id in ACTIONS:
             app.action(action_id)(tracked(self._hooked(self._on_press)))
         app.event("app_mention")(tracked(self._hooked(self._on_mention)))
+        app.event("app_uninstalled")(tracked(self._hooked(self._on_uninstalled)))
+        app.event("tokens_revoked")(tracked(self._hooked(self._on_uninstalled)))
         app.error(tracked(self._on_error))  # what bolt's own middleware raises
 
     async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
@@ -75,6 +81,18 @@ class Listeners:
         # for sending too many): that one is ephemeral, and spends no posting budget.
         answer = reply if reply.private else Reply(reply.content, ephemeral=False)
         await self._answer_mention(invocation, event, answer)
+
+    async def _on_uninstalled(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """A workspace uninstalled paperwire, or revoked its bot token: it is stopped (its
+        settings kept for the grace period). A revoked user token alone changes nothing:
+        paperwire keeps none."""
+        kind = str(event.get("type") or "")
+        tokens = event.get("tokens")
+        if kind == "tokens_revoked" and not (isinstance(tokens, dict) and tokens.get("bot")):
+            return
+        assert self._workspaces is not None
+        team = body.get("team_id") or body.get("enterprise_id")  # an org-wide install: the org
+        await self._workspaces.uninstall(str(team or ""), kind)
 
     async def _on_press(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()

@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.platforms.slack.errors import NETWORK_ERRORS, network_error, slack_error
+from bot.platforms.slack.workspaces import BotTokens
 from handlers.context import Invocation
 
 _log = logging.getLogger(__name__)
@@ -22,9 +23,10 @@ MANAGER_FAILURE_CACHE_S = 60.0
 class Managers:
     """Answers whether the asker manages the channel, looking it up in Slack (cached)."""
 
-    def __init__(self, lookups: AsyncWebClient, allowed: frozenset[str]) -> None:
+    def __init__(self, lookups: AsyncWebClient, allowed: frozenset[str], tokens: BotTokens) -> None:
         self._lookups = lookups  # one attempt a call: a command is better answered at once
         self._allowed = allowed
+        self._tokens = tokens  # asked with the token of the asker's workspace
         # (team, user) -> (when looked up, admin or owner; None: the lookup failed)
         self._cache: dict[tuple[str, str], tuple[float, bool | None]] = {}
 
@@ -40,13 +42,16 @@ class Managers:
             keep = MANAGER_CACHE_S if allowed is not None else MANAGER_FAILURE_CACHE_S
             if time.monotonic() - at < keep:
                 return allowed
-        allowed = await self._look_up(user)
+        allowed = await self._look_up(team, user)
         self._cache[(team, user)] = (time.monotonic(), allowed)
         return allowed
 
-    async def _look_up(self, user: str) -> bool | None:
+    async def _look_up(self, team: str, user: str) -> bool | None:
+        token = await self._tokens.bot_token(team)
+        if token is None:
+            return None
         try:
-            info = await self._lookups.users_info(user=user)
+            info = await self._lookups.users_info(user=user, token=token)
         except SlackApiError as exc:
             _log.warning("could not look up Slack user %s: %s", user, slack_error(exc))
             return None

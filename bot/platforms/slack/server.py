@@ -21,7 +21,7 @@ from bot.platforms.connecting import OneLineErrors, Unreachable, describe
 from bot.platforms.slack.adapter import SlackAdapter
 from bot.platforms.slack.config import SlackConfig
 from bot.platforms.slack.errors import NETWORK_ERRORS, REFUSED_TOKEN_ERRORS, slack_error
-from bot.platforms.slack.http_endpoint import EVENTS_PATH
+from bot.platforms.slack.http_endpoint import EVENTS_PATH, INSTALL_PATH
 from bot.platforms.slack.library_logs import library_log
 
 _log = logging.getLogger(__name__)
@@ -71,15 +71,19 @@ class SlackServer:
             await self._listen()
 
     async def connect(self) -> None:
+        identity = self._adapter.identity
+        if identity is None:  # OAuth mode: each workspace's token came with its install
+            return
         # Its answer is kept for bolt, so that no request waits on auth.test.
-        await _ask_slack(self._adapter.identity.check(), "SLACK_BOT_TOKEN")
+        await _ask_slack(identity.check(), "SLACK_BOT_TOKEN")
         if self._config.app_token:
             await self._open_socket(self._config.app_token)
 
     async def serve(self) -> None:
         """aiohttp and the Socket Mode client run on their own: only the token is checked
-        again now and then."""
-        await self._adapter.identity.keep_checking()
+        again now and then (OAuth mode: the tokens are checked as they are used)."""
+        if self._adapter.identity is not None:
+            await self._adapter.identity.keep_checking()
 
     def live(self) -> bool:
         """Over HTTP, always (Slack posts to us); in Socket Mode, while the websocket is
@@ -135,9 +139,17 @@ class SlackServer:
         _log.info(
             "Slack: listening on http://%s:%s%s", self._config.http_host, self.port, EVENTS_PATH
         )
+        if self._config.oauth:
+            _log.info(
+                "Slack: workspaces install paperwire at http://%s:%s%s",
+                self._config.http_host,
+                self.port,
+                INSTALL_PATH,
+            )
 
     async def stop(self) -> None:
-        await self._adapter.identity.close()
+        if self._adapter.identity is not None:
+            await self._adapter.identity.close()
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
         if self._runner is not None:

@@ -2,7 +2,8 @@
 called by the delivery service (bot/delivery/outbox.py) with what to send and where.
 
 Channel posts and DMs go through `chat.postMessage`, paced to Slack's limits (about one a
-second per channel, `PAPERWIRE_SLACK_RATE` across the workspace; a 429 holds every poster);
+second per channel, `PAPERWIRE_SLACK_RATE` across the workspace; a 429 holds every poster in
+that workspace, and no other: each workspace has its `_Lane`, with its own bot token);
 a reply to a command or a button goes through its response URL; an answer to a mention is
 posted in its thread. A message whose earlier send may have posted is first looked for
 (recovery.py). Each send ends in a `Receipt`: sent, to retry, or stopped for good.
@@ -11,6 +12,7 @@ posted in its thread. A message whose earlier send may have posted is first look
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import ClientConnectorError
@@ -32,6 +34,7 @@ from bot.platforms.slack.config import SlackConfig
 from bot.platforms.slack.errors import NETWORK_ERRORS, IncompleteAnswer, network_error, slack_error
 from bot.platforms.slack.library_logs import library_log
 from bot.platforms.slack.recovery import ReadDeferred, ReadFailed, Recovery, marker, parts_found
+from bot.platforms.slack.workspaces import BotTokens
 from bot.render.slack import POST_OPTIONS, render_slack, render_slack_post
 
 # Errors Slack will keep giving for this destination: stop it rather than retry.
@@ -53,36 +56,93 @@ RESPONSE_TIMEOUT_S = 30
 CHANNEL_POSTS_PER_S = 1.0
 # conversations.open is a Tier 3 method: 50+ a minute.
 OPENS_PER_S = 50 / 60
+# Slack's answers that the token no longer speaks for the workspace.
+TOKEN_GONE = frozenset({"invalid_auth", "account_inactive", "token_revoked", "not_authed"})
 
 
-class SlackTransport:
-    """Posts to Slack: `send` one outgoing message, whatever its destination."""
+class _Lane:
+    """One workspace's share of Slack: its posting budget (a 429 holds this workspace's
+    posters only), its messages under way, its DM channels, its history reads, and the
+    clients that carry its bot token."""
 
-    def __init__(self, config: SlackConfig, recovery: Recovery, pacer: Pacer | None = None) -> None:
-        self.pacer = pacer or Pacer(config.posts_per_s, per_channel=CHANNEL_POSTS_PER_S)
-        self._opens = Bucket(OPENS_PER_S, burst=5)
+    def __init__(self, config: SlackConfig, pacer: Pacer, timeout: int) -> None:
+        self.pacer = pacer
+        self.opens = Bucket(OPENS_PER_S, burst=5)
         # Channel messages under way at once: about what the workspace budget posts in a
         # second, so that it is kept busy, and a crash leaves no more than that to check.
-        self._under_way = Places(config.posts_per_s)
-        self._dm_channels: dict[str, str] = {}  # user id -> the DM channel's id
-        # The SDK logs a response URL (a credential) at INFO when it retries: warnings only.
-        self._webhook_log = library_log("webhook", logging.WARNING)
+        self.under_way = Places(config.posts_per_s)
+        self.dm_channels: dict[str, str] = {}  # user id -> the DM channel's id
         # Retried inside the SDK: only what surely did not reach Slack (a refused
         # connection, a 429). A 5xx or a cut connection may have posted: the outbox
         # retries it after looking for the message's marker.
         self.client = AsyncWebClient(
-            token=config.bot_token,
             base_url=config.api_url,
+            timeout=timeout,
             retry_handlers=[
                 AsyncConnectionErrorRetryHandler(
                     max_retry_count=2, error_types=[ClientConnectorError]
                 ),
-                _HoldOnRateLimit(self.pacer, max_retry_count=5),
+                _HoldOnRateLimit(pacer, max_retry_count=5),
             ],
         )
-        self._recovery = recovery  # looks for what an earlier send of a message posted
+        # The reads that look for what arrived keep to their own pace, one attempt each: a
+        # 429 there is answered by waiting in the outbox, not by the SDK's retries.
+        self.reads = AsyncWebClient(base_url=config.api_url, timeout=timeout, retry_handlers=[])
+        self.recovery = Recovery(self.reads, config.history_per_min)
+
+    def use(self, token: str) -> None:
+        """The workspace's token as it is now (a rotation replaces it)."""
+        self.client.token = self.reads.token = token
+
+
+class SlackTransport:
+    """Posts to Slack: `send` one outgoing message, whatever its destination, with the bot
+    token of the workspace it belongs to."""
+
+    platform = "slack"
+
+    def __init__(
+        self,
+        config: SlackConfig,
+        tokens: BotTokens,
+        pacer: Pacer | None = None,
+        timeout: int = 30,
+    ) -> None:
+        self._config = config
+        self._tokens = tokens
+        self._shared_pacer = pacer  # tests pace every workspace with one (virtual) clock
+        self.timeout = timeout  # the Web API clients' own request timeout (s), for new lanes
+        self._lanes: dict[str, _Lane] = {}
+        self.on_hold: Callable[[float], None] | None = None  # told of each 429's wait (metrics)
+        # The SDK logs a response URL (a credential) at INFO when it retries: warnings only.
+        self._webhook_log = library_log("webhook", logging.WARNING)
+
+    def lane(self, team_id: str) -> _Lane:
+        """The workspace's lane, made on its first message."""
+        lane = self._lanes.get(team_id)
+        if lane is None:
+            pacer = self._shared_pacer or Pacer(
+                self._config.posts_per_s, per_channel=CHANNEL_POSTS_PER_S
+            )
+            pacer.on_hold = self.on_hold
+            lane = self._lanes[team_id] = _Lane(self._config, pacer, self.timeout)
+        return lane
 
     async def send(self, message: OutgoingMessage) -> Receipt:
+        team = message.destination.workspace
+        token = await self._tokens.bot_token(team)
+        if token is None:  # never sent with another workspace's token
+            return _not_installed(team)
+        lane = self.lane(team)
+        lane.use(token)
+        receipt = await self._send(message, lane)
+        if receipt.error in TOKEN_GONE:
+            self._tokens.forget(team)  # read again: an uninstall may have just been stored
+            if await self._tokens.bot_token(team) is None:
+                return _not_installed(team)
+        return receipt
+
+    async def _send(self, message: OutgoingMessage, lane: _Lane) -> Receipt:
         destination = message.destination
         content = message.reply.content
         in_thread = destination.kind == "reply" and "thread_ts" in (message.handle or {})
@@ -91,23 +151,23 @@ class SlackTransport:
                 # Buttons answer only the person who pressed them: none in a thread.
                 bodies = render_slack(content, interactive=False)
                 if message.reply.ephemeral:
-                    return await self._answer_asker(message, bodies)
-                return await self._answer_in_thread(message, bodies)
+                    return await self._answer_asker(message, bodies, lane)
+                return await self._answer_in_thread(message, bodies, lane)
             if destination.kind == "reply":
                 return await self._respond(message, render_slack(content, interactive=True))
             channel = destination.channel
             if destination.kind == "dm":
-                channel = await self._dm_channel(destination.channel)
+                channel = await self._dm_channel(destination.channel, lane)
             bodies, thread = render_slack_post(content)
             # From its first request to its last answer a message is uncertain: only so many
             # are under way at once (its thread replies wait behind those, not a fan-out),
             # and one that may have arrived before is settled first, so a crash never leaves
             # more to check than it found.
-            async with self._under_way.taken(first=message.recovering):
+            async with lane.under_way.taken(first=message.recovering):
                 arrived = {}
                 if message.recovering:  # an earlier send may have posted some of it
-                    arrived = await self._recovery.in_channel(channel, message)
-                ids = await self._post_parts(message, channel, bodies, thread, arrived)
+                    arrived = await lane.recovery.in_channel(channel, message)
+                ids = await self._post_parts(message, lane, channel, bodies, thread, arrived)
             return Receipt(ok=True, platform_ids=tuple(ids))
         except ReadDeferred as deferred:
             return Receipt(ok=False, error=str(deferred), retry_in=deferred.wait_s)
@@ -121,21 +181,22 @@ class SlackTransport:
         except NETWORK_ERRORS as exc:  # it may have arrived: the retry looks first
             return Receipt(ok=False, error=network_error(exc))
 
-    async def _dm_channel(self, user: str) -> str:
+    async def _dm_channel(self, user: str, lane: _Lane) -> str:
         """The DM channel with `user`, opened once per process."""
-        channel = self._dm_channels.get(user)
+        channel = lane.dm_channels.get(user)
         if channel is None:
-            await self._opens.acquire()
-            opened = await self.client.conversations_open(users=user)
+            await lane.opens.acquire()
+            opened = await lane.client.conversations_open(users=user)
             channel = str((opened.get("channel") or {}).get("id") or "")
             if not channel:
                 raise IncompleteAnswer("Slack opened the direct message without naming it")
-            self._dm_channels[user] = channel
+            lane.dm_channels[user] = channel
         return channel
 
     async def _post_parts(
         self,
         message: OutgoingMessage,
+        lane: _Lane,
         channel: str,
         bodies: list[dict[str, Any]],
         thread: list[dict[str, Any]],
@@ -145,52 +206,56 @@ class SlackTransport:
         under the first; their ts."""
         ids = []
         for number, body in enumerate(bodies):
-            ids.append(arrived.get(number) or await self._post(message, channel, body, number))
+            ids.append(
+                arrived.get(number) or await self._post(message, lane, channel, body, number)
+            )
         if ids:
             for number, body in enumerate(thread, len(bodies)):
                 if number not in arrived:
-                    await self._post(message, channel, {**body, "thread_ts": ids[0]}, number)
+                    reply = {**body, "thread_ts": ids[0]}
+                    await self._post(message, lane, channel, reply, number)
         return ids
 
     async def _post(
-        self, message: OutgoingMessage, channel: str, body: dict[str, Any], part: int
+        self, message: OutgoingMessage, lane: _Lane, channel: str, body: dict[str, Any], part: int
     ) -> str:
         # Never `link_names` or `parse=full`: untrusted text must not become mentions.
         metadata = marker(message, part)
         extra: dict[str, Any] = {"metadata": metadata} if metadata else {}
-        await self.pacer.acquire(channel)
+        await lane.pacer.acquire(channel)
         await message.departs()  # its turn came: from now on it may arrive
-        response = await self.client.chat_postMessage(
+        response = await lane.client.chat_postMessage(
             channel=channel, **POST_OPTIONS, **body, **extra
         )
         return _posted_ts(response)
 
     async def _answer_in_thread(
-        self, message: OutgoingMessage, bodies: list[dict[str, Any]]
+        self, message: OutgoingMessage, bodies: list[dict[str, Any]], lane: _Lane
     ) -> Receipt:
         """A mention's answer, posted in its thread (for everyone there)."""
         handle = message.handle or {}
         channel, thread = str(handle.get("channel") or ""), str(handle.get("thread_ts") or "")
         arrived = {}
         if message.recovering:
-            found = await self._recovery.in_thread(channel, thread, message)
+            found = await lane.recovery.in_thread(channel, thread, message)
             arrived = parts_found(found, message)
         ids = []
         for number, body in enumerate(bodies):
             if number in arrived:
                 ids.append(arrived[number])
                 continue
-            ids.append(await self._post(message, channel, {**body, "thread_ts": thread}, number))
+            answer = {**body, "thread_ts": thread}
+            ids.append(await self._post(message, lane, channel, answer, number))
         return Receipt(ok=True, platform_ids=tuple(ids))
 
     async def _answer_asker(
-        self, message: OutgoingMessage, bodies: list[dict[str, Any]]
+        self, message: OutgoingMessage, bodies: list[dict[str, Any]], lane: _Lane
     ) -> Receipt:
         """A mention's answer for the asker alone: ephemeral, in the mention's thread."""
         handle = message.handle or {}
         for body in bodies:
             await message.departs()
-            await self.client.chat_postEphemeral(
+            await lane.client.chat_postEphemeral(
                 channel=str(handle.get("channel") or ""),
                 user=str(handle.get("user") or ""),
                 thread_ts=str(handle.get("thread_ts") or ""),
@@ -227,6 +292,10 @@ class SlackTransport:
                 error = f"response_url answered {status}"
                 return Receipt(ok=False, error=error, permanent=not passing)
         return Receipt(ok=True)
+
+
+def _not_installed(team: str) -> Receipt:
+    return Receipt(ok=False, error=f"paperwire is not installed in workspace {team}", dropped=True)
 
 
 def _posted_ts(response: AsyncSlackResponse) -> str:

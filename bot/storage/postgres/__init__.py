@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
+from bot.storage.installations import SqlInstallations
 from bot.storage.postgres.database import PgDatabase
 from bot.storage.postgres.day_lists import PgDayLists
 from bot.storage.postgres.digests import PgDigests
@@ -34,6 +35,7 @@ async def open_postgres(url: str, clock: Callable[[], datetime]) -> AsyncIterato
                 outbox=PgOutbox(db),
                 saved_queries=PgSavedQueries(db),
                 processes=processes,
+                installations=SqlInstallations(db, postgres=True),
             )
         finally:
             await processes.resign()  # its own connection, apart from the pool

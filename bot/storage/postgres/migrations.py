@@ -155,6 +155,29 @@ MIGRATIONS: tuple[str, ...] = (
         held_until  timestamptz
     );
     """,
+    # 3: Slack workspaces that installed the app through OAuth (their bot tokens; none
+    # once uninstalled, until their data is forgotten), and the OAuth flow's states.
+    """
+    CREATE TABLE slack_installations (
+        team_id           text PRIMARY KEY,
+        bot_token         text,
+        bot_id            text NOT NULL,
+        bot_user_id       text NOT NULL,
+        installed_at      timestamptz NOT NULL,
+        enterprise_id     text,
+        team_name         text,
+        app_id            text,
+        scopes            text NOT NULL DEFAULT '',
+        installer         text,
+        refresh_token     text,
+        token_expires_at  timestamptz,
+        uninstalled_at    timestamptz
+    );
+    CREATE TABLE slack_oauth_states (
+        state       text PRIMARY KEY,
+        expires_at  timestamptz NOT NULL
+    );
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)
