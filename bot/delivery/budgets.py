@@ -64,9 +64,16 @@ CLAIM_MARGIN = timedelta(seconds=60)
 CLAIM_CHECK = timedelta(seconds=2)
 
 
+class ClaimLost(Exception):
+    """A send about to leave found its budget gone to another process: it must not go."""
+
+
 class Claims:
     """One process's side of the budgets: which it sends for (given the live processes),
-    and its claims on them in the database."""
+    and its claims on them in the database. A budget whose owner changes is let go only
+    once this process's drains of it have ended; meanwhile no new send of it leaves (each
+    checks `still_ours` right before its request), so the new owner never sends a message
+    this process is still sending."""
 
     def __init__(
         self,
@@ -82,23 +89,52 @@ class Claims:
         self._peers: tuple[str, ...] | None = None  # None: this process alone
         self._confirmed: dict[str, datetime] = {}  # keys claimed, and when last confirmed
         self._claiming = asyncio.Lock()  # one claim request at a time from this process
+        self._draining: dict[str, int] = {}  # drains under way, by key
+        self._leaving: set[str] = set()  # budgets another process now owns: let go when idle
 
     def sends_to(self, destination: Destination) -> bool:
         """Its replies always; the rest when it owns their budget (always, alone)."""
-        if destination.kind == "reply" or self._peers is None:
+        if destination.kind == "reply":
             return True
-        return owner_of(budget_of(destination), self._peers) == self._process
+        return self._owns(budget_of(destination))
+
+    def _owns(self, budget: str) -> bool:
+        return self._peers is None or owner_of(budget, self._peers) == self._process
 
     async def set_peers(self, processes: Sequence[str]) -> None:
         """The live processes (this one included): budgets it no longer owns are let go,
-        for their new owner to take."""
+        for their new owner to take, once its drains of them have ended."""
         self._peers = tuple(sorted({*processes, self._process}))
         for budget in sorted(self._confirmed):
-            if owner_of(budget, self._peers) != self._process:
-                await self.release(budget)
+            if self._is_budget(budget) and not self._owns(budget):
+                self._leaving.add(budget)
+                if not self._draining.get(budget):
+                    await self._let_go(budget)
 
-    async def claim(self, key: str) -> bool:
-        """Hold `key` (a budget, or a reply's destination) for one more send."""
+    async def begin(self, key: str, budget: bool) -> bool:
+        """Claim `key` (a budget, or a reply's destination) for a drain; False when another
+        process sends for it now (or owns the budget)."""
+        if not await self.claim(key, budget):
+            return False
+        self._draining[key] = self._draining.get(key, 0) + 1
+        return True
+
+    async def end(self, key: str, budget: bool) -> None:
+        """A drain of `key` ended: a reply's claim is let go, a budget's kept for the next
+        drain unless another process owns it now."""
+        left = self._draining.get(key, 1) - 1
+        if left > 0:
+            self._draining[key] = left
+            return
+        self._draining.pop(key, None)
+        if not budget or key in self._leaving:
+            await self._let_go(key)
+
+    async def claim(self, key: str, budget: bool = True) -> bool:
+        """Hold `key` for one more send (confirmed in the database at most CLAIM_CHECK
+        apart): a budget only while this process owns it."""
+        if budget and (key in self._leaving or not self._owns(key)):
+            return False
         async with self._claiming:
             now = self._clock()
             confirmed = self._confirmed.get(key)
@@ -110,6 +146,17 @@ class Claims:
             self._confirmed.pop(key, None)
             return False
 
-    async def release(self, key: str) -> None:
+    async def still_ours(self, key: str, budget: bool) -> None:
+        """Right before a request leaves: raise `ClaimLost` if `key` is no longer this
+        process's to send for."""
+        if not await self.claim(key, budget):
+            raise ClaimLost(key)
+
+    async def _let_go(self, key: str) -> None:
+        self._leaving.discard(key)
         self._confirmed.pop(key, None)
         await self._outbox.release_claim(key, self._process)
+
+    @staticmethod
+    def _is_budget(key: str) -> bool:
+        return key.count(":") < 2  # "slack:T1", "discord"; a reply's key is a destination

@@ -29,10 +29,11 @@ import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from bot.delivery import codec
-from bot.delivery.budgets import Claims, budget_of, interleaved
+from bot.delivery.budgets import ClaimLost, Claims, budget_of, interleaved
 from bot.errors import PaperwireError
 from bot.models import Destination
 from bot.render.neutral import Reply
@@ -234,19 +235,22 @@ class DeliveryService:
                 return
             # A reply is claimed alone, anything else with its budget (held until its owner
             # changes): one process at a time sends for a budget, so for a destination.
-            key = destination if target.kind == "reply" else budget_of(target)
-            if not await self._claims.claim(key):  # another process sends for it now
+            budget = target.kind != "reply"
+            key = budget_of(target) if budget else destination
+            if not await self._claims.begin(key, budget):  # another process sends for it now
                 return
             try:
                 # Read under the lock and the claim: another drain may have just sent some.
                 for queued in await self._outbox.due_messages(destination, self._clock()):
-                    receipt = await self._send_queued(queued, target, transport)
+                    check = partial(self._claims.still_ours, key, budget)
+                    receipt = await self._send_queued(queued, target, transport, check)
                     results[queued.id] = receipt
-                    if not (receipt.ok or receipt.dropped) or not await self._claims.claim(key):
+                    if not (receipt.ok or receipt.dropped) or not await self._claims.claim(
+                        key, budget
+                    ):
                         return
             finally:
-                if target.kind == "reply":
-                    await self._claims.release(key)
+                await self._claims.end(key, budget)
 
     def sends_to(self, destination: Destination) -> bool:
         return self._claims.sends_to(destination)
@@ -255,7 +259,11 @@ class DeliveryService:
         await self._claims.set_peers(processes)
 
     async def _send_queued(
-        self, queued: QueuedMessage, destination: Destination, transport: Transport
+        self,
+        queued: QueuedMessage,
+        destination: Destination,
+        transport: Transport,
+        still_ours: Callable[[], Awaitable[None]] | None = None,
     ) -> Receipt:
         """One outbox message of `destination`, sent through `transport`."""
         is_reply = destination.kind == "reply"
@@ -282,13 +290,15 @@ class DeliveryService:
             recovering=queued.sends > 0,
             enqueued_at=queued.created_at,
             handle=handle,
-            departing=_Departure(self._outbox, queued.id),
+            departing=_Departure(self._outbox, queued.id, still_ours),
         )
         started = time.perf_counter()
         try:
             receipt = await asyncio.wait_for(transport.send(message), self._send_timeout_s)
         except TimeoutError:
             receipt = Receipt(ok=False, error=f"no answer within {self._send_timeout_s:g} s")
+        except ClaimLost:  # its budget's new owner sends it: nothing of it is written here
+            return Receipt(ok=False, error="another process sends it now", queued=True)
         except Exception as exc:  # a transport bug must not lose the message
             _log.exception("sending outbox message %d failed", queued.id)
             receipt = Receipt(ok=False, error=f"{type(exc).__name__}: {exc}"[:200])
@@ -349,12 +359,20 @@ class _Departure:
     """An outbox message's `departing` hook: its first request of an attempt marks it
     sending (a send begun); the attempt's later requests find it marked."""
 
-    def __init__(self, outbox: Outbox, message_id: int) -> None:
+    def __init__(
+        self,
+        outbox: Outbox,
+        message_id: int,
+        still_ours: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._outbox = outbox
         self._message_id = message_id
+        self._still_ours = still_ours  # raises ClaimLost if another process sends it now
         self._marked = False
 
     async def __call__(self) -> None:
+        if self._still_ours is not None:
+            await self._still_ours()
         if not self._marked:
             await self._outbox.mark_sending(self._message_id)
             self._marked = True

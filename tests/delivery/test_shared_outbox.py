@@ -145,3 +145,51 @@ def test_a_drain_takes_each_budget_in_turn() -> None:
         "slack:T1:C3",
     ]
     assert interleaved([]) == []
+
+
+class HeldTurn:
+    """A platform whose pacing turn comes only when the test says: a send waits before it
+    departs, as one waiting for its workspace's turn does."""
+
+    platform = "fake"
+
+    def __init__(self) -> None:
+        self.turn = asyncio.Event()
+        self.waiting = asyncio.Event()
+        self.sent: list[int | None] = []
+
+    async def send(self, message: OutgoingMessage) -> Receipt:
+        self.waiting.set()
+        await self.turn.wait()
+        await message.departs()
+        self.sent.append(message.outbox_id)
+        return Receipt(ok=True, platform_ids=("1",))
+
+
+async def test_a_budget_that_moves_mid_send_is_sent_once_by_its_new_owner() -> None:
+    """A send waiting for its turn when another process comes to own its budget does not
+    leave; the claim is let go once the drain ended, and the new owner sends it."""
+    async with fresh_schema() as url, open_storage(url) as storage:
+        names = ["p1", "p2"]
+        for name in names:
+            await storage.processes.beat(ProcessBeat(name, NOW, NOW, False))
+        new = owner_of(budget_of(CHANNEL), names)  # the owner once both are live
+        [old] = [name for name in names if name != new]
+        held, later = HeldTurn(), HeldTurn()
+        before = DeliveryService(storage.outbox, lambda: NOW, process=old)
+        before.register(held)
+        after = DeliveryService(storage.outbox, lambda: NOW, process=new)
+        after.register(later)
+        await storage.outbox.enqueue(CHANNEL.key, codec.dumps(Reply(Notice("x"))), (), NOW)
+        draining = asyncio.create_task(before.drain())  # alone: it owns every budget
+        await held.waiting.wait()
+        await before.set_peers(names)  # a process joined: the budget moves
+        await after.set_peers(names)
+        assert await after.drain() == {}  # the old owner still holds the claim
+        held.turn.set()
+        [receipt] = (await draining).values()
+        assert not receipt.ok and receipt.queued and held.sent == []  # it did not leave
+        later.turn.set()
+        [receipt] = (await after.drain()).values()
+        assert receipt.ok and len(later.sent) == 1
+        assert await storage.outbox.outbox_depths() == {}
