@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import UserError
@@ -33,7 +33,8 @@ def log_format_from(env: Mapping[str, str]) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    db_path: str  # an SQLite file, or a postgresql:// URL (see `database_label`)
+    # An SQLite file, or a postgresql:// URL: out of repr (its password); see database_label.
+    db_path: str = field(repr=False)
     own_data_folder: bool = False  # db_path is in paperwire's default folder: kept 0700
     digest_size: int = 10
     search_page_size: int = 5

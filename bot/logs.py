@@ -27,13 +27,17 @@ NOISE = (
 )
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
-# A URL's query parameters that are credentials (Slack's websocket URL carries a ticket).
-SECRET_PARAMETER = re.compile(r"\b(ticket|token|key)=[^&\s'\")]+")
+# A URL's (or a form's) parameters that are credentials: Slack's websocket URL carries a
+# ticket; OAuth exchanges carry client_secret, refresh_token, access_token, code.
+SECRET_PARAMETER = re.compile(
+    r"(?<![A-Za-z])((?:[A-Za-z]+_)?(?:ticket|token|key|secret)|code)=[^&\s'\")]+", re.IGNORECASE
+)
 # Variables whose values are secrets: whole, or a database URL's password.
 SECRET_VARIABLES = (
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN",
+    "SLACK_CLIENT_SECRET",
     "DISCORD_BOT_TOKEN",
     "DISCORD_WEBHOOK_URL",  # and its last part, the webhook's token
     "PAPERWIRE_STATUS_TOKEN",

@@ -76,6 +76,10 @@ class Deadline:
         if self._end is None:
             self._end = self._clock() + self._total_s
 
+    @property
+    def started(self) -> bool:
+        return self._end is not None
+
     def left(self, most_s: float, keep_s: float = 0.0) -> float:
         """What a stage may take: at most `most_s`, and what is left but `keep_s`."""
         self.start()
@@ -251,7 +255,9 @@ async def _led(
         yield jobs
     finally:
         services.digest_schedule = services.alert_schedule = None
-        await scheduler.stop(deadline.left(SCHEDULER_S, keep_s=CLOSING_S))
+        # A lost lead is no stop: it must not start the stop's deadline (and use it up).
+        stopping = deadline.started
+        await scheduler.stop(deadline.left(SCHEDULER_S, CLOSING_S) if stopping else SCHEDULER_S)
 
 
 async def _refresh(digests: DigestJobs, alerts: AlertJobs) -> None:

@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 
 from bot.storage import Processes
@@ -54,36 +54,51 @@ class Leadership:
         self._started_at = clock()
         self._schedule: AbstractAsyncContextManager[list[str]] | None = None
         self.jobs: list[str] = []
+        self.last_beat: datetime | None = None  # the last heartbeat written
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def check_interval(self) -> timedelta:
+        return timedelta(seconds=self._check_s)
+
+    def clock(self) -> datetime:
+        return self._clock()
 
     @property
     def leading(self) -> bool:
         return self._schedule is not None
 
     async def step(self) -> None:
-        """Ask for the lead (or check it is still held), start or stop the schedule to
-        match, and beat."""
-        leads = await self._processes.try_lead()
-        if leads and self._schedule is None:
-            _log.info("leading: this process runs the schedule and sends channel messages")
-            schedule = self._start_schedule()
-            self.jobs = await schedule.__aenter__()
-            self._schedule = schedule
-            self._changed(True)
-        elif not leads and self._schedule is not None:
-            _log.warning("no longer leading: stopping the schedule")
-            await self._stop_schedule()
+        """Beat, then ask for the lead (or check it is still held), and start or stop the
+        schedule to match. The beat comes first: starting a schedule may take a while, and
+        a process silent for PROCESS_GONE_AFTER is taken for dead."""
         now = await self.beat()
         if self._on_peers is not None:
             live = await self._processes.live_processes(now - PROCESS_GONE_AFTER)
             await self._on_peers([process.process for process in live])
+        leads = await self._processes.try_lead()
+        if leads and self._schedule is None:
+            _log.info("leading: this process runs the schedule")
+            schedule = self._start_schedule()
+            try:
+                self.jobs = await schedule.__aenter__()
+            except BaseException:  # no schedule: the lead goes to a process that can run it
+                await self._processes.resign()
+                raise
+            self._schedule = schedule
+            self._changed(True)
+            await self.beat()  # say so at once (status, the other processes)
+        elif not leads and self._schedule is not None:
+            _log.warning("no longer leading: stopping the schedule")
+            await self._stop_schedule()
 
     async def beat(self) -> datetime:
-        """Record this process alive, as it stands (GET /readyz writes the database so)."""
+        """Record this process alive, as it stands; returns when."""
         now = self._clock()
         await self._processes.beat(
             ProcessBeat(self.process, self._started_at, now, self.leading, self._detail)
         )
+        self.last_beat = now
         return now
 
     def _changed(self, leading: bool) -> None:

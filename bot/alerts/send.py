@@ -3,6 +3,7 @@ the matches, and send each user at most one direct message a day with them."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -116,6 +117,19 @@ async def send_alert(
     if not await services.digests.claim_run(owner.key, run_day, now, STALE_RUN):
         return None
     run = DigestRun(owner.key, run_day, now, Outcome.RUNNING)
+    try:
+        run = await _compose_and_send(services, owner, run, cap)
+    except asyncio.CancelledError:  # cut short before it queued: taken again at once
+        await services.digests.release_run(owner.key, run_day)
+        raise
+    run = replace(run, finished_at=services.clock())
+    await services.digests.finish_run(run)
+    return run
+
+
+async def _compose_and_send(
+    services: Services, owner: Destination, run: DigestRun, cap: int
+) -> DigestRun:
     draft = compose_alert(await _pending(services, owner), cap)
     # The writes, in the order they always came: each topic's last match, then the message.
     for sub_id, title in draft.last_matches:
@@ -126,7 +140,7 @@ async def send_alert(
         paper_ids = draft.paper_ids
         receipt = await services.delivery.deliver(
             OutgoingMessage(
-                owner, Reply(draft.alert, ephemeral=False), paper_ids, run=(owner.key, run_day)
+                owner, Reply(draft.alert, ephemeral=False), paper_ids, run=(owner.key, run.run_day)
             )
         )
         # Sent or kept in the outbox, the matches are dealt with either way.
@@ -134,8 +148,6 @@ async def send_alert(
         services.metrics.alert()
         outcome = Outcome.POSTED if receipt.ok else Outcome.QUEUED
         run = replace(run, outcome=outcome, posted=len(paper_ids), detail=receipt.error)
-    run = replace(run, finished_at=services.clock())
-    await services.digests.finish_run(run)
     return run
 
 

@@ -3,6 +3,7 @@ happened (including why nothing was posted)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -33,6 +34,11 @@ async def run_channel_digest(
     run = DigestRun(key, run_day, now, Outcome.RUNNING)
     try:
         run = await _compose_and_send(services, settings, run, at)
+    except asyncio.CancelledError:
+        # A stop, or a lost lead, before the message was queued: the day is given back for
+        # the catch-up (here at the next start, or the next leader's) to take at once.
+        await services.digests.release_run(key, run_day)
+        raise
     except Exception as exc:
         _log.exception("digest for %s failed", key)
         run = replace(run, outcome=Outcome.PLATFORM_ERROR, detail=str(exc)[:300])

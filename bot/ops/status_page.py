@@ -17,6 +17,7 @@ from bot import __version__
 from bot.app import Services
 from bot.day_lists import ListState
 from bot.digests.settings import DigestSettings
+from bot.logs import SECRET_PARAMETER as _SECRET_PARAMETER
 from bot.status import StatusReport, gather_status, next_try
 from bot.wording import ago, until
 from schedules.digests import next_run
@@ -27,7 +28,6 @@ LAST_ERRORS = 10  # destinations with the most recent errors shown
 _URL = re.compile(
     r"\b([a-z][a-z0-9+.-]*://)(?:[^/@\s'\"<>]*@)?([^/\s'\"<>]+)[^\s'\"<>]*", re.IGNORECASE
 )
-_SECRET_PARAMETER = re.compile(r"\b(ticket|token|key|secret)=[^&\s'\")]+", re.IGNORECASE)
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:.5rem 1rem;

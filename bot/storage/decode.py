@@ -214,3 +214,14 @@ def index_row_from_row(row: Sequence[Any]) -> IndexRow:
         categories=tuple(from_json(row[5])),
         days=tuple(sorted(to_date(day) for day in found)),
     )
+
+
+# A run's end, recorded over its claim; a run its message already settled as posted (the
+# process owning the budget sent it first) is not set back to queued.
+FINISH_UPSERT = (
+    "ON CONFLICT (destination, run_day) DO UPDATE SET"
+    " started_at = excluded.started_at, finished_at = excluded.finished_at,"
+    " list_day = excluded.list_day, posted = excluded.posted,"
+    " outcome = excluded.outcome, detail = excluded.detail"
+    " WHERE NOT (digest_runs.outcome = 'posted' AND excluded.outcome = 'queued')"
+)

@@ -10,6 +10,7 @@ from bot.storage.database import Database
 from bot.storage.decode import (
     DIGEST_RUN_COLUMNS,
     DIGEST_SETTINGS_COLUMNS,
+    FINISH_UPSERT,
     digest_run_from_row,
     digest_settings_from_row,
 )
@@ -69,8 +70,9 @@ class SqliteDigests:
     async def finish_run(self, run: DigestRun) -> None:
         async with self._db.transaction() as conn:
             await conn.execute(
-                "INSERT OR REPLACE INTO digest_runs (destination, run_day, started_at,"
-                " finished_at, list_day, posted, outcome, detail) VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT INTO digest_runs (destination, run_day, started_at, finished_at,"
+                " list_day, posted, outcome, detail) VALUES (?,?,?,?,?,?,?,?)"
+                f" {FINISH_UPSERT}",
                 (
                     run.destination,
                     run.run_day.isoformat(),
@@ -81,6 +83,14 @@ class SqliteDigests:
                     run.outcome.value,
                     run.detail,
                 ),
+            )
+
+    async def release_run(self, destination: str, run_day: date) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE digest_runs SET started_at = ? WHERE destination = ?"
+                " AND run_day = ? AND outcome = 'running'",
+                ("1970-01-01T00:00:00+00:00", destination, run_day.isoformat()),
             )
 
     async def release_interrupted_runs(self, before: datetime) -> int:

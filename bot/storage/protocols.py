@@ -102,7 +102,15 @@ class Digests(Protocol):
         nothing, or that died more than `stale_after` ago, may be taken again."""
         ...
 
-    async def finish_run(self, run: DigestRun) -> None: ...
+    async def finish_run(self, run: DigestRun) -> None:
+        """Record how `run` ended; a run already posted (its message sent by another
+        process first) stays posted when this one says queued."""
+        ...
+
+    async def release_run(self, destination: str, run_day: date) -> None:
+        """A run cut short before it queued anything (a stop, a lost lead): it may be
+        taken again at once."""
+        ...
 
     async def release_interrupted_runs(self, before: datetime) -> int:
         """At start: runs left "running" since before `before` by a process that died before

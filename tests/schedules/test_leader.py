@@ -67,8 +67,9 @@ async def test_the_schedule_follows_the_lead() -> None:
         assert events == ["start", "stop", "start"]
     assert events == ["start", "stop", "start", "stop"]
     assert changes == [True, False, True, False]
-    assert [b.leader for b in processes.beats] == [True, False, False, True]
-    assert processes.beats[1].seen_at > processes.beats[0].seen_at
+    # Each step beats first (as it stands), and once more on taking the lead.
+    assert [b.leader for b in processes.beats] == [False, True, True, False, False, True]
+    assert processes.beats[2].seen_at > processes.beats[1].seen_at  # the clock moved
     assert {b.process for b in processes.beats} == {"host:1:ab"}
     assert processes.resigned and processes.forgotten == ["host:1:ab"]
 
@@ -92,8 +93,12 @@ async def test_a_stop_while_starting_stops_what_did_start() -> None:
     processes = FakeProcesses()
     events: list[str] = []
 
+    beats: list[ProcessBeat] = []
+
     async def failing_beat(beat: ProcessBeat) -> None:
-        raise asyncio.CancelledError  # the stop arrives while the first beat is written
+        beats.append(beat)
+        if len(beats) == 2:  # the stop arrives while it says it leads, the schedule started
+            raise asyncio.CancelledError
 
     processes.beat = failing_beat  # type: ignore[method-assign]
 

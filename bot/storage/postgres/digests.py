@@ -9,6 +9,7 @@ from bot.digests.settings import DigestRun, DigestSettings
 from bot.storage.decode import (
     DIGEST_RUN_COLUMNS,
     DIGEST_SETTINGS_COLUMNS,
+    FINISH_UPSERT,
     digest_run_from_row,
     digest_settings_from_row,
 )
@@ -78,10 +79,7 @@ class PgDigests:
             await conn.execute(
                 "INSERT INTO digest_runs (destination, run_day, started_at, finished_at,"
                 " list_day, posted, outcome, detail) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)"
-                " ON CONFLICT (destination, run_day) DO UPDATE SET"
-                " started_at = excluded.started_at, finished_at = excluded.finished_at,"
-                " list_day = excluded.list_day, posted = excluded.posted,"
-                " outcome = excluded.outcome, detail = excluded.detail",
+                f" {FINISH_UPSERT}",
                 (
                     run.destination,
                     run.run_day,
@@ -92,6 +90,14 @@ class PgDigests:
                     run.outcome.value,
                     run.detail,
                 ),
+            )
+
+    async def release_run(self, destination: str, run_day: date) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE digest_runs SET started_at = %s WHERE destination = %s"
+                " AND run_day = %s AND outcome = 'running'",
+                (_EPOCH, destination, run_day),
             )
 
     async def release_interrupted_runs(self, before: datetime) -> int:

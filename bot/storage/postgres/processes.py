@@ -29,10 +29,11 @@ _KEEPALIVE: dict[str, Any] = {
     "connect_timeout": CONNECT_TIMEOUT_S,
 }
 
-_SERVER_KEEPALIVE = (
-    ("tcp_keepalives_idle", 5),
-    ("tcp_keepalives_interval", 2),
-    ("tcp_keepalives_count", 3),
+_SESSION_SETTINGS = (
+    ("tcp_keepalives_idle", "5"),
+    ("tcp_keepalives_interval", "2"),
+    ("tcp_keepalives_count", "3"),
+    ("TimeZone", "'UTC'"),  # times come back in UTC, as the pool's connections give them
 )
 
 
@@ -76,7 +77,7 @@ class PgProcesses:
             try:
                 # The server's side too: a leader cut off is found dead, and its lock
                 # freed, within seconds rather than the system's default two hours.
-                for setting, value in _SERVER_KEEPALIVE:
+                for setting, value in _SESSION_SETTINGS:
                     await conn.execute(f"SET {setting} = {value}")
             except psycopg.Error:
                 await conn.close()
