@@ -114,6 +114,22 @@ class SqlInstallations:
             ),
         )
 
+    async def replace_tokens(
+        self,
+        team_id: str,
+        old_refresh_token: str,
+        bot_token: str,
+        refresh_token: str | None,
+        expires_at: datetime | None,
+    ) -> bool:
+        changed = await self._execute(
+            "UPDATE slack_installations SET bot_token = ?, refresh_token = ?,"
+            " token_expires_at = ? WHERE team_id = ? AND uninstalled_at IS NULL"
+            " AND refresh_token = ?",
+            (bot_token, refresh_token, self._time(expires_at), team_id, old_refresh_token),
+        )
+        return changed == 1
+
     async def installation(self, team_id: str) -> Installation | None:
         rows = await self._fetch(
             f"SELECT {INSTALLATION_COLUMNS} FROM slack_installations WHERE team_id = ?",

@@ -307,6 +307,19 @@ class Installations(Protocol):
         the last)."""
         ...
 
+    async def replace_tokens(
+        self,
+        team_id: str,
+        old_refresh_token: str,
+        bot_token: str,
+        refresh_token: str | None,
+        expires_at: datetime | None,
+    ) -> bool:
+        """Refreshed tokens (token rotation), kept only if the workspace is still installed
+        and still has `old_refresh_token`: a refresh never undoes an uninstall, nor one
+        another process made."""
+        ...
+
     async def installation(self, team_id: str) -> Installation | None:
         """The workspace's installation, uninstalled ones included (without tokens)."""
         ...

@@ -52,6 +52,23 @@ async def test_an_installation_reads_back_and_a_reinstall_replaces_it(storage: S
     assert (await storage.installations.installations())[0] == newer
 
 
+async def test_refreshed_tokens_never_undo_an_uninstall_nor_another_refresh(
+    storage: Storage,
+) -> None:
+    later = NOW + timedelta(hours=12)
+    await storage.installations.save_installation(installed("T1", refresh_token="xoxe-r1"))
+    replace_tokens = storage.installations.replace_tokens
+    assert await replace_tokens("T1", "xoxe-r1", "xoxb-new", "xoxe-r2", later)
+    assert not await replace_tokens("T1", "xoxe-r1", "xoxb-other", "xoxe-r3", later)  # stale
+    kept = await storage.installations.installation("T1")
+    assert kept is not None and (kept.bot_token, kept.refresh_token) == ("xoxb-new", "xoxe-r2")
+    assert kept.token_expires_at == later
+    assert await storage.installations.uninstall("T1", NOW)
+    assert not await replace_tokens("T1", "xoxe-r2", "xoxb-back", "xoxe-r4", later)
+    gone = await storage.installations.installation("T1")
+    assert gone is not None and not gone.installed and gone.bot_token == ""
+
+
 def test_tokens_never_show_in_repr() -> None:
     shown = repr(installed("T1", refresh_token="xoxe-1-refresh"))
     assert "secret" not in shown and "xoxe" not in shown and "T1" in shown

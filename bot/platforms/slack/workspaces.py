@@ -146,7 +146,22 @@ class Workspaces:
                 refresh_token=bot.bot_refresh_token,
                 token_expires_at=datetime.fromtimestamp(bot.bot_token_expires_at, UTC),
             )
-            await self._installations.save_installation(refreshed)
+            kept = current.refresh_token is not None and await self._installations.replace_tokens(
+                team_id,
+                current.refresh_token,
+                refreshed.bot_token,
+                refreshed.refresh_token,
+                refreshed.token_expires_at,
+            )
+            if not kept:  # uninstalled meanwhile, or refreshed by another process: read again
+                self._cache.pop(team_id, None)
+                _log.info("Slack: workspace %s changed while its token was refreshed", team_id)
+                return (
+                    None
+                    if (after := await self._installations.installation(team_id)) is None
+                    or not after.installed
+                    else after
+                )
             self._cache[team_id] = (self._monotonic(), refreshed)
             _log.info("Slack: refreshed workspace %s's bot token (token rotation)", team_id)
             return refreshed
