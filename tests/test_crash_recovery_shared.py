@@ -1,5 +1,5 @@
 """Crash safety with several processes: three `paperwire run` processes on one PostgreSQL
-database fan out a missed digest to 200 channels (150 Slack channels in three workspaces,
+database fan out a missed digest to 200 channels (150 Slack channels in 30 workspaces,
 each workspace a budget of its own, and 50 Discord channels), and a process is killed
 with SIGKILL at least 20 times on the way (restarted each time): the leader (running the
 schedule, its catch-up among it), the process sending for a budget once a post of it
