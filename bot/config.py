@@ -91,7 +91,8 @@ class Settings:
             max_subscriptions=_int(env, "PAPERWIRE_MAX_SUBSCRIPTIONS", 20, 1, 1000),
             commands_per_minute=_int(env, "PAPERWIRE_COMMANDS_PER_MINUTE", 10, 0, 10_000),
             commands_per_hour=_int(env, "PAPERWIRE_COMMANDS_PER_HOUR", 60, 0, 100_000),
-            leader_check_s=_int(env, "PAPERWIRE_LEADER_CHECK_S", 10, 1, 30),
+            # At most 10: silent for PROCESS_GONE_AFTER (30 s: three beats), a process is dead.
+            leader_check_s=_int(env, "PAPERWIRE_LEADER_CHECK_S", 10, 1, 10),
             slack_uninstall_grace_days=_int(
                 env, "PAPERWIRE_SLACK_UNINSTALL_GRACE_DAYS", 30, 0, 3650
             ),
