@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from bot.storage import Storage
+from bot.storage import Storage, open_storage
 from bot.storage.types import VoteCounts
 from tests.conftest import NOW, make_observation
 
@@ -78,3 +79,13 @@ async def test_a_vote_is_more_like_this_or_not_for_us(storage: Storage) -> None:
     [pk] = await _pks(storage, "2611.00001")
     with pytest.raises(ValueError):
         await storage.votes.vote(CHANNEL, pk, ANN, 2, NOW)
+
+
+async def test_votes_survive_a_restart(database: str, tmp_path: Path) -> None:
+    where = str(tmp_path / "paperwire.db") if database == ":memory:" else database
+    async with open_storage(where, clock=lambda: NOW) as before:
+        [pk] = await _pks(before, "2611.00001")
+        await before.votes.vote(CHANNEL, pk, ANN, 1, NOW)
+    async with open_storage(where, clock=lambda: NOW) as after:
+        assert await after.votes.counts(CHANNEL, pk) == VoteCounts(1, 0)
+        assert await after.votes.vote_of(CHANNEL, pk, ANN) == 1
