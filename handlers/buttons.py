@@ -1,5 +1,5 @@
-"""The buttons under paperwire's messages (Next, Share, Abstract, Similar): what a press
-answers, whatever the platform.
+"""The buttons under paperwire's messages (Next, Share, Abstract, Similar, More like this,
+Not for us): what a press answers, whatever the platform.
 
 An adapter turns a press into a `Press`: the button's action and what the button carries,
 decoded from the platform's form (Slack's JSON value, Discord's custom id), or None when it
@@ -20,11 +20,14 @@ from bot.render.neutral import Notice, Reply
 from handlers.context import Context
 from handlers.guards import needs_manager as guarded
 from handlers.subscriptions import subscribe_similar
+from handlers.votes import more_like_this, not_for_us
 
 NEXT = "next"
 SHARE = "share"
 ABSTRACT = "abstract"
 SIMILAR = "similar"
+MORE_LIKE = "more"  # a channel's vote for the paper ("More like this")
+NOT_FOR_US = "notforus"  # and against it ("Not for us")
 EXPIRED_SEARCH = "That search has expired; search again."
 GONE_PAPER = "That paper is no longer in the corpus."
 
@@ -44,8 +47,8 @@ class Page:
 class Press:
     """One button press, as any platform delivers it."""
 
-    action: str  # NEXT, SHARE, ABSTRACT, SIMILAR; any other is out of date
-    value: Page | str | None  # a page (Next, Share), a paper id (Abstract, Similar)
+    action: str  # NEXT, SHARE, ABSTRACT, SIMILAR, MORE_LIKE, NOT_FOR_US; others are out of date
+    value: Page | str | None  # a page (Next, Share), a paper id (the others)
 
 
 async def next_page(ctx: Context, press: Press) -> Reply:
@@ -73,6 +76,14 @@ async def abstract(ctx: Context, press: Press) -> Reply:
 async def similar(ctx: Context, press: Press) -> Reply:
     """ "Subscribe to similar": a topic of the paper's keywords, for the presser."""
     return await subscribe_similar(ctx, _paper_id(press))
+
+
+async def more_like(ctx: Context, press: Press) -> Reply:
+    return await more_like_this(ctx, _paper_id(press))
+
+
+async def not_ours(ctx: Context, press: Press) -> Reply:
+    return await not_for_us(ctx, _paper_id(press))
 
 
 async def out_of_date(ctx: Context, press: Press) -> Reply:
@@ -107,6 +118,8 @@ BUTTONS: dict[str, ButtonHandler] = {
     SHARE: share,
     ABSTRACT: abstract,
     SIMILAR: similar,
+    MORE_LIKE: more_like,
+    NOT_FOR_US: not_ours,
 }
 
 

@@ -13,6 +13,7 @@ from bot.models import Paper
 from bot.render import common
 from bot.render.escape import escape_discord, escape_discord_plain
 from bot.render.limits import (
+    DISCORD_ACTION_ROWS,
     DISCORD_CONTENT,
     DISCORD_DESCRIPTION,
     DISCORD_EMBEDS_PER_MESSAGE,
@@ -34,6 +35,9 @@ SNIPPET_LIMIT = 500
 AUTHORS_LIMIT = 200
 MAX_URL = 800  # longer URLs are not linked: they would crowd out the text
 WARNING = "⚠️ "
+# A digest's paper has a row of buttons of its own (Abstract, Similar to, More like this, Not
+# for us): a message holds 5 rows, so 5 of its papers.
+DIGEST_PAPERS_PER_MESSAGE = DISCORD_ACTION_ROWS
 
 
 def render_discord(content: Content) -> list[Body]:
@@ -134,16 +138,14 @@ def _field(name: str, value: str) -> dict[str, Any]:
     return {"name": name, "value": value, "inline": True}
 
 
-def _pack(embeds: list[Embed]) -> list[list[Embed]]:
-    """Embeds in groups of at most 10 whose lengths add up to at most 6000."""
+def _pack(embeds: list[Embed], most: int = DISCORD_EMBEDS_PER_MESSAGE) -> list[list[Embed]]:
+    """Embeds in groups of at most `most` (10) whose lengths add up to at most 6000."""
     groups: list[list[Embed]] = [[]]
     size = 0
     for embed in embeds:
         length = embed_length(embed)
         group = groups[-1]
-        if group and (
-            len(group) >= DISCORD_EMBEDS_PER_MESSAGE or size + length > DISCORD_EMBEDS_TOTAL
-        ):
+        if group and (len(group) >= most or size + length > DISCORD_EMBEDS_TOTAL):
             groups.append([])
             size = 0
         groups[-1].append(embed)
@@ -151,9 +153,12 @@ def _pack(embeds: list[Embed]) -> list[list[Embed]]:
     return groups
 
 
-def _messages(head: str, embeds: list[Embed], tail: str) -> list[Body]:
-    """`head` as the first message's content, `tail` as the last one's."""
-    groups = _pack(embeds)
+def _messages(
+    head: str, embeds: list[Embed], tail: str, most: int = DISCORD_EMBEDS_PER_MESSAGE
+) -> list[Body]:
+    """`head` as the first message's content, `tail` as the last one's; at most `most`
+    embeds a message."""
+    groups = _pack(embeds, most)
     bodies = [_body("", group) for group in groups]
     bodies[0]["content"] = head
     last = bodies[-1]
@@ -189,7 +194,7 @@ def _digest(digest: Digest) -> list[Body]:
         _paper_embed(_title(number, paper.title), paper, _description(paper, digest, limit), False)
         for number, paper in enumerate(digest.papers, start=1)
     ]
-    return _messages(head, embeds, _hint())
+    return _messages(head, embeds, _hint(), DIGEST_PAPERS_PER_MESSAGE)
 
 
 def _alert(alert: TopicAlert) -> list[Body]:

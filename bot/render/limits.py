@@ -23,6 +23,7 @@ SLACK_FALLBACK_TEXT = 3000  # our own bound for the notification fallback `text`
 # Discord
 DISCORD_CONTENT = 2000
 DISCORD_EMBEDS_PER_MESSAGE = 10
+DISCORD_ACTION_ROWS = 5  # rows of at most 5 buttons under one message
 DISCORD_EMBEDS_TOTAL = 6000
 DISCORD_TITLE = 256
 DISCORD_DESCRIPTION = 4096

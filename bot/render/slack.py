@@ -41,6 +41,8 @@ ACTION_NEXT = "papers_next"
 ACTION_SHARE = "papers_share"
 ACTION_ABSTRACT = "papers_abstract"
 ACTION_SIMILAR = "papers_similar"
+ACTION_MORE_LIKE = "papers_more_like"  # a channel's vote on a digest's paper
+ACTION_NOT_FOR_US = "papers_not_for_us"
 
 # Sent with every chat.postMessage besides the body: a digest links many papers, and a
 # preview of each would bury it.
@@ -49,8 +51,8 @@ POST_OPTIONS: dict[str, Any] = {"unfurl_links": False, "unfurl_media": False}
 
 def render_slack(content: Content, *, interactive: bool = False) -> list[Body]:
     """`content` as one or more Slack message bodies, each within Block Kit limits. With
-    `interactive`, digests get an "Abstract" button per paper and search results "Share in
-    channel" and "Next" buttons."""
+    `interactive`, digests get "Abstract", "Subscribe to similar", "More like this" and "Not
+    for us" buttons per paper and search results "Share in channel" and "Next" buttons."""
     if isinstance(content, Digest):
         return _digest(content, interactive)
     if isinstance(content, TopicAlert):
@@ -158,7 +160,10 @@ def _digest(digest: Digest, interactive: bool = False) -> list[Body]:
     if context:
         head.append(_context(*context))
     units = [
-        [_paper_section(number, paper, digest.style), *_paper_buttons(paper, interactive)]
+        [
+            _paper_section(number, paper, digest.style),
+            *_paper_buttons(paper, interactive, votes=True),
+        ]
         for number, paper in enumerate(digest.papers, start=1)
     ]
     if not units:
@@ -194,13 +199,18 @@ def _paper_section(number: int, paper: Paper, style: str, day: bool = False) -> 
     return _section("\n".join(head + _details(paper, style, used)))
 
 
-def _paper_buttons(paper: Paper, interactive: bool) -> list[Block]:
-    """ "Abstract" (shown only to whoever asks) and "Subscribe to similar"."""
+def _paper_buttons(paper: Paper, interactive: bool, votes: bool = False) -> list[Block]:
+    """ "Abstract" (shown only to whoever asks) and "Subscribe to similar"; with `votes` (a
+    digest's papers) "More like this" and "Not for us", the channel's taste. One actions
+    block of at most 5 elements."""
     if not interactive or len(paper.id) > SLACK_BUTTON_VALUE:
         return []
     buttons = [_button("Subscribe to similar", ACTION_SIMILAR, paper.id)]
     if paper.abstract:
         buttons.insert(0, _button("Abstract", ACTION_ABSTRACT, paper.id))
+    if votes:
+        buttons.append(_button("More like this", ACTION_MORE_LIKE, paper.id))
+        buttons.append(_button("Not for us", ACTION_NOT_FOR_US, paper.id))
     return [{"type": "actions", "elements": buttons}]
 
 

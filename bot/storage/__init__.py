@@ -15,6 +15,7 @@ from bot.storage.protocols import (
     SavedQueries,
     Storage,
     Subscriptions,
+    Votes,
 )
 from bot.storage.types import DestinationState, IndexRow, IngestCounts, OutboxHead, QueuedMessage
 
@@ -35,5 +36,6 @@ __all__ = [
     "SavedQueries",
     "Storage",
     "Subscriptions",
+    "Votes",
     "open_storage",
 ]

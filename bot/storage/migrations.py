@@ -212,6 +212,20 @@ MIGRATIONS: tuple[str, ...] = (
         expires_at  TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 14: a channel's votes on its digests' papers (+1 "More like this", -1 "Not for us"):
+    # one per user and paper in each channel; the user's key (`slack:T1:@U1`) to change,
+    # remove or forget their own.
+    """
+    CREATE TABLE votes (
+        destination  TEXT NOT NULL,
+        paper_pk     INTEGER NOT NULL REFERENCES papers(pk),
+        user_key     TEXT NOT NULL,
+        value        INTEGER NOT NULL CHECK (value IN (-1, 1)),
+        voted_at     TEXT NOT NULL,
+        PRIMARY KEY (destination, paper_pk, user_key)
+    ) WITHOUT ROWID;
+    CREATE INDEX votes_by_user ON votes(user_key);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -21,6 +21,7 @@ from bot.storage.types import (
     OutboxHead,
     ProcessBeat,
     QueuedMessage,
+    VoteCounts,
     WorkspaceStop,
 )
 
@@ -357,6 +358,37 @@ class Installations(Protocol):
         ...
 
 
+class Votes(Protocol):
+    """A channel's votes on its digests' papers: +1 "More like this", -1 "Not for us". One
+    per user and paper in each channel (a new one replaces it); only counts are shown."""
+
+    async def vote(
+        self, destination: str, paper_pk: int, user: str, value: int, at: datetime
+    ) -> VoteCounts:
+        """Record (or change) `user`'s vote on the paper in `destination`; the paper's
+        counts there after it."""
+        ...
+
+    async def remove_vote(self, destination: str, paper_pk: int, user: str) -> bool: ...
+
+    async def vote_of(self, destination: str, paper_pk: int, user: str) -> int | None:
+        """`user`'s own vote on the paper there, None if none."""
+        ...
+
+    async def counts(self, destination: str, paper_pk: int) -> VoteCounts: ...
+
+    async def channel_counts(
+        self, destination: str, paper_pks: Sequence[int] | None = None
+    ) -> dict[int, VoteCounts]:
+        """The counts of each paper voted on in `destination` (of `paper_pks` only, if
+        given); other channels' votes never count here."""
+        ...
+
+    async def forget_user(self, user: str) -> int:
+        """Remove every vote of `user` (their key, `slack:T1:@U1`), in every channel."""
+        ...
+
+
 class RawReader(Protocol):
     """Read-only SQL for diagnostics, benchmarks and tests (backend-specific SQL)."""
 
@@ -376,3 +408,4 @@ class Storage:
     saved_queries: SavedQueries
     processes: Processes
     installations: Installations
+    votes: Votes

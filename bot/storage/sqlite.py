@@ -17,6 +17,7 @@ from bot.storage.processes import SqliteProcesses
 from bot.storage.protocols import Storage
 from bot.storage.saved_queries import SqliteSavedQueries
 from bot.storage.subscriptions import SqliteSubscriptions
+from bot.storage.votes import SqlVotes
 
 
 @asynccontextmanager
@@ -38,4 +39,5 @@ async def open_sqlite(
             saved_queries=SqliteSavedQueries(db),
             processes=SqliteProcesses(db),
             installations=SqlInstallations(db),
+            votes=SqlVotes(db),
         )

@@ -132,3 +132,11 @@ class WorkspaceStop:
 
     destinations: int
     dropped: int
+
+
+@dataclass(frozen=True)
+class VoteCounts:
+    """A paper's votes in one channel, as counts only (who voted is never shown)."""
+
+    likes: int = 0  # "More like this"
+    dislikes: int = 0  # "Not for us"

@@ -117,9 +117,9 @@ def test_every_seed_digest_renders_within_limits() -> None:
             assert 0 < len(embed["description"]) <= limit
 
 
-def test_120_papers_split_at_ten_embeds() -> None:
+def test_120_papers_split_at_five_embeds_one_row_of_buttons_each() -> None:
     bodies = _checked(render_discord(big_digest(120)))
-    assert len(bodies) >= 12
+    assert len(bodies) >= 24 and max(len(b["embeds"]) for b in bodies) <= 5
     titles = [e["title"] for e in _embeds(bodies)]
     assert [int(t.split(".")[0]) for t in titles] == list(range(1, 121))
     assert bodies[0]["content"].startswith("**Trending papers")
@@ -129,16 +129,9 @@ def test_120_papers_split_at_ten_embeds() -> None:
 
 
 def test_split_on_total_embed_size_before_ten_embeds() -> None:
-    # Full-style papers with long summaries: ~700 characters each, so 6000 binds first.
-    papers = tuple(
-        make_paper(
-            title="T" * 250,
-            abstract=("Word " * 100 + ". ") * 3,
-            signals=Signals(ai_summary="S " * 200, upvotes=1),
-        )
-        for _ in range(30)
-    )
-    bodies = _checked(render_discord(Digest(DAY, papers)))
+    # Search results with long titles and snippets: ~800 characters each, so 6000 binds first.
+    hits = tuple(_hit(Highlighted("T " * 125), Highlighted("S " * 250)) for _ in range(30))
+    bodies = _checked(render_discord(SearchPage("t", hits)))
     sizes = [sum(embed_length(e) for e in b["embeds"]) for b in bodies]
     counts = [len(b["embeds"]) for b in bodies]
     assert max(counts) < 10

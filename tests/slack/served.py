@@ -54,10 +54,16 @@ class Bot:
         await self.services.delivery.wait_idle()  # the bot has recorded what it sent
         return calls[before]
 
-    async def press(self, action_id: str, value: str) -> SlackCall:
+    async def press(
+        self, action_id: str, value: str, user: str = "U1", channel: str = "C1"
+    ) -> SlackCall:
         before = len(self.fake.calls_to("response_url"))
         payload = block_actions_payload(
-            action_id, value, response_url=self.fake.response_url("button")
+            action_id,
+            value,
+            response_url=self.fake.response_url("button"),
+            user_id=user,
+            channel_id=channel,
         )
         assert await self.post(interaction_body(payload)) == 200
         calls = await self.fake.wait_for("response_url", count=before + 1)

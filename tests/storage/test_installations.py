@@ -10,7 +10,7 @@ from bot.alerts.topics import AlertSettings
 from bot.digests.settings import DigestSettings
 from bot.models import Destination
 from bot.storage import Storage
-from bot.storage.types import Installation
+from bot.storage.types import Installation, VoteCounts
 from tests.conftest import NOW, make_observation
 
 LEAVING = Destination("slack", "T1", "C1")
@@ -145,6 +145,9 @@ async def test_forgetting_a_workspace_deletes_its_data_and_no_one_elses(
     await _workspace_data(storage, STAYING, STAYING_USER)
     # A team whose id starts like another's is another team.
     await _workspace_data(storage, Destination("slack", "T10", "C1"), STAYING_USER)
+    pk = (await storage.papers.pks_for_ids(["2611.00001"]))["2611.00001"]
+    await storage.votes.vote(LEAVING.key, pk, LEAVING_USER.key, 1, NOW)
+    await storage.votes.vote(STAYING.key, pk, STAYING_USER.key, -1, NOW)
 
     assert await storage.installations.forget_workspace("T1") >= 4
 
@@ -159,3 +162,5 @@ async def test_forgetting_a_workspace_deletes_its_data_and_no_one_elses(
     assert await storage.digests.channel_digest("slack:T10:C1") is not None
     assert len(await storage.subscriptions.subscriptions(STAYING_USER)) == 1
     assert await storage.outbox.sent_paper_ids(STAYING.key) == frozenset({"2611.00001"})
+    assert await storage.votes.channel_counts(LEAVING.key) == {}
+    assert await storage.votes.counts(STAYING.key, pk) == VoteCounts(0, 1)

@@ -85,6 +85,8 @@ async def build_deployment(path: Path) -> Deployment:
         await s.installations.save_installation(INSTALLED)
         await s.installations.save_installation(replace(INSTALLED, team_id="T9"))
         await s.installations.uninstall("T9", NOW)
+        first_pk = (await s.papers.pks_for_ids([first.id]))[first.id]
+        await s.votes.vote(CHANNEL.key, first_pk, OWNER.key, 1, NOW)
     return Deployment(path, (sent, waiting, stopped), (subs[0], subs[2]), key)
 
 
@@ -118,6 +120,7 @@ async def observed(s: Storage, deployment: Deployment) -> dict[str, Any]:
         "message_states": [await s.outbox.outbox_state(i) for i in deployment.message_ids],
         "saved": await s.saved_queries.saved_query(deployment.query_key),
         "installations": await s.installations.installations(),
+        "votes": await s.votes.channel_counts(CHANNEL.key),
     }
 
 

@@ -14,11 +14,13 @@ from typing import Any, Protocol, runtime_checkable
 import discord
 
 from bot import buttons
+from bot.render.limits import DISCORD_ACTION_ROWS
 from bot.render.neutral import Digest
-from handlers.buttons import NEXT, Page, Press
+from handlers.buttons import ABSTRACT, MORE_LIKE, NEXT, NOT_FOR_US, SIMILAR, Page, Press
 
 _NEXT_ID = r"pw:next:(?P<offset>\d{1,4}):(?P<key>[0-9a-f]{18})"
-_PAPER_ID = rf"pw:(?P<action>abstract|similar):(?P<paper>{buttons.PAPER_ID})"
+_PAPER_ACTIONS = "|".join((ABSTRACT, SIMILAR, MORE_LIKE, NOT_FOR_US))
+_PAPER_ID = rf"pw:(?P<action>{_PAPER_ACTIONS}):(?P<paper>{buttons.PAPER_ID})"
 
 
 @runtime_checkable
@@ -32,17 +34,19 @@ class PaperButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=_PAPER_ID,
 ):
-    """A digest paper's "Abstract" (shown only to whoever asks) or "Subscribe to similar"."""
+    """A digest paper's "Abstract" (shown only to whoever asks), "Subscribe to similar", or
+    the channel's vote on it: "More like this", "Not for us"."""
 
-    def __init__(self, action: str, paper_id: str, label: str) -> None:
+    def __init__(self, action: str, paper_id: str, label: str, row: int | None = None) -> None:
         super().__init__(
             discord.ui.Button(
                 label=label[:80],
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"pw:{action}:{paper_id}",
+                row=row,
             )
         )
-        self.action = action  # also the neutral action's name (ABSTRACT, SIMILAR)
+        self.action = action  # also the neutral action's name (ABSTRACT, SIMILAR, ...)
         self.paper_id = paper_id
 
     @classmethod
@@ -108,19 +112,22 @@ def _client(interaction: discord.Interaction) -> AnswersPresses:
 
 
 def digest_views(digest: Digest, bodies: list[dict[str, Any]]) -> list[discord.ui.View | None]:
-    """The buttons of each part of a digest (one embed per paper, in order): "Abstract"
-    and "Similar to" for each paper."""
+    """The buttons of each part of a digest (one embed per paper, in order): a row for each
+    paper with "Abstract", "Similar to", "More like" and "Not for us" (a part holds at most
+    5 papers: Discord's 5 rows)."""
     views: list[discord.ui.View | None] = []
     number = 0
     for body in bodies:
         view = discord.ui.View(timeout=None)
-        for paper in digest.papers[number : number + len(body.get("embeds", []))]:
+        for row, paper in enumerate(digest.papers[number : number + len(body.get("embeds", []))]):
             number += 1
-            if buttons.paper_id(paper.id) is None or len(view.children) > 23:
+            if buttons.paper_id(paper.id) is None or row >= DISCORD_ACTION_ROWS:
                 continue
             if paper.abstract:
-                view.add_item(PaperButton("abstract", paper.id, f"Abstract {number}"))
-            view.add_item(PaperButton("similar", paper.id, f"Similar to {number}"))
+                view.add_item(PaperButton(ABSTRACT, paper.id, f"Abstract {number}", row))
+            view.add_item(PaperButton(SIMILAR, paper.id, f"Similar to {number}", row))
+            view.add_item(PaperButton(MORE_LIKE, paper.id, f"More like {number}", row))
+            view.add_item(PaperButton(NOT_FOR_US, paper.id, f"Not for us {number}", row))
         views.append(view if view.children else None)
     return views
 

@@ -29,7 +29,14 @@ from bot.platforms.slack.managers import Managers
 from bot.platforms.slack.workspaces import Workspaces
 from bot.render.limits import SLACK_BUTTON_VALUE
 from bot.render.neutral import Reply, SearchPage
-from bot.render.slack import ACTION_ABSTRACT, ACTION_NEXT, ACTION_SHARE, ACTION_SIMILAR
+from bot.render.slack import (
+    ACTION_ABSTRACT,
+    ACTION_MORE_LIKE,
+    ACTION_NEXT,
+    ACTION_NOT_FOR_US,
+    ACTION_SHARE,
+    ACTION_SIMILAR,
+)
 from handlers import buttons
 from handlers.buttons import Page, Press
 from handlers.context import Context, Invocation
@@ -223,6 +230,8 @@ ACTIONS = {
     ACTION_SHARE: buttons.SHARE,
     ACTION_ABSTRACT: buttons.ABSTRACT,
     ACTION_SIMILAR: buttons.SIMILAR,
+    ACTION_MORE_LIKE: buttons.MORE_LIKE,
+    ACTION_NOT_FOR_US: buttons.NOT_FOR_US,
 }
 
 

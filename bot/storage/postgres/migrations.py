@@ -178,6 +178,20 @@ MIGRATIONS: tuple[str, ...] = (
         expires_at  timestamptz NOT NULL
     );
     """,
+    # 4: a channel's votes on its digests' papers (+1 "More like this", -1 "Not for us"):
+    # one per user and paper in each channel; the user's key (`slack:T1:@U1`) to change,
+    # remove or forget their own.
+    """
+    CREATE TABLE votes (
+        destination  text NOT NULL,
+        paper_pk     bigint NOT NULL REFERENCES papers(pk),
+        user_key     text NOT NULL,
+        value        smallint NOT NULL CHECK (value IN (-1, 1)),
+        voted_at     timestamptz NOT NULL,
+        PRIMARY KEY (destination, paper_pk, user_key)
+    );
+    CREATE INDEX votes_by_user ON votes (user_key);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)
