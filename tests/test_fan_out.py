@@ -357,7 +357,10 @@ async def test_discord_messages_waiting_for_their_turn_are_not_in_flight(
         await pacer.wait_asking(10)
         pacer.give(1)
         await fake_discord.wait_for("POST", r"/channels/\d+/messages", count=1)
-        assert sorted(await _states(services)) == ["pending"] * 9 + ["sending"]
+        # The one whose request left is sending, or already sent (Discord answered it
+        # meanwhile): the nine still waiting for their turn are not in flight.
+        states = sorted(await _states(services))
+        assert states[:9] == ["pending"] * 9 and states[9] in ("sending", "sent")
         pacer.give(100)
         await fan_out
     finally:
