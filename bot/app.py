@@ -30,6 +30,7 @@ from bot.storage import (
     Papers,
     Processes,
     RawReader,
+    SavedPapers,
     SavedQueries,
     Subscriptions,
     open_storage,
@@ -57,6 +58,7 @@ class Services:
     saved_queries: SavedQueries
     processes: Processes
     installations: Installations  # Slack workspaces installed through OAuth
+    saved_papers: SavedPapers  # users' reading lists
     index: SearchIndex
     search: SearchService
     delivery: DeliveryService
@@ -107,6 +109,7 @@ async def build_services(
             saved_queries=storage.saved_queries,
             processes=storage.processes,
             installations=storage.installations,
+            saved_papers=storage.saved_papers,
             index=index,
             search=SearchService(storage.papers, index, timed=metrics.searched),
             delivery=DeliveryService(storage.outbox, clock, process=process, observe=metrics.send),

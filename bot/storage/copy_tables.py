@@ -145,4 +145,5 @@ TABLES: tuple[Table, ...] = (
         " enterprise_id:text team_name:text app_id:text scopes:text installer:text"
         " refresh_token:text token_expires_at:time uninstalled_at:time",
     ),
+    _table("saved_papers", "owner:text paper_pk:int saved_at:time tags:json"),
 )

@@ -34,6 +34,7 @@ _FORGOTTEN = (
     ("digest_runs", "destination"),
     ("sent_papers", "destination"),
     ("destinations", "destination"),
+    ("saved_papers", "owner"),
 )
 
 

@@ -15,6 +15,7 @@ from bot.storage.outbox import SqliteOutbox
 from bot.storage.papers import SqlitePapers
 from bot.storage.processes import SqliteProcesses
 from bot.storage.protocols import Storage
+from bot.storage.saved_papers import SqlSavedPapers
 from bot.storage.saved_queries import SqliteSavedQueries
 from bot.storage.subscriptions import SqliteSubscriptions
 
@@ -38,4 +39,5 @@ async def open_sqlite(
             saved_queries=SqliteSavedQueries(db),
             processes=SqliteProcesses(db),
             installations=SqlInstallations(db),
+            saved_papers=SqlSavedPapers(db),
         )

@@ -132,3 +132,13 @@ class WorkspaceStop:
 
     destinations: int
     dropped: int
+
+
+@dataclass(frozen=True)
+class SavedPaper:
+    """A paper on a user's reading list."""
+
+    paper_pk: int
+    paper_id: str
+    saved_at: datetime
+    tags: tuple[str, ...] = ()

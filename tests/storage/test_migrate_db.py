@@ -85,6 +85,10 @@ async def build_deployment(path: Path) -> Deployment:
         await s.installations.save_installation(INSTALLED)
         await s.installations.save_installation(replace(INSTALLED, team_id="T9"))
         await s.installations.uninstall("T9", NOW)
+        pks = await s.papers.pks_for_ids([first.id, second.id])
+        await s.saved_papers.save_paper(OWNER, pks[first.id], NOW)
+        await s.saved_papers.save_paper(OWNER, pks[second.id], NOW + timedelta(minutes=1))
+        await s.saved_papers.tag_saved(OWNER, pks[first.id], "to-read")
     return Deployment(path, (sent, waiting, stopped), (subs[0], subs[2]), key)
 
 
@@ -118,6 +122,7 @@ async def observed(s: Storage, deployment: Deployment) -> dict[str, Any]:
         "message_states": [await s.outbox.outbox_state(i) for i in deployment.message_ids],
         "saved": await s.saved_queries.saved_query(deployment.query_key),
         "installations": await s.installations.installations(),
+        "saved_papers": await s.saved_papers.saved_papers(OWNER),
     }
 
 
