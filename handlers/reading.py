@@ -7,17 +7,23 @@ command acts on the asker's own list in the asker's own workspace.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
 
 from bot.errors import UserError
+from bot.ingest import ingest_arxiv_ids
 from bot.models import Paper, normalize_arxiv_id, normalize_title
 from bot.reading.export import EXTENSIONS, FORMATS, ExportFormat, export
 from bot.render.neutral import Notice, Reply
+from bot.sources.errors import SourceError
+from bot.sources.http import HttpError
 from bot.storage.types import SavedPaper
 from bot.wording import plural
 from handlers.context import Context
 from handlers.subscriptions import owner
+
+_log = logging.getLogger(__name__)
 
 TITLE = "Your reading list"
 PAGE_SIZE = 10
@@ -82,10 +88,25 @@ async def _known_paper(ctx: Context, text: str) -> Paper:
             " (e.g. `2509.04664` or `https://arxiv.org/abs/2509.04664`)."
         )
     paper = await ctx.services.papers.paper_by_id(paper_id)
+    if paper is None and normalize_arxiv_id(paper_id):
+        paper = await _from_arxiv(ctx, paper_id)
     if paper is None:
+        raise UserError(f"paperwire has not seen {paper_id}: only papers it knows can be saved.")
+    return paper
+
+
+async def _from_arxiv(ctx: Context, arxiv_id: str) -> Paper | None:
+    """A paper not in the corpus yet, asked of arXiv's API (and kept, as any ingest)."""
+    try:
+        await ingest_arxiv_ids(ctx.services, ctx.services.http, [arxiv_id])
+    except (HttpError, SourceError) as exc:
+        _log.warning("arXiv lookup of %s failed: %s", arxiv_id, exc)
         raise UserError(
-            f"paperwire has not seen {paper_id} yet: only papers it ingested can be saved."
-        )
+            f"arXiv did not answer about {arxiv_id} just now; try again later."
+        ) from None
+    paper = await ctx.services.papers.paper_by_id(arxiv_id)
+    if paper is None:
+        raise UserError(f"arXiv knows no paper {arxiv_id}.")
     return paper
 
 

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
+import pytest
 from bibtexparser.entrypoint import parse_string
 
-from bot.app import Services
+from bot.app import Services, build_services
 from bot.render.neutral import Notice, Reply
 from handlers.context import Context, Invocation
 from handlers.reading import MAX_SHOWN_EXPORT
 from handlers.router import dispatch
 from tests.conftest import NOW, make_observation
+from tests.sources.fake_sources import FakeSources, running_fake_sources, settings_for, status
 
 IDS = [f"2611.{n:05d}" for n in range(1, 13)]
+ARXIV_PATH = "/api/query"  # where `settings_for` sends arXiv API requests
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSources]:
+    async with running_fake_sources() as running:
+        yield running
+
+
+@pytest.fixture
+async def services(database: str, fake: FakeSources) -> AsyncIterator[Services]:
+    """Services whose arXiv is the fake: a paper not in the corpus is asked of it."""
+    settings = settings_for(fake, db_path=database)
+    async with build_services(settings, clock=lambda: NOW) as built:
+        yield built
 
 
 async def _corpus(services: Services) -> None:
@@ -55,7 +73,9 @@ async def test_save_by_id_or_url_is_idempotent(services: Services) -> None:
     again = await _ask(services, "save arXiv:2611.00001")
     assert not again.is_error and "already in your list" in again.text
     missing = await _ask(services, "save 2611.99999")
-    assert missing.is_error and "has not seen 2611.99999" in missing.text
+    assert missing.is_error and "arXiv knows no paper 2611.99999" in missing.text
+    doi = await _ask(services, "save https://doi.org/10.1101/2026.01.01.000001")
+    assert doi.is_error and "has not seen 10.1101/2026.01.01.000001" in doi.text
     nonsense = await _ask(services, "save not-a-paper")
     assert nonsense.is_error and "no arXiv id" in nonsense.text
     assert "1 paper," in (await _ask(services, "saved")).text
@@ -127,3 +147,21 @@ async def test_export_shows_a_short_file_and_says_uploads_come_for_a_long_one(
     assert not long.code and "file uploads come next" in long.text
     assert len(long.text) < MAX_SHOWN_EXPORT
     assert (await _ask(services, "saved export pdf")).is_error
+
+
+async def test_a_paper_not_in_the_corpus_is_fetched_from_arxiv(
+    services: Services, fake: FakeSources
+) -> None:
+    saved = await _ask(services, "save https://arxiv.org/abs/1707.08567v1")
+    assert not saved.is_error and "Proceedings of Workshop AEW10" in saved.text
+    assert [r.query["id_list"] for r in fake.requests_to(ARXIV_PATH)] == ["1707.08567"]
+    assert await services.papers.paper_by_id("1707.08567") is not None  # now in the corpus
+    assert "already in your list" in (await _ask(services, "save 1707.08567")).text
+    assert len(fake.requests_to(ARXIV_PATH)) == 1  # known now: arXiv is not asked again
+
+
+async def test_arxiv_failing_is_said_plainly(services: Services, fake: FakeSources) -> None:
+    fake.fail(ARXIV_PATH, status(400))
+    failed = await _ask(services, "save 2611.00042")
+    assert failed.is_error
+    assert failed.text == "arXiv did not answer about 2611.00042 just now; try again later."
