@@ -103,7 +103,7 @@ def escape_discord(text: str, *, multiline: bool = False) -> str:
 def code_block(text: str, entities: bool = False) -> str:
     """Untrusted text shown verbatim in a ``` block: controls dropped, a ``` inside broken
     with a zero-width space so it cannot end the block; `entities`: `& < >` as Slack's."""
-    text = strip_controls(text).replace("```", f"`{ZWSP}``")
+    text = strip_controls(text).strip("\n").replace("```", f"`{ZWSP}``")
     if entities:
         text = "".join(_SLACK_ENTITIES.get(ch, ch) for ch in text)
     return f"```\n{text}\n```"
