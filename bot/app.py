@@ -30,6 +30,7 @@ from bot.storage import (
     Papers,
     Processes,
     RawReader,
+    SavedPapers,
     SavedQueries,
     Subscriptions,
     Votes,
@@ -59,6 +60,7 @@ class Services:
     processes: Processes
     installations: Installations  # Slack workspaces installed through OAuth
     votes: Votes  # channels' votes on their digests' papers
+    saved_papers: SavedPapers  # users' reading lists
     index: SearchIndex
     search: SearchService
     delivery: DeliveryService
@@ -110,6 +112,7 @@ async def build_services(
             processes=storage.processes,
             installations=storage.installations,
             votes=storage.votes,
+            saved_papers=storage.saved_papers,
             index=index,
             search=SearchService(storage.papers, index, timed=metrics.searched),
             delivery=DeliveryService(storage.outbox, clock, process=process, observe=metrics.send),

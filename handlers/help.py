@@ -21,6 +21,15 @@ TOPICS = (
         "/papers digest set size|topic|days|format|covers …",
         "Papers per digest, a topic query, weekdays (mon-fri), compact or full.",
     ),
+    HelpTopic("/papers save <arXiv id or URL>", "Keep a paper on your own reading list."),
+    HelpTopic(
+        "/papers saved [page] | --tag <tag> | search <words>",
+        "Your reading list, newest first (only you see it).",
+    ),
+    HelpTopic(
+        "/papers saved remove <n|id> | tag <n> <tag>", "Take a paper off your list, or tag it."
+    ),
+    HelpTopic("/papers saved export [bibtex|ris] [--tag <tag>]", "Your list for Zotero or BibTeX."),
     HelpTopic("/papers help", "This help."),
 )
 QUERY_HELP = (

@@ -17,6 +17,7 @@ from handlers.context import MAX_ARGUMENT_CHARS, Context
 from handlers.digest import digest
 from handlers.guards import needs_manager as guarded
 from handlers.help import help_reply, show_help
+from handlers.reading import save, saved
 from handlers.search import search
 from handlers.subscriptions import (
     alerts,
@@ -42,6 +43,8 @@ SUBCOMMANDS: dict[str, Handler] = {
     "pause": pause,
     "resume": resume,
     "alerts": alerts,
+    "save": save,
+    "saved": saved,
     "help": show_help,
 }
 ALIASES = {

@@ -314,3 +314,23 @@ def test_every_subcommand_has_its_handler() -> None:
     parser = build_parser()
     [subcommands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     assert set(subcommands.choices) - {"bench"} == set(COMMANDS)
+
+
+def test_a_reading_list_through_the_shell(tmp_path: Path) -> None:
+    ingested = run(tmp_path, "ingest", "arxiv", "--file", str(SAMPLES / "arxiv_rdf_cs_CL.xml"))
+    assert ingested.returncode == 0, ingested.stderr
+    script = (
+        "/papers save https://arxiv.org/abs/1808.09377\n"
+        "/papers save 1808.09377v2\n"
+        "/papers saved tag 1 nlp\n"
+        "/papers saved --tag nlp\n"
+        "/papers saved export bibtex\n"
+    )
+    result = run(tmp_path, "shell", stdin=script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Saved “" in out and "is already in your list" in out
+    assert "1 paper tagged “nlp”" in out and "1808.09377" in out
+    assert "reading-list.bib: 1 entry." in out
+    entry = out[out.index("@misc{") :]
+    assert "  eprint = {1808.09377},\n  archivePrefix = {arXiv}," in entry  # indentation kept

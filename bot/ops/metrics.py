@@ -46,6 +46,8 @@ COMMANDS = frozenset(
         "pause",
         "resume",
         "alerts",
+        "save",
+        "saved",
         "help",
         "unknown",  # a subcommand that does not exist
         "refused",  # over the person's command budget, or too long

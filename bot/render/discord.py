@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.models import Paper
 from bot.render import common
-from bot.render.escape import escape_discord, escape_discord_plain
+from bot.render.escape import code_block, escape_discord, escape_discord_plain
 from bot.render.limits import (
     DISCORD_ACTION_ROWS,
     DISCORD_CONTENT,
@@ -291,7 +291,8 @@ def _notice(notice: Notice) -> list[Body]:
         text = common.NO_TEXT
     if not title:
         text = prefix + text
-    full = "\n".join(part for part in (title, text) if part)
+    code = code_block(notice.code) if notice.code else ""
+    full = "\n".join(part for part in (title, text, code) if part)
     bodies = [_body(piece) for piece in common.split_text(full, DISCORD_CONTENT)]
     if notice.papers:
         embeds = [

@@ -100,6 +100,15 @@ def escape_discord(text: str, *, multiline: bool = False) -> str:
     return _BROADCAST.sub(lambda m: f"@{ZWSP}{m.group(1)}", text)
 
 
+def code_block(text: str, entities: bool = False) -> str:
+    """Untrusted text shown verbatim in a ``` block: controls dropped, a ``` inside broken
+    with a zero-width space so it cannot end the block; `entities`: `& < >` as Slack's."""
+    text = strip_controls(text).strip("\n").replace("```", f"`{ZWSP}``")
+    if entities:
+        text = "".join(_SLACK_ENTITIES.get(ch, ch) for ch in text)
+    return f"```\n{text}\n```"
+
+
 def escape_discord_plain(text: str, *, multiline: bool = False) -> str:
     """Untrusted text for Discord places that show no markdown (embed footer, author name):
     nothing to backslash-escape, but mentions are still broken."""

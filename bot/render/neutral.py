@@ -79,6 +79,7 @@ class Notice:
     title: str | None = None
     is_error: bool = False
     papers: tuple[Paper, ...] = ()  # a few papers shown under the text, e.g. a topic's catch
+    code: str = ""  # shown verbatim in a code block under the text (an export's file, short)
 
 
 @dataclass(frozen=True)

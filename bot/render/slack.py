@@ -14,7 +14,12 @@ from typing import Any
 
 from bot.models import Paper
 from bot.render import common
-from bot.render.escape import escape_slack, escape_slack_link_label, escape_slack_url
+from bot.render.escape import (
+    code_block,
+    escape_slack,
+    escape_slack_link_label,
+    escape_slack_url,
+)
 from bot.render.limits import (
     SLACK_BUTTON_VALUE,
     SLACK_CONTEXT_TEXT,
@@ -338,7 +343,8 @@ def _notice(notice: Notice) -> list[Body]:
         body = common.NO_TEXT
     if not title:
         body = prefix + body
-    full = "\n".join(part for part in (title, body) if part)
+    code = code_block(notice.code, entities=True) if notice.code else ""
+    full = "\n".join(part for part in (title, body, code) if part)
     texts = common.split_text(full, SLACK_SECTION_TEXT)
     blocks = [_section(text) for text in texts[:SLACK_MAX_BLOCKS]]
     papers = [

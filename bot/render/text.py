@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from bot.models import Paper
 from bot.render import common
-from bot.render.escape import clean_terminal
+from bot.render.escape import clean_terminal, strip_controls
 from bot.render.limits import shorten
 from bot.render.neutral import Content, Digest, Help, Highlighted, Notice, SearchPage, TopicAlert
 
@@ -167,6 +167,8 @@ def _notice(notice: Notice, color: bool) -> list[str]:
         title = f"Error: {title}" if title else ""
         body = body if title else f"Error: {body}"
     lines = [_bold(title, color), *_present(body)] if title else [body]
+    if notice.code:  # verbatim, indentation kept: it is meant to be copied
+        lines += strip_controls(notice.code).splitlines()
     for number, paper in enumerate(notice.papers, start=1):
         title = _clean(paper.title, TITLE_LIMIT) or common.UNTITLED
         lines.append(f"{number}. {_bold(title, color)}")

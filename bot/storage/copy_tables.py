@@ -146,4 +146,5 @@ TABLES: tuple[Table, ...] = (
         " refresh_token:text token_expires_at:time uninstalled_at:time",
     ),
     _table("votes", "destination:text paper_pk:int user_key:text value:int voted_at:time"),
+    _table("saved_papers", "owner:text paper_pk:int saved_at:time tags:json"),
 )

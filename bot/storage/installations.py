@@ -35,6 +35,7 @@ _FORGOTTEN = (
     ("sent_papers", "destination"),
     ("destinations", "destination"),
     ("votes", "destination"),
+    ("saved_papers", "owner"),
 )
 
 

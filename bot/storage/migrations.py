@@ -226,6 +226,17 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX votes_by_user ON votes(user_key);
     """,
+    # 15: users' reading lists: the papers each saved (the owner is the user's direct
+    # messages' key, `slack:T1:@U1`), when, and their tags (JSON).
+    """
+    CREATE TABLE saved_papers (
+        owner     TEXT NOT NULL,
+        paper_pk  INTEGER NOT NULL REFERENCES papers(pk),
+        saved_at  TEXT NOT NULL,
+        tags      TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (owner, paper_pk)
+    ) WITHOUT ROWID;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -21,6 +21,7 @@ from bot.storage.types import (
     OutboxHead,
     ProcessBeat,
     QueuedMessage,
+    SavedPaper,
     VoteCounts,
     WorkspaceStop,
 )
@@ -386,6 +387,30 @@ class Votes(Protocol):
 
     async def forget_user(self, user: str) -> int:
         """Remove every vote of `user` (their key, `slack:T1:@U1`), in every channel."""
+
+
+class SavedPapers(Protocol):
+    """Users' reading lists: the papers each user saved (private to them), with tags.
+    `owner` is the user's direct messages (`Destination(..., kind="dm")`)."""
+
+    async def save_paper(self, owner: Destination, paper_pk: int, at: datetime) -> bool:
+        """Put the paper on `owner`'s list; False (and nothing changed) when it is there."""
+        ...
+
+    async def saved_papers(
+        self,
+        owner: Destination,
+        tag: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[SavedPaper]:
+        """`owner`'s saved papers (only those tagged `tag`, when given), newest first."""
+        ...
+
+    async def remove_saved(self, owner: Destination, paper_pk: int) -> bool: ...
+
+    async def tag_saved(self, owner: Destination, paper_pk: int, tag: str) -> bool:
+        """Add `tag` to a saved paper's tags (once); False when it is not on the list."""
         ...
 
 
@@ -409,3 +434,4 @@ class Storage:
     processes: Processes
     installations: Installations
     votes: Votes
+    saved_papers: SavedPapers

@@ -15,6 +15,7 @@ from bot.storage.outbox import SqliteOutbox
 from bot.storage.papers import SqlitePapers
 from bot.storage.processes import SqliteProcesses
 from bot.storage.protocols import Storage
+from bot.storage.saved_papers import SqlSavedPapers
 from bot.storage.saved_queries import SqliteSavedQueries
 from bot.storage.subscriptions import SqliteSubscriptions
 from bot.storage.votes import SqlVotes
@@ -40,4 +41,5 @@ async def open_sqlite(
             processes=SqliteProcesses(db),
             installations=SqlInstallations(db),
             votes=SqlVotes(db),
+            saved_papers=SqlSavedPapers(db),
         )

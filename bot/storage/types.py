@@ -140,3 +140,13 @@ class VoteCounts:
 
     likes: int = 0  # "More like this"
     dislikes: int = 0  # "Not for us"
+
+
+@dataclass(frozen=True)
+class SavedPaper:
+    """A paper on a user's reading list."""
+
+    paper_pk: int
+    paper_id: str
+    saved_at: datetime
+    tags: tuple[str, ...] = ()

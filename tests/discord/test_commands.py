@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot.models import Destination
 from bot.platforms.discord import PaperwireDiscord
+from tests.conftest import make_observation
 from tests.discord.asking import FOLLOW_UP, ask, custom_ids, text_of
 from tests.discord.fake_discord import GUILD_ID, MANAGE_CHANNELS, FakeDiscord, component_interaction
 from tests.payload_checks import check_discord_message
@@ -113,3 +114,23 @@ async def test_unsubscribe_takes_back_a_long_topic_it_offered(
     assert [s.topic for s in await bot.services.subscriptions.subscriptions(owner)] == [
         "graph neural"
     ]
+
+
+async def test_a_reading_list_on_discord_is_ephemeral(
+    fake: FakeDiscord, bot: PaperwireDiscord
+) -> None:
+    await bot.services.papers.ingest(
+        [make_observation(arxiv_id="2611.00001", title="R&D *bold* ```fence```")]
+    )
+    [saved] = await ask(fake, "save", options={"paper": "arxiv.org/abs/2611.00001"})
+    check_discord_message(saved)
+    assert saved["flags"] & 64 and "Saved “R&D \\*bold\\*" in text_of(saved)
+    [tagged] = await ask(fake, "tag", group="saved", options={"number": 1, "tag": "to-read"})
+    assert "Tagged 2611.00001" in text_of(tagged)
+    [listed] = await ask(fake, "list", group="saved", options={"tag": "to-read"})
+    assert "1\\. R&D \\*bold\\*" in text_of(listed)  # escaped: "1." would start a list
+    [exported] = await ask(fake, "export", group="saved", options={"format": "ris"})
+    check_discord_message(exported)
+    assert exported["flags"] & 64
+    assert "```\nTY  - UNPB\n" in text_of(exported)
+    assert "TI  - R&D *bold* `\u200b``fence`\u200b``\n" in text_of(exported)  # verbatim, fenced in

@@ -266,6 +266,15 @@ def test_notice_is_content() -> None:
     assert error["content"] == "⚠️ Nope"
 
 
+def test_a_notice_with_code_shows_it_verbatim_in_a_block() -> None:
+    code = "@misc{k,\n  title = {R\\&D *x* ```end```},\n}"
+    [body] = _checked(render_discord(Notice("reading-list.bib: 1 entry.", code=code)))
+    assert body["content"] == (
+        "reading-list.bib: 1 entry.\n```\n@misc{k,\n"
+        "  title = {R\\&D *x* `\u200b``end`\u200b``},\n}\n```"
+    )
+
+
 def test_long_notice_is_split() -> None:
     bodies = _checked(render_discord(Notice("word_with_escapes " * 400)))
     assert len(bodies) >= 4

@@ -263,6 +263,15 @@ def test_notice() -> None:
     assert _sections([error]) == [":warning: Nope"]
 
 
+def test_a_notice_with_code_shows_it_verbatim_in_a_block() -> None:
+    code = "@misc{k,\n  title = {R\\&D <@U1> *x* ```end``` @channel},\n}"
+    [body] = _checked(render_slack(Notice("reading-list.bib: 1 entry.", title="List", code=code)))
+    assert _sections([body]) == [
+        "*List*\nreading-list.bib: 1 entry.\n```\n@misc{k,\n"
+        f"  title = {{R\\&amp;D &lt;@U1&gt; *x* `{ZWSP}``end`{ZWSP}`` @channel}},\n}}\n```"
+    ]
+
+
 def test_long_notice_is_split_into_sections() -> None:
     bodies = _checked(render_slack(Notice("word & " * 2000)))
     assert len(_sections(bodies)) >= 5

@@ -284,6 +284,11 @@ def test_notice_keeps_its_lines() -> None:
     assert out == "Done\nSubscribed.\nYou will get alerts.\n"
 
 
+def test_a_notice_with_code_prints_it_as_it_is() -> None:
+    out = render_text(Notice("1 entry.", title="List", code="@misc{k,\n  title = {x\x1b[31m},\n}"))
+    assert out == "List\n1 entry.\n@misc{k,\n  title = {x},\n}\n"
+
+
 def test_error_notice_is_marked() -> None:
     assert render_text(Notice("No such topic.", is_error=True)) == "Error: No such topic.\n"
     assert render_text(Notice("x", title="Oops", is_error=True)).startswith("Error: Oops\n")

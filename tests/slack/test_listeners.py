@@ -11,7 +11,7 @@ import pytest
 from bot.buttons import STALE_BUTTON
 from bot.render.slack import ACTION_ABSTRACT, ACTION_NEXT, ACTION_SHARE, ACTION_SIMILAR
 from bot.search.service import MAX_OFFSET
-from tests.conftest import offsets_reaching_the_index
+from tests.conftest import make_observation, offsets_reaching_the_index
 from tests.payload_checks import check_slack_message
 from tests.slack.served import Bot, buttons_of, mention, texts_of
 
@@ -197,3 +197,26 @@ async def test_a_mention_that_fails_gets_an_apology_for_the_asker_alone(
     assert bot.fake.calls_to("chat.postMessage") == []
     await bot.services.delivery.wait_idle()
     assert len(_errors(caplog)) == 1
+
+
+async def test_a_reading_list_is_answered_to_its_owner_alone(bot: Bot) -> None:
+    await bot.services.papers.ingest(
+        [make_observation(arxiv_id="2611.00001", title="R&D <@U2> *bold* ```fence```")]
+    )
+    saved = await bot.command("save https://arxiv.org/abs/2611.00001")
+    check_slack_message(saved.args)
+    assert saved.args["response_type"] == "ephemeral" and "Saved" in texts_of(saved)
+    exported = await bot.command("saved export")
+    check_slack_message(exported.args)
+    assert exported.args["response_type"] == "ephemeral"
+    shown = texts_of(exported)
+    assert "```\n@misc{lovelace2026r,\n  author = {Ada Lovelace},\n" in shown
+    assert shown.endswith("  abstract = {We study diffusion models.}\n}\n```")
+    assert "R\\&amp;D &lt;@U2&gt; *bold* ```fence```" in shown  # verbatim, entities aside
+    assert "`\u200b``fence`\u200b``" in json.dumps(exported.args, ensure_ascii=False)  # no end
+    # A mention's answer about a reading list goes to the asker alone, not to the thread.
+    await mention(bot, "<@UBOT> saved")
+    [private] = await bot.fake.wait_for("chat.postEphemeral")
+    check_slack_message(private.args)
+    assert private.args["user"] == "U1" and "1 paper" in texts_of(private)
+    assert bot.fake.calls_to("chat.postMessage") == []

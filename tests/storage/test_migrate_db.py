@@ -87,6 +87,10 @@ async def build_deployment(path: Path) -> Deployment:
         await s.installations.uninstall("T9", NOW)
         first_pk = (await s.papers.pks_for_ids([first.id]))[first.id]
         await s.votes.vote(CHANNEL.key, first_pk, OWNER.key, 1, NOW)
+        pks = await s.papers.pks_for_ids([first.id, second.id])
+        await s.saved_papers.save_paper(OWNER, pks[first.id], NOW)
+        await s.saved_papers.save_paper(OWNER, pks[second.id], NOW + timedelta(minutes=1))
+        await s.saved_papers.tag_saved(OWNER, pks[first.id], "to-read")
     return Deployment(path, (sent, waiting, stopped), (subs[0], subs[2]), key)
 
 
@@ -121,6 +125,7 @@ async def observed(s: Storage, deployment: Deployment) -> dict[str, Any]:
         "saved": await s.saved_queries.saved_query(deployment.query_key),
         "installations": await s.installations.installations(),
         "votes": await s.votes.channel_counts(CHANNEL.key),
+        "saved_papers": await s.saved_papers.saved_papers(OWNER),
     }
 
 

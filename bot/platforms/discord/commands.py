@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 
 from bot.models import Destination
+from bot.platforms.discord.reading_commands import add_reading_commands
 from bot.render.limits import shorten
 from handlers.context import Invocation
 
@@ -153,4 +154,5 @@ def papers_commands(bot: PaperwireDiscord) -> app_commands.Group:
     async def alerts(interaction: discord.Interaction, time: str, zone: str | None = None) -> None:
         await bot.run_command(interaction, f"alerts {time} {zone or ''}".strip())
 
+    add_reading_commands(bot, papers)
     return papers

@@ -17,6 +17,7 @@ from bot.storage.postgres.processes import PgProcesses
 from bot.storage.postgres.saved_queries import PgSavedQueries
 from bot.storage.postgres.subscriptions import PgSubscriptions
 from bot.storage.protocols import Storage
+from bot.storage.saved_papers import SqlSavedPapers
 from bot.storage.votes import SqlVotes
 
 __all__ = ["PgDatabase", "open_postgres"]
@@ -38,6 +39,7 @@ async def open_postgres(url: str, clock: Callable[[], datetime]) -> AsyncIterato
                 processes=processes,
                 installations=SqlInstallations(db, postgres=True),
                 votes=SqlVotes(db, postgres=True),
+                saved_papers=SqlSavedPapers(db, postgres=True),
             )
         finally:
             await processes.resign()  # its own connection, apart from the pool

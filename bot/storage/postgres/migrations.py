@@ -192,6 +192,17 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX votes_by_user ON votes (user_key);
     """,
+    # 5: users' reading lists: the papers each saved (the owner is the user's direct
+    # messages' key, `slack:T1:@U1`), when, and their tags.
+    """
+    CREATE TABLE saved_papers (
+        owner     text NOT NULL,
+        paper_pk  bigint NOT NULL REFERENCES papers (pk),
+        saved_at  timestamptz NOT NULL,
+        tags      jsonb NOT NULL DEFAULT '[]',
+        PRIMARY KEY (owner, paper_pk)
+    );
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -1,0 +1,1 @@
+"""Reading lists: the papers a user saves, their export to reference managers."""
