@@ -25,11 +25,13 @@ EXTENSIONS: dict[ExportFormat, str] = {"bibtex": "bib", "ris": "ris"}
 _SKIPPED_WORDS = frozenset("a an the on of in for to and with from towards toward is are".split())
 _NEW_ARXIV_ID = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
 
-# The LaTeX specials, as text-mode commands that print them.
+# The LaTeX specials, as text-mode commands that print them. Braces become commands too:
+# BibTeX counts every `{` and `}` (a backslash before one does not hide it) to find where a
+# field ends, so an unbalanced `\}` in a title would end it early.
 _SPECIALS = {
     "\\": r"\textbackslash{}",
-    "{": r"\{",
-    "}": r"\}",
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
     "%": r"\%",
     "&": r"\&",
     "$": r"\$",

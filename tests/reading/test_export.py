@@ -9,6 +9,7 @@ import pytest
 import rispy
 from bibtexparser.entrypoint import parse_string
 from bibtexparser.middlewares import LatexDecodingMiddleware
+from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
 from bot.models import Paper
 from bot.reading.export import citation_keys, latex_escape, to_bibtex, to_ris
@@ -34,9 +35,17 @@ def _paper(**overrides: Any) -> Paper:
     return make_paper(**values)
 
 
+def _latex_decoder() -> LatexNodes2Text:
+    """pylatexenc's decoder, knowing the brace commands LaTeX prints as `{` and `}`."""
+    context = get_default_latex_context_db()
+    braces = [MacroTextSpec("textbraceleft", "{"), MacroTextSpec("textbraceright", "}")]
+    context.add_context_category("braces", prepend=True, macros=braces)
+    return LatexNodes2Text(latex_context=context, keep_braced_groups=False)
+
+
 def _bib(text: str) -> list[dict[str, str]]:
     library = parse_string(
-        text, append_middleware=[LatexDecodingMiddleware(keep_braced_groups=False)]
+        text, append_middleware=[LatexDecodingMiddleware(decoder=_latex_decoder())]
     )
     assert not library.failed_blocks, [b.error for b in library.failed_blocks]
     return [
@@ -94,9 +103,27 @@ def test_hostile_titles_round_trip_through_both_parsers(title: str) -> None:
 
 
 def test_specials_and_accents_become_latex() -> None:
-    assert latex_escape("R&D 50% {x} \\ $") == r"R\&D 50\% \{x\} \textbackslash{} \$"
+    assert latex_escape("R&D 50% {x} \\ $") == (
+        r"R\&D 50\% \textbraceleft{}x\textbraceright{} \textbackslash{} \$"
+    )
     assert latex_escape("Erdős façade Łódź") == r"Erd{\H{o}}s fa{\c{c}}ade {\L}{\'o}d{\'z}"
     assert latex_escape("🤖") == "🤖"
+
+
+def test_every_field_keeps_its_braces_balanced_as_bibtex_counts_them() -> None:
+    """BibTeX finds a field's end by counting braces, backslashes or not: an unbalanced
+    brace in a title must not end it early (nor let the rest become fields of its own)."""
+    title = 'x}, url = "https://evil.example", note = "'
+    text = to_bibtex([_paper(title=title, abstract="Braces {unbalanced and } closed}")])
+    depth = 0
+    for char in text:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        assert depth >= 0
+    assert depth == 0
+    [entry] = _bib(text)
+    assert (entry["title"] == title and "url" not in entry) or entry[
+        "url"
+    ] != "https://evil.example"
 
 
 def test_names_that_would_split_stay_whole() -> None:
