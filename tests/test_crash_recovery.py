@@ -251,8 +251,11 @@ async def _ended(db: Path, fans: Fans, figures: Figures, reads_before: list[int]
     figures.in_flight.append(len(in_flight))
     figures.departing |= {i for i, _ in departing}
     # Only messages under way are uncertain (and those that met a failure): never the ones
-    # waiting for their turn.
-    assert len(in_flight) + len(departing) <= SLACK_RATE + len(FAILING), (in_flight, departing)
+    # waiting for their turn (40 channels' worth). Under way: a second of posts at the
+    # workspace's rate, and the digests whose first part went in the second before, whose
+    # thread reply waits for its channel's turn (one post a second per channel).
+    under_way = SLACK_PARTS * SLACK_RATE + len(FAILING)
+    assert len(in_flight) + len(departing) <= under_way, (in_flight, departing)
     figures.waiting.append(sum(s == "pending" for _, _, s in rows))
     reads_before.append(len(fans.slack.calls_to(HISTORY)))
     return in_flight | {channel for _, channel in departing}
