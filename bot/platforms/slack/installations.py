@@ -53,20 +53,7 @@ def from_slack(installation: SlackInstallation | Bot) -> Installation:
 
 
 def to_bot(installation: Installation) -> Bot:
-    expires = installation.token_expires_at
-    return Bot(
-        app_id=installation.app_id,
-        enterprise_id=installation.enterprise_id,
-        team_id=installation.team_id,
-        team_name=installation.team_name,
-        bot_token=installation.bot_token,
-        bot_id=installation.bot_id,
-        bot_user_id=installation.bot_user_id,
-        bot_scopes=installation.scopes,
-        bot_refresh_token=installation.refresh_token,
-        bot_token_expires_at=int(expires.timestamp()) if expires else None,
-        installed_at=installation.installed_at.timestamp(),
-    )
+    return to_slack(installation).to_bot()  # slack_sdk's own conversion
 
 
 def to_slack(installation: Installation) -> SlackInstallation:
