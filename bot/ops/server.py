@@ -21,6 +21,7 @@ from bot.errors import UserError
 from bot.ops import status_page
 from bot.ops.health import Readiness
 from bot.ops.metrics import CONTENT_TYPE
+from bot.platforms.connecting import listen_http
 from bot.storage.rows import WAITING
 
 _log = logging.getLogger(__name__)
@@ -73,21 +74,7 @@ class OpsEndpoints:
         assert self._config.port is not None
         app = web.Application()
         self.add_routes(app)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, self._config.host, self._config.port)
-        try:
-            await site.start()
-        except OSError as exc:
-            await runner.cleanup()
-            where = f"{self._config.host}:{self._config.port}"
-            raise UserError(
-                f"cannot listen on {where} (PAPERWIRE_HTTP_HOST / PAPERWIRE_HTTP_PORT):"
-                f" {exc.strerror or exc}"
-            ) from None
-        self._runner = runner
-        sockets = getattr(getattr(site, "_server", None), "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else self._config.port
+        self._runner, self.port = await listen_http(app, self._config.host, self._config.port)
         _log.info(
             "health, metrics and status on http://%s:%s/ (healthz, readyz, metrics, status)",
             self._config.host,

@@ -15,6 +15,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from aiohttp import web
+
+from bot.errors import UserError
 from bot.logs import hide_secret_parameters
 
 _log = logging.getLogger(__name__)
@@ -240,3 +243,23 @@ class OneLineErrors(logging.Filter):
             record.exc_info = None
             record.exc_text = None
         return True
+
+
+async def listen_http(
+    app: web.Application, host: str, port: int, purpose: str = ""
+) -> tuple[web.AppRunner, int]:
+    """Serve `app` on host:port: its runner, and the port it listens on (the one the
+    system chose for port 0). A port it cannot take is one line, not a traceback."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise UserError(
+            f"cannot listen on {host}:{port}{purpose} (PAPERWIRE_HTTP_HOST /"
+            f" PAPERWIRE_HTTP_PORT): {exc.strerror or exc}"
+        ) from None
+    sockets = getattr(getattr(site, "_server", None), "sockets", None) or []
+    return runner, sockets[0].getsockname()[1] if sockets else port

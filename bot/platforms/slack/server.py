@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.errors import UserError
-from bot.platforms.connecting import OneLineErrors, Unreachable, describe
+from bot.platforms.connecting import OneLineErrors, Unreachable, describe, listen_http
 from bot.platforms.slack.adapter import SlackAdapter
 from bot.platforms.slack.config import SlackConfig
 from bot.platforms.slack.errors import NETWORK_ERRORS, REFUSED_TOKEN_ERRORS, slack_error
@@ -120,22 +120,9 @@ class SlackServer:
         app = self._adapter.web_app()
         if self._more_routes is not None:
             self._more_routes(app)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, self._config.http_host, self._config.http_port)
-        try:
-            await site.start()
-        except OSError as exc:
-            await runner.cleanup()
-            where = f"{self._config.http_host}:{self._config.http_port}"
-            raise UserError(
-                f"cannot listen on {where} for Slack (PAPERWIRE_HTTP_HOST / PAPERWIRE_HTTP_PORT):"
-                f" {exc.strerror or exc}"
-            ) from None
-        self._runner = runner
-        server = getattr(site, "_server", None)
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else self._config.http_port
+        self._runner, self.port = await listen_http(
+            app, self._config.http_host, self._config.http_port, " for Slack"
+        )
         _log.info(
             "Slack: listening on http://%s:%s%s", self._config.http_host, self.port, EVENTS_PATH
         )
