@@ -91,6 +91,7 @@ class Claims:
         self._claiming = asyncio.Lock()  # one claim request at a time from this process
         self._draining: dict[str, int] = {}  # drains under way, by key
         self._leaving: set[str] = set()  # budgets another process now owns: let go when idle
+        self._budgets: set[str] = set()  # the keys claimed that are budgets (not replies)
 
     def sends_to(self, destination: Destination) -> bool:
         """Its replies always; the rest when it owns their budget (always, alone)."""
@@ -105,8 +106,8 @@ class Claims:
         """The live processes (this one included): budgets it no longer owns are let go,
         for their new owner to take, once its drains of them have ended."""
         self._peers = tuple(sorted({*processes, self._process}))
-        for budget in sorted(self._confirmed):
-            if self._is_budget(budget) and not self._owns(budget):
+        for budget in sorted(self._confirmed.keys() & self._budgets):
+            if not self._owns(budget):
                 self._leaving.add(budget)
                 if not self._draining.get(budget):
                     await self._let_go(budget)
@@ -142,6 +143,8 @@ class Claims:
                 return True
             if await self._outbox.claim([key], self._process, now + self._lease, now):
                 self._confirmed[key] = now
+                if budget:
+                    self._budgets.add(key)
                 return True
             self._confirmed.pop(key, None)
             return False
@@ -156,7 +159,3 @@ class Claims:
         self._leaving.discard(key)
         self._confirmed.pop(key, None)
         await self._outbox.release_claim(key, self._process)
-
-    @staticmethod
-    def _is_budget(key: str) -> bool:
-        return key.count(":") < 2  # "slack:T1", "discord"; a reply's key is a destination
