@@ -120,9 +120,22 @@ Content = Notice | Help | SearchPage | Digest | TopicAlert
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reply (an export, a chart). Where a platform cannot take the file,
+    the reply goes without it: the text must stand on its own."""
+
+    filename: str  # e.g. "paperwire-saved.bib"
+    data: bytes
+    mime: str  # e.g. "application/x-bibtex", "image/png"
+    title: str = ""
+    alt_text: str = ""  # for images: what a screen reader says
+
+
+@dataclass(frozen=True)
 class Reply:
     """What a handler answers; adapters render it and deliver it."""
 
     content: Content
     ephemeral: bool = True
     private: bool = False  # for the asker only, even where answers are public (a mention)
+    files: tuple[Attachment, ...] = ()  # uploaded with the message (Slack: to the DM)
