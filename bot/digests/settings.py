@@ -262,6 +262,16 @@ def parse_covers(text: str) -> Covers:
     return cast(Covers, value)
 
 
+def parse_switch(text: str, setting: str) -> bool:
+    """`on` or `off` (also yes/no, true/false) for `setting`."""
+    value = text.strip().lower()
+    if value in ("on", "yes", "true"):
+        return True
+    if value in ("off", "no", "false"):
+        return False
+    raise UserError(f"`{setting}` is `on` or `off`.")
+
+
 def describe_weekdays(days: tuple[str, ...]) -> str:
     if days == WEEKDAYS:
         return "every day"
