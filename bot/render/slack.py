@@ -372,11 +372,9 @@ def _choices(choices: tuple[Choice, ...]) -> Block:
     """One actions block of a notice's choices (Slack takes 25 elements; there are 2)."""
     elements = []
     for choice in choices[:5]:
-        button: dict[str, Any] = {
-            "type": "button",
-            "text": {"type": "plain_text", "text": shorten(choice.label, SLACK_BUTTON_TEXT)},
-            "action_id": choice_action_id(choice),  # no value: the press is the presser's
-        }
+        label = shorten(choice.label, SLACK_BUTTON_TEXT)
+        # Its value says nothing more than its action: the press acts for the presser.
+        button = _button(label, choice_action_id(choice), choice.action)
         if choice.danger:
             button["style"] = "danger"
         elements.append(button)
