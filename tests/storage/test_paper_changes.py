@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from bot.models import Destination, Observation
 from bot.storage import Storage
 from tests.conftest import NOW
@@ -103,3 +105,24 @@ async def test_a_change_is_told_with_the_message_that_queues_it(storage: Storage
     await storage.outbox.enqueue(ADA.key, '"alert"', (), NOW, notices=[version.id, doi.id])
     assert await changes_of(storage, ADA) == []
     assert await storage.saved_papers.owners_with_changes() == [BOB]
+
+
+async def test_an_ingest_that_fails_records_no_change(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await saved_by_ada(storage)
+    # The day lists are recorded after the papers, in the same transaction: make them fail.
+    lists = storage.papers._lists  # type: ignore[attr-defined]
+
+    async def broken(*args: Any) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(lists, "record", broken)
+    with pytest.raises(RuntimeError):
+        await ingest(storage, arxiv(f"{SAVED}v2", 10, journal_doi="10.1000/x"))
+    monkeypatch.undo()
+    assert await changes_of(storage, ADA) == []
+    paper = await storage.papers.paper_by_id(SAVED)
+    assert paper is not None and (paper.version, paper.doi) == (1, None)
+    await ingest(storage, arxiv(f"{SAVED}v2", 10, journal_doi="10.1000/x"))  # tried again
+    assert await changes_of(storage, ADA) == [("version", "2"), ("doi", "10.1000/x")]
