@@ -52,6 +52,7 @@ from schedules.scheduler import Scheduler
 _log = logging.getLogger(__name__)
 OUTBOX_POLL_S = 2  # how often a process looks for what others queued for it to send
 OUTBOX_KEEP = timedelta(days=7)  # delivered messages stay this long (for status, for looking)
+ALERTS_REFRESH_MIN = 15  # how soon a saver with news of their list gets an alert job
 # A stop must end the process within 5 s, whatever it was doing: the shutdown gets this long,
 # all told. Its stages (the jobs, the requests, the platforms) share it but leave CLOSING_S
 # for the database and the HTTP client to close.
@@ -248,6 +249,9 @@ async def _led(
         every = IntervalTrigger(seconds=settings.leader_check_s)
         scheduler.add("schedule:refresh", every, _refresh, digests, alerts)
         jobs.append("schedule:refresh")
+    else:  # savers whom an ingest gave news of their reading list
+        scheduler.add("alerts:refresh", IntervalTrigger(minutes=ALERTS_REFRESH_MIN), alerts.refresh)
+        jobs.append("alerts:refresh")
     services.digest_schedule, services.alert_schedule = digests, alerts
     await match_new_lists(services)
     scheduler.start()

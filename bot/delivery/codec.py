@@ -27,6 +27,7 @@ _TYPES: dict[str, type[Any]] = {
         neutral.Hit,
         neutral.Notice,
         neutral.Reply,
+        neutral.SavedUpdate,
         neutral.SearchPage,
         neutral.TopicAlert,
         models.Paper,

@@ -117,11 +117,27 @@ class AlertGroup:
     more: int = 0  # matches left out by the cap
 
 
+UpdateKind = Literal["version", "journal_ref", "doi"]
+
+
+@dataclass(frozen=True)
+class SavedUpdate:
+    """A change to a paper on the user's reading list: a new version (`value` its number),
+    a journal reference or a DOI."""
+
+    paper: Paper
+    kind: UpdateKind
+    value: str
+
+
 @dataclass(frozen=True)
 class TopicAlert:
-    """A user's daily direct message: new papers, grouped by the topic they matched."""
+    """A user's daily direct message: new papers, grouped by the topic they matched, and
+    what changed about the papers on their reading list ("Your reading list")."""
 
     groups: tuple[AlertGroup, ...]
+    updates: tuple[SavedUpdate, ...] = ()
+    more_updates: int = 0  # changes left for the next alert by the cap
 
     @property
     def count(self) -> int:

@@ -202,8 +202,25 @@ def _alert(alert: TopicAlert, interactive: bool) -> list[Body]:
         if more:
             blocks.append(_context(more))
         units.append(blocks)
+    units += _updates(alert)
     tail = [_context(_fit(common.ALERT_FOOTER, 500))]
     return _bodies([_header(heading)], units, tail, heading)
+
+
+def _updates(alert: TopicAlert) -> list[list[Block]]:
+    """ "Your reading list": a line per change, "• <url|title> — v2 posted"."""
+    if not alert.updates:
+        return []
+    lines = [f"*{common.READING_LIST}*"]
+    for update in alert.updates:
+        title = common.fit(update.paper.title, 200, escape_slack_link_label) or common.UNTITLED
+        lines.append(
+            f"• {_link(common.paper_url(update.paper), title)}"
+            f" — {_fit(common.update_text(update), 300)}"
+        )
+    if alert.more_updates:
+        lines.append(_fit(common.more_updates(alert), 300))
+    return [[_section(text) for text in common.split_text("\n".join(lines), SLACK_SECTION_TEXT)]]
 
 
 def _paper_section(number: int, paper: Paper, style: str, day: bool = False) -> Block:

@@ -18,6 +18,7 @@ from bot.storage.decode import (
     due_in_order,
     outbox_head_from_row,
 )
+from bot.storage.paper_changes import NOTICE_DELIVERED, notice_rows
 from bot.storage.rows import WAITING, pks_for_ids
 from bot.storage.types import DestinationState, OutboxHead, QueuedMessage
 
@@ -36,6 +37,7 @@ class SqliteOutbox:
         at: datetime,
         run: tuple[str, date] | None = None,
         handle: str | None = None,
+        notices: Sequence[int] = (),
     ) -> int:
         async with self._db.transaction() as conn:
             if run is not None:
@@ -62,6 +64,9 @@ class SqliteOutbox:
                 "INSERT OR IGNORE INTO sent_papers (destination, paper_pk, sent_at)"
                 " VALUES (?, ?, ?)",
                 [(destination, pk, at.isoformat()) for pk in pks.values()],
+            )
+            await conn.executemany(
+                NOTICE_DELIVERED, notice_rows(destination, notices, at.isoformat())
             )
             assert cursor.lastrowid is not None
             return cursor.lastrowid

@@ -19,6 +19,7 @@ from bot.storage.types import (
     IngestCounts,
     Installation,
     OutboxHead,
+    PaperChange,
     ProcessBeat,
     QueuedMessage,
     SavedPaper,
@@ -190,11 +191,13 @@ class Outbox(Protocol):
         at: datetime,
         run: tuple[str, date] | None = None,
         handle: str | None = None,
+        notices: Sequence[int] = (),
     ) -> int:
-        """Keep a message until it is delivered, record its papers as sent there, and mark
-        the digest `run` it settles as queued, in one transaction: deciding to send it and
-        sending it cannot come apart. A command's reply comes with its `handle` (JSON):
-        where to answer, for as long as the platform allows."""
+        """Keep a message until it is delivered, record its papers as sent there, mark
+        the digest `run` it settles as queued and the reading-list changes it tells of
+        (`notices`, ids of `paper_changes`) as told to `destination`, in one transaction:
+        deciding to send it and sending it cannot come apart. A command's reply comes with
+        its `handle` (JSON): where to answer, for as long as the platform allows."""
         ...
 
     async def due_destinations(self, now: datetime) -> list[str]:
@@ -432,6 +435,15 @@ class SavedPapers(Protocol):
 
     async def forget_user(self, owner: Destination) -> int:
         """Empty `owner`'s reading list; how many papers were on it."""
+        ...
+
+    async def pending_changes(self, owner: Destination) -> list[PaperChange]:
+        """Changes to the papers on `owner`'s list, seen since they saved each, that no
+        alert queued for them told of yet; oldest first."""
+        ...
+
+    async def owners_with_changes(self) -> list[Destination]:
+        """The savers that `pending_changes` has something for."""
         ...
 
 

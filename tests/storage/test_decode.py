@@ -112,7 +112,7 @@ def test_index_days_are_the_days_trended_else_the_day_published() -> None:
 
 def test_papers_come_with_their_trending_entries_in_the_rows_order() -> None:
     paper = (1, "2611.00001", "2611.00001", "Title", "", '["Ada"]', "2026-11-01")
-    rest = ("[]", "[]", '["cs.LG"]', "{}", None, '["hf"]', 1, "[]")
+    rest = ("[]", "[]", '["cs.LG"]', "{}", None, '["hf"]', 1, "[]", "10.1/x", "J. 1 (2026)")
     other = (2, "2611.00002", "2611.00002", "Other", "", "[]", None, *rest)
     trending = [(1, "2026-11-23", "hf", 2, 40), (1, DAY, "arxiv", 5, None)]
     found = papers_with_trending([(*paper, *rest), other], trending)
@@ -122,3 +122,4 @@ def test_papers_come_with_their_trending_entries_in_the_rows_order() -> None:
     ]
     assert found[2].trending == () and found[1].published == date(2026, 11, 1)
     assert found[1].authors == ("Ada",) and found[1].version == 1
+    assert (found[1].doi, found[1].journal_ref) == ("10.1/x", "J. 1 (2026)")

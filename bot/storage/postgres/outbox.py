@@ -17,6 +17,7 @@ from bot.storage.decode import (
     due_in_order,
     outbox_head_from_row,
 )
+from bot.storage.paper_changes import NOTICE_DELIVERED, notice_rows, pg
 from bot.storage.postgres.database import PgDatabase
 from bot.storage.rows import WAITING
 from bot.storage.types import PROCESS_GONE_AFTER, DestinationState, OutboxHead, QueuedMessage
@@ -36,6 +37,7 @@ class PgOutbox:
         at: datetime,
         run: tuple[str, date] | None = None,
         handle: str | None = None,
+        notices: Sequence[int] = (),
     ) -> int:
         async with self._db.transaction() as conn:
             if run is not None:
@@ -66,6 +68,8 @@ class PgOutbox:
                 " ON CONFLICT (destination, paper_pk) DO NOTHING",
                 (destination, at, list(paper_ids)),
             )
+            async with conn.cursor() as cur:
+                await cur.executemany(pg(NOTICE_DELIVERED), notice_rows(destination, notices, at))
             return int(row[0])
 
     async def due_destinations(self, now: datetime) -> list[str]:
