@@ -35,8 +35,9 @@ class SqliteDigests:
         async with self._db.transaction() as conn:
             await conn.execute(
                 "INSERT OR REPLACE INTO channel_digests (destination, enabled, time, timezone,"
-                " weekdays, size, topic, format, covers, updated_at, updated_by)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " weekdays, size, topic, format, covers, updated_at, updated_by,"
+                " recap_day, recap_time, recap_name)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     digest.destination.key,
                     int(digest.enabled),
@@ -49,6 +50,9 @@ class SqliteDigests:
                     digest.covers,
                     at.isoformat(),
                     by,
+                    digest.recap_day,
+                    digest.recap_time.strftime("%H:%M") if digest.recap_time else None,
+                    digest.recap_name,
                 ),
             )
 

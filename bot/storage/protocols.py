@@ -240,6 +240,13 @@ class Outbox(Protocol):
 
     async def sent_paper_ids(self, destination: str) -> frozenset[str]: ...
 
+    async def sent_between(
+        self, destination: str, start: datetime, end: datetime
+    ) -> list[tuple[int, datetime]]:
+        """The papers first sent to `destination` from `start` until before `end`:
+        (paper_pk, sent_at), oldest first."""
+        ...
+
     async def destination_state(self, destination: str) -> DestinationState: ...
 
     async def destination_states(self) -> list[DestinationState]: ...
@@ -411,6 +418,11 @@ class SavedPapers(Protocol):
 
     async def tag_saved(self, owner: Destination, paper_pk: int, tag: str) -> bool:
         """Add `tag` to a saved paper's tags (once); False when it is not on the list."""
+        ...
+
+    async def saver_counts(self, paper_pks: Sequence[int], owners: str) -> dict[int, int]:
+        """How many users saved each paper (those saved by anyone), counting the owners
+        whose key starts with `owners` (a workspace's: `slack:T1:@`)."""
         ...
 
 

@@ -101,3 +101,18 @@ class SqlSavedPapers:
                     (json.dumps(tags, ensure_ascii=False), owner.key, paper_pk),
                 )
             return True
+
+    async def saver_counts(self, paper_pks: Sequence[int], owners: str) -> dict[int, int]:
+        if not paper_pks:
+            return {}
+        marks = ", ".join("?" * len(paper_pks))
+        # The prefix is matched by substr, not LIKE, so `_` or `%` in a key match only
+        # themselves.
+        rows = await self._db.fetch(
+            self._sql(
+                "SELECT paper_pk, count(*) FROM saved_papers WHERE substr(owner, 1, ?) = ?"
+                f" AND paper_pk IN ({marks}) GROUP BY paper_pk"
+            ),
+            (len(owners), owners, *paper_pks),
+        )
+        return {int(r[0]): int(r[1]) for r in rows}

@@ -203,6 +203,14 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (owner, paper_pk)
     );
     """,
+    # 6: a channel's weekly recap: its weekday (NULL: none), its time (NULL: the digest's)
+    # and the channel's name for the chart's title. Its runs are digest runs keyed
+    # `<destination>#recap`, on the Monday of the recap's week.
+    """
+    ALTER TABLE channel_digests ADD COLUMN recap_day text;
+    ALTER TABLE channel_digests ADD COLUMN recap_time text;
+    ALTER TABLE channel_digests ADD COLUMN recap_name text;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)
