@@ -21,6 +21,10 @@ TOPICS = (
         "/papers digest set size|topic|days|format|covers …",
         "Papers per digest, a topic query, weekdays (mon-fri), compact or full.",
     ),
+    HelpTopic(
+        "/papers digest set recap <day> [HH:MM] | off",
+        "The channel's week in papers, with a chart, once a week.",
+    ),
     HelpTopic("/papers save <arXiv id or URL>", "Keep a paper on your own reading list."),
     HelpTopic(
         "/papers saved [page] | --tag <tag> | search <words>",

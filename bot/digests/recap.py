@@ -11,13 +11,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.models import Paper
+from bot.models import Paper, scrub_text
 from bot.render.neutral import Attachment, Notice, Reply
 from bot.storage.types import VoteCounts
 from bot.wording import plural
 
 TOP = 3  # papers in each of "most saved" and "most liked"
 TITLE_CHARS = 90  # a title quoted in the text
+CHANNEL_CHARS = 32  # a channel's name in the recap's title (the chart's fits one line)
 DASH = "\u2013"  # an en dash, between the week's days
 
 
@@ -63,6 +64,7 @@ class RecapPaper:
     saves: int = 0
     likes: int = 0
     dislikes: int = 0
+    day: date | None = None  # the local day it was sent
 
     @property
     def score(self) -> tuple[int, int, int]:
@@ -118,7 +120,8 @@ def compose_recap(
         if item.day not in tallies:
             continue
         count = votes.get(item.paper.id, VoteCounts())
-        paper = RecapPaper(item.paper, saves.get(item.paper.id, 0), count.likes, count.dislikes)
+        saved = saves.get(item.paper.id, 0)
+        paper = RecapPaper(item.paper, saved, count.likes, count.dislikes, item.day)
         papers.append(paper)
         was = tallies[item.day]
         tallies[item.day] = DayTally(
@@ -141,7 +144,11 @@ def compose_recap(
 
 
 def channel_label(name: str | None) -> str:
-    return f"#{name.lstrip('#')}" if name else "This channel"
+    """ "#name" (at most CHANNEL_CHARS of it), or "This channel" when it is not known."""
+    bare = (name or "").lstrip("#")
+    if len(bare) > CHANNEL_CHARS:
+        bare = bare[: CHANNEL_CHARS - 1] + "…"
+    return f"#{bare}" if bare else "This channel"
 
 
 def recap_text(recap: Recap) -> str:
@@ -199,5 +206,5 @@ def _quoted(paper: Paper) -> str:
 
 
 def _short(title: str) -> str:
-    text = " ".join(title.split())
+    text = " ".join(scrub_text(title).split())
     return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1].rstrip() + "…"

@@ -21,6 +21,7 @@ from bot.digests.recap import (
     recap_reply,
 )
 from bot.digests.recap_chart import DPI, HEIGHT_PX, WIDTH_PX, draw_week
+from bot.render.discord import render_discord
 from bot.render.neutral import Notice
 from bot.render.slack import render_slack
 from bot.storage.types import VoteCounts
@@ -118,13 +119,17 @@ def test_the_chart_is_a_png_of_the_expected_size_named_by_its_top_paper() -> Non
 def test_hostile_titles_are_drawn_as_text_and_quoted_escaped() -> None:
     """A `$` would start matplotlib's mathtext (an unbalanced one raises); markup and
     mentions stay text in the message."""
-    title = "Cost $O(n^2)$ vs $5 <!channel> *bold* \x07 " + "very long " * 30
+    title = "Cost $O(n^2)$ vs $5 <!channel> @everyone *bold* \x07 " + "very long " * 30
     sent = [_paper(0, title), _paper(1, "\u4e2d\u6587 \U0001f600 title")]
     recap = compose_recap("#a$b", WEEK, sent, {"2611.00000": 1}, {})
     png = draw_week(recap)
     assert png is not None and png.startswith(PNG_SIGNATURE)
-    blocks = str(render_slack(recap_reply(recap, png).content))
+    reply = recap_reply(recap, png)
+    blocks = str(render_slack(reply.content))
     assert "<!channel>" not in blocks and "&lt;!channel&gt;" in blocks
+    [discord] = render_discord(reply.content)
+    assert "@everyone" not in discord["content"] and discord["allowed_mentions"] == {"parse": []}
+    assert "\x07" not in reply.files[0].alt_text and "Cost $O(n^2)$" in reply.files[0].alt_text
 
 
 def test_without_matplotlib_there_is_no_chart(monkeypatch: pytest.MonkeyPatch) -> None:
