@@ -49,7 +49,7 @@ async def gather_recap(services: Services, settings: DigestSettings, week: Week)
     week's local days, how many people of its workspace saved each, and its votes."""
     zone, channel = settings.zone, settings.destination
     start = datetime.combine(week.start, time(0), zone)
-    end = min(datetime.combine(week.end + timedelta(days=1), time(0), zone), services.clock())
+    end = datetime.combine(week.end + timedelta(days=1), time(0), zone)
     sent = await services.outbox.sent_between(channel.key, start, end)
     pks = [pk for pk, _ in sent]
     papers = await services.papers.papers_by_pk(pks)
