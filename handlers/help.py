@@ -25,6 +25,10 @@ TOPICS = (
         "/papers digest taste [reset]",
         "The channel's votes as counts (never who), or clear them (asks first).",
     ),
+    HelpTopic(
+        "/papers digest set recap <day> [HH:MM] | off",
+        "The channel's week in papers, with a chart, once a week.",
+    ),
     HelpTopic("/papers save <arXiv id or URL>", "Keep a paper on your own reading list."),
     HelpTopic(
         "/papers saved [page] | --tag <tag> | search <words>",

@@ -5,6 +5,7 @@ message can never become an arbitrary object."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 from datetime import date, datetime
@@ -20,6 +21,7 @@ _TYPES: dict[str, type[Any]] = {
     for t in (
         neutral.AlertGroup,
         neutral.Choice,
+        neutral.Attachment,
         neutral.Digest,
         neutral.Help,
         neutral.HelpTopic,
@@ -61,6 +63,8 @@ def _encode(value: Any) -> Any:
         return {"$date": value.isoformat()}
     if isinstance(value, tuple | list):
         return [_encode(item) for item in value]
+    if isinstance(value, bytes):  # an attachment's file
+        return {"$bytes": base64.b64encode(value).decode("ascii")}
     if value is None or isinstance(value, str | int | float | bool):
         return value
     raise TypeError(f"cannot store a {type(value).__name__}")
@@ -73,6 +77,8 @@ def _decode(value: Any) -> Any:
         return value
     if "$date" in value:
         return date.fromisoformat(value["$date"])
+    if "$bytes" in value:
+        return base64.b64decode(value["$bytes"], validate=True)
     if "$datetime" in value:
         return datetime.fromisoformat(value["$datetime"])
     cls = _TYPES[value["$"]]  # KeyError: an unknown type is refused

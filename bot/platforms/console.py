@@ -54,6 +54,7 @@ def invocation_from_line(line: str, user: str, channel: str = "shell") -> Invoca
         user=user,
         text=text,
         is_manager=True,  # whoever runs the shell owns the console
+        channel_name=channel,
     )
 
 

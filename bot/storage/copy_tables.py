@@ -108,7 +108,8 @@ TABLES: tuple[Table, ...] = (
     _table(
         "channel_digests",
         "destination:text enabled:bool time:text timezone:text weekdays:text size:int"
-        " topic:text format:text covers:text updated_at:time updated_by:text taste:bool",
+        " topic:text format:text covers:text updated_at:time updated_by:text taste:bool"
+        " recap_day:text recap_time:text recap_name:text",
     ),
     _table(
         "digest_runs",

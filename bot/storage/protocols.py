@@ -248,6 +248,13 @@ class Outbox(Protocol):
 
     async def sent_paper_ids(self, destination: str) -> frozenset[str]: ...
 
+    async def sent_between(
+        self, destination: str, start: datetime, end: datetime
+    ) -> list[tuple[int, datetime]]:
+        """The papers first sent to `destination` from `start` until before `end`:
+        (paper_pk, sent_at), oldest first."""
+        ...
+
     async def destination_state(self, destination: str) -> DestinationState: ...
 
     async def destination_states(self) -> list[DestinationState]: ...
@@ -444,6 +451,11 @@ class SavedPapers(Protocol):
 
     async def owners_with_changes(self) -> list[Destination]:
         """The savers that `pending_changes` has something for."""
+        ...
+
+    async def saver_counts(self, paper_pks: Sequence[int], owners: str) -> dict[int, int]:
+        """How many users saved each paper (those saved by anyone), counting the owners
+        whose key starts with `owners` (a workspace's: `slack:T1:@`)."""
         ...
 
 

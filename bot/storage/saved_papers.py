@@ -119,3 +119,18 @@ class SqlSavedPapers:
     async def owners_with_changes(self) -> list[Destination]:
         rows = await self._db.fetch(OWNERS_WITH_CHANGES)
         return [Destination.from_key(r[0]) for r in rows]
+
+    async def saver_counts(self, paper_pks: Sequence[int], owners: str) -> dict[int, int]:
+        if not paper_pks:
+            return {}
+        marks = ", ".join("?" * len(paper_pks))
+        # The prefix is matched by substr, not LIKE, so `_` or `%` in a key match only
+        # themselves.
+        rows = await self._db.fetch(
+            self._sql(
+                "SELECT paper_pk, count(*) FROM saved_papers WHERE substr(owner, 1, ?) = ?"
+                f" AND paper_pk IN ({marks}) GROUP BY paper_pk"
+            ),
+            (len(owners), owners, *paper_pks),
+        )
+        return {int(r[0]): int(r[1]) for r in rows}

@@ -203,7 +203,14 @@ def _from_command(body: Mapping[str, Any]) -> Invocation:
         user=str(body.get("user_id") or ""),
         text=str(body.get("text") or ""),
         command=str(body.get("command") or COMMAND),
+        channel_name=_channel_name(body.get("channel_name")),
     )
+
+
+def _channel_name(name: object) -> str:
+    """A slash command's channel name; none for Slack's placeholders of DMs and groups."""
+    text = str(name or "")
+    return "" if text in ("directmessage", "privategroup", "mpdm") else text
 
 
 def _from_mention(event: Mapping[str, Any], body: Mapping[str, Any]) -> Invocation:

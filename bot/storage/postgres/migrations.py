@@ -229,6 +229,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX saved_papers_paper ON saved_papers (paper_pk);
     """,
+    # 8: a channel's weekly recap: its weekday (NULL: none), its time (NULL: the digest's)
+    # and the channel's name for the chart's title. Its runs are digest runs keyed
+    # `<destination>#recap`, on the Monday of the recap's week.
+    """
+    ALTER TABLE channel_digests ADD COLUMN recap_day text;
+    ALTER TABLE channel_digests ADD COLUMN recap_time text;
+    ALTER TABLE channel_digests ADD COLUMN recap_name text;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

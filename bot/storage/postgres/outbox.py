@@ -13,13 +13,15 @@ from bot.storage.decode import (
     FORGET_DESTINATION,
     OUTBOX_HEADS,
     QUEUED_COLUMNS,
+    SENT_BETWEEN,
     destination_state_from_row,
     due_in_order,
     outbox_head_from_row,
+    settled_day,
 )
 from bot.storage.paper_changes import NOTICE_DELIVERED, notice_rows, pg
 from bot.storage.postgres.database import PgDatabase
-from bot.storage.rows import WAITING
+from bot.storage.rows import WAITING, to_datetime
 from bot.storage.types import PROCESS_GONE_AFTER, DestinationState, OutboxHead, QueuedMessage
 
 
@@ -56,7 +58,7 @@ class PgOutbox:
                     json.dumps(list(paper_ids)),
                     at,
                     at,
-                    run[1] if run else None,
+                    settled_day(destination, run),
                     handle,
                 ),
             )
@@ -165,6 +167,12 @@ class PgOutbox:
             (destination,),
         )
         return frozenset(r[0] for r in rows)
+
+    async def sent_between(
+        self, destination: str, start: datetime, end: datetime
+    ) -> list[tuple[int, datetime]]:
+        rows = await self._db.fetch(SENT_BETWEEN.replace("?", "%s"), (destination, start, end))
+        return [(int(r[0]), to_datetime(r[1])) for r in rows]
 
     async def destination_state(self, destination: str) -> DestinationState:
         rows = await self._db.fetch(f"{_DESTINATION_SELECT} WHERE destination = %s", (destination,))
