@@ -72,6 +72,16 @@ class Digest:
 
 
 @dataclass(frozen=True)
+class ListPages:
+    """Where a page of a reading list stands, for its "Previous" and "Next" buttons: page
+    `page` of `pages`, of the papers tagged `tag` (all of them with None)."""
+
+    page: int
+    pages: int
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
 class Notice:
     """A short message in our own words (which may quote the user's input)."""
 
@@ -80,6 +90,7 @@ class Notice:
     is_error: bool = False
     papers: tuple[Paper, ...] = ()  # a few papers shown under the text, e.g. a topic's catch
     code: str = ""  # shown verbatim in a code block under the text (an export's file, short)
+    pages: ListPages | None = None  # a reading list's page: "Previous" / "Next" buttons
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,16 @@ from bot.render.limits import (
     SLACK_SECTION_TEXT,
     shorten,
 )
-from bot.render.neutral import Content, Digest, Help, Highlighted, Notice, SearchPage, TopicAlert
+from bot.render.neutral import (
+    Content,
+    Digest,
+    Help,
+    Highlighted,
+    ListPages,
+    Notice,
+    SearchPage,
+    TopicAlert,
+)
 
 Block = dict[str, Any]
 Body = dict[str, Any]
@@ -48,6 +57,8 @@ ACTION_ABSTRACT = "papers_abstract"
 ACTION_SIMILAR = "papers_similar"
 ACTION_MORE_LIKE = "papers_more_like"  # a channel's vote on a digest's paper
 ACTION_NOT_FOR_US = "papers_not_for_us"
+ACTION_SAVE = "papers_save"  # onto the presser's reading list
+ACTION_SAVED_PAGE = "papers_saved_page"  # a reading list's "Previous" / "Next"
 
 # Sent with every chat.postMessage besides the body: a digest links many papers, and a
 # preview of each would bury it.
@@ -56,8 +67,10 @@ POST_OPTIONS: dict[str, Any] = {"unfurl_links": False, "unfurl_media": False}
 
 def render_slack(content: Content, *, interactive: bool = False) -> list[Body]:
     """`content` as one or more Slack message bodies, each within Block Kit limits. With
-    `interactive`, digests get "Abstract", "Subscribe to similar", "More like this" and "Not
-    for us" buttons per paper and search results "Share in channel" and "Next" buttons."""
+    `interactive`, digests get "Abstract", "Subscribe to similar", "More like this", "Not
+    for us" and "Save" buttons per paper, alerts all but the votes, search results a "Save"
+    per paper and "Share in channel" and "Next" buttons, a reading list's page "Previous"
+    and "Next"."""
     if isinstance(content, Digest):
         return _digest(content, interactive)
     if isinstance(content, TopicAlert):
@@ -66,7 +79,7 @@ def render_slack(content: Content, *, interactive: bool = False) -> list[Body]:
         return _search(content, interactive)
     if isinstance(content, Help):
         return _help(content)
-    return _notice(content)
+    return _notice(content, interactive)
 
 
 def render_slack_post(content: Content) -> tuple[list[Body], list[Body]]:
@@ -206,8 +219,8 @@ def _paper_section(number: int, paper: Paper, style: str, day: bool = False) -> 
 
 def _paper_buttons(paper: Paper, interactive: bool, votes: bool = False) -> list[Block]:
     """ "Abstract" (shown only to whoever asks) and "Subscribe to similar"; with `votes` (a
-    digest's papers) "More like this" and "Not for us", the channel's taste. One actions
-    block of at most 5 elements."""
+    digest's papers) "More like this" and "Not for us", the channel's taste; "Save" to the
+    presser's reading list. One actions block of at most 5 elements."""
     if not interactive or len(paper.id) > SLACK_BUTTON_VALUE:
         return []
     buttons = [_button("Subscribe to similar", ACTION_SIMILAR, paper.id)]
@@ -216,6 +229,7 @@ def _paper_buttons(paper: Paper, interactive: bool, votes: bool = False) -> list
     if votes:
         buttons.append(_button("More like this", ACTION_MORE_LIKE, paper.id))
         buttons.append(_button("Not for us", ACTION_NOT_FOR_US, paper.id))
+    buttons.append(_button("Save", ACTION_SAVE, paper.id))
     return [{"type": "actions", "elements": buttons}]
 
 
@@ -259,7 +273,7 @@ def _search(page: SearchPage, interactive: bool = False) -> list[Body]:
     heading = common.results_heading(page, query)
     head = [_section(f"*{heading}*"), *note]
     units = [
-        _hit_blocks(number, hit.paper, hit.title, hit.snippet)
+        _hit_blocks(number, hit.paper, hit.title, hit.snippet, interactive)
         for number, hit in enumerate(page.hits, start=page.offset + 1)
     ]
     tail = [_context(common.more_hint(page))] if page.has_more else []
@@ -290,13 +304,19 @@ def _button(text: str, action_id: str, value: str) -> dict[str, Any]:
     }
 
 
-def _hit_blocks(number: int, paper: Paper, title: Highlighted, snippet: Highlighted) -> list[Block]:
+def _hit_blocks(
+    number: int, paper: Paper, title: Highlighted, snippet: Highlighted, interactive: bool = False
+) -> list[Block]:
     label = _highlighted(title, TITLE_LIMIT, escape_slack_link_label) or common.UNTITLED
     text = f"{number}. {_link(common.paper_url(paper), label)}"
     excerpt = _highlighted(snippet, SNIPPET_LIMIT)
     if excerpt:
         text += f"\n{excerpt}"
-    blocks = [_section(text)]
+    section = _section(text)
+    if interactive and len(paper.id) <= SLACK_BUTTON_VALUE:
+        # Beside the result, not a block of its own: a page of 20 stays one message.
+        section["accessory"] = _button("Save", ACTION_SAVE, paper.id)
+    blocks = [section]
     facts = _facts(paper, day=True)
     if facts:
         blocks.append(_context(facts))
@@ -334,7 +354,7 @@ def _group_lines(lines: list[str], limit: int) -> list[str]:
     return groups
 
 
-def _notice(notice: Notice) -> list[Body]:
+def _notice(notice: Notice, interactive: bool = False) -> list[Body]:
     prefix = WARNING if notice.is_error else ""
     title = _fit(notice.title or "", 200)
     title = f"{prefix}*{title}*" if title else ""
@@ -352,7 +372,20 @@ def _notice(notice: Notice) -> list[Body]:
         for number, paper in enumerate(notice.papers, start=1)
     ]
     fallback = " ".join(t for t in (notice.title, notice.text) if t)
-    return _bodies(blocks, papers, [], fallback, divider=False)
+    tail = _page_buttons(notice.pages) if interactive and notice.pages else []
+    if tail:
+        del blocks[SLACK_MAX_BLOCKS - 1 :]  # room for the buttons
+    return _bodies(blocks, papers, tail, fallback, divider=False)
+
+
+def _page_buttons(pages: ListPages) -> list[Block]:
+    """ "Previous" and "Next" under a reading list's page, those that lead somewhere."""
+    buttons = []
+    for label, page in (("Previous", pages.page - 1), ("Next", pages.page + 1)):
+        if 1 <= page <= pages.pages:
+            value = json.dumps({"p": page, "t": pages.tag}, ensure_ascii=False)
+            buttons.append(_button(label, ACTION_SAVED_PAGE, value))
+    return [{"type": "actions", "elements": buttons}] if buttons else []
 
 
 def render_slack_abstracts(digest: Digest) -> list[Body]:
