@@ -9,8 +9,10 @@ import json
 from dataclasses import replace
 from typing import Any
 
+from bot.app import Services
+from bot.models import Destination
 from bot.platforms.discord.buttons import list_pages_view, save_views, with_next
-from bot.platforms.discord.transport import digest_bodies
+from bot.platforms.discord.transport import _views, digest_bodies
 from bot.render.discord import render_discord
 from bot.render.neutral import (
     AlertGroup,
@@ -173,7 +175,7 @@ async def test_a_ten_paper_digest_is_two_discord_messages_of_five_rows_of_five()
 async def test_a_search_page_of_20_on_discord_has_a_save_for_each_and_next() -> None:
     page = _search_page(20)
     bodies = render_discord(page)
-    views = save_views(list(enumerate((h.paper for h in page.hits), 21)), bodies)
+    views = save_views([(str(n), h.paper) for n, h in enumerate(page.hits, 21)], bodies)
     views[-1] = with_next(views[-1], "a" * 18, 40)
     labels, ids = [], []
     for body, view in zip(bodies, views, strict=True):
@@ -193,9 +195,9 @@ async def test_a_search_page_of_20_on_discord_has_a_save_for_each_and_next() -> 
 async def test_an_alert_in_a_direct_message_names_its_server_when_it_fits() -> None:
     short = make_paper(id="2605.00001")
     long = make_paper(id="10.1101/" + "9" * 70)  # 78 characters: no room for the server
-    alert = TopicAlert((AlertGroup("diffusion", (short, long)),))
+    alert = TopicAlert((AlertGroup("diffusion", (short, long, short)),))
     bodies = render_discord(alert)
-    papers = [(n, p) for g in alert.groups for n, p in enumerate(g.papers, start=1)]
+    papers = [("1", short), ("2", long), ("3", short)]  # an id twice: saved once
     [view] = save_views(papers, bodies, guild="12345678901234567890")
     assert view is not None
     components = view.to_components()
@@ -220,3 +222,19 @@ async def test_a_reading_list_page_has_previous_and_next_on_discord() -> None:
     assert list_pages_view(ListPages(1, 1)) is None
     longest = "é" * 40  # the longest tag: the id stays within Discord's 100 characters
     assert all(len(i) <= 100 for _, i in ids(ListPages(9999, 10_000, longest)))
+
+
+async def test_an_alert_of_several_topics_names_each_saves_topic(seeded: Services) -> None:
+    papers = big_digest(4).papers
+    alert = TopicAlert((AlertGroup("diffusion", papers[:2]), AlertGroup("graphs", papers[2:])))
+    bodies = render_discord(alert)
+    owner = Destination("discord", "300", "500", kind="dm")
+    [view] = await _views(seeded, alert, bodies, owner)
+    assert view is not None
+    labels = [(c["label"], c["custom_id"]) for r in view.to_components() for c in r["components"]]
+    assert labels == [
+        ("Save 1 · diffusion", f"pw:save:{papers[0].id}:300"),
+        ("Save 2 · diffusion", f"pw:save:{papers[1].id}:300"),
+        ("Save 1 · graphs", f"pw:save:{papers[2].id}:300"),
+        ("Save 2 · graphs", f"pw:save:{papers[3].id}:300"),
+    ]

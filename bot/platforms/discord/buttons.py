@@ -217,10 +217,10 @@ def digest_views(digest: Digest, bodies: list[dict[str, Any]]) -> list[discord.u
 
 
 def save_views(
-    papers: Sequence[tuple[int, Paper]], bodies: list[dict[str, Any]], guild: str | None = None
+    papers: Sequence[tuple[str, Paper]], bodies: list[dict[str, Any]], guild: str | None = None
 ) -> list[discord.ui.View | None]:
-    """A "Save <number>" for each paper of a search page or an alert (one embed per paper,
-    in order, at most 10 a part), 5 a row: at most 2 rows, room left for a "Next".
+    """A "Save <which>" for each (which, paper) of a search page or an alert (one embed per
+    paper, in order, at most 10 a part), 5 a row: at most 2 rows, room left for a "Next".
     `guild`: the server an alert in a direct message is for."""
     views: list[discord.ui.View | None] = []
     papers = list(papers)
@@ -228,11 +228,14 @@ def save_views(
         view = discord.ui.View(timeout=None)
         count = len(body.get("embeds", []))
         mine, papers = papers[:count], papers[count:]
-        shown = [(n, p) for n, p in mine if buttons.paper_id(p.id) is not None]
-        for place, (number, paper) in enumerate(shown[: BUTTONS_PER_ROW * 2]):
-            fits = guild and len(f"pw:{SAVE}:{paper.id}:{guild}") <= CUSTOM_ID
+        shown: dict[str, str] = {}  # paper id -> label: Discord refuses an id twice
+        for which, paper in mine:
+            if buttons.paper_id(paper.id) is not None:
+                shown.setdefault(paper.id, which)
+        for place, (paper_id, which) in enumerate(list(shown.items())[: BUTTONS_PER_ROW * 2]):
+            fits = guild and len(f"pw:{SAVE}:{paper_id}:{guild}") <= CUSTOM_ID
             row = place // BUTTONS_PER_ROW
-            view.add_item(SaveButton(paper.id, f"Save {number}", row, guild if fits else None))
+            view.add_item(SaveButton(paper_id, f"Save {which}", row, guild if fits else None))
         views.append(view if view.children else None)
     return views
 

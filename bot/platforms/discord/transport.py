@@ -117,13 +117,18 @@ async def _views(
     if isinstance(content, Digest):
         views = digest_views(content, bodies)
     elif isinstance(content, TopicAlert):
-        papers = [(n, p) for g in content.groups for n, p in enumerate(g.papers, start=1)]
-        # A press in a direct message names no server: the Save names the alert's own.
+        # Numbered within their topic, as their embeds are; a press in a direct message
+        # names no server: each Save names the alert's own.
+        several = len(content.groups) > 1
+        papers = [
+            (f"{n} · {g.topic[:30]}" if several else str(n), p)
+            for g in content.groups
+            for n, p in enumerate(g.papers, start=1)
+        ]
         views = save_views(papers, bodies, to.workspace if to.kind == "dm" else None)
     elif isinstance(content, SearchPage):
-        views = save_views(
-            list(enumerate((h.paper for h in content.hits), content.offset + 1)), bodies
-        )
+        hits = enumerate((h.paper for h in content.hits), content.offset + 1)
+        views = save_views([(str(n), p) for n, p in hits], bodies)
         if content.has_more and bodies:
             key = await services.saved_queries.save_query(content.query, services.clock())
             views[-1] = with_next(views[-1], key, content.offset + len(content.hits))
