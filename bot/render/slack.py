@@ -67,10 +67,8 @@ POST_OPTIONS: dict[str, Any] = {"unfurl_links": False, "unfurl_media": False}
 
 def render_slack(content: Content, *, interactive: bool = False) -> list[Body]:
     """`content` as one or more Slack message bodies, each within Block Kit limits. With
-    `interactive`, digests get "Abstract", "Subscribe to similar", "More like this", "Not
-    for us" and "Save" buttons per paper, alerts all but the votes, search results a "Save"
-    per paper and "Share in channel" and "Next" buttons, a reading list's page "Previous"
-    and "Next"."""
+    `interactive`, papers get buttons (`_paper_buttons`, a search's a "Save" beside each),
+    search results "Share in channel" and "Next", a reading list's page "Previous"/"Next"."""
     if isinstance(content, Digest):
         return _digest(content, interactive)
     if isinstance(content, TopicAlert):
