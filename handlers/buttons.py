@@ -1,6 +1,6 @@
 """The buttons under paperwire's messages (Next, Share, Abstract, Similar, More like this,
-Not for us, Save, a reading list's Previous and Next): what a press answers, whatever the
-platform.
+Not for us, Save, a reading list's Previous and Next, and the choices under a question:
+Forget me, Clear the votes, Cancel): what a press answers, whatever the platform.
 
 An adapter turns a press into a `Press`: the button's action and what the button carries,
 decoded from the platform's form (Slack's JSON value, Discord's custom id), or None when it
@@ -18,10 +18,13 @@ from bot import buttons
 from bot.buttons import STALE_BUTTON
 from bot.errors import UserError
 from bot.render.neutral import Notice, Reply
+from handlers.confirm import CANCEL, cancel
 from handlers.context import Context
+from handlers.forget import FORGET_ME, forget_pressed
 from handlers.guards import needs_manager as guarded
 from handlers.reading import TAG, save_pressed, saved_page
 from handlers.subscriptions import subscribe_similar
+from handlers.taste import TASTE_RESET, reset_pressed
 from handlers.votes import more_like_this, not_for_us
 
 NEXT = "next"
@@ -32,6 +35,8 @@ MORE_LIKE = "more"  # a channel's vote for the paper ("More like this")
 NOT_FOR_US = "notforus"  # and against it ("Not for us")
 SAVE = "save"  # onto the presser's reading list
 SAVED_PAGE = "saved"  # another page of the presser's reading list
+# The choices under a question (`bot.render.neutral.Choice`): they carry no value.
+CHOICES = (FORGET_ME, TASTE_RESET, CANCEL)
 EXPIRED_SEARCH = "That search has expired; search again."
 GONE_PAPER = "That paper is no longer in the corpus."
 
@@ -60,8 +65,8 @@ class ListPage:
 class Press:
     """One button press, as any platform delivers it."""
 
-    action: str  # NEXT, SHARE, ..., SAVE, SAVED_PAGE; others are out of date
-    value: Page | ListPage | str | None  # a page (Next, Share, SAVED_PAGE), else a paper id
+    action: str  # NEXT, SHARE, ..., SAVE, SAVED_PAGE, or one of CHOICES; others are out of date
+    value: Page | ListPage | str | None  # a page (Next, Share, SAVED_PAGE), a paper id, none
 
 
 async def next_page(ctx: Context, press: Press) -> Reply:
@@ -148,6 +153,9 @@ BUTTONS: dict[str, ButtonHandler] = {
     NOT_FOR_US: not_ours,
     SAVE: save,
     SAVED_PAGE: list_page,
+    FORGET_ME: forget_pressed,
+    TASTE_RESET: reset_pressed,  # channel managers only
+    CANCEL: cancel,
 }
 
 
@@ -156,6 +164,6 @@ def handler_for(action: str) -> ButtonHandler:
 
 
 def needs_manager(action: str) -> bool:
-    """Whether the button is for channel managers only (none is yet: each acts for its
-    presser alone)."""
+    """Whether the button is for channel managers only ("Clear the votes"; the others act
+    for their presser alone)."""
     return guarded(handler_for(action))

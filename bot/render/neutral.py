@@ -82,6 +82,17 @@ class ListPages:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """A button under a notice that asks the reader to decide (confirm, or cancel): pressing
+    it is the button action `action` (`handlers.buttons`), for the presser alone. It carries
+    nothing else: what it does is decided when pressed, for whoever pressed it."""
+
+    label: str
+    action: str
+    danger: bool = False  # shown as destructive (red)
+
+
+@dataclass(frozen=True)
 class Notice:
     """A short message in our own words (which may quote the user's input)."""
 
@@ -91,6 +102,7 @@ class Notice:
     papers: tuple[Paper, ...] = ()  # a few papers shown under the text, e.g. a topic's catch
     code: str = ""  # shown verbatim in a code block under the text (an export's file, short)
     pages: ListPages | None = None  # a reading list's page: "Previous" / "Next" buttons
+    choices: tuple[Choice, ...] = ()  # buttons where the platform has them (not the console)
 
 
 @dataclass(frozen=True)

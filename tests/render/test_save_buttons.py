@@ -23,14 +23,14 @@ from bot.render.neutral import (
     SearchPage,
     TopicAlert,
 )
-from bot.render.slack import (
+from bot.render.slack import render_slack
+from bot.render.slack_buttons import (
     ACTION_ABSTRACT,
     ACTION_MORE_LIKE,
     ACTION_NOT_FOR_US,
     ACTION_SAVE,
     ACTION_SAVED_PAGE,
     ACTION_SIMILAR,
-    render_slack,
 )
 from tests.conftest import make_paper
 from tests.payload_checks import (

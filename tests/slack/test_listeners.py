@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from bot.buttons import STALE_BUTTON
-from bot.render.slack import (
+from bot.render.slack_buttons import (
     ACTION_ABSTRACT,
     ACTION_NEXT,
     ACTION_SAVE,

@@ -9,7 +9,7 @@ import json
 
 from bot.buttons import STALE_BUTTON
 from bot.models import Destination
-from bot.render.slack import ACTION_SAVE, ACTION_SAVED_PAGE
+from bot.render.slack_buttons import ACTION_SAVE, ACTION_SAVED_PAGE
 from handlers.reading import NOT_SAVED
 from tests.payload_checks import check_slack_message
 from tests.slack.fake_slack import SlackCall

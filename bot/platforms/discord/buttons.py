@@ -17,9 +17,10 @@ import discord
 from bot import buttons
 from bot.models import Paper
 from bot.render.limits import DISCORD_ACTION_ROWS
-from bot.render.neutral import Digest, ListPages
+from bot.render.neutral import Choice, Digest, ListPages
 from handlers.buttons import (
     ABSTRACT,
+    CHOICES,
     MORE_LIKE,
     NEXT,
     NOT_FOR_US,
@@ -40,6 +41,7 @@ _PAPER_ID = rf"pw:(?P<action>{_PAPER_ACTIONS}):(?P<paper>{buttons.PAPER_ID})"
 _SAVE_ID = rf"pw:{SAVE}:(?P<paper>{buttons.PAPER_ID})(?::(?P<guild>\d{{1,20}}))?"
 # A reading list's page; the tag as `/papers saved --tag` takes it (checked by the handler).
 _SAVED_ID = rf"pw:{SAVED_PAGE}:(?P<page>\d{{1,5}})(?::(?P<tag>[\w.+-]{{1,40}}))?"
+_CHOICE_ID = rf"pw:choice:(?P<choice>{'|'.join(CHOICES)})"
 
 
 @runtime_checkable
@@ -162,8 +164,34 @@ class NextButton(
         await _client(interaction).press(interaction, Press(NEXT, page))
 
 
+class ChoiceButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=_CHOICE_ID,
+):
+    """A choice under a question ("Forget me", "Clear the votes", "Cancel"): its action is
+    all it carries; it acts for whoever presses it (the question was theirs alone)."""
+
+    def __init__(self, action: str, label: str = "", danger: bool = False) -> None:
+        style = discord.ButtonStyle.danger if danger else discord.ButtonStyle.secondary
+        super().__init__(
+            discord.ui.Button(label=label[:80] or "?", style=style, custom_id=f"pw:choice:{action}")
+        )
+        self.action = action
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> ChoiceButton:
+        return cls(match["choice"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _client(interaction).press(interaction, Press(self.action, None))
+
+
 # Every id the buttons above take, as one pattern (its groups unnamed: names repeat).
-_OURS = re.sub(r"\(\?P<\w+>", "(?:", "|".join((_NEXT_ID, _PAPER_ID, _SAVE_ID, _SAVED_ID)))
+_OURS = re.sub(
+    r"\(\?P<\w+>", "(?:", "|".join((_NEXT_ID, _PAPER_ID, _SAVE_ID, _SAVED_ID, _CHOICE_ID))
+)
 
 
 class StaleButton(
@@ -185,7 +213,14 @@ class StaleButton(
 
 
 # What the client registers, so that a press finds its button after a restart.
-DYNAMIC_BUTTONS = (PaperButton, SaveButton, SavedPageButton, NextButton, StaleButton)
+DYNAMIC_BUTTONS = (
+    PaperButton,
+    SaveButton,
+    SavedPageButton,
+    NextButton,
+    ChoiceButton,
+    StaleButton,
+)
 
 
 def _client(interaction: discord.Interaction) -> AnswersPresses:
@@ -238,6 +273,14 @@ def save_views(
             view.add_item(SaveButton(paper_id, f"Save {which}", row, guild if fits else None))
         views.append(view if view.children else None)
     return views
+
+
+def choices_view(choices: tuple[Choice, ...]) -> discord.ui.View:
+    """The buttons under a question, in one row."""
+    view = discord.ui.View(timeout=None)
+    for choice in choices[:5]:
+        view.add_item(ChoiceButton(choice.action, choice.label, choice.danger))
+    return view
 
 
 def with_next(view: discord.ui.View | None, key: str, next_offset: int) -> discord.ui.View:

@@ -20,7 +20,13 @@ from bot.delivery.outbox import OutgoingMessage, Receipt
 from bot.errors import UserError
 from bot.models import Destination
 from bot.platforms.connecting import Unreachable, describe
-from bot.platforms.discord.buttons import digest_views, list_pages_view, save_views, with_next
+from bot.platforms.discord.buttons import (
+    choices_view,
+    digest_views,
+    list_pages_view,
+    save_views,
+    with_next,
+)
 from bot.platforms.discord.endpoints import discord_py_endpoints
 from bot.render.discord import render_discord
 from bot.render.neutral import Content, Digest, Notice, SearchPage, TopicAlert
@@ -112,7 +118,8 @@ async def _views(
 ) -> list[discord.ui.View | None]:
     """Buttons for each message part: a row for each paper of a digest part (one embed per
     paper, in order), "Save" for each of a search's or an alert's papers, "Next" on the last
-    part of a search with more, "Previous" / "Next" under a reading list's page."""
+    part of a search with more, "Previous" / "Next" under a reading list's page, a
+    question's choices under its last part."""
     views: list[discord.ui.View | None] = [None] * len(bodies)
     if isinstance(content, Digest):
         views = digest_views(content, bodies)
@@ -134,6 +141,8 @@ async def _views(
             views[-1] = with_next(views[-1], key, content.offset + len(content.hits))
     elif isinstance(content, Notice) and content.pages is not None and bodies:
         views[-1] = list_pages_view(content.pages)
+    elif isinstance(content, Notice) and content.choices and bodies:
+        views[-1] = choices_view(content.choices)
     return views
 
 

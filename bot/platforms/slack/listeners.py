@@ -29,7 +29,7 @@ from bot.platforms.slack.managers import Managers
 from bot.platforms.slack.workspaces import Workspaces
 from bot.render.limits import SLACK_BUTTON_VALUE
 from bot.render.neutral import Notice, Reply, SearchPage
-from bot.render.slack import (
+from bot.render.slack_buttons import (
     ACTION_ABSTRACT,
     ACTION_MORE_LIKE,
     ACTION_NEXT,
@@ -38,6 +38,7 @@ from bot.render.slack import (
     ACTION_SAVED_PAGE,
     ACTION_SHARE,
     ACTION_SIMILAR,
+    choice_action_id,
 )
 from handlers import buttons
 from handlers.buttons import ListPage, Page, Press
@@ -111,13 +112,15 @@ class Listeners:
             invocation = replace(invocation, is_manager=await self._managers.is_manager(invocation))
         reply = await press(Context(invocation, self._services, self._services.clock()), pressed)
         # A Next's page takes the place of the one it was pressed under (a search's, or a
-        # reading list's: ephemeral, which its response URL still replaces); anything else
-        # (a shared page, an abstract, a refusal) is a message of its own.
-        in_place = (pressed.action == buttons.NEXT and isinstance(reply.content, SearchPage)) or (
+        # reading list's: ephemeral, which its response URL still replaces), and a choice's
+        # answer that of the question (its buttons go with it); anything else (a shared
+        # page, an abstract, a refusal) is a message of its own.
+        next_page = (pressed.action == buttons.NEXT and isinstance(reply.content, SearchPage)) or (
             pressed.action == buttons.SAVED_PAGE
             and isinstance(reply.content, Notice)
             and reply.content.pages is not None
         )
+        in_place = next_page or pressed.action in buttons.CHOICES
         await self._reply(invocation, reply, body, replace_original=in_place)
 
     def _hooked(self, listener: Callable[P, Awaitable[None]]) -> Callable[P, Awaitable[None]]:
@@ -241,6 +244,7 @@ ACTIONS = {
     ACTION_NOT_FOR_US: buttons.NOT_FOR_US,
     ACTION_SAVE: buttons.SAVE,
     ACTION_SAVED_PAGE: buttons.SAVED_PAGE,
+    **{choice_action_id(action): action for action in buttons.CHOICES},
 }
 
 
