@@ -27,6 +27,7 @@ _TYPES: dict[str, type[Any]] = {
         neutral.HelpTopic,
         neutral.Highlighted,
         neutral.Hit,
+        neutral.ListPages,
         neutral.Notice,
         neutral.Reply,
         neutral.SavedUpdate,

@@ -72,6 +72,16 @@ class Digest:
 
 
 @dataclass(frozen=True)
+class ListPages:
+    """Where a page of a reading list stands, for its "Previous" and "Next" buttons: page
+    `page` of `pages`, of the papers tagged `tag` (all of them with None)."""
+
+    page: int
+    pages: int
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
 class Choice:
     """A button under a notice that asks the reader to decide (confirm, or cancel): pressing
     it is the button action `action` (`handlers.buttons`), for the presser alone. It carries
@@ -91,6 +101,7 @@ class Notice:
     is_error: bool = False
     papers: tuple[Paper, ...] = ()  # a few papers shown under the text, e.g. a topic's catch
     code: str = ""  # shown verbatim in a code block under the text (an export's file, short)
+    pages: ListPages | None = None  # a reading list's page: "Previous" / "Next" buttons
     choices: tuple[Choice, ...] = ()  # buttons where the platform has them (not the console)
 
 

@@ -9,7 +9,13 @@ import logging
 import pytest
 
 from bot.buttons import STALE_BUTTON
-from bot.render.slack import ACTION_ABSTRACT, ACTION_NEXT, ACTION_SHARE, ACTION_SIMILAR
+from bot.render.slack_buttons import (
+    ACTION_ABSTRACT,
+    ACTION_NEXT,
+    ACTION_SAVE,
+    ACTION_SHARE,
+    ACTION_SIMILAR,
+)
 from bot.search.service import MAX_OFFSET
 from tests.conftest import make_observation, offsets_reaching_the_index
 from tests.payload_checks import check_slack_message
@@ -22,7 +28,7 @@ async def test_search_is_acknowledged_then_answered_ephemerally(bot: Bot) -> Non
     assert reply.args["response_type"] == "ephemeral"
     assert "iffusion" in texts_of(reply)
     buttons = buttons_of(reply)
-    assert set(buttons) == {ACTION_SHARE, ACTION_NEXT}
+    assert set(buttons) == {ACTION_SHARE, ACTION_NEXT, ACTION_SAVE}  # a Save beside each
 
 
 async def test_help_and_unknown_commands_answer_with_help(bot: Bot) -> None:

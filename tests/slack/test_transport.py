@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from bot.digests.settings import DigestSettings
 from bot.models import Destination
-from bot.render.slack import ACTION_ABSTRACT, ACTION_SIMILAR
+from bot.render.slack_buttons import ACTION_ABSTRACT, ACTION_SIMILAR
 from tests.conftest import drained_later
 from tests.payload_checks import check_slack_message
 from tests.slack.fake_slack import api_error, rate_limited, server_error

@@ -20,10 +20,16 @@ from bot.delivery.outbox import OutgoingMessage, Receipt
 from bot.errors import UserError
 from bot.models import Destination
 from bot.platforms.connecting import Unreachable, describe
-from bot.platforms.discord.buttons import choices_view, digest_views, search_page_view
+from bot.platforms.discord.buttons import (
+    choices_view,
+    digest_views,
+    list_pages_view,
+    save_views,
+    with_next,
+)
 from bot.platforms.discord.endpoints import discord_py_endpoints
 from bot.render.discord import render_discord
-from bot.render.neutral import Content, Digest, Notice, SearchPage
+from bot.render.neutral import Content, Digest, Notice, SearchPage, TopicAlert
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -58,7 +64,7 @@ async def send_as_bot(client: PaperwireDiscord, message: OutgoingMessage) -> Rec
         )
     content = message.reply.content
     bodies = render_discord(content)
-    views = await _views(client.services, content, bodies)
+    views = await _views(client.services, content, bodies, message.destination)
     try:
         if message.destination.kind == "reply":
             followup = _followup(client, message)
@@ -108,17 +114,33 @@ async def _messageable(
 
 
 async def _views(
-    services: Services, content: Content, bodies: list[dict[str, Any]]
+    services: Services, content: Content, bodies: list[dict[str, Any]], to: Destination
 ) -> list[discord.ui.View | None]:
-    """Buttons for each message part: "Abstract" for each paper of a digest part (one
-    embed per paper, in order), "Next" on the last part of a search with more, a
+    """Buttons for each message part: a row for each paper of a digest part (one embed per
+    paper, in order), "Save" for each of a search's or an alert's papers, "Next" on the last
+    part of a search with more, "Previous" / "Next" under a reading list's page, a
     question's choices under its last part."""
     views: list[discord.ui.View | None] = [None] * len(bodies)
     if isinstance(content, Digest):
         views = digest_views(content, bodies)
-    elif isinstance(content, SearchPage) and content.has_more and bodies:
-        key = await services.saved_queries.save_query(content.query, services.clock())
-        views[-1] = search_page_view(key, content.offset + len(content.hits))
+    elif isinstance(content, TopicAlert):
+        # Numbered within their topic, as their embeds are; a press in a direct message
+        # names no server: each Save names the alert's own.
+        several = len(content.groups) > 1
+        papers = [
+            (f"{n} · {g.topic[:30]}" if several else str(n), p)
+            for g in content.groups
+            for n, p in enumerate(g.papers, start=1)
+        ]
+        views = save_views(papers, bodies, to.workspace if to.kind == "dm" else None)
+    elif isinstance(content, SearchPage):
+        hits = enumerate((h.paper for h in content.hits), content.offset + 1)
+        views = save_views([(str(n), p) for n, p in hits], bodies)
+        if content.has_more and bodies:
+            key = await services.saved_queries.save_query(content.query, services.clock())
+            views[-1] = with_next(views[-1], key, content.offset + len(content.hits))
+    elif isinstance(content, Notice) and content.pages is not None and bodies:
+        views[-1] = list_pages_view(content.pages)
     elif isinstance(content, Notice) and content.choices and bodies:
         views[-1] = choices_view(content.choices)
     return views
