@@ -13,13 +13,16 @@ in that channel) is sent no more: the text goes without it, saying why in one li
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import discord
 
 from bot.render.limits import DISCORD_FILE_BYTES, size_text
-from bot.render.neutral import Attachment
+from bot.render.neutral import Attachment, Reply, with_line
+
+_log = logging.getLogger(__name__)
 
 MISSING_PERMISSIONS = 50013
 TOO_LARGE = 40005
@@ -63,3 +66,21 @@ def refused(exc: discord.HTTPException) -> str | None:
             " (paperwire may not attach files here)."
         )
     return None
+
+
+SendParts = Callable[[Reply, tuple[Attachment, ...]], Awaitable[None]]
+
+
+async def with_files(send: SendParts, reply: Reply, limit: int, where: str) -> None:
+    """`reply` sent by `send` (its parts not sent yet, the files with the last): the files
+    that fit `limit`, and if Discord refuses them, the rest without, saying why."""
+    files, line = fitting(reply.files, limit)
+    reply = with_line(reply, line) if line else reply
+    try:
+        await send(reply, files)
+    except discord.HTTPException as exc:
+        why = refused(exc) if files else None
+        if why is None:
+            raise
+        _log.warning("Discord refused the files of a message to %s: %s", where, why)
+        await send(with_line(reply, why), ())

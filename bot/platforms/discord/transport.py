@@ -9,8 +9,8 @@ the two transports: `PaperwireDiscord.send` (which comes here, to `send_as_bot`)
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
-import logging
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -23,16 +23,14 @@ from bot.models import Destination
 from bot.platforms.connecting import Unreachable, describe
 from bot.platforms.discord.buttons import digest_views, search_page_view
 from bot.platforms.discord.endpoints import discord_py_endpoints
-from bot.platforms.discord.files import discord_files, fitting, refused, size_limit
+from bot.platforms.discord.files import discord_files, size_limit, with_files
 from bot.render.discord import render_discord
 from bot.render.limits import DISCORD_FILE_BYTES
-from bot.render.neutral import Attachment, Content, Digest, Reply, SearchPage, with_line
+from bot.render.neutral import Attachment, Content, Digest, Reply, SearchPage
 
 if TYPE_CHECKING:
     from bot.app import Services
     from bot.platforms.discord.client import PaperwireDiscord
-
-_log = logging.getLogger(__name__)
 
 # Discord's JSON error codes that will not go away by retrying: stop the destination.
 PERMANENT_CODES = frozenset(
@@ -63,20 +61,11 @@ async def send_as_bot(client: PaperwireDiscord, message: OutgoingMessage) -> Rec
             ok=False, error="Discord has not been reached yet", retry_in=NOT_CONNECTED_WAIT_S
         )
     guild = client.get_guild(_guild_id(message.destination))
-    files, line = fitting(message.reply.files, size_limit(message.handle, guild))
-    reply = with_line(message.reply, line) if line else message.reply
+    limit = size_limit(message.handle, guild)
     ids: list[str] = []  # the parts sent so far
+    send = functools.partial(_send_parts, client, message, ids=ids)
     try:
-        try:
-            await _send_parts(client, message, reply, files, ids)
-        except discord.HTTPException as exc:
-            why = refused(exc) if files else None
-            if why is None:
-                raise
-            _log.warning(
-                "Discord refused the files of a message to %s: %s", message.destination.key, why
-            )
-            await _send_parts(client, message, with_line(reply, why), (), ids)
+        await with_files(send, message.reply, limit, message.destination.key)
     except discord.HTTPException as exc:
         if exc.status == 429:  # still limited after discord.py's own retries: ease off
             client.pacer.hold(RATE_LIMITED_HOLD_S)
@@ -99,6 +88,7 @@ async def _send_parts(
     message: OutgoingMessage,
     reply: Reply,
     files: tuple[Attachment, ...],
+    *,
     ids: list[str],
 ) -> None:
     """The parts of `reply` not sent yet (`ids` has those that were), `files` with the
@@ -239,17 +229,9 @@ class WebhookTransport:
         if message.destination.workspace != WEBHOOK_WORKSPACE:
             return Receipt(ok=False, error="webhook mode posts only to its webhook's channel")
         ids: list[str] = []
-        files, line = fitting(message.reply.files, DISCORD_FILE_BYTES)
-        reply = with_line(message.reply, line) if line else message.reply
+        send = functools.partial(self._send_parts, message, ids=ids)
         try:
-            try:
-                await self._send_parts(message, reply, files, ids)
-            except discord.HTTPException as exc:
-                why = refused(exc) if files else None
-                if why is None:
-                    raise
-                _log.warning("Discord refused the files of a message to its webhook: %s", why)
-                await self._send_parts(message, with_line(reply, why), (), ids)
+            await with_files(send, message.reply, DISCORD_FILE_BYTES, "its webhook")
         except discord.HTTPException as exc:
             return _failure(exc)
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
@@ -261,6 +243,7 @@ class WebhookTransport:
         message: OutgoingMessage,
         reply: Reply,
         files: tuple[Attachment, ...],
+        *,
         ids: list[str],
     ) -> None:
         bodies = render_discord(reply.content)
