@@ -93,6 +93,9 @@ async def test_without_files_write_the_answer_says_why_the_file_did_not_come(
 
 async def test_any_refusal_is_named_and_a_mention_answer_sends_the_file_too(bot: Bot) -> None:
     await _saved(bot, "A paper")
+    bot.fake.fail("conversations.open", api_error("missing_scope", needed="im:write"))
+    no_dm = await bot.command("saved export")
+    assert "Slack answered `missing_scope` (paperwire needs the `im:write` scope" in texts_of(no_dm)
     bot.fake.fail("files.completeUploadExternal", api_error("not_allowed"))
     answer = await bot.command("saved export ris")
     assert "The file could not be uploaded: Slack answered `not_allowed`." in texts_of(answer)

@@ -65,16 +65,17 @@ def refused(exc: Exception) -> str | None:
 
 def why_not(exc: Exception) -> str:
     """Why a reply's files did not come, for the person who asked (one line)."""
-    code = refused(exc)
-    if code == "missing_scope":
+    if isinstance(exc, SlackApiError) and slack_error(exc) == "missing_scope":
+        # Slack names the scope: files:write for the upload, im:write to open the DM.
+        needed = exc.response.get("needed") if exc.response is not None else None
         return (
-            f"Slack answered `{code}` (paperwire needs the `{FILES_SCOPE}` scope:"
-            " a workspace admin can reinstall it)"
+            f"Slack answered `missing_scope` (paperwire needs the `{needed or FILES_SCOPE}`"
+            " scope: a workspace admin can reinstall it)"
         )
     if isinstance(exc, SlackApiError):
         return f"Slack answered `{slack_error(exc)}`"
     if isinstance(exc, IncompleteAnswer):
-        return "Slack did not open the direct message"
+        return str(exc)
     return network_error(exc)  # the bytes refused at their URL too (a SlackRequestError)
 
 
