@@ -25,6 +25,7 @@ _TYPES: dict[str, type[Any]] = {
     for t in (
         neutral.AlertGroup,
         neutral.Attachment,
+        neutral.Choice,
         neutral.Digest,
         neutral.Help,
         neutral.HelpTopic,
