@@ -37,7 +37,10 @@ TOPICS = (
     HelpTopic(
         "/papers saved remove <n|id> | tag <n> <tag>", "Take a paper off your list, or tag it."
     ),
-    HelpTopic("/papers saved export [bibtex|ris] [--tag <tag>]", "Your list for Zotero or BibTeX."),
+    HelpTopic(
+        "/papers saved export [bibtex|ris] [--tag <tag>]",
+        "Your list as a file, for Zotero or BibTeX.",
+    ),
     HelpTopic(
         "/papers forget me",
         "Remove your votes, topics, alert settings and reading list here (asks first).",

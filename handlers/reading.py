@@ -14,8 +14,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from bot.errors import UserError
 from bot.ingest import ingest_arxiv_ids
 from bot.models import Paper, normalize_arxiv_id, normalize_title
-from bot.reading.export import EXTENSIONS, FORMATS, ExportFormat, export
-from bot.render.neutral import ListPages, Notice, Reply
+from bot.reading.export import EXTENSIONS, FORMAT_NAMES, FORMATS, MIME_TYPES, ExportFormat, export
+from bot.render.limits import MAX_FILE_BYTES, size_text
+from bot.render.neutral import Attachment, ListPages, Notice, Reply
 from bot.sources.errors import SourceError
 from bot.sources.http import HttpError
 from bot.storage.types import SavedPaper
@@ -27,8 +28,7 @@ _log = logging.getLogger(__name__)
 
 TITLE = "Your reading list"
 PAGE_SIZE = 10
-# What an export may show in chat (a code block fits a Discord message and a Slack section).
-MAX_SHOWN_EXPORT = 1500
+EXPORT_NAME = "paperwire-saved"
 _DOI = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)?(10\.\d{4,9}/\S+)$", re.I)
 TAG = re.compile(r"^[\w.+-]{1,40}$")
 SAVED_USAGE = (
@@ -39,8 +39,8 @@ SAVED_USAGE = (
 NOT_SAVED = "paperwire does not know that paper (any more); nothing was saved."
 
 
-def _private(text: str, code: str = "") -> Reply:
-    return Reply(Notice(text, title=TITLE, code=code), private=True)
+def _private(text: str) -> Reply:
+    return Reply(Notice(text, title=TITLE), private=True)
 
 
 Handler = Callable[[Context, str], Awaitable[Reply]]
@@ -281,12 +281,19 @@ async def _export(ctx: Context, rest: str) -> Reply:
     if not papers:
         which = f" tagged “{tag}”" if tag else ""
         return _private(f"No saved paper{which} to export.")
-    text = export(papers, format)
-    name = f"reading-list.{EXTENSIONS[format]}"
+    # The file goes whatever its length (no code block: the file is what a reference
+    # manager imports, and a copy in chat would be escaped for the platform). Its size is
+    # checked on the bytes sent, before anything is queued.
+    data = export(papers, format).encode("utf-8")
+    name = f"{EXPORT_NAME}-{tag}" if tag else EXPORT_NAME
+    name = f"{name}.{EXTENSIONS[format]}"
     count = plural(len(papers), "entry", "entries")
-    if len(text) > MAX_SHOWN_EXPORT:
-        return _private(
-            f"{name}: {count}, {len(text):,} characters, too long to show here; file uploads"
-            " come next. `--tag <tag>` exports fewer."
+    if len(data) > MAX_FILE_BYTES:
+        raise UserError(
+            f"{name} would be {size_text(len(data))} ({count}), over the"
+            f" {size_text(MAX_FILE_BYTES)} a file can be here; `--tag <tag>` exports fewer."
         )
-    return _private(f"{name}: {count}.", code=text)
+    title = f"Your reading list{f' tagged “{tag}”' if tag else ''} ({FORMAT_NAMES[format]})"
+    file = Attachment(name, data, MIME_TYPES[format], title=title)
+    text = f"{name}: {count} ({FORMAT_NAMES[format]}, {size_text(len(data))})."
+    return Reply(Notice(text, title=TITLE), private=True, files=(file,))

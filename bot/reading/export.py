@@ -22,6 +22,11 @@ from bot.models import Paper, normalize_title
 ExportFormat = Literal["bibtex", "ris"]
 FORMATS: tuple[ExportFormat, ...] = ("bibtex", "ris")
 EXTENSIONS: dict[ExportFormat, str] = {"bibtex": "bib", "ris": "ris"}
+MIME_TYPES: dict[ExportFormat, str] = {
+    "bibtex": "application/x-bibtex",
+    "ris": "application/x-research-info-systems",
+}
+FORMAT_NAMES: dict[ExportFormat, str] = {"bibtex": "BibTeX", "ris": "RIS"}
 
 _SKIPPED_WORDS = frozenset("a an the on of in for to and with from towards toward is are".split())
 _NEW_ARXIV_ID = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")

@@ -6,7 +6,7 @@ raw here; each renderer escapes it for its platform.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
@@ -178,3 +178,15 @@ class Reply:
     ephemeral: bool = True
     private: bool = False  # for the asker only, even where answers are public (a mention)
     files: tuple[Attachment, ...] = ()  # uploaded with the message (Slack: to the DM)
+
+
+def with_line(reply: Reply, line: str) -> Reply:
+    """`reply` with a line of our own added to its text (what became of its files, say);
+    content with no place for one (help, an alert) is left as it is."""
+    content = reply.content
+    if isinstance(content, Notice):
+        return replace(reply, content=replace(content, text=f"{content.text}\n{line}".strip()))
+    if isinstance(content, Digest | SearchPage):
+        note = f"{content.note} {line}" if content.note else line
+        return replace(reply, content=replace(content, note=note))
+    return reply

@@ -132,8 +132,10 @@ async def test_a_reading_list_on_discord_is_ephemeral(
     [exported] = await ask(fake, "export", group="saved", options={"format": "ris"})
     check_discord_message(exported)
     assert exported["flags"] & 64
-    assert "```\nTY  - UNPB\n" in text_of(exported)
-    assert "TI  - R&D *bold* `\u200b``fence`\u200b``\n" in text_of(exported)  # verbatim, fenced in
+    assert "paperwire-saved.ris: 1 entry (RIS, " in text_of(exported)  # the file: test_uploads
+    [message] = [m for m in fake.messages if m["attachments"]]
+    [(name, data)] = fake.files_of(message)
+    assert name == "paperwire-saved.ris" and b"TI  - R&D *bold* ```fence```\n" in data
 
 
 async def test_a_manager_sets_the_weekly_recap_named_after_the_channel(

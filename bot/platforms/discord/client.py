@@ -158,6 +158,8 @@ class PaperwireDiscord(discord.Client):
             "application_id": str(interaction.application_id),
             "token": interaction.token,
             "expires_at": expires.isoformat(),
+            # What a file may weigh in this interaction's answer (the server's boosts).
+            "attachment_size_limit": interaction.filesize_limit,
         }
         await self.services.delivery.deliver(OutgoingMessage(where, reply, handle=handle))
 

@@ -9,6 +9,7 @@ the two transports: `PaperwireDiscord.send` (which comes here, to `send_as_bot`)
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import re
 from typing import TYPE_CHECKING, Any
@@ -28,8 +29,10 @@ from bot.platforms.discord.buttons import (
     with_next,
 )
 from bot.platforms.discord.endpoints import discord_py_endpoints
+from bot.platforms.discord.files import discord_files, size_limit, with_files
 from bot.render.discord import render_discord
-from bot.render.neutral import Content, Digest, Notice, SearchPage, TopicAlert
+from bot.render.limits import DISCORD_FILE_BYTES
+from bot.render.neutral import Attachment, Content, Digest, Notice, Reply, SearchPage, TopicAlert
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -57,39 +60,81 @@ NOT_CONNECTED_WAIT_S = 30.0
 
 
 async def send_as_bot(client: PaperwireDiscord, message: OutgoingMessage) -> Receipt:
-    """One message, in as many parts as it renders to, each with its buttons."""
+    """One message, in as many parts as it renders to, each with its buttons; its files
+    with the last part (files.py)."""
     if not client.logged_in:  # Discord not reached yet: the outbox tries again later
         return Receipt(
             ok=False, error="Discord has not been reached yet", retry_in=NOT_CONNECTED_WAIT_S
         )
-    content = message.reply.content
-    bodies = render_discord(content)
-    views = await _views(client.services, content, bodies, message.destination)
+    guild = client.get_guild(_guild_id(message.destination))
+    limit = size_limit(message.handle, guild)
+    ids: list[str] = []  # the parts sent so far
+    send = functools.partial(_send_parts, client, message, ids=ids)
     try:
-        if message.destination.kind == "reply":
-            followup = _followup(client, message)
-            if followup is None:
-                return Receipt(ok=False, error="no interaction to answer", permanent=True)
-            for body, view in zip(bodies, views, strict=True):
-                await message.departs()
-                await followup.send(ephemeral=message.reply.ephemeral, **_kwargs(body, view))
-            return Receipt(ok=True)
-        target = await _messageable(client, message.destination)
-        ids = []
-        for number, (body, view) in enumerate(zip(bodies, views, strict=True)):
-            # The nonce makes a retried send of the same part a no-op on Discord's side.
-            nonce = _nonce(message, number)
-            await client.pacer.acquire()
-            await message.departs()  # its turn came: from now on it may arrive
-            sent = await target.send(nonce=nonce, **_kwargs(body, view))
-            ids.append(str(sent.id))
-        return Receipt(ok=True, platform_ids=tuple(ids))
+        await with_files(send, message.reply, limit, message.destination.key)
     except discord.HTTPException as exc:
         if exc.status == 429:  # still limited after discord.py's own retries: ease off
             client.pacer.hold(RATE_LIMITED_HOLD_S)
         return _failure(exc)
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:  # tried again later
         return _unreachable(exc, str((message.handle or {}).get("token") or ""))
+    except _NoInteraction:
+        return Receipt(ok=False, error="no interaction to answer", permanent=True)
+    if message.destination.kind == "reply":
+        return Receipt(ok=True)
+    return Receipt(ok=True, platform_ids=tuple(ids))
+
+
+class _NoInteraction(Exception):
+    """A reply whose interaction is not known (no token kept with it)."""
+
+
+async def _send_parts(
+    client: PaperwireDiscord,
+    message: OutgoingMessage,
+    reply: Reply,
+    files: tuple[Attachment, ...],
+    *,
+    ids: list[str],
+) -> None:
+    """The parts of `reply` not sent yet (`ids` has those that were), `files` with the
+    last; each sent part's id added to `ids`."""
+    bodies = render_discord(reply.content)
+    views = await _views(client.services, reply.content, bodies, message.destination)
+    last = len(bodies) - 1
+    if message.destination.kind == "reply":
+        followup = _followup(client, message)
+        if followup is None:
+            raise _NoInteraction
+        for number, (body, view) in enumerate(zip(bodies, views, strict=True)):
+            if number < len(ids):
+                continue
+            await message.departs()
+            attached = _attached(files if number == last else ())
+            await followup.send(
+                ephemeral=message.reply.ephemeral, **_kwargs(body, view), **attached
+            )
+            ids.append("")
+        return
+    target = await _messageable(client, message.destination)
+    for number, (body, view) in enumerate(zip(bodies, views, strict=True)):
+        if number < len(ids):
+            continue
+        # The nonce makes a retried send of the same part a no-op on Discord's side.
+        nonce = _nonce(message, number)
+        await client.pacer.acquire()
+        await message.departs()  # its turn came: from now on it may arrive
+        attached = _attached(files if number == last else ())
+        sent = await target.send(nonce=nonce, **_kwargs(body, view), **attached)
+        ids.append(str(sent.id))
+
+
+def _attached(files: tuple[Attachment, ...]) -> dict[str, Any]:
+    return {"files": discord_files(files)} if files else {}
+
+
+def _guild_id(destination: Destination) -> int:
+    return int(destination.workspace) if destination.workspace.isdigit() else 0
 
 
 def _followup(client: PaperwireDiscord, message: OutgoingMessage) -> discord.Webhook | None:
@@ -208,17 +253,32 @@ class WebhookTransport:
     async def send(self, message: OutgoingMessage) -> Receipt:
         if message.destination.workspace != WEBHOOK_WORKSPACE:
             return Receipt(ok=False, error="webhook mode posts only to its webhook's channel")
-        ids = []
+        ids: list[str] = []
+        send = functools.partial(self._send_parts, message, ids=ids)
         try:
-            for body in render_discord(message.reply.content):
-                await message.departs()
-                sent = await self._webhook.send(wait=True, **_kwargs(body, None))
-                ids.append(str(sent.id))
+            await with_files(send, message.reply, DISCORD_FILE_BYTES, "its webhook")
         except discord.HTTPException as exc:
             return _failure(exc)
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             return _unreachable(exc, self._webhook.token or "")
         return Receipt(ok=True, platform_ids=tuple(ids))
+
+    async def _send_parts(
+        self,
+        message: OutgoingMessage,
+        reply: Reply,
+        files: tuple[Attachment, ...],
+        *,
+        ids: list[str],
+    ) -> None:
+        bodies = render_discord(reply.content)
+        for number, body in enumerate(bodies):
+            if number < len(ids):
+                continue
+            await message.departs()
+            attached = _attached(files if number == len(bodies) - 1 else ())
+            sent = await self._webhook.send(wait=True, **_kwargs(body, None), **attached)
+            ids.append(str(sent.id))
 
 
 # --- shared by both --------------------------------------------------------------------------

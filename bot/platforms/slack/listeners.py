@@ -89,7 +89,7 @@ class Listeners:
         reply = await dispatch(Context(invocation, self._services, self._services.clock()))
         # Answers to a mention are public, except what is for the asker alone (a refusal
         # for sending too many): that one is ephemeral, and spends no posting budget.
-        answer = reply if reply.private else Reply(reply.content, ephemeral=False)
+        answer = reply if reply.private else replace(reply, ephemeral=False)
         await self._answer_mention(invocation, event, answer)
 
     async def _on_uninstalled(self, event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -198,6 +198,7 @@ class Listeners:
             "response_url": url,
             "replace_original": replace_original,
             "expires_at": expires.isoformat(),
+            "user": invocation.user,  # whose DM a file for them alone goes to
         }
         await self._services.delivery.deliver(OutgoingMessage(where, reply, handle=handle))
 
