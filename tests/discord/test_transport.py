@@ -3,10 +3,12 @@ webhook, with nonces, rate limits and refusals (`bot/platforms/discord/transport
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 
 import aiohttp
 import pytest
+from PIL import Image
 
 from bot.app import Services
 from bot.delivery.outbox import OutgoingMessage
@@ -192,3 +194,9 @@ async def test_a_weekly_recap_posts_to_the_channel(
     [post] = fake.calls_to("POST", posts)[before:]
     check_discord_message(post.json)
     assert "#papers's week in papers" in text_of(post.json)
+    # Its chart is attached: a real PNG of the chart's size.
+    [message] = [m for m in fake.messages if m["attachments"]]
+    [(name, data)] = fake.files_of(message)
+    assert name.startswith("paperwire-week-") and name.endswith(".png")
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == "PNG" and image.size == (1200, 675)

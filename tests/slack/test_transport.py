@@ -4,7 +4,10 @@ send that looks first for what an earlier one posted."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
+
+from PIL import Image
 
 from bot.digests.settings import DigestSettings
 from bot.models import Destination
@@ -173,3 +176,9 @@ async def test_a_weekly_recap_posts_to_the_channel_as_a_valid_message(bot: Bot) 
     assert post.args["channel"] == "C1"
     assert "#general's week in papers" in texts_of(post)
     assert "10 papers reached this channel on 1 day" in texts_of(post)
+    # Its chart follows it in the channel: a real PNG of the chart's size, described.
+    [chart] = bot.fake.shared("C1")
+    assert chart.data is not None and chart.filename.endswith(".png")
+    with Image.open(io.BytesIO(chart.data)) as image:
+        assert image.format == "PNG" and image.size == (1200, 675)
+    assert "Top paper: " in chart.alt_txt
