@@ -74,7 +74,10 @@ class _Tally:
     trending_ms: list[float] = field(default_factory=list)
 
 
-async def run_taste_bench(papers: int, channels: int, as_json: bool) -> int:
+async def run_taste_bench(
+    papers: int, channels: int, as_json: bool, days: int | None = None
+) -> int:
+    """`days`: only the last so many captured days (a quick run)."""
     log = sys.stderr
     channels = min(channels, len(INTERESTS))
     with tempfile.TemporaryDirectory(prefix="paperwire-bench-") as tmp:
@@ -83,20 +86,20 @@ async def run_taste_bench(papers: int, channels: int, as_json: bool) -> int:
             index = SearchIndex.open(index_path_for(db))
             if papers:
                 await ingest_corpus(storage.papers, index, papers, load_vocabulary(), log)
-            for path in _fixture_days():
+            for path in _fixture_days()[-(days or 0) :]:
                 await storage.papers.ingest(parse_file(path, "hf", NOW).observations, WHOLE, NOW)
             await index.sync(storage.papers)
-            days = sorted(await storage.papers.trending_days())
-            lists = {day: await storage.papers.trending_list(day) for day in days}
+            listed = sorted(await storage.papers.trending_days())
+            lists = {day: await storage.papers.trending_list(day) for day in listed}
             freqs: DocFreqs = (
                 CachedFreqs(index.num_docs, index.doc_freqs)
                 if papers
-                else CountedFreqs(p for day in days for p in lists[day])
+                else CountedFreqs(p for papers_of_day in lists.values() for p in papers_of_day)
             )
             corpus = index.num_docs()
-            print(f"  simulating {channels} channels over {len(days)} days", file=log)
+            print(f"  simulating {channels} channels over {len(listed)} days", file=log)
             tally = simulate(lists, freqs, INTERESTS[:channels])
-    figures = _figures(tally, channels, len(days), corpus, papers)
+    figures = _figures(tally, channels, len(listed), corpus, papers)
     if as_json:
         print(json.dumps(figures))
     else:
