@@ -1,5 +1,6 @@
 """The buttons under paperwire's messages (Next, Share, Abstract, Similar, More like this,
-Not for us): what a press answers, whatever the platform.
+Not for us, and the choices under a question: Forget me, Clear the votes, Cancel): what a
+press answers, whatever the platform.
 
 An adapter turns a press into a `Press`: the button's action and what the button carries,
 decoded from the platform's form (Slack's JSON value, Discord's custom id), or None when it
@@ -17,9 +18,12 @@ from bot import buttons
 from bot.buttons import STALE_BUTTON
 from bot.errors import UserError
 from bot.render.neutral import Notice, Reply
+from handlers.confirm import CANCEL, cancel
 from handlers.context import Context
+from handlers.forget import FORGET_ME, forget_pressed
 from handlers.guards import needs_manager as guarded
 from handlers.subscriptions import subscribe_similar
+from handlers.taste import TASTE_RESET, reset_pressed
 from handlers.votes import more_like_this, not_for_us
 
 NEXT = "next"
@@ -28,6 +32,8 @@ ABSTRACT = "abstract"
 SIMILAR = "similar"
 MORE_LIKE = "more"  # a channel's vote for the paper ("More like this")
 NOT_FOR_US = "notforus"  # and against it ("Not for us")
+# The choices under a question (`bot.render.neutral.Choice`): they carry no value.
+CHOICES = (FORGET_ME, TASTE_RESET, CANCEL)
 EXPIRED_SEARCH = "That search has expired; search again."
 GONE_PAPER = "That paper is no longer in the corpus."
 
@@ -47,8 +53,8 @@ class Page:
 class Press:
     """One button press, as any platform delivers it."""
 
-    action: str  # NEXT, SHARE, ABSTRACT, SIMILAR, MORE_LIKE, NOT_FOR_US; others are out of date
-    value: Page | str | None  # a page (Next, Share), a paper id (the others)
+    action: str  # NEXT, SHARE, ..., NOT_FOR_US, or one of CHOICES; others are out of date
+    value: Page | str | None  # a page (Next, Share), a paper id (a paper's), none (choices)
 
 
 async def next_page(ctx: Context, press: Press) -> Reply:
@@ -120,6 +126,9 @@ BUTTONS: dict[str, ButtonHandler] = {
     SIMILAR: similar,
     MORE_LIKE: more_like,
     NOT_FOR_US: not_ours,
+    FORGET_ME: forget_pressed,
+    TASTE_RESET: reset_pressed,  # channel managers only
+    CANCEL: cancel,
 }
 
 
@@ -128,6 +137,6 @@ def handler_for(action: str) -> ButtonHandler:
 
 
 def needs_manager(action: str) -> bool:
-    """Whether the button is for channel managers only (none is yet: each acts for its
-    presser alone)."""
+    """Whether the button is for channel managers only ("Clear the votes"; the others act
+    for their presser alone)."""
     return guarded(handler_for(action))

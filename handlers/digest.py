@@ -3,8 +3,10 @@
 on [HH:MM] [TZ]      start (or move) the daily digest
 off                  stop it
 set size N | topic <query>|none | days mon-fri | format compact|full | covers latest|yesterday
-status               settings, next run, last post, and why a run posted nothing
+    | taste on|off
+status               settings, the taste, next run, last post, and why a run posted nothing
 now                  post today's digest now (still at most one a day)
+taste [reset]        the channel's taste (its votes, as counts), or clear it (handlers.taste)
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bot.digests.settings import (
     parse_covers,
     parse_format,
     parse_size,
+    parse_switch,
     parse_weekdays,
     parse_when,
     remedy,
@@ -33,13 +36,14 @@ from bot.search.query import parse
 from bot.wording import plural
 from handlers.context import Context
 from handlers.guards import ManagersOnly
+from handlers.taste import taste, taste_summary
 from schedules.digests import next_run
 
 TITLE = "Daily digest"
 USAGE = (
     "Use `/papers digest on [HH:MM] [Time/Zone]`, `off`, `status`, `now`, or"
     " `set size N`, `set topic <query>`, `set days mon-fri`, `set format compact|full`,"
-    " `set covers latest|yesterday`."
+    " `set covers latest|yesterday`, `set taste on|off`, or `taste [reset]`."
 )
 
 
@@ -58,6 +62,8 @@ async def digest(ctx: Context, args: str) -> Reply:
         return await _set(ctx, rest)
     if action == "now":
         return await _now(ctx)
+    if action == "taste":
+        return await taste(ctx, rest)
     raise UserError(f"Unknown digest command `{action[:20]}`. {USAGE}")
 
 
@@ -115,6 +121,8 @@ async def _set(ctx: Context, rest: str) -> Reply:
         settings = replace(settings, format=parse_format(value))
     elif name == "covers":
         settings = replace(settings, covers=parse_covers(value))
+    elif name == "taste":
+        settings = replace(settings, taste=parse_switch(value, "taste"))
     elif name in ("time", "timezone", "tz"):
         raise UserError("Set the time and zone with `/papers digest on 08:30 Europe/Paris`.")
     else:
@@ -186,6 +194,7 @@ async def status(ctx: Context) -> Reply:
     lines = [f"{'On' if settings.enabled else 'Off'}: {settings.describe()}."]
     if settings.enabled:
         lines.append(_next_line(settings, ctx.now))
+    lines.append(await taste_summary(ctx, settings.destination, settings))
     lines += stopped
     runs = await ctx.services.digests.digest_runs(settings.destination.key)
     posted = next((r for r in runs if r.outcome is Outcome.POSTED), None)

@@ -18,8 +18,12 @@ TOPICS = (
         "This channel's daily digest (channel managers).",
     ),
     HelpTopic(
-        "/papers digest set size|topic|days|format|covers …",
-        "Papers per digest, a topic query, weekdays (mon-fri), compact or full.",
+        "/papers digest set size|topic|days|format|covers|taste …",
+        "Papers per digest, a topic query, weekdays (mon-fri), compact or full, taste on|off.",
+    ),
+    HelpTopic(
+        "/papers digest taste [reset]",
+        "The channel's votes as counts (never who), or clear them (asks first).",
     ),
     HelpTopic("/papers save <arXiv id or URL>", "Keep a paper on your own reading list."),
     HelpTopic(
@@ -30,6 +34,10 @@ TOPICS = (
         "/papers saved remove <n|id> | tag <n> <tag>", "Take a paper off your list, or tag it."
     ),
     HelpTopic("/papers saved export [bibtex|ris] [--tag <tag>]", "Your list for Zotero or BibTeX."),
+    HelpTopic(
+        "/papers forget me",
+        "Remove your votes, topics, alert settings and reading list here (asks first).",
+    ),
     HelpTopic("/papers help", "This help."),
 )
 QUERY_HELP = (

@@ -15,6 +15,7 @@ from handlers import buttons
 from handlers.buttons import Press
 from handlers.context import MAX_ARGUMENT_CHARS, Context
 from handlers.digest import digest
+from handlers.forget import forget
 from handlers.guards import needs_manager as guarded
 from handlers.help import help_reply, show_help
 from handlers.reading import save, saved
@@ -45,6 +46,7 @@ SUBCOMMANDS: dict[str, Handler] = {
     "alerts": alerts,
     "save": save,
     "saved": saved,
+    "forget": forget,
     "help": show_help,
 }
 ALIASES = {

@@ -19,6 +19,7 @@ _TYPES: dict[str, type[Any]] = {
     t.__name__: t
     for t in (
         neutral.AlertGroup,
+        neutral.Choice,
         neutral.Digest,
         neutral.Help,
         neutral.HelpTopic,

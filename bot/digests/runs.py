@@ -94,7 +94,7 @@ async def _in_channel_order(
     taste when it has votes or a topic, unless taste is off there. A failure to read the
     taste costs the order, never the digest."""
     plain = Ranked(tuple(candidates[: settings.size]), ())
-    if not getattr(settings, "taste", True):  # `set taste off`
+    if not settings.taste:  # `set taste off`
         return plain
     try:
         profile = await load_profile(

@@ -36,6 +36,7 @@ class DigestSettings:
     topic: str | None = None
     format: DigestStyle = "compact"
     covers: Covers = "latest"  # the most recent complete list, or yesterday's
+    taste: bool = True  # the channel's votes re-rank its digest (when it has any)
     updated_at: datetime | None = field(default=None, compare=False)  # when last saved
 
     @property
@@ -44,12 +45,13 @@ class DigestSettings:
 
     def describe(self) -> str:
         """e.g. "09:00 Europe/Paris, Mon-Fri, 10 papers, compact, covers the latest list,
-        topic: agents"."""
+        topic: agents" (", taste off" when the channel's votes do not re-rank it)."""
         topic = f", topic: {self.topic}" if self.topic else ""
         covers = "the latest list" if self.covers == "latest" else "yesterday's list"
+        taste = "" if self.taste else ", taste off"
         return (
             f"{self.time:%H:%M} {self.timezone}, {describe_weekdays(self.weekdays)},"
-            f" {plural(self.size, 'paper')}, {self.format}, covers {covers}{topic}"
+            f" {plural(self.size, 'paper')}, {self.format}, covers {covers}{topic}{taste}"
         )
 
 
@@ -258,6 +260,16 @@ def parse_covers(text: str) -> Covers:
             "A digest covers the `latest` complete list or `yesterday`'s (in its time zone)."
         )
     return cast(Covers, value)
+
+
+def parse_switch(text: str, setting: str) -> bool:
+    """`on` or `off` (also yes/no, true/false) for `setting`."""
+    value = text.strip().lower()
+    if value in ("on", "yes", "true"):
+        return True
+    if value in ("off", "no", "false"):
+        return False
+    raise UserError(f"`{setting}` is `on` or `off`.")
 
 
 def describe_weekdays(days: tuple[str, ...]) -> str:

@@ -48,6 +48,7 @@ COMMANDS = frozenset(
         "alerts",
         "save",
         "saved",
+        "forget",
         "help",
         "unknown",  # a subcommand that does not exist
         "refused",  # over the person's command budget, or too long

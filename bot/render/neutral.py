@@ -79,6 +79,17 @@ class Digest:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """A button under a notice that asks the reader to decide (confirm, or cancel): pressing
+    it is the button action `action` (`handlers.buttons`), for the presser alone. It carries
+    nothing else: what it does is decided when pressed, for whoever pressed it."""
+
+    label: str
+    action: str
+    danger: bool = False  # shown as destructive (red)
+
+
+@dataclass(frozen=True)
 class Notice:
     """A short message in our own words (which may quote the user's input)."""
 
@@ -87,6 +98,7 @@ class Notice:
     is_error: bool = False
     papers: tuple[Paper, ...] = ()  # a few papers shown under the text, e.g. a topic's catch
     code: str = ""  # shown verbatim in a code block under the text (an export's file, short)
+    choices: tuple[Choice, ...] = ()  # buttons where the platform has them (not the console)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from bot.render.escape import (
     escape_slack_url,
 )
 from bot.render.limits import (
+    SLACK_BUTTON_TEXT,
     SLACK_BUTTON_VALUE,
     SLACK_CONTEXT_TEXT,
     SLACK_FALLBACK_TEXT,
@@ -29,7 +30,16 @@ from bot.render.limits import (
     SLACK_SECTION_TEXT,
     shorten,
 )
-from bot.render.neutral import Content, Digest, Help, Highlighted, Notice, SearchPage, TopicAlert
+from bot.render.neutral import (
+    Choice,
+    Content,
+    Digest,
+    Help,
+    Highlighted,
+    Notice,
+    SearchPage,
+    TopicAlert,
+)
 
 Block = dict[str, Any]
 Body = dict[str, Any]
@@ -48,6 +58,7 @@ ACTION_ABSTRACT = "papers_abstract"
 ACTION_SIMILAR = "papers_similar"
 ACTION_MORE_LIKE = "papers_more_like"  # a channel's vote on a digest's paper
 ACTION_NOT_FOR_US = "papers_not_for_us"
+CHOICE_PREFIX = "papers_choice_"  # then the neutral action: a notice's choices (Forget me)
 
 # Sent with every chat.postMessage besides the body: a digest links many papers, and a
 # preview of each would bury it.
@@ -57,7 +68,8 @@ POST_OPTIONS: dict[str, Any] = {"unfurl_links": False, "unfurl_media": False}
 def render_slack(content: Content, *, interactive: bool = False) -> list[Body]:
     """`content` as one or more Slack message bodies, each within Block Kit limits. With
     `interactive`, digests get "Abstract", "Subscribe to similar", "More like this" and "Not
-    for us" buttons per paper and search results "Share in channel" and "Next" buttons."""
+    for us" buttons per paper, search results "Share in channel" and "Next" buttons, and a
+    notice its choices (e.g. "Forget me", "Cancel")."""
     if isinstance(content, Digest):
         return _digest(content, interactive)
     if isinstance(content, TopicAlert):
@@ -66,7 +78,7 @@ def render_slack(content: Content, *, interactive: bool = False) -> list[Body]:
         return _search(content, interactive)
     if isinstance(content, Help):
         return _help(content)
-    return _notice(content)
+    return _notice(content, interactive)
 
 
 def render_slack_post(content: Content) -> tuple[list[Body], list[Body]]:
@@ -339,7 +351,7 @@ def _group_lines(lines: list[str], limit: int) -> list[str]:
     return groups
 
 
-def _notice(notice: Notice) -> list[Body]:
+def _notice(notice: Notice, interactive: bool = False) -> list[Body]:
     prefix = WARNING if notice.is_error else ""
     title = _fit(notice.title or "", 200)
     title = f"{prefix}*{title}*" if title else ""
@@ -357,7 +369,26 @@ def _notice(notice: Notice) -> list[Body]:
         for number, paper in enumerate(notice.papers, start=1)
     ]
     fallback = " ".join(t for t in (notice.title, notice.text) if t)
-    return _bodies(blocks, papers, [], fallback, divider=False)
+    tail = [_choices(notice.choices)] if interactive and notice.choices else []
+    return _bodies(blocks, papers, tail, fallback, divider=False)
+
+
+def _choices(choices: tuple[Choice, ...]) -> Block:
+    """One actions block of a notice's choices (Slack takes 25 elements; there are 2)."""
+    elements = []
+    for choice in choices[:5]:
+        label = shorten(choice.label, SLACK_BUTTON_TEXT)
+        # Its value says nothing more than its action: the press acts for the presser.
+        button = _button(label, choice_action_id(choice), choice.action)
+        if choice.danger:
+            button["style"] = "danger"
+        elements.append(button)
+    return {"type": "actions", "elements": elements}
+
+
+def choice_action_id(choice: Choice | str) -> str:
+    """The Slack action id of a choice (or of its neutral action)."""
+    return CHOICE_PREFIX + (choice if isinstance(choice, str) else choice.action)
 
 
 def render_slack_abstracts(digest: Digest) -> list[Body]:

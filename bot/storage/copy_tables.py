@@ -108,7 +108,7 @@ TABLES: tuple[Table, ...] = (
     _table(
         "channel_digests",
         "destination:text enabled:bool time:text timezone:text weekdays:text size:int"
-        " topic:text format:text covers:text updated_at:time updated_by:text",
+        " topic:text format:text covers:text updated_at:time updated_by:text taste:bool",
     ),
     _table(
         "digest_runs",

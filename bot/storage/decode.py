@@ -54,7 +54,7 @@ def list_to_match_from_row(row: Sequence[Any]) -> tuple[date, str, datetime]:
 
 
 DIGEST_SETTINGS_COLUMNS = (
-    "destination, enabled, time, timezone, weekdays, size, topic, format, covers, updated_at"
+    "destination, enabled, time, timezone, weekdays, size, topic, format, covers, updated_at, taste"
 )
 
 
@@ -70,6 +70,7 @@ def digest_settings_from_row(row: Sequence[Any]) -> DigestSettings:
         format=row[7],
         covers=row[8],
         updated_at=as_datetime(row[9]),
+        taste=bool(row[10]),
     )
 
 
@@ -89,6 +90,21 @@ def digest_run_from_row(row: Sequence[Any]) -> DigestRun:
         posted=row[6],
         detail=row[7],
     )
+
+
+# What `forget_user` deletes of a user's topics and alerts (`?`: the owner's key; PostgreSQL
+# takes `%s`), the topics last: their count is the answer.
+FORGET_OWNER = (
+    "DELETE FROM pending_matches WHERE owner = ?",
+    "DELETE FROM alert_settings WHERE owner = ?",
+    "DELETE FROM subscriptions WHERE owner = ?",
+)
+# And what `forget_destination` deletes of what was sent to a destination (a user's DMs).
+FORGET_DESTINATION = (
+    "DELETE FROM sent_papers WHERE destination = ?",
+    "DELETE FROM destinations WHERE destination = ?",
+    "DELETE FROM digest_runs WHERE destination = ?",
+)
 
 
 SUBSCRIPTION_COLUMNS = "id, owner, topic, created_at, last_match_at, last_match_title"

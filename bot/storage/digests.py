@@ -35,8 +35,8 @@ class SqliteDigests:
         async with self._db.transaction() as conn:
             await conn.execute(
                 "INSERT OR REPLACE INTO channel_digests (destination, enabled, time, timezone,"
-                " weekdays, size, topic, format, covers, updated_at, updated_by)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " weekdays, size, topic, format, covers, updated_at, updated_by, taste)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     digest.destination.key,
                     int(digest.enabled),
@@ -49,6 +49,7 @@ class SqliteDigests:
                     digest.covers,
                     at.isoformat(),
                     by,
+                    int(digest.taste),
                 ),
             )
 

@@ -237,6 +237,10 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (owner, paper_pk)
     ) WITHOUT ROWID;
     """,
+    # 16: whether a channel's votes re-rank its digest ("taste"), on unless turned off.
+    """
+    ALTER TABLE channel_digests ADD COLUMN taste INTEGER NOT NULL DEFAULT 1;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

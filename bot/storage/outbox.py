@@ -11,6 +11,7 @@ from typing import Any
 from bot.storage.database import Database
 from bot.storage.decode import (
     DESTINATION_COLUMNS,
+    FORGET_DESTINATION,
     OUTBOX_HEADS,
     QUEUED_COLUMNS,
     destination_state_from_row,
@@ -195,6 +196,17 @@ class SqliteOutbox:
                 f"UPDATE outbox SET next_attempt_at = ? WHERE destination = ? AND {WAITING}",
                 (at.isoformat(), destination),
             )
+
+    async def forget_destination(self, destination: str, reason: str) -> int:
+        async with self._db.transaction() as conn:
+            for sql in FORGET_DESTINATION:
+                await conn.execute(sql, (destination,))
+            cursor = await conn.execute(
+                "UPDATE outbox SET state = 'dropped', last_error = ?, handle = NULL"
+                f" WHERE destination = ? AND {WAITING}",
+                (reason, destination),
+            )
+            return cursor.rowcount
 
     async def claim(
         self, keys: Sequence[str], owner: str, until: datetime, now: datetime

@@ -173,6 +173,11 @@ class Subscriptions(Protocol):
 
     async def note_last_match(self, sub_id: int, title: str, at: datetime) -> None: ...
 
+    async def forget_user(self, owner: Destination) -> int:
+        """Remove `owner`'s topics, alert settings and waiting matches, in one transaction;
+        how many topics there were."""
+        ...
+
 
 class Outbox(Protocol):
     """Messages kept until delivered, sent records, destination states."""
@@ -264,6 +269,13 @@ class Outbox(Protocol):
         ...
 
     async def release_claim(self, key: str, owner: str) -> None: ...
+
+    async def forget_destination(self, destination: str, reason: str) -> int:
+        """Forget what was sent to `destination` (a user's DMs, when they ask to be
+        forgotten): its sent records, its state and its runs (alerts) deleted, and what
+        waits for it dropped with `reason`, in one transaction; how many messages were
+        dropped. Delivered messages go with the outbox's own pruning."""
+        ...
 
 
 class Processes(Protocol):
@@ -387,6 +399,11 @@ class Votes(Protocol):
 
     async def forget_user(self, user: str) -> int:
         """Remove every vote of `user` (their key, `slack:T1:@U1`), in every channel."""
+        ...
+
+    async def forget_channel(self, destination: str) -> int:
+        """Remove every vote cast in `destination` (its taste starts again); how many."""
+        ...
 
 
 class SavedPapers(Protocol):
@@ -411,6 +428,10 @@ class SavedPapers(Protocol):
 
     async def tag_saved(self, owner: Destination, paper_pk: int, tag: str) -> bool:
         """Add `tag` to a saved paper's tags (once); False when it is not on the list."""
+        ...
+
+    async def forget_user(self, owner: Destination) -> int:
+        """Empty `owner`'s reading list; how many papers were on it."""
         ...
 
 

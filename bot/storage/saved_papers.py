@@ -83,6 +83,13 @@ class SqlSavedPapers:
             )
             return int(cursor.rowcount) == 1
 
+    async def forget_user(self, owner: Destination) -> int:
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                self._sql("DELETE FROM saved_papers WHERE owner = ?"), (owner.key,)
+            )
+            return int(cursor.rowcount)
+
     async def tag_saved(self, owner: Destination, paper_pk: int, tag: str) -> bool:
         lock = " FOR UPDATE" if self._postgres else ""  # SQLite's writes are serial already
         async with self._db.transaction() as conn:

@@ -10,6 +10,7 @@ from bot.models import Destination
 from bot.storage.database import Database
 from bot.storage.decode import (
     ALERT_SETTINGS_COLUMNS,
+    FORGET_OWNER,
     LISTS_TO_MATCH,
     SUBSCRIPTION_COLUMNS,
     alert_settings_from_row,
@@ -65,6 +66,12 @@ class SqliteSubscriptions:
                     (owner.key, *chunk),
                 )
             return total
+
+    async def forget_user(self, owner: Destination) -> int:
+        async with self._db.transaction() as conn:
+            for sql in FORGET_OWNER:
+                cursor = await conn.execute(sql, (owner.key,))
+            return cursor.rowcount
 
     async def alert_settings(self, owner: Destination) -> AlertSettings | None:
         rows = await self._db.fetch(

@@ -85,3 +85,6 @@ class SqlVotes:
 
     async def forget_user(self, user: str) -> int:
         return await self._execute("DELETE FROM votes WHERE user_key = ?", (user,))
+
+    async def forget_channel(self, destination: str) -> int:
+        return await self._execute("DELETE FROM votes WHERE destination = ?", (destination,))

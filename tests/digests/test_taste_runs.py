@@ -3,7 +3,6 @@ backend; another channel's digest of the same day keeps the trending order."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -38,13 +37,6 @@ class Recorder:
         return Receipt(ok=True, platform_ids=("m1",))
 
 
-@dataclass(frozen=True)
-class TasteOff(DigestSettings):
-    """What `/papers digest set taste off` will store (its field lands with that command)."""
-
-    taste: bool = False
-
-
 def _paper(day: date, rank: int, title: str, abstract: str) -> Observation:
     return make_observation(
         title=title,
@@ -57,10 +49,10 @@ def _paper(day: date, rank: int, title: str, abstract: str) -> Observation:
     )
 
 
-def _settings(
-    destination: Destination, cls: type[DigestSettings] = DigestSettings
-) -> DigestSettings:
-    return cls(destination, time=time(8), timezone="Europe/Paris", weekdays=WEEKDAYS, size=4)
+def _settings(destination: Destination, taste: bool = True) -> DigestSettings:
+    return DigestSettings(
+        destination, time=time(8), timezone="Europe/Paris", weekdays=WEEKDAYS, size=4, taste=taste
+    )
 
 
 @pytest.fixture
@@ -127,7 +119,7 @@ async def test_another_channel_of_the_same_day_keeps_the_trending_order(
 
 async def test_taste_off_keeps_the_trending_order(voted: tuple[Services, Recorder]) -> None:
     services, recorder = voted
-    await run_channel_digest(services, _settings(VOTED, TasteOff), DUE)
+    await run_channel_digest(services, _settings(VOTED, taste=False), DUE)
     digest = _digest(recorder.sent[-1])
     assert digest.papers[0].title == "Instruction tuning study 1" and digest.reasons == ()
 

@@ -332,6 +332,8 @@ async def test_status_tells_the_next_run_in_the_channels_own_time(bot: Bot) -> N
     assert status.splitlines() == [
         "On: 08:30 Europe/Paris, Mon-Fri, 10 papers, compact, covers the latest list.",
         "Next: Monday 23 November, 08:30 (Europe/Paris).",
+        "Taste: on, no votes yet (More like this and Not for us under each paper of the digest"
+        " steer it).",
         "Nothing posted here yet.",
     ]
     # Monday 20:00 in Los Angeles is already Tuesday 04:00 in UTC: the channel's day counts.
@@ -352,6 +354,8 @@ async def test_now_posts_and_status_tells_the_last_post(bot: Bot) -> None:
     status = await bot.ok("digest status")
     assert status.splitlines()[1:] == [
         "Next: Monday 23 November, 08:30 (Europe/Paris).",
+        "Taste: on, no votes yet (More like this and Not for us under each paper of the digest"
+        " steer it).",
         "Last post: Sunday 22 November, 10:30, 2 papers from the list of 2026-11-21.",
     ]
     # At most one a day: asking again the same local day posts nothing more.

@@ -62,11 +62,11 @@ def test_each_decoder_reads_both_representations_alike() -> None:
 
 def test_settings_decode_alike_with_their_clock_times_as_text() -> None:
     settings = ("slack:T1:C1", True, "08:30", "Europe/Paris", "mon,tue", 5, None, "full")
-    native = (*settings, "latest", NOW)
+    native = (*settings, "latest", NOW, False)
     decoded = digest_settings_from_row(native)
     assert digest_settings_from_row(as_text(native)) == decoded
     assert decoded.updated_at == NOW and decoded.weekdays == ("mon", "tue")
-    assert decoded.time == time(8, 30) and decoded.enabled
+    assert decoded.time == time(8, 30) and decoded.enabled and not decoded.taste
     owner = Destination("slack", "T1", "D1")
     for paused in (None, NOW):
         row = ("09:00", "UTC", paused)

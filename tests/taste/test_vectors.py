@@ -10,7 +10,9 @@ from bot.search.index import SearchIndex
 from bot.storage.types import IndexRow
 from bot.taste.vectors import CachedFreqs, CountedFreqs, dot, idf, vectorize
 
-ROBOT = Paper(id="r", title="Robot grasping", abstract="The robot grasps cups and the robot learns.")
+ROBOT = Paper(
+    id="r", title="Robot grasping", abstract="The robot grasps cups and the robot learns."
+)
 CUPS = Paper(id="c", title="Cups", abstract="The cups are on the table.")
 
 

@@ -15,12 +15,22 @@ import discord
 
 from bot import buttons
 from bot.render.limits import DISCORD_ACTION_ROWS
-from bot.render.neutral import Digest
-from handlers.buttons import ABSTRACT, MORE_LIKE, NEXT, NOT_FOR_US, SIMILAR, Page, Press
+from bot.render.neutral import Choice, Digest
+from handlers.buttons import (
+    ABSTRACT,
+    CHOICES,
+    MORE_LIKE,
+    NEXT,
+    NOT_FOR_US,
+    SIMILAR,
+    Page,
+    Press,
+)
 
 _NEXT_ID = r"pw:next:(?P<offset>\d{1,4}):(?P<key>[0-9a-f]{18})"
 _PAPER_ACTIONS = "|".join((ABSTRACT, SIMILAR, MORE_LIKE, NOT_FOR_US))
 _PAPER_ID = rf"pw:(?P<action>{_PAPER_ACTIONS}):(?P<paper>{buttons.PAPER_ID})"
+_CHOICE_ID = rf"pw:choice:(?P<choice>{'|'.join(CHOICES)})"
 
 
 @runtime_checkable
@@ -83,10 +93,34 @@ class NextButton(
         await _client(interaction).press(interaction, Press(NEXT, page))
 
 
+class ChoiceButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=_CHOICE_ID,
+):
+    """A choice under a question ("Forget me", "Clear the votes", "Cancel"): its action is
+    all it carries; it acts for whoever presses it (the question was theirs alone)."""
+
+    def __init__(self, action: str, label: str = "", danger: bool = False) -> None:
+        style = discord.ButtonStyle.danger if danger else discord.ButtonStyle.secondary
+        super().__init__(
+            discord.ui.Button(label=label[:80] or "?", style=style, custom_id=f"pw:choice:{action}")
+        )
+        self.action = action
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> ChoiceButton:
+        return cls(match["choice"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _client(interaction).press(interaction, Press(self.action, None))
+
+
 class StaleButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     # Any other paperwire id: one of another version, or one paperwire never wrote.
-    template=rf"(?s)(?!(?:{_NEXT_ID}|{_PAPER_ID})\Z)pw:.*",
+    template=rf"(?s)(?!(?:{_NEXT_ID}|{_PAPER_ID}|{_CHOICE_ID})\Z)pw:.*",
 ):
     def __init__(self, custom_id: str) -> None:
         super().__init__(discord.ui.Button(label="?", custom_id=custom_id))
@@ -102,7 +136,7 @@ class StaleButton(
 
 
 # What the client registers, so that a press finds its button after a restart.
-DYNAMIC_BUTTONS = (PaperButton, NextButton, StaleButton)
+DYNAMIC_BUTTONS = (PaperButton, NextButton, ChoiceButton, StaleButton)
 
 
 def _client(interaction: discord.Interaction) -> AnswersPresses:
@@ -130,6 +164,14 @@ def digest_views(digest: Digest, bodies: list[dict[str, Any]]) -> list[discord.u
             view.add_item(PaperButton(NOT_FOR_US, paper.id, f"Not for us {number}", row))
         views.append(view if view.children else None)
     return views
+
+
+def choices_view(choices: tuple[Choice, ...]) -> discord.ui.View:
+    """The buttons under a question, in one row."""
+    view = discord.ui.View(timeout=None)
+    for choice in choices[:5]:
+        view.add_item(ChoiceButton(choice.action, choice.label, choice.danger))
+    return view
 
 
 def search_page_view(key: str, next_offset: int) -> discord.ui.View:

@@ -97,10 +97,22 @@ def papers_commands(bot: PaperwireDiscord) -> app_commands.Group:
     @app_commands.describe(setting="What to change", value="e.g. 10, agents -survey, mon-fri")
     async def set_(
         interaction: discord.Interaction,
-        setting: Literal["size", "topic", "days", "format", "covers"],
+        setting: Literal["size", "topic", "days", "format", "covers", "taste"],
         value: app_commands.Range[str, 1, 200],
     ) -> None:
         await bot.run_command(interaction, f"digest set {setting} {value}")
+
+    @digest.command(name="taste", description="This channel's votes as counts, or clear them")
+    @app_commands.describe(action="show (default), or reset: clear the votes (asks first)")
+    async def taste(
+        interaction: discord.Interaction, action: Literal["show", "reset"] = "show"
+    ) -> None:
+        await bot.run_command(interaction, f"digest taste {'reset' if action == 'reset' else ''}")
+
+    @papers.command(name="forget", description="Remove your votes, topics and saved papers")
+    @app_commands.describe(who="me: everything paperwire keeps about you here (asks first)")
+    async def forget(interaction: discord.Interaction, who: Literal["me"] = "me") -> None:
+        await bot.run_command(interaction, f"forget {who}")
 
     @papers.command(name="subscribe", description="A direct message with new papers on a topic")
     @app_commands.describe(topic='Words, "a phrase", prefix*, author:"Name", cat:cs.CL')

@@ -20,10 +20,10 @@ from bot.delivery.outbox import OutgoingMessage, Receipt
 from bot.errors import UserError
 from bot.models import Destination
 from bot.platforms.connecting import Unreachable, describe
-from bot.platforms.discord.buttons import digest_views, search_page_view
+from bot.platforms.discord.buttons import choices_view, digest_views, search_page_view
 from bot.platforms.discord.endpoints import discord_py_endpoints
 from bot.render.discord import render_discord
-from bot.render.neutral import Content, Digest, SearchPage
+from bot.render.neutral import Content, Digest, Notice, SearchPage
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -111,13 +111,16 @@ async def _views(
     services: Services, content: Content, bodies: list[dict[str, Any]]
 ) -> list[discord.ui.View | None]:
     """Buttons for each message part: "Abstract" for each paper of a digest part (one
-    embed per paper, in order), "Next" on the last part of a search with more."""
+    embed per paper, in order), "Next" on the last part of a search with more, a
+    question's choices under its last part."""
     views: list[discord.ui.View | None] = [None] * len(bodies)
     if isinstance(content, Digest):
         views = digest_views(content, bodies)
     elif isinstance(content, SearchPage) and content.has_more and bodies:
         key = await services.saved_queries.save_query(content.query, services.clock())
         views[-1] = search_page_view(key, content.offset + len(content.hits))
+    elif isinstance(content, Notice) and content.choices and bodies:
+        views[-1] = choices_view(content.choices)
     return views
 
 

@@ -36,6 +36,7 @@ from bot.render.slack import (
     ACTION_NOT_FOR_US,
     ACTION_SHARE,
     ACTION_SIMILAR,
+    choice_action_id,
 )
 from handlers import buttons
 from handlers.buttons import Page, Press
@@ -108,9 +109,11 @@ class Listeners:
         if buttons.needs_manager(pressed.action):
             invocation = replace(invocation, is_manager=await self._managers.is_manager(invocation))
         reply = await press(Context(invocation, self._services, self._services.clock()), pressed)
-        # A Next's page takes the place of the one it was pressed under; anything else
-        # (a shared page, an abstract, a refusal) is a message of its own.
-        in_place = pressed.action == buttons.NEXT and isinstance(reply.content, SearchPage)
+        # A Next's page takes the place of the one it was pressed under, and a choice's
+        # answer that of the question (its buttons go with it); anything else (a shared
+        # page, an abstract, a refusal) is a message of its own.
+        next_page = pressed.action == buttons.NEXT and isinstance(reply.content, SearchPage)
+        in_place = next_page or pressed.action in buttons.CHOICES
         await self._reply(invocation, reply, body, replace_original=in_place)
 
     def _hooked(self, listener: Callable[P, Awaitable[None]]) -> Callable[P, Awaitable[None]]:
@@ -232,6 +235,7 @@ ACTIONS = {
     ACTION_SIMILAR: buttons.SIMILAR,
     ACTION_MORE_LIKE: buttons.MORE_LIKE,
     ACTION_NOT_FOR_US: buttons.NOT_FOR_US,
+    **{choice_action_id(action): action for action in buttons.CHOICES},
 }
 
 

@@ -37,13 +37,14 @@ class PgDigests:
         async with self._db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO channel_digests (destination, enabled, time, timezone, weekdays,"
-                " size, topic, format, covers, updated_at, updated_by)"
-                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (destination) DO UPDATE"
+                " size, topic, format, covers, updated_at, updated_by, taste)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (destination)"
+                " DO UPDATE"
                 " SET enabled = excluded.enabled, time = excluded.time,"
                 " timezone = excluded.timezone, weekdays = excluded.weekdays,"
                 " size = excluded.size, topic = excluded.topic, format = excluded.format,"
                 " covers = excluded.covers, updated_at = excluded.updated_at,"
-                " updated_by = excluded.updated_by",
+                " updated_by = excluded.updated_by, taste = excluded.taste",
                 (
                     digest.destination.key,
                     digest.enabled,
@@ -56,6 +57,7 @@ class PgDigests:
                     digest.covers,
                     at,
                     by,
+                    digest.taste,
                 ),
             )
 

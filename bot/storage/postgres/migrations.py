@@ -203,6 +203,10 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (owner, paper_pk)
     );
     """,
+    # 6: whether a channel's votes re-rank its digest ("taste"), on unless turned off.
+    """
+    ALTER TABLE channel_digests ADD COLUMN taste boolean NOT NULL DEFAULT true;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

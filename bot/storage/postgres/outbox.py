@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.storage.decode import (
     DESTINATION_COLUMNS,
+    FORGET_DESTINATION,
     OUTBOX_HEADS,
     QUEUED_COLUMNS,
     destination_state_from_row,
@@ -198,6 +199,17 @@ class PgOutbox:
                 f"UPDATE outbox SET next_attempt_at = %s WHERE destination = %s AND {WAITING}",
                 (at, destination),
             )
+
+    async def forget_destination(self, destination: str, reason: str) -> int:
+        async with self._db.transaction() as conn:
+            for sql in FORGET_DESTINATION:
+                await conn.execute(sql.replace("?", "%s"), (destination,))
+            cursor = await conn.execute(
+                "UPDATE outbox SET state = 'dropped', last_error = %s, handle = NULL"
+                f" WHERE destination = %s AND {WAITING}",
+                (reason, destination),
+            )
+            return cursor.rowcount
 
     async def claim(
         self, keys: Sequence[str], owner: str, until: datetime, now: datetime

@@ -12,6 +12,7 @@ from bot.alerts.topics import AlertSettings, Subscription, same_topic
 from bot.models import Destination
 from bot.storage.decode import (
     ALERT_SETTINGS_COLUMNS,
+    FORGET_OWNER,
     LISTS_TO_MATCH,
     SUBSCRIPTION_COLUMNS,
     alert_settings_from_row,
@@ -71,6 +72,12 @@ class PgSubscriptions:
                 "DELETE FROM pending_matches WHERE owner = %s AND subscription_id = ANY(%s)",
                 (owner.key, list(ids)),
             )
+            return cursor.rowcount
+
+    async def forget_user(self, owner: Destination) -> int:
+        async with self._db.transaction() as conn:
+            for sql in FORGET_OWNER:
+                cursor = await conn.execute(sql.replace("?", "%s"), (owner.key,))
             return cursor.rowcount
 
     async def alert_settings(self, owner: Destination) -> AlertSettings | None:
