@@ -25,6 +25,17 @@ def paper_id(value: object) -> str | None:
     return None
 
 
+# A reading list's pages as buttons carry them (10 papers a page: a list of 100,000).
+MAX_LIST_PAGE = 10_000
+
+
+def list_page(value: object) -> int | None:
+    """`value` when it is a page number from 1 to `MAX_LIST_PAGE`, else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_LIST_PAGE:
+        return value
+    return None
+
+
 def search_offset(value: object) -> int | None:
     """`value` when it is a whole number of results from 0 to `MAX_OFFSET`, else None
     (not a bool, a float or a numeric string: paperwire writes plain integers)."""

@@ -18,6 +18,8 @@ _ARXIV_NEW = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
 _ARXIV_OLD = re.compile(r"^([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
 _ARXIV_URL_PREFIX = re.compile(r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/", re.I)
 _WORDS = re.compile(r"[^\W_]+")
+_DOI_PREFIX = re.compile(r"^(?:doi:|https?://(?:dx\.)?doi\.org/)", re.I)
+_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _CODE_URL = re.compile(
     r"https?://(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co|bitbucket\.org)"
     r"/[\w.\-]+/[\w.\-]+",
@@ -44,6 +46,17 @@ def _match_arxiv_id(raw: str | None) -> re.Match[str] | None:
     text = text.removeprefix("arXiv:").removeprefix("arxiv:")
     text = text.removesuffix(".pdf")
     return _ARXIV_NEW.match(text) or _ARXIV_OLD.match(text)
+
+
+def normalize_doi(raw: str | None) -> str | None:
+    """A DOI as `10.1103/PhysRevB.85.115117`, without `doi:` or a doi.org URL before it;
+    of several (arXiv separates them with spaces) the first, the main article's. None when
+    `raw` holds no DOI."""
+    if not raw:
+        return None
+    first = (scrub_text(raw).split() or [""])[0]
+    doi = _DOI_PREFIX.sub("", first).rstrip(".,;")
+    return doi if _DOI.match(doi) else None
 
 
 def is_title_key(paper_id: str) -> bool:
@@ -206,6 +219,11 @@ class Paper:
     signals: Signals = field(default_factory=Signals)
     sources: tuple[str, ...] = ()
     version: int | None = None  # the latest version seen, where the source numbers them
+    # Where it was published, when a source says: the published version's DOI (arXiv's
+    # `arxiv:doi`, bioRxiv's `published`; a bioRxiv preprint's own DOI is its id) and the
+    # journal reference as arXiv gives it ("Phys. Rev. B 85, 115117 (2012)").
+    doi: str | None = None
+    journal_ref: str | None = None
     # One per author ("" for none) when any author has one; never part of a name.
     affiliations: tuple[str, ...] = ()
     # Filled when read from the store: the days it trended, newest first, with its rank.
@@ -246,7 +264,8 @@ class Observation:
     """A paper as one source saw it at one moment, possibly on a day's trending list.
 
     `doi` is a preprint server's DOI (bioRxiv, medRxiv): the paper's id when it has no arXiv
-    id. A DOI (`10.1101/...`) can never read as an arXiv id or a title key.
+    id. A DOI (`10.1101/...`) can never read as an arXiv id or a title key. `journal_doi`
+    and `journal_ref` say where the paper was published (`Paper.doi`, `Paper.journal_ref`).
     """
 
     title: str
@@ -264,6 +283,8 @@ class Observation:
     doi: str | None = None
     version: int | None = None
     affiliations: tuple[str, ...] = ()
+    journal_doi: str | None = None
+    journal_ref: str | None = None
     normalized_title: str = field(init=False, compare=False, default="")
 
     def __post_init__(self) -> None:
@@ -276,6 +297,8 @@ class Observation:
         object.__setattr__(self, "links", _clean_all(self.links))
         object.__setattr__(self, "categories", _clean_all(self.categories))
         object.__setattr__(self, "signals", self.signals.cleaned())
+        object.__setattr__(self, "journal_doi", normalize_doi(self.journal_doi))
+        object.__setattr__(self, "journal_ref", clean_text(self.journal_ref) or None)
         if self.version is None:  # `2509.04664v2` names its version; the id keeps none
             object.__setattr__(self, "version", arxiv_version(self.arxiv_id))
         object.__setattr__(self, "arxiv_id", normalize_arxiv_id(self.arxiv_id))
@@ -305,4 +328,6 @@ class Observation:
             sources=(self.source,),
             version=self.version,
             affiliations=self.affiliations,
+            doi=self.journal_doi,
+            journal_ref=self.journal_ref,
         )

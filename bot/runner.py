@@ -47,11 +47,13 @@ from schedules.digests import DigestJobs
 from schedules.ingest_jobs import add_ingest_jobs
 from schedules.leader import Leadership
 from schedules.outbox import drain_when_due
+from schedules.recaps import RecapJobs, Schedules
 from schedules.scheduler import Scheduler
 
 _log = logging.getLogger(__name__)
 OUTBOX_POLL_S = 2  # how often a process looks for what others queued for it to send
 OUTBOX_KEEP = timedelta(days=7)  # delivered messages stay this long (for status, for looking)
+ALERTS_REFRESH_MIN = 15  # how soon a saver with news of their list gets an alert job
 # A stop must end the process within 5 s, whatever it was doing: the shutdown gets this long,
 # all told. Its stages (the jobs, the requests, the platforms) share it but leave CLOSING_S
 # for the database and the HTTP client to close.
@@ -241,14 +243,19 @@ async def _led(
     # that did arrive is not sent again), and the digests missed while down, side by
     # side (each destination's messages still go in order).
     scheduler.run_now("outbox:start", _send_what_waits, services)
-    scheduler.run_now("digests:catch-up", digests.catch_up)
+    recaps = RecapJobs(scheduler, services, timedelta(hours=settings.digest_grace_hours))
+    jobs += await recaps.load()
+    scheduler.run_now("digests:catch-up", _catch_up, digests, recaps)
     alerts = AlertJobs(scheduler, services)
     jobs += await alerts.load()
     if settings.shared_database:  # settings changed through the other processes
         every = IntervalTrigger(seconds=settings.leader_check_s)
-        scheduler.add("schedule:refresh", every, _refresh, digests, alerts)
+        scheduler.add("schedule:refresh", every, _refresh, digests, alerts, recaps)
         jobs.append("schedule:refresh")
-    services.digest_schedule, services.alert_schedule = digests, alerts
+    else:  # savers whom an ingest gave news of their reading list
+        scheduler.add("alerts:refresh", IntervalTrigger(minutes=ALERTS_REFRESH_MIN), alerts.refresh)
+        jobs.append("alerts:refresh")
+    services.digest_schedule, services.alert_schedule = Schedules(digests, recaps), alerts
     await match_new_lists(services)
     scheduler.start()
     try:
@@ -260,9 +267,17 @@ async def _led(
         await scheduler.stop(deadline.left(SCHEDULER_S, CLOSING_S) if stopping else SCHEDULER_S)
 
 
-async def _refresh(digests: DigestJobs, alerts: AlertJobs) -> None:
+async def _refresh(digests: DigestJobs, alerts: AlertJobs, recaps: RecapJobs) -> None:
     await digests.refresh()
     await alerts.refresh()
+    await recaps.refresh()
+
+
+async def _catch_up(digests: DigestJobs, recaps: RecapJobs) -> None:
+    """The digests missed while down, then the recaps: a recap due the same day then
+    counts the day's digest."""
+    await digests.catch_up()
+    await recaps.catch_up()
 
 
 async def _send_what_waits(services: Services) -> None:

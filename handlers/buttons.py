@@ -1,6 +1,6 @@
 """The buttons under paperwire's messages (Next, Share, Abstract, Similar, More like this,
-Not for us, and the choices under a question: Forget me, Clear the votes, Cancel): what a
-press answers, whatever the platform.
+Not for us, Save, a reading list's Previous and Next, and the choices under a question:
+Forget me, Clear the votes, Cancel): what a press answers, whatever the platform.
 
 An adapter turns a press into a `Press`: the button's action and what the button carries,
 decoded from the platform's form (Slack's JSON value, Discord's custom id), or None when it
@@ -22,6 +22,7 @@ from handlers.confirm import CANCEL, cancel
 from handlers.context import Context
 from handlers.forget import FORGET_ME, forget_pressed
 from handlers.guards import needs_manager as guarded
+from handlers.reading import TAG, save_pressed, saved_page
 from handlers.subscriptions import subscribe_similar
 from handlers.taste import TASTE_RESET, reset_pressed
 from handlers.votes import more_like_this, not_for_us
@@ -32,6 +33,8 @@ ABSTRACT = "abstract"
 SIMILAR = "similar"
 MORE_LIKE = "more"  # a channel's vote for the paper ("More like this")
 NOT_FOR_US = "notforus"  # and against it ("Not for us")
+SAVE = "save"  # onto the presser's reading list
+SAVED_PAGE = "saved"  # another page of the presser's reading list
 # The choices under a question (`bot.render.neutral.Choice`): they carry no value.
 CHOICES = (FORGET_ME, TASTE_RESET, CANCEL)
 EXPIRED_SEARCH = "That search has expired; search again."
@@ -50,11 +53,20 @@ class Page:
 
 
 @dataclass(frozen=True)
+class ListPage:
+    """The page of the presser's reading list a "Previous" or "Next" button shows (of the
+    papers tagged `tag`, or all)."""
+
+    page: int
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
 class Press:
     """One button press, as any platform delivers it."""
 
-    action: str  # NEXT, SHARE, ..., NOT_FOR_US, or one of CHOICES; others are out of date
-    value: Page | str | None  # a page (Next, Share), a paper id (a paper's), none (choices)
+    action: str  # NEXT, SHARE, ..., SAVE, SAVED_PAGE, or one of CHOICES; others are out of date
+    value: Page | ListPage | str | None  # a page (Next, Share, SAVED_PAGE), a paper id, none
 
 
 async def next_page(ctx: Context, press: Press) -> Reply:
@@ -92,6 +104,19 @@ async def not_ours(ctx: Context, press: Press) -> Reply:
     return await not_for_us(ctx, _paper_id(press))
 
 
+async def save(ctx: Context, press: Press) -> Reply:
+    return await save_pressed(ctx, _paper_id(press))
+
+
+async def list_page(ctx: Context, press: Press) -> Reply:
+    page = press.value
+    if not isinstance(page, ListPage) or buttons.list_page(page.page) is None:
+        raise UserError(STALE_BUTTON)
+    if page.tag is not None and not TAG.fullmatch(page.tag):
+        raise UserError(STALE_BUTTON)
+    return await saved_page(ctx, page.page, page.tag)
+
+
 async def out_of_date(ctx: Context, press: Press) -> Reply:
     """A button of another version, or one paperwire never wrote."""
     raise UserError(STALE_BUTTON)
@@ -126,6 +151,8 @@ BUTTONS: dict[str, ButtonHandler] = {
     SIMILAR: similar,
     MORE_LIKE: more_like,
     NOT_FOR_US: not_ours,
+    SAVE: save,
+    SAVED_PAGE: list_page,
     FORGET_ME: forget_pressed,
     TASTE_RESET: reset_pressed,  # channel managers only
     CANCEL: cancel,

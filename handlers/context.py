@@ -24,6 +24,7 @@ class Invocation:
     # May change channel settings (a platform permission); None: the platform could not be
     # asked just now (neither yes nor no).
     is_manager: bool | None = False
+    channel_name: str = ""  # as the platform names it, when it says (a recap's title)
 
     def __post_init__(self) -> None:
         # A platform's JSON can carry a lone surrogate ("\\ud800"), which no store or

@@ -4,6 +4,7 @@ on [HH:MM] [TZ]      start (or move) the daily digest
 off                  stop it
 set size N | topic <query>|none | days mon-fri | format compact|full | covers latest|yesterday
     | taste on|off
+set recap <day> [HH:MM] | off   the weekly recap (its chart too), in the digest's time zone
 status               settings, the taste, next run, last post, and why a run posted nothing
 now                  post today's digest now (still at most one a day)
 taste [reset]        the channel's taste (its votes, as counts), or clear it (handlers.taste)
@@ -25,6 +26,8 @@ from bot.digests.settings import (
     parse_format,
     parse_size,
     parse_switch,
+    parse_time,
+    parse_weekday,
     parse_weekdays,
     parse_when,
     remedy,
@@ -38,12 +41,14 @@ from handlers.context import Context
 from handlers.guards import ManagersOnly
 from handlers.taste import taste, taste_summary
 from schedules.digests import next_run
+from schedules.recaps import next_recap
 
 TITLE = "Daily digest"
 USAGE = (
     "Use `/papers digest on [HH:MM] [Time/Zone]`, `off`, `status`, `now`, or"
     " `set size N`, `set topic <query>`, `set days mon-fri`, `set format compact|full`,"
-    " `set covers latest|yesterday`, `set taste on|off`, or `taste [reset]`."
+    " `set covers latest|yesterday`, `set taste on|off`, `set recap sun [17:00]|off`,"
+    " or `taste [reset]`."
 )
 
 
@@ -111,6 +116,8 @@ async def _set(ctx: Context, rest: str) -> Reply:
     )
     if not value:
         raise UserError(f"`set {name[:20]}` needs a value. {USAGE}")
+    if name == "recap":
+        return await _set_recap(ctx, settings, value)
     if name == "size":
         settings = replace(settings, size=parse_size(value))
     elif name == "topic":
@@ -130,6 +137,30 @@ async def _set(ctx: Context, rest: str) -> Reply:
     await _save(ctx, settings)
     state = "" if settings.enabled else " (the digest is off: `/papers digest on` starts it)"
     return _notice(f"Saved: {settings.describe()}{state}.")
+
+
+async def _set_recap(ctx: Context, settings: DigestSettings, value: str) -> Reply:
+    words = value.split()
+    if words[0].lower() in ("off", "none"):
+        if len(words) > 1:
+            raise UserError("`set recap off` takes nothing more.")
+        settings = replace(settings, recap_day=None, recap_time=None)
+    elif len(words) > 2:
+        raise UserError("`set recap` takes a weekday and a time, e.g. `set recap fri 16:00`.")
+    else:
+        at = parse_time(words[1]) if len(words) == 2 else None
+        name = ctx.invocation.channel_name or settings.recap_name
+        day = parse_weekday(words[0])
+        settings = replace(settings, recap_day=day, recap_time=at, recap_name=name)
+    await _save(ctx, settings)
+    return _notice(f"Saved. {_recap_lines(settings, ctx.now)}")
+
+
+def _recap_lines(settings: DigestSettings, now: datetime) -> str:
+    upcoming = next_recap(settings, now)
+    if upcoming is None:
+        return settings.describe_recap()
+    return f"{settings.describe_recap()} Next: {_local(upcoming, settings)}."
 
 
 def _topic(value: str) -> str | None:
@@ -195,6 +226,8 @@ async def status(ctx: Context) -> Reply:
     if settings.enabled:
         lines.append(_next_line(settings, ctx.now))
     lines.append(await taste_summary(ctx, settings.destination, settings))
+    if settings.recap_day is not None:
+        lines.append(_recap_lines(settings, ctx.now))
     lines += stopped
     runs = await ctx.services.digests.digest_runs(settings.destination.key)
     posted = next((r for r in runs if r.outcome is Outcome.POSTED), None)

@@ -25,6 +25,10 @@ TOPICS = (
         "/papers digest taste [reset]",
         "The channel's votes as counts (never who), or clear them (asks first).",
     ),
+    HelpTopic(
+        "/papers digest set recap <day> [HH:MM] | off",
+        "The channel's week in papers, with a chart, once a week.",
+    ),
     HelpTopic("/papers save <arXiv id or URL>", "Keep a paper on your own reading list."),
     HelpTopic(
         "/papers saved [page] | --tag <tag> | search <words>",
@@ -33,7 +37,10 @@ TOPICS = (
     HelpTopic(
         "/papers saved remove <n|id> | tag <n> <tag>", "Take a paper off your list, or tag it."
     ),
-    HelpTopic("/papers saved export [bibtex|ris] [--tag <tag>]", "Your list for Zotero or BibTeX."),
+    HelpTopic(
+        "/papers saved export [bibtex|ris] [--tag <tag>]",
+        "Your list as a file, for Zotero or BibTeX.",
+    ),
     HelpTopic(
         "/papers forget me",
         "Remove your votes, topics, alert settings and reading list here (asks first).",

@@ -14,8 +14,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from bot.errors import UserError
 from bot.ingest import ingest_arxiv_ids
 from bot.models import Paper, normalize_arxiv_id, normalize_title
-from bot.reading.export import EXTENSIONS, FORMATS, ExportFormat, export
-from bot.render.neutral import Notice, Reply
+from bot.reading.export import EXTENSIONS, FORMAT_NAMES, FORMATS, MIME_TYPES, ExportFormat, export
+from bot.render.limits import MAX_FILE_BYTES, size_text
+from bot.render.neutral import Attachment, ListPages, Notice, Reply
 from bot.sources.errors import SourceError
 from bot.sources.http import HttpError
 from bot.storage.types import SavedPaper
@@ -27,19 +28,19 @@ _log = logging.getLogger(__name__)
 
 TITLE = "Your reading list"
 PAGE_SIZE = 10
-# What an export may show in chat (a code block fits a Discord message and a Slack section).
-MAX_SHOWN_EXPORT = 1500
+EXPORT_NAME = "paperwire-saved"
 _DOI = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)?(10\.\d{4,9}/\S+)$", re.I)
-_TAG = re.compile(r"^[\w.+-]{1,40}$")
+TAG = re.compile(r"^[\w.+-]{1,40}$")
 SAVED_USAGE = (
     "Use `/papers saved [page]`, `/papers saved --tag <tag> [page]`,"
     " `/papers saved search <words>`, `/papers saved remove <n|id>`,"
     " `/papers saved tag <n> <tag>` or `/papers saved export [bibtex|ris] [--tag <tag>]`."
 )
+NOT_SAVED = "paperwire does not know that paper (any more); nothing was saved."
 
 
-def _private(text: str, code: str = "") -> Reply:
-    return Reply(Notice(text, title=TITLE, code=code), private=True)
+def _private(text: str) -> Reply:
+    return Reply(Notice(text, title=TITLE), private=True)
 
 
 Handler = Callable[[Context, str], Awaitable[Reply]]
@@ -50,12 +51,16 @@ def _privately(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     async def answer(ctx: Context, args: str) -> Reply:
-        try:
-            return await handler(ctx, args)
-        except UserError as exc:
-            return Reply(Notice(str(exc), is_error=True), private=True)
+        return await _answered_privately(handler(ctx, args))
 
     return answer
+
+
+async def _answered_privately(answering: Awaitable[Reply]) -> Reply:
+    try:
+        return await answering
+    except UserError as exc:
+        return Reply(Notice(str(exc), is_error=True), private=True)
 
 
 def paper_id_from(text: str) -> str | None:
@@ -78,6 +83,26 @@ async def save(ctx: Context, args: str) -> Reply:
     if not added:
         return _private(f"“{paper.title}” is already in your list.")
     return _private(f"Saved “{paper.title}”. `/papers saved` shows your list.")
+
+
+@_privately
+async def save_pressed(ctx: Context, paper_id: str) -> Reply:
+    """A paper's "Save" button (a digest's, a search's, an alert's): the paper saved for the
+    presser alone. Only a paper paperwire knows: a button's id may be forged, so it is never
+    asked of arXiv."""
+    paper = await ctx.services.papers.paper_by_id(paper_id)
+    pk = (await ctx.services.papers.pks_for_ids([paper_id])).get(paper_id)
+    if paper is None or pk is None:
+        raise UserError(NOT_SAVED)
+    added = await ctx.services.saved_papers.save_paper(owner(ctx), pk, ctx.now)
+    count = plural(len(await _mine(ctx)), "paper")
+    text = f"Saved — {count} in your list." if added else f"Already in your list ({count})."
+    return Reply(Notice(text, title=paper.title), private=True)
+
+
+async def saved_page(ctx: Context, page: int, tag: str | None) -> Reply:
+    """The page a reading list's "Previous" or "Next" button shows."""
+    return await _answered_privately(_list(ctx, str(page), tag))
 
 
 async def _known_paper(ctx: Context, text: str) -> Paper:
@@ -158,7 +183,9 @@ async def _list(ctx: Context, page_text: str, tag: str | None) -> Reply:
     lines = await _lines(ctx, mine, shown[start : start + PAGE_SIZE])
     head = f"{plural(len(shown), 'paper')}{which}, newest first (page {page} of {pages}):"
     more = "\nNext: `/papers saved " + (f"--tag {tag} " if tag else "") + f"{page + 1}`"
-    return _private("\n".join([head, *lines]) + (more if page < pages else ""))
+    text = "\n".join([head, *lines]) + (more if page < pages else "")
+    buttons = ListPages(page, pages, tag) if pages > 1 else None
+    return Reply(Notice(text, title=TITLE, pages=buttons), private=True)
 
 
 async def _lines(ctx: Context, mine: list[SavedPaper], numbers: Sequence[int]) -> list[str]:
@@ -201,7 +228,7 @@ async def _remove(ctx: Context, which: str) -> Reply:
 
 def _clean_tag(tag: str) -> str:
     tag = tag.strip().lstrip("#").casefold()
-    if not _TAG.match(tag):
+    if not TAG.fullmatch(tag):
         raise UserError(
             "A tag is one word of up to 40 letters, digits, `-`, `_`, `.` or `+` (e.g. `to-read`)."
         )
@@ -254,12 +281,19 @@ async def _export(ctx: Context, rest: str) -> Reply:
     if not papers:
         which = f" tagged “{tag}”" if tag else ""
         return _private(f"No saved paper{which} to export.")
-    text = export(papers, format)
-    name = f"reading-list.{EXTENSIONS[format]}"
+    # The file goes whatever its length (no code block: the file is what a reference
+    # manager imports, and a copy in chat would be escaped for the platform). Its size is
+    # checked on the bytes sent, before anything is queued.
+    data = export(papers, format).encode("utf-8")
+    name = f"{EXPORT_NAME}-{tag}" if tag else EXPORT_NAME
+    name = f"{name}.{EXTENSIONS[format]}"
     count = plural(len(papers), "entry", "entries")
-    if len(text) > MAX_SHOWN_EXPORT:
-        return _private(
-            f"{name}: {count}, {len(text):,} characters, too long to show here; file uploads"
-            " come next. `--tag <tag>` exports fewer."
+    if len(data) > MAX_FILE_BYTES:
+        raise UserError(
+            f"{name} would be {size_text(len(data))} ({count}), over the"
+            f" {size_text(MAX_FILE_BYTES)} a file can be here; `--tag <tag>` exports fewer."
         )
-    return _private(f"{name}: {count}.", code=text)
+    title = f"Your reading list{f' tagged “{tag}”' if tag else ''} ({FORMAT_NAMES[format]})"
+    file = Attachment(name, data, MIME_TYPES[format], title=title)
+    text = f"{name}: {count} ({FORMAT_NAMES[format]}, {size_text(len(data))})."
+    return Reply(Notice(text, title=TITLE), private=True, files=(file,))

@@ -1,5 +1,6 @@
-"""Topic alerts on the scheduler: one daily job per user who follows a topic, at their own
-time in their own time zone; plus matching the papers of each newly complete list."""
+"""Topic alerts on the scheduler: one daily job per user who follows a topic or has news of
+their reading list, at their own time in their own time zone; plus matching the papers of
+each newly complete list."""
 
 from __future__ import annotations
 
@@ -26,23 +27,24 @@ def job_id(owner: Destination) -> str:
 
 
 class AlertJobs:
-    """Keeps one alert job per user with subscriptions, in step with the database."""
+    """Keeps one alert job per user with subscriptions or changes to their saved papers not
+    told yet, in step with the database."""
 
     def __init__(self, scheduler: Scheduler, services: Services) -> None:
         self._scheduler = scheduler
         self._services = services
 
     async def load(self) -> list[str]:
-        owners = {s.owner for s in await self._services.subscriptions.subscriptions()}
+        owners = await self._owners()
         for owner in sorted(owners, key=lambda o: o.key):
             self.update(await self._settings(owner))
         return [job_id(owner) for owner in owners]
 
     async def refresh(self) -> None:
-        """Take up what other processes changed: a new subscriber, a new time or zone.
-        Unchanged jobs are left alone (see `DigestJobs.refresh`)."""
-        owners = {s.owner for s in await self._services.subscriptions.subscriptions()}
-        for owner in sorted(owners, key=lambda o: o.key):
+        """Take up what changed since: a new subscriber, a new time or zone (other
+        processes), a saver with news of their list (an ingest). Unchanged jobs are left
+        alone (see `DigestJobs.refresh`)."""
+        for owner in sorted(await self._owners(), key=lambda o: o.key):
             settings = await self._settings(owner)
             if not self._scheduler.has(job_id(owner), alert_trigger(settings)):
                 self.update(settings)
@@ -57,12 +59,18 @@ class AlertJobs:
 
     async def run_scheduled(self, owner_key: str) -> DigestRun | None:
         owner = Destination.from_key(owner_key)
-        if not await self._services.subscriptions.subscriptions(owner):
-            self._scheduler.remove(job_id(owner))  # unsubscribed from everything
+        if not await self._services.subscriptions.subscriptions(
+            owner
+        ) and not await self._services.saved_papers.pending_changes(owner):
+            self._scheduler.remove(job_id(owner))  # no topic, nothing new on their list
             return None
         await match_new_lists(self._services)
         settings = await self._settings(owner)
         return await send_alert(self._services, settings, self._services.clock())
+
+    async def _owners(self) -> set[Destination]:
+        owners = {s.owner for s in await self._services.subscriptions.subscriptions()}
+        return owners | set(await self._services.saved_papers.owners_with_changes())
 
     async def _settings(self, owner: Destination) -> AlertSettings:
         return await self._services.subscriptions.alert_settings(owner) or AlertSettings(owner)

@@ -39,7 +39,11 @@ def next_run(settings: DigestSettings, now: datetime) -> datetime | None:
 
 def previous_run(settings: DigestSettings, now: datetime) -> datetime | None:
     """The last scheduled time at or before `now` (within the past 8 days)."""
-    trigger = trigger_for(settings)
+    return previous_fire(trigger_for(settings), now)
+
+
+def previous_fire(trigger: CronTrigger, now: datetime) -> datetime | None:
+    """The last time `trigger` fired at or before `now` (within the past 8 days)."""
     last = None
     fire: datetime | None = trigger.get_next_fire_time(None, now - timedelta(days=8))
     for _ in range(64):  # at most 8 days of daily runs; the bound is only a safety net

@@ -37,6 +37,7 @@ SLACK_CONTEXT_ELEMENTS = 10
 SLACK_TEXT_OBJECT = 3000
 SLACK_MESSAGE_TEXT = 40_000
 SLACK_BUTTON_TEXT = 75
+SLACK_BUTTON_VALUE = 2000
 SLACK_ACTIONS_ELEMENTS = 25
 SLACK_ID = 255
 
@@ -130,7 +131,13 @@ def _check_actions(block: dict[str, Any], where: str, mentions: bool) -> None:
     _require(0 < len(elements) <= SLACK_ACTIONS_ELEMENTS, where, f"{len(elements)} elements")
     for number, element in enumerate(elements):
         if element.get("type") == "button":
-            _check_text_object(element["text"], f"{where}.elements[{number}]", SLACK_BUTTON_TEXT)
+            _check_button(element, f"{where}.elements[{number}]")
+
+
+def _check_button(button: dict[str, Any], where: str) -> None:
+    _check_text_object(button["text"], where, SLACK_BUTTON_TEXT)
+    _require_len(button.get("value", ""), SLACK_BUTTON_VALUE, f"{where}.value", allow_empty=True)
+    _require_len(button.get("action_id", ""), SLACK_ID, f"{where}.action_id")
 
 
 _SLACK_BLOCK_CHECKS = {
@@ -193,6 +200,9 @@ DISCORD_FIELD_NAME = 256
 DISCORD_FIELD_VALUE = 1024
 DISCORD_FOOTER = 2048
 DISCORD_AUTHOR = 256
+DISCORD_ACTION_ROWS = 5
+DISCORD_CUSTOM_ID = 100
+DISCORD_BUTTON_LABEL = 80
 
 _DISCORD_MENTION = re.compile(r"(?<!\\)<(@!?|@&|#)\d+>")
 _DISCORD_BROADCAST = re.compile(r"@(everyone|here)")
@@ -283,6 +293,24 @@ def check_discord_message(body: dict[str, Any], *, allow_mentions: bool = False)
         "body.embeds",
         f"{total} characters in all embeds > limit {DISCORD_EMBEDS_TOTAL}",
     )
+    check_discord_components(body.get("components") or [])
+
+
+def check_discord_components(rows: list[dict[str, Any]]) -> None:
+    """At most 5 action rows of at most 5 buttons, each with a label of at most 80
+    characters and a custom id of at most 100, unique in the message."""
+    _require(len(rows) <= DISCORD_ACTION_ROWS, "body.components", f"{len(rows)} rows > 5")
+    seen: set[str] = set()
+    for number, row in enumerate(rows):
+        where = f"body.components[{number}]"
+        buttons = row.get("components") or []
+        _require(row.get("type") == 1 and 0 < len(buttons) <= 5, where, "not a row of 1-5", row)
+        for button in buttons:
+            custom_id = button.get("custom_id", "")
+            _require_len(custom_id, DISCORD_CUSTOM_ID, f"{where}.custom_id")
+            _require_len(button.get("label", ""), DISCORD_BUTTON_LABEL, f"{where}.label")
+            _require(custom_id not in seen, where, "a custom id used twice", custom_id)
+            seen.add(custom_id)
 
 
 def discord_texts(body: dict[str, Any]) -> list[str]:

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
 import time
@@ -29,6 +30,7 @@ def run(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.Comp
         "HOME": str(tmp_path / "home"),
         "XDG_DATA_HOME": str(tmp_path / "data"),
         "PAPERWIRE_DB": str(tmp_path / "p.db"),
+        "TMPDIR": str(tmp_path),  # where the shell writes a reply's files
     }
     env.pop("SLACK_BOT_TOKEN", None)
     env.pop("DISCORD_BOT_TOKEN", None)
@@ -331,6 +333,9 @@ def test_a_reading_list_through_the_shell(tmp_path: Path) -> None:
     out = result.stdout
     assert "Saved “" in out and "is already in your list" in out
     assert "1 paper tagged “nlp”" in out and "1808.09377" in out
-    assert "reading-list.bib: 1 entry." in out
-    entry = out[out.index("@misc{") :]
+    assert "paperwire-saved.bib: 1 entry (BibTeX, " in out
+    written = re.search(r"^file: (/\S+/paperwire-saved\.bib) \(\d+ bytes\)$", out, re.M)
+    assert written is not None, out
+    entry = Path(written.group(1)).read_text(encoding="utf-8")
+    assert Path(written.group(1)).is_relative_to(tmp_path)
     assert "  eprint = {1808.09377},\n  archivePrefix = {arXiv}," in entry  # indentation kept

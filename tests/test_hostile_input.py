@@ -42,6 +42,7 @@ from bot.render.neutral import (
     Highlighted,
     Hit,
     Notice,
+    SavedUpdate,
     SearchPage,
     TopicAlert,
 )
@@ -371,10 +372,25 @@ contents = st.one_of(
         TopicAlert,
         groups=st.lists(
             st.builds(AlertGroup, topic=hostile_text, papers=papers(), more=st.integers(0, 9)),
-            min_size=1,
+            min_size=0,
             max_size=3,
         ).map(tuple),
-    ),
+        # A reading list's changes: hostile titles, and a source's journal reference or DOI.
+        updates=papers(max_size=25).flatmap(
+            lambda drawn: st.tuples(
+                *(
+                    st.builds(
+                        SavedUpdate,
+                        paper=st.just(paper),
+                        kind=st.sampled_from(["version", "journal_ref", "doi"]),
+                        value=hostile_text,
+                    )
+                    for paper in drawn
+                )
+            )
+        ),
+        more_updates=st.integers(0, 3),
+    ).filter(lambda alert: bool(alert.groups or alert.updates)),
     st.builds(
         SearchPage,
         # A page's query comes from the search service, which cleans it (the test above):

@@ -26,7 +26,7 @@ import aiohttp
 
 from bot.buttons import STALE_BUTTON
 from bot.models import Destination
-from bot.render.slack import ACTION_NEXT
+from bot.render.slack_buttons import ACTION_NEXT
 from bot.storage import open_storage
 from tests.fixture_files import HF_DAILY
 from tests.processes import start_paperwire_run

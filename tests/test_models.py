@@ -7,6 +7,7 @@ from bot.models import (
     find_code_links,
     is_title_key,
     normalize_arxiv_id,
+    normalize_doi,
     normalize_title,
     scrub_text,
     title_key,
@@ -117,3 +118,30 @@ def test_affiliations_are_cleaned_and_stay_with_their_names() -> None:
     short = make_observation(authors=("A. One", "B. Two"), affiliations=("Somewhere",))
     assert short.authors == ("A. One", "B. Two")
     assert short.affiliations == ("Somewhere", "")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("10.1103/PhysRevB.85.115117", "10.1103/PhysRevB.85.115117"),
+        ("http://dx.doi.org/10.1103/PhysRevB.85.115117", "10.1103/PhysRevB.85.115117"),
+        ("https://doi.org/10.1016/S0550-3213(01)00405-9", "10.1016/S0550-3213(01)00405-9"),
+        ("doi:10.1145/3395363.3397376.", "10.1145/3395363.3397376"),
+        ("10.1000/first 10.1000/erratum", "10.1000/first"),  # arXiv lists several so
+        ("NA", None),
+        ("", None),
+        (None, None),
+        ("10.1/too-short-prefix", None),
+    ],
+)
+def test_dois_lose_their_prefixes_and_only_the_first_is_kept(
+    raw: str | None, expected: str | None
+) -> None:
+    assert normalize_doi(raw) == expected
+
+
+def test_where_a_paper_was_published_is_cleaned_onto_the_paper() -> None:
+    obs = make_observation(journal_doi=" doi:10.1038/x1 ", journal_ref="Nature\n 612  (2026)")
+    paper = obs.to_paper()
+    assert (paper.doi, paper.journal_ref) == ("10.1038/x1", "Nature 612 (2026)")
+    assert obs.paper_id == paper.id and paper.id.startswith("t-")  # never its id

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import cast
 
 from bot.alerts.matching import LiveTopics
 from bot.alerts.topics import DEFAULT_ALERT_CAP, AlertSettings, Subscription
@@ -17,13 +18,15 @@ from bot.delivery.outbox import OutgoingMessage
 from bot.digests.runs import STALE_RUN
 from bot.digests.settings import DigestRun, Outcome
 from bot.models import Destination, Paper
-from bot.render.neutral import AlertGroup, Reply, TopicAlert
+from bot.render.neutral import AlertGroup, Reply, SavedUpdate, TopicAlert, UpdateKind
 from bot.search.matcher import matches
 from bot.search.query import Query, parse
 from bot.storage import Papers
+from bot.storage.types import PaperChange
 
 _log = logging.getLogger(__name__)
 PREVIEW_SIZE = 3  # recent matches shown when subscribing
+UPDATES_CAP = 20  # reading-list changes in one alert; the rest wait for the next
 PREVIEW_DAYS = 7  # of the newest lists, so that subscribing stays quick
 HISTORY_DAYS = 30  # lists whose word frequencies pick the topics' anchors
 
@@ -108,7 +111,8 @@ async def send_alert(
     services: Services, settings: AlertSettings, at: datetime, cap: int = DEFAULT_ALERT_CAP
 ) -> DigestRun | None:
     """The user's direct message for the local day of `at`: at most one a day, never a paper
-    sent before. None when that day's message was already sent (or is being sent)."""
+    sent before, and what changed about the papers on their reading list, each change told
+    once. None when that day's message was already sent (or is being sent)."""
     owner = settings.owner
     run_day = at.astimezone(settings.zone).date()
     if settings.paused(at):
@@ -140,7 +144,11 @@ async def _compose_and_send(
         paper_ids = draft.paper_ids
         receipt = await services.delivery.deliver(
             OutgoingMessage(
-                owner, Reply(draft.alert, ephemeral=False), paper_ids, run=(owner.key, run.run_day)
+                owner,
+                Reply(draft.alert, ephemeral=False),
+                paper_ids,
+                run=(owner.key, run.run_day),
+                notices=draft.notices,
             )
         )
         # Sent or kept in the outbox, the matches are dealt with either way.
@@ -154,32 +162,38 @@ async def _compose_and_send(
 @dataclass(frozen=True)
 class PendingAlert:
     """What a user's alert is made of, as read from storage: the pending matches (paper key,
-    subscription id; oldest first), the papers the user was already sent, their topics and
-    the matched papers by key."""
+    subscription id; oldest first), the papers the user was already sent, their topics, the
+    changes to their saved papers not told yet (oldest first), and the papers of the
+    matches and changes by key."""
 
     matches: Sequence[tuple[int, int]]
     sent: frozenset[str]
     subscriptions: Mapping[int, Subscription]
     papers: Mapping[int, Paper]
+    changes: Sequence[PaperChange] = ()
 
 
 @dataclass(frozen=True)
 class AlertDraft:
     """What to send (`alert`, None when nothing is left to send, and its `paper_ids`) and
     what to record: (subscription id, title of its first pending match) for each topic with
-    pending matches, shown or left out by the cap."""
+    pending matches, shown or left out by the cap, and the changes the alert tells of
+    (`notices`, told once it is queued)."""
 
     alert: TopicAlert | None
     paper_ids: tuple[str, ...]
     last_matches: tuple[tuple[int, str], ...]
+    notices: tuple[int, ...] = ()
 
 
 async def _pending(services: Services, owner: Destination) -> PendingAlert:
     found = await services.subscriptions.pending_matches(owner)
     sent = await services.outbox.sent_paper_ids(owner.key)
     subscriptions = {s.id: s for s in await services.subscriptions.subscriptions(owner)}
-    papers = await services.papers.papers_by_pk(sorted({pk for pk, _ in found}))
-    return PendingAlert(found, sent, subscriptions, papers)
+    changes = await services.saved_papers.pending_changes(owner)
+    pks = {pk for pk, _ in found} | {change.paper_pk for change in changes}
+    papers = await services.papers.papers_by_pk(sorted(pks))
+    return PendingAlert(found, sent, subscriptions, papers, changes)
 
 
 def compose_alert(pending: PendingAlert, cap: int) -> AlertDraft:
@@ -204,6 +218,35 @@ def compose_alert(pending: PendingAlert, cap: int) -> AlertDraft:
         topic = pending.subscriptions[sub_id].topic
         groups.append(AlertGroup(topic, tuple(take), more=len(matched) - len(take)))
         last_matches.append((sub_id, matched[0].title))
-    if not shown:
+    updates, more, notices = compose_updates(pending)
+    if not shown and not updates:
         return AlertDraft(None, (), tuple(last_matches))
-    return AlertDraft(TopicAlert(tuple(groups)), tuple(shown), tuple(last_matches))
+    alert = TopicAlert(tuple(groups) if shown else (), updates, more)
+    return AlertDraft(alert, tuple(shown), tuple(last_matches), notices)
+
+
+def compose_updates(
+    pending: PendingAlert, cap: int = UPDATES_CAP
+) -> tuple[tuple[SavedUpdate, ...], int, tuple[int, ...]]:
+    """A line per paper and kind of change (the latest: v2 then v3 pending is "v3 posted"),
+    at most `cap`, in the order first seen; how many lines wait for the next alert; and
+    the changes the shown lines tell of."""
+    latest: dict[tuple[int, str], list[PaperChange]] = {}
+    for change in pending.changes:
+        if change.paper_pk in pending.papers:
+            latest.setdefault((change.paper_pk, change.kind), []).append(change)
+    lines = list(latest.values())
+    updates = []
+    notices: list[int] = []
+    for changes in lines[:cap]:
+        newest = max(changes, key=_change_order)
+        kind = cast(UpdateKind, newest.kind)  # one of the three the ingest records
+        updates.append(SavedUpdate(pending.papers[newest.paper_pk], kind, newest.value))
+        notices += [change.id for change in changes]
+    return tuple(updates), max(0, len(lines) - cap), tuple(notices)
+
+
+def _change_order(change: PaperChange) -> tuple[int, int]:
+    """Versions by number (v3 after v2, whichever was seen first); the rest by when."""
+    number = int(change.value) if change.kind == "version" and change.value.isdigit() else 0
+    return number, change.id

@@ -63,6 +63,9 @@ class OutgoingMessage:
     # The digest run (destination key, local day) this message settles: the run is marked
     # queued in the outbox's own transaction, so a crash cannot separate the two.
     run: tuple[str, date] | None = None
+    # The reading-list changes it tells of (ids of `paper_changes`): told to its
+    # destination in the outbox's own transaction too, so never twice and never lost.
+    notices: tuple[int, ...] = ()
     # The outbox's hook, see `departs`.
     departing: Departing | None = field(default=None, compare=False, repr=False)
 
@@ -163,6 +166,7 @@ class DeliveryService:
             self._clock(),
             run=message.run,
             handle=json.dumps(message.handle) if message.handle is not None else None,
+            notices=message.notices,
         )
         if not self.sends_to(destination):
             return Receipt(

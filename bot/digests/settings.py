@@ -17,9 +17,11 @@ from bot.wording import plural
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WORKDAYS = WEEKDAYS[:5]
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_SIZE = 30
 DEFAULT_TIME = time(9, 0)
 Covers = Literal["latest", "yesterday"]
+TimeOfDay = time  # the type, where a field named `time` hides it
 _TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", re.I)
 
 
@@ -37,6 +39,11 @@ class DigestSettings:
     format: DigestStyle = "compact"
     covers: Covers = "latest"  # the most recent complete list, or yesterday's
     taste: bool = True  # the channel's votes re-rank its digest (when it has any)
+    # The weekly recap: its weekday (None: no recap) and time (None: the digest's time), in
+    # `timezone`; `recap_name` is the channel's name when it was set, for the chart's title.
+    recap_day: str | None = None
+    recap_time: TimeOfDay | None = None
+    recap_name: str | None = None
     updated_at: datetime | None = field(default=None, compare=False)  # when last saved
 
     @property
@@ -53,6 +60,17 @@ class DigestSettings:
             f"{self.time:%H:%M} {self.timezone}, {describe_weekdays(self.weekdays)},"
             f" {plural(self.size, 'paper')}, {self.format}, covers {covers}{topic}{taste}"
         )
+
+    @property
+    def recap_at(self) -> TimeOfDay:
+        return self.recap_time or self.time
+
+    def describe_recap(self) -> str:
+        """e.g. "Weekly recap: Sundays at 17:00 Europe/Paris." or that there is none."""
+        if self.recap_day is None:
+            return "Weekly recap: off (`/papers digest set recap sun 17:00` starts one)."
+        day = WEEKDAY_NAMES[WEEKDAYS.index(self.recap_day)]
+        return f"Weekly recap: {day}s at {self.recap_at:%H:%M} {self.timezone}."
 
 
 class DigestSchedule(Protocol):
@@ -231,6 +249,15 @@ def parse_weekdays(text: str) -> tuple[str, ...]:
     if not days:
         raise UserError("Give at least one weekday, e.g. mon-fri.")
     return tuple(d for d in WEEKDAYS if d in days)
+
+
+def parse_weekday(text: str) -> str:
+    """One weekday, short or in full, any case: `sun`, `Sunday`."""
+    word = text.strip().lower()
+    for short, name in zip(WEEKDAYS, WEEKDAY_NAMES, strict=True):
+        if word in (short, name.lower()):
+            return short
+    raise UserError(f"`{text[:20]}` is not a weekday; use mon, tue, wed, thu, fri, sat or sun.")
 
 
 def parse_size(text: str) -> int:

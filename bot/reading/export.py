@@ -3,7 +3,8 @@
 Every entry has a stable citation key (first author's surname, year, first title word;
 papers that would share one get a, b, c … in the order of their ids, so a key does not
 depend on the order of the list), the authors, title, year, the arXiv eprint with its
-primary class, the DOI where known, the URL and the abstract. BibTeX values are escaped
+primary class, the DOI where known, where it was published (BibTeX `note`, RIS `JO`), the
+URL and the abstract. BibTeX values are escaped
 for LaTeX: its specials, braces and accents become commands; other characters (emoji,
 Greek, CJK) stay UTF-8, which biber, Zotero and bibtexparser read.
 """
@@ -21,6 +22,11 @@ from bot.models import Paper, normalize_title
 ExportFormat = Literal["bibtex", "ris"]
 FORMATS: tuple[ExportFormat, ...] = ("bibtex", "ris")
 EXTENSIONS: dict[ExportFormat, str] = {"bibtex": "bib", "ris": "ris"}
+MIME_TYPES: dict[ExportFormat, str] = {
+    "bibtex": "application/x-bibtex",
+    "ris": "application/x-research-info-systems",
+}
+FORMAT_NAMES: dict[ExportFormat, str] = {"bibtex": "BibTeX", "ris": "RIS"}
 
 _SKIPPED_WORDS = frozenset("a an the on of in for to and with from towards toward is are".split())
 _NEW_ARXIV_ID = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
@@ -117,7 +123,10 @@ def year_of(paper: Paper) -> str | None:
 
 
 def doi_of(paper: Paper) -> str | None:
-    """The paper's DOI where one is its id (bioRxiv, medRxiv) or among its links."""
+    """The published version's DOI where a source gave one, else the paper's DOI where one
+    is its id (bioRxiv, medRxiv) or among its links."""
+    if paper.doi:
+        return paper.doi
     if paper.id.startswith("10."):
         return paper.id
     for link in paper.links:
@@ -183,6 +192,8 @@ def to_bibtex(papers: Sequence[Paper]) -> str:
         doi = doi_of(paper)
         if doi:
             fields.append(("doi", latex_escape(doi)))
+        if paper.journal_ref:
+            fields.append(("note", latex_escape(f"Published in {paper.journal_ref}")))
         if paper.url:
             fields.append(("url", _bib_url(paper.url)))
         if paper.abstract:
@@ -218,6 +229,8 @@ def to_ris(papers: Sequence[Paper]) -> str:
         doi = doi_of(paper)
         if doi:
             tags.append(("DO", doi))
+        if paper.journal_ref:
+            tags.append(("JO", paper.journal_ref))
         if paper.url:
             tags.append(("UR", paper.url))
         if paper.abstract:

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from bot.models import Paper
 from bot.render.escape import one_line, strip_controls
 from bot.render.limits import ELLIPSIS, shorten
-from bot.render.neutral import AlertGroup, Digest, Highlighted, SearchPage, TopicAlert
+from bot.render.neutral import AlertGroup, Digest, Highlighted, SavedUpdate, SearchPage, TopicAlert
 
 COMMAND = "/papers"
 SEARCH_HINT = f"{COMMAND} search <words>"
@@ -356,8 +356,28 @@ def split_text(text: str, limit: int) -> list[str]:
 
 
 def alert_heading(alert: TopicAlert) -> str:
+    if not alert.count:  # only news of the reading list
+        changes = len(alert.updates) + alert.more_updates
+        return f"{changes} {'update' if changes == 1 else 'updates'} to your reading list"
     noun = "paper" if alert.count == 1 else "papers"
     return f"{alert.count} new {noun} for your topics"
+
+
+READING_LIST = "Your reading list"
+
+
+def update_text(update: SavedUpdate) -> str:
+    """What changed, after the paper's title: "v3 posted", "published in Nature 612 (2026)",
+    "DOI 10.1038/…" (raw: the journal reference and DOI come from a source)."""
+    if update.kind == "version":
+        return f"v{update.value} posted"
+    if update.kind == "journal_ref":
+        return f"published in {update.value}"
+    return f"DOI {update.value}"
+
+
+def more_updates(alert: TopicAlert) -> str:
+    return f"…and {alert.more_updates} more in your next alert"
 
 
 def more_matches(group: AlertGroup) -> str:

@@ -217,8 +217,27 @@ def _alert(alert: TopicAlert) -> list[Body]:
             embeds.append(embed)
         if group.more:
             more += [text for text in [_fit(common.more_matches(group), 300)] if text]
+    embeds += _updates(alert)
     tail = "\n".join([*more, f"-# {_fit(common.ALERT_FOOTER, 300)}"])
     return _messages(f"**{common.alert_heading(alert)}**", embeds, tail)
+
+
+def _updates(alert: TopicAlert) -> list[Embed]:
+    """ "Your reading list": a line per change, "• [title](url) — v2 posted"."""
+    lines = []
+    for update in alert.updates:
+        title = _fit(update.paper.title, 200) or common.UNTITLED
+        url = _url(common.paper_url(update.paper))
+        change = _fit(common.update_text(update), 300)
+        lines.append(f"• {_link(url, title) if url else title} — {change}")
+    if alert.more_updates:
+        lines.append(_fit(common.more_updates(alert), 300))
+    if not lines:
+        return []
+    return [
+        {"title": common.READING_LIST, "description": text, "color": COLOR}
+        for text in common.split_text("\n".join(lines), DISCORD_DESCRIPTION)
+    ]
 
 
 def _compact_embed(number: int, paper: Paper, day: bool) -> Embed:

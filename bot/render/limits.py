@@ -32,9 +32,28 @@ DISCORD_FIELD_NAME = 256
 DISCORD_FIELD_VALUE = 1024
 DISCORD_FOOTER = 2048
 DISCORD_AUTHOR = 256
+DISCORD_FILES_PER_MESSAGE = 10
+# What a file may weigh on Discord where the server says nothing else (discord.py's
+# DEFAULT_FILE_SIZE_LIMIT_BYTES: a server without boosts, a DM); an interaction tells its own
+# (`attachment_size_limit`). Over it Discord answers 413 (code 40005).
+DISCORD_FILE_BYTES = 10 * 1024 * 1024
+
+# Files sent with a reply (an export, a chart): at most this much each. It is what Discord
+# takes anywhere (Slack takes up to 1 GB), and what a message waiting in the outbox may
+# carry (base64 in its row).
+MAX_FILE_BYTES = DISCORD_FILE_BYTES
+MAX_FILES = DISCORD_FILES_PER_MESSAGE
 
 # A word boundary is worth taking only if it keeps at least this share of the room.
 _MIN_KEEP = 0.5
+
+
+def size_text(size: int) -> str:
+    """A file's size for people: "812 bytes", "14.2 KiB", "10 MiB"."""
+    if size < 1024:
+        return f"{size} bytes"
+    value, unit = (size / 1024, "KiB") if size < 1024 * 1024 else (size / 1024 / 1024, "MiB")
+    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
 
 
 def shorten(text: str, limit: int) -> str:

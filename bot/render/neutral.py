@@ -6,7 +6,7 @@ raw here; each renderer escapes it for its platform.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
@@ -79,6 +79,16 @@ class Digest:
 
 
 @dataclass(frozen=True)
+class ListPages:
+    """Where a page of a reading list stands, for its "Previous" and "Next" buttons: page
+    `page` of `pages`, of the papers tagged `tag` (all of them with None)."""
+
+    page: int
+    pages: int
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
 class Choice:
     """A button under a notice that asks the reader to decide (confirm, or cancel): pressing
     it is the button action `action` (`handlers.buttons`), for the presser alone. It carries
@@ -98,6 +108,7 @@ class Notice:
     is_error: bool = False
     papers: tuple[Paper, ...] = ()  # a few papers shown under the text, e.g. a topic's catch
     code: str = ""  # shown verbatim in a code block under the text (an export's file, short)
+    pages: ListPages | None = None  # a reading list's page: "Previous" / "Next" buttons
     choices: tuple[Choice, ...] = ()  # buttons where the platform has them (not the console)
 
 
@@ -124,11 +135,27 @@ class AlertGroup:
     more: int = 0  # matches left out by the cap
 
 
+UpdateKind = Literal["version", "journal_ref", "doi"]
+
+
+@dataclass(frozen=True)
+class SavedUpdate:
+    """A change to a paper on the user's reading list: a new version (`value` its number),
+    a journal reference or a DOI."""
+
+    paper: Paper
+    kind: UpdateKind
+    value: str
+
+
 @dataclass(frozen=True)
 class TopicAlert:
-    """A user's daily direct message: new papers, grouped by the topic they matched."""
+    """A user's daily direct message: new papers, grouped by the topic they matched, and
+    what changed about the papers on their reading list ("Your reading list")."""
 
     groups: tuple[AlertGroup, ...]
+    updates: tuple[SavedUpdate, ...] = ()
+    more_updates: int = 0  # changes left for the next alert by the cap
 
     @property
     def count(self) -> int:
@@ -158,3 +185,15 @@ class Reply:
     ephemeral: bool = True
     private: bool = False  # for the asker only, even where answers are public (a mention)
     files: tuple[Attachment, ...] = ()  # uploaded with the message (Slack: to the DM)
+
+
+def with_line(reply: Reply, line: str) -> Reply:
+    """`reply` with a line of our own added to its text (what became of its files, say);
+    content with no place for one (help, an alert) is left as it is."""
+    content = reply.content
+    if isinstance(content, Notice):
+        return replace(reply, content=replace(content, text=f"{content.text}\n{line}".strip()))
+    if isinstance(content, Digest | SearchPage):
+        note = f"{content.note} {line}" if content.note else line
+        return replace(reply, content=replace(content, note=note))
+    return reply

@@ -8,7 +8,6 @@ whose text escapes to nothing is left out: Slack refuses an empty text or contex
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +20,6 @@ from bot.render.escape import (
     escape_slack_url,
 )
 from bot.render.limits import (
-    SLACK_BUTTON_TEXT,
     SLACK_BUTTON_VALUE,
     SLACK_CONTEXT_TEXT,
     SLACK_FALLBACK_TEXT,
@@ -31,7 +29,6 @@ from bot.render.limits import (
     shorten,
 )
 from bot.render.neutral import (
-    Choice,
     Content,
     Digest,
     Help,
@@ -39,6 +36,14 @@ from bot.render.neutral import (
     Notice,
     SearchPage,
     TopicAlert,
+)
+from bot.render.slack_buttons import (
+    ACTION_SAVE,
+    button,
+    choices_block,
+    page_buttons,
+    paper_buttons,
+    search_buttons,
 )
 
 Block = dict[str, Any]
@@ -51,15 +56,6 @@ MAX_URL = 1000  # longer URLs are not linked: they would crowd out the text
 WARNING = ":warning: "
 
 
-# Buttons (with `interactive`): their action ids, which the Slack adapter listens for.
-ACTION_NEXT = "papers_next"
-ACTION_SHARE = "papers_share"
-ACTION_ABSTRACT = "papers_abstract"
-ACTION_SIMILAR = "papers_similar"
-ACTION_MORE_LIKE = "papers_more_like"  # a channel's vote on a digest's paper
-ACTION_NOT_FOR_US = "papers_not_for_us"
-CHOICE_PREFIX = "papers_choice_"  # then the neutral action: a notice's choices (Forget me)
-
 # Sent with every chat.postMessage besides the body: a digest links many papers, and a
 # preview of each would bury it.
 POST_OPTIONS: dict[str, Any] = {"unfurl_links": False, "unfurl_media": False}
@@ -67,9 +63,9 @@ POST_OPTIONS: dict[str, Any] = {"unfurl_links": False, "unfurl_media": False}
 
 def render_slack(content: Content, *, interactive: bool = False) -> list[Body]:
     """`content` as one or more Slack message bodies, each within Block Kit limits. With
-    `interactive`, digests get "Abstract", "Subscribe to similar", "More like this" and "Not
-    for us" buttons per paper, search results "Share in channel" and "Next" buttons, and a
-    notice its choices (e.g. "Forget me", "Cancel")."""
+    `interactive`, papers get buttons (`paper_buttons`, a search's a "Save" beside each),
+    search results "Share in channel" and "Next", a reading list's page "Previous"/"Next",
+    a notice its choices (e.g. "Forget me", "Cancel")."""
     if isinstance(content, Digest):
         return _digest(content, interactive)
     if isinstance(content, TopicAlert):
@@ -179,7 +175,7 @@ def _digest(digest: Digest, interactive: bool = False) -> list[Body]:
     units = [
         [
             _paper_section(number, paper, digest.style, why=digest.reason(number - 1)),
-            *_paper_buttons(paper, interactive, votes=True),
+            *paper_buttons(paper, interactive, votes=True),
         ]
         for number, paper in enumerate(digest.papers, start=1)
     ]
@@ -197,13 +193,30 @@ def _alert(alert: TopicAlert, interactive: bool) -> list[Body]:
         blocks = [_section(f"*Topic {common.quoted(_fit(group.topic, 200))}*")]
         for number, paper in enumerate(group.papers, start=1):
             blocks.append(_paper_section(number, paper, "compact"))
-            blocks += _paper_buttons(paper, interactive)
+            blocks += paper_buttons(paper, interactive)
         more = _fit(common.more_matches(group), 500) if group.more else ""
         if more:
             blocks.append(_context(more))
         units.append(blocks)
+    units += _updates(alert)
     tail = [_context(_fit(common.ALERT_FOOTER, 500))]
     return _bodies([_header(heading)], units, tail, heading)
+
+
+def _updates(alert: TopicAlert) -> list[list[Block]]:
+    """ "Your reading list": a line per change, "• <url|title> — v2 posted"."""
+    if not alert.updates:
+        return []
+    lines = [f"*{common.READING_LIST}*"]
+    for update in alert.updates:
+        title = common.fit(update.paper.title, 200, escape_slack_link_label) or common.UNTITLED
+        lines.append(
+            f"• {_link(common.paper_url(update.paper), title)}"
+            f" — {_fit(common.update_text(update), 300)}"
+        )
+    if alert.more_updates:
+        lines.append(_fit(common.more_updates(alert), 300))
+    return [[_section(text) for text in common.split_text("\n".join(lines), SLACK_SECTION_TEXT)]]
 
 
 def _paper_section(
@@ -219,21 +232,6 @@ def _paper_section(
         head.append(f"_{why_line}_")
     used = len("\n".join(head))
     return _section("\n".join(head + _details(paper, style, used)))
-
-
-def _paper_buttons(paper: Paper, interactive: bool, votes: bool = False) -> list[Block]:
-    """ "Abstract" (shown only to whoever asks) and "Subscribe to similar"; with `votes` (a
-    digest's papers) "More like this" and "Not for us", the channel's taste. One actions
-    block of at most 5 elements."""
-    if not interactive or len(paper.id) > SLACK_BUTTON_VALUE:
-        return []
-    buttons = [_button("Subscribe to similar", ACTION_SIMILAR, paper.id)]
-    if paper.abstract:
-        buttons.insert(0, _button("Abstract", ACTION_ABSTRACT, paper.id))
-    if votes:
-        buttons.append(_button("More like this", ACTION_MORE_LIKE, paper.id))
-        buttons.append(_button("Not for us", ACTION_NOT_FOR_US, paper.id))
-    return [{"type": "actions", "elements": buttons}]
 
 
 def _details(paper: Paper, style: str, used: int) -> list[str]:
@@ -276,44 +274,29 @@ def _search(page: SearchPage, interactive: bool = False) -> list[Body]:
     heading = common.results_heading(page, query)
     head = [_section(f"*{heading}*"), *note]
     units = [
-        _hit_blocks(number, hit.paper, hit.title, hit.snippet)
+        _hit_blocks(number, hit.paper, hit.title, hit.snippet, interactive)
         for number, hit in enumerate(page.hits, start=page.offset + 1)
     ]
     tail = [_context(common.more_hint(page))] if page.has_more else []
-    buttons = _search_buttons(page) if interactive else None
+    buttons = search_buttons(page) if interactive else None
     if buttons and buttons["elements"]:
         tail.append(buttons)
     return _bodies(head, units, tail, _raw_heading(page))
 
 
-def _search_buttons(page: SearchPage) -> Block:
-    """ "Share in channel" posts this page for everyone; "Next" shows the following one."""
-    here = json.dumps({"q": page.query, "o": page.offset}, ensure_ascii=False)
-    after = json.dumps({"q": page.query, "o": page.offset + len(page.hits)}, ensure_ascii=False)
-    buttons = [_button("Share in channel", ACTION_SHARE, here)]
-    if page.has_more:
-        buttons.append(_button("Next", ACTION_NEXT, after))
-    # A value over Slack's limit would be refused: such a query gets no buttons.
-    fits = [b for b in buttons if len(b["value"]) <= SLACK_BUTTON_VALUE]
-    return {"type": "actions", "elements": fits}
-
-
-def _button(text: str, action_id: str, value: str) -> dict[str, Any]:
-    return {
-        "type": "button",
-        "text": {"type": "plain_text", "text": text},
-        "action_id": action_id,
-        "value": value,
-    }
-
-
-def _hit_blocks(number: int, paper: Paper, title: Highlighted, snippet: Highlighted) -> list[Block]:
+def _hit_blocks(
+    number: int, paper: Paper, title: Highlighted, snippet: Highlighted, interactive: bool = False
+) -> list[Block]:
     label = _highlighted(title, TITLE_LIMIT, escape_slack_link_label) or common.UNTITLED
     text = f"{number}. {_link(common.paper_url(paper), label)}"
     excerpt = _highlighted(snippet, SNIPPET_LIMIT)
     if excerpt:
         text += f"\n{excerpt}"
-    blocks = [_section(text)]
+    section = _section(text)
+    if interactive and len(paper.id) <= SLACK_BUTTON_VALUE:
+        # Beside the result, not a block of its own: a page of 20 stays one message.
+        section["accessory"] = button("Save", ACTION_SAVE, paper.id)
+    blocks = [section]
     facts = _facts(paper, day=True)
     if facts:
         blocks.append(_context(facts))
@@ -369,26 +352,10 @@ def _notice(notice: Notice, interactive: bool = False) -> list[Body]:
         for number, paper in enumerate(notice.papers, start=1)
     ]
     fallback = " ".join(t for t in (notice.title, notice.text) if t)
-    tail = [_choices(notice.choices)] if interactive and notice.choices else []
+    tail = page_buttons(notice.pages) if interactive and notice.pages else []
+    tail += [choices_block(notice.choices)] if interactive and notice.choices else []
+    del blocks[SLACK_MAX_BLOCKS - len(tail) :]  # room for the buttons
     return _bodies(blocks, papers, tail, fallback, divider=False)
-
-
-def _choices(choices: tuple[Choice, ...]) -> Block:
-    """One actions block of a notice's choices (Slack takes 25 elements; there are 2)."""
-    elements = []
-    for choice in choices[:5]:
-        label = shorten(choice.label, SLACK_BUTTON_TEXT)
-        # Its value says nothing more than its action: the press acts for the presser.
-        button = _button(label, choice_action_id(choice), choice.action)
-        if choice.danger:
-            button["style"] = "danger"
-        elements.append(button)
-    return {"type": "actions", "elements": elements}
-
-
-def choice_action_id(choice: Choice | str) -> str:
-    """The Slack action id of a choice (or of its neutral action)."""
-    return CHOICE_PREFIX + (choice if isinstance(choice, str) else choice.action)
 
 
 def render_slack_abstracts(digest: Digest) -> list[Body]:

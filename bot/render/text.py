@@ -83,7 +83,22 @@ def _alert(alert: TopicAlert, color: bool) -> list[str]:
         if group.more:
             lines.append(_clean(common.more_matches(group)))
         lines.append("")
+    if alert.updates:
+        lines += [*_updates(alert, color), ""]
     lines.append(common.ALERT_FOOTER)
+    return lines
+
+
+def _updates(alert: TopicAlert, color: bool) -> list[str]:
+    """ "Your reading list": a line per change, "- title — v2 posted", the link under it."""
+    lines = [_bold(common.READING_LIST, color)]
+    for update in alert.updates:
+        lines.append(f"- {_title(update.paper, color)} — {_clean(common.update_text(update), 300)}")
+        url = common.paper_url(update.paper)
+        if url:
+            lines.append(INDENT + url)
+    if alert.more_updates:
+        lines.append(common.more_updates(alert))
     return lines
 
 

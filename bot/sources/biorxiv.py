@@ -12,7 +12,7 @@ Decisions:
 - The DOI is the paper's id (`10.1101/2024.01.05.574321`): it can never read as an arXiv
   id or a title key. The link names the version
   (`https://www.biorxiv.org/content/10.1101/2024.01.05.574321v2`); a journal DOI in
-  `published` adds a `https://doi.org/...` link.
+  `published` adds a `https://doi.org/...` link and is the paper's `doi` (published).
 - A first version is on the list of the day it was posted (`date`), ranked in API order by
   `rank_by_day`; a later version updates the paper (title, abstract, authors, version) and
   is on no list, as arXiv's replacements are. `date` is the publication date only of v1.
@@ -124,6 +124,7 @@ def _observation(record: Any, server: str, observed_at: datetime) -> Observation
         links=tuple(links),
         categories=(category.lower().replace(" ", "_"),) if category else (),
         day=posted if version == 1 else None,
+        journal_doi=journal,
     )
 
 

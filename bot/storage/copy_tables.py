@@ -97,7 +97,7 @@ TABLES: tuple[Table, ...] = (
         "pk:int id:text arxiv_id:text title_hash:int title:text abstract:text authors:json"
         " published:date links:json code_links:json categories:json signals:json"
         " signals_at:text sources:json first_seen:time updated_at:time seq:int version:int"
-        " affiliations:json",
+        " affiliations:json doi:text journal_ref:text",
     ),
     _table("trending", "day:date source:text paper_pk:int rank:int upvotes:int"),
     _table("sent_papers", "destination:text paper_pk:int sent_at:time"),
@@ -108,7 +108,8 @@ TABLES: tuple[Table, ...] = (
     _table(
         "channel_digests",
         "destination:text enabled:bool time:text timezone:text weekdays:text size:int"
-        " topic:text format:text covers:text updated_at:time updated_by:text taste:bool",
+        " topic:text format:text covers:text updated_at:time updated_by:text taste:bool"
+        " recap_day:text recap_time:text recap_name:text",
     ),
     _table(
         "digest_runs",
@@ -147,4 +148,6 @@ TABLES: tuple[Table, ...] = (
     ),
     _table("votes", "destination:text paper_pk:int user_key:text value:int voted_at:time"),
     _table("saved_papers", "owner:text paper_pk:int saved_at:time tags:json"),
+    _table("paper_changes", "id:int paper_pk:int kind:text value:text seen_at:time", identity="id"),
+    _table("saved_notices", "owner:text change_id:int delivered_at:time"),
 )

@@ -54,7 +54,8 @@ def list_to_match_from_row(row: Sequence[Any]) -> tuple[date, str, datetime]:
 
 
 DIGEST_SETTINGS_COLUMNS = (
-    "destination, enabled, time, timezone, weekdays, size, topic, format, covers, updated_at, taste"
+    "destination, enabled, time, timezone, weekdays, size, topic, format, covers, updated_at,"
+    " taste, recap_day, recap_time, recap_name"
 )
 
 
@@ -71,6 +72,9 @@ def digest_settings_from_row(row: Sequence[Any]) -> DigestSettings:
         covers=row[8],
         updated_at=as_datetime(row[9]),
         taste=bool(row[10]),
+        recap_day=row[11],
+        recap_time=time.fromisoformat(row[12]) if row[12] else None,
+        recap_name=row[13],
     )
 
 
@@ -161,6 +165,20 @@ def due_in_order(rows: Iterable[Sequence[Any]], now: datetime) -> list[QueuedMes
             continue
         due.append(queued_message_from_row(row))
     return due
+
+
+# The papers first sent to a destination in [start, end): (paper_pk, sent_at), oldest first.
+SENT_BETWEEN = (
+    "SELECT paper_pk, sent_at FROM sent_papers WHERE destination = ? AND sent_at >= ?"
+    " AND sent_at < ? ORDER BY sent_at, paper_pk"
+)
+
+
+def settled_day(destination: str, run: tuple[str, date] | None) -> date | None:
+    """The outbox row's `run_day`: the day of the digest run its delivery marks posted. A
+    run kept under another key (a weekly recap's, `<destination>#recap`) is only marked
+    queued when the message is: the destination's own digest run of that day is not its."""
+    return run[1] if run is not None and run[0] == destination else None
 
 
 # Each destination's first waiting message, and how many wait (no placeholder: the same

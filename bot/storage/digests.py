@@ -35,8 +35,9 @@ class SqliteDigests:
         async with self._db.transaction() as conn:
             await conn.execute(
                 "INSERT OR REPLACE INTO channel_digests (destination, enabled, time, timezone,"
-                " weekdays, size, topic, format, covers, updated_at, updated_by, taste)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " weekdays, size, topic, format, covers, updated_at, updated_by, taste,"
+                " recap_day, recap_time, recap_name)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     digest.destination.key,
                     int(digest.enabled),
@@ -50,6 +51,9 @@ class SqliteDigests:
                     at.isoformat(),
                     by,
                     int(digest.taste),
+                    digest.recap_day,
+                    digest.recap_time.strftime("%H:%M") if digest.recap_time else None,
+                    digest.recap_name,
                 ),
             )
 

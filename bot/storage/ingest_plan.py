@@ -84,6 +84,28 @@ def write_plan(
     )
 
 
+# What changed about a stored paper that its savers hear of: (paper key, kind, value).
+Change = tuple[int, str, str]
+
+
+def paper_changes(plan: Plan, stored: Mapping[int, Paper]) -> list[Change]:
+    """What `plan` changes about stored papers where they stand: a later version (a paper
+    whose source gave none counts as v1: Hugging Face and the seeds list new papers), a
+    journal reference or a DOI set or changed. New papers have no savers yet."""
+    changes: list[Change] = []
+    for key, pending in plan.touched.items():
+        if pending.is_new:
+            continue
+        old, new = stored[key], pending.paper
+        if new.version is not None and new.version > (old.version or 1):
+            changes.append((key, "version", str(new.version)))
+        if new.journal_ref and new.journal_ref != old.journal_ref:
+            changes.append((key, "journal_ref", new.journal_ref))
+        if new.doi and new.doi != old.doi:
+            changes.append((key, "doi", new.doi))
+    return changes
+
+
 def list_sizes(
     batch: Iterable[Observation], fetched: Iterable[tuple[date, str]]
 ) -> list[tuple[date, str, int]]:

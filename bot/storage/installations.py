@@ -36,6 +36,7 @@ _FORGOTTEN = (
     ("destinations", "destination"),
     ("votes", "destination"),
     ("saved_papers", "owner"),
+    ("saved_notices", "owner"),
 )
 
 

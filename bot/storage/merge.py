@@ -14,7 +14,8 @@ def merge_paper(old: Paper, obs: Observation, newer: bool) -> Paper:
     """`old` updated with what `obs` adds. Signals refresh only when `obs` is newer; text
     (title, abstract, authors) when it is of a later version, or, versions being equal or
     unknown, newer. Ids, links, sources and categories only ever grow; the links of a later
-    version come first (a bioRxiv paper's link names its version)."""
+    version come first (a bioRxiv paper's link names its version). Where it was published
+    (DOI, journal reference): the newest known value wins, unknown keeps ours."""
     arxiv_id = old.arxiv_id or obs.arxiv_id
     new = obs.to_paper()
     versions_differ = None not in (obs.version, old.version) and obs.version != old.version
@@ -40,6 +41,10 @@ def merge_paper(old: Paper, obs: Observation, newer: bool) -> Paper:
         else new.signals.merged_with(old.signals),
         sources=_union(old.sources, new.sources),
         version=max(old.version or 0, obs.version or 0) or None,
+        doi=new.doi if new.doi and (newer or not old.doi) else old.doi,
+        journal_ref=new.journal_ref
+        if new.journal_ref and (newer or not old.journal_ref)
+        else old.journal_ref,
     )
 
 

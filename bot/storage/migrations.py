@@ -241,6 +241,36 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE channel_digests ADD COLUMN taste INTEGER NOT NULL DEFAULT 1;
     """,
+    # 17: where a paper was published (its DOI, its journal reference); the changes an
+    # ingest saw to a saved paper (a new version, a journal reference, a DOI), each once;
+    # and which of them each saver was told (in the alert that was queued).
+    """
+    ALTER TABLE papers ADD COLUMN doi TEXT;
+    ALTER TABLE papers ADD COLUMN journal_ref TEXT;
+    CREATE TABLE paper_changes (
+        id        INTEGER PRIMARY KEY,
+        paper_pk  INTEGER NOT NULL REFERENCES papers(pk),
+        kind      TEXT NOT NULL,  -- 'version', 'journal_ref' or 'doi'
+        value     TEXT NOT NULL,
+        seen_at   TEXT NOT NULL,
+        UNIQUE (paper_pk, kind, value)
+    );
+    CREATE TABLE saved_notices (
+        owner         TEXT NOT NULL,
+        change_id     INTEGER NOT NULL REFERENCES paper_changes(id),
+        delivered_at  TEXT NOT NULL,
+        PRIMARY KEY (owner, change_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX saved_papers_paper ON saved_papers(paper_pk);
+    """,
+    # 18: a channel's weekly recap: its weekday (NULL: none), its time (NULL: the digest's)
+    # and the channel's name for the chart's title. Its runs are digest runs keyed
+    # `<destination>#recap`, on the Monday of the recap's week.
+    """
+    ALTER TABLE channel_digests ADD COLUMN recap_day TEXT;
+    ALTER TABLE channel_digests ADD COLUMN recap_time TEXT;
+    ALTER TABLE channel_digests ADD COLUMN recap_name TEXT;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

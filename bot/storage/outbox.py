@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.storage.database import Database
@@ -14,11 +14,14 @@ from bot.storage.decode import (
     FORGET_DESTINATION,
     OUTBOX_HEADS,
     QUEUED_COLUMNS,
+    SENT_BETWEEN,
     destination_state_from_row,
     due_in_order,
     outbox_head_from_row,
+    settled_day,
 )
-from bot.storage.rows import WAITING, pks_for_ids
+from bot.storage.paper_changes import NOTICE_DELIVERED, notice_rows
+from bot.storage.rows import WAITING, pks_for_ids, to_datetime
 from bot.storage.types import DestinationState, OutboxHead, QueuedMessage
 
 
@@ -36,6 +39,7 @@ class SqliteOutbox:
         at: datetime,
         run: tuple[str, date] | None = None,
         handle: str | None = None,
+        notices: Sequence[int] = (),
     ) -> int:
         async with self._db.transaction() as conn:
             if run is not None:
@@ -53,7 +57,7 @@ class SqliteOutbox:
                     json.dumps(list(paper_ids)),
                     at.isoformat(),
                     at.isoformat(),
-                    run[1].isoformat() if run else None,
+                    _iso(settled_day(destination, run)),
                     handle,
                 ),
             )
@@ -62,6 +66,9 @@ class SqliteOutbox:
                 "INSERT OR IGNORE INTO sent_papers (destination, paper_pk, sent_at)"
                 " VALUES (?, ?, ?)",
                 [(destination, pk, at.isoformat()) for pk in pks.values()],
+            )
+            await conn.executemany(
+                NOTICE_DELIVERED, notice_rows(destination, notices, at.isoformat())
             )
             assert cursor.lastrowid is not None
             return cursor.lastrowid
@@ -157,6 +164,14 @@ class SqliteOutbox:
         )
         return frozenset(r[0] for r in rows)
 
+    async def sent_between(
+        self, destination: str, start: datetime, end: datetime
+    ) -> list[tuple[int, datetime]]:
+        rows = await self._db.fetch(
+            SENT_BETWEEN, (destination, _utc(start).isoformat(), _utc(end).isoformat())
+        )
+        return [(int(r[0]), to_datetime(r[1])) for r in rows]
+
     async def destination_state(self, destination: str) -> DestinationState:
         rows = await self._db.fetch(f"{_DESTINATION_SELECT} WHERE destination = ?", (destination,))
         return destination_state_from_row(rows[0]) if rows else DestinationState(destination)
@@ -219,3 +234,12 @@ class SqliteOutbox:
 
 
 _DESTINATION_SELECT = f"SELECT {DESTINATION_COLUMNS} FROM destinations"
+
+
+def _utc(moment: datetime) -> datetime:
+    """Times are kept as UTC ISO text, which compares in time order."""
+    return moment.astimezone(UTC)
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None

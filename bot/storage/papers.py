@@ -14,9 +14,10 @@ from bot.models import Observation, Paper
 from bot.storage.database import Database
 from bot.storage.day_lists import SqliteDayLists
 from bot.storage.decode import TRENDING_ENTRY_COLUMNS, index_row_from_row, papers_with_trending
-from bot.storage.ingest_plan import ListKey, carried_lists, write_plan
+from bot.storage.ingest_plan import ListKey, carried_lists, paper_changes, write_plan
 from bot.storage.ingesting import IngestingPapers, utc_now
 from bot.storage.merge import Known, plan_batch
+from bot.storage.paper_changes import RECORD_CHANGE, change_rows
 from bot.storage.rows import (
     PAPER_COLUMNS,
     chunks,
@@ -60,15 +61,16 @@ class SqlitePapers(IngestingPapers):
         await conn.executemany(
             "UPDATE papers SET id=?, arxiv_id=?, title_hash=?, title=?, abstract=?, authors=?,"
             " published=?, links=?, code_links=?, categories=?, signals=?, signals_at=?,"
-            " sources=?, version=?, affiliations=?, updated_at=?, seq=? WHERE pk=?",
+            " sources=?, version=?, affiliations=?, doi=?, journal_ref=?, updated_at=?, seq=?"
+            " WHERE pk=?",
             writes.updates,
         )
         # Keys are given, not left to SQLite, so a batch is one statement (single writer).
         await conn.executemany(
             "INSERT INTO papers (id, arxiv_id, title_hash, title, abstract, authors,"
             " published, links, code_links, categories, signals, signals_at, sources,"
-            " version, affiliations, first_seen, updated_at, seq, pk)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " version, affiliations, doi, journal_ref, first_seen, updated_at, seq, pk)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             writes.inserts,
         )
         await conn.executemany(
@@ -82,6 +84,8 @@ class SqlitePapers(IngestingPapers):
             " upvotes = coalesce(excluded.upvotes, upvotes)",
             writes.trending,
         )
+        changes = paper_changes(plan, known.papers)
+        await conn.executemany(RECORD_CHANGE, change_rows(changes, at.isoformat()))
         return IngestCounts(plan.new, plan.updated, plan.unchanged)
 
     async def _listed(self, lists: Iterable[ListKey]) -> dict[ListKey, list[int]]:

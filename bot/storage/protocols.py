@@ -19,6 +19,7 @@ from bot.storage.types import (
     IngestCounts,
     Installation,
     OutboxHead,
+    PaperChange,
     ProcessBeat,
     QueuedMessage,
     SavedPaper,
@@ -190,11 +191,13 @@ class Outbox(Protocol):
         at: datetime,
         run: tuple[str, date] | None = None,
         handle: str | None = None,
+        notices: Sequence[int] = (),
     ) -> int:
-        """Keep a message until it is delivered, record its papers as sent there, and mark
-        the digest `run` it settles as queued, in one transaction: deciding to send it and
-        sending it cannot come apart. A command's reply comes with its `handle` (JSON):
-        where to answer, for as long as the platform allows."""
+        """Keep a message until it is delivered, record its papers as sent there, mark
+        the digest `run` it settles as queued and the reading-list changes it tells of
+        (`notices`, ids of `paper_changes`) as told to `destination`, in one transaction:
+        deciding to send it and sending it cannot come apart. A command's reply comes with
+        its `handle` (JSON): where to answer, for as long as the platform allows."""
         ...
 
     async def due_destinations(self, now: datetime) -> list[str]:
@@ -244,6 +247,13 @@ class Outbox(Protocol):
         ...
 
     async def sent_paper_ids(self, destination: str) -> frozenset[str]: ...
+
+    async def sent_between(
+        self, destination: str, start: datetime, end: datetime
+    ) -> list[tuple[int, datetime]]:
+        """The papers first sent to `destination` from `start` until before `end`:
+        (paper_pk, sent_at), oldest first."""
+        ...
 
     async def destination_state(self, destination: str) -> DestinationState: ...
 
@@ -432,6 +442,20 @@ class SavedPapers(Protocol):
 
     async def forget_user(self, owner: Destination) -> int:
         """Empty `owner`'s reading list; how many papers were on it."""
+        ...
+
+    async def pending_changes(self, owner: Destination) -> list[PaperChange]:
+        """Changes to the papers on `owner`'s list, seen since they saved each, that no
+        alert queued for them told of yet; oldest first."""
+        ...
+
+    async def owners_with_changes(self) -> list[Destination]:
+        """The savers that `pending_changes` has something for."""
+        ...
+
+    async def saver_counts(self, paper_pks: Sequence[int], owners: str) -> dict[int, int]:
+        """How many users saved each paper (those saved by anyone), counting the owners
+        whose key starts with `owners` (a workspace's: `slack:T1:@`)."""
         ...
 
 

@@ -14,7 +14,7 @@ from bot.storage.merge import Known, Pending
 
 PAPER_COLUMNS = (
     "pk, id, arxiv_id, title, abstract, authors, published, links, code_links, "
-    "categories, signals, signals_at, sources, version, affiliations"
+    "categories, signals, signals_at, sources, version, affiliations, doi, journal_ref"
 )
 _CHUNK = 500  # SQLite's default limit on bound parameters is far above this.
 
@@ -63,6 +63,8 @@ def paper_row(pending: Pending) -> tuple[Any, ...]:
         to_json(paper.sources),
         paper.version,
         to_json(paper.affiliations),
+        paper.doi,
+        paper.journal_ref,
     )
 
 
@@ -90,6 +92,8 @@ def paper_from_row(row: Sequence[Any]) -> Paper:
         sources=tuple(from_json(row[12])),
         version=row[13],
         affiliations=tuple(from_json(row[14])),
+        doi=row[15],
+        journal_ref=row[16],
     )
 
 

@@ -11,8 +11,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.models import Destination
+from bot.storage.paper_changes import OWNERS_WITH_CHANGES, PENDING_CHANGES
 from bot.storage.rows import from_json, to_datetime
-from bot.storage.types import SavedPaper
+from bot.storage.types import PaperChange, SavedPaper
 
 _NEWEST_FIRST = "ORDER BY s.saved_at DESC, s.paper_pk DESC"
 
@@ -85,6 +86,8 @@ class SqlSavedPapers:
 
     async def forget_user(self, owner: Destination) -> int:
         async with self._db.transaction() as conn:
+            # Which updates they were told of goes with the list.
+            await conn.execute(self._sql("DELETE FROM saved_notices WHERE owner = ?"), (owner.key,))
             cursor = await conn.execute(
                 self._sql("DELETE FROM saved_papers WHERE owner = ?"), (owner.key,)
             )
@@ -108,3 +111,26 @@ class SqlSavedPapers:
                     (json.dumps(tags, ensure_ascii=False), owner.key, paper_pk),
                 )
             return True
+
+    async def pending_changes(self, owner: Destination) -> list[PaperChange]:
+        rows = await self._db.fetch(self._sql(PENDING_CHANGES), (owner.key,))
+        return [PaperChange(int(r[0]), int(r[1]), r[2], r[3], to_datetime(r[4])) for r in rows]
+
+    async def owners_with_changes(self) -> list[Destination]:
+        rows = await self._db.fetch(OWNERS_WITH_CHANGES)
+        return [Destination.from_key(r[0]) for r in rows]
+
+    async def saver_counts(self, paper_pks: Sequence[int], owners: str) -> dict[int, int]:
+        if not paper_pks:
+            return {}
+        marks = ", ".join("?" * len(paper_pks))
+        # The prefix is matched by substr, not LIKE, so `_` or `%` in a key match only
+        # themselves.
+        rows = await self._db.fetch(
+            self._sql(
+                "SELECT paper_pk, count(*) FROM saved_papers WHERE substr(owner, 1, ?) = ?"
+                f" AND paper_pk IN ({marks}) GROUP BY paper_pk"
+            ),
+            (len(owners), owners, *paper_pks),
+        )
+        return {int(r[0]): int(r[1]) for r in rows}

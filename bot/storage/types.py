@@ -150,3 +150,15 @@ class SavedPaper:
     paper_id: str
     saved_at: datetime
     tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PaperChange:
+    """A change an ingest saw to a saved paper: `kind` "version" (`value` the new version's
+    number), "journal_ref" or "doi"."""
+
+    id: int
+    paper_pk: int
+    kind: str
+    value: str
+    seen_at: datetime

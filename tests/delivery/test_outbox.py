@@ -19,6 +19,7 @@ from bot.render.neutral import (
     HelpTopic,
     Highlighted,
     Hit,
+    ListPages,
     Notice,
     Reply,
     SearchPage,
@@ -47,6 +48,7 @@ class Recorder:
     "content",
     [
         Notice("hi", title="t", is_error=True),
+        Notice("page 2", pages=ListPages(2, 3, tag="to-read")),  # a reading list's page
         Help("h", (HelpTopic("/papers x", "does x"),), footer="f", error="e"),
         Digest(day=NOW.date(), papers=(make_paper(),), topic="agents", style="compact"),
         SearchPage("q", (Hit(make_paper(), 1.5, Highlighted("t", ((0, 1),)), Highlighted("s")),)),

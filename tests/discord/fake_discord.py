@@ -68,6 +68,12 @@ relative to `api_base`). `fake.fail(method, path_regex, *answers)` queues canned
 before the defaults; `path_regex` must match the whole path (`re.fullmatch`), `"*"` matches
 any method. `await fake.wait_for(method, path_regex, count)` waits without sleeping.
 `await fake.dispatch("INTERACTION_CREATE", slash_interaction(...))` sends an event.
+Files: a message with files comes as multipart/form-data (`payload_json` and `files[n]`,
+on a channel message, a follow-up or a webhook alike); the fake parses it from the raw
+body, answers the message's `attachments` as Discord does (descriptions from
+`payload_json`), keeps the bytes (`fake.files_of(message)`, `fake.attachments`), and
+answers a file over `fake.file_size_limit` (the interaction's `attachment_size_limit` by
+default) with 413 / 40005, as Discord does.
 `fake.identified_shards()` lists each IDENTIFY's `(id, count)`.
 """
 
@@ -75,6 +81,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.policy
 import itertools
 import json
 import math
@@ -84,6 +91,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.parser import BytesParser
 from typing import Any
 
 import discord
@@ -148,6 +156,7 @@ CANNOT_SEND_EMPTY_MESSAGE = 50006
 CANNOT_MESSAGE_USER = 50007
 INVALID_FORM_BODY = 50035
 ALREADY_ACKNOWLEDGED = 40060
+REQUEST_ENTITY_TOO_LARGE = 40005
 
 # Interaction callback types.
 PONG = 1
@@ -398,6 +407,25 @@ def message_errors(body: Mapping[str, Any]) -> dict[str, Any]:
             }
         ]
     return errors
+
+
+def _multipart(content_type: str, raw: bytes) -> tuple[Any, list[tuple[str, bytes]]]:
+    """A multipart/form-data body (what discord.py sends with files): its `payload_json`
+    decoded, and its files (`files[n]`) in order, as (filename, bytes)."""
+    parsed = BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+    )
+    body: Any = None
+    files: list[tuple[str, bytes]] = []
+    for part in parsed.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True)
+        assert isinstance(data, bytes)
+        if name == "payload_json":
+            body = json.loads(data)
+        elif part.get_filename() is not None:
+            files.append((str(part.get_filename()), data))
+    return body, files
 
 
 def _is_empty_message(body: Mapping[str, Any]) -> bool:
@@ -729,6 +757,10 @@ class FakeDiscord:
     )
     calls: list[DiscordCall] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)  # every message created
+    # The bytes of every attachment received, by attachment id (a message's `attachments`
+    # name them: `fake.files_of(message)`); a file over `file_size_limit` is a 413.
+    attachments: dict[str, bytes] = field(default_factory=dict)
+    file_size_limit: int = ATTACHMENT_SIZE_LIMIT
     channels: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # None: deleted
     blocked_dms: set[str] = field(default_factory=set)  # users whose DMs answer 50007
     dm_channels: dict[str, str] = field(default_factory=dict)  # opened: channel id -> user id
@@ -1109,13 +1141,7 @@ class FakeDiscord:
         if raw and content_type == "application/json":
             body = json.loads(raw)
         elif raw and content_type == "multipart/form-data":
-            form = await request.post()
-            for key in form:
-                value = form[key]
-                if key == "payload_json" and isinstance(value, str):
-                    body = json.loads(value)
-                elif isinstance(value, web.FileField):
-                    files.append((value.filename, value.file.read()))
+            body, files = _multipart(request.headers["Content-Type"], raw)
         path = request.path.removeprefix("/api/v10") or "/"
         call = DiscordCall(
             method=request.method,
@@ -1278,6 +1304,7 @@ class FakeDiscord:
         body: Mapping[str, Any],
         *,
         author: dict[str, Any] | None = None,
+        files: tuple[tuple[str, bytes], ...] = (),
         **extra: Any,
     ) -> dict[str, Any]:
         message: dict[str, Any] = {
@@ -1286,7 +1313,7 @@ class FakeDiscord:
             "channel_id": channel_id,
             "content": body.get("content") or "",
             "embeds": list(body.get("embeds") or []),
-            "attachments": [],
+            "attachments": self._attach(body, files),
             "components": list(body.get("components") or []),
             "author": author or self.bot_user,
             "timestamp": _now_iso(),
@@ -1311,7 +1338,38 @@ class FakeDiscord:
         self.messages.append(message)
         return message
 
-    def _check_message(self, body: Mapping[str, Any]) -> web.Response | None:
+    def _attach(
+        self, body: Mapping[str, Any], files: tuple[tuple[str, bytes], ...]
+    ) -> list[dict[str, Any]]:
+        """The message's `attachments` as Discord answers them, their bytes kept."""
+        described = {
+            str(a.get("id")): a for a in body.get("attachments") or [] if isinstance(a, dict)
+        }
+        attached = []
+        for number, (filename, data) in enumerate(files):
+            ident = str(next(self._message_ids))
+            self.attachments[ident] = data
+            attached.append(
+                {
+                    "id": ident,
+                    "filename": filename,
+                    "size": len(data),
+                    "url": f"{self.url}/attachments/{ident}/{filename}",
+                    "proxy_url": f"{self.url}/attachments/{ident}/{filename}",
+                    "description": described.get(str(number), {}).get("description"),
+                }
+            )
+        return attached
+
+    def files_of(self, message: Mapping[str, Any]) -> list[tuple[str, bytes]]:
+        """A created message's attachments: (filename, the bytes received)."""
+        return [(a["filename"], self.attachments[a["id"]]) for a in message["attachments"]]
+
+    def _check_message(
+        self, body: Mapping[str, Any], files: tuple[tuple[str, bytes], ...] = ()
+    ) -> web.Response | None:
+        if any(len(data) > self.file_size_limit for _, data in files):
+            return _error(413, REQUEST_ENTITY_TOO_LARGE, "Request entity too large")
         if not self.check_limits:
             return None
         errors = message_errors(body)
@@ -1328,14 +1386,14 @@ class FakeDiscord:
         if self._dm_recipient(channel_id) in self.blocked_dms:
             return _error(403, CANNOT_MESSAGE_USER, "Cannot send messages to this user")
         body = call.json or {}
-        invalid = self._check_message(body)
+        invalid = self._check_message(body, call.files)
         if invalid is not None:
             return invalid
         nonce = body.get("nonce")
         key = (channel_id, str(nonce))
         if nonce is not None and body.get("enforce_nonce") and key in self._nonces:
             return json_response(self._nonces[key])  # Discord's answer to a duplicate
-        message = self._new_message(channel_id, body)
+        message = self._new_message(channel_id, body, files=call.files)
         if nonce is not None and body.get("enforce_nonce"):
             self._nonces[key] = message
         return json_response(message)
@@ -1380,7 +1438,11 @@ class FakeDiscord:
         return next((i for i in self.interactions.values() if i.payload["token"] == token), None)
 
     def _interaction_message(
-        self, interaction: _Interaction, body: Mapping[str, Any], flags: int = 0
+        self,
+        interaction: _Interaction,
+        body: Mapping[str, Any],
+        flags: int = 0,
+        files: tuple[tuple[str, bytes], ...] = (),
     ) -> dict[str, Any]:
         payload = interaction.payload
         channel_id = str(payload.get("channel_id") or payload.get("channel", {}).get("id"))
@@ -1390,6 +1452,7 @@ class FakeDiscord:
             body,
             webhook_id=self.application_id,
             application_id=self.application_id,
+            files=files,
         )
 
     async def _callback(self, call: DiscordCall, match: re.Match[str]) -> web.StreamResponse:
@@ -1448,22 +1511,22 @@ class FakeDiscord:
         if interaction is not None:
             if not interaction.acknowledged or interaction.expired:
                 return _error(404, UNKNOWN_WEBHOOK, "Unknown Webhook")
-            invalid = self._check_message(body)
+            invalid = self._check_message(body, call.files)
             if invalid is not None:
                 return invalid
-            message = self._interaction_message(interaction, body)
+            message = self._interaction_message(interaction, body, files=call.files)
         else:
             hook = self.webhooks.get(match["hook"])
             if hook is None or hook["token"] != match["token"]:
                 return _error(404, UNKNOWN_WEBHOOK, "Unknown Webhook")
-            invalid = self._check_message(body)
+            invalid = self._check_message(body, call.files)
             if invalid is not None:
                 return invalid
             author = user_object(
                 match["hook"], body.get("username") or "Paperwire", bot=True, avatar=None
             )
             message = self._new_message(
-                hook["channel_id"], body, author=author, webhook_id=match["hook"]
+                hook["channel_id"], body, author=author, webhook_id=match["hook"], files=call.files
             )
         if _truthy(call.query.get("wait")):
             return json_response(message)

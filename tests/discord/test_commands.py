@@ -7,7 +7,7 @@ from __future__ import annotations
 from bot.models import Destination
 from bot.platforms.discord import PaperwireDiscord
 from tests.conftest import make_observation
-from tests.discord.asking import FOLLOW_UP, ask, custom_ids, text_of
+from tests.discord.asking import CHANNEL, FOLLOW_UP, ask, custom_ids, text_of
 from tests.discord.fake_discord import GUILD_ID, MANAGE_CHANNELS, FakeDiscord, component_interaction
 from tests.payload_checks import check_discord_message
 
@@ -132,5 +132,23 @@ async def test_a_reading_list_on_discord_is_ephemeral(
     [exported] = await ask(fake, "export", group="saved", options={"format": "ris"})
     check_discord_message(exported)
     assert exported["flags"] & 64
-    assert "```\nTY  - UNPB\n" in text_of(exported)
-    assert "TI  - R&D *bold* `\u200b``fence`\u200b``\n" in text_of(exported)  # verbatim, fenced in
+    assert "paperwire-saved.ris: 1 entry (RIS, " in text_of(exported)  # the file: test_uploads
+    [message] = [m for m in fake.messages if m["attachments"]]
+    [(name, data)] = fake.files_of(message)
+    assert name == "paperwire-saved.ris" and b"TI  - R&D *bold* ```fence```\n" in data
+
+
+async def test_a_manager_sets_the_weekly_recap_named_after_the_channel(
+    fake: FakeDiscord, bot: PaperwireDiscord
+) -> None:
+    [answer] = await ask(
+        fake,
+        "set",
+        group="digest",
+        options={"setting": "recap", "value": "fri 16:00"},
+        permissions=str(MANAGE_CHANNELS),
+    )
+    assert "Weekly recap: Fridays at 16:00 UTC." in text_of(answer)
+    settings = await bot.services.digests.channel_digest(CHANNEL.key)
+    assert settings is not None and settings.recap_day == "fri"
+    assert settings.recap_name is not None and settings.recap_name.startswith("channel-")

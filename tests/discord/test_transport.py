@@ -175,3 +175,20 @@ async def test_webhook_mode_asks_discord_about_its_webhook(fake: FakeDiscord) ->
         "Discord refused DISCORD_WEBHOOK_URL (404 Unknown Webhook)"
     )
     assert url.rsplit("/", 1)[1] not in str(refused.value)
+
+
+async def test_a_weekly_recap_posts_to_the_channel(
+    fake: FakeDiscord, bot: PaperwireDiscord
+) -> None:
+    from bot.digests.recap_run import run_recap
+
+    settings = DigestSettings(CHANNEL, size=3, recap_day="sun", recap_name="papers")
+    run = await run_channel_digest(bot.services, settings, bot.services.clock())
+    assert run is not None and run.posted == 3
+    posts = rf"/channels/{CHANNEL_ID}/messages"
+    before = len(fake.calls_to("POST", posts))
+    recap = await run_recap(bot.services, settings, bot.services.clock())
+    assert recap is not None and (recap.outcome.value, recap.posted) == ("posted", 3)
+    [post] = fake.calls_to("POST", posts)[before:]
+    check_discord_message(post.json)
+    assert "#papers's week in papers" in text_of(post.json)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
@@ -10,12 +11,13 @@ from bot.app import Services
 from bot.buttons import STALE_BUTTON
 from bot.errors import UserError
 from bot.models import Destination
-from bot.render.neutral import Notice, Reply, SearchPage
+from bot.render.neutral import ListPages, Notice, Reply, SearchPage
 from bot.search.service import MAX_OFFSET
 from handlers import buttons
-from handlers.buttons import ABSTRACT, NEXT, SHARE, SIMILAR, Page, Press
+from handlers.buttons import ABSTRACT, NEXT, SAVE, SAVED_PAGE, SHARE, SIMILAR, ListPage, Page, Press
 from handlers.context import Context, Invocation
 from handlers.guards import REFUSAL, UNCHECKED, ManagersOnly
+from handlers.reading import NOT_SAVED
 from handlers.router import dispatch, needs_manager, press
 from tests.conftest import NOW, offsets_reaching_the_index
 
@@ -162,3 +164,60 @@ async def test_the_manager_guard_refuses_before_the_handler_runs(services: Servi
     assert ran == []
     assert _notice(await guarded(_ctx(services, True), Press("rename", "x"))).text == "renamed"
     assert ran == ["x"]
+
+
+async def test_save_keeps_the_paper_for_the_presser_alone_and_says_so_once(
+    seeded: Services,
+) -> None:
+    papers = [hit.paper for hit in (await seeded.search.search("model", limit=2)).hits]
+    first = await press(_ctx(seeded), Press(SAVE, papers[0].id))
+    assert first.private and first.ephemeral
+    assert _notice(first).text == "Saved — 1 paper in your list."
+    assert _notice(first).title == papers[0].title
+    second = _notice(await press(_ctx(seeded), Press(SAVE, papers[1].id)))
+    assert second.text == "Saved — 2 papers in your list."
+    again = _notice(await press(_ctx(seeded), Press(SAVE, papers[0].id)))
+    assert again.text == "Already in your list (2 papers)." and not again.is_error
+    mine = await seeded.saved_papers.saved_papers(Destination("slack", "T1", "U1", "dm"))
+    assert {s.paper_id for s in mine} == {papers[0].id, papers[1].id}
+    assert await seeded.saved_papers.saved_papers(Destination("slack", "T1", "U2", "dm")) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "answer"),
+    [
+        ("2101.99999", NOT_SAVED),  # the shape of a paper id, but no paper paperwire knows
+        ("<!channel>", STALE_BUTTON),
+        ("x" * 81, STALE_BUTTON),
+        (None, STALE_BUTTON),
+        (Page(0, query="model"), STALE_BUTTON),
+    ],
+)
+async def test_save_of_a_paper_paperwire_does_not_know_saves_nothing(
+    seeded: Services, value: Any, answer: str
+) -> None:
+    reply = await press(_ctx(seeded), Press(SAVE, value))
+    assert reply.ephemeral and _notice(reply).is_error and _notice(reply).text == answer
+    assert await seeded.saved_papers.saved_papers(Destination("slack", "T1", "U1", "dm")) == []
+
+
+async def test_a_reading_lists_page_button_shows_that_page(seeded: Services) -> None:
+    papers = [hit.paper for hit in (await seeded.search.search("model", limit=12)).hits]
+    assert len(papers) == 12
+    for paper in papers:
+        await press(_ctx(seeded), Press(SAVE, paper.id))
+    reply = await press(_ctx(seeded), Press(SAVED_PAGE, ListPage(2)))
+    notice = _notice(reply)
+    assert reply.private and "(page 2 of 2)" in notice.text and notice.pages == ListPages(2, 2)
+    assert notice.text.count("\n") == 2 and "11. " in notice.text and "12. " in notice.text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [ListPage(0), ListPage(10_001), ListPage(True), ListPage(2, "no spaces"), "2", None],
+)
+async def test_a_page_button_paperwire_did_not_write_is_refused(
+    seeded: Services, value: Any
+) -> None:
+    notice = _notice(await press(_ctx(seeded), Press(SAVED_PAGE, value)))
+    assert notice.is_error and notice.text == STALE_BUTTON

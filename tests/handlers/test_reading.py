@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
 import pytest
+import rispy
 from bibtexparser.entrypoint import parse_string
 
 from bot.app import Services, build_services
-from bot.render.neutral import Notice, Reply
+from bot.render.neutral import Attachment, Notice, Reply
 from handlers.context import Context, Invocation
-from handlers.reading import MAX_SHOWN_EXPORT
 from handlers.router import dispatch
 from tests.conftest import NOW, make_observation
 from tests.sources.fake_sources import FakeSources, running_fake_sources, settings_for, status
@@ -50,13 +50,26 @@ async def _corpus(services: Services) -> None:
     )
 
 
-async def _ask(services: Services, text: str, user: str = "ada", minutes: int = 0) -> Notice:
+async def _reply(services: Services, text: str, user: str = "ada", minutes: int = 0) -> Reply:
     when = NOW + timedelta(minutes=minutes)
     invocation = Invocation("slack", "T1", "C1", user, text)
     reply: Reply = await dispatch(Context(invocation, services, when))
     assert isinstance(reply.content, Notice)
     assert reply.private  # a reading list is its owner's alone, even for a public mention
-    return reply.content
+    return reply
+
+
+async def _ask(services: Services, text: str, user: str = "ada", minutes: int = 0) -> Notice:
+    return (await _exported(services, text, user, minutes))[0]
+
+
+async def _exported(
+    services: Services, text: str, user: str = "ada", minutes: int = 0
+) -> tuple[Notice, tuple[Attachment, ...]]:
+    """The answer's text and its files."""
+    reply = await _reply(services, text, user, minutes)
+    assert isinstance(reply.content, Notice)
+    return reply.content, reply.files
 
 
 async def _save_all(services: Services, ids: list[str], start: int = 0) -> None:
@@ -127,26 +140,45 @@ async def test_search_within_the_list(services: Services) -> None:
     assert "No saved paper matches" in (await _ask(services, "saved search robots")).text
 
 
-async def test_export_shows_a_short_file_and_says_uploads_come_for_a_long_one(
-    services: Services,
-) -> None:
+async def test_export_sends_the_file_whatever_its_length(services: Services) -> None:
     await _corpus(services)
-    empty = await _ask(services, "saved export")
-    assert "No saved paper to export" in empty.text
+    empty, none = await _exported(services, "saved export")
+    assert "No saved paper to export" in empty.text and not none
     await _save_all(services, IDS[:2])
     await _ask(services, "saved tag 1 mine")
-    shown = await _ask(services, "saved export bibtex --tag mine")
-    assert shown.text == "reading-list.bib: 1 entry."
-    library = parse_string(shown.code)
+    tagged, [file] = await _exported(services, "saved export bibtex --tag mine")
+    assert file.filename == "paperwire-saved-mine.bib" and file.mime == "application/x-bibtex"
+    assert tagged == Notice(
+        f"paperwire-saved-mine.bib: 1 entry (BibTeX, {len(file.data)} bytes).",
+        title="Your reading list",
+    )
+    library = parse_string(file.data.decode("utf-8"))
     assert not library.failed_blocks
     assert [e.key for e in library.entries] == ["lovelace2026paper"]
-    ris = await _ask(services, "saved export ris")
-    assert ris.text == "reading-list.ris: 2 entries." and ris.code.count("ER  - ") == 2
-    await _save_all(services, IDS, start=60)
-    long = await _ask(services, "saved export")
-    assert not long.code and "file uploads come next" in long.text
-    assert len(long.text) < MAX_SHOWN_EXPORT
+    assert library.entries[0]["title"] == r"Paper 2 on agents \& co"
+    _, [ris] = await _exported(services, "saved export ris")
+    assert ris.filename == "paperwire-saved.ris"
+    assert [r["title"] for r in rispy.loads(ris.data.decode())] == [
+        "Paper 2 on agents & co",
+        "Paper 1 on diffusion & co",
+    ]
+    await _save_all(services, IDS, start=60)  # a list far longer than a message
+    long, [whole] = await _exported(services, "saved export")
+    assert len(parse_string(whole.data.decode()).entries) == len(IDS)
+    assert "12 entries (BibTeX, 3.1 KiB)" in long.text
     assert (await _ask(services, "saved export pdf")).is_error
+
+
+async def test_an_export_over_the_file_limit_is_refused_plainly(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _corpus(services)
+    await _save_all(services, IDS)
+    monkeypatch.setattr("handlers.reading.MAX_FILE_BYTES", 1024)
+    refused, files = await _exported(services, "saved export ris")
+    assert not files and refused.is_error
+    assert refused.text.startswith("paperwire-saved.ris would be")
+    assert "over the 1 KiB a file can be here; `--tag <tag>` exports fewer." in refused.text
 
 
 async def test_a_paper_not_in_the_corpus_is_fetched_from_arxiv(

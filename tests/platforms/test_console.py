@@ -1,10 +1,13 @@
 import io
+from pathlib import Path
 
 from bot.app import Services
 from bot.delivery.outbox import OutgoingMessage
 from bot.models import Destination
 from bot.platforms.console import ConsoleTransport, invocation_from_line, run_shell
-from bot.render.neutral import Notice, Reply
+from bot.render.neutral import Attachment, Notice, Reply
+
+SHELL = Destination("console", "local", "shell", kind="reply")
 
 
 def test_lines_become_invocations() -> None:
@@ -46,3 +49,18 @@ async def test_channel_messages_are_labelled_with_their_channel() -> None:
     assert receipt.ok
     assert out.getvalue().startswith("── #general ──\nhi")
     assert "\x1b" not in out.getvalue()
+
+
+async def test_files_are_written_to_a_directory_and_named(tmp_path: Path) -> None:
+    out = io.StringIO()
+    transport = ConsoleTransport(out, files_dir=tmp_path)
+    bib = Attachment("../paperwire saved.bib", b"@misc{k,}\n", "application/x-bibtex")
+    reply = Reply(Notice("2 entries."), files=(bib, bib))
+    assert (await transport.send(OutgoingMessage(SHELL, reply))).ok
+    first, second = tmp_path / "paperwire_saved.bib", tmp_path / "paperwire_saved-2.bib"
+    assert first.read_bytes() == second.read_bytes() == b"@misc{k,}\n"  # never overwritten
+    assert out.getvalue().splitlines()[:3] == [
+        "2 entries.",
+        f"file: {first} (10 bytes)",
+        f"file: {second} (10 bytes)",
+    ]

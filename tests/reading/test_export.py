@@ -168,6 +168,25 @@ def test_a_paper_without_arxiv_id_has_no_eprint_and_a_biorxiv_doi_is_its_doi() -
     assert record["doi"] == "10.1101/2026.07.01.123456" and "notes" not in record
 
 
+def test_where_a_paper_was_published_goes_in_both_files() -> None:
+    journal = "Phys. Rev. B 85, 115117 & 100% {erratum} (2012)"
+    paper = _paper(
+        doi="10.1103/PhysRevB.85.115117",
+        journal_ref=journal,
+        links=("https://doi.org/10.9999/an-older-link",),
+    )
+    [entry] = _bib(to_bibtex([paper]))
+    assert entry["doi"] == "10.1103/PhysRevB.85.115117"  # the source's DOI before a link's
+    assert entry["note"] == f"Published in {journal}"
+    [record] = rispy.loads(to_ris([paper]))
+    assert record["doi"] == "10.1103/PhysRevB.85.115117"
+    assert record["journal_name"] == journal
+    # A preprint server's paper published in a journal: the journal's DOI.
+    biorxiv = _paper(id="10.1101/2026.07.01.123456", arxiv_id=None, doi="10.1016/j.cell.1")
+    [entry] = _bib(to_bibtex([biorxiv]))
+    assert entry["doi"] == "10.1016/j.cell.1" and "note" not in entry
+
+
 def test_an_empty_list_exports_to_empty_files() -> None:
     assert _bib(to_bibtex([])) == []
     assert to_ris([]) == ""

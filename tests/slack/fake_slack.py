@@ -46,6 +46,10 @@ gives a new token). Every workspace's token is accepted, `auth.test` answers who
 and `fake.revoke("T2")` makes its tokens `token_revoked`. Each call records its time
 (`SlackCall.at`, monotonic) and its token (`SlackCall.token`, from `Authorization`).
 
+File uploads (`files_upload_v2`: files.getUploadURLExternal, a POST of the bytes to the
+upload URL, files.completeUploadExternal) are answered by fake_slack_files.py, which keeps
+the bytes: `fake.uploads[file_id].data`, `fake.shared(channel)`.
+
 Waiting: `await fake.wait_for("chat.postMessage", count=2)` returns the calls once that many
 were recorded, or fails the test with what was recorded instead. `fake.calls_to(method)`.
 """
@@ -70,6 +74,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from tests.canned import Canned, DefaultAnswer
 from tests.conftest import NOW
+from tests.slack.fake_slack_files import UPLOAD_METHOD, FakeFiles, FakeUpload
 
 DEFAULT_TOKEN = "xoxb-test"
 DEFAULT_APP_TOKEN = "xapp-test"
@@ -77,7 +82,9 @@ TEAM_ID = "T1"
 BOT_USER_ID = "UBOT"
 BOT_ID = "B1"
 RESPONSE_URL_METHOD = "response_url"
-DEFAULT_SCOPES = "channels:history,chat:write,commands,groups:history,im:write,users:read"
+DEFAULT_SCOPES = (
+    "channels:history,chat:write,commands,files:write,groups:history,im:write,users:read"
+)
 
 # Form fields slack_sdk (or a hand-written client) sends as JSON text.
 _JSON_FIELDS = frozenset(
@@ -333,6 +340,7 @@ class FakeSlack:
     read_cap: int | None = None  # the most messages a history/replies read answers
     not_member: set[str] = field(default_factory=set)  # channels the bot never joined
     workspaces: dict[str, FakeWorkspace] = field(default_factory=dict)  # by team id
+    files: FakeFiles = field(default_factory=FakeFiles)  # uploads, their bytes kept
     client_id: str = "111.222"
     client_secret: str = "client-secret"
     _tokens: dict[str, FakeWorkspace] = field(default_factory=dict)  # every token handed out
@@ -376,6 +384,14 @@ class FakeSlack:
         """The workspace whose token the call carried."""
         found = self._tokens.get(call.token or "")
         return found.team_id if found is not None else None
+
+    @property
+    def uploads(self) -> dict[str, FakeUpload]:
+        return self.files.uploads
+
+    def shared(self, channel: str | None = None) -> list[FakeUpload]:
+        """The files shared (in `channel`), in the order they were uploaded."""
+        return self.files.shared(channel)
 
     def response_url(self, name: str = "cmd") -> str:
         return f"{self.url}/response/{name}"
@@ -437,6 +453,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{tail:.*}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket-mode", self._socket_mode)
         return app
 
@@ -635,11 +652,51 @@ class FakeSlack:
             return await _answer(request, canned, call, default)
         return await default()
 
+    async def _upload(self, request: web.Request) -> web.StreamResponse:
+        """Step 2 of an upload: the bytes, POSTed to the URL step 1 handed out."""
+        call = await self._record(request, UPLOAD_METHOD)
+
+        async def default() -> web.Response:
+            return self.files.receive(request.match_info["file_id"], call.raw_body)
+
+        canned = self._take(UPLOAD_METHOD)
+        if canned is not None:
+            return await _answer(request, canned, call, default)
+        return await default()
+
+    def _share_files(self, args: dict[str, Any]) -> web.Response:
+        """files.completeUploadExternal: the files shared, each shown in the channel (or
+        the thread) as a message carrying it."""
+        answer = self.files.complete(args, self.not_member)
+        channel = str(args.get("channel_id") or "")
+        if answer["ok"] and channel:
+            ts = self._next_ts()
+            message: dict[str, Any] = {
+                "type": "message",
+                "user": self.auth_test.get("user_id", BOT_USER_ID),
+                "text": str(args.get("initial_comment") or ""),
+                "files": answer["files"],
+                "upload": True,
+                "ts": ts,
+            }
+            thread = str(args.get("thread_ts") or "")
+            if thread:
+                message["thread_ts"] = thread
+                self.threads.setdefault((channel, thread), []).append(message)
+                self._count_reply(channel, thread, ts)
+            else:
+                self.history.setdefault(channel, []).insert(0, message)
+        return _ok(answer)
+
     def _default(self, call: SlackCall) -> web.Response:
         args = call.args
         match call.method:
             case "auth.test":
                 return _ok(self.auth_test, {"x-oauth-scopes": self.scopes})
+            case "files.getUploadURLExternal":
+                return _ok(self.files.upload_url(args, self.url, self.scopes))
+            case "files.completeUploadExternal":
+                return self._share_files(args)
             case "chat.postMessage":
                 return self._post_message(args)
             case "chat.postEphemeral":

@@ -21,11 +21,21 @@ def test_the_manifest_asks_for_what_the_bot_uses() -> None:
         "- commands",
         "- chat:write",
         "- im:write",
+        "- files:write",
         "- users:read",
         "- app_mention",
         "is_enabled: true",
     ):
         assert needed in manifest
+
+
+def test_the_manifest_and_the_oauth_scopes_agree() -> None:
+    from bot.platforms.slack.config import BOT_SCOPES
+
+    manifest = (Path(__file__).parents[2] / "slack-app-manifest.yml").read_text()
+    bot = manifest.split("bot:\n", 1)[1].split("settings:", 1)[0]
+    listed = [line.split("#")[0].strip().removeprefix("- ") for line in bot.splitlines()]
+    assert sorted(s for s in listed if s) == sorted(BOT_SCOPES)
 
 
 def test_building_the_bolt_app_logs_nothing_the_start_up_log_would_show(

@@ -6,7 +6,7 @@ votes) goes."""
 from __future__ import annotations
 
 from bot.models import Destination
-from bot.render.slack import choice_action_id
+from bot.render.slack_buttons import choice_action_id
 from handlers.confirm import CANCEL
 from handlers.forget import FORGET_ME
 from handlers.guards import REFUSAL

@@ -9,7 +9,13 @@ import logging
 import pytest
 
 from bot.buttons import STALE_BUTTON
-from bot.render.slack import ACTION_ABSTRACT, ACTION_NEXT, ACTION_SHARE, ACTION_SIMILAR
+from bot.render.slack_buttons import (
+    ACTION_ABSTRACT,
+    ACTION_NEXT,
+    ACTION_SAVE,
+    ACTION_SHARE,
+    ACTION_SIMILAR,
+)
 from bot.search.service import MAX_OFFSET
 from tests.conftest import make_observation, offsets_reaching_the_index
 from tests.payload_checks import check_slack_message
@@ -22,7 +28,7 @@ async def test_search_is_acknowledged_then_answered_ephemerally(bot: Bot) -> Non
     assert reply.args["response_type"] == "ephemeral"
     assert "iffusion" in texts_of(reply)
     buttons = buttons_of(reply)
-    assert set(buttons) == {ACTION_SHARE, ACTION_NEXT}
+    assert set(buttons) == {ACTION_SHARE, ACTION_NEXT, ACTION_SAVE}  # a Save beside each
 
 
 async def test_help_and_unknown_commands_answer_with_help(bot: Bot) -> None:
@@ -209,11 +215,7 @@ async def test_a_reading_list_is_answered_to_its_owner_alone(bot: Bot) -> None:
     exported = await bot.command("saved export")
     check_slack_message(exported.args)
     assert exported.args["response_type"] == "ephemeral"
-    shown = texts_of(exported)
-    assert "```\n@misc{lovelace2026r,\n  author = {Ada Lovelace},\n" in shown
-    assert shown.endswith("  abstract = {We study diffusion models.}\n}\n```")
-    assert "R\\&amp;D &lt;@U2&gt; *bold* ```fence```" in shown  # verbatim, entities aside
-    assert "`\u200b``fence`\u200b``" in json.dumps(exported.args, ensure_ascii=False)  # no end
+    assert "Sent paperwire-saved.bib to your DMs." in texts_of(exported)  # test_uploads.py
     # A mention's answer about a reading list goes to the asker alone, not to the thread.
     await mention(bot, "<@UBOT> saved")
     [private] = await bot.fake.wait_for("chat.postEphemeral")

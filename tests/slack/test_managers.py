@@ -59,3 +59,14 @@ async def test_a_failed_permission_lookup_says_so_and_is_not_repeated_per_comman
     [lookup, *_] = [r.getMessage() for r in ours(caplog)]
     assert lookup.startswith("could not look up Slack user U3")
     no_none(caplog, first, second)
+
+
+async def test_an_admin_sets_the_weekly_recap_named_after_the_channel(bot: Bot) -> None:
+    bot.fake.users["U2"] = {"is_admin": False, "is_owner": False}
+    refused = await bot.command("digest set recap sun 17:00", user="U2")
+    assert "Only channel managers" in texts_of(refused)
+    bot.fake.users[ADMIN] = {"is_admin": True}
+    answer = await bot.command("digest set recap sun 17:00", user=ADMIN)
+    assert "Weekly recap: Sundays at 17:00 UTC." in texts_of(answer)
+    settings = await bot.services.digests.channel_digest("slack:T1:C1")
+    assert settings is not None and (settings.recap_day, settings.recap_name) == ("sun", "general")

@@ -17,7 +17,7 @@ from bot.app import Services
 from bot.errors import UserError
 from bot.platforms.connecting import Unreachable
 from bot.platforms.slack import SlackAdapter, SlackConfig, SlackServer
-from bot.render.slack import ACTION_NEXT
+from bot.render.slack_buttons import ACTION_NEXT
 from bot.storage import open_storage
 from tests.conftest import seed_observations
 from tests.payload_checks import check_slack_message

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from bot.digests.settings import DigestSettings
 from bot.models import Destination
-from bot.render.slack import ACTION_ABSTRACT, ACTION_SIMILAR
+from bot.render.slack_buttons import ACTION_ABSTRACT, ACTION_SIMILAR
 from tests.conftest import drained_later
 from tests.payload_checks import check_slack_message
 from tests.slack.fake_slack import api_error, rate_limited, server_error
@@ -155,3 +155,21 @@ async def test_a_mention_answer_that_failed_is_posted_once_later(bot: Bot) -> No
     [thread] = bot.fake.threads.values()
     assert len(thread) == 1 and thread[0]["thread_ts"] == "1700000000.000200"
     assert bot.fake.calls_to("conversations.replies")  # it looked in the thread first
+
+
+async def test_a_weekly_recap_posts_to_the_channel_as_a_valid_message(bot: Bot) -> None:
+    from bot.digests.recap_run import run_recap
+
+    bot.fake.users["U3"] = {"is_admin": True}
+    await bot.command("digest now", user="U3")
+    await bot.command("digest set recap sun", user="U3")
+    settings = await bot.services.digests.channel_digest("slack:T1:C1")
+    assert settings is not None
+    before = len(bot.fake.calls_to("chat.postMessage"))
+    run = await run_recap(bot.services, settings, bot.services.clock())
+    assert run is not None and run.posted == 10
+    [post] = bot.fake.calls_to("chat.postMessage")[before:]
+    check_slack_message(post.args)
+    assert post.args["channel"] == "C1"
+    assert "#general's week in papers" in texts_of(post)
+    assert "10 papers reached this channel on 1 day" in texts_of(post)

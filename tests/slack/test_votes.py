@@ -4,7 +4,7 @@ channel and is acknowledged to them alone."""
 
 from __future__ import annotations
 
-from bot.render.slack import ACTION_MORE_LIKE, ACTION_NOT_FOR_US
+from bot.render.slack_buttons import ACTION_MORE_LIKE, ACTION_NOT_FOR_US
 from bot.storage.types import VoteCounts
 from tests.payload_checks import check_slack_message
 from tests.slack.served import Bot, texts_of

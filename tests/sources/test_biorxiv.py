@@ -66,6 +66,9 @@ def test_a_record_in_full() -> None:
         "https://doi.org/10.1016/j.immuni.2025.01.004",
     )
     assert immunology.published is None
+    # That DOI is where it was published; "NA" (not yet) is none.
+    assert immunology.to_paper().doi == "10.1016/j.immuni.2025.01.004"
+    assert first.journal_doi is None and first.to_paper().id == NEURO
 
 
 def test_consortia_categories_and_dois_that_are_not_arxiv_ids() -> None:

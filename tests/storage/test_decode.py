@@ -62,11 +62,14 @@ def test_each_decoder_reads_both_representations_alike() -> None:
 
 def test_settings_decode_alike_with_their_clock_times_as_text() -> None:
     settings = ("slack:T1:C1", True, "08:30", "Europe/Paris", "mon,tue", 5, None, "full")
-    native = (*settings, "latest", NOW, False)
+    native = (*settings, "latest", NOW, False, None, None, None)
     decoded = digest_settings_from_row(native)
     assert digest_settings_from_row(as_text(native)) == decoded
     assert decoded.updated_at == NOW and decoded.weekdays == ("mon", "tue")
     assert decoded.time == time(8, 30) and decoded.enabled and not decoded.taste
+    assert decoded.recap_day is None and decoded.recap_at == time(8, 30)
+    recap = digest_settings_from_row((*native[:11], "sun", "17:00", "ml-reading"))
+    assert (recap.recap_day, recap.recap_at, recap.recap_name) == ("sun", time(17), "ml-reading")
     owner = Destination("slack", "T1", "D1")
     for paused in (None, NOW):
         row = ("09:00", "UTC", paused)
@@ -112,7 +115,7 @@ def test_index_days_are_the_days_trended_else_the_day_published() -> None:
 
 def test_papers_come_with_their_trending_entries_in_the_rows_order() -> None:
     paper = (1, "2611.00001", "2611.00001", "Title", "", '["Ada"]', "2026-11-01")
-    rest = ("[]", "[]", '["cs.LG"]', "{}", None, '["hf"]', 1, "[]")
+    rest = ("[]", "[]", '["cs.LG"]', "{}", None, '["hf"]', 1, "[]", "10.1/x", "J. 1 (2026)")
     other = (2, "2611.00002", "2611.00002", "Other", "", "[]", None, *rest)
     trending = [(1, "2026-11-23", "hf", 2, 40), (1, DAY, "arxiv", 5, None)]
     found = papers_with_trending([(*paper, *rest), other], trending)
@@ -122,3 +125,4 @@ def test_papers_come_with_their_trending_entries_in_the_rows_order() -> None:
     ]
     assert found[2].trending == () and found[1].published == date(2026, 11, 1)
     assert found[1].authors == ("Ada",) and found[1].version == 1
+    assert (found[1].doi, found[1].journal_ref) == ("10.1/x", "J. 1 (2026)")

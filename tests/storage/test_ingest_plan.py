@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from bot.models import Observation
-from bot.storage.ingest_plan import carried_lists, list_sizes, write_plan
+from bot.storage.ingest_plan import carried_lists, list_sizes, paper_changes, write_plan
 from bot.storage.merge import Known, plan_batch
 from tests.conftest import make_observation
 
@@ -96,3 +96,25 @@ def test_list_sizes_count_each_paper_once_and_keep_empty_fetched_lists() -> None
         (DAY, "arxiv", 1),
         (DAY, "hf", 2),
     ]
+
+
+def test_the_changes_a_saver_hears_of() -> None:
+    hf = make_observation(title="From HF", arxiv_id="2611.00001")  # no version: v1
+    v2 = make_observation(title="Versioned", arxiv_id="2611.00002v2")
+    known = stored((1, hf), (2, v2))
+    papers = dict(known.papers)
+    batch = [
+        replace(hf, version=1, journal_ref="Nature 612 (2026)"),  # v1 is no news
+        replace(v2, version=3, journal_doi="10.1000/a"),
+        replace(v2, version=2),  # an older version, seen after: changes nothing
+        make_observation(title="New", arxiv_id="2611.00003v4", journal_doi="10.1000/b"),
+    ]
+    assert paper_changes(plan_batch(batch, known), papers) == [
+        (1, "journal_ref", "Nature 612 (2026)"),
+        (2, "version", "3"),
+        (2, "doi", "10.1000/a"),
+    ]  # a new paper has no savers yet
+    # The same again: nothing.
+    again = stored((2, replace(v2, version=3, journal_doi="10.1000/a")))
+    seen = [replace(v2, version=3, journal_doi="https://doi.org/10.1000/a")]
+    assert paper_changes(plan_batch(seen, again), dict(again.papers)) == []

@@ -41,6 +41,17 @@ def test_a_later_version_wins_the_text_whatever_order_it_arrives_in() -> None:
     assert merge_paper(v2.to_paper(), plain, newer=True).version == 2
 
 
+def test_the_newest_known_doi_and_journal_reference_win() -> None:
+    stored = make_paper(doi="10.1000/old", journal_ref="Old J. 1 (2025)")
+    newer = make_observation(arxiv_id="2607.00001", journal_doi="10.1000/new")
+    paper = merge_paper(stored, newer, newer=True)
+    assert (paper.doi, paper.journal_ref) == ("10.1000/new", "Old J. 1 (2025)")  # none kept
+    older = make_observation(arxiv_id="2607.00001", journal_ref="Older J. (2024)")
+    assert merge_paper(stored, older, newer=False).journal_ref == "Old J. 1 (2025)"
+    # An older observation still fills what was unknown.
+    assert merge_paper(make_paper(), older, newer=False).journal_ref == "Older J. (2024)"
+
+
 def test_a_later_versions_link_comes_first() -> None:
     def biorxiv(version: int) -> Observation:
         link = f"https://www.biorxiv.org/content/10.1101/2024.01.05.574321v{version}"

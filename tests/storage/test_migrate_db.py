@@ -21,7 +21,7 @@ import pytest
 from bot.alerts.topics import AlertSettings
 from bot.digests.settings import DigestRun, DigestSettings, Outcome
 from bot.errors import UserError
-from bot.models import Destination
+from bot.models import Destination, Observation
 from bot.storage import Storage, open_storage
 from bot.storage.copy_tables import TABLES
 from bot.storage.migrate_db import copy_to_postgres
@@ -91,6 +91,17 @@ async def build_deployment(path: Path) -> Deployment:
         await s.saved_papers.save_paper(OWNER, pks[first.id], NOW)
         await s.saved_papers.save_paper(OWNER, pks[second.id], NOW + timedelta(minutes=1))
         await s.saved_papers.tag_saved(OWNER, pks[first.id], "to-read")
+        published = Observation(
+            title=first.title,
+            source="arxiv",
+            observed_at=NOW + timedelta(minutes=2),
+            arxiv_id=f"{first.arxiv_id}v2",
+            journal_doi="10.1000/copied",
+            journal_ref="J. Copies 1 (2026)",
+        )
+        await s.papers.ingest([published], now=NOW + timedelta(minutes=2))
+        [told, *_] = await s.saved_papers.pending_changes(OWNER)
+        await s.outbox.enqueue(OWNER.key, '"alert"', [], NOW, notices=[told.id])
     return Deployment(path, (sent, waiting, stopped), (subs[0], subs[2]), key)
 
 
@@ -126,6 +137,7 @@ async def observed(s: Storage, deployment: Deployment) -> dict[str, Any]:
         "installations": await s.installations.installations(),
         "votes": await s.votes.channel_counts(CHANNEL.key),
         "saved_papers": await s.saved_papers.saved_papers(OWNER),
+        "paper_changes": await s.saved_papers.pending_changes(OWNER),
     }
 
 

@@ -9,27 +9,38 @@ translates: its custom id becomes a neutral `Press`, which the client answers li
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import discord
 
 from bot import buttons
+from bot.models import Paper
 from bot.render.limits import DISCORD_ACTION_ROWS
-from bot.render.neutral import Choice, Digest
+from bot.render.neutral import Choice, Digest, ListPages
 from handlers.buttons import (
     ABSTRACT,
     CHOICES,
     MORE_LIKE,
     NEXT,
     NOT_FOR_US,
+    SAVE,
+    SAVED_PAGE,
     SIMILAR,
+    ListPage,
     Page,
     Press,
 )
 
+CUSTOM_ID = 100  # Discord's longest custom id
+BUTTONS_PER_ROW = 5
 _NEXT_ID = r"pw:next:(?P<offset>\d{1,4}):(?P<key>[0-9a-f]{18})"
 _PAPER_ACTIONS = "|".join((ABSTRACT, SIMILAR, MORE_LIKE, NOT_FOR_US))
 _PAPER_ID = rf"pw:(?P<action>{_PAPER_ACTIONS}):(?P<paper>{buttons.PAPER_ID})"
+# A Save in a direct message (an alert's) names the server whose list it saves to.
+_SAVE_ID = rf"pw:{SAVE}:(?P<paper>{buttons.PAPER_ID})(?::(?P<guild>\d{{1,20}}))?"
+# A reading list's page; the tag as `/papers saved --tag` takes it (checked by the handler).
+_SAVED_ID = rf"pw:{SAVED_PAGE}:(?P<page>\d{{1,5}})(?::(?P<tag>[\w.+-]{{1,40}}))?"
 _CHOICE_ID = rf"pw:choice:(?P<choice>{'|'.join(CHOICES)})"
 
 
@@ -37,7 +48,9 @@ _CHOICE_ID = rf"pw:choice:(?P<choice>{'|'.join(CHOICES)})"
 class AnswersPresses(Protocol):
     """The client as its buttons see it (`PaperwireDiscord`, which registers them)."""
 
-    async def press(self, interaction: discord.Interaction, pressed: Press) -> None: ...
+    async def press(
+        self, interaction: discord.Interaction, pressed: Press, guild: str | None = None
+    ) -> None: ...
 
 
 class PaperButton(
@@ -69,14 +82,72 @@ class PaperButton(
         await _client(interaction).press(interaction, Press(self.action, self.paper_id))
 
 
+class SaveButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=_SAVE_ID,
+):
+    """ "Save": the paper onto the presser's reading list. Under an alert (a direct message,
+    where a press names no server) it carries the server the alert is for."""
+
+    def __init__(
+        self, paper_id: str, label: str, row: int | None = None, guild: str | None = None
+    ) -> None:
+        custom_id = f"pw:{SAVE}:{paper_id}" + (f":{guild}" if guild else "")
+        super().__init__(
+            discord.ui.Button(
+                label=label[:80], style=discord.ButtonStyle.success, custom_id=custom_id, row=row
+            )
+        )
+        self.paper_id = paper_id
+        self.guild = guild
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> SaveButton:
+        return cls(match["paper"], "", guild=match["guild"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _client(interaction).press(interaction, Press(SAVE, self.paper_id), self.guild)
+
+
+class SavedPageButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=_SAVED_ID,
+):
+    """A reading list's "Previous" or "Next": the page it shows, and the tag it keeps to."""
+
+    def __init__(self, label: str, page: int, tag: str | None) -> None:
+        custom_id = f"pw:{SAVED_PAGE}:{page}" + (f":{tag}" if tag else "")
+        super().__init__(
+            discord.ui.Button(label=label, style=discord.ButtonStyle.secondary, custom_id=custom_id)
+        )
+        self.page = page
+        self.tag = tag
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> SavedPageButton:
+        return cls("", int(match["page"]), match["tag"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _client(interaction).press(
+            interaction, Press(SAVED_PAGE, ListPage(self.page, self.tag))
+        )
+
+
 class NextButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=_NEXT_ID,
 ):
-    def __init__(self, key: str, offset: int) -> None:
+    def __init__(self, key: str, offset: int, row: int | None = None) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Next", style=discord.ButtonStyle.primary, custom_id=f"pw:next:{offset}:{key}"
+                label="Next",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"pw:next:{offset}:{key}",
+                row=row,
             )
         )
         self.key = key
@@ -117,10 +188,16 @@ class ChoiceButton(
         await _client(interaction).press(interaction, Press(self.action, None))
 
 
+# Every id the buttons above take, as one pattern (its groups unnamed: names repeat).
+_OURS = re.sub(
+    r"\(\?P<\w+>", "(?:", "|".join((_NEXT_ID, _PAPER_ID, _SAVE_ID, _SAVED_ID, _CHOICE_ID))
+)
+
+
 class StaleButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     # Any other paperwire id: one of another version, or one paperwire never wrote.
-    template=rf"(?s)(?!(?:{_NEXT_ID}|{_PAPER_ID}|{_CHOICE_ID})\Z)pw:.*",
+    template=rf"(?s)(?!(?:{_OURS})\Z)pw:.*",
 ):
     def __init__(self, custom_id: str) -> None:
         super().__init__(discord.ui.Button(label="?", custom_id=custom_id))
@@ -136,7 +213,14 @@ class StaleButton(
 
 
 # What the client registers, so that a press finds its button after a restart.
-DYNAMIC_BUTTONS = (PaperButton, NextButton, ChoiceButton, StaleButton)
+DYNAMIC_BUTTONS = (
+    PaperButton,
+    SaveButton,
+    SavedPageButton,
+    NextButton,
+    ChoiceButton,
+    StaleButton,
+)
 
 
 def _client(interaction: discord.Interaction) -> AnswersPresses:
@@ -147,8 +231,8 @@ def _client(interaction: discord.Interaction) -> AnswersPresses:
 
 def digest_views(digest: Digest, bodies: list[dict[str, Any]]) -> list[discord.ui.View | None]:
     """The buttons of each part of a digest (one embed per paper, in order): a row for each
-    paper with "Abstract", "Similar to", "More like" and "Not for us" (a part holds at most
-    5 papers: Discord's 5 rows)."""
+    paper with "Abstract", "Similar to", "More like", "Not for us" and "Save" (a part holds
+    at most 5 papers: Discord's 5 rows of 5)."""
     views: list[discord.ui.View | None] = []
     number = 0
     for body in bodies:
@@ -162,6 +246,31 @@ def digest_views(digest: Digest, bodies: list[dict[str, Any]]) -> list[discord.u
             view.add_item(PaperButton(SIMILAR, paper.id, f"Similar to {number}", row))
             view.add_item(PaperButton(MORE_LIKE, paper.id, f"More like {number}", row))
             view.add_item(PaperButton(NOT_FOR_US, paper.id, f"Not for us {number}", row))
+            view.add_item(SaveButton(paper.id, f"Save {number}", row))
+        views.append(view if view.children else None)
+    return views
+
+
+def save_views(
+    papers: Sequence[tuple[str, Paper]], bodies: list[dict[str, Any]], guild: str | None = None
+) -> list[discord.ui.View | None]:
+    """A "Save <which>" for each (which, paper) of a search page or an alert (one embed per
+    paper, in order, at most 10 a part), 5 a row: at most 2 rows, room left for a "Next".
+    `guild`: the server an alert in a direct message is for."""
+    views: list[discord.ui.View | None] = []
+    papers = list(papers)
+    for body in bodies:
+        view = discord.ui.View(timeout=None)
+        count = len(body.get("embeds", []))
+        mine, papers = papers[:count], papers[count:]
+        shown: dict[str, str] = {}  # paper id -> label: Discord refuses an id twice
+        for which, paper in mine:
+            if buttons.paper_id(paper.id) is not None:
+                shown.setdefault(paper.id, which)
+        for place, (paper_id, which) in enumerate(list(shown.items())[: BUTTONS_PER_ROW * 2]):
+            fits = guild and len(f"pw:{SAVE}:{paper_id}:{guild}") <= CUSTOM_ID
+            row = place // BUTTONS_PER_ROW
+            view.add_item(SaveButton(paper_id, f"Save {which}", row, guild if fits else None))
         views.append(view if view.children else None)
     return views
 
@@ -174,8 +283,18 @@ def choices_view(choices: tuple[Choice, ...]) -> discord.ui.View:
     return view
 
 
-def search_page_view(key: str, next_offset: int) -> discord.ui.View:
-    """The "Next" button under a search page with more results (the query saved as `key`)."""
-    view = discord.ui.View(timeout=None)
-    view.add_item(NextButton(key, next_offset))
+def with_next(view: discord.ui.View | None, key: str, next_offset: int) -> discord.ui.View:
+    """`view` (or a new one) with the "Next" button of a search page with more results (the
+    query saved as `key`), in a row of its own."""
+    view = view or discord.ui.View(timeout=None)
+    view.add_item(NextButton(key, next_offset, row=DISCORD_ACTION_ROWS - 1))
     return view
+
+
+def list_pages_view(pages: ListPages) -> discord.ui.View | None:
+    """A reading list's "Previous" and "Next", those that lead somewhere."""
+    view = discord.ui.View(timeout=None)
+    for label, page in (("Previous", pages.page - 1), ("Next", pages.page + 1)):
+        if 1 <= page <= pages.pages:
+            view.add_item(SavedPageButton(label, page, pages.tag))
+    return view if view.children else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +28,7 @@ from bot.platforms.discord.config import DiscordConfig
 from bot.platforms.discord.transport import NO_MENTIONS, send_as_bot
 from bot.render.neutral import Reply
 from handlers.buttons import Press
-from handlers.context import Context
+from handlers.context import Context, Invocation
 from handlers.router import apology, dispatch, press
 
 _log = logging.getLogger(__name__)
@@ -101,26 +102,37 @@ class PaperwireDiscord(discord.Client):
         """Defer, answer through the shared handlers, follow up."""
         await self._handle(interaction, dispatch, text)
 
-    async def press(self, interaction: discord.Interaction, pressed: Press) -> None:
-        """A button: the same, through the buttons' handlers."""
-        await self._handle(interaction, lambda ctx: press(ctx, pressed))
+    async def press(
+        self, interaction: discord.Interaction, pressed: Press, guild: str | None = None
+    ) -> None:
+        """A button: the same, through the buttons' handlers. `guild`: the server a button
+        in a direct message acts for (an alert's Save)."""
+        await self._handle(interaction, lambda ctx: press(ctx, pressed), guild=guild)
 
     async def _handle(
         self,
         interaction: discord.Interaction,
         handler: Callable[[Context], Awaitable[Reply]],
         text: str = "",
+        guild: str | None = None,
     ) -> None:
         with self.services.requests.answering():  # in a task discord.py does not await
             try:
                 await interaction.response.defer(ephemeral=True, thinking=True)
-                context = Context(
-                    invocation(interaction, text), self.services, self.services.clock()
-                )
+                asked = invocation(interaction, text)
+                if guild and interaction.guild_id is None and await self._alerted(guild, asked):
+                    asked = replace(asked, workspace=guild)
+                context = Context(asked, self.services, self.services.clock())
                 await self.answer(interaction, await handler(context))
             except Exception as error:
                 # discord.py would log a button's error and leave "thinking..." unanswered.
                 await self.on_interaction_error(interaction, error)
+
+    async def _alerted(self, guild: str, asked: Invocation) -> bool:
+        """Whether `guild` is a server the presser takes alerts from (so a button in their
+        direct messages may name it): a forged one is not taken."""
+        owner = Destination("discord", guild, asked.user, kind="dm")
+        return await self.services.subscriptions.alert_settings(owner) is not None
 
     async def on_interaction_error(
         self, interaction: discord.Interaction, error: Exception
@@ -146,6 +158,8 @@ class PaperwireDiscord(discord.Client):
             "application_id": str(interaction.application_id),
             "token": interaction.token,
             "expires_at": expires.isoformat(),
+            # What a file may weigh in this interaction's answer (the server's boosts).
+            "attachment_size_limit": interaction.filesize_limit,
         }
         await self.services.delivery.deliver(OutgoingMessage(where, reply, handle=handle))
 

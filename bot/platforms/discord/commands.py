@@ -48,6 +48,7 @@ def invocation(interaction: discord.Interaction, text: str = "") -> Invocation:
         user=str(interaction.user.id),
         text=text,
         is_manager=bool(permissions and permissions.manage_channels),
+        channel_name=str(getattr(interaction.channel, "name", None) or ""),
     )
 
 
@@ -94,10 +95,12 @@ def papers_commands(bot: PaperwireDiscord) -> app_commands.Group:
         await bot.run_command(interaction, "digest now")
 
     @digest.command(name="set", description="Change one setting")
-    @app_commands.describe(setting="What to change", value="e.g. 10, agents -survey, mon-fri")
+    @app_commands.describe(
+        setting="What to change", value="e.g. 10, agents -survey, mon-fri, sun 17:00 (recap)"
+    )
     async def set_(
         interaction: discord.Interaction,
-        setting: Literal["size", "topic", "days", "format", "covers", "taste"],
+        setting: Literal["size", "topic", "days", "format", "covers", "taste", "recap"],
         value: app_commands.Range[str, 1, 200],
     ) -> None:
         await bot.run_command(interaction, f"digest set {setting} {value}")

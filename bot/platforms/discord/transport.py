@@ -9,6 +9,7 @@ the two transports: `PaperwireDiscord.send` (which comes here, to `send_as_bot`)
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import re
 from typing import TYPE_CHECKING, Any
@@ -20,10 +21,18 @@ from bot.delivery.outbox import OutgoingMessage, Receipt
 from bot.errors import UserError
 from bot.models import Destination
 from bot.platforms.connecting import Unreachable, describe
-from bot.platforms.discord.buttons import choices_view, digest_views, search_page_view
+from bot.platforms.discord.buttons import (
+    choices_view,
+    digest_views,
+    list_pages_view,
+    save_views,
+    with_next,
+)
 from bot.platforms.discord.endpoints import discord_py_endpoints
+from bot.platforms.discord.files import discord_files, size_limit, with_files
 from bot.render.discord import render_discord
-from bot.render.neutral import Content, Digest, Notice, SearchPage
+from bot.render.limits import DISCORD_FILE_BYTES
+from bot.render.neutral import Attachment, Content, Digest, Notice, Reply, SearchPage, TopicAlert
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -51,39 +60,81 @@ NOT_CONNECTED_WAIT_S = 30.0
 
 
 async def send_as_bot(client: PaperwireDiscord, message: OutgoingMessage) -> Receipt:
-    """One message, in as many parts as it renders to, each with its buttons."""
+    """One message, in as many parts as it renders to, each with its buttons; its files
+    with the last part (files.py)."""
     if not client.logged_in:  # Discord not reached yet: the outbox tries again later
         return Receipt(
             ok=False, error="Discord has not been reached yet", retry_in=NOT_CONNECTED_WAIT_S
         )
-    content = message.reply.content
-    bodies = render_discord(content)
-    views = await _views(client.services, content, bodies)
+    guild = client.get_guild(_guild_id(message.destination))
+    limit = size_limit(message.handle, guild)
+    ids: list[str] = []  # the parts sent so far
+    send = functools.partial(_send_parts, client, message, ids=ids)
     try:
-        if message.destination.kind == "reply":
-            followup = _followup(client, message)
-            if followup is None:
-                return Receipt(ok=False, error="no interaction to answer", permanent=True)
-            for body, view in zip(bodies, views, strict=True):
-                await message.departs()
-                await followup.send(ephemeral=message.reply.ephemeral, **_kwargs(body, view))
-            return Receipt(ok=True)
-        target = await _messageable(client, message.destination)
-        ids = []
-        for number, (body, view) in enumerate(zip(bodies, views, strict=True)):
-            # The nonce makes a retried send of the same part a no-op on Discord's side.
-            nonce = _nonce(message, number)
-            await client.pacer.acquire()
-            await message.departs()  # its turn came: from now on it may arrive
-            sent = await target.send(nonce=nonce, **_kwargs(body, view))
-            ids.append(str(sent.id))
-        return Receipt(ok=True, platform_ids=tuple(ids))
+        await with_files(send, message.reply, limit, message.destination.key)
     except discord.HTTPException as exc:
         if exc.status == 429:  # still limited after discord.py's own retries: ease off
             client.pacer.hold(RATE_LIMITED_HOLD_S)
         return _failure(exc)
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:  # tried again later
         return _unreachable(exc, str((message.handle or {}).get("token") or ""))
+    except _NoInteraction:
+        return Receipt(ok=False, error="no interaction to answer", permanent=True)
+    if message.destination.kind == "reply":
+        return Receipt(ok=True)
+    return Receipt(ok=True, platform_ids=tuple(ids))
+
+
+class _NoInteraction(Exception):
+    """A reply whose interaction is not known (no token kept with it)."""
+
+
+async def _send_parts(
+    client: PaperwireDiscord,
+    message: OutgoingMessage,
+    reply: Reply,
+    files: tuple[Attachment, ...],
+    *,
+    ids: list[str],
+) -> None:
+    """The parts of `reply` not sent yet (`ids` has those that were), `files` with the
+    last; each sent part's id added to `ids`."""
+    bodies = render_discord(reply.content)
+    views = await _views(client.services, reply.content, bodies, message.destination)
+    last = len(bodies) - 1
+    if message.destination.kind == "reply":
+        followup = _followup(client, message)
+        if followup is None:
+            raise _NoInteraction
+        for number, (body, view) in enumerate(zip(bodies, views, strict=True)):
+            if number < len(ids):
+                continue
+            await message.departs()
+            attached = _attached(files if number == last else ())
+            await followup.send(
+                ephemeral=message.reply.ephemeral, **_kwargs(body, view), **attached
+            )
+            ids.append("")
+        return
+    target = await _messageable(client, message.destination)
+    for number, (body, view) in enumerate(zip(bodies, views, strict=True)):
+        if number < len(ids):
+            continue
+        # The nonce makes a retried send of the same part a no-op on Discord's side.
+        nonce = _nonce(message, number)
+        await client.pacer.acquire()
+        await message.departs()  # its turn came: from now on it may arrive
+        attached = _attached(files if number == last else ())
+        sent = await target.send(nonce=nonce, **_kwargs(body, view), **attached)
+        ids.append(str(sent.id))
+
+
+def _attached(files: tuple[Attachment, ...]) -> dict[str, Any]:
+    return {"files": discord_files(files)} if files else {}
+
+
+def _guild_id(destination: Destination) -> int:
+    return int(destination.workspace) if destination.workspace.isdigit() else 0
 
 
 def _followup(client: PaperwireDiscord, message: OutgoingMessage) -> discord.Webhook | None:
@@ -108,17 +159,33 @@ async def _messageable(
 
 
 async def _views(
-    services: Services, content: Content, bodies: list[dict[str, Any]]
+    services: Services, content: Content, bodies: list[dict[str, Any]], to: Destination
 ) -> list[discord.ui.View | None]:
-    """Buttons for each message part: "Abstract" for each paper of a digest part (one
-    embed per paper, in order), "Next" on the last part of a search with more, a
+    """Buttons for each message part: a row for each paper of a digest part (one embed per
+    paper, in order), "Save" for each of a search's or an alert's papers, "Next" on the last
+    part of a search with more, "Previous" / "Next" under a reading list's page, a
     question's choices under its last part."""
     views: list[discord.ui.View | None] = [None] * len(bodies)
     if isinstance(content, Digest):
         views = digest_views(content, bodies)
-    elif isinstance(content, SearchPage) and content.has_more and bodies:
-        key = await services.saved_queries.save_query(content.query, services.clock())
-        views[-1] = search_page_view(key, content.offset + len(content.hits))
+    elif isinstance(content, TopicAlert):
+        # Numbered within their topic, as their embeds are; a press in a direct message
+        # names no server: each Save names the alert's own.
+        several = len(content.groups) > 1
+        papers = [
+            (f"{n} · {g.topic[:30]}" if several else str(n), p)
+            for g in content.groups
+            for n, p in enumerate(g.papers, start=1)
+        ]
+        views = save_views(papers, bodies, to.workspace if to.kind == "dm" else None)
+    elif isinstance(content, SearchPage):
+        hits = enumerate((h.paper for h in content.hits), content.offset + 1)
+        views = save_views([(str(n), p) for n, p in hits], bodies)
+        if content.has_more and bodies:
+            key = await services.saved_queries.save_query(content.query, services.clock())
+            views[-1] = with_next(views[-1], key, content.offset + len(content.hits))
+    elif isinstance(content, Notice) and content.pages is not None and bodies:
+        views[-1] = list_pages_view(content.pages)
     elif isinstance(content, Notice) and content.choices and bodies:
         views[-1] = choices_view(content.choices)
     return views
@@ -186,17 +253,32 @@ class WebhookTransport:
     async def send(self, message: OutgoingMessage) -> Receipt:
         if message.destination.workspace != WEBHOOK_WORKSPACE:
             return Receipt(ok=False, error="webhook mode posts only to its webhook's channel")
-        ids = []
+        ids: list[str] = []
+        send = functools.partial(self._send_parts, message, ids=ids)
         try:
-            for body in render_discord(message.reply.content):
-                await message.departs()
-                sent = await self._webhook.send(wait=True, **_kwargs(body, None))
-                ids.append(str(sent.id))
+            await with_files(send, message.reply, DISCORD_FILE_BYTES, "its webhook")
         except discord.HTTPException as exc:
             return _failure(exc)
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             return _unreachable(exc, self._webhook.token or "")
         return Receipt(ok=True, platform_ids=tuple(ids))
+
+    async def _send_parts(
+        self,
+        message: OutgoingMessage,
+        reply: Reply,
+        files: tuple[Attachment, ...],
+        *,
+        ids: list[str],
+    ) -> None:
+        bodies = render_discord(reply.content)
+        for number, body in enumerate(bodies):
+            if number < len(ids):
+                continue
+            await message.departs()
+            attached = _attached(files if number == len(bodies) - 1 else ())
+            sent = await self._webhook.send(wait=True, **_kwargs(body, None), **attached)
+            ids.append(str(sent.id))
 
 
 # --- shared by both --------------------------------------------------------------------------

@@ -15,6 +15,7 @@ BOT_SCOPES = (
     "chat:write",
     "chat:write.public",
     "im:write",
+    "files:write",
     "users:read",
     "app_mentions:read",
     "channels:history",

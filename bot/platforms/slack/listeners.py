@@ -28,18 +28,20 @@ from bot.platforms.connecting import describe
 from bot.platforms.slack.managers import Managers
 from bot.platforms.slack.workspaces import Workspaces
 from bot.render.limits import SLACK_BUTTON_VALUE
-from bot.render.neutral import Reply, SearchPage
-from bot.render.slack import (
+from bot.render.neutral import Notice, Reply, SearchPage
+from bot.render.slack_buttons import (
     ACTION_ABSTRACT,
     ACTION_MORE_LIKE,
     ACTION_NEXT,
     ACTION_NOT_FOR_US,
+    ACTION_SAVE,
+    ACTION_SAVED_PAGE,
     ACTION_SHARE,
     ACTION_SIMILAR,
     choice_action_id,
 )
 from handlers import buttons
-from handlers.buttons import Page, Press
+from handlers.buttons import ListPage, Page, Press
 from handlers.context import Context, Invocation
 from handlers.router import apology, dispatch, needs_manager, press
 
@@ -87,7 +89,7 @@ class Listeners:
         reply = await dispatch(Context(invocation, self._services, self._services.clock()))
         # Answers to a mention are public, except what is for the asker alone (a refusal
         # for sending too many): that one is ephemeral, and spends no posting budget.
-        answer = reply if reply.private else Reply(reply.content, ephemeral=False)
+        answer = reply if reply.private else replace(reply, ephemeral=False)
         await self._answer_mention(invocation, event, answer)
 
     async def _on_uninstalled(self, event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -109,10 +111,15 @@ class Listeners:
         if buttons.needs_manager(pressed.action):
             invocation = replace(invocation, is_manager=await self._managers.is_manager(invocation))
         reply = await press(Context(invocation, self._services, self._services.clock()), pressed)
-        # A Next's page takes the place of the one it was pressed under, and a choice's
+        # A Next's page takes the place of the one it was pressed under (a search's, or a
+        # reading list's: ephemeral, which its response URL still replaces), and a choice's
         # answer that of the question (its buttons go with it); anything else (a shared
         # page, an abstract, a refusal) is a message of its own.
-        next_page = pressed.action == buttons.NEXT and isinstance(reply.content, SearchPage)
+        next_page = (pressed.action == buttons.NEXT and isinstance(reply.content, SearchPage)) or (
+            pressed.action == buttons.SAVED_PAGE
+            and isinstance(reply.content, Notice)
+            and reply.content.pages is not None
+        )
         in_place = next_page or pressed.action in buttons.CHOICES
         await self._reply(invocation, reply, body, replace_original=in_place)
 
@@ -191,6 +198,7 @@ class Listeners:
             "response_url": url,
             "replace_original": replace_original,
             "expires_at": expires.isoformat(),
+            "user": invocation.user,  # whose DM a file for them alone goes to
         }
         await self._services.delivery.deliver(OutgoingMessage(where, reply, handle=handle))
 
@@ -203,7 +211,14 @@ def _from_command(body: Mapping[str, Any]) -> Invocation:
         user=str(body.get("user_id") or ""),
         text=str(body.get("text") or ""),
         command=str(body.get("command") or COMMAND),
+        channel_name=_channel_name(body.get("channel_name")),
     )
+
+
+def _channel_name(name: object) -> str:
+    """A slash command's channel name; none for Slack's placeholders of DMs and groups."""
+    text = str(name or "")
+    return "" if text in ("directmessage", "privategroup", "mpdm") else text
 
 
 def _from_mention(event: Mapping[str, Any], body: Mapping[str, Any]) -> Invocation:
@@ -235,6 +250,8 @@ ACTIONS = {
     ACTION_SIMILAR: buttons.SIMILAR,
     ACTION_MORE_LIKE: buttons.MORE_LIKE,
     ACTION_NOT_FOR_US: buttons.NOT_FOR_US,
+    ACTION_SAVE: buttons.SAVE,
+    ACTION_SAVED_PAGE: buttons.SAVED_PAGE,
     **{choice_action_id(action): action for action in buttons.CHOICES},
 }
 
@@ -249,19 +266,39 @@ def _press(body: Mapping[str, Any]) -> Press:
     raw = value if isinstance(value, str) else ""
     if action in (buttons.NEXT, buttons.SHARE):
         return Press(action, _page(raw))
+    if action == buttons.SAVED_PAGE:
+        return Press(action, _list_page(raw))
     return Press(action, raw)
 
 
-def _page(raw: str) -> Page | None:
-    """The page a search button carries, `{"q": "<query>", "o": <offset>}` within Slack's
-    2,000 characters; None for any other value."""
+def _json_object(raw: str) -> dict[str, Any] | None:
+    """A button's JSON value, an object within Slack's 2,000 characters; None otherwise."""
     if len(raw) > SLACK_BUTTON_VALUE:
         return None
     try:
         value = json.loads(raw)
     except (ValueError, RecursionError):  # a value nested a thousand deep is not ours
         return None
-    if not isinstance(value, dict):
+    return value if isinstance(value, dict) else None
+
+
+def _list_page(raw: str) -> ListPage | None:
+    """The reading list's page a Previous/Next carries, `{"p": <page>, "t": <tag|null>}`
+    (checked by the handler)."""
+    value = _json_object(raw)
+    if value is None:
+        return None
+    page, tag = value.get("p"), value.get("t")
+    if not isinstance(page, int) or not (tag is None or isinstance(tag, str)):
+        return None
+    return ListPage(page, tag)
+
+
+def _page(raw: str) -> Page | None:
+    """The page a search button carries, `{"q": "<query>", "o": <offset>}`; None for any
+    other value."""
+    value = _json_object(raw)
+    if value is None:
         return None
     query, offset = value.get("q"), value.get("o")
     if not isinstance(query, str) or not isinstance(offset, int):

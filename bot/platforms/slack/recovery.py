@@ -38,6 +38,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from bot.delivery.outbox import OutgoingMessage
 from bot.delivery.pacing import Bucket, Clock, Sleep, retry_after
 from bot.platforms.slack.errors import slack_error
+from bot.platforms.slack.uploads import shared_file
 
 _log = logging.getLogger(__name__)
 
@@ -236,8 +237,12 @@ class Recovery:
         self.history = PacedReads("conversations.history", per_min, self._history, clock, sleep)
         self.replies = PacedReads("conversations.replies", per_min, self._replies, clock, sleep)
 
-    async def in_channel(self, channel: str, message: OutgoingMessage) -> dict[int, str]:
-        """Parts of `message` posted in `channel` (its thread replies too): part -> ts."""
+    async def in_channel(
+        self, channel: str, message: OutgoingMessage, files_part: int | None = None
+    ) -> dict[int, str]:
+        """Parts of `message` posted in `channel` (its thread replies too): part -> ts.
+        Its files, shared after its first part (a file carries no metadata: they are known
+        by their names), count as part `files_part`."""
 
         def first_found(messages: list[Message]) -> bool:
             # History is newest first, and the first part went first: the rest is older.
@@ -250,6 +255,10 @@ class Recovery:
         # Only a message that has replies has a thread (and then says so).
         if first is not None and (first.get("reply_count") or first.get("thread_ts")):
             found |= parts_found(await self.in_thread(channel, str(first["ts"]), message), message)
+        if first is not None and files_part is not None and message.reply.files:
+            shared = shared_file(messages, message.reply.files, after=str(first.get("ts")))
+            if shared:
+                found[files_part] = shared
         return found
 
     async def in_thread(self, channel: str, ts: str, message: OutgoingMessage) -> list[Message]:

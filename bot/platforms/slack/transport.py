@@ -6,13 +6,15 @@ second per channel, `PAPERWIRE_SLACK_RATE` across the workspace; a 429 holds eve
 that workspace, and no other: each workspace has its `_Lane`, with its own bot token);
 a reply to a command or a button goes through its response URL; an answer to a mention is
 posted in its thread. A message whose earlier send may have posted is first looked for
-(recovery.py). Each send ends in a `Receipt`: sent, to retry, or stopped for good.
+(recovery.py). Each send ends in a `Receipt`: sent, to retry, or stopped for good. Files
+sent with a message are uploaded as uploads.py says.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import ClientConnectorError
@@ -34,8 +36,12 @@ from bot.platforms.slack.config import SlackConfig
 from bot.platforms.slack.errors import NETWORK_ERRORS, IncompleteAnswer, network_error, slack_error
 from bot.platforms.slack.library_logs import library_log
 from bot.platforms.slack.recovery import ReadDeferred, ReadFailed, Recovery, marker, parts_found
+from bot.platforms.slack.uploads import UPLOAD_ERRORS, names, refused, upload, why_not
 from bot.platforms.slack.workspaces import BotTokens
+from bot.render.neutral import Reply, with_line
 from bot.render.slack import POST_OPTIONS, render_slack, render_slack_post
+
+_log = logging.getLogger(__name__)
 
 # Errors Slack will keep giving for this destination: stop it rather than retry.
 PERMANENT_ERRORS = frozenset(
@@ -144,9 +150,11 @@ class SlackTransport:
 
     async def _send(self, message: OutgoingMessage, lane: _Lane) -> Receipt:
         destination = message.destination
-        content = message.reply.content
         in_thread = destination.kind == "reply" and "thread_ts" in (message.handle or {})
         try:
+            if destination.kind == "reply" and message.reply.files:
+                message = replace(message, reply=await self._files_first(message, lane))
+            content = message.reply.content
             if in_thread:
                 # Buttons answer only the person who pressed them: none in a thread.
                 bodies = render_slack(content, interactive=False)
@@ -163,11 +171,14 @@ class SlackTransport:
             # are under way at once (its thread replies wait behind those, not a fan-out),
             # and one that may have arrived before is settled first, so a crash never leaves
             # more to check than it found.
+            files_part = len(bodies) + len(thread)  # the files come after every message
             async with lane.under_way.taken(first=message.recovering):
                 arrived = {}
                 if message.recovering:  # an earlier send may have posted some of it
-                    arrived = await lane.recovery.in_channel(channel, message)
+                    arrived = await lane.recovery.in_channel(channel, message, files_part)
                 ids = await self._post_parts(message, lane, channel, bodies, thread, arrived)
+                if message.reply.files and ids and files_part not in arrived:
+                    await self._files_after(message, lane, channel)
             return Receipt(ok=True, platform_ids=tuple(ids))
         except ReadDeferred as deferred:
             return Receipt(ok=False, error=str(deferred), retry_in=deferred.wait_s)
@@ -180,6 +191,48 @@ class SlackTransport:
             return Receipt(ok=False, error=str(exc))
         except NETWORK_ERRORS as exc:  # it may have arrived: the retry looks first
             return Receipt(ok=False, error=network_error(exc))
+
+    async def _files_first(self, message: OutgoingMessage, lane: _Lane) -> Reply:
+        """A reply's files, uploaded before its text: for the asker alone, to their DM;
+        otherwise where the reply shows. The reply to send then, saying where they went
+        (or why not)."""
+        reply, handle = message.reply, message.handle or {}
+        thread: str | None = None
+        try:
+            await message.departs()
+            if reply.ephemeral:
+                user = str(handle.get("user") or "")
+                if not user:
+                    raise IncompleteAnswer("no user to send the file to")
+                channel = await self._dm_channel(user, lane)
+            else:
+                channel = str(handle.get("channel") or message.destination.channel)
+                thread = str(handle.get("thread_ts") or "") or None
+            await upload(lane.client, reply.files, channel, thread)
+        except UPLOAD_ERRORS as exc:
+            _log.warning("Slack: %s could not be uploaded: %s", names(reply.files), why_not(exc))
+            line = f"The file could not be uploaded: {why_not(exc)}."
+            return with_line(replace(reply, files=()), line)
+        sent = replace(reply, files=())
+        if not reply.ephemeral:
+            return sent
+        return with_line(sent, f"Sent {names(reply.files)} to your DMs.")
+
+    async def _files_after(self, message: OutgoingMessage, lane: _Lane, channel: str) -> None:
+        """A channel post's files, after its messages. A refusal leaves the post as it is,
+        without them; a failure on the way is retried (what arrived is looked for first)."""
+        await message.departs()
+        try:
+            await upload(lane.client, message.reply.files, channel)
+        except SlackApiError as exc:
+            code = refused(exc)
+            if code is None:
+                raise
+            _log.warning(
+                "Slack refused the files of a message to %s (%s): it went without them",
+                channel,
+                code,
+            )
 
     async def _dm_channel(self, user: str, lane: _Lane) -> str:
         """The DM channel with `user`, opened once per process."""

@@ -176,6 +176,9 @@ def _announcement(
         links=links(arxiv_id),
         categories=tuple(dict.fromkeys(c for c in categories if c)),
         day=_rfc822_date(child_text(item, "pubDate")) or channel_day,
+        # RSS 2.0 only (optional): where a paper was published.
+        journal_doi=child_text(item, f"{ARXIV}DOI"),
+        journal_ref=child_text(item, f"{ARXIV}journal_reference"),
     )
     return obs, kind
 

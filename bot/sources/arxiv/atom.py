@@ -111,6 +111,8 @@ def _atom_observation(entry: ET.Element, position: int, observed_at: datetime) -
         published=_iso_date(child_text(entry, f"{ATOM}published")),
         links=links(arxiv_id, _doi_link(entry)),
         categories=_atom_categories(entry),
+        journal_doi=child_text(entry, f"{ARXIV}doi") or _doi_link(entry),
+        journal_ref=child_text(entry, f"{ARXIV}journal_ref"),
     )
 
 

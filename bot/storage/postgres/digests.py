@@ -37,14 +37,17 @@ class PgDigests:
         async with self._db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO channel_digests (destination, enabled, time, timezone, weekdays,"
-                " size, topic, format, covers, updated_at, updated_by, taste)"
-                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (destination)"
-                " DO UPDATE"
+                " size, topic, format, covers, updated_at, updated_by, taste,"
+                " recap_day, recap_time, recap_name)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+                " ON CONFLICT (destination) DO UPDATE"
                 " SET enabled = excluded.enabled, time = excluded.time,"
                 " timezone = excluded.timezone, weekdays = excluded.weekdays,"
                 " size = excluded.size, topic = excluded.topic, format = excluded.format,"
                 " covers = excluded.covers, updated_at = excluded.updated_at,"
-                " updated_by = excluded.updated_by, taste = excluded.taste",
+                " updated_by = excluded.updated_by, taste = excluded.taste,"
+                " recap_day = excluded.recap_day,"
+                " recap_time = excluded.recap_time, recap_name = excluded.recap_name",
                 (
                     digest.destination.key,
                     digest.enabled,
@@ -58,6 +61,9 @@ class PgDigests:
                     at,
                     by,
                     digest.taste,
+                    digest.recap_day,
+                    digest.recap_time.strftime("%H:%M") if digest.recap_time else None,
+                    digest.recap_name,
                 ),
             )
 

@@ -207,6 +207,36 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE channel_digests ADD COLUMN taste boolean NOT NULL DEFAULT true;
     """,
+    # 7: where a paper was published (its DOI, its journal reference); the changes an
+    # ingest saw to a saved paper (a new version, a journal reference, a DOI), each once;
+    # and which of them each saver was told (in the alert that was queued).
+    """
+    ALTER TABLE papers ADD COLUMN doi text;
+    ALTER TABLE papers ADD COLUMN journal_ref text;
+    CREATE TABLE paper_changes (
+        id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        paper_pk  bigint NOT NULL REFERENCES papers (pk),
+        kind      text NOT NULL,
+        value     text NOT NULL,
+        seen_at   timestamptz NOT NULL,
+        UNIQUE (paper_pk, kind, value)
+    );
+    CREATE TABLE saved_notices (
+        owner         text NOT NULL,
+        change_id     bigint NOT NULL REFERENCES paper_changes (id),
+        delivered_at  timestamptz NOT NULL,
+        PRIMARY KEY (owner, change_id)
+    );
+    CREATE INDEX saved_papers_paper ON saved_papers (paper_pk);
+    """,
+    # 8: a channel's weekly recap: its weekday (NULL: none), its time (NULL: the digest's)
+    # and the channel's name for the chart's title. Its runs are digest runs keyed
+    # `<destination>#recap`, on the Monday of the recap's week.
+    """
+    ALTER TABLE channel_digests ADD COLUMN recap_day text;
+    ALTER TABLE channel_digests ADD COLUMN recap_time text;
+    ALTER TABLE channel_digests ADD COLUMN recap_name text;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

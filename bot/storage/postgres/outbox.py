@@ -13,12 +13,15 @@ from bot.storage.decode import (
     FORGET_DESTINATION,
     OUTBOX_HEADS,
     QUEUED_COLUMNS,
+    SENT_BETWEEN,
     destination_state_from_row,
     due_in_order,
     outbox_head_from_row,
+    settled_day,
 )
+from bot.storage.paper_changes import NOTICE_DELIVERED, notice_rows, pg
 from bot.storage.postgres.database import PgDatabase
-from bot.storage.rows import WAITING
+from bot.storage.rows import WAITING, to_datetime
 from bot.storage.types import PROCESS_GONE_AFTER, DestinationState, OutboxHead, QueuedMessage
 
 
@@ -36,6 +39,7 @@ class PgOutbox:
         at: datetime,
         run: tuple[str, date] | None = None,
         handle: str | None = None,
+        notices: Sequence[int] = (),
     ) -> int:
         async with self._db.transaction() as conn:
             if run is not None:
@@ -54,7 +58,7 @@ class PgOutbox:
                     json.dumps(list(paper_ids)),
                     at,
                     at,
-                    run[1] if run else None,
+                    settled_day(destination, run),
                     handle,
                 ),
             )
@@ -66,6 +70,8 @@ class PgOutbox:
                 " ON CONFLICT (destination, paper_pk) DO NOTHING",
                 (destination, at, list(paper_ids)),
             )
+            async with conn.cursor() as cur:
+                await cur.executemany(pg(NOTICE_DELIVERED), notice_rows(destination, notices, at))
             return int(row[0])
 
     async def due_destinations(self, now: datetime) -> list[str]:
@@ -161,6 +167,12 @@ class PgOutbox:
             (destination,),
         )
         return frozenset(r[0] for r in rows)
+
+    async def sent_between(
+        self, destination: str, start: datetime, end: datetime
+    ) -> list[tuple[int, datetime]]:
+        rows = await self._db.fetch(SENT_BETWEEN.replace("?", "%s"), (destination, start, end))
+        return [(int(r[0]), to_datetime(r[1])) for r in rows]
 
     async def destination_state(self, destination: str) -> DestinationState:
         rows = await self._db.fetch(f"{_DESTINATION_SELECT} WHERE destination = %s", (destination,))

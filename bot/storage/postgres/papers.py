@@ -13,9 +13,10 @@ from psycopg import AsyncConnection
 from bot.day_lists import CompletionRule
 from bot.models import Observation, Paper
 from bot.storage.decode import TRENDING_ENTRY_COLUMNS, index_row_from_row, papers_with_trending
-from bot.storage.ingest_plan import ListKey, carried_lists, write_plan
+from bot.storage.ingest_plan import ListKey, carried_lists, paper_changes, write_plan
 from bot.storage.ingesting import IngestingPapers, utc_now
 from bot.storage.merge import Known, plan_batch
+from bot.storage.paper_changes import RECORD_CHANGE, change_rows, pg
 from bot.storage.postgres.database import INGEST_LOCK, ON_SCHEMA, PgDatabase
 from bot.storage.postgres.day_lists import PgDayLists
 from bot.storage.rows import PAPER_COLUMNS, known_papers, title_hash
@@ -62,15 +63,15 @@ class PgPapers(IngestingPapers):
             await cur.executemany(
                 "UPDATE papers SET id=%s, arxiv_id=%s, title_hash=%s, title=%s, abstract=%s,"
                 " authors=%s, published=%s, links=%s, code_links=%s, categories=%s,"
-                " signals=%s, signals_at=%s, sources=%s, version=%s, affiliations=%s,"
-                " updated_at=%s, seq=%s WHERE pk=%s",
+                " signals=%s, signals_at=%s, sources=%s, version=%s, affiliations=%s, doi=%s,"
+                " journal_ref=%s, updated_at=%s, seq=%s WHERE pk=%s",
                 writes.updates,
             )
             await cur.executemany(
                 "INSERT INTO papers (id, arxiv_id, title_hash, title, abstract, authors,"
                 " published, links, code_links, categories, signals, signals_at, sources,"
-                " version, affiliations, first_seen, updated_at, seq, pk)"
-                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                " version, affiliations, doi, journal_ref, first_seen, updated_at, seq, pk)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
                 writes.inserts,
             )
             await cur.executemany(
@@ -83,6 +84,8 @@ class PgPapers(IngestingPapers):
                 " upvotes = coalesce(excluded.upvotes, t.upvotes)",
                 writes.trending,
             )
+            changes = paper_changes(plan, known.papers)
+            await cur.executemany(pg(RECORD_CHANGE), change_rows(changes, now))
         return IngestCounts(plan.new, plan.updated, plan.unchanged)
 
     async def count_papers(self) -> int:

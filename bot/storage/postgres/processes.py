@@ -67,7 +67,12 @@ class PgProcesses:
         return self._leading
 
     async def resign(self) -> None:
-        await self._close()  # closing the session frees its lock
+        # Closing the session frees its lock too, but only once the server has seen the
+        # close: unlocking first means the next process can lead the moment this returns.
+        if self._leading and self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                await self._conn.execute("SELECT pg_advisory_unlock_all()")
+        await self._close()
 
     async def _connection(self) -> AsyncConnection[Any]:
         if self._conn is None or self._conn.closed:

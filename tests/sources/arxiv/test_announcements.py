@@ -53,6 +53,14 @@ def test_rss_item_fields(data_dir: Path) -> None:
     assert obs.to_paper().code_links == ("https://github.com/example/sparse-heads",)
 
 
+def test_rss_says_where_a_paper_was_published_when_arxiv_knows(data_dir: Path) -> None:
+    found = {o.arxiv_id: o for o in parse_rss(rss(data_dir), NOW).observations}
+    published = found["2401.01313"].to_paper()
+    assert published.doi == "10.18653/v1/2025.acl-long.101"
+    assert published.journal_ref == "Proceedings of ACL 2025, pages 1-20"
+    assert found["2509.04664"].journal_doi is None and found["2509.04664"].journal_ref is None
+
+
 def test_rss_decodes_entities_in_titles(data_dir: Path) -> None:
     obs = parse_rss(rss(data_dir), NOW).observations[1]
     assert obs.title == "When x < y & y < z: Transitive Reasoning in LLMs"

@@ -138,6 +138,18 @@ def test_2016_format_unwraps_titles_and_abstracts(fixtures_dir: Path) -> None:
         "http://dx.doi.org/10.1103/PhysRevB.85.115117",
     )
     assert (page.total_results, page.start_index, page.items_per_page) == (1, 0, 10)
+    assert (obs.version, obs.journal_doi) == (2, "10.1103/PhysRevB.85.115117")
+    assert obs.journal_ref == "Phys. Rev. B 85, 115117 (2012)"
+
+
+def test_2026_entries_say_where_they_were_published(fixtures_dir: Path) -> None:
+    found = {o.arxiv_id: o for o in parse_recorded(fixtures_dir, "q_testing_s0_m10").observations}
+    dois = {i: o.journal_doi for i, o in found.items() if o.journal_doi}
+    assert "10.1145/3395363.3397376" in dois.values() and len(dois) < len(found)
+    refs = [o.journal_ref for o in found.values() if o.journal_ref]
+    assert any(ref.startswith("Proc. 2023 IEEE International Conference") for ref in refs)
+    (old,) = parse_recorded(fixtures_dir, "id_astro-ph_0601001").observations
+    assert (old.journal_ref, old.journal_doi) == ("ActaAstron.56:1-50,2006", None)
 
 
 def test_2016_search_pages(fixtures_dir: Path) -> None:
