@@ -173,6 +173,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--papers", type=_positive, default=1000, help="new papers to match (default 1000)"
     )
     bench_match.add_argument("--json", action="store_true", help=BENCH_JSON_HELP)
+    bench_taste = kinds("taste", help="simulated channels voting: taste-ranked digests")
+    bench_taste.add_argument(
+        "--papers",
+        type=_non_negative,
+        default=100_000,
+        help="synthetic papers in the index that gives word rarity; 0: none, the days' papers"
+        " alone (default 100000; the target is at 1000000)",
+    )
+    bench_taste.add_argument(
+        "--channels", type=_positive, default=12, help="simulated channels, at most 12 (default 12)"
+    )
+    bench_taste.add_argument("--json", action="store_true", help=BENCH_JSON_HELP)
     bench_deliver = kinds(
         "deliver", help="a digest to N channels against fakes that enforce the rate limits"
     )
@@ -321,6 +333,16 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
     return value
 
 

@@ -9,6 +9,7 @@ from bot.digests.settings import DigestSettings
 from bot.errors import UserError
 from bot.models import Destination
 from bot.render.neutral import Notice, Reply
+from bot.taste.loading import load_profile
 from bot.wording import plural
 from handlers.confirm import ask, confirmed
 from handlers.context import Context
@@ -76,16 +77,17 @@ async def taste_summary(
     ]
     if state == "off":
         lines[0] += " The votes are kept; `/papers digest set taste on` uses them again."
-    terms = await top_terms(ctx, destination)
+    terms = await top_terms(ctx, destination, settings.topic if settings else None)
     if terms:
         lines.append(f"It leans to: {', '.join(terms)}.")
     return "\n".join(lines)
 
 
-async def top_terms(ctx: Context, destination: Destination) -> tuple[str, ...]:
-    """TOP TERMS HOOK: the terms that weigh most in the channel's taste profile, at most
-    `TOP_TERMS_SHOWN` (`bot.taste`'s profile `top_terms(n)`, wired in with it). None yet."""
-    return ()
+async def top_terms(ctx: Context, destination: Destination, topic: str | None) -> tuple[str, ...]:
+    """The words that weigh most in the channel's taste profile (its votes and its digest
+    topic), at most `TOP_TERMS_SHOWN`."""
+    profile = await load_profile(ctx.services, destination.key, topic)
+    return tuple(profile.top_terms(TOP_TERMS_SHOWN))
 
 
 async def _settings(ctx: Context) -> DigestSettings | None:

@@ -18,6 +18,10 @@ async def run(args: argparse.Namespace) -> int:
         from bot.bench.match import run_match_bench
 
         return await run_match_bench(args.subscriptions, args.papers, args.json)
+    if args.bench == "taste":
+        from bot.bench.taste import run_taste_bench
+
+        return await run_taste_bench(args.papers, args.channels, args.json)
     if args.bench == "deliver" and args.workers:
         from bot.bench.deliver_workers import run_workers_bench
 

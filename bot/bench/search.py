@@ -61,7 +61,7 @@ async def run_search_bench(papers: int, queries: int, as_json: bool) -> int:
         db = str(Path(tmp) / "bench.db")
         async with open_storage(db) as storage:
             index = SearchIndex.open(index_path_for(db))
-            store_s, ingest_s = await _ingest(storage.papers, index, papers, vocabulary, log)
+            store_s, ingest_s = await ingest_corpus(storage.papers, index, papers, vocabulary, log)
             service = SearchService(storage.papers, index)
             latencies = await _time_queries(service, queries)
             like = await _time_like(storage.db, min(LIKE_RUNS_MAX, queries))
@@ -87,7 +87,7 @@ async def run_search_bench(papers: int, queries: int, as_json: bool) -> int:
     return 0
 
 
-async def _ingest(
+async def ingest_corpus(
     corpus: Papers, index: SearchIndex, papers: int, vocabulary: Any, log: Any
 ) -> tuple[float, float]:
     """Store the corpus batch by batch while the index follows. Returns (seconds storing,

@@ -12,8 +12,11 @@ from bot.app import Services
 from bot.delivery.outbox import OutgoingMessage
 from bot.digests.selection import select_trending
 from bot.digests.settings import DigestRun, DigestSettings, Outcome
+from bot.models import Paper
 from bot.render.neutral import Digest, Reply
 from bot.search.query import parse
+from bot.taste.loading import load_profile
+from bot.taste.rerank import Ranked, rerank
 from bot.wording import plural
 
 _log = logging.getLogger(__name__)
@@ -59,11 +62,19 @@ async def _compose_and_send(
     papers = await services.papers.trending_list(day)
     topic = parse(settings.topic) if settings.topic else None
     sent = await services.outbox.sent_paper_ids(settings.destination.key)
-    chosen = select_trending(papers, day, now=at, limit=settings.size, topic=topic, exclude=sent)
-    if not chosen:
+    candidates = select_trending(papers, day, now=at, limit=len(papers), topic=topic, exclude=sent)
+    if not candidates:
         matching = select_trending(papers, day, now=at, limit=1, topic=topic)
         return replace(run, outcome=Outcome.ALL_POSTED if matching else Outcome.NO_MATCH)
-    digest = Digest(day=day, papers=tuple(chosen), topic=settings.topic, style=settings.format)
+    ranked = await _in_channel_order(services, settings, candidates)
+    chosen = ranked.papers
+    digest = Digest(
+        day=day,
+        papers=chosen,
+        topic=settings.topic,
+        style=settings.format,
+        reasons=ranked.reasons if any(ranked.reasons) else (),
+    )
     message = OutgoingMessage(
         settings.destination,
         Reply(digest, ephemeral=False),
@@ -74,6 +85,27 @@ async def _compose_and_send(
     if not receipt.ok:  # kept in the outbox: it goes when the platform takes it
         return replace(run, outcome=Outcome.QUEUED, posted=len(chosen), detail=receipt.error)
     return replace(run, outcome=Outcome.POSTED, posted=len(chosen))
+
+
+async def _in_channel_order(
+    services: Services, settings: DigestSettings, candidates: list[Paper]
+) -> Ranked:
+    """The digest's papers: `candidates` (in trending order) re-ranked by the channel's
+    taste when it has votes or a topic, unless taste is off there. A failure to read the
+    taste costs the order, never the digest."""
+    plain = Ranked(tuple(candidates[: settings.size]), ())
+    if not settings.taste:  # `set taste off`
+        return plain
+    try:
+        profile = await load_profile(
+            services, settings.destination.key, settings.topic, corpus=candidates
+        )
+    except Exception:
+        _log.exception("taste of %s unreadable; trending order", settings.destination.key)
+        return plain
+    if not profile.votes and not settings.topic:
+        return plain
+    return rerank(candidates, profile, settings.size)
 
 
 async def _list_day(services: Services, settings: DigestSettings, at: datetime) -> date | None:

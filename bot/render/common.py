@@ -386,3 +386,12 @@ def more_matches(group: AlertGroup) -> str:
 
 
 ALERT_FOOTER = f"Manage your topics: {COMMAND} subscriptions · {COMMAND} pause · {COMMAND} help"
+
+
+WHY_MARK = "\u2191"  # ↑: what a line saying why taste lifted a paper starts with
+WHY_LIMIT = 120
+
+
+def why_text(reason: str) -> str:
+    """e.g. "↑ like 3 papers this channel liked", before the platform's escaping."""
+    return f"{WHY_MARK} {reason}"

@@ -191,7 +191,12 @@ def _digest(digest: Digest) -> list[Body]:
         head += f"\n{common.EMPTY_DIGEST}"
     limit = FULL_DESCRIPTION if digest.style == "full" else COMPACT_DESCRIPTION
     embeds = [
-        _paper_embed(_title(number, paper.title), paper, _description(paper, digest, limit), False)
+        _paper_embed(
+            _title(number, paper.title),
+            paper,
+            _description(paper, digest, limit, digest.reason(number - 1)),
+            False,
+        )
         for number, paper in enumerate(digest.papers, start=1)
     ]
     return _messages(head, embeds, _hint(), DIGEST_PAPERS_PER_MESSAGE)
@@ -246,12 +251,16 @@ def _title(number: int, title: str) -> str:
     return prefix + (_fit(title, DISCORD_TITLE - len(prefix)) or common.UNTITLED)
 
 
-def _description(paper: Paper, digest: Digest, limit: int) -> str:
+def _description(paper: Paper, digest: Digest, limit: int, why: str | None = None) -> str:
+    """The summary lines; first, in italics, why the channel's taste lifted the paper."""
+    why_line = _fit(common.why_text(why), common.WHY_LIMIT) if why else ""
+    lines = [f"*{why_line}*"] if why_line else []
+    limit = min(limit, DISCORD_DESCRIPTION) - sum(len(line) + 2 for line in lines)
     details = common.detail_lines(paper, digest.style)
-    if not details:
-        return ""
-    each = max(0, (min(limit, DISCORD_DESCRIPTION) - 2 * (len(details) - 1)) // len(details))
-    return "\n\n".join(text for text in (_fit(text, each) for text in details) if text)
+    if details:
+        each = max(0, (limit - 2 * (len(details) - 1)) // len(details))
+        lines += [text for text in (_fit(text, each) for text in details) if text]
+    return "\n\n".join(lines)
 
 
 # --- search -----------------------------------------------------------------------------

@@ -69,6 +69,13 @@ class Digest:
     topic: str | None = None
     style: DigestStyle = "full"
     note: str | None = None  # e.g. "No list for today yet; showing 9 May."
+    # One per paper when the channel's taste ordered it: why taste lifted that paper
+    # ("like 3 papers this channel liked"), None for a paper it did not lift.
+    reasons: tuple[str | None, ...] = ()
+
+    def reason(self, number: int) -> str | None:
+        """Why the paper at `number` (from 0) is where it is, if taste lifted it."""
+        return self.reasons[number] if number < len(self.reasons) else None
 
 
 @dataclass(frozen=True)

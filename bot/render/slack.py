@@ -174,7 +174,7 @@ def _digest(digest: Digest, interactive: bool = False) -> list[Body]:
         head.append(_context(*context))
     units = [
         [
-            _paper_section(number, paper, digest.style),
+            _paper_section(number, paper, digest.style, why=digest.reason(number - 1)),
             *paper_buttons(paper, interactive, votes=True),
         ]
         for number, paper in enumerate(digest.papers, start=1)
@@ -219,12 +219,17 @@ def _updates(alert: TopicAlert) -> list[list[Block]]:
     return [[_section(text) for text in common.split_text("\n".join(lines), SLACK_SECTION_TEXT)]]
 
 
-def _paper_section(number: int, paper: Paper, style: str, day: bool = False) -> Block:
+def _paper_section(
+    number: int, paper: Paper, style: str, day: bool = False, why: str | None = None
+) -> Block:
     title = common.fit(paper.title, TITLE_LIMIT, escape_slack_link_label) or common.UNTITLED
     head = [f"*{number}. {_link(common.paper_url(paper), title)}*"]
     facts = _facts(paper, day=day)
     if facts:
         head.append(facts)
+    why_line = _fit(common.why_text(why), common.WHY_LIMIT) if why else ""
+    if why_line:
+        head.append(f"_{why_line}_")
     used = len("\n".join(head))
     return _section("\n".join(head + _details(paper, style, used)))
 

@@ -64,6 +64,9 @@ def _digest(digest: Digest, color: bool) -> list[str]:
         lines += [common.EMPTY_DIGEST, ""]
     for number, paper in enumerate(digest.papers, start=1):
         lines.append(f"{number}. {_title(paper, color)}")
+        why = digest.reason(number - 1)
+        if why:
+            lines += [INDENT + line for line in _present(_clean(common.why_text(why), 120))]
         lines += _paper_lines(paper, common.detail_lines(paper, digest.style))
         lines.append("")
     lines.append(common.FOOTER)

@@ -12,7 +12,7 @@ import json
 import logging
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -212,6 +212,16 @@ class SearchIndex:
 
     def num_docs(self) -> int:
         return int(self._index.searcher().num_docs)
+
+    def doc_freqs(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many papers have each (stemmed) term, in the title or the abstract: the
+        larger of the two counts, nearly always the abstract's (papers are not double
+        counted; a word only in some titles is slightly undercounted)."""
+        searcher = self._index.searcher()
+        return {
+            term: max(searcher.doc_freq("title", term), searcher.doc_freq("abstract", term))
+            for term in terms
+        }
 
     def search(self, query: Query, limit: int, offset: int = 0, mode: Mode = "all") -> list[RawHit]:
         """The best `limit` hits after `offset`, best first. In "all" mode every required

@@ -65,6 +65,13 @@ async def test_status_shows_the_votes_as_counts_never_who(seeded: Services) -> N
     assert "Taste: on, from 3 More like this and 1 Not for us on 2 papers." in status
     assert not any(f"U{n}" in status for n in range(3))
     assert (await _ask(seeded, "digest taste")).text.startswith("Taste: on, from 3 More like")
+    # The words it leans to come from the liked paper, as written (not stems).
+    liked = (await seeded.search.search("graph", limit=1)).hits[0].paper
+    [leans] = [line for line in status.splitlines() if line.startswith("It leans to: ")]
+    words = leans.removeprefix("It leans to: ").rstrip(".").split(", ")
+    assert 1 <= len(words) <= 8 and "graph" in [w.lower() for w in words]
+    written = f"{liked.title} {liked.abstract}".lower()
+    assert all(word.lower() in written for word in words), words
 
 
 async def test_reset_asks_first_and_clears_only_this_channels_votes(seeded: Services) -> None:
