@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -182,6 +183,10 @@ async def _serve(
                 _every_process(settings, services, deadline) as (jobs, scheduler),
                 leadership,
             ):
+                # What starting made lives as long as the process: out of the collector's
+                # full passes, each of which would otherwise pause a job (a digest's ranking)
+                # for tens of milliseconds scanning it (`paperwire bench taste`).
+                gc.freeze()
                 _log.info(
                     "paperwire is running (database %s; platforms: %s; jobs: %s). Ctrl-C stops it.",
                     settings.database_label,

@@ -23,6 +23,7 @@ from bot.search.matcher import matches
 from bot.search.query import Query, parse
 from bot.storage import Papers
 from bot.storage.types import PaperChange
+from bot.taste.loading import prepare_vectors
 
 _log = logging.getLogger(__name__)
 PREVIEW_SIZE = 3  # recent matches shown when subscribing
@@ -45,6 +46,8 @@ async def match_new_lists(services: Services) -> int:
             if any(e.day == day and e.source == source for e in paper.trending):
                 papers.setdefault(paper.id, paper)
                 completed[paper.id] = max(complete_at, completed.get(paper.id, complete_at))
+    # The channels' digests will rank these: their taste vectors are made once, here.
+    prepare_vectors(services.index, list(papers.values()))
     subscriptions = await services.subscriptions.subscriptions()
     made = {s.id: s.created_at for s in subscriptions}
     if not services.topics.built:

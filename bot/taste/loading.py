@@ -11,7 +11,7 @@ from bot.models import Paper
 from bot.search.index import SearchIndex
 from bot.storage import Papers, Votes
 from bot.taste.profile import MAX_VOTED, ChannelProfile, build_profile
-from bot.taste.vectors import CachedFreqs, CountedFreqs, DocFreqs
+from bot.taste.vectors import CachedFreqs, CountedFreqs, DocFreqs, vectorize
 
 
 class Sources(Protocol):
@@ -63,3 +63,11 @@ async def load_profile(
     disliked = [found[pk] for pk in disliked_pks if pk in found]
     freqs = freqs_for(sources.index, [*corpus, *liked, *disliked])
     return build_profile(liked, disliked, freqs, votes=votes, topic=topic)
+
+
+def prepare_vectors(index: SearchIndex, papers: Sequence[Paper]) -> None:
+    """Make the vectors of `papers` (a list that just became complete) now, so that each
+    channel's digest of it finds them made: the first digest of a day then costs what the
+    others do. Only where an index gives word rarity (without one nothing is remembered)."""
+    if papers and index.num_docs() > 0:
+        vectorize(papers, freqs_for(index))

@@ -24,6 +24,7 @@ from bot.render.slack import render_slack
 from bot.render.text import render_text
 from bot.search.matcher import matches
 from bot.search.query import parse
+from bot.taste.loading import freqs_for
 from handlers.context import Context, Invocation
 from handlers.router import dispatch
 from schedules.alerts import alert_trigger
@@ -338,3 +339,17 @@ def test_composing_an_alert_reads_only_what_it_is_given_and_writes_nothing() -> 
     assert draft.last_matches == ((7, "Paper 2"), (8, "Paper 4"))
     nothing = compose_alert(replace(pending, sent=frozenset(f"p{pk}" for pk in papers)), cap=3)
     assert (nothing.alert, nothing.paper_ids, nothing.last_matches) == (None, (), ())
+
+
+async def test_a_list_that_completes_has_its_taste_vectors_made_before_any_digest(
+    services: Services,
+) -> None:
+    """The channels' digests of the day then find them made (the first digest of a day
+    costs what the others do)."""
+    titles = ["Video Diffusion Today", "Graph Nets"]
+    await publish(services, date(2026, 11, 21), titles)
+    await services.refresh_index()
+    made = freqs_for(services.index).vectors
+    made.clear()
+    await match_new_lists(services)
+    assert sorted(title for _, title, _ in made) == sorted(titles)
