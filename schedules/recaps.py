@@ -113,6 +113,8 @@ class RecapJobs:
         day = fire.astimezone(settings.zone).date()
         if due is None or due.astimezone(settings.zone).date() != day:
             return
+        if settings.updated_at is not None and due < settings.updated_at:
+            return  # turned on since: no digest runs for that time today
         key = settings.destination.key
         for _ in range(int(DIGEST_WAIT_S / DIGEST_POLL_S)):
             runs = await self._services.digests.digest_runs(key, limit=1)
