@@ -7,17 +7,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.app import Services
 from bot.digests.recap_run import run_recap
-from bot.digests.settings import DigestRun, DigestSchedule, DigestSettings
-from schedules.digests import previous_fire
+from bot.digests.settings import DigestRun, DigestSchedule, DigestSettings, Outcome
+from schedules.digests import previous_fire, previous_run
 from schedules.scheduler import Scheduler, cron
 
 _log = logging.getLogger(__name__)
+
+# A digest due on the recap's day at or before its time (the same time by default: the two
+# jobs fire side by side) is part of the week: the recap waits for its run, this long at most.
+DIGEST_WAIT_S = 300.0
+DIGEST_POLL_S = 2.0
 
 
 def recap_trigger(settings: DigestSettings) -> CronTrigger | None:
@@ -45,10 +51,17 @@ def recap_job_id(settings: DigestSettings) -> str:
 class RecapJobs:
     """Keeps the scheduler's recap jobs in step with the channels' settings."""
 
-    def __init__(self, scheduler: Scheduler, services: Services, grace: timedelta) -> None:
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        services: Services,
+        grace: timedelta,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._scheduler = scheduler
         self._services = services
         self._grace = grace
+        self._sleep = sleep  # between looks at the day's digest run (tests inject it)
 
     async def _channels(self) -> list[DigestSettings]:
         # A recap sums up a week even if the digest was turned off since.
@@ -88,7 +101,27 @@ class RecapJobs:
             return None
         now = self._services.clock()
         # The week is the scheduled time's, even if the job starts a little late.
-        return await run_recap(self._services, settings, previous_fire(trigger, now) or now)
+        fire = previous_fire(trigger, now) or now
+        await self._after_the_days_digest(settings, fire)
+        return await run_recap(self._services, settings, fire)
+
+    async def _after_the_days_digest(self, settings: DigestSettings, fire: datetime) -> None:
+        """Wait for the digest due on the recap's local day at or before `fire` to have run
+        (posted, queued or not), so that its papers count in this week's recap: the next
+        week starts the day after, it would never count."""
+        due = previous_run(settings, fire) if settings.enabled else None
+        day = fire.astimezone(settings.zone).date()
+        if due is None or due.astimezone(settings.zone).date() != day:
+            return
+        if settings.updated_at is not None and due < settings.updated_at:
+            return  # turned on since: no digest runs for that time today
+        key = settings.destination.key
+        for _ in range(int(DIGEST_WAIT_S / DIGEST_POLL_S)):
+            runs = await self._services.digests.digest_runs(key, limit=1)
+            if runs and runs[0].run_day >= day and runs[0].outcome is not Outcome.RUNNING:
+                return
+            await self._sleep(DIGEST_POLL_S)
+        _log.warning("the recap of %s goes without waiting more for the day's digest", key)
 
     async def catch_up(self) -> list[DigestRun]:
         """Post each recap whose time passed while paperwire was down, within the grace

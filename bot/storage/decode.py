@@ -104,10 +104,13 @@ FORGET_OWNER = (
     "DELETE FROM subscriptions WHERE owner = ?",
 )
 # And what `forget_destination` deletes of what was sent to a destination (a user's DMs).
+# Its outbox rows stay until pruned (the newest row's id must never be reused: a retry finds
+# its parts by it), but without what they said (their topics, their papers).
 FORGET_DESTINATION = (
     "DELETE FROM sent_papers WHERE destination = ?",
     "DELETE FROM destinations WHERE destination = ?",
     "DELETE FROM digest_runs WHERE destination = ?",
+    "UPDATE outbox SET reply = '{}', paper_ids = '[]' WHERE destination = ?",
 )
 
 

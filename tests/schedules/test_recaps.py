@@ -15,10 +15,10 @@ from bot.app import Services, build_services
 from bot.config import Settings
 from bot.delivery.outbox import OutgoingMessage, Receipt
 from bot.digests.recap_run import recap_key
-from bot.digests.settings import DigestSettings, Outcome
+from bot.digests.settings import WEEKDAYS, DigestRun, DigestSettings, Outcome
 from bot.models import Destination
 from bot.render.neutral import Notice, Reply
-from schedules.recaps import RecapJobs, next_recap, recap_job_id
+from schedules.recaps import DIGEST_WAIT_S, RecapJobs, next_recap, recap_job_id
 from schedules.scheduler import Scheduler
 from tests.conftest import Clock, make_observation
 from tests.postgres import fresh_schema
@@ -161,3 +161,63 @@ async def test_a_recap_missed_past_the_grace_period_is_not_posted(
         clock.now = DUE + GRACE + timedelta(minutes=1)
         assert await RecapJobs(Scheduler(), services, GRACE).catch_up() == []
         assert transport.recaps() == []
+
+
+async def test_the_recap_days_digest_due_at_the_same_time_counts_in_the_week(
+    location: str, clock: Clock
+) -> None:
+    """The recap at the digest's time (its default): the two jobs fire together, and the
+    recap waits for the day's digest, whose papers would otherwise count in no week."""
+    async with running(location, clock) as (services, transport):
+        await _a_week_of_digests(services, clock)
+        settings = DigestSettings(
+            CHANNEL, time=time(17), timezone="Europe/Paris", weekdays=WEEKDAYS, recap_day="sun"
+        )
+        await services.digests.save_channel_digest(settings, "ada", MONDAY)
+        sunday = date(2026, 11, 29)
+        clock.now = DUE
+        # The digest job fired with the recap's and is under way.
+        assert await services.digests.claim_run(CHANNEL.key, sunday, DUE, timedelta(hours=1))
+        looks: list[float] = []
+
+        async def digest_goes_on(wait_s: float) -> None:
+            """While the recap waits, the day's digest is queued and its run ends."""
+            looks.append(wait_s)
+            if len(looks) == 1:
+                extra = make_observation(arxiv_id="2611.00005", title="Paper 5")
+                await services.papers.ingest([extra], now=MONDAY)
+                digest = Reply(Notice("digest"), ephemeral=False)
+                await services.delivery.deliver(OutgoingMessage(CHANNEL, digest, ("2611.00005",)))
+                await services.digests.finish_run(
+                    DigestRun(CHANNEL.key, sunday, DUE, Outcome.POSTED, finished_at=DUE, posted=1)
+                )
+
+        jobs = RecapJobs(Scheduler(), services, GRACE, sleep=digest_goes_on)
+        run = await jobs.run_scheduled(CHANNEL.key)
+        assert run is not None and (run.outcome, run.posted) == (Outcome.POSTED, 5)
+        assert len(looks) == 1 and len(transport.recaps()) == 1
+
+
+async def test_a_recap_waits_for_the_days_digest_only_so_long(location: str, clock: Clock) -> None:
+    async with running(location, clock) as (services, transport):
+        await _a_week_of_digests(services, clock)
+        settings = DigestSettings(
+            CHANNEL, time=time(17), timezone="Europe/Paris", weekdays=WEEKDAYS, recap_day="sun"
+        )
+        await services.digests.save_channel_digest(settings, "ada", MONDAY)
+        clock.now = DUE
+        # A digest run that never ends (its process died): the recap goes after a while.
+        assert await services.digests.claim_run(
+            CHANNEL.key, date(2026, 11, 29), DUE, timedelta(hours=1)
+        )
+        looks: list[float] = []
+
+        async def no_news(wait_s: float) -> None:
+            looks.append(wait_s)
+
+        run = await RecapJobs(Scheduler(), services, GRACE, sleep=no_news).run_scheduled(
+            CHANNEL.key
+        )
+        assert run is not None and (run.outcome, run.posted) == (Outcome.POSTED, 4)
+        assert sum(looks) == pytest.approx(DIGEST_WAIT_S)
+        assert len(transport.recaps()) == 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 import rispy
@@ -18,9 +19,16 @@ from bot.delivery.pacing import Pacer
 from bot.models import Destination
 from bot.platforms.slack import SlackAdapter, SlackConfig
 from bot.render.neutral import Attachment, Notice, Reply
-from tests.conftest import drained_later, make_observation
+from tests.conftest import NOW, drained_later, make_observation
 from tests.payload_checks import check_slack_message
-from tests.slack.fake_slack import FakeSlack, api_error, cut, running_fake_slack, server_error
+from tests.slack.fake_slack import (
+    RESPONSE_URL_METHOD,
+    FakeSlack,
+    api_error,
+    cut,
+    running_fake_slack,
+    server_error,
+)
 from tests.slack.fake_slack_files import UPLOAD_METHOD
 from tests.slack.served import Bot, mention, texts_of
 
@@ -184,4 +192,28 @@ async def test_an_image_whose_answer_was_lost_is_not_shared_twice(
     receipt = await drained_later(services, adapter, minutes=1)
     assert receipt.ok
     assert len(fake.calls_to("chat.postMessage")) == 1 and len(fake.shared("C1")) == 1
+    assert len(fake.calls_to("files.getUploadURLExternal")) == 1
+
+
+async def test_an_answers_file_is_not_sent_again_when_its_text_is_retried(
+    services: Services, fake: FakeSlack
+) -> None:
+    adapter = _adapter(services, fake)
+    fake.fail(RESPONSE_URL_METHOD, server_error(500))  # the file went, the text did not
+    export = Attachment("paperwire-saved.bib", b"@misc{a, title={A}}\n", "application/x-bibtex")
+    handle = {
+        "response_url": fake.response_url(),
+        "user": "U1",
+        "expires_at": (NOW + timedelta(minutes=30)).isoformat(),
+    }
+    where = Destination.reply_in("slack", "T1", "C1")
+    answer = Reply(Notice("paperwire-saved.bib: 1 entry."), private=True, files=(export,))
+    first = await services.delivery.deliver(OutgoingMessage(where, answer, handle=handle))
+    assert first.queued and not first.ok
+    assert len(fake.shared("DU1")) == 1
+    receipt = await drained_later(services, adapter, minutes=1)
+    assert receipt.ok
+    [_, shown] = fake.calls_to(RESPONSE_URL_METHOD)
+    assert "Sent paperwire-saved.bib to your DMs." in texts_of(shown)
+    assert len(fake.shared("DU1")) == 1  # found in the DM, not shared twice
     assert len(fake.calls_to("files.getUploadURLExternal")) == 1

@@ -85,3 +85,25 @@ async def test_what_was_sent_to_a_users_dms_is_forgotten(storage: Storage) -> No
     assert await outbox.sent_paper_ids(BOB.key) == {"2611.00001"}
     assert len(await storage.digests.digest_runs(BOB.key)) == 1
     assert len(await outbox.due_messages(BOB.key, NOW)) == 1
+
+
+async def test_what_a_users_dms_said_is_not_kept_once_forgotten(storage: Storage) -> None:
+    """The messages to a forgotten user's DMs, delivered or dropped, keep no content (their
+    topics, their papers) until the outbox's pruning; others' are left alone."""
+    await _pks(storage, "2611.00001")
+    outbox = storage.outbox
+    for owner in (ANN, BOB):
+        sent = await outbox.enqueue(owner.key, '"topic: my secret"', ["2611.00001"], NOW)
+        await outbox.mark_sent(sent, ["m1"], NOW)
+        await outbox.enqueue(owner.key, '"topic: my secret"', ["2611.00001"], NOW)
+    assert await outbox.forget_destination(ANN.key, "user forgotten") == 1
+    rows = await storage.db.fetch_raw(
+        "SELECT destination, reply, CAST(paper_ids AS TEXT) FROM outbox ORDER BY id"
+    )
+    kept = [(d, "secret" in r, "2611" in p) for d, r, p in rows]
+    assert sorted(kept) == [
+        (ANN.key, False, False),
+        (ANN.key, False, False),
+        (BOB.key, True, True),
+        (BOB.key, True, True),
+    ]

@@ -261,6 +261,23 @@ class Recovery:
                 found[files_part] = shared
         return found
 
+    async def files_shared(
+        self, channel: str, thread: str | None, message: OutgoingMessage
+    ) -> bool:
+        """Whether an earlier send shared `message`'s files in `channel` (in the thread of
+        `thread`) already: a reply's files go before its text, and a retry of the text
+        must not share them again."""
+        oldest = _oldest(message)
+        if oldest is None or not message.reply.files:
+            return False
+        if thread:
+            read = self.replies.read((channel, thread), oldest, None, message.outbox_id)
+            messages = await _checked(self.replies, read, channel)
+        else:
+            read = self.history.read(channel, oldest, None, message.outbox_id)
+            messages = await _checked(self.history, read, channel)
+        return bool(shared_file(messages, message.reply.files, after=oldest))
+
     async def in_thread(self, channel: str, ts: str, message: OutgoingMessage) -> list[Message]:
         read = self.replies.read((channel, ts), _oldest(message), None, message.outbox_id)
         return await _checked(self.replies, read, channel)

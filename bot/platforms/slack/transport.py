@@ -208,7 +208,12 @@ class SlackTransport:
             else:
                 channel = str(handle.get("channel") or message.destination.channel)
                 thread = str(handle.get("thread_ts") or "") or None
-            await upload(lane.client, reply.files, channel, thread)
+            # A retry (its text failed after the files went) finds them rather than
+            # sharing them twice.
+            if not (
+                message.recovering and await lane.recovery.files_shared(channel, thread, message)
+            ):
+                await upload(lane.client, reply.files, channel, thread)
         except UPLOAD_ERRORS as exc:
             _log.warning("Slack: %s could not be uploaded: %s", names(reply.files), why_not(exc))
             line = f"The file could not be uploaded: {why_not(exc)}."
