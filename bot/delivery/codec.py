@@ -26,7 +26,6 @@ _TYPES: dict[str, type[Any]] = {
         neutral.AlertGroup,
         neutral.Attachment,
         neutral.Choice,
-        neutral.Attachment,
         neutral.Digest,
         neutral.Help,
         neutral.HelpTopic,
@@ -83,12 +82,10 @@ def _encode(value: Any) -> Any:
         return {"$datetime": value.isoformat()}
     if isinstance(value, date):
         return {"$date": value.isoformat()}
-    if isinstance(value, bytes):
+    if isinstance(value, bytes):  # an attachment's file
         return {"$bytes": base64.b64encode(value).decode("ascii")}
     if isinstance(value, tuple | list):
         return [_encode(item) for item in value]
-    if isinstance(value, bytes):  # an attachment's file
-        return {"$bytes": base64.b64encode(value).decode("ascii")}
     if value is None or isinstance(value, str | int | float | bool):
         return value
     raise TypeError(f"cannot store a {type(value).__name__}")
@@ -101,11 +98,9 @@ def _decode(value: Any) -> Any:
         return value
     if "$date" in value:
         return date.fromisoformat(value["$date"])
-    if "$bytes" in value:
-        return base64.b64decode(value["$bytes"], validate=True)
     if "$datetime" in value:
         return datetime.fromisoformat(value["$datetime"])
-    if "$bytes" in value:
+    if "$bytes" in value:  # an attachment's file
         # Not base64: binascii.Error, a ValueError (the outbox drops the row as unreadable).
         return base64.b64decode(value["$bytes"], validate=True)
     cls = _TYPES[value["$"]]  # KeyError: an unknown type is refused
