@@ -105,3 +105,4 @@ async def test_a_vote_re_ranks_the_channels_next_digest(bot: Bot) -> None:
     assert [LIKED_ONE in s for s in sections] == [True, False, False, False]
     assert "Instruction tuning study 1" in sections[1]  # the day's pulse is kept
     assert ROBOT_TWO not in "\n".join(sections)
+    assert _more_like_this(second)[0] == "2611.21007"  # its buttons follow it: day two's 7th
