@@ -11,19 +11,16 @@ from bot.app import Services
 from bot.delivery.outbox import OutgoingMessage, Receipt
 from bot.digests.runs import run_channel_digest
 from bot.digests.settings import WEEKDAYS, DigestSettings, Outcome
-from bot.models import Destination, Observation, Signals
+from bot.models import Destination, Observation
 from bot.render.neutral import Digest
 from bot.storage.votes import DISLIKE, LIKE
 from bot.taste.loading import load_profile
-from tests.conftest import make_observation
+from tests.taste_days import DIFFUSION, LANGUAGE, ROBOT, paper
 
 VOTED = Destination("fake", "T1", "C1")
 QUIET = Destination("fake", "T1", "C2")
 DAY = date(2026, 11, 20)
 DUE = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
-ROBOT = "A robot arm learns grasping and manipulation from demonstrations with tactile sensing."
-LANGUAGE = "A large language model is instruction tuned; we evaluate reasoning on benchmarks."
-DIFFUSION = "A latent diffusion model generates images; sampling is distilled to four steps."
 
 
 class Recorder:
@@ -38,15 +35,7 @@ class Recorder:
 
 
 def _paper(day: date, rank: int, title: str, abstract: str) -> Observation:
-    return make_observation(
-        title=title,
-        abstract=abstract,
-        arxiv_id=f"2611.{day.day:02d}{rank:03d}",
-        day=day,
-        rank=rank,
-        signals=Signals(upvotes=100 - rank),
-        observed_at=DUE,
-    )
+    return paper(day, rank, title, abstract, DUE)
 
 
 def _settings(destination: Destination, taste: bool = True) -> DigestSettings:

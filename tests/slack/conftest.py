@@ -10,6 +10,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.app import Services
+from bot.delivery.pacing import Pacer
 from bot.platforms.slack import SlackAdapter, SlackConfig
 from bot.platforms.slack.http_endpoint import EVENTS_PATH
 from tests.slack.fake_slack import running_fake_slack
@@ -17,10 +18,16 @@ from tests.slack.served import SECRET, TOKEN, Bot
 
 
 @pytest.fixture
-async def bot(seeded: Services) -> AsyncIterator[Bot]:
+def pacer() -> Pacer | None:
+    """The `bot`'s pacing: Slack's own (None); a module overrides it to post without waiting."""
+    return None
+
+
+@pytest.fixture
+async def bot(seeded: Services, pacer: Pacer | None) -> AsyncIterator[Bot]:
     async with running_fake_slack(token=TOKEN) as fake:
         config = SlackConfig(bot_token=TOKEN, signing_secret=SECRET, api_url=fake.api_url)
-        adapter = SlackAdapter(seeded, config)
+        adapter = SlackAdapter(seeded, config, pacer)
         seeded.delivery.register(adapter)
         server = TestServer(adapter.web_app(), host="127.0.0.1")
         await server.start_server(access_log=None)  # as `paperwire run` serves it
