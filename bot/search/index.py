@@ -12,7 +12,7 @@ import json
 import logging
 import re
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -217,11 +217,13 @@ class SearchIndex:
         """How many papers have each (stemmed) term, in the title or the abstract: the
         larger of the two counts, nearly always the abstract's (papers are not double
         counted; a word only in some titles is slightly undercounted)."""
+        return _doc_freqs(self._index.searcher(), terms)
+
+    def doc_freqs_snapshot(self) -> tuple[int, Callable[[Iterable[str]], dict[str, int]]]:
+        """The number of papers now and a `doc_freqs` that keeps reading the index as it is
+        now (one searcher, kept until dropped), whatever is indexed after."""
         searcher = self._index.searcher()
-        return {
-            term: max(searcher.doc_freq("title", term), searcher.doc_freq("abstract", term))
-            for term in terms
-        }
+        return int(searcher.num_docs), lambda terms: _doc_freqs(searcher, terms)
 
     def search(self, query: Query, limit: int, offset: int = 0, mode: Mode = "all") -> list[RawHit]:
         """The best `limit` hits after `offset`, best first. In "all" mode every required
@@ -328,3 +330,10 @@ def index_path_for(db_path: str) -> Path | None:
     if db_path == ":memory:" or is_postgres_url(db_path):
         return None
     return Path(db_path + ".index")
+
+
+def _doc_freqs(searcher: Any, terms: Iterable[str]) -> dict[str, int]:
+    return {
+        term: max(searcher.doc_freq("title", term), searcher.doc_freq("abstract", term))
+        for term in terms
+    }

@@ -3,12 +3,12 @@ rarity and the day's candidates (in trending order)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from bot.models import Paper
 from bot.taste.profile import ChannelProfile, build_profile
 from bot.taste.rerank import TOPIC_REASON, rerank
-from bot.taste.vectors import CountedFreqs, DocFreqs
+from bot.taste.vectors import CachedFreqs, CountedFreqs, DocFreqs
 
 ROBOT = (
     "A robot arm learns grasping and manipulation from a few demonstrations; the policy"
@@ -144,3 +144,29 @@ def test_top_terms_are_words_people_write() -> None:
     text = " ".join(f"{p.title} {p.abstract}".lower() for p in PAST_ROBOTS)
     assert all(term in text for term in terms), terms  # "grasping", not the stem "grasp"
     assert liked.votes == 4
+
+
+def test_one_channels_votes_do_not_change_anothers_ranking_through_shared_rarity() -> None:
+    """The index's word rarity is shared by every channel's digest; what channel A liked is
+    looked up first, before papers with its words arrive, and must not weigh differently
+    in channel B's digest than if A had voted nothing."""
+    base = papers("b", "Generic study", "We study models and data with methods.", 400)
+    qwenix = Paper(id="q", title="Qwenix tokenizer", abstract="A qwenix tokenizer for models.")
+    news = papers("n", "Qwenix agents", "Qwenix agents plan tools with models.", 18)
+    tools = papers("o", "Tool planning agents", "Agents plan tools for tasks.", 6)
+    corpus: list[Paper] = []
+
+    def snapshot() -> tuple[int, Callable[[Iterable[str]], Mapping[str, int]]]:
+        return len(corpus), CountedFreqs(list(corpus)).lookup
+
+    def channel_b(a_liked: Sequence[Paper]) -> list[str]:
+        corpus[:] = [*base, qwenix]
+        # Read live, a word is counted in the corpus as it is when first looked up.
+        live = lambda terms: CountedFreqs(list(corpus)).lookup(terms)  # noqa: E731
+        freqs = CachedFreqs(lambda: len(corpus), live, snapshot)
+        build_profile(a_liked, (), freqs, votes=len(a_liked))  # channel A's digest
+        corpus.extend(news)  # +4.5%: the words' rarity is not read again
+        b = build_profile(tools[:1], (), freqs, votes=1)
+        return ids(rerank([*news[:8], *tools], b, 5).papers)
+
+    assert channel_b([qwenix]) == channel_b([])

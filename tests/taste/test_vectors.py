@@ -68,3 +68,29 @@ def test_the_index_counts_papers_with_a_word() -> None:
     writer.commit()
     index._index.reload()
     assert index.doc_freqs(["robot", "cup", "nope"]) == {"robot": 2, "cup": 1, "nope": 0}
+
+
+def _index_rows(index: SearchIndex, rows: list[IndexRow]) -> None:
+    writer = index._index.writer()
+    index._add_batch(writer, rows)
+    writer.commit()
+    index._index.reload()
+
+
+def test_a_words_rarity_does_not_depend_on_who_asked_first() -> None:
+    """One channel's votes look up the words of the papers it liked; another channel's
+    vectors must weigh those words as if it had asked itself (no cross-channel effect)."""
+    index = SearchIndex.open(None)
+    rows = [IndexRow(n, n, f"Study {n}", "Models and data.", (), (), ()) for n in range(1, 401)]
+    _index_rows(index, [*rows, IndexRow(401, 401, "Qwenix", "A qwenix model.", (), (), ())])
+    asked = CachedFreqs(index.num_docs, index.doc_freqs, index.doc_freqs_snapshot)
+    fresh = CachedFreqs(index.num_docs, index.doc_freqs, index.doc_freqs_snapshot)
+    for freqs in (asked, fresh):
+        freqs.refresh()
+    assert asked.lookup(["qwenix"]) == {"qwenix": 1}  # a liked paper's word, looked up now
+    news = [IndexRow(n, n, "Qwenix agents", "Qwenix plans.", (), (), ()) for n in range(402, 420)]
+    _index_rows(index, news)  # +4.5%: too little to refresh either
+    for freqs in (asked, fresh):
+        freqs.refresh()
+    assert fresh.lookup(["qwenix"]) == asked.lookup(["qwenix"])
+    assert [fresh.total, asked.total] == [401, 401]
