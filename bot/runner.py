@@ -186,6 +186,7 @@ async def _serve(
                 # What starting made lives as long as the process: out of the collector's
                 # full passes, each of which would otherwise pause a job (a digest's ranking)
                 # for tens of milliseconds scanning it (`paperwire bench taste`).
+                gc.collect()  # what is garbage now would be kept for good once frozen
                 gc.freeze()
                 _log.info(
                     "paperwire is running (database %s; platforms: %s; jobs: %s). Ctrl-C stops it.",

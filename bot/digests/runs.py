@@ -100,12 +100,12 @@ async def _in_channel_order(
         profile = await load_profile(
             services, settings.destination.key, settings.topic, corpus=candidates
         )
+        if not profile.votes and not settings.topic:
+            return plain
+        return rerank(candidates, profile, settings.size)  # reads the index too
     except Exception:
         _log.exception("taste of %s unreadable; trending order", settings.destination.key)
         return plain
-    if not profile.votes and not settings.topic:
-        return plain
-    return rerank(candidates, profile, settings.size)
 
 
 async def _list_day(services: Services, settings: DigestSettings, at: datetime) -> date | None:
