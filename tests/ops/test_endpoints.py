@@ -102,9 +102,11 @@ async def test_console_run_is_healthy_ready_and_counts_the_digest_it_sends(
         assert '"ready": true' in body and '"role": "leader"' in body
 
         async def sent() -> str | None:
+            # The run counts its digest once the send returned: the two land in turn.
             text = (await get(f"{base}/metrics"))[1]
             done = sample(text, "paperwire_messages_sent_total", platform="console") >= 1
-            return text if done else None
+            counted = sample(text, "paperwire_digests_posted_total") >= 1
+            return text if done and counted else None
 
         metrics = await eventually(sent, "the console digest was never counted")
         assert sample(metrics, "paperwire_digests_posted_total") == 1
