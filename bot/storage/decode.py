@@ -262,3 +262,12 @@ FINISH_UPSERT = (
     " outcome = excluded.outcome, detail = excluded.detail"
     " WHERE NOT (digest_runs.outcome = 'posted' AND excluded.outcome = 'queued')"
 )
+
+
+# Who last changed a digest, forgotten with the user (`?`: SQLite's placeholder). The digest
+# keeps its settings; its editor becomes "" (no one). The prefix is the user's workspace
+# (`slack:T1:`), matched with substr so that `_` and `%` in it match only themselves.
+FORGET_EDITOR = (
+    "UPDATE channel_digests SET updated_by = '' WHERE updated_by = ?"
+    " AND substr(destination, 1, ?) = ?"
+)

@@ -93,6 +93,11 @@ class Digests(Protocol):
 
     async def save_channel_digest(self, digest: DigestSettings, by: str, at: datetime) -> None: ...
 
+    async def forget_editor(self, workspace: str, user: str) -> int:
+        """Forget `user` (an id in the workspace whose destination keys start with
+        `workspace`, e.g. `slack:T1:`) as who last changed its channels' digests."""
+        ...
+
     async def claim_run(
         self, destination: str, run_day: date, at: datetime, stale_after: timedelta
     ) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot.alerts.topics import AlertSettings
 from bot.app import Services
+from bot.digests.settings import DigestSettings
 from bot.models import Destination
 from bot.render.neutral import Notice, Reply
 from handlers.buttons import MORE_LIKE, NOT_FOR_US, Press, needs_manager
@@ -17,6 +18,7 @@ from tests.conftest import NOW
 
 ANN = Destination("slack", "T1", "U1", kind="dm")
 BOB = Destination("slack", "T1", "U2", kind="dm")
+ANN_CHANNEL = Destination("slack", "T1", "C1")
 
 
 def _ctx(services: Services, text: str = "", user: str = "U1", channel: str = "C1") -> Context:
@@ -109,9 +111,13 @@ async def test_the_forget_me_button_removes_the_pressers_data_and_no_one_elses(
 
 async def test_forget_me_yes_forgets_at_once(seeded: Services) -> None:
     await _with_data(seeded)
+    await seeded.digests.save_channel_digest(DigestSettings(ANN_CHANNEL), "U1", NOW)
     notice = await _ok(seeded, "forget me --yes")
     assert notice.text.startswith("Done: removed 2 votes, 2 topics")
     assert await seeded.subscriptions.subscriptions(ANN) == []
+    # Nor is Ann kept as who last changed the channel's digest (its settings stay).
+    rows = await seeded.db.fetch_raw("SELECT updated_by FROM channel_digests")
+    assert [tuple(r) for r in rows] == [("",)]
 
 
 async def test_anything_but_forget_me_is_refused_and_removes_nothing(seeded: Services) -> None:

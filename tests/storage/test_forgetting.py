@@ -107,3 +107,16 @@ async def test_what_a_users_dms_said_is_not_kept_once_forgotten(storage: Storage
         (BOB.key, True, True),
         (BOB.key, True, True),
     ]
+
+
+async def test_a_user_is_forgotten_as_who_last_changed_a_digest(storage: Storage) -> None:
+    mine = DigestSettings(Destination.from_key(CHANNEL))
+    theirs = DigestSettings(Destination.from_key("slack:T2:C1"))  # another workspace's U1
+    await storage.digests.save_channel_digest(mine, "U1", NOW)
+    await storage.digests.save_channel_digest(theirs, "U1", NOW)
+    assert await storage.digests.forget_editor("slack:T1:", "U1") == 1
+    rows = await storage.db.fetch_raw(
+        "SELECT destination, updated_by FROM channel_digests ORDER BY destination"
+    )
+    assert [tuple(r) for r in rows] == [(CHANNEL, ""), ("slack:T2:C1", "U1")]
+    assert await storage.digests.channel_digest(CHANNEL) == mine  # the settings stay

@@ -10,6 +10,7 @@ from bot.storage.decode import (
     DIGEST_RUN_COLUMNS,
     DIGEST_SETTINGS_COLUMNS,
     FINISH_UPSERT,
+    FORGET_EDITOR,
     digest_run_from_row,
     digest_settings_from_row,
 )
@@ -27,6 +28,13 @@ class PgDigests:
     async def channel_digest(self, destination: str) -> DigestSettings | None:
         rows = await self._db.fetch(f"{_DIGEST_SELECT} WHERE destination = %s", (destination,))
         return digest_settings_from_row(rows[0]) if rows else None
+
+    async def forget_editor(self, workspace: str, user: str) -> int:
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                FORGET_EDITOR.replace("?", "%s"), (user, len(workspace), workspace)
+            )
+            return int(cursor.rowcount)
 
     async def channel_digests(self, enabled_only: bool = True) -> list[DigestSettings]:
         where = " WHERE enabled" if enabled_only else ""
