@@ -146,6 +146,12 @@ class Destination:
     kind: DestinationKind = "channel"
 
     @property
+    def workspace_prefix(self) -> str:
+        """`slack:T1:`: what the key of every destination in this one's workspace starts
+        with (its users' direct messages: that and `@`)."""
+        return f"{self.platform}:{self.workspace}:"
+
+    @property
     def key(self) -> str:
         """`slack:T1:C1` for a channel, `slack:T1:@U1` for a user's direct messages,
         `slack:T1:C1!3f9a0c1e` for one command's reply there."""

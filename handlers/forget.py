@@ -49,8 +49,7 @@ async def forget_me(ctx: Context) -> Reply:
     votes = await services.votes.forget_user(user.key)
     topics = await services.subscriptions.forget_user(user)
     saved = await services.saved_papers.forget_user(user)
-    inv = ctx.invocation
-    await services.digests.forget_editor(f"{inv.platform}:{inv.workspace}:", inv.user)
+    await services.digests.forget_editor(user.workspace_prefix, ctx.invocation.user)
     unsent = await services.outbox.forget_destination(user.key, DROPPED)
     text = (
         f"Done: removed {plural(votes, 'vote')}, {plural(topics, 'topic')} with your alert"

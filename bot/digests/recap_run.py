@@ -53,9 +53,7 @@ async def gather_recap(services: Services, settings: DigestSettings, week: Week)
     sent = await services.outbox.sent_between(channel.key, start, end)
     pks = [pk for pk, _ in sent]
     papers = await services.papers.papers_by_pk(pks)
-    savers = await services.saved_papers.saver_counts(
-        pks, f"{channel.platform}:{channel.workspace}:@"
-    )
+    savers = await services.saved_papers.saver_counts(pks, f"{channel.workspace_prefix}@")
     votes = await services.votes.channel_counts(channel.key, pks)
     items = [SentPaper(papers[pk], at.astimezone(zone).date()) for pk, at in sent if pk in papers]
     return compose_recap(

@@ -10,6 +10,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.models import Destination
 from bot.storage.rows import WAITING, as_datetime, to_datetime
 from bot.storage.types import Installation, WorkspaceStop
 
@@ -42,7 +43,7 @@ _FORGOTTEN = (
 
 def workspace_prefix(team_id: str) -> str:
     """What every destination key of a Slack workspace starts with."""
-    return f"slack:{team_id}:"
+    return Destination("slack", team_id, "").workspace_prefix
 
 
 def installation_from_row(row: Sequence[Any]) -> Installation:
