@@ -26,6 +26,8 @@ from bot.search.query import parse
 from bot.search.service import highlighter_for
 from tests.conftest import seed_observations
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"  # what every PNG file starts with
+
 # --- Slack ------------------------------------------------------------------------------
 
 SLACK_MAX_BLOCKS = 50

@@ -26,9 +26,9 @@ from bot.render.neutral import Notice
 from bot.render.slack import render_slack
 from bot.storage.types import VoteCounts
 from tests.conftest import make_paper
+from tests.payload_checks import PNG_SIGNATURE
 
 WEEK = Week(date(2026, 11, 29))  # Monday 23 to Sunday 29 November
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _paper(number: int, title: str) -> SentPaper:

@@ -19,9 +19,8 @@ from bot.render.neutral import Attachment, Notice, Reply
 from tests.conftest import make_observation
 from tests.discord.asking import CHANNEL, FOLLOW_UP, ask, text_of
 from tests.discord.fake_discord import CHANNEL_ID, FakeDiscord, slash_interaction
-from tests.payload_checks import check_discord_message
+from tests.payload_checks import PNG_SIGNATURE, check_discord_message
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CHART = Attachment(
     "week-47.png", PNG_SIGNATURE + b"\0" * 64, "image/png", title="Week 47", alt_text="A chart"
 )

@@ -21,6 +21,7 @@ from bot.render.neutral import Notice, Reply
 from schedules.recaps import DIGEST_WAIT_S, RecapJobs, next_recap, recap_job_id
 from schedules.scheduler import Scheduler
 from tests.conftest import Clock, make_observation
+from tests.payload_checks import PNG_SIGNATURE
 from tests.postgres import fresh_schema
 
 pytestmark = pytest.mark.backends()  # every backend: a restart reopens the same database
@@ -30,7 +31,6 @@ MONDAY = datetime(2026, 11, 23, 8, tzinfo=UTC)  # 09:00 in Paris
 DUE = datetime(2026, 11, 29, 16, tzinfo=UTC)  # Sunday 29 November, 17:00 in Paris
 GRACE = timedelta(hours=6)
 IDS = ("2611.00001", "2611.00002", "2611.00003", "2611.00004")
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 class FakeTransport:

@@ -20,7 +20,7 @@ from bot.models import Destination
 from bot.platforms.slack import SlackAdapter, SlackConfig
 from bot.render.neutral import Attachment, Notice, Reply
 from tests.conftest import NOW, drained_later, make_observation
-from tests.payload_checks import check_slack_message
+from tests.payload_checks import PNG_SIGNATURE, check_slack_message
 from tests.slack.fake_slack import (
     RESPONSE_URL_METHOD,
     FakeSlack,
@@ -32,7 +32,6 @@ from tests.slack.fake_slack import (
 from tests.slack.fake_slack_files import UPLOAD_METHOD
 from tests.slack.served import Bot, mention, texts_of
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CHART = Attachment(
     "week-47.png", PNG_SIGNATURE + b"\0" * 64, "image/png", title="Week 47", alt_text="A chart"
 )
