@@ -94,7 +94,7 @@ async def run_taste_bench(
             listed = sorted(await storage.papers.trending_days())
             lists = {day: await storage.papers.trending_list(day) for day in listed}
             freqs: DocFreqs = (
-                CachedFreqs(index.num_docs, index.doc_freqs, index.doc_freqs_snapshot)
+                CachedFreqs(index.num_docs, index.doc_freqs_snapshot)
                 if papers
                 else CountedFreqs(p for papers_of_day in lists.values() for p in papers_of_day)
             )

@@ -213,15 +213,11 @@ class SearchIndex:
     def num_docs(self) -> int:
         return int(self._index.searcher().num_docs)
 
-    def doc_freqs(self, terms: Iterable[str]) -> dict[str, int]:
-        """How many papers have each (stemmed) term, in the title or the abstract: the
-        larger of the two counts, nearly always the abstract's (papers are not double
-        counted; a word only in some titles is slightly undercounted)."""
-        return _doc_freqs(self._index.searcher(), terms)
-
     def doc_freqs_snapshot(self) -> tuple[int, Callable[[Iterable[str]], dict[str, int]]]:
-        """The number of papers now and a `doc_freqs` that keeps reading the index as it is
-        now (one searcher, kept until dropped), whatever is indexed after."""
+        """The number of papers now, and how many of them have each (stemmed) term, read
+        from the index as it is now (one searcher, kept until dropped) whatever is indexed
+        after: in the title or the abstract, the larger of the two counts (papers are not
+        double counted; a word only in some titles is slightly undercounted)."""
         searcher = self._index.searcher()
         return int(searcher.num_docs), lambda terms: _doc_freqs(searcher, terms)
 

@@ -38,9 +38,7 @@ def freqs_for(index: SearchIndex, fallback: Sequence[Paper] = ()) -> DocFreqs:
         return CountedFreqs(fallback)
     freqs = _by_index.get(index)
     if freqs is None:
-        freqs = _by_index[index] = CachedFreqs(
-            index.num_docs, index.doc_freqs, index.doc_freqs_snapshot
-        )
+        freqs = _by_index[index] = CachedFreqs(index.num_docs, index.doc_freqs_snapshot)
     return freqs
 
 

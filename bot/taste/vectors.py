@@ -67,26 +67,22 @@ Reader = Callable[[Iterable[str]], Mapping[str, int]]
 
 
 class CachedFreqs:
-    """Frequencies read through `read` (e.g. the search index), remembered per term. They
-    move slowly: what is remembered is dropped once the corpus grew by `REFRESH_GROWTH`.
-
-    With `snapshot` (the corpus's size and a reader of it as it is now, e.g. one index
-    searcher), every term is read from the corpus as it was at the last refresh: a term's
-    rarity then does not depend on when it was first asked for, so one channel's votes (the
-    words of the papers it liked, looked up first) cannot change another channel's vectors."""
+    """Frequencies read from a `snapshot` of the corpus (its size and a reader of it as it
+    is now, e.g. one index searcher), remembered per term. They move slowly: what is
+    remembered is dropped, and a new snapshot taken, once the corpus grew by
+    `REFRESH_GROWTH`. Every term is read from the corpus as it was at that refresh: a term's
+    rarity does not depend on when it was first asked for, so one channel's votes (the words
+    of the papers it liked, looked up first) cannot change another channel's vectors."""
 
     REFRESH_GROWTH = 0.05
     MAX_CACHED = 500_000
 
     def __init__(
-        self,
-        count: Callable[[], int],
-        read: Reader,
-        snapshot: Callable[[], tuple[int, Reader]] | None = None,
+        self, count: Callable[[], int], snapshot: Callable[[], tuple[int, Reader]]
     ) -> None:
         self.vectors: dict[PaperKey, Vector] = {}
         self._count = count
-        self._read = read
+        self._read: Reader = lambda terms: {}  # replaced by the first refresh's snapshot
         self._snapshot = snapshot
         self._cache: dict[str, int] = {}
         self._total = -1
@@ -101,9 +97,7 @@ class CachedFreqs:
         if grown or now < self._total or len(self._cache) > self.MAX_CACHED:
             self._cache.clear()
             self.vectors.clear()
-            self._total = now
-            if self._snapshot is not None:
-                self._total, self._read = self._snapshot()
+            self._total, self._read = self._snapshot()
 
     def lookup(self, terms: Iterable[str]) -> Mapping[str, int]:
         wanted = set(terms)

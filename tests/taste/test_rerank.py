@@ -161,9 +161,7 @@ def test_one_channels_votes_do_not_change_anothers_ranking_through_shared_rarity
 
     def channel_b(a_liked: Sequence[Paper]) -> list[str]:
         corpus[:] = [*base, qwenix]
-        # Read live, a word is counted in the corpus as it is when first looked up.
-        live = lambda terms: CountedFreqs(list(corpus)).lookup(terms)  # noqa: E731
-        freqs = CachedFreqs(lambda: len(corpus), live, snapshot)
+        freqs = CachedFreqs(lambda: len(corpus), snapshot)
         build_profile(a_liked, (), freqs, votes=len(a_liked))  # channel A's digest
         corpus.extend(news)  # +4.5%: the words' rarity is not read again
         b = build_profile(tools[:1], (), freqs, votes=1)

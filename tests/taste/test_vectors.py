@@ -42,7 +42,7 @@ def test_titles_weigh_more_and_common_words_weigh_nothing() -> None:
 
 def test_frequencies_are_read_once_until_the_corpus_grows() -> None:
     corpus = Corpus(1000)
-    freqs = CachedFreqs(corpus.count, corpus.read)
+    freqs = CachedFreqs(corpus.count, lambda: (corpus.total, corpus.read))
     first = vectorize([ROBOT], freqs)
     assert len(corpus.reads) == 1 and "robot" in corpus.reads[0]
     assert vectorize([ROBOT], freqs) == first and len(corpus.reads) == 1  # remembered
@@ -67,7 +67,8 @@ def test_the_index_counts_papers_with_a_word() -> None:
     index._add_batch(writer, rows)
     writer.commit()
     index._index.reload()
-    assert index.doc_freqs(["robot", "cup", "nope"]) == {"robot": 2, "cup": 1, "nope": 0}
+    total, doc_freqs = index.doc_freqs_snapshot()
+    assert total == 3 and doc_freqs(["robot", "cup", "nope"]) == {"robot": 2, "cup": 1, "nope": 0}
 
 
 def _index_rows(index: SearchIndex, rows: list[IndexRow]) -> None:
@@ -83,8 +84,8 @@ def test_a_words_rarity_does_not_depend_on_who_asked_first() -> None:
     index = SearchIndex.open(None)
     rows = [IndexRow(n, n, f"Study {n}", "Models and data.", (), (), ()) for n in range(1, 401)]
     _index_rows(index, [*rows, IndexRow(401, 401, "Qwenix", "A qwenix model.", (), (), ())])
-    asked = CachedFreqs(index.num_docs, index.doc_freqs, index.doc_freqs_snapshot)
-    fresh = CachedFreqs(index.num_docs, index.doc_freqs, index.doc_freqs_snapshot)
+    asked = CachedFreqs(index.num_docs, index.doc_freqs_snapshot)
+    fresh = CachedFreqs(index.num_docs, index.doc_freqs_snapshot)
     for freqs in (asked, fresh):
         freqs.refresh()
     assert asked.lookup(["qwenix"]) == {"qwenix": 1}  # a liked paper's word, looked up now
